@@ -1,0 +1,44 @@
+#pragma once
+
+// Shared pieces of the swell command line: where the cluster lives and how to reach it.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "rpc/client.h"
+
+namespace swell::cli {
+
+// $SWELL_HOME, or ~/.swell.
+std::string Home();
+std::string HeadSocket(const std::string& home);
+
+// A client for the head: $SWELL_HEAD ("host:port", with the secret from $SWELL_HOME/secret)
+// or the local socket.
+std::unique_ptr<rpc::HeadClient> Connect(const std::string& home);
+
+// Prints "swell <cmd>: <message>" to stderr and returns `code`.
+int Fail(const std::string& cmd, const std::string& message, int code = 1);
+int Fail(const std::string& cmd, const Status& status, int code = 1);
+
+// Prints a protobuf message as one JSON line.
+void PrintJson(const google::protobuf::Message& m);
+
+using Args = std::vector<std::string>;
+
+int Up(const Args& args);
+int Down(const Args& args);
+int HeadDaemon(const Args& args);
+int NodeDaemon(const Args& args);
+int Submit(const Args& args);
+int Run(const Args& args);
+int Queue(const Args& args);
+int Nodes(const Args& args);
+int Cancel(const Args& args);
+int Wait(const Args& args);
+int Logs(const Args& args);
+int Info(const Args& args);
+
+}  // namespace swell::cli

@@ -1,0 +1,415 @@
+// swell up / down and the two daemons.
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <google/protobuf/util/json_util.h>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "cli/cli.h"
+#include "common/files.h"
+#include "common/log.h"
+#include "common/secret.h"
+#include "head/head.h"
+#include "node/node.h"
+
+extern char** environ;
+
+namespace swell::cli {
+namespace {
+
+std::string SelfExe() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "swell";
+  buf[n] = 0;
+  return buf;
+}
+
+// Starts `args` detached from us (own session, output to `log`), returns its pid.
+Result<pid_t> StartDaemon(const std::vector<std::string>& args, const std::string& log) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  std::string exe = SelfExe();
+  int rc = posix_spawn(&pid, exe.c_str(), &fa, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) return Unavailable("cannot start " + args[0] + ": " + strerror(rc));
+  return pid;
+}
+
+// Waits up to `timeout` for `pid` to exit (it is not our child: poll).
+bool WaitGone(pid_t pid, std::chrono::milliseconds timeout) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    // Reap if it happens to be our child (started by this same command).
+    waitpid(pid, nullptr, WNOHANG);
+    if (kill(pid, 0) != 0) return true;
+    auto stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+    if (stat.ok()) {
+      auto p = stat->rfind(')');
+      if (p != std::string::npos && p + 2 < stat->size() && (*stat)[p + 2] == 'Z') return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+struct ClusterConfig {
+  int nodes = 2;
+  int cpus_per_node = 0;     // 0: split the machine's cpus between the nodes
+  int64_t mem_per_node_mb = 0;
+  int gpus_per_node = 0;
+  std::string tcp;           // head TCP address, empty: none
+  int node_timeout_s = 10;
+  int kill_wait_s = 10;
+};
+
+nlohmann::json ToJson(const ClusterConfig& c) {
+  return {{"nodes", c.nodes},         {"cpus_per_node", c.cpus_per_node},
+          {"mem_per_node_mb", c.mem_per_node_mb}, {"gpus_per_node", c.gpus_per_node},
+          {"tcp", c.tcp},             {"node_timeout_s", c.node_timeout_s},
+          {"kill_wait_s", c.kill_wait_s}};
+}
+
+Result<ClusterConfig> FromJson(const std::string& text, const std::string& where) {
+  ClusterConfig c;
+  try {
+    auto j = nlohmann::json::parse(text);
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      const std::string& k = it.key();
+      if (k == "nodes") c.nodes = it->get<int>();
+      else if (k == "cpus_per_node") c.cpus_per_node = it->get<int>();
+      else if (k == "mem_per_node_mb") c.mem_per_node_mb = it->get<int64_t>();
+      else if (k == "gpus_per_node") c.gpus_per_node = it->get<int>();
+      else if (k == "tcp") c.tcp = it->get<std::string>();
+      else if (k == "node_timeout_s") c.node_timeout_s = it->get<int>();
+      else if (k == "kill_wait_s") c.kill_wait_s = it->get<int>();
+      else return InvalidArgument(where + ": unknown setting '" + k + "'");
+    }
+  } catch (const std::exception& e) {
+    return InvalidArgument(where + ": " + e.what());
+  }
+  if (c.nodes < 0 || c.cpus_per_node < 0 || c.mem_per_node_mb < 0 || c.gpus_per_node < 0 ||
+      c.node_timeout_s <= 0 || c.kill_wait_s < 0)
+    return InvalidArgument(where + ": counts must not be negative");
+  return c;
+}
+
+std::string NodeName(int i) { return "node" + std::to_string(i); }
+
+}  // namespace
+
+std::string Home() {
+  const char* h = getenv("SWELL_HOME");
+  if (h && *h) return AbsolutePath(h, CurrentDir());
+  const char* home = getenv("HOME");
+  if (!home || !*home) {
+    struct passwd* pw = getpwuid(getuid());
+    home = pw ? pw->pw_dir : "/tmp";
+  }
+  return std::string(home) + "/.swell";
+}
+
+std::string HeadSocket(const std::string& home) { return home + "/head.sock"; }
+
+std::unique_ptr<rpc::HeadClient> Connect(const std::string& home) {
+  const char* remote = getenv("SWELL_HEAD");
+  if (remote && *remote) {
+    auto secret = LoadSecret(home + "/secret");
+    return rpc::HeadClient::Create({remote, secret.ok() ? *secret : ""});
+  }
+  return rpc::HeadClient::Create({"unix:" + HeadSocket(home), ""});
+}
+
+int Fail(const std::string& cmd, const std::string& message, int code) {
+  std::fprintf(stderr, "swell %s: %s\n", cmd.c_str(), message.c_str());
+  return code;
+}
+
+int Fail(const std::string& cmd, const Status& status, int code) {
+  if (status.code() == Code::kUnavailable && status.message().find("connect") != std::string::npos)
+    return Fail(cmd, "no cluster is running in " + Home() + " (start one with `swell up`)", code);
+  return Fail(cmd, status.message(), code);
+}
+
+void PrintJson(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions o;
+  o.preserve_proto_field_names = true;
+  o.always_print_primitive_fields = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, o);
+  std::printf("%s\n", out.c_str());
+}
+
+int Up(const Args& args) {
+  CLI::App app{"swell up"};
+  int nodes = -1;
+  std::string config_file;
+  app.add_option("-N,--nodes", nodes, "node daemons to run")->check(CLI::NonNegativeNumber);
+  app.add_option("--config", config_file, "cluster settings (JSON)")->check(CLI::ExistingFile);
+  try {
+    std::vector<std::string> rev(args.rbegin(), args.rend());
+    app.parse(rev);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) {
+      std::printf("%s", app.help().c_str());
+      return 0;
+    }
+    return Fail("up", e.what(), 2);
+  }
+  std::string home = Home();
+  if (Status s = MakeDirs(home, 0700); !s.ok()) return Fail("up", s);
+  (void)MakeDirs(home + "/run", 0700);
+  // Settings: the saved ones, then --config, then --nodes.
+  ClusterConfig cfg;
+  auto saved = ReadFile(home + "/cluster.json");
+  if (saved.ok()) {
+    auto c = FromJson(*saved, home + "/cluster.json");
+    if (!c.ok()) return Fail("up", c.status());
+    cfg = *c;
+  }
+  if (!config_file.empty()) {
+    auto text = ReadFile(config_file);
+    if (!text.ok()) return Fail("up", text.status());
+    auto c = FromJson(*text, config_file);
+    if (!c.ok()) return Fail("up", c.status());
+    cfg = *c;
+  }
+  if (nodes >= 0) cfg.nodes = nodes;
+  if (Status s = WriteFileAtomic(home + "/cluster.json", ToJson(cfg).dump(2) + "\n", 0600); !s.ok())
+    return Fail("up", s);
+  auto secret = LoadOrCreateSecret(home + "/secret");
+  if (!secret.ok()) return Fail("up", secret.status());
+
+  std::string exe = SelfExe();
+  int started = 0;
+  if (ReadLivePid(home + "/head.pid") == 0) {
+    std::vector<std::string> a = {"swell", "head", "--home", home, "--node-timeout",
+                                  std::to_string(cfg.node_timeout_s)};
+    if (!cfg.tcp.empty()) a.insert(a.end(), {"--tcp", cfg.tcp});
+    auto pid = StartDaemon(a, home + "/head.log");
+    if (!pid.ok()) return Fail("up", pid.status());
+    ++started;
+  }
+  auto client = Connect(home);
+  // The head answers once it has loaded its state.
+  Status ready = Unavailable("");
+  for (int i = 0; i < 100 && !ready.ok(); ++i) {
+    ready = client->WaitReady(std::chrono::milliseconds(100));
+    if (ready.ok()) ready = client->Nodes({}).status();
+  }
+  if (!ready.ok()) return Fail("up", "the head did not start; see " + home + "/head.log");
+
+  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  int64_t mem_total = static_cast<int64_t>(pages) * page / (1 << 20);
+  int n = std::max(1, cfg.nodes);
+  int cpus = cfg.cpus_per_node > 0 ? cfg.cpus_per_node : std::max<int>(1, static_cast<int>(ncpu / n));
+  int64_t mem = cfg.mem_per_node_mb > 0 ? cfg.mem_per_node_mb : mem_total / n;
+  for (int i = 1; i <= cfg.nodes; ++i) {
+    std::string dir = home + "/nodes/" + NodeName(i);
+    (void)MakeDirs(dir, 0755);
+    if (ReadLivePid(dir + "/pid") != 0) continue;
+    auto pid = StartDaemon({"swell", "node", "--home", home, "--name", NodeName(i), "--cpus",
+                            std::to_string(cpus), "--mem", std::to_string(mem), "--gpus",
+                            std::to_string(cfg.gpus_per_node), "--kill-wait",
+                            std::to_string(cfg.kill_wait_s)},
+                           dir + "/log");
+    if (!pid.ok()) return Fail("up", pid.status());
+    ++started;
+  }
+  // Wait until every node answers.
+  int up = 0;
+  for (int i = 0; i < 200; ++i) {
+    auto r = client->Nodes({});
+    up = 0;
+    if (r.ok())
+      for (const auto& ni : r->nodes())
+        if (ni.state() != "DOWN" && ni.state() != "UNKNOWN") ++up;
+    if (up >= cfg.nodes) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (up < cfg.nodes)
+    return Fail("up", std::to_string(up) + " of " + std::to_string(cfg.nodes) +
+                          " nodes came up; see " + home + "/nodes/*/log");
+  std::printf("swell: cluster up in %s: head and %d node%s (%d cpus, %lld MB each)%s\n",
+              home.c_str(), cfg.nodes, cfg.nodes == 1 ? "" : "s", cpus,
+              static_cast<long long>(mem), started == 0 ? ", already running" : "");
+  return 0;
+}
+
+int Down(const Args& args) {
+  if (!args.empty() && args[0] != "--help") return Fail("down", "takes no arguments", 2);
+  std::string home = Home();
+  std::vector<std::pair<std::string, pid_t>> nodes;
+  std::error_code ec;
+  for (auto& e : std::filesystem::directory_iterator(home + "/nodes", ec)) {
+    pid_t pid = ReadLivePid(e.path().string() + "/pid");
+    if (pid) nodes.push_back({e.path().string(), pid});
+  }
+  // Nodes first: they end their steps and report while the head still listens.
+  for (auto& [dir, pid] : nodes) kill(pid, SIGTERM);
+  int stopped = 0;
+  for (auto& [dir, pid] : nodes) {
+    if (!WaitGone(pid, std::chrono::seconds(15))) kill(pid, SIGKILL), WaitGone(pid, std::chrono::seconds(2));
+    unlink((dir + "/pid").c_str());
+    ++stopped;
+  }
+  pid_t head = ReadLivePid(home + "/head.pid");
+  if (head) {
+    kill(head, SIGTERM);
+    if (!WaitGone(head, std::chrono::seconds(15))) kill(head, SIGKILL), WaitGone(head, std::chrono::seconds(2));
+    unlink((home + "/head.pid").c_str());
+    ++stopped;
+  }
+  if (stopped == 0) {
+    std::printf("swell: nothing running in %s\n", home.c_str());
+  } else {
+    std::printf("swell: stopped the head%s and %zu node%s in %s\n", head ? "" : " (not running)",
+                nodes.size(), nodes.size() == 1 ? "" : "s", home.c_str());
+  }
+  return 0;
+}
+
+namespace {
+
+// Blocks SIGTERM/SIGINT in every thread to come and waits for one of them.
+class StopSignal {
+ public:
+  StopSignal() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGTERM);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+  }
+  int Wait() {
+    sigset_t wait_set;
+    sigemptyset(&wait_set);
+    sigaddset(&wait_set, SIGTERM);
+    sigaddset(&wait_set, SIGINT);
+    int sig = 0;
+    sigwait(&wait_set, &sig);
+    return sig;
+  }
+
+ private:
+  sigset_t set_;
+};
+
+}  // namespace
+
+int HeadDaemon(const Args& args) {
+  CLI::App app{"swell head"};
+  std::string home = Home(), tcp;
+  int node_timeout = 10;
+  app.add_option("--home", home);
+  app.add_option("--tcp", tcp, "also listen on host:port (cluster secret required)");
+  app.add_option("--node-timeout", node_timeout)->check(CLI::PositiveNumber);
+  try {
+    std::vector<std::string> rev(args.rbegin(), args.rend());
+    app.parse(rev);
+  } catch (const CLI::ParseError& e) {
+    return Fail("head", e.what(), 2);
+  }
+  StopSignal stop;
+  if (Status s = MakeDirs(home, 0700); !s.ok()) return Fail("head", s);
+  std::string pid_file = home + "/head.pid";
+  if (pid_t other = ReadLivePid(pid_file); other != 0 && other != getpid())
+    return Fail("head", "already running as pid " + std::to_string(other));
+  auto secret = LoadOrCreateSecret(home + "/secret");
+  if (!secret.ok()) return Fail("head", secret.status());
+  head::HeadOptions o;
+  o.state_path = home + "/state.db";
+  o.unix_path = HeadSocket(home);
+  o.tcp_address = tcp;
+  o.secret = *secret;
+  o.node_timeout = std::chrono::seconds(node_timeout);
+  SystemClock clock;
+  auto h = head::Head::Open(o, &clock);
+  if (!h.ok()) return Fail("head", h.status());
+  if (Status s = WriteFileAtomic(pid_file, std::to_string(getpid()) + "\n"); !s.ok())
+    return Fail("head", s);
+  if (Status s = (*h)->Start(); !s.ok()) {
+    unlink(pid_file.c_str());
+    return Fail("head", s);
+  }
+  if (!tcp.empty()) {
+    (void)WriteFileAtomic(home + "/head.port", std::to_string((*h)->tcp_port()) + "\n");
+    LogInfo("head: listening on %s (port %d)", tcp.c_str(), (*h)->tcp_port());
+  }
+  LogInfo("head: serving %s (pid %d)", o.unix_path.c_str(), getpid());
+  int sig = stop.Wait();
+  LogInfo("head: signal %d, stopping", sig);
+  (*h)->Stop();
+  if (ReadLivePid(pid_file) == getpid()) unlink(pid_file.c_str());
+  return 0;
+}
+
+int NodeDaemon(const Args& args) {
+  CLI::App app{"swell node"};
+  std::string home = Home(), name, head;
+  int cpus = 0, gpus = 0, kill_wait = 10;
+  int64_t mem = 0;
+  app.add_option("--home", home);
+  app.add_option("--name", name)->required();
+  app.add_option("--head", head, "head address (default: the local socket in --home)");
+  app.add_option("--cpus", cpus)->check(CLI::NonNegativeNumber);
+  app.add_option("--mem", mem, "MB")->check(CLI::NonNegativeNumber);
+  app.add_option("--gpus", gpus)->check(CLI::NonNegativeNumber);
+  app.add_option("--kill-wait", kill_wait, "seconds between SIGTERM and SIGKILL")
+      ->check(CLI::NonNegativeNumber);
+  try {
+    std::vector<std::string> rev(args.rbegin(), args.rend());
+    app.parse(rev);
+  } catch (const CLI::ParseError& e) {
+    return Fail("node", e.what(), 2);
+  }
+  StopSignal stop;
+  std::string dir = home + "/nodes/" + name;
+  if (Status s = MakeDirs(dir, 0755); !s.ok()) return Fail("node", s);
+  std::string pid_file = dir + "/pid";
+  if (pid_t other = ReadLivePid(pid_file); other != 0 && other != getpid())
+    return Fail("node", "node " + name + " already running as pid " + std::to_string(other));
+  auto secret = LoadSecret(home + "/secret");
+  if (!secret.ok()) return Fail("node", secret.status());
+  node::NodeOptions o;
+  o.name = name;
+  o.head_address = head.empty() ? "unix:" + HeadSocket(home) : head;
+  o.secret = *secret;
+  o.spool_dir = dir + "/spool";
+  o.cpus = cpus;
+  o.mem_mb = mem;
+  o.gpus = gpus;
+  o.kill_wait = std::chrono::seconds(kill_wait);
+  if (Status s = WriteFileAtomic(pid_file, std::to_string(getpid()) + "\n"); !s.ok())
+    return Fail("node", s);
+  node::NodeDaemon daemon(o);
+  Status s = daemon.Run();
+  if (ReadLivePid(pid_file) == getpid()) unlink(pid_file.c_str());
+  if (!s.ok()) return Fail("node", s);
+  return 0;
+}
+
+}  // namespace swell::cli

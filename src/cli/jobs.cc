@@ -1,0 +1,555 @@
+// The job commands: submit, run, queue, nodes, cancel, wait, logs, info.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "cli/cli.h"
+#include "cli/submit_options.h"
+#include "common/files.h"
+#include "common/slurm_format.h"
+
+extern char** environ;
+
+namespace swell::cli {
+namespace {
+
+std::string HostName() {
+  char buf[256] = {0};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+std::string BaseName(const std::string& p) {
+  auto s = p.rfind('/');
+  return s == std::string::npos ? p : p.substr(s + 1);
+}
+
+// The job's environment under Slurm's --export rules: ALL (default), NONE, or a list of
+// NAME or NAME=value items, where a leading ALL keeps everything else too.
+std::map<std::string, std::string> ExportedEnv(const std::optional<std::string>& spec) {
+  std::map<std::string, std::string> all;
+  for (char** e = environ; *e; ++e) {
+    const char* eq = std::strchr(*e, '=');
+    if (eq) all[std::string(*e, static_cast<size_t>(eq - *e))] = eq + 1;
+  }
+  if (!spec || *spec == "ALL") return all;
+  if (*spec == "NONE") return {};
+  std::map<std::string, std::string> out;
+  size_t i = 0;
+  const std::string& s = *spec;
+  while (i <= s.size()) {
+    size_t j = s.find(',', i);
+    if (j == std::string::npos) j = s.size();
+    std::string item = s.substr(i, j - i);
+    i = j + 1;
+    if (item.empty()) continue;
+    if (item == "ALL") {
+      for (auto& kv : all) out.insert(kv);
+      continue;
+    }
+    if (item == "NONE") continue;
+    auto eq = item.find('=');
+    if (eq == std::string::npos) {
+      auto it = all.find(item);
+      if (it != all.end()) out[item] = it->second;
+    } else {
+      out[item.substr(0, eq)] = item.substr(eq + 1);
+    }
+  }
+  return out;
+}
+
+// Turns parsed options into a job spec. `script` is empty for `swell run`.
+Result<pb::JobSpec> BuildSpec(const SubmitOptions& o, const std::string& script,
+                              const std::string& script_path, const std::vector<std::string>& argv) {
+  pb::JobSpec spec;
+  std::string cwd = CurrentDir();
+  spec.set_script(script);
+  for (const auto& a : argv) spec.add_argv(a);
+  spec.set_script_path(script_path);
+  std::string default_name = script.empty() ? (argv.empty() ? "run" : BaseName(argv[0]))
+                                            : (o.wrap ? "wrap" : BaseName(script_path));
+  spec.set_name(o.job_name.value_or(default_name));
+  spec.set_ntasks(o.ntasks.value_or(1));
+  spec.set_cpus_per_task(o.cpus_per_task.value_or(1));
+  spec.set_min_nodes(o.nodes_min.value_or(1));
+  spec.set_max_nodes(o.nodes_max.value_or(0));
+  spec.set_mem_mb(o.mem_mb.value_or(0));
+  spec.set_gpus(o.gpus.value_or(0));
+  if (o.time_limit && *o.time_limit != kInfinite) spec.set_time_limit_ms(o.time_limit->count());
+  if (o.output) spec.set_output(*o.output);
+  if (o.error) spec.set_error(*o.error);
+  if (o.input) spec.set_input(*o.input);
+  if (o.array) {
+    spec.set_array_spec(o.array_text.value_or(""));
+    for (auto i : o.array->indices) spec.add_array_indices(i);
+    spec.set_array_max_running(o.array->max_running);
+  }
+  if (o.dependency) {
+    spec.mutable_dependency()->set_any(o.dependency->any);
+    for (const auto& t : o.dependency->terms) {
+      auto* pt = spec.mutable_dependency()->add_terms();
+      pt->set_type(t.type);
+      for (const auto& id : t.job_ids) pt->add_job_ids(id);
+    }
+  }
+  std::string work = o.chdir ? AbsolutePath(*o.chdir, cwd) : cwd;
+  struct stat st;
+  if (stat(work.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return InvalidArgument("working directory " + work + " does not exist");
+  spec.set_work_dir(work);
+  spec.set_submit_dir(cwd);
+  spec.set_submit_host(HostName());
+  for (auto& [k, v] : ExportedEnv(o.export_spec)) (*spec.mutable_env())[k] = v;
+  if (o.export_spec) spec.set_export_spec(*o.export_spec);
+  spec.set_requeue(o.requeue && !o.no_requeue);
+  if (o.begin) spec.set_begin_time_ms(ToMillis(*o.begin));
+  if (o.partition) spec.set_partition(*o.partition);
+  if (o.nice) spec.set_nice(*o.nice);
+  if (o.comment) spec.set_comment(*o.comment);
+  spec.set_hold(o.hold);
+  return spec;
+}
+
+// "123" or "123_4".
+Result<pb::JobRef> ParseRef(const std::string& text) {
+  pb::JobRef ref;
+  char* end = nullptr;
+  long long id = std::strtoll(text.c_str(), &end, 10);
+  if (end == text.c_str() || id <= 0) return InvalidArgument("bad job id '" + text + "'");
+  ref.set_job_id(id);
+  if (*end == '_') {
+    char* end2 = nullptr;
+    long long idx = std::strtoll(end + 1, &end2, 10);
+    if (end2 == end + 1 || *end2 != 0 || idx < 0) return InvalidArgument("bad job id '" + text + "'");
+    ref.set_has_index(true);
+    ref.set_array_index(idx);
+  } else if (*end != 0) {
+    return InvalidArgument("bad job id '" + text + "'");
+  }
+  return ref;
+}
+
+int ExitCodeOf(const pb::JobInfo& j) {
+  if (j.state() == pb::COMPLETED) return 0;
+  if (j.signal() != 0) return 128 + j.signal();
+  if (j.exit_code() != 0) return j.exit_code();
+  return 1;
+}
+
+const char* ShortState(pb::JobState s) {
+  switch (s) {
+    case pb::PENDING: return "PD";
+    case pb::RUNNING: return "R";
+    case pb::COMPLETED: return "CD";
+    case pb::FAILED: return "F";
+    case pb::CANCELLED: return "CA";
+    case pb::TIMEOUT: return "TO";
+    case pb::NODE_FAIL: return "NF";
+    default: return "?";
+  }
+}
+
+std::string StateText(pb::JobState s) {
+  static const char* kNames[] = {"UNKNOWN", "PENDING", "RUNNING", "COMPLETED", "FAILED",
+                                 "CANCELLED", "TIMEOUT", "NODE_FAIL"};
+  int i = static_cast<int>(s);
+  return (i >= 0 && i < 8) ? kNames[i] : "UNKNOWN";
+}
+
+std::string Elapsed(const pb::JobInfo& j) {
+  if (j.start_ms() == 0) return "0:00";
+  int64_t end = j.end_ms() ? j.end_ms() : ToMillis(SystemClock().Now());
+  int64_t s = std::max<int64_t>(0, (end - j.start_ms()) / 1000);
+  char buf[32];
+  if (s >= 86400) snprintf(buf, sizeof buf, "%lld-%02lld:%02lld:%02lld", (long long)(s / 86400), (long long)(s / 3600 % 24), (long long)(s / 60 % 60), (long long)(s % 60));
+  else if (s >= 3600) snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", (long long)(s / 3600), (long long)(s / 60 % 60), (long long)(s % 60));
+  else snprintf(buf, sizeof buf, "%lld:%02lld", (long long)(s / 60), (long long)(s % 60));
+  return buf;
+}
+
+// Parses the options of submit/run; `for_run` splits the command off at "--".
+Result<SubmitOptions> ParseJobOptions(const Args& args, bool for_run, std::vector<std::string>* command) {
+  Time now = SystemClock().Now();
+  Args opts = args;
+  if (for_run) {
+    auto dd = std::find(args.begin(), args.end(), "--");
+    if (dd != args.end()) {
+      opts.assign(args.begin(), dd);
+      command->assign(dd + 1, args.end());
+    }
+  }
+  auto o = ParseSubmitArgs(opts, now);
+  if (!o.ok()) return o.status();
+  if (for_run && command->empty()) *command = o->positional;
+  else if (for_run && !o->positional.empty())
+    return InvalidArgument("unexpected '" + o->positional[0] + "' before --");
+  return o;
+}
+
+// Streams the new bytes of `path` from `*offset` to `fd`.
+void Pump(const std::string& path, off_t* offset, int out_fd) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = pread(fd, buf, sizeof buf, *offset);
+    if (n <= 0) break;
+    *offset += n;
+    ssize_t w = 0;
+    while (w < n) {
+      ssize_t k = write(out_fd, buf + w, static_cast<size_t>(n - w));
+      if (k <= 0) break;
+      w += k;
+    }
+  }
+  close(fd);
+}
+
+std::atomic<bool> g_interrupted{false};
+
+}  // namespace
+
+int Submit(const Args& args) {
+  auto o = ParseJobOptions(args, false, nullptr);
+  if (!o.ok()) return Fail("submit", o.status(), 2);
+  if (o->help) {
+    std::printf("usage: swell submit [options] script [args...]\n%s", SubmitUsage().c_str());
+    return 0;
+  }
+  std::string script, script_path;
+  std::vector<std::string> script_args;
+  if (o->wrap) {
+    if (!o->positional.empty()) return Fail("submit", "--wrap takes no script", 2);
+    script = "#!/bin/sh\n" + *o->wrap + "\n";
+  } else {
+    if (o->positional.empty()) return Fail("submit", "no script given (or use --wrap)", 2);
+    script_path = o->positional[0];
+    script_args.assign(o->positional.begin() + 1, o->positional.end());
+    auto text = ReadFile(script_path);
+    if (!text.ok()) return Fail("submit", "cannot read script '" + script_path + "': " + text.status().message(), 2);
+    script = *text;
+    if (script.rfind("#!", 0) != 0)
+      return Fail("submit", script_path + " does not look like a batch script: its first line must "
+                  "start with #! and an interpreter, e.g. #!/bin/bash", 2);
+  }
+  auto dirs = ExtractDirectives(script, script_path.empty() ? "wrap" : script_path);
+  if (!dirs.ok()) return Fail("submit", dirs.status(), 2);
+  auto merged = MergeDirectives(*dirs, *o, script_path.empty() ? "wrap" : script_path, SystemClock().Now());
+  if (!merged.ok()) return Fail("submit", merged.status(), 2);
+  auto spec = BuildSpec(*merged, script, script_path.empty() ? "" : AbsolutePath(script_path, CurrentDir()),
+                        script_args);
+  if (!spec.ok()) return Fail("submit", spec.status(), 2);
+  std::string home = Home();
+  auto client = Connect(home);
+  pb::SubmitRequest req;
+  *req.mutable_spec() = *spec;
+  auto r = client->Submit(req);
+  if (!r.ok()) return Fail("submit", r.status(), r.status().code() == Code::kInvalidArgument ? 2 : 1);
+  if (merged->parsable) std::printf("%lld\n", static_cast<long long>(r->job_id()));
+  else if (!merged->quiet) std::printf("Submitted batch job %lld\n", static_cast<long long>(r->job_id()));
+  std::fflush(stdout);
+  if (!merged->wait) return 0;
+  pb::WaitRequest w;
+  w.add_jobs()->set_job_id(r->job_id());
+  pb::JobInfo last;
+  Status s = client->Wait(w, [&](const pb::WaitEvent& ev) {
+    if (ev.jobs_size() > 0) last = ev.jobs(0);
+    return true;
+  });
+  if (!s.ok()) return Fail("submit", s);
+  return ExitCodeOf(last);
+}
+
+int Run(const Args& args) {
+  std::vector<std::string> command;
+  auto o = ParseJobOptions(args, true, &command);
+  if (!o.ok()) return Fail("run", o.status(), 2);
+  if (o->help) {
+    std::printf("usage: swell run [options] -- command [args...]\n%s", SubmitUsage().c_str());
+    return 0;
+  }
+  if (command.empty()) return Fail("run", "no command given (swell run [options] -- cmd args)", 2);
+  if (o->array) return Fail("run", "--array is for swell submit", 2);
+  std::string home = Home();
+  std::string run_dir = home + "/run";
+  (void)MakeDirs(run_dir, 0700);
+  SubmitOptions opts = *o;
+  if (!opts.output) opts.output = run_dir + "/%j.out";
+  if (!opts.error) opts.error = run_dir + "/%j.err";
+  auto spec = BuildSpec(opts, "", "", command);
+  if (!spec.ok()) return Fail("run", spec.status(), 2);
+  auto client = Connect(home);
+  pb::SubmitRequest req;
+  *req.mutable_spec() = *spec;
+  auto r = client->Submit(req);
+  if (!r.ok()) return Fail("run", r.status(), r.status().code() == Code::kInvalidArgument ? 2 : 1);
+  int64_t id = r->job_id();
+  std::string out_path = opts.output->find("%j") != std::string::npos
+                             ? run_dir + "/" + std::to_string(id) + ".out" : "";
+  std::string err_path = opts.error->find("%j") != std::string::npos
+                             ? run_dir + "/" + std::to_string(id) + ".err" : "";
+  if (!o->output) out_path = run_dir + "/" + std::to_string(id) + ".out";
+  else out_path.clear();
+  if (!o->error) err_path = run_dir + "/" + std::to_string(id) + ".err";
+  else err_path.clear();
+
+  struct sigaction sa {};
+  sa.sa_handler = [](int) { g_interrupted = true; };
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+
+  std::atomic<bool> done{false};
+  pb::JobInfo final_info;
+  Status wait_status;
+  std::thread waiter([&] {
+    pb::WaitRequest w;
+    w.add_jobs()->set_job_id(id);
+    wait_status = client->Wait(w, [&](const pb::WaitEvent& ev) {
+      if (ev.jobs_size() > 0) final_info = ev.jobs(0);
+      return true;
+    });
+    done = true;
+  });
+  off_t out_off = 0, err_off = 0;
+  bool cancel_sent = false;
+  while (!done) {
+    if (g_interrupted && !cancel_sent) {
+      pb::CancelRequest c;
+      c.add_jobs()->set_job_id(id);
+      (void)client->Cancel(c);
+      cancel_sent = true;
+    }
+    if (!out_path.empty()) Pump(out_path, &out_off, 1);
+    if (!err_path.empty()) Pump(err_path, &err_off, 2);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  waiter.join();
+  if (!out_path.empty()) Pump(out_path, &out_off, 1), unlink(out_path.c_str());
+  if (!err_path.empty()) Pump(err_path, &err_off, 2), unlink(err_path.c_str());
+  if (!wait_status.ok()) return Fail("run", wait_status);
+  if (final_info.state() != pb::COMPLETED && final_info.state() != pb::FAILED)
+    std::fprintf(stderr, "swell run: job %lld ended %s\n", static_cast<long long>(id),
+                 StateText(final_info.state()).c_str());
+  return ExitCodeOf(final_info);
+}
+
+int Queue(const Args& args) {
+  pb::QueueRequest req;
+  bool json = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const auto& a = args[i];
+    if (a == "--json") json = true;
+    else if (a == "-a" || a == "--all") req.set_all(true);
+    else if (a == "-t" || a == "--tasks") req.set_tasks(true);
+    else if ((a == "-u" || a == "--user") && i + 1 < args.size()) req.set_user(args[++i]);
+    else if ((a == "-j" || a == "--jobs") && i + 1 < args.size()) {
+      std::string list = args[++i];
+      size_t p = 0;
+      while (p <= list.size()) {
+        size_t q = list.find(',', p);
+        if (q == std::string::npos) q = list.size();
+        auto ref = ParseRef(list.substr(p, q - p));
+        if (!ref.ok()) return Fail("queue", ref.status(), 2);
+        req.add_job_ids(ref->job_id());
+        p = q + 1;
+      }
+    } else {
+      return Fail("queue", "unknown option '" + a + "' (--all, --tasks, -u USER, -j IDS, --json)", 2);
+    }
+  }
+  auto r = Connect(Home())->Queue(req);
+  if (!r.ok()) return Fail("queue", r.status());
+  if (json) {
+    PrintJson(*r);
+    return 0;
+  }
+  std::printf("%-16s %-14s %-9s %-2s %10s %12s  %s\n", "JOBID", "NAME", "USER", "ST", "TIME",
+              "TASKS", "NODELIST(REASON)");
+  for (const auto& j : r->jobs()) {
+    std::string id = std::to_string(j.id());
+    if (j.task_count() > 1 || (j.spec().array_indices_size() > 0)) id += "_[" + std::to_string(j.task_count()) + "]";
+    int64_t done = 0;
+    for (int s = pb::COMPLETED; s < j.state_counts_size(); ++s) done += j.state_counts(s);
+    std::string tasks = std::to_string(done) + "/" + std::to_string(j.task_count());
+    std::string where;
+    for (int k = 0; k < j.nodes_size(); ++k) where += (k ? "," : "") + j.nodes(k);
+    if (!j.reason().empty() && (j.state() == pb::PENDING || where.empty())) where = "(" + j.reason() + ")";
+    std::printf("%-16s %-14.14s %-9.9s %-2s %10s %12s  %s\n", id.c_str(), j.name().c_str(),
+                j.user().c_str(), ShortState(j.state()), Elapsed(j).c_str(), tasks.c_str(),
+                where.c_str());
+    for (const auto& t : j.tasks()) {
+      std::string tid = t.array_index() >= 0 ? std::to_string(j.id()) + "_" + std::to_string(t.array_index())
+                                             : std::to_string(j.id());
+      std::printf("  %-14s %-14s %-9s %-2s %10s %12s  %s\n", tid.c_str(), "", "",
+                  ShortState(t.state()), "", "", t.node().c_str());
+    }
+  }
+  return 0;
+}
+
+int Nodes(const Args& args) {
+  bool json = !args.empty() && args[0] == "--json";
+  if (!args.empty() && !json) return Fail("nodes", "unknown option '" + args[0] + "' (--json)", 2);
+  auto r = Connect(Home())->Nodes({});
+  if (!r.ok()) return Fail("nodes", r.status());
+  if (json) {
+    PrintJson(*r);
+    return 0;
+  }
+  std::printf("%-12s %-9s %9s %15s %6s  %s\n", "NODE", "STATE", "CPUS", "MEMORY(MB)", "GPUS", "HOST");
+  for (const auto& n : r->nodes()) {
+    std::string cpus = std::to_string(n.cpus_used()) + "/" + std::to_string(n.cpus());
+    std::string mem = std::to_string(n.mem_used_mb()) + "/" + std::to_string(n.mem_mb());
+    std::string gpus = std::to_string(n.gpus_used()) + "/" + std::to_string(n.gpus());
+    std::printf("%-12s %-9s %9s %15s %6s  %s\n", n.name().c_str(), n.state().c_str(), cpus.c_str(),
+                mem.c_str(), gpus.c_str(), n.hostname().c_str());
+  }
+  return 0;
+}
+
+int Cancel(const Args& args) {
+  pb::CancelRequest req;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "-s" || args[i] == "--signal") {
+      if (i + 1 >= args.size()) return Fail("cancel", "-s needs a signal", 2);
+      std::string sig = args[++i];
+      int num = 0;
+      if (std::isdigit(static_cast<unsigned char>(sig[0]))) num = std::atoi(sig.c_str());
+      else {
+        if (sig.rfind("SIG", 0) == 0) sig = sig.substr(3);
+        static const std::map<std::string, int> kSig = {
+            {"HUP", SIGHUP}, {"INT", SIGINT}, {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
+            {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"CONT", SIGCONT},
+            {"STOP", SIGSTOP}, {"TSTP", SIGTSTP}};
+        auto it = kSig.find(sig);
+        if (it == kSig.end()) return Fail("cancel", "unknown signal '" + args[i] + "'", 2);
+        num = it->second;
+      }
+      if (num <= 0 || num >= 65) return Fail("cancel", "bad signal '" + args[i] + "'", 2);
+      req.set_signal(num);
+      continue;
+    }
+    auto ref = ParseRef(args[i]);
+    if (!ref.ok()) return Fail("cancel", ref.status(), 2);
+    *req.add_jobs() = *ref;
+  }
+  if (req.jobs_size() == 0) return Fail("cancel", "which jobs? (swell cancel ID[_INDEX]...)", 2);
+  auto r = Connect(Home())->Cancel(req);
+  if (!r.ok()) return Fail("cancel", r.status());
+  return 0;
+}
+
+int Wait(const Args& args) {
+  pb::WaitRequest req;
+  for (const auto& a : args) {
+    auto ref = ParseRef(a);
+    if (!ref.ok()) return Fail("wait", ref.status(), 2);
+    *req.add_jobs() = *ref;
+  }
+  if (req.jobs_size() == 0) return Fail("wait", "which jobs? (swell wait ID...)", 2);
+  bool tty = isatty(2);
+  pb::WaitEvent last;
+  Status s = Connect(Home())->Wait(req, [&](const pb::WaitEvent& ev) {
+    last = ev;
+    if (tty) {
+      constexpr int kWidth = 30;
+      int filled = ev.total() ? static_cast<int>(kWidth * ev.done() / ev.total()) : kWidth;
+      std::string bar(static_cast<size_t>(filled), '#');
+      bar.append(static_cast<size_t>(kWidth - filled), '.');
+      std::fprintf(stderr, "\r[%s] %lld/%lld done, %lld running, %lld failed ", bar.c_str(),
+                   (long long)ev.done(), (long long)ev.total(), (long long)ev.running(),
+                   (long long)ev.failed());
+      if (ev.done() >= ev.total()) std::fprintf(stderr, "\n");
+    }
+    return true;
+  });
+  if (!s.ok()) return Fail("wait", s);
+  return last.failed() == 0 ? 0 : 1;
+}
+
+int Logs(const Args& args) {
+  bool err = false;
+  std::string id;
+  for (const auto& a : args) {
+    if (a == "-e" || a == "--error") err = true;
+    else if (id.empty()) id = a;
+    else return Fail("logs", "one job at a time", 2);
+  }
+  if (id.empty()) return Fail("logs", "which job? (swell logs ID[_INDEX] [-e])", 2);
+  auto ref = ParseRef(id);
+  if (!ref.ok()) return Fail("logs", ref.status(), 2);
+  pb::InfoRequest req;
+  *req.mutable_job() = *ref;
+  auto r = Connect(Home())->Info(req);
+  if (!r.ok()) return Fail("logs", r.status());
+  const std::string& path = err ? r->job().stderr_path() : r->job().stdout_path();
+  auto text = ReadFile(path);
+  if (!text.ok()) return Fail("logs", "no output yet at " + path);
+  std::fwrite(text->data(), 1, text->size(), stdout);
+  return 0;
+}
+
+int Info(const Args& args) {
+  bool json = false;
+  std::string id;
+  for (const auto& a : args) {
+    if (a == "--json") json = true;
+    else if (id.empty()) id = a;
+    else return Fail("info", "one job at a time", 2);
+  }
+  if (id.empty()) return Fail("info", "which job? (swell info ID[_INDEX] [--json])", 2);
+  auto ref = ParseRef(id);
+  if (!ref.ok()) return Fail("info", ref.status(), 2);
+  pb::InfoRequest req;
+  *req.mutable_job() = *ref;
+  auto r = Connect(Home())->Info(req);
+  if (!r.ok()) return Fail("info", r.status());
+  if (json) {
+    PrintJson(*r);
+    return 0;
+  }
+  const auto& j = r->job();
+  const auto& s = j.spec();
+  auto when = [](int64_t ms) { return ms ? FormatTime(FromMillis(ms)) : std::string("Unknown"); };
+  std::printf("JobId=%lld JobName=%s\n", (long long)j.id(), j.name().c_str());
+  std::printf("   UserId=%s(%u) Priority=%d\n", j.user().c_str(), j.uid(), j.priority());
+  std::printf("   JobState=%s Reason=%s ExitCode=%d:%d Restarts=%d\n", StateText(j.state()).c_str(),
+              j.reason().empty() ? "None" : j.reason().c_str(), j.exit_code(), j.signal(), j.restarts());
+  std::printf("   SubmitTime=%s StartTime=%s EndTime=%s\n", when(j.submit_ms()).c_str(),
+              when(j.start_ms()).c_str(), when(j.end_ms()).c_str());
+  std::printf("   TimeLimit=%s NumTasks=%d CPUs/Task=%d MinMemoryNode=%lldM Gpus=%d\n",
+              s.time_limit_ms() ? FormatDuration(Duration(s.time_limit_ms())).c_str() : "UNLIMITED",
+              s.ntasks(), s.cpus_per_task(), (long long)s.mem_mb(), s.gpus());
+  if (!s.array_spec().empty()) std::printf("   ArraySpec=%s\n", s.array_spec().c_str());
+  std::printf("   WorkDir=%s\n   StdOut=%s\n   StdErr=%s\n", s.work_dir().c_str(),
+              j.stdout_path().c_str(), j.stderr_path().c_str());
+  if (!s.script_path().empty()) std::printf("   Command=%s\n", s.script_path().c_str());
+  else if (s.argv_size()) std::printf("   Command=%s\n", s.argv(0).c_str());
+  int shown = 0;
+  for (const auto& t : j.tasks()) {
+    if (t.array_index() < 0) {
+      std::printf("   Node=%s\n", t.node().empty() ? "(none)" : t.node().c_str());
+      break;
+    }
+    if (++shown > 50) {
+      std::printf("   ... %d more tasks (swell info --json lists all)\n", j.tasks_size() - 50);
+      break;
+    }
+    std::printf("   Task %lld_%lld JobId=%lld State=%s ExitCode=%d:%d Node=%s\n", (long long)j.id(),
+                (long long)t.array_index(), (long long)t.job_id(), StateText(t.state()).c_str(),
+                t.exit_code(), t.signal(), t.node().c_str());
+  }
+  return 0;
+}
+
+}  // namespace swell::cli

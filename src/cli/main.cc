@@ -1,0 +1,64 @@
+// The swell command line. One binary: the CLI, the head daemon and the node daemon.
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "cli/cli.h"
+
+namespace {
+
+constexpr char kUsage[] = R"(usage: swell <command> [options]
+
+Cluster:
+  up [--nodes N] [--config FILE]   start (or repair) the embedded cluster in $SWELL_HOME
+  down                             stop everything `up` started
+  nodes [--json]                   list nodes
+
+Jobs:
+  submit [options] script [args]   queue a batch script (#SBATCH/#SWELL lines honoured)
+  run [options] -- cmd [args]      run a command as a job; stream its output; exit with its code
+  queue [--all] [--json]           list jobs
+  info ID [--json]                 show one job (ID or ID_INDEX)
+  logs ID [-e]                     print a job's output (or error) file
+  wait ID...                       wait until jobs end (exit 0 if all completed)
+  cancel ID... [-s SIGNAL]         cancel jobs or array tasks (ID_INDEX)
+
+Daemons (started by `up`):
+  head --home DIR                  run the head
+  node --home DIR --name NAME      run a node daemon
+
+Environment: SWELL_HOME (default ~/.swell), SWELL_HEAD (host:port of a remote head).
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+    std::fputs(kUsage, args.empty() ? stderr : stdout);
+    return args.empty() ? 2 : 0;
+  }
+  std::string cmd = args[0];
+  args.erase(args.begin());
+  using namespace swell::cli;
+  if (cmd == "up") return Up(args);
+  if (cmd == "down") return Down(args);
+  if (cmd == "head") return HeadDaemon(args);
+  if (cmd == "node") return NodeDaemon(args);
+  if (cmd == "submit") return Submit(args);
+  if (cmd == "run") return Run(args);
+  if (cmd == "queue") return Queue(args);
+  if (cmd == "nodes") return Nodes(args);
+  if (cmd == "cancel") return Cancel(args);
+  if (cmd == "wait") return Wait(args);
+  if (cmd == "logs") return Logs(args);
+  if (cmd == "info") return Info(args);
+  if (cmd == "--version" || cmd == "version") {
+    std::puts("swell 0.1.0");
+    return 0;
+  }
+  std::fprintf(stderr, "swell: unknown command '%s' (try swell --help)\n", cmd.c_str());
+  return 2;
+}

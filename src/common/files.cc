@@ -1,0 +1,109 @@
+#include "common/files.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+namespace swell {
+
+Result<std::string> ReadFile(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return NotFound("no such file: " + path);
+    return Unavailable("open " + path + ": " + strerror(errno));
+  }
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      close(fd);
+      return Unavailable("read " + path + ": " + strerror(errno));
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return out;
+}
+
+Status WriteFileAtomic(const std::string& path, const std::string& data, mode_t mode) {
+  std::string tmp = path + ".tmp." + std::to_string(getpid());
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return Unavailable("open " + tmp + ": " + strerror(errno));
+  fchmod(fd, mode);
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = write(fd, data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      close(fd);
+      unlink(tmp.c_str());
+      return Unavailable("write " + tmp + ": " + strerror(errno));
+    }
+    off += static_cast<size_t>(n);
+  }
+  fsync(fd);
+  close(fd);
+  if (rename(tmp.c_str(), path.c_str()) != 0) {
+    unlink(tmp.c_str());
+    return Unavailable("rename to " + path + ": " + strerror(errno));
+  }
+  return Status::Ok();
+}
+
+Status MakeDirs(const std::string& path, mode_t mode) {
+  if (path.empty()) return Status::Ok();
+  std::string cur;
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    cur = path.substr(0, j);
+    if (!cur.empty() && mkdir(cur.c_str(), mode) != 0 && errno != EEXIST)
+      return Unavailable("mkdir " + cur + ": " + strerror(errno));
+    i = j + 1;
+  }
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return Unavailable("not a directory: " + path);
+  return Status::Ok();
+}
+
+std::string CurrentDir() {
+  char buf[PATH_MAX];
+  if (getcwd(buf, sizeof buf) == nullptr) return "/";
+  return buf;
+}
+
+std::string AbsolutePath(const std::string& path, const std::string& base) {
+  if (path.empty()) return base;
+  if (path[0] == '/') return path;
+  if (base.empty() || base.back() == '/') return base + path;
+  return base + "/" + path;
+}
+
+pid_t ReadLivePid(const std::string& path) {
+  auto text = ReadFile(path);
+  if (!text.ok()) return 0;
+  long pid = std::strtol(text->c_str(), nullptr, 10);
+  if (pid <= 0) return 0;
+  if (kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) return 0;
+  // A zombie still answers kill(0); treat it as gone.
+  auto stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  if (stat.ok()) {
+    auto close_paren = stat->rfind(')');
+    if (close_paren != std::string::npos && close_paren + 2 < stat->size() &&
+        (*stat)[close_paren + 2] == 'Z')
+      return 0;
+  }
+  return static_cast<pid_t>(pid);
+}
+
+}  // namespace swell

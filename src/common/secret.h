@@ -1,0 +1,23 @@
+#pragma once
+
+// The cluster secret: random bytes created at `swell up`, stored 0600, presented by nodes and
+// remote clients.
+
+#include <string>
+
+#include "common/status.h"
+
+namespace swell {
+
+// 32 random bytes from the kernel as 64 hex digits.
+Result<std::string> GenerateSecret();
+
+// Compares in time independent of where the strings differ.
+bool SecretEquals(const std::string& a, const std::string& b);
+
+// Reads the secret at `path`, creating it (mode 0600) when it does not exist.
+Result<std::string> LoadOrCreateSecret(const std::string& path);
+// Reads the secret at `path`.
+Result<std::string> LoadSecret(const std::string& path);
+
+}  // namespace swell

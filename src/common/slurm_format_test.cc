@@ -1,0 +1,427 @@
+#include "common/slurm_format.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <ctime>
+#include <string>
+
+namespace swell {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+// ---- Time limits -------------------------------------------------------------------------------
+
+Duration Limit(std::string_view text) {
+  Result<Duration> r = ParseTimeLimit(text);
+  EXPECT_TRUE(r.ok()) << text << ": " << r.status().ToString();
+  return r.ok() ? *r : Duration(-1);
+}
+
+TEST(ParseTimeLimitTest, AcceptsEverySlurmForm) {
+  EXPECT_EQ(Limit("90"), minutes(90));                              // minutes
+  EXPECT_EQ(Limit("5:30"), minutes(5) + seconds(30));               // minutes:seconds
+  EXPECT_EQ(Limit("120:00"), minutes(120));                         // minutes unbounded first
+  EXPECT_EQ(Limit("2:03:04"), hours(2) + minutes(3) + seconds(4));  // hours:minutes:seconds
+  EXPECT_EQ(Limit("48:00:00"), hours(48));                          // hours unbounded first
+  EXPECT_EQ(Limit("00:05:00"), minutes(5));
+  EXPECT_EQ(Limit("1-12"), hours(36));                                  // days-hours
+  EXPECT_EQ(Limit("1-0:30"), hours(24) + minutes(30));                  // days-hours:minutes
+  EXPECT_EQ(Limit("2-03:04:05"), hours(51) + minutes(4) + seconds(5));  // days-h:m:s
+  EXPECT_EQ(Limit("0:01"), seconds(1));
+}
+
+TEST(ParseTimeLimitTest, UnlimitedSpellings) {
+  for (const char* text : {"UNLIMITED", "unlimited", "INFINITE", "Infinite", "-1"}) {
+    Result<Duration> r = ParseTimeLimit(text);
+    ASSERT_TRUE(r.ok()) << text;
+    EXPECT_EQ(*r, kInfinite) << text;
+  }
+}
+
+TEST(ParseTimeLimitTest, RejectsBadInput) {
+  // clang-format off
+  constexpr const char* kRejected[] = {
+      "", "0", "0:00", "00:00:00", "0-0", "-5", "+5", "-1:00", "abc", "1:xx", "1x", " 5", "5 ",
+      "1:2:3:4", "1-2-3", "1-", "-", ":", "1::2", "1:60", "1:00:60", "1:60:00", "1-24", "1-1:60",
+      "1-1:1:60", "1.5", "99999999999999999999", "999999999999999:00:00", "9999999999999-00"};
+  // clang-format on
+  for (const char* text : kRejected) {
+    Result<Duration> r = ParseTimeLimit(text);
+    EXPECT_FALSE(r.ok()) << "'" << text << "' was accepted";
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+    }
+  }
+}
+
+TEST(ParseTimeLimitTest, MessageQuotesInputAndListsForms) {
+  Result<Duration> r = ParseTimeLimit("1:xx");
+  ASSERT_FALSE(r.ok());
+  const std::string& m = r.status().message();
+  EXPECT_NE(m.find("'1:xx'"), std::string::npos) << m;
+  EXPECT_NE(m.find("D-H:M:S"), std::string::npos) << m;
+  EXPECT_NE(m.find("UNLIMITED"), std::string::npos) << m;
+  EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+  EXPECT_NE(ParseTimeLimit("0").status().message().find("greater than zero"), std::string::npos);
+}
+
+TEST(FormatDurationTest, SlurmStyle) {
+  EXPECT_EQ(FormatDuration(seconds(0)), "00:00:00");
+  EXPECT_EQ(FormatDuration(minutes(5)), "00:05:00");
+  EXPECT_EQ(FormatDuration(hours(23) + minutes(59) + seconds(59)), "23:59:59");
+  EXPECT_EQ(FormatDuration(hours(24)), "1-00:00:00");
+  EXPECT_EQ(FormatDuration(hours(24 * 12 + 3) + seconds(7)), "12-03:00:07");
+  EXPECT_EQ(FormatDuration(Duration(1999)), "00:00:01");  // truncated
+  EXPECT_EQ(FormatDuration(kInfinite), "UNLIMITED");
+  EXPECT_EQ(FormatDuration(Duration(-1000)), "INVALID");
+}
+
+TEST(FormatDurationTest, RoundTrips) {
+  for (Duration d :
+       {Duration(seconds(1)), Duration(minutes(5)), Duration(hours(23) + seconds(1)),
+        Duration(hours(24)), Duration(hours(24 * 400 + 5) + minutes(6) + seconds(7)), kInfinite}) {
+    EXPECT_EQ(Limit(FormatDuration(d)), d) << FormatDuration(d);
+  }
+}
+
+// ---- Begin times -------------------------------------------------------------------------------
+
+// Pins the process time zone to UTC so local-time results are deterministic.
+class BeginTimeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* tz = std::getenv("TZ");
+    had_tz_ = tz != nullptr;
+    if (had_tz_) saved_tz_ = tz;
+    setenv("TZ", "UTC", 1);
+    tzset();
+  }
+  void TearDown() override {
+    if (had_tz_) {
+      setenv("TZ", saved_tz_.c_str(), 1);
+    } else {
+      unsetenv("TZ");
+    }
+    tzset();
+  }
+
+  static Time Utc(int year, int month, int day, int hour = 0, int minute = 0, int second = 0) {
+    std::tm tm{};
+    tm.tm_year = year - 1900;
+    tm.tm_mon = month - 1;
+    tm.tm_mday = day;
+    tm.tm_hour = hour;
+    tm.tm_min = minute;
+    tm.tm_sec = second;
+    return FromMillis(static_cast<int64_t>(timegm(&tm)) * 1000);
+  }
+
+  Time Begin(std::string_view text) {
+    Result<Time> r = ParseBeginTime(text, now_);
+    EXPECT_TRUE(r.ok()) << text << ": " << r.status().ToString();
+    return r.ok() ? *r : Time();
+  }
+
+  // Friday 2024-03-15 10:30:00.250 UTC.
+  const Time now_ = Utc(2024, 3, 15, 10, 30, 0) + Duration(250);
+
+ private:
+  bool had_tz_ = false;
+  std::string saved_tz_;
+};
+
+TEST_F(BeginTimeTest, NowAndOffsets) {
+  EXPECT_EQ(Begin("now"), now_);
+  EXPECT_EQ(Begin("NOW"), now_);
+  EXPECT_EQ(Begin("now+60"), now_ + seconds(60));  // seconds by default
+  EXPECT_EQ(Begin("now+1hour"), now_ + hours(1));
+  EXPECT_EQ(Begin("now+2hours"), now_ + hours(2));
+  EXPECT_EQ(Begin("now + 3 minutes"), now_ + minutes(3));
+  EXPECT_EQ(Begin("now+10second"), now_ + seconds(10));
+  EXPECT_EQ(Begin("now+1day"), now_ + hours(24));
+  EXPECT_EQ(Begin("now+2weeks"), now_ + hours(24 * 14));
+  EXPECT_EQ(Begin("now+1Week"), now_ + hours(24 * 7));
+  EXPECT_EQ(Begin("now-30minutes"), now_ - minutes(30));
+}
+
+TEST_F(BeginTimeTest, TimeOfDayIsTodayOrTomorrow) {
+  EXPECT_EQ(Begin("16:00"), Utc(2024, 3, 15, 16, 0));
+  EXPECT_EQ(Begin("10:30:01"), Utc(2024, 3, 15, 10, 30, 1));
+  EXPECT_EQ(Begin("10:30"), Utc(2024, 3, 16, 10, 30));  // already past (by 250 ms)
+  EXPECT_EQ(Begin("09:00"), Utc(2024, 3, 16, 9, 0));
+  EXPECT_EQ(Begin("4:00pm"), Utc(2024, 3, 15, 16, 0));
+  EXPECT_EQ(Begin("4:00 PM"), Utc(2024, 3, 15, 16, 0));
+  EXPECT_EQ(Begin("12:00am"), Utc(2024, 3, 16, 0, 0));
+  EXPECT_EQ(Begin("12:15pm"), Utc(2024, 3, 15, 12, 15));
+}
+
+TEST_F(BeginTimeTest, NamedTimes) {
+  EXPECT_EQ(Begin("midnight"), Utc(2024, 3, 16, 0, 0));
+  EXPECT_EQ(Begin("noon"), Utc(2024, 3, 15, 12, 0));
+  EXPECT_EQ(Begin("elevenses"), Utc(2024, 3, 15, 11, 0));
+  EXPECT_EQ(Begin("fika"), Utc(2024, 3, 15, 15, 0));
+  EXPECT_EQ(Begin("teatime"), Utc(2024, 3, 15, 16, 0));
+  EXPECT_EQ(Begin("TeaTime"), Utc(2024, 3, 15, 16, 0));
+}
+
+TEST_F(BeginTimeTest, TodayAndTomorrow) {
+  EXPECT_EQ(Begin("tomorrow"), Utc(2024, 3, 16));
+  EXPECT_EQ(Begin("today"), Utc(2024, 3, 15));  // in the past: eligible at once
+  EXPECT_EQ(Begin("tomorrow noon"), Utc(2024, 3, 16, 12, 0));
+  EXPECT_EQ(Begin("noon tomorrow"), Utc(2024, 3, 16, 12, 0));
+  EXPECT_EQ(Begin("today 09:00"), Utc(2024, 3, 15, 9, 0));  // explicit day: no roll-over
+  EXPECT_EQ(Begin("tomorrow-08:15"), Utc(2024, 3, 16, 8, 15));
+  EXPECT_EQ(Begin("teatime today"), Utc(2024, 3, 15, 16, 0));
+}
+
+TEST_F(BeginTimeTest, Dates) {
+  EXPECT_EQ(Begin("2024-04-01"), Utc(2024, 4, 1));
+  EXPECT_EQ(Begin("2024-4-1"), Utc(2024, 4, 1));
+  EXPECT_EQ(Begin("2010-01-20T12:34:00"), Utc(2010, 1, 20, 12, 34));
+  EXPECT_EQ(Begin("2024-12-31T23:59"), Utc(2024, 12, 31, 23, 59));
+  EXPECT_EQ(Begin("2024-02-29"), Utc(2024, 2, 29));
+  EXPECT_EQ(Begin("04/01"), Utc(2024, 4, 1));
+  EXPECT_EQ(Begin("03/01"), Utc(2025, 3, 1));   // already past this year
+  EXPECT_EQ(Begin("03/15"), Utc(2025, 3, 15));  // today at 00:00 is past
+  EXPECT_EQ(Begin("03/15-16:00"), Utc(2024, 3, 15, 16, 0));
+  EXPECT_EQ(Begin("04/01/25"), Utc(2025, 4, 1));
+  EXPECT_EQ(Begin("04/01/2026"), Utc(2026, 4, 1));
+  EXPECT_EQ(Begin("04.01.25"), Utc(2025, 4, 1));
+  EXPECT_EQ(Begin("0401"), Utc(2024, 4, 1));
+  EXPECT_EQ(Begin("040125"), Utc(2025, 4, 1));
+  EXPECT_EQ(Begin("12/25 noon"), Utc(2024, 12, 25, 12, 0));
+  EXPECT_EQ(Begin("uts1700000000"), FromMillis(1'700'000'000'000));
+}
+
+TEST_F(BeginTimeTest, FollowsTheTimeZone) {
+  setenv("TZ", "EST5", 1);  // fixed UTC-5, no DST
+  tzset();
+  EXPECT_EQ(Begin("2024-04-01T10:00"), Utc(2024, 4, 1, 15, 0));
+  EXPECT_EQ(FormatTime(Utc(2024, 4, 1, 15, 0)), "2024-04-01T10:00:00");
+}
+
+TEST_F(BeginTimeTest, RejectsBadInput) {
+  // clang-format off
+  constexpr const char* kRejected[] = {
+      "", "   ", "soon", "now+", "now+abc", "now+1fortnight", "now+1h", "now 5", "now noon",
+      "noon now", "25:00", "12:60", "12:00:60", "1:5", "123:00", "13:00pm", "2024-13-01",
+      "2024-02-30", "2023-02-29", "2024-04-31", "13/01", "02/30", "4/1/123", "20240401",
+      "noon midnight", "today tomorrow", "2024-01-01 2024-01-02", "12:00 xyz", "T12:00", "uts",
+      "utsabc", "nowhere", "now+99999999999999999weeks", "#"};
+  // clang-format on
+  for (const char* text : kRejected) {
+    Result<Time> r = ParseBeginTime(text, now_);
+    EXPECT_FALSE(r.ok()) << "'" << text << "' was accepted as " << FormatTime(*r);
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+      EXPECT_NE(r.status().message().find("'" + std::string(text) + "'"), std::string::npos)
+          << r.status().message();
+    }
+  }
+}
+
+TEST_F(BeginTimeTest, FormatTime) {
+  EXPECT_EQ(FormatTime(Utc(2024, 3, 5, 7, 8, 9) + Duration(999)), "2024-03-05T07:08:09");
+  EXPECT_EQ(FormatTime(kNever), "Unknown");
+  Time t = Utc(2031, 7, 4, 23, 1, 2);
+  EXPECT_EQ(Begin(FormatTime(t)), t);  // round trip through --begin
+}
+
+// ---- Array specs -------------------------------------------------------------------------------
+
+ArraySpec Array(std::string_view text, int64_t max_index = 1'000'000) {
+  Result<ArraySpec> r = ParseArraySpec(text, max_index);
+  EXPECT_TRUE(r.ok()) << text << ": " << r.status().ToString();
+  return r.ok() ? *r : ArraySpec{};
+}
+
+using Indices = std::vector<int64_t>;
+
+TEST(ParseArraySpecTest, RangesListsStepsThrottles) {
+  EXPECT_EQ(Array("7").indices, (Indices{7}));
+  EXPECT_EQ(Array("0-3").indices, (Indices{0, 1, 2, 3}));
+  EXPECT_EQ(Array("0-15").indices.size(), 16u);
+  EXPECT_EQ(Array("0,6,16-18").indices, (Indices{0, 6, 16, 17, 18}));
+  EXPECT_EQ(Array("0-15:4").indices, (Indices{0, 4, 8, 12}));
+  EXPECT_EQ(Array("1-10:3").indices, (Indices{1, 4, 7, 10}));
+  EXPECT_EQ(Array("3-3").indices, (Indices{3}));
+  EXPECT_EQ(Array("0-15:4").max_running, 0);
+
+  ArraySpec throttled = Array("1-100%10");
+  EXPECT_EQ(throttled.indices.size(), 100u);
+  EXPECT_EQ(throttled.indices.front(), 1);
+  EXPECT_EQ(throttled.indices.back(), 100);
+  EXPECT_EQ(throttled.max_running, 10);
+
+  ArraySpec list = Array("1,3,5%2");
+  EXPECT_EQ(list.indices, (Indices{1, 3, 5}));
+  EXPECT_EQ(list.max_running, 2);
+
+  ArraySpec combined = Array("0-4:2,10,20-22%3");
+  EXPECT_EQ(combined.indices, (Indices{0, 2, 4, 10, 20, 21, 22}));
+  EXPECT_EQ(combined.max_running, 3);
+}
+
+TEST(ParseArraySpecTest, SortsAndRemovesDuplicates) {
+  EXPECT_EQ(Array("9,1-3,2,0,3").indices, (Indices{0, 1, 2, 3, 9}));
+  EXPECT_EQ(Array("5-8,1-6").indices, (Indices{1, 2, 3, 4, 5, 6, 7, 8}));
+}
+
+TEST(ParseArraySpecTest, MaxIndex) {
+  EXPECT_EQ(Array("1000000").indices, (Indices{1'000'000}));
+  EXPECT_EQ(Array("0-10", 10).indices.size(), 11u);
+  EXPECT_FALSE(ParseArraySpec("0-11", 10).ok());
+  EXPECT_FALSE(ParseArraySpec("1000001").ok());
+}
+
+TEST(ParseArraySpecTest, Rejects) {
+  // clang-format off
+  constexpr const char* kRejected[] = {
+      "", "%5", "-1", "-1-5", "5-3", "1-5:0", "1-5:-1", "1-5:", "5:2", "1-5%0", "1-5%", "1-5%-2",
+      "1-5%2%3", "1-5%x", "abc", "1,,2", ",1", "1,", "1-", "-", "1-x", "1.5", " 1", "1 ",
+      "99999999999999999999", "1-5%99999999999",
+      "0-1000000,0-1000000,0-1000000,0-1000000,0-1000000"};
+  // clang-format on
+  for (const char* text : kRejected) {
+    Result<ArraySpec> r = ParseArraySpec(text);
+    EXPECT_FALSE(r.ok()) << "'" << text << "' was accepted";
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+      EXPECT_NE(r.status().message().find("'" + std::string(text) + "'"), std::string::npos)
+          << r.status().message();
+    }
+  }
+}
+
+TEST(FormatArrayIndicesTest, CompressesRuns) {
+  EXPECT_EQ(FormatArrayIndices({}), "");
+  EXPECT_EQ(FormatArrayIndices({4}), "4");
+  EXPECT_EQ(FormatArrayIndices({1, 2}), "1-2");
+  EXPECT_EQ(FormatArrayIndices({1, 2, 3, 4, 5, 7, 9, 10, 11}), "1-5,7,9-11");
+  EXPECT_EQ(FormatArrayIndices({11, 9, 10, 1, 1, 3}), "1,3,9-11");
+  EXPECT_EQ(FormatArrayIndices(Array("0-15:4").indices), "0,4,8,12");
+  EXPECT_EQ(FormatArrayIndices(Array("1-100%10").indices), "1-100");
+}
+
+// ---- Patterns ----------------------------------------------------------------------------------
+
+PatternFields ArrayTask() {
+  PatternFields f;
+  f.job_id = 1042;
+  f.array_job_id = 1000;
+  f.array_task_id = 7;
+  f.job_name = "sweep";
+  f.node = "node03";
+  f.user = "alice";
+  return f;
+}
+
+TEST(ExpandPatternTest, AllSpecifiers) {
+  PatternFields f = ArrayTask();
+  EXPECT_EQ(ExpandPattern("out/%x-%A_%a.out", f), "out/sweep-1000_7.out");
+  EXPECT_EQ(ExpandPattern("%j %J %N %u %%", f), "1042 1042 node03 alice %");
+  EXPECT_EQ(ExpandPattern("slurm-%j.out", f), "slurm-1042.out");
+  EXPECT_EQ(ExpandPattern("plain", f), "plain");
+  EXPECT_EQ(ExpandPattern("", f), "");
+  EXPECT_EQ(ExpandPattern("%%j", f), "%j");
+  EXPECT_EQ(ExpandPattern("%%%j", f), "%1042");
+}
+
+TEST(ExpandPatternTest, NonArrayJob) {
+  PatternFields f;
+  f.job_id = 55;
+  f.array_job_id = 99;  // ignored: not an array task
+  EXPECT_EQ(ExpandPattern("%A_%a", f), "55_4294967294");
+}
+
+TEST(ExpandPatternTest, ZeroPadding) {
+  PatternFields f = ArrayTask();
+  EXPECT_EQ(ExpandPattern("%5a", f), "00007");
+  EXPECT_EQ(ExpandPattern("%3j", f), "1042");  // wider values are not cut
+  EXPECT_EQ(ExpandPattern("%6A-%2a", f), "001000-07");
+  EXPECT_EQ(ExpandPattern("%0a", f), "7");
+  EXPECT_EQ(ExpandPattern("%20a", f), "0000000007");                 // clamped to 10
+  EXPECT_EQ(ExpandPattern("%5x_%3N_%4u", f), "sweep_node03_alice");  // width ignored
+}
+
+TEST(ExpandPatternTest, UnknownAndTrailingKeptLiterally) {
+  PatternFields f = ArrayTask();
+  EXPECT_EQ(ExpandPattern("%q.%3q", f), "%q.%3q");
+  EXPECT_EQ(ExpandPattern("a%", f), "a%");
+  EXPECT_EQ(ExpandPattern("a%7", f), "a%7");
+  EXPECT_EQ(ExpandPattern("%5%j", f), "%51042");
+}
+
+TEST(ExpandPatternTest, BackslashDisablesExpansion) {
+  PatternFields f = ArrayTask();
+  EXPECT_EQ(ExpandPattern("out\\%j.log", f), "out%j.log");
+  EXPECT_EQ(ExpandPattern("a\\b%x", f), "ab%x");
+}
+
+// ---- Memory ------------------------------------------------------------------------------------
+
+int64_t Mem(std::string_view text) {
+  Result<int64_t> r = ParseMemoryMb(text);
+  EXPECT_TRUE(r.ok()) << text << ": " << r.status().ToString();
+  return r.ok() ? *r : -1;
+}
+
+TEST(ParseMemoryMbTest, Units) {
+  EXPECT_EQ(Mem("100"), 100);
+  EXPECT_EQ(Mem("100M"), 100);
+  EXPECT_EQ(Mem("100m"), 100);
+  EXPECT_EQ(Mem("100MB"), 100);
+  EXPECT_EQ(Mem("2G"), 2048);
+  EXPECT_EQ(Mem("2gb"), 2048);
+  EXPECT_EQ(Mem("1T"), 1024 * 1024);
+  EXPECT_EQ(Mem("1024K"), 1);
+  EXPECT_EQ(Mem("1025k"), 2);  // rounded up
+  EXPECT_EQ(Mem("1K"), 1);
+  EXPECT_EQ(Mem("0"), 0);  // all the node's memory
+}
+
+TEST(ParseMemoryMbTest, Rejects) {
+  for (const char* text : {"", "-1", "+5", "abc", "1.5G", "10X", "10 G", "10GG", "10B", "G",
+                           "99999999999999999999", "9999999999999999T"}) {
+    Result<int64_t> r = ParseMemoryMb(text);
+    EXPECT_FALSE(r.ok()) << "'" << text << "' was accepted";
+    if (!r.ok()) {
+      EXPECT_NE(r.status().message().find("'" + std::string(text) + "'"), std::string::npos);
+    }
+  }
+}
+
+// ---- Host lists --------------------------------------------------------------------------------
+
+TEST(CompressHostListTest, Basics) {
+  EXPECT_EQ(CompressHostList({}), "");
+  EXPECT_EQ(CompressHostList({"node7"}), "node7");
+  EXPECT_EQ(CompressHostList({"node1", "node2"}), "node[1-2]");
+  EXPECT_EQ(CompressHostList({"node1", "node2", "node3", "node5"}), "node[1-3,5]");
+  EXPECT_EQ(CompressHostList({"node5", "node3", "node1", "node2", "node3"}), "node[1-3,5]");
+  EXPECT_EQ(CompressHostList({"login", "node2", "node1"}), "login,node[1-2]");
+  EXPECT_EQ(CompressHostList({"a1", "b1", "a2"}), "a[1-2],b1");
+}
+
+TEST(CompressHostListTest, Padding) {
+  EXPECT_EQ(CompressHostList({"n01", "n02", "n03"}), "n[01-03]");
+  EXPECT_EQ(CompressHostList({"n09", "n10", "n11"}), "n[09-11]");
+  EXPECT_EQ(CompressHostList({"n9", "n10"}), "n[9-10]");
+  EXPECT_EQ(CompressHostList({"n098", "n099", "n100"}), "n[098-100]");
+  EXPECT_EQ(CompressHostList({"n1", "n02"}), "n[1,02]");  // different padding: separate ranges
+  EXPECT_EQ(CompressHostList({"n001", "n2"}), "n[001,2]");
+}
+
+TEST(CompressHostListTest, NamesWithoutNumbers) {
+  EXPECT_EQ(CompressHostList({"gamma", "alpha", "beta"}), "alpha,beta,gamma");
+  EXPECT_EQ(CompressHostList({"node", "node1", "node2"}), "node,node[1-2]");
+  EXPECT_EQ(CompressHostList({"rack1-node4", "rack1-node5"}), "rack1-node[4-5]");
+  EXPECT_EQ(CompressHostList({"", "x"}), "x");
+}
+
+}  // namespace
+}  // namespace swell

@@ -1,0 +1,1665 @@
+#include "head/head.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+#include "common/files.h"
+#include "common/log.h"
+#include "common/slurm_format.h"
+#include "head/scheduler/scheduler.h"
+#include "head/state/store.h"
+
+namespace swell::head {
+
+namespace sched = scheduler;
+using state::JobRow;
+using state::TaskRow;
+
+const char* StateName(pb::JobState s) {
+  switch (s) {
+    case pb::PENDING: return "PENDING";
+    case pb::RUNNING: return "RUNNING";
+    case pb::COMPLETED: return "COMPLETED";
+    case pb::FAILED: return "FAILED";
+    case pb::CANCELLED: return "CANCELLED";
+    case pb::TIMEOUT: return "TIMEOUT";
+    case pb::NODE_FAIL: return "NODE_FAIL";
+    default: return "UNKNOWN";
+  }
+}
+
+bool IsTerminal(pb::JobState s) { return s >= pb::COMPLETED; }
+
+namespace {
+
+// A node that has not seen a launch of a job for this long may have forgotten its spec
+// (node/node.cc forgets idle jobs after ten minutes); send it again.
+constexpr auto kSpecResendAfter = std::chrono::minutes(1);
+constexpr int kNumStates = 8;
+
+// Outbound messages to one node, written by a thread of the session handler.
+class Session {
+ public:
+  explicit Session(rpc::Stream<pb::NodeMessage, pb::HeadMessage>* stream) : stream_(stream) {}
+  void Send(pb::HeadMessage m) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (closed_) return;
+      out_.push_back(std::move(m));
+    }
+    cv_.notify_one();
+  }
+  void Close() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      closed_ = true;
+    }
+    cv_.notify_one();
+  }
+  // Runs until Close() or a broken stream.
+  void WriteLoop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [this] { return closed_ || !out_.empty(); });
+      if (closed_) return;
+      std::deque<pb::HeadMessage> batch;
+      batch.swap(out_);
+      lock.unlock();
+      for (auto& m : batch) {
+        if (!stream_->Write(m)) {
+          lock.lock();
+          closed_ = true;
+          return;
+        }
+      }
+      lock.lock();
+    }
+  }
+
+ private:
+  rpc::Stream<pb::NodeMessage, pb::HeadMessage>* stream_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<pb::HeadMessage> out_;  // GUARDED_BY(mu_)
+  bool closed_ = false;              // GUARDED_BY(mu_)
+};
+
+struct Task {
+  int64_t pos = 0;
+  int attempt = 0;
+  std::string node;
+  bool started = false;
+  int64_t start_ms = 0;
+  int64_t lease = 0;
+};
+
+// Part of one unit on one node, by node name (scheduler shares name nodes by index).
+struct Share {
+  std::string node;
+  int ntasks = 0;
+  sched::Resources res;
+};
+
+struct Lease {
+  int64_t id = 0;
+  int64_t job_id = 0;
+  std::string node;  // where the units' tasks run (the first share's node)
+  std::vector<std::vector<Share>> units;  // one entry per slot
+  std::set<int64_t> positions;                   // dispatched, queued or running
+  bool dirty = false;
+};
+
+struct Job {
+  JobRow row;
+  pb::JobSpec spec;
+  int64_t counts[kNumStates] = {};
+  std::deque<std::pair<int64_t, int>> requeued;  // (position, attempt) back to pending
+  std::set<int64_t> cancelling;       // live positions a cancel was sent for
+  std::set<int64_t> skip;             // positions >= next_pos already terminal (cancelled)
+  std::map<int64_t, Task> live;       // dispatched tasks by position
+  std::set<int64_t> leases;
+  bool row_dirty = false;
+
+  bool is_array() const { return spec.array_indices_size() > 0; }
+  int64_t undispatched() const {
+    return row.task_count - row.next_pos - static_cast<int64_t>(skip.size()) +
+           static_cast<int64_t>(requeued.size());
+  }
+};
+
+struct Brief {  // a finished job, for dependencies and listings
+  int state = pb::COMPLETED;
+  std::string name;
+  uint32_t uid = 0;
+  int64_t task_count = 1;
+  bool is_array = false;
+};
+
+struct NodeEntry {
+  state::NodeRow row;
+  bool up = false;
+  Time last_seen;
+  std::shared_ptr<Session> session;
+  uint64_t session_id = 0;
+  std::map<int64_t, Time> spec_sent;
+  sched::Resources total() const { return {row.cpus, row.mem_mb, row.gpus}; }
+};
+
+std::string EncodeShares(const std::vector<std::vector<Share>>& units) {
+  std::string out;
+  for (const auto& u : units) {
+    for (const auto& s : u)
+      out += s.node + ":" + std::to_string(s.ntasks) + ":" +
+             std::to_string(s.res.cpus) + ":" + std::to_string(s.res.mem_mb) + ":" +
+             std::to_string(s.res.gpus) + ",";
+    out += ";";
+  }
+  return out;
+}
+
+}  // namespace
+
+class Head::Impl {
+ public:
+  Impl(HeadOptions o, Clock* clock, std::unique_ptr<state::Store> store)
+      : opt_(std::move(o)), clock_(clock), store_(std::move(store)) {}
+
+  Status Load();
+  Status Start(HeadApi* api);
+  void Stop();
+  int tcp_port() const { return server_ ? server_->tcp_port() : 0; }
+
+  // Runs `fn` on the loop; returns its result once the pass that ran it has committed.
+  template <typename T>
+  Result<T> OnLoop(std::function<Result<T>()> fn) {
+    auto promise = std::make_shared<std::promise<Result<T>>>();
+    auto future = promise->get_future();
+    Post([this, fn = std::move(fn), promise] {
+      auto r = std::make_shared<Result<T>>(fn());
+      after_commit_.push_back([promise, r] { promise->set_value(std::move(*r)); });
+    });
+    try {
+      return future.get();
+    } catch (const std::future_error&) {
+      return Unavailable("the head is stopping");
+    }
+  }
+  void Post(std::function<void()> fn) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopped_) return;
+      queue_.push_back(std::move(fn));
+    }
+    cv_.notify_one();
+  }
+
+  // API bodies, run on the loop.
+  Result<pb::SubmitReply> DoSubmit(const rpc::Caller& who, const pb::JobSpec& spec);
+  Result<pb::QueueReply> DoQueue(const rpc::Caller& who, const pb::QueueRequest& req);
+  Result<pb::InfoReply> DoInfo(const pb::InfoRequest& req);
+  Result<pb::CancelReply> DoCancel(const rpc::Caller& who, const pb::CancelRequest& req);
+  Result<pb::NodesReply> DoNodes();
+  Result<pb::WaitEvent> DoWaitSnapshot(const std::vector<pb::JobRef>& refs);
+  void DoRegister(const std::shared_ptr<Session>& s, uint64_t sid, const pb::Register& r);
+  void DoReports(const std::string& node, uint64_t sid, const pb::ReportBatch& b);
+  void DoSessionClosed(const std::string& node, uint64_t sid);
+  void DoHeartbeat(const std::string& node, uint64_t sid);
+
+  std::atomic<uint64_t> change_gen_{0};
+  std::mutex change_mu_;
+  std::condition_variable change_cv_;
+  std::atomic<uint64_t> next_session_id_{1};
+  std::atomic<bool> stopping_{false};
+
+ private:
+  void Loop();
+  void Pass(std::vector<std::function<void()>>& work);
+  void Housekeeping(Time now);
+  void Schedule(Time now);
+  // Records that this pass wrote; a failed write ends the process (see the definition).
+  void Write(const Status& s);
+
+  // Jobs and tasks.
+  Job* FindJob(int64_t id);
+  void PutJobRow(Job& job);
+  void PutTask(Job& job, const Task& t, pb::JobState state, int exit_code = 0, int signal = 0,
+               int64_t end_ms = 0);
+  void UpdateAggregate(Job& job, Time now);
+  void FinishTask(Job& job, int64_t pos, pb::JobState state, int exit_code, int signal, Time now);
+  void RequeueTask(Job& job, int64_t pos, bool count_restart);
+  void TaskLeft(Job& job, int64_t pos);
+  std::optional<std::pair<int64_t, int>> NextPosition(Job& job);
+  void Dispatch(Job& job, Lease& lease, int64_t max_new, Time now);
+  void MaintainLease(Job& job, Lease& lease, Time now);
+  void DropLease(Job& job, int64_t lease_id);
+  void NodeFailed(NodeEntry& node, Time now, const std::string& why);
+  pb::JobState DependencyState(const Job& job, std::string* reason);
+  std::optional<int> RefState(const std::string& ref, bool* started);
+  void FillInfo(const Job& job, pb::JobInfo* info);
+  void FillBrief(int64_t id, const JobRow& row, pb::JobInfo* info);
+  bool RefillAllowed(const Job& job) const;
+  bool Ahead(const Job& a, int prio, int64_t submit_ms, int64_t id) const;
+  void Changed() { changed_ = true; }
+  void Event(Time t, const std::string& kind, int64_t job, const std::string& node,
+             const std::string& detail);
+  static int JobPriority(const pb::JobSpec& spec) { return -spec.nice(); }
+
+  HeadOptions opt_;
+  Clock* clock_;
+  std::unique_ptr<state::Store> store_;
+  std::unique_ptr<rpc::Server> server_;
+  std::thread loop_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;  // GUARDED_BY(mu_)
+  bool stopped_ = false;                     // GUARDED_BY(mu_)
+
+  // Loop-only state.
+  std::map<int64_t, Job> jobs_;              // PENDING or RUNNING
+  std::map<int64_t, Brief> done_;            // finished
+  std::map<std::string, NodeEntry> nodes_;
+  std::map<int64_t, Lease> leases_;
+  int64_t next_job_id_ = 1;
+  int64_t next_lease_id_ = 1;
+  std::vector<std::function<void()>> after_commit_;
+  bool wrote_ = false;
+  bool sched_dirty_ = true;
+  bool changed_ = false;
+  // Order key of the first group the last pass could not start (priority desc, submit, id).
+  std::optional<std::tuple<int, int64_t, int64_t>> top_blocked_;
+  Time next_housekeeping_;
+  Time started_at_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Loading and the loop
+
+Status Head::Impl::Load() {
+  Time now = clock_->Now();
+  started_at_ = now;
+  auto next = store_->GetCounter("next_job_id", 1);
+  if (!next.ok()) return next.status();
+  next_job_id_ = *next;
+  auto nl = store_->GetCounter("next_lease_id", 1);
+  if (!nl.ok()) return nl.status();
+  next_lease_id_ = *nl;
+
+  auto all = store_->LoadJobs(/*active_only=*/false);
+  if (!all.ok()) return all.status();
+  for (auto& row : *all) {
+    if (IsTerminal(static_cast<pb::JobState>(row.state))) {
+      Brief b;
+      b.state = row.state;
+      b.name = row.name;
+      b.uid = row.uid;
+      b.task_count = row.task_count;
+      pb::JobSpec spec;
+      spec.ParseFromString(row.spec);
+      b.is_array = spec.array_indices_size() > 0;
+      done_[row.id] = b;
+      continue;
+    }
+    Job job;
+    job.row = row;
+    if (!job.spec.ParseFromString(row.spec)) return Internal("corrupt spec of job " + std::to_string(row.id));
+    auto rows = store_->LoadTasks(row.id);
+    if (!rows.ok()) return rows.status();
+    int64_t with_rows_below_next = 0;
+    for (auto& t : *rows) {
+      if (t.pos >= row.next_pos) {
+        job.skip.insert(t.pos);
+        job.counts[t.state]++;
+        continue;
+      }
+      ++with_rows_below_next;
+      if (t.state == pb::PENDING && t.node.empty()) {
+        job.requeued.push_back({t.pos, t.attempt});
+        job.counts[pb::PENDING]++;
+      } else if (t.state == pb::PENDING || t.state == pb::RUNNING) {
+        Task task;
+        task.pos = t.pos;
+        task.attempt = t.attempt;
+        task.node = t.node;
+        task.started = t.state == pb::RUNNING;
+        task.start_ms = t.start_ms;
+        job.live[t.pos] = task;
+        job.counts[t.state]++;
+      } else {
+        job.counts[t.state]++;
+      }
+    }
+    if (job.row.rest_cancelled)
+      job.counts[pb::CANCELLED] += row.task_count - row.next_pos - static_cast<int64_t>(job.skip.size());
+    else
+      job.counts[pb::PENDING] += row.task_count - row.next_pos - static_cast<int64_t>(job.skip.size());
+    (void)with_rows_below_next;
+    jobs_.emplace(row.id, std::move(job));
+  }
+  auto leases = store_->LoadLeases();
+  if (!leases.ok()) return leases.status();
+  for (auto& lr : *leases) {
+    Lease l;
+    l.id = lr.id;
+    l.job_id = lr.job_id;
+    l.node = lr.node;
+    // Shares: "node:ntasks:cpus:mem:gpus,...;" per unit.
+    size_t i = 0;
+    while (i < lr.shares.size()) {
+      size_t end = lr.shares.find(';', i);
+      if (end == std::string::npos) break;
+      std::vector<Share> unit;
+      std::string u = lr.shares.substr(i, end - i);
+      size_t j = 0;
+      while (j < u.size()) {
+        size_t e = u.find(',', j);
+        if (e == std::string::npos) e = u.size();
+        std::string part = u.substr(j, e - j);
+        size_t colon = part.find(':');
+        long long b = 0, c = 0, d = 0, f = 0;
+        if (colon != std::string::npos &&
+            sscanf(part.c_str() + colon + 1, "%lld:%lld:%lld:%lld", &b, &c, &d, &f) == 4) {
+          Share sh;
+          sh.node = part.substr(0, colon);
+          sh.ntasks = static_cast<int>(b);
+          sh.res = {static_cast<int>(c), d, static_cast<int>(f)};
+          unit.push_back(sh);
+        }
+        j = e + 1;
+      }
+      l.units.push_back(unit);
+      i = end + 1;
+    }
+    auto jit = jobs_.find(l.job_id);
+    if (jit == jobs_.end()) {
+      (void)store_->DeleteLease(l.id);
+      continue;
+    }
+    for (auto& [pos, t] : jit->second.live)
+      if (t.node == l.node && t.lease == 0) t.lease = l.id, l.positions.insert(pos);
+    jit->second.leases.insert(l.id);
+    leases_.emplace(l.id, std::move(l));
+  }
+  // Live tasks without a lease (should not happen): back to pending.
+  for (auto& [id, job] : jobs_) {
+    std::vector<int64_t> orphans;
+    for (auto& [pos, t] : job.live)
+      if (t.lease == 0) orphans.push_back(pos);
+    for (auto pos : orphans) RequeueTask(job, pos, /*count_restart=*/false);
+  }
+  auto nodes = store_->LoadNodes();
+  if (!nodes.ok()) return nodes.status();
+  for (auto& nr : *nodes) {
+    NodeEntry n;
+    n.row = nr;
+    // Nodes that were up get one node_timeout after our start to come back.
+    n.up = nr.state != "DOWN";
+    n.last_seen = now;
+    nodes_.emplace(nr.name, std::move(n));
+  }
+  LogInfo("head: loaded %zu active jobs, %zu finished, %zu nodes, next job id %lld",
+          jobs_.size(), done_.size(), nodes_.size(), static_cast<long long>(next_job_id_));
+  return Status::Ok();
+}
+
+Status Head::Impl::Start(HeadApi* api) {
+  next_housekeeping_ = clock_->Now();
+  loop_ = std::thread([this] { Loop(); });
+  rpc::ServerOptions so;
+  so.unix_path = opt_.unix_path;
+  so.tcp_address = opt_.tcp_address;
+  so.secret = opt_.secret;
+  auto server = rpc::StartServer(api, so);
+  if (!server.ok()) {
+    Stop();
+    return server.status();
+  }
+  server_ = std::move(server).value();
+  return Status::Ok();
+}
+
+void Head::Impl::Stop() {
+  stopping_ = true;
+  change_cv_.notify_all();
+  if (server_) server_->Shutdown();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopped_ = true;
+  }
+  cv_.notify_one();
+  if (loop_.joinable()) loop_.join();
+  for (auto& [name, n] : nodes_)
+    if (n.session) n.session->Close();
+}
+
+void Head::Impl::Loop() {
+  for (;;) {
+    std::vector<std::function<void()>> work;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      auto wake = std::chrono::system_clock::now() + opt_.tick;
+      cv_.wait_until(lock, wake, [this] { return stopped_ || !queue_.empty(); });
+      if (stopped_) return;
+      while (!queue_.empty()) {
+        work.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    Pass(work);
+  }
+}
+
+void Head::Impl::Write(const Status& s) {
+  wrote_ = true;
+  if (!s.ok()) {
+    // The in-memory state is now ahead of the disk; the only safe way on is a restart from
+    // what was committed.
+    LogError("head: state write failed: %s; exiting to recover from the database",
+             s.ToString().c_str());
+    std::_Exit(70);
+  }
+}
+
+void Head::Impl::Pass(std::vector<std::function<void()>>& work) {
+  Status b = store_->Begin();
+  if (!b.ok()) {
+    LogError("head: cannot begin a transaction: %s", b.ToString().c_str());
+    std::_Exit(70);
+  }
+  wrote_ = false;
+  for (auto& fn : work) fn();
+  Time now = clock_->Now();
+  if (now >= next_housekeeping_) {
+    Housekeeping(now);
+    next_housekeeping_ = now + opt_.tick;
+  }
+  if (sched_dirty_) Schedule(now);
+  for (auto& [id, job] : jobs_)
+    if (job.row_dirty) PutJobRow(job);
+  // Finished jobs leave the active table.
+  for (auto it = jobs_.begin(); it != jobs_.end();) {
+    Job& job = it->second;
+    if (IsTerminal(static_cast<pb::JobState>(job.row.state)) && job.live.empty()) {
+      for (auto lid : std::set<int64_t>(job.leases)) DropLease(job, lid);
+      Brief b{job.row.state, job.row.name, job.row.uid, job.row.task_count, job.is_array()};
+      done_[it->first] = b;
+      it = jobs_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto& [id, lease] : leases_) {
+    if (!lease.dirty) continue;
+    lease.dirty = false;
+    Write(store_->PutLease({lease.id, lease.job_id, lease.node,
+                            static_cast<int>(lease.units.size()), EncodeShares(lease.units)}));
+  }
+  Status c = store_->Commit();
+  if (!c.ok()) {
+    LogError("head: commit failed: %s; exiting to recover from the database", c.ToString().c_str());
+    std::_Exit(70);
+  }
+  auto callbacks = std::move(after_commit_);
+  after_commit_.clear();
+  for (auto& cb : callbacks) cb();
+  if (changed_) {
+    changed_ = false;
+    {
+      std::lock_guard<std::mutex> lock(change_mu_);
+      ++change_gen_;
+    }
+    change_cv_.notify_all();
+  }
+}
+
+void Head::Impl::Event(Time t, const std::string& kind, int64_t job, const std::string& node,
+                       const std::string& detail) {
+  Write(store_->AddEvent(ToMillis(t), kind, job, node, detail));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Jobs and tasks
+
+Job* Head::Impl::FindJob(int64_t id) {
+  auto it = jobs_.find(id);
+  return it == jobs_.end() ? nullptr : &it->second;
+}
+
+void Head::Impl::PutJobRow(Job& job) {
+  job.row_dirty = false;
+  Write(store_->PutJob(job.row));
+}
+
+void Head::Impl::PutTask(Job& job, const Task& t, pb::JobState state, int exit_code, int signal,
+                         int64_t end_ms) {
+  TaskRow r;
+  r.job_id = job.row.id;
+  r.pos = t.pos;
+  r.state = state;
+  r.node = t.node;
+  r.exit_code = exit_code;
+  r.signal = signal;
+  r.start_ms = t.start_ms;
+  r.end_ms = end_ms;
+  r.attempt = t.attempt;
+  Write(store_->PutTask(r));
+}
+
+void Head::Impl::UpdateAggregate(Job& job, Time now) {
+  const auto& c = job.counts;
+  int64_t terminal = 0;
+  for (int s = pb::COMPLETED; s < kNumStates; ++s) terminal += c[s];
+  pb::JobState st;
+  if (c[pb::RUNNING] > 0) {
+    st = pb::RUNNING;
+  } else if (terminal == job.row.task_count) {
+    if (c[pb::COMPLETED] == job.row.task_count) st = pb::COMPLETED;
+    else if (c[pb::CANCELLED] > 0) st = pb::CANCELLED;
+    else if (c[pb::NODE_FAIL] > 0) st = pb::NODE_FAIL;
+    else if (c[pb::TIMEOUT] > 0) st = pb::TIMEOUT;
+    else st = pb::FAILED;
+  } else if (c[pb::COMPLETED] + c[pb::FAILED] + c[pb::TIMEOUT] + c[pb::NODE_FAIL] > 0 &&
+             job.is_array()) {
+    st = pb::RUNNING;  // an array part way through: some done, the rest queued
+  } else {
+    st = pb::PENDING;
+  }
+  if (st == job.row.state) return;
+  pb::JobState old = static_cast<pb::JobState>(job.row.state);
+  job.row.state = st;
+  job.row_dirty = true;
+  Changed();
+  sched_dirty_ = true;
+  if (st == pb::RUNNING && job.row.start_ms == 0) {
+    job.row.start_ms = ToMillis(now);
+    job.row.reason.clear();
+    Event(now, "start", job.row.id, "", "");
+  }
+  if (IsTerminal(st)) {
+    job.row.end_ms = ToMillis(now);
+    job.row.reason.clear();
+    Event(now, "end", job.row.id, "", StateName(st));
+  }
+  (void)old;
+}
+
+void Head::Impl::TaskLeft(Job& job, int64_t pos) {
+  job.cancelling.erase(pos);
+  auto it = job.live.find(pos);
+  if (it == job.live.end()) return;
+  auto lit = leases_.find(it->second.lease);
+  if (lit != leases_.end()) lit->second.positions.erase(pos);
+  job.live.erase(it);
+}
+
+void Head::Impl::FinishTask(Job& job, int64_t pos, pb::JobState state, int exit_code, int signal,
+                            Time now) {
+  auto it = job.live.find(pos);
+  if (it == job.live.end()) return;
+  Task t = it->second;
+  job.counts[t.started ? pb::RUNNING : pb::PENDING]--;
+  job.counts[state]++;
+  if (t.start_ms == 0 && state != pb::CANCELLED) t.start_ms = ToMillis(now);
+  PutTask(job, t, state, exit_code, signal, ToMillis(now));
+  // The job's exit code is the highest of its tasks' (Slurm's derived exit code).
+  if (exit_code > job.row.exit_code || (signal != 0 && job.row.signal == 0)) {
+    job.row.exit_code = std::max(job.row.exit_code, exit_code);
+    if (signal != 0) job.row.signal = signal;
+    job.row_dirty = true;
+  }
+  int64_t lease = t.lease;
+  TaskLeft(job, pos);
+  auto lit = leases_.find(lease);
+  if (lit != leases_.end()) MaintainLease(job, lit->second, now);
+  UpdateAggregate(job, now);
+  Changed();
+}
+
+void Head::Impl::RequeueTask(Job& job, int64_t pos, bool count_restart) {
+  auto it = job.live.find(pos);
+  if (it == job.live.end()) return;
+  if (job.row.rest_cancelled || job.cancelling.count(pos)) {
+    // Cancelled while its node was away: it ends here instead of running again.
+    FinishTask(job, pos, pb::CANCELLED, 0, 0, clock_->Now());
+    return;
+  }
+  Task t = it->second;
+  job.counts[t.started ? pb::RUNNING : pb::PENDING]--;
+  job.counts[pb::PENDING]++;
+  t.node.clear();
+  t.started = false;
+  t.start_ms = 0;
+  t.attempt++;
+  PutTask(job, t, pb::PENDING);
+  TaskLeft(job, pos);
+  job.requeued.push_back({pos, t.attempt});
+  if (count_restart) {
+    job.row.restarts++;
+    job.row_dirty = true;
+  }
+  sched_dirty_ = true;
+  Changed();
+}
+
+std::optional<std::pair<int64_t, int>> Head::Impl::NextPosition(Job& job) {
+  if (!job.requeued.empty()) {
+    auto next = job.requeued.front();
+    job.requeued.pop_front();
+    return next;
+  }
+  while (job.row.next_pos < job.row.task_count) {
+    int64_t pos = job.row.next_pos++;
+    job.row_dirty = true;
+    if (job.skip.erase(pos)) continue;
+    return std::pair<int64_t, int>(pos, 0);
+  }
+  return std::nullopt;
+}
+
+void Head::Impl::Dispatch(Job& job, Lease& lease, int64_t max_new, Time now) {
+  if (max_new <= 0) return;
+  pb::HeadMessage msg;
+  auto* l = msg.mutable_launch();
+  l->set_job_id(job.row.id);
+  l->set_slots(static_cast<int>(lease.units.size()));
+  auto nit = nodes_.find(lease.node);
+  if (nit == nodes_.end() || !nit->second.session) return;
+  NodeEntry& node = nit->second;
+  for (int64_t i = 0; i < max_new; ++i) {
+    auto next = NextPosition(job);
+    if (!next) break;
+    Task t;
+    t.pos = next->first;
+    t.attempt = next->second;
+    t.node = lease.node;
+    t.lease = lease.id;
+    PutTask(job, t, pb::PENDING);
+    job.live[t.pos] = t;
+    lease.positions.insert(t.pos);
+    auto* k = l->add_steps();
+    k->set_job_id(job.row.id);
+    k->set_pos(t.pos);
+    k->set_attempt(t.attempt);
+  }
+  if (l->steps_size() == 0) return;
+  auto sent = node.spec_sent.find(job.row.id);
+  if (sent == node.spec_sent.end() || now - sent->second > kSpecResendAfter) {
+    l->set_with_spec(true);
+    *l->mutable_spec() = job.spec;
+    l->mutable_user()->set_uid(job.row.uid);
+    l->mutable_user()->set_gid(job.row.gid);
+    l->mutable_user()->set_name(job.row.user);
+    l->set_submit_ms(job.row.submit_ms);
+    std::vector<std::string> names = {lease.node};
+    for (const auto& unit : lease.units)
+      for (const auto& sh : unit)
+        if (std::find(names.begin(), names.end(), sh.node) == names.end()) names.push_back(sh.node);
+    for (const auto& n : names) l->add_nodelist(n);
+  }
+  node.spec_sent[job.row.id] = now;
+  auto session = node.session;
+  after_commit_.push_back([session, msg = std::move(msg)]() mutable { session->Send(std::move(msg)); });
+}
+
+bool Head::Impl::Ahead(const Job& a, int prio, int64_t submit_ms, int64_t id) const {
+  int pa = JobPriority(a.spec);
+  if (pa != prio) return pa > prio;
+  if (a.row.submit_ms != submit_ms) return a.row.submit_ms < submit_ms;
+  return a.row.id < id;
+}
+
+bool Head::Impl::RefillAllowed(const Job& job) const {
+  if (!top_blocked_) return true;
+  auto [prio, submit, id] = *top_blocked_;
+  return id == job.row.id || Ahead(job, prio, submit, id);
+}
+
+void Head::Impl::MaintainLease(Job& job, Lease& lease, Time now) {
+  int64_t slots = static_cast<int64_t>(lease.units.size());
+  int64_t target = slots * std::max(1, opt_.dispatch_depth);
+  if (job.row.state != pb::CANCELLED && job.undispatched() > 0 && RefillAllowed(job) &&
+      static_cast<int64_t>(lease.positions.size()) <= target / 2) {
+    Dispatch(job, lease, target - static_cast<int64_t>(lease.positions.size()), now);
+  }
+  // Slots beyond what the dispatched tasks can use go back to the pool.
+  int64_t needed = std::min<int64_t>(slots, static_cast<int64_t>(lease.positions.size()));
+  if (needed < slots) {
+    lease.units.resize(static_cast<size_t>(needed));
+    lease.dirty = true;
+    sched_dirty_ = true;
+    if (needed == 0) DropLease(job, lease.id);
+  }
+}
+
+void Head::Impl::DropLease(Job& job, int64_t lease_id) {
+  job.leases.erase(lease_id);
+  leases_.erase(lease_id);
+  Write(store_->DeleteLease(lease_id));
+  sched_dirty_ = true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dependencies
+
+std::optional<int> Head::Impl::RefState(const std::string& ref, bool* started) {
+  // "123" or "123_4".
+  *started = false;
+  auto us = ref.find('_');
+  int64_t id = std::strtoll(ref.c_str(), nullptr, 10);
+  if (us == std::string::npos) {
+    if (auto* job = FindJob(id)) {
+      *started = job->row.start_ms != 0;
+      return job->row.state;
+    }
+    auto it = done_.find(id);
+    if (it != done_.end()) {
+      *started = true;
+      return it->second.state;
+    }
+    return std::nullopt;
+  }
+  int64_t index = std::strtoll(ref.c_str() + us + 1, nullptr, 10);
+  const pb::JobSpec* spec = nullptr;
+  pb::JobSpec loaded;
+  if (auto* job = FindJob(id)) {
+    spec = &job->spec;
+  } else {
+    auto row = store_->LoadJob(id);
+    if (!row.ok() || !row->has_value()) return std::nullopt;
+    loaded.ParseFromString((*row)->spec);
+    spec = &loaded;
+  }
+  auto& idx = spec->array_indices();
+  auto pit = std::lower_bound(idx.begin(), idx.end(), index);
+  if (pit == idx.end() || *pit != index) return std::nullopt;
+  int64_t pos = pit - idx.begin();
+  auto task = store_->LoadTask(id, pos);
+  if (!task.ok() || !task->has_value()) {
+    if (auto* job = FindJob(id); job && job->row.rest_cancelled) return pb::CANCELLED;
+    return pb::PENDING;
+  }
+  *started = (*task)->state != pb::PENDING;
+  return (*task)->state;
+}
+
+// PENDING: not yet; COMPLETED: satisfied; FAILED: can never be satisfied.
+pb::JobState Head::Impl::DependencyState(const Job& job, std::string* reason) {
+  const auto& dep = job.spec.dependency();
+  if (dep.terms_size() == 0) return pb::COMPLETED;
+  int satisfied = 0, never = 0;
+  for (const auto& term : dep.terms()) {
+    bool term_ok = true, term_never = false;
+    if (term.type() == "singleton") {
+      for (const auto& [id, other] : jobs_) {
+        if (id >= job.row.id) break;
+        if (other.row.name == job.row.name && other.row.uid == job.row.uid) term_ok = false;
+      }
+    } else {
+      for (const auto& ref : term.job_ids()) {
+        bool started = false;
+        auto st = RefState(ref, &started);
+        if (!st) {
+          term_never = true;  // vanished: cannot be satisfied
+          continue;
+        }
+        auto s = static_cast<pb::JobState>(*st);
+        bool done = IsTerminal(s);
+        if (term.type() == "after") {
+          if (!started && !done) term_ok = false;
+        } else if (term.type() == "afterany") {
+          if (!done) term_ok = false;
+        } else if (term.type() == "afterok") {
+          if (!done) term_ok = false;
+          else if (s != pb::COMPLETED) term_never = true;
+        } else if (term.type() == "afternotok") {
+          if (!done) term_ok = false;
+          else if (s == pb::COMPLETED) term_never = true;
+        }
+      }
+    }
+    if (term_never) ++never;
+    else if (term_ok) ++satisfied;
+  }
+  int n = dep.terms_size();
+  if (dep.any()) {
+    if (satisfied > 0) return pb::COMPLETED;
+    if (never == n) {
+      *reason = "DependencyNeverSatisfied";
+      return pb::FAILED;
+    }
+  } else {
+    if (never > 0) {
+      *reason = "DependencyNeverSatisfied";
+      return pb::FAILED;
+    }
+    if (satisfied == n) return pb::COMPLETED;
+  }
+  *reason = "Dependency";
+  return pb::PENDING;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scheduling
+
+void Head::Impl::Schedule(Time now) {
+  sched_dirty_ = false;
+  // Nodes the scheduler may use, in name order; index -> name.
+  std::vector<sched::Node> nodes;
+  std::vector<std::string> names;
+  std::map<std::string, int> index;
+  for (auto& [name, n] : nodes_) {
+    if (!n.up || !n.session) continue;
+    index[name] = static_cast<int>(nodes.size());
+    names.push_back(name);
+    nodes.push_back({name, n.total(), {}});
+  }
+  // What leases hold, and when they free it.
+  std::vector<sched::Release> releases;
+  std::map<int64_t, int> job_slots;
+  for (auto& [lid, lease] : leases_) {
+    Job* job = FindJob(lease.job_id);
+    job_slots[lease.job_id] += static_cast<int>(lease.units.size());
+    Time end = kNever;
+    if (job && job->spec.time_limit_ms() > 0 && job->undispatched() == 0) {
+      int64_t latest = 0;
+      for (auto pos : lease.positions) {
+        auto it = job->live.find(pos);
+        int64_t s = (it != job->live.end() && it->second.start_ms) ? it->second.start_ms : ToMillis(now);
+        latest = std::max(latest, s);
+      }
+      end = FromMillis(latest) + Duration(job->spec.time_limit_ms());
+    }
+    for (const auto& unit : lease.units) {
+      for (const auto& sh : unit) {
+        auto it = index.find(sh.node);
+        if (it == index.end()) continue;
+        auto& used = nodes[static_cast<size_t>(it->second)].used;
+        used.cpus += sh.res.cpus, used.mem_mb += sh.res.mem_mb, used.gpus += sh.res.gpus;
+        releases.push_back({it->second, sh.res, end});
+      }
+    }
+  }
+  // Groups of ready work, and reasons for what is not ready.
+  std::vector<sched::Group> groups;
+  for (auto& [id, job] : jobs_) {
+    if (job.undispatched() <= 0 || job.row.state == pb::CANCELLED) continue;
+    std::string reason;
+    if (job.spec.hold()) reason = "JobHeldUser";
+    else if (job.spec.begin_time_ms() > ToMillis(now)) reason = "BeginTime";
+    else if (DependencyState(job, &reason) == pb::COMPLETED) reason.clear();
+    int max_running = job.spec.array_max_running();
+    int64_t units = job.undispatched();
+    if (reason.empty() && max_running > 0) {
+      int64_t left = max_running - job_slots[id];
+      if (left <= 0) reason = "JobArrayTaskLimit";
+      units = std::min(units, left);
+    }
+    if (!reason.empty()) {
+      if (job.row.reason != reason) {
+        job.row.reason = reason;
+        job.row_dirty = true;
+        Changed();
+      }
+      continue;
+    }
+    sched::Group g;
+    g.id = static_cast<uint64_t>(id);
+    g.priority = JobPriority(job.spec);
+    g.submit_time = FromMillis(job.row.submit_ms);
+    g.units = static_cast<int>(std::min<int64_t>(units, 1 << 30));
+    g.ntasks = std::max(1, job.spec.ntasks());
+    g.cpus_per_task = std::max(1, job.spec.cpus_per_task());
+    g.mem_mb = job.spec.mem_mb();
+    g.gpus = job.spec.gpus();
+    g.min_nodes = std::max(1, job.spec.min_nodes());
+    g.max_nodes = job.spec.max_nodes();
+    g.time_limit = job.spec.time_limit_ms() > 0 ? Duration(job.spec.time_limit_ms()) : kInfinite;
+    groups.push_back(g);
+  }
+  top_blocked_.reset();
+  if (groups.empty() || nodes.empty()) {
+    for (auto& g : groups) {
+      Job& job = jobs_.at(static_cast<int64_t>(g.id));
+      std::string reason = nodes.empty() ? "Resources" : "Priority";
+      if (job.row.reason != reason) job.row.reason = reason, job.row_dirty = true, Changed();
+    }
+    return;
+  }
+  sched::Decision d = sched::Schedule(nodes, releases, groups, now);
+  for (const auto& b : d.blocked) {
+    Job& job = jobs_.at(static_cast<int64_t>(b.group));
+    std::string reason = b.reason == sched::Reason::kPriority ? "Priority" : "Resources";
+    if (!top_blocked_) top_blocked_ = std::make_tuple(JobPriority(job.spec), job.row.submit_ms, job.row.id);
+    if (job.row.reason != reason) job.row.reason = reason, job.row_dirty = true, Changed();
+  }
+  std::set<int64_t> grown;
+  for (const auto& start : d.starts) {
+    int64_t job_id = static_cast<int64_t>(start.group);
+    Job& job = jobs_.at(job_id);
+    if (start.shares.empty()) continue;
+    const std::string& primary = names[static_cast<size_t>(start.shares.front().node)];
+    // Single-node units of a job on one node share a lease; multi-node units get their own.
+    Lease* lease = nullptr;
+    if (start.shares.size() == 1) {
+      for (auto lid : job.leases) {
+        auto& l = leases_.at(lid);
+        if (l.node == primary && !l.units.empty() && l.units.front().size() == 1) lease = &l;
+      }
+    }
+    if (lease == nullptr) {
+      Lease l;
+      l.id = next_lease_id_++;
+      Write(store_->SetCounter("next_lease_id", next_lease_id_));
+      l.job_id = job_id;
+      l.node = primary;
+      lease = &leases_.emplace(l.id, std::move(l)).first->second;
+      job.leases.insert(lease->id);
+    }
+    std::vector<Share> unit;
+    for (const auto& sh : start.shares)
+      unit.push_back({names[static_cast<size_t>(sh.node)], sh.ntasks, sh.res});
+    lease->units.push_back(std::move(unit));
+    lease->dirty = true;
+    grown.insert(lease->id);
+    if (job.row.reason != "") job.row.reason.clear(), job.row_dirty = true;
+  }
+  for (auto lid : grown) {
+    Lease& lease = leases_.at(lid);
+    Job& job = jobs_.at(lease.job_id);
+    int64_t target = static_cast<int64_t>(lease.units.size()) * std::max(1, opt_.dispatch_depth);
+    if (!job.is_array()) target = static_cast<int64_t>(lease.units.size());
+    Dispatch(job, lease, target - static_cast<int64_t>(lease.positions.size()), now);
+    MaintainLease(job, lease, now);
+  }
+  if (!d.starts.empty()) Changed();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Housekeeping: node timeouts.
+
+void Head::Impl::Housekeeping(Time now) {
+  for (auto& [name, n] : nodes_) {
+    if (!n.up) continue;
+    if (now - n.last_seen > opt_.node_timeout) NodeFailed(n, now, "not responding");
+  }
+  // Begin times and dependencies may have come due.
+  for (auto& [id, job] : jobs_) {
+    if (job.undispatched() > 0 && !job.row.reason.empty() && job.row.reason != "Resources" &&
+        job.row.reason != "Priority") {
+      sched_dirty_ = true;
+      break;
+    }
+  }
+}
+
+void Head::Impl::NodeFailed(NodeEntry& node, Time now, const std::string& why) {
+  LogWarning("head: node %s is down: %s", node.row.name.c_str(), why.c_str());
+  node.up = false;
+  node.row.state = "DOWN";
+  Write(store_->PutNode(node.row));
+  Event(now, "node_down", 0, node.row.name, why);
+  if (node.session) {
+    node.session->Close();
+    node.session.reset();
+  }
+  node.spec_sent.clear();
+  std::vector<int64_t> lease_ids;
+  for (auto& [lid, l] : leases_)
+    if (l.node == node.row.name) lease_ids.push_back(lid);
+  for (auto lid : lease_ids) {
+    Lease& l = leases_.at(lid);
+    Job* job = FindJob(l.job_id);
+    if (job == nullptr) continue;
+    std::vector<int64_t> positions(l.positions.begin(), l.positions.end());
+    for (auto pos : positions) {
+      const Task& t = job->live.at(pos);
+      if (!t.started) RequeueTask(*job, pos, false);
+      else if (job->spec.requeue() || job->row.rest_cancelled || job->cancelling.count(pos))
+        RequeueTask(*job, pos, true);
+      else FinishTask(*job, pos, pb::NODE_FAIL, 0, 0, now);
+    }
+    if (leases_.count(lid)) DropLease(*job, lid);
+    UpdateAggregate(*job, now);
+  }
+  sched_dirty_ = true;
+  Changed();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Node sessions
+
+void Head::Impl::DoRegister(const std::shared_ptr<Session>& s, uint64_t sid, const pb::Register& r) {
+  Time now = clock_->Now();
+  if (r.name().empty()) {
+    pb::HeadMessage m;
+    m.mutable_registered()->set_ok(false);
+    m.mutable_registered()->set_message("a node needs a name");
+    after_commit_.push_back([s, m] { s->Send(m); });
+    return;
+  }
+  NodeEntry& n = nodes_[r.name()];
+  bool restarted = !n.row.instance.empty() && n.row.instance != r.instance();
+  if (n.session && n.session != s) n.session->Close();
+  if (restarted && n.up) NodeFailed(n, now, "node daemon restarted");
+  n.row.name = r.name();
+  n.row.instance = r.instance();
+  n.row.hostname = r.hostname();
+  n.row.cpus = r.resources().cpus();
+  n.row.mem_mb = r.resources().mem_mb();
+  n.row.gpus = r.resources().gpus();
+  n.row.pid = r.pid();
+  n.row.last_seen_ms = ToMillis(now);
+  n.row.state = "UP";
+  n.up = true;
+  n.last_seen = now;
+  n.session = s;
+  n.session_id = sid;
+  n.spec_sent.clear();
+  Write(store_->PutNode(n.row));
+  Event(now, "node_up", 0, r.name(), r.hostname());
+
+  // What the node has, by (job, pos, attempt).
+  std::set<std::tuple<int64_t, int64_t, int>> has;
+  for (const auto& k : r.running()) has.insert({k.job_id(), k.pos(), k.attempt()});
+  for (const auto& k : r.queued()) has.insert({k.job_id(), k.pos(), k.attempt()});
+  for (const auto& rep : r.unacked())
+    has.insert({rep.key().job_id(), rep.key().pos(), rep.key().attempt()});
+  pb::HeadMessage reply;
+  auto* reg = reply.mutable_registered();
+  reg->set_ok(true);
+  // Steps the node runs that we do not consider current: end them.
+  for (const auto& list : {r.running(), r.queued()}) {
+    for (const auto& k : list) {
+      Job* job = FindJob(k.job_id());
+      bool current = false;
+      if (job) {
+        auto it = job->live.find(k.pos());
+        current = it != job->live.end() && it->second.attempt == k.attempt() && it->second.node == r.name();
+      }
+      if (!current) *reg->add_kill() = k;
+    }
+  }
+  // Tasks we dispatched to this node that it never received go back to pending.
+  for (auto& [lid, l] : leases_) {
+    if (l.node != r.name()) continue;
+    Job* job = FindJob(l.job_id);
+    if (!job) continue;
+    std::vector<int64_t> lost;
+    for (auto pos : l.positions) {
+      const Task& t = job->live.at(pos);
+      if (!has.count({job->row.id, pos, t.attempt})) lost.push_back(pos);
+    }
+    for (auto pos : lost) RequeueTask(*job, pos, false);
+  }
+  after_commit_.push_back([s, reply] { s->Send(reply); });
+  // Reports the node kept while we were away.
+  if (r.unacked_size() > 0) {
+    pb::ReportBatch b;
+    for (const auto& rep : r.unacked()) *b.add_reports() = rep;
+    b.set_seq(r.next_seq() - 1);
+    DoReports(r.name(), sid, b);
+  }
+  // Leases left without tasks give their slots back.
+  std::vector<int64_t> ids;
+  for (auto& [lid, l] : leases_)
+    if (l.node == r.name()) ids.push_back(lid);
+  for (auto lid : ids) {
+    auto it = leases_.find(lid);
+    if (it == leases_.end()) continue;
+    Job* job = FindJob(it->second.job_id);
+    if (job) MaintainLease(*job, it->second, now);
+  }
+  sched_dirty_ = true;
+  Changed();
+  LogInfo("head: node %s registered (%d cpus, %lld MB)%s", r.name().c_str(), n.row.cpus,
+          static_cast<long long>(n.row.mem_mb), restarted ? " after a restart" : "");
+}
+
+void Head::Impl::DoReports(const std::string& node_name, uint64_t sid, const pb::ReportBatch& b) {
+  auto nit = nodes_.find(node_name);
+  if (nit == nodes_.end() || nit->second.session_id != sid) return;
+  NodeEntry& node = nit->second;
+  Time now = clock_->Now();
+  node.last_seen = now;
+  for (const auto& rep : b.reports()) {
+    Job* job = FindJob(rep.key().job_id());
+    if (!job) continue;
+    auto it = job->live.find(rep.key().pos());
+    if (it == job->live.end() || it->second.attempt != rep.key().attempt() ||
+        it->second.node != node_name)
+      continue;  // stale: an earlier attempt, or already settled
+    Task& t = it->second;
+    if (rep.started()) {
+      if (t.started) continue;
+      t.started = true;
+      t.start_ms = rep.time_ms();
+      job->counts[pb::PENDING]--;
+      job->counts[pb::RUNNING]++;
+      PutTask(*job, t, pb::RUNNING);
+      UpdateAggregate(*job, now);
+      Changed();
+      continue;
+    }
+    pb::JobState st;
+    if (!rep.error().empty() && rep.error().find("requeue") != std::string::npos) {
+      RequeueTask(*job, t.pos, false);
+      continue;
+    }
+    if (rep.cancelled()) st = pb::CANCELLED;
+    else if (rep.timed_out()) st = pb::TIMEOUT;
+    else if (rep.exit_code() == 0 && rep.signal() == 0 && rep.error().empty()) st = pb::COMPLETED;
+    else st = pb::FAILED;
+    if (!rep.error().empty()) {
+      LogWarning("head: job %lld task %lld failed to start on %s: %s",
+                 static_cast<long long>(job->row.id), static_cast<long long>(t.pos),
+                 node_name.c_str(), rep.error().c_str());
+      Event(now, "launch_failed", job->row.id, node_name, rep.error());
+    }
+    FinishTask(*job, t.pos, st, rep.exit_code(), rep.signal(), now);
+  }
+  pb::HeadMessage ack;
+  ack.set_ack(b.seq());
+  auto session = node.session;
+  if (session) after_commit_.push_back([session, ack] { session->Send(ack); });
+}
+
+void Head::Impl::DoHeartbeat(const std::string& node_name, uint64_t sid) {
+  auto nit = nodes_.find(node_name);
+  if (nit == nodes_.end() || nit->second.session_id != sid) return;
+  nit->second.last_seen = clock_->Now();
+}
+
+void Head::Impl::DoSessionClosed(const std::string& node_name, uint64_t sid) {
+  auto nit = nodes_.find(node_name);
+  if (nit == nodes_.end() || nit->second.session_id != sid) return;
+  // The node has node_timeout to come back before its work is given up.
+  nit->second.session.reset();
+  nit->second.spec_sent.clear();
+  sched_dirty_ = true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// API bodies
+
+Result<pb::SubmitReply> Head::Impl::DoSubmit(const rpc::Caller& who, const pb::JobSpec& in) {
+  pb::JobSpec spec = in;
+  if (spec.ntasks() < 1) spec.set_ntasks(1);
+  if (spec.cpus_per_task() < 1) spec.set_cpus_per_task(1);
+  if (spec.min_nodes() < 1) spec.set_min_nodes(1);
+  if (spec.script().empty() && spec.argv_size() == 0)
+    return InvalidArgument("nothing to run: give a script or a command");
+  if (spec.mem_mb() < 0 || spec.gpus() < 0 || spec.time_limit_ms() < 0)
+    return InvalidArgument("negative resources");
+  if (spec.max_nodes() != 0 && spec.max_nodes() < spec.min_nodes())
+    return InvalidArgument("--nodes: maximum below minimum");
+  for (int i = 1; i < spec.array_indices_size(); ++i)
+    if (spec.array_indices(i) <= spec.array_indices(i - 1))
+      return InvalidArgument("array indices must be increasing");
+  if (spec.array_max_running() < 0) return InvalidArgument("negative array throttle");
+  if (spec.work_dir().empty() || spec.work_dir()[0] != '/')
+    return InvalidArgument("the working directory must be an absolute path");
+  // Resources no node could ever hold.
+  std::vector<sched::Resources> totals;
+  for (auto& [name, n] : nodes_) totals.push_back(n.total());
+  if (!totals.empty()) {
+    sched::Group g;
+    g.ntasks = spec.ntasks();
+    g.cpus_per_task = spec.cpus_per_task();
+    g.mem_mb = spec.mem_mb();
+    g.gpus = spec.gpus();
+    g.min_nodes = spec.min_nodes();
+    g.max_nodes = spec.max_nodes();
+    Status f = sched::CheckFeasible(totals, g);
+    if (!f.ok()) return f;
+  }
+  // Dependencies must name jobs that exist.
+  for (const auto& term : spec.dependency().terms()) {
+    static const std::set<std::string> kTypes = {"after", "afterok", "afterany", "afternotok",
+                                                 "singleton"};
+    if (!kTypes.count(term.type()))
+      return InvalidArgument("unknown dependency type '" + term.type() + "'");
+    for (const auto& ref : term.job_ids()) {
+      bool started;
+      if (!RefState(ref, &started))
+        return InvalidArgument("--dependency names job " + ref + ", which does not exist");
+    }
+  }
+  Time now = clock_->Now();
+  int64_t count = std::max<int64_t>(1, spec.array_indices_size());
+  int64_t id = next_job_id_;
+  next_job_id_ += count;  // array tasks take the ids after their job's (SLURM_JOB_ID)
+  Write(store_->SetCounter("next_job_id", next_job_id_));
+  Job job;
+  job.spec = spec;
+  job.row.id = id;
+  job.row.name = spec.name();
+  job.row.uid = who.uid;
+  job.row.gid = who.gid;
+  job.row.user = who.user;
+  job.row.state = pb::PENDING;
+  job.row.submit_ms = ToMillis(now);
+  job.row.priority = JobPriority(spec);
+  job.row.task_count = count;
+  job.row.next_pos = 0;
+  job.spec.SerializeToString(&job.row.spec);
+  job.counts[pb::PENDING] = count;
+  Write(store_->PutJob(job.row));
+  Event(now, "submit", id, "", spec.name());
+  jobs_.emplace(id, std::move(job));
+  sched_dirty_ = true;
+  Changed();
+  pb::SubmitReply reply;
+  reply.set_job_id(id);
+  return reply;
+}
+
+void Head::Impl::FillInfo(const Job& job, pb::JobInfo* info) {
+  info->set_id(job.row.id);
+  info->set_name(job.row.name);
+  info->set_user(job.row.user);
+  info->set_uid(job.row.uid);
+  info->set_state(static_cast<pb::JobState>(job.row.state));
+  info->set_reason(job.row.state == pb::PENDING || job.row.state == pb::RUNNING ? job.row.reason : "");
+  info->set_exit_code(job.row.exit_code);
+  info->set_signal(job.row.signal);
+  info->set_submit_ms(job.row.submit_ms);
+  info->set_start_ms(job.row.start_ms);
+  info->set_end_ms(job.row.end_ms);
+  info->set_task_count(job.row.task_count);
+  info->set_priority(job.row.priority);
+  info->set_restarts(job.row.restarts);
+  for (int s = 0; s < kNumStates; ++s) info->add_state_counts(job.counts[s]);
+  std::set<std::string> nodes;
+  for (auto lid : job.leases) nodes.insert(leases_.at(lid).node);
+  for (const auto& n : nodes) info->add_nodes(n);
+}
+
+void Head::Impl::FillBrief(int64_t id, const JobRow& row, pb::JobInfo* info) {
+  info->set_id(id);
+  info->set_name(row.name);
+  info->set_user(row.user);
+  info->set_uid(row.uid);
+  info->set_state(static_cast<pb::JobState>(row.state));
+  info->set_exit_code(row.exit_code);
+  info->set_signal(row.signal);
+  info->set_submit_ms(row.submit_ms);
+  info->set_start_ms(row.start_ms);
+  info->set_end_ms(row.end_ms);
+  info->set_task_count(row.task_count);
+  info->set_priority(row.priority);
+  info->set_restarts(row.restarts);
+  std::vector<int64_t> counts(kNumStates, 0);
+  auto c = store_->CountTasks(id);
+  int64_t with_rows = 0;
+  if (c.ok())
+    for (auto [s, n] : *c) counts[static_cast<size_t>(s)] += n, with_rows += n;
+  if (row.task_count > with_rows)
+    counts[row.rest_cancelled ? static_cast<size_t>(pb::CANCELLED) : static_cast<size_t>(row.state)] += row.task_count - with_rows;
+  for (auto n : counts) info->add_state_counts(n);
+}
+
+Result<pb::QueueReply> Head::Impl::DoQueue(const rpc::Caller&, const pb::QueueRequest& req) {
+  pb::QueueReply reply;
+  std::set<int64_t> want(req.job_ids().begin(), req.job_ids().end());
+  auto wanted = [&](int64_t id, const std::string& user) {
+    if (!want.empty() && !want.count(id)) return false;
+    if (!req.user().empty() && req.user() != user) return false;
+    return true;
+  };
+  if (req.all() || !want.empty()) {
+    for (auto& [id, b] : done_) {
+      if (!want.empty() && !want.count(id)) continue;
+      auto row = store_->LoadJob(id);
+      if (!row.ok() || !row->has_value()) continue;
+      if (!wanted(id, (*row)->user)) continue;
+      FillBrief(id, **row, reply.add_jobs());
+    }
+  }
+  for (auto& [id, job] : jobs_) {
+    if (!wanted(id, job.row.user)) continue;
+    auto* info = reply.add_jobs();
+    FillInfo(job, info);
+    if (req.tasks()) {
+      for (auto& [pos, t] : job.live) {
+        auto* ti = info->add_tasks();
+        ti->set_array_index(job.is_array() ? job.spec.array_indices(static_cast<int>(pos)) : -1);
+        ti->set_job_id(job.is_array() ? id + pos : id);
+        ti->set_state(t.started ? pb::RUNNING : pb::PENDING);
+        ti->set_node(t.node);
+        ti->set_start_ms(t.start_ms);
+      }
+    }
+  }
+  std::sort(reply.mutable_jobs()->begin(), reply.mutable_jobs()->end(),
+            [](const pb::JobInfo& a, const pb::JobInfo& b) { return a.id() < b.id(); });
+  return reply;
+}
+
+Result<pb::InfoReply> Head::Impl::DoInfo(const pb::InfoRequest& req) {
+  int64_t id = req.job().job_id();
+  pb::InfoReply reply;
+  auto* info = reply.mutable_job();
+  JobRow row;
+  pb::JobSpec spec;
+  if (Job* job = FindJob(id)) {
+    FillInfo(*job, info);
+    row = job->row;
+    spec = job->spec;
+  } else {
+    // A task's own id names its array job.
+    auto r = store_->LoadJob(id);
+    if (!r.ok()) return r.status();
+    if (!r->has_value()) {
+      auto below = done_.upper_bound(id);
+      auto active = jobs_.upper_bound(id);
+      int64_t cand = 0;
+      if (below != done_.begin()) cand = std::prev(below)->first;
+      if (active != jobs_.begin()) cand = std::max(cand, std::prev(active)->first);
+      if (cand > 0) {
+        auto rc = store_->LoadJob(cand);
+        if (rc.ok() && rc->has_value() && id < cand + (*rc)->task_count) {
+          pb::InfoRequest inner;
+          inner.mutable_job()->set_job_id(cand);
+          pb::JobSpec s;
+          s.ParseFromString((*rc)->spec);
+          if (s.array_indices_size() > 0) {
+            inner.mutable_job()->set_has_index(true);
+            inner.mutable_job()->set_array_index(s.array_indices(static_cast<int>(id - cand)));
+          }
+          return DoInfo(inner);
+        }
+      }
+      return NotFound("no job " + std::to_string(id));
+    }
+    row = **r;
+    spec.ParseFromString(row.spec);
+    FillBrief(id, row, info);
+  }
+  *info->mutable_spec() = spec;
+  info->mutable_spec()->clear_env();  // big and private; `swell info` does not show it
+  auto tasks = store_->LoadTasks(id);
+  if (!tasks.ok()) return tasks.status();
+  bool is_array = spec.array_indices_size() > 0;
+  std::map<int64_t, TaskRow> by_pos;
+  for (auto& t : *tasks) by_pos[t.pos] = t;
+  int64_t from = 0, to = row.task_count;
+  if (req.job().has_index()) {
+    auto& idx = spec.array_indices();
+    auto it = std::lower_bound(idx.begin(), idx.end(), req.job().array_index());
+    if (it == idx.end() || *it != req.job().array_index())
+      return NotFound("job " + std::to_string(id) + " has no array index " +
+                      std::to_string(req.job().array_index()));
+    from = it - idx.begin();
+    to = from + 1;
+  }
+  for (int64_t pos = from; pos < to; ++pos) {
+    auto* ti = info->add_tasks();
+    ti->set_array_index(is_array ? spec.array_indices(static_cast<int>(pos)) : -1);
+    ti->set_job_id(is_array ? id + pos : id);
+    auto it = by_pos.find(pos);
+    if (it != by_pos.end()) {
+      const auto& t = it->second;
+      ti->set_state(static_cast<pb::JobState>(t.state));
+      ti->set_exit_code(t.exit_code);
+      ti->set_signal(t.signal);
+      ti->set_node(t.node);
+      ti->set_start_ms(t.start_ms);
+      ti->set_end_ms(t.end_ms);
+      ti->set_restarts(t.attempt);
+    } else {
+      ti->set_state(row.rest_cancelled ? pb::CANCELLED : pb::PENDING);
+    }
+  }
+  // Output files as the node names them.
+  PatternFields f;
+  f.job_id = id;
+  f.array_job_id = id;
+  f.job_name = spec.name();
+  f.user = row.user;
+  std::string node = info->tasks_size() > 0 ? info->tasks(0).node() : "";
+  f.node = node;
+  if (is_array && info->tasks_size() > 0) {
+    f.array_task_id = info->tasks(0).array_index();
+    f.job_id = info->tasks(0).job_id();
+  }
+  std::string out = !spec.output().empty() ? spec.output() : (is_array ? "swell-%A_%a.out" : "swell-%j.out");
+  info->set_stdout_path(AbsolutePath(ExpandPattern(out, f), spec.work_dir()));
+  info->set_stderr_path(spec.error().empty() ? info->stdout_path()
+                                             : AbsolutePath(ExpandPattern(spec.error(), f), spec.work_dir()));
+  return reply;
+}
+
+Result<pb::CancelReply> Head::Impl::DoCancel(const rpc::Caller& who, const pb::CancelRequest& req) {
+  Time now = clock_->Now();
+  int cancelled = 0;
+  for (const auto& ref : req.jobs()) {
+    Job* job = FindJob(ref.job_id());
+    if (!job) {
+      if (done_.count(ref.job_id())) continue;  // already finished: nothing to do
+      return NotFound("no job " + std::to_string(ref.job_id()));
+    }
+    if (who.uid != 0 && who.uid != job->row.uid)
+      return PermissionDenied("job " + std::to_string(ref.job_id()) + " belongs to " + job->row.user);
+    std::vector<int64_t> positions;  // empty: all
+    if (ref.has_index()) {
+      auto& idx = job->spec.array_indices();
+      auto it = std::lower_bound(idx.begin(), idx.end(), ref.array_index());
+      if (it == idx.end() || *it != ref.array_index())
+        return NotFound("job " + std::to_string(ref.job_id()) + " has no array index " +
+                        std::to_string(ref.array_index()));
+      positions.push_back(it - idx.begin());
+    }
+    // Signals only reach running steps.
+    std::map<std::string, pb::HeadMessage> to_nodes;
+    auto send_cancel = [&](const Task& t) {
+      auto& m = to_nodes[t.node];
+      auto* c = m.mutable_cancel();
+      c->set_job_id(job->row.id);
+      c->add_positions(t.pos);
+      c->set_signal(req.signal());
+    };
+    if (req.signal() != 0) {
+      for (auto& [pos, t] : job->live)
+        if (t.started && (positions.empty() || positions[0] == pos)) send_cancel(t);
+    } else {
+      ++cancelled;
+      Event(now, "cancel", job->row.id, "", who.user);
+      // Pending tasks end here; dispatched ones end when their node confirms.
+      auto cancel_pending = [&](int64_t pos) {
+        Task t;
+        t.pos = pos;
+        PutTask(*job, t, pb::CANCELLED, 0, 0, ToMillis(now));
+        job->counts[pb::PENDING]--;
+        job->counts[pb::CANCELLED]++;
+      };
+      if (positions.empty()) {
+        for (auto [pos, attempt] : job->requeued) cancel_pending(pos);
+        job->requeued.clear();
+        int64_t rest = job->row.task_count - job->row.next_pos - static_cast<int64_t>(job->skip.size());
+        job->counts[pb::PENDING] -= rest;
+        job->counts[pb::CANCELLED] += rest;
+        job->row.next_pos = job->row.task_count;
+        job->row.rest_cancelled = true;
+        job->skip.clear();
+        job->row_dirty = true;
+        for (auto& [pos, t] : job->live) send_cancel(t);
+      } else {
+        int64_t pos = positions[0];
+        auto live = job->live.find(pos);
+        auto rq = std::find_if(job->requeued.begin(), job->requeued.end(),
+                               [pos](const auto& p) { return p.first == pos; });
+        if (live != job->live.end()) {
+          job->cancelling.insert(pos);
+          send_cancel(live->second);
+        } else if (rq != job->requeued.end()) {
+          job->requeued.erase(rq);
+          cancel_pending(pos);
+        } else if (pos >= job->row.next_pos && !job->skip.count(pos)) {
+          job->skip.insert(pos);
+          cancel_pending(pos);
+        }
+      }
+      UpdateAggregate(*job, now);
+      sched_dirty_ = true;
+      Changed();
+    }
+    for (auto& [node_name, m] : to_nodes) {
+      auto nit = nodes_.find(node_name);
+      if (nit == nodes_.end() || !nit->second.session) continue;
+      auto session = nit->second.session;
+      after_commit_.push_back([session, m] { session->Send(m); });
+    }
+  }
+  pb::CancelReply reply;
+  reply.set_cancelled(cancelled);
+  return reply;
+}
+
+Result<pb::NodesReply> Head::Impl::DoNodes() {
+  pb::NodesReply reply;
+  std::map<std::string, sched::Resources> used;
+  for (auto& [lid, l] : leases_)
+    for (const auto& u : l.units)
+      for (const auto& sh : u) used[sh.node] = used[sh.node] + sh.res;
+  for (auto& [name, n] : nodes_) {
+    auto* ni = reply.add_nodes();
+    ni->set_name(name);
+    ni->set_hostname(n.row.hostname);
+    ni->set_cpus(n.row.cpus);
+    ni->set_mem_mb(n.row.mem_mb);
+    ni->set_gpus(n.row.gpus);
+    auto u = used[name];
+    ni->set_cpus_used(u.cpus);
+    ni->set_mem_used_mb(u.mem_mb);
+    ni->set_gpus_used(u.gpus);
+    ni->set_last_seen_ms(ToMillis(n.last_seen));
+    ni->set_pid(n.row.pid);
+    std::string st = !n.up ? "DOWN" : u.cpus == 0 ? "IDLE" : u.cpus >= n.row.cpus ? "ALLOCATED" : "MIXED";
+    if (n.up && !n.session) st = "UNKNOWN";
+    ni->set_state(st);
+  }
+  return reply;
+}
+
+Result<pb::WaitEvent> Head::Impl::DoWaitSnapshot(const std::vector<pb::JobRef>& refs) {
+  pb::WaitEvent ev;
+  for (const auto& ref : refs) {
+    pb::JobInfo info;
+    if (Job* job = FindJob(ref.job_id())) {
+      FillInfo(*job, &info);
+    } else if (done_.count(ref.job_id())) {
+      auto row = store_->LoadJob(ref.job_id());
+      if (!row.ok() || !row->has_value()) return NotFound("no job " + std::to_string(ref.job_id()));
+      FillBrief(ref.job_id(), **row, &info);
+    } else {
+      return NotFound("no job " + std::to_string(ref.job_id()));
+    }
+    int64_t total = info.task_count();
+    int64_t done = 0, failed = 0;
+    for (int s = pb::COMPLETED; s < kNumStates; ++s) done += info.state_counts(s);
+    failed = done - info.state_counts(pb::COMPLETED);
+    ev.set_total(ev.total() + total);
+    ev.set_done(ev.done() + done);
+    ev.set_running(ev.running() + info.state_counts(pb::RUNNING));
+    ev.set_failed(ev.failed() + failed);
+    *ev.add_jobs() = info;
+  }
+  return ev;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Head: the HeadApi face, called on gRPC threads.
+
+Head::Head(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Head::~Head() { Stop(); }
+
+Result<std::unique_ptr<Head>> Head::Open(const HeadOptions& options, Clock* clock) {
+  auto store = state::Store::Open(options.state_path);
+  if (!store.ok()) return store.status();
+  auto impl = std::make_unique<Impl>(options, clock, std::move(store).value());
+  SWELL_RETURN_IF_ERROR(impl->Load());
+  return std::unique_ptr<Head>(new Head(std::move(impl)));
+}
+
+Status Head::Start() { return impl_->Start(this); }
+void Head::Stop() { impl_->Stop(); }
+int Head::tcp_port() const { return impl_->tcp_port(); }
+
+Result<pb::SubmitReply> Head::Submit(const rpc::Caller& who, const pb::SubmitRequest& req) {
+  return impl_->OnLoop<pb::SubmitReply>([&] { return impl_->DoSubmit(who, req.spec()); });
+}
+Result<pb::QueueReply> Head::Queue(const rpc::Caller& who, const pb::QueueRequest& req) {
+  return impl_->OnLoop<pb::QueueReply>([&] { return impl_->DoQueue(who, req); });
+}
+Result<pb::InfoReply> Head::Info(const rpc::Caller&, const pb::InfoRequest& req) {
+  return impl_->OnLoop<pb::InfoReply>([&] { return impl_->DoInfo(req); });
+}
+Result<pb::CancelReply> Head::Cancel(const rpc::Caller& who, const pb::CancelRequest& req) {
+  return impl_->OnLoop<pb::CancelReply>([&] { return impl_->DoCancel(who, req); });
+}
+Result<pb::NodesReply> Head::Nodes(const rpc::Caller&, const pb::NodesRequest&) {
+  return impl_->OnLoop<pb::NodesReply>([&] { return impl_->DoNodes(); });
+}
+
+Status Head::Wait(const rpc::Caller&, const pb::WaitRequest& req, rpc::Writer<pb::WaitEvent>& out) {
+  std::vector<pb::JobRef> refs(req.jobs().begin(), req.jobs().end());
+  if (refs.empty()) return InvalidArgument("wait for which jobs?");
+  std::string last;
+  for (;;) {
+    uint64_t gen = impl_->change_gen_.load();
+    auto ev = impl_->OnLoop<pb::WaitEvent>([&] { return impl_->DoWaitSnapshot(refs); });
+    if (!ev.ok()) return ev.status();
+    std::string now = ev->SerializeAsString();
+    if (now != last) {
+      if (!out.Write(*ev)) return Unavailable("waiter went away");
+      last = now;
+    }
+    if (ev->done() >= ev->total()) return Status::Ok();
+    std::unique_lock<std::mutex> lock(impl_->change_mu_);
+    impl_->change_cv_.wait_for(lock, std::chrono::milliseconds(500), [&] {
+      return impl_->change_gen_.load() != gen || impl_->stopping_.load();
+    });
+    if (impl_->stopping_) return Unavailable("the head is stopping");
+    if (out.Cancelled()) return Unavailable("waiter went away");
+  }
+}
+
+Status Head::NodeSession(const rpc::Caller&, rpc::Stream<pb::NodeMessage, pb::HeadMessage>& stream) {
+  auto session = std::make_shared<Session>(&stream);
+  uint64_t sid = impl_->next_session_id_++;
+  std::thread writer([session] { session->WriteLoop(); });
+  std::string name;
+  pb::NodeMessage msg;
+  while (stream.Read(&msg)) {
+    if (msg.has_register_()) {
+      if (!name.empty() && name != msg.register_().name()) break;
+      name = msg.register_().name();
+      auto reg = std::make_shared<pb::Register>(std::move(*msg.mutable_register_()));
+      impl_->Post([this, session, sid, reg] { impl_->DoRegister(session, sid, *reg); });
+    } else if (name.empty()) {
+      break;  // must register first
+    } else if (msg.has_reports()) {
+      auto batch = std::make_shared<pb::ReportBatch>(std::move(*msg.mutable_reports()));
+      impl_->Post([this, name, sid, batch] { impl_->DoReports(name, sid, *batch); });
+    } else if (msg.has_heartbeat()) {
+      impl_->Post([this, name, sid] { impl_->DoHeartbeat(name, sid); });
+    }
+    msg.Clear();
+  }
+  if (!name.empty()) impl_->Post([this, name, sid] { impl_->DoSessionClosed(name, sid); });
+  session->Close();
+  writer.join();
+  return Status::Ok();
+}
+
+}  // namespace swell::head

@@ -1,0 +1,63 @@
+#pragma once
+
+// The head: the durable job queue and the one reconcile loop that drives it.
+//
+// Threads: gRPC handler threads call the HeadApi methods; each posts a closure to the loop and
+// waits for its answer. The loop thread owns every piece of state below, applies the closures
+// of one pass inside one SQLite transaction, runs the scheduler, commits, and only then answers
+// callers and sends launches to nodes. So an answer is never given for state that is not on
+// disk, and a task is never launched before its dispatch is on disk: after a crash the head
+// neither loses a job nor runs a task twice.
+
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "rpc/api.h"
+
+namespace swell::head {
+
+struct HeadOptions {
+  std::string state_path;        // SQLite database
+  std::string unix_path;         // local socket
+  std::string tcp_address;       // "host:port", empty for none
+  std::string secret;            // cluster secret
+  Duration node_timeout = std::chrono::seconds(10);  // silent this long: the node is down
+  int dispatch_depth = 16;       // tasks queued on a node per lease slot
+  Duration tick = std::chrono::milliseconds(250);    // housekeeping period
+};
+
+class Head final : public rpc::HeadApi {
+ public:
+  // Opens the state and loads it; does not serve yet.
+  static Result<std::unique_ptr<Head>> Open(const HeadOptions& options, Clock* clock);
+  ~Head() override;
+
+  // Starts the loop and the server.
+  Status Start();
+  // Stops serving and the loop; idempotent. Running steps on nodes are not touched.
+  void Stop();
+  int tcp_port() const;
+
+  // HeadApi
+  Result<pb::SubmitReply> Submit(const rpc::Caller&, const pb::SubmitRequest&) override;
+  Result<pb::QueueReply> Queue(const rpc::Caller&, const pb::QueueRequest&) override;
+  Result<pb::InfoReply> Info(const rpc::Caller&, const pb::InfoRequest&) override;
+  Result<pb::CancelReply> Cancel(const rpc::Caller&, const pb::CancelRequest&) override;
+  Result<pb::NodesReply> Nodes(const rpc::Caller&, const pb::NodesRequest&) override;
+  Status Wait(const rpc::Caller&, const pb::WaitRequest&, rpc::Writer<pb::WaitEvent>&) override;
+  Status NodeSession(const rpc::Caller&, rpc::Stream<pb::NodeMessage, pb::HeadMessage>&) override;
+
+  class Impl;
+
+ private:
+  explicit Head(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Slurm's name of a state ("PENDING", "NODE_FAIL"...).
+const char* StateName(pb::JobState s);
+bool IsTerminal(pb::JobState s);
+
+}  // namespace swell::head

@@ -1,0 +1,522 @@
+#include "head/scheduler/scheduler.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstddef>
+#include <functional>
+#include <iterator>
+#include <limits>
+#include <set>
+#include <utility>
+
+namespace swell::head::scheduler {
+namespace {
+
+constexpr int64_t kUnbounded = std::numeric_limits<int64_t>::max();
+
+Resources Min(const Resources& a, const Resources& b) {
+  return {std::min(a.cpus, b.cpus), std::min(a.mem_mb, b.mem_mb), std::min(a.gpus, b.gpus)};
+}
+
+// `r` with every dimension clamped into [0, cap].
+Resources ClampTo(const Resources& r, const Resources& cap) {
+  return {std::clamp(r.cpus, 0, std::max(cap.cpus, 0)),
+          std::clamp(r.mem_mb, int64_t{0}, std::max(cap.mem_mb, int64_t{0})),
+          std::clamp(r.gpus, 0, std::max(cap.gpus, 0))};
+}
+
+Resources NonNegative(const Resources& r) {
+  return {std::max(r.cpus, 0), std::max(r.mem_mb, int64_t{0}), std::max(r.gpus, 0)};
+}
+
+// `copies` times `r`; the caller guarantees the result fits the dimensions' types.
+Resources Times(const Resources& r, int64_t copies) {
+  return {static_cast<int>(r.cpus * copies), r.mem_mb * copies, static_cast<int>(r.gpus * copies)};
+}
+
+int64_t UnitCpus(const Group& g) { return int64_t{g.ntasks} * g.cpus_per_task; }
+
+bool SingleNodeOnly(const Group& g) { return g.gpus > 0 || g.max_nodes == 1; }
+
+// When a unit started at `now` with `limit` ends; kNever for no limit, saturating on overflow.
+Time EndTime(Time now, Duration limit) {
+  if (limit == kInfinite) return kNever;
+  limit = std::max(limit, Duration::zero());
+  if (now > kNever - limit) return kNever;
+  return now + limit;
+}
+
+// The checks on a group's shape that do not depend on any node.
+Status ValidateShape(const Group& g) {
+  if (g.ntasks < 1)
+    return InvalidArgument(fmt::format("ntasks must be at least 1 (got {})", g.ntasks));
+  if (g.cpus_per_task < 1) {
+    return InvalidArgument(
+        fmt::format("cpus_per_task must be at least 1 (got {})", g.cpus_per_task));
+  }
+  if (g.mem_mb < 0)
+    return InvalidArgument(fmt::format("mem_mb must not be negative (got {})", g.mem_mb));
+  if (g.gpus < 0) return InvalidArgument(fmt::format("gpus must not be negative (got {})", g.gpus));
+  if (g.min_nodes < 1) {
+    return InvalidArgument(fmt::format("min_nodes must be at least 1 (got {})", g.min_nodes));
+  }
+  if (g.max_nodes < 0) {
+    return InvalidArgument(fmt::format("max_nodes must not be negative (got {})", g.max_nodes));
+  }
+  if (g.max_nodes > 0 && g.max_nodes < g.min_nodes) {
+    return InvalidArgument(
+        fmt::format("max_nodes ({}) is less than min_nodes ({})", g.max_nodes, g.min_nodes));
+  }
+  if (g.min_nodes > g.ntasks) {
+    return InvalidArgument(
+        fmt::format("min_nodes ({}) is more than ntasks ({}); every node needs at least one task",
+                    g.min_nodes, g.ntasks));
+  }
+  if (g.gpus > 0 && g.min_nodes > 1) {
+    return InvalidArgument(
+        fmt::format("a unit with gpus must run on one node, but min_nodes is {}", g.min_nodes));
+  }
+  if (g.time_limit < Duration::zero()) return InvalidArgument("time_limit must not be negative");
+  return Status::Ok();
+}
+
+// Free resources per node, indexed by free cpus so that best-fit and most-free-first searches
+// start at the right node instead of scanning all of them. Values are never negative.
+class Pool {
+ public:
+  explicit Pool(std::vector<Resources> free) : free_(std::move(free)) {
+    for (int i = 0; i < size(); ++i) {
+      by_cpus_.emplace(free_[i].cpus, i);
+      free_cpus_ += free_[i].cpus;
+    }
+  }
+
+  int size() const { return static_cast<int>(free_.size()); }
+  const Resources& free(int node) const { return free_[node]; }
+  const std::vector<Resources>& all() const { return free_; }
+
+  void Set(int node, const Resources& r) {
+    by_cpus_.erase({free_[node].cpus, node});
+    free_cpus_ += r.cpus - free_[node].cpus;
+    free_[node] = r;
+    by_cpus_.emplace(r.cpus, node);
+  }
+
+  // Finds where one unit of valid group `g` goes (see Schedule() for the rules). Returns false
+  // if it fits nowhere. Fills `shares`, ordered by node index, and changes nothing else.
+  bool Place(const Group& g, std::vector<Share>* shares) const {
+    shares->clear();
+    if (g.min_nodes <= 1 && PlaceOnOneNode(g, shares)) return true;
+    if (SingleNodeOnly(g)) return false;
+    return Spread(g, shares);
+  }
+
+  // How many copies of `res` (cpus > 0) fit on `node`.
+  int64_t CopiesThatFit(int node, const Resources& res) const {
+    const Resources& f = free_[node];
+    int64_t copies = f.cpus / res.cpus;
+    if (res.mem_mb > 0) copies = std::min(copies, f.mem_mb / res.mem_mb);
+    if (res.gpus > 0) copies = std::min<int64_t>(copies, f.gpus / res.gpus);
+    return copies;
+  }
+
+ private:
+  // Best fit: the node with the fewest free cpus that still holds the whole unit.
+  bool PlaceOnOneNode(const Group& g, std::vector<Share>* shares) const {
+    const int64_t cpus = UnitCpus(g);
+    if (cpus > INT_MAX) return false;
+    const Resources need{static_cast<int>(cpus), g.mem_mb, g.gpus};
+    for (auto it = by_cpus_.lower_bound({need.cpus, -1}); it != by_cpus_.end(); ++it) {
+      if (need.FitsIn(free_[it->second])) {
+        shares->push_back({it->second, g.ntasks, need});
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // Whole tasks over several nodes, most free cpus first; even when min_nodes > 1.
+  bool Spread(const Group& g, std::vector<Share>* shares) const {
+    const int64_t cpt = g.cpus_per_task;
+    if (UnitCpus(g) > free_cpus_) return false;
+    const size_t max_nodes = g.max_nodes > 0 ? static_cast<size_t>(g.max_nodes) : SIZE_MAX;
+    const size_t min_nodes = static_cast<size_t>(std::max(g.min_nodes, 1));
+    struct Pick {
+      int node;
+      int64_t capacity;  // whole tasks the node can take
+      int64_t tasks = 0;
+    };
+    std::vector<Pick> picks;
+    int64_t capacity = 0;
+    // The first k nodes in this order hold the most tasks any k nodes can, so if they cannot
+    // hold the unit within max_nodes, no choice of nodes can.
+    VisitMostFreeFirst([&](int node) {
+      const Resources& f = free_[node];
+      if (f.cpus < cpt) return false;        // every later node has even fewer free cpus
+      if (f.mem_mb < g.mem_mb) return true;  // cannot host any part of the unit
+      if (picks.size() == max_nodes) return false;
+      picks.push_back({node, f.cpus / cpt});
+      capacity += picks.back().capacity;
+      return capacity < g.ntasks || picks.size() < min_nodes;
+    });
+    if (capacity < g.ntasks || picks.size() < min_nodes) return false;
+
+    int64_t left = g.ntasks;
+    if (min_nodes <= 1) {
+      // Fill: every pick but the last is needed in full, so each gets at least one task.
+      for (Pick& p : picks) {
+        p.tasks = std::min(p.capacity, left);
+        left -= p.tasks;
+      }
+    } else {
+      // Even: the smallest picks first, each taking at most its fair share of what is left.
+      // The larger picks after it can always absorb the rest, and each gets at least one task
+      // because picks.size() <= ntasks (ValidateShape and the stop rule above).
+      std::vector<Pick*> by_capacity;
+      for (Pick& p : picks) by_capacity.push_back(&p);
+      std::stable_sort(by_capacity.begin(), by_capacity.end(),
+                       [](const Pick* a, const Pick* b) { return a->capacity < b->capacity; });
+      int64_t nodes_left = static_cast<int64_t>(picks.size());
+      for (Pick* p : by_capacity) {
+        p->tasks = std::min(p->capacity, (left + nodes_left - 1) / nodes_left);
+        left -= p->tasks;
+        --nodes_left;
+      }
+    }
+    for (const Pick& p : picks) {
+      const Resources res{static_cast<int>(p.tasks * cpt), g.mem_mb, 0};
+      shares->push_back({p.node, static_cast<int>(p.tasks), res});
+    }
+    std::sort(shares->begin(), shares->end(),
+              [](const Share& a, const Share& b) { return a.node < b.node; });
+    return true;
+  }
+
+  // Calls visit(node) in order of most free cpus first, ties to the lower index, until it
+  // returns false.
+  template <typename Visit>
+  void VisitMostFreeFirst(Visit visit) const {
+    auto end = by_cpus_.end();
+    while (end != by_cpus_.begin()) {
+      const int cpus = std::prev(end)->first;
+      const auto begin = by_cpus_.lower_bound({cpus, -1});
+      for (auto it = begin; it != end; ++it) {
+        if (!visit(it->second)) return;
+      }
+      end = begin;
+    }
+  }
+
+  std::vector<Resources> free_;
+  std::set<std::pair<int, int>> by_cpus_;  // (free cpus, node index)
+  int64_t free_cpus_ = 0;                  // sum over nodes, for a quick reject
+};
+
+// A release on a valid node, clamped to the node's total.
+struct TimedRelease {
+  Time end;
+  int node;
+  Resources res;
+};
+
+std::vector<Resources> Totals(const std::vector<Node>& nodes) {
+  std::vector<Resources> totals;
+  totals.reserve(nodes.size());
+  for (const Node& n : nodes) totals.push_back(NonNegative(n.total));
+  return totals;
+}
+
+std::vector<Resources> FreeNow(const std::vector<Node>& nodes) {
+  std::vector<Resources> free;
+  free.reserve(nodes.size());
+  for (const Node& n : nodes) {
+    const Resources total = NonNegative(n.total);
+    free.push_back(total - ClampTo(n.used, total));
+  }
+  return free;
+}
+
+// One call of Schedule(): the free resources as units are decided, and the reservation.
+class Pass {
+ public:
+  Pass(const std::vector<Node>& nodes, const std::vector<Release>& releases, Time now,
+       const Options& options)
+      : now_(now),
+        options_(options),
+        totals_(Totals(nodes)),
+        empty_(totals_),
+        free_(FreeNow(nodes)) {
+    releases_.reserve(releases.size());
+    for (const Release& r : releases) {
+      if (r.node < 0 || r.node >= static_cast<int>(nodes.size())) continue;
+      releases_.push_back({r.end, r.node, ClampTo(r.res, totals_[r.node])});
+    }
+  }
+
+  Decision Run(const std::vector<Group>& groups) {
+    std::vector<const Group*> order;
+    order.reserve(groups.size());
+    for (const Group& g : groups) {
+      if (g.units > 0) order.push_back(&g);
+    }
+    std::sort(order.begin(), order.end(), [](const Group* a, const Group* b) {
+      if (a->priority != b->priority) return a->priority > b->priority;
+      if (a->submit_time != b->submit_time) return a->submit_time < b->submit_time;
+      return a->id < b->id;
+    });
+
+    bool blocked_seen = false;
+    for (const Group* g : order) {
+      // Work that cannot run here at all must not hold up the rest of the cluster.
+      if (!ValidateShape(*g).ok() || !CanPlace(empty_, *g)) {
+        Block(*g, Reason::kResources, g->units);
+        continue;
+      }
+      if (blocked_seen && !options_.backfill) {
+        Block(*g, CanPlace(free_, *g) ? Reason::kPriority : Reason::kResources, g->units);
+        continue;
+      }
+      const int left = g->units - StartUnits(*g);
+      if (left == 0) continue;
+      if (!blocked_seen) {
+        blocked_seen = true;
+        Block(*g, Reason::kResources, left);
+        Reserve(*g);
+        continue;
+      }
+      // Backfill stopped: by the reservation if the unit fits on what is free right now.
+      Block(*g, CanPlace(free_, *g) ? Reason::kPriority : Reason::kResources, left);
+    }
+    return std::move(decision_);
+  }
+
+ private:
+  bool CanPlace(const Pool& pool, const Group& g) {
+    ++decision_.placement_attempts;
+    return pool.Place(g, &scratch_);
+  }
+
+  void Block(const Group& g, Reason reason, int units_left) {
+    decision_.blocked.push_back({g.id, reason, units_left});
+  }
+
+  // Starts as many units of `g` as fit without delaying the reservation; returns how many.
+  // Units are identical and free resources only shrink during a pass, so the first unit that
+  // does not fit ends the group. A single-node unit's best-fit node stays the best fit until it
+  // is full, so all the copies it holds are taken at once: the cost is one placement per node
+  // filled, not one per unit.
+  int StartUnits(const Group& g) {
+    const Time end = EndTime(now_, g.time_limit);
+    const bool past_shadow = reserved_ && (end == kNever || end > shadow_);
+    const Pool& pool = past_shadow ? *long_ : free_;
+    int started = 0;
+    while (started < g.units) {
+      if (!CanPlace(pool, g)) break;
+      int64_t copies = 1;
+      if (scratch_.size() == 1) {
+        copies = std::min<int64_t>(g.units - started,
+                                   pool.CopiesThatFit(scratch_[0].node, scratch_[0].res));
+      }
+      for (const Share& s : scratch_) Commit(s.node, Times(s.res, copies), past_shadow, end);
+      for (int64_t i = 0; i < copies; ++i) decision_.starts.push_back({g.id, scratch_});
+      started += static_cast<int>(copies);
+    }
+    return started;
+  }
+
+  // Takes `res` on `node` for units ending at `end` (after the shadow time if `past_shadow`).
+  void Commit(int node, const Resources& res, bool past_shadow, Time end) {
+    free_.Set(node, free_.free(node) - res);
+    if (!reserved_) {
+      releases_.push_back({end, node, res});
+      return;
+    }
+    if (!holds_[node]) {
+      long_->Set(node, free_.free(node));
+      return;
+    }
+    if (past_shadow) spare_[node] -= res;
+    long_->Set(node, Min(free_.free(node), spare_[node]));
+  }
+
+  // What is free once every release up to and including the `count` earliest has happened.
+  std::vector<Resources> FreeAfter(size_t count) const {
+    std::vector<Resources> free = free_.all();
+    for (size_t i = 0; i < count; ++i) {
+      const TimedRelease& r = releases_[i];
+      const Resources& cap = totals_[r.node];
+      Resources& f = free[r.node];
+      f.cpus += std::min(r.res.cpus, cap.cpus - f.cpus);
+      f.mem_mb += std::min(r.res.mem_mb, cap.mem_mb - f.mem_mb);
+      f.gpus += std::min(r.res.gpus, cap.gpus - f.gpus);
+    }
+    return free;
+  }
+
+  // EASY: finds the shadow time of the next unit of `g`, the first blocked group, and holds
+  // the resources that unit would use then. Free resources only grow as releases happen and
+  // placement only needs more free resources to keep succeeding, so "fits after the k-th
+  // distinct end time" is monotone in k and a binary search finds the earliest.
+  void Reserve(const Group& g) {
+    std::sort(releases_.begin(), releases_.end(),
+              [](const TimedRelease& a, const TimedRelease& b) { return a.end < b.end; });
+    std::vector<size_t> cuts;  // cuts[k]: how many releases end at or before the k-th end time
+    for (size_t i = 0; i < releases_.size(); ++i) {
+      if (i + 1 == releases_.size() || releases_[i + 1].end != releases_[i].end) {
+        cuts.push_back(i + 1);
+      }
+    }
+    auto fits_after = [&](size_t k) { return CanPlace(Pool(FreeAfter(cuts[k])), g); };
+    // If it does not fit even after every release (e.g. usage the caller gave no release
+    // for), there is no reservation and backfill goes on unconstrained, as in Slurm.
+    if (cuts.empty() || !fits_after(cuts.size() - 1)) return;
+    size_t lo = 0;
+    size_t hi = cuts.size() - 1;
+    while (lo < hi) {
+      const size_t mid = lo + (hi - lo) / 2;
+      if (fits_after(mid)) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    const std::vector<Resources> at_shadow = FreeAfter(cuts[lo]);
+    Pool(at_shadow).Place(g, &scratch_);
+    const Time end = releases_[cuts[lo] - 1].end;
+
+    reserved_ = true;
+    shadow_ = std::max(end, now_);
+    decision_.reservation_group = g.id;
+    // At kNever the unit waits on work with no limit: there is no time to report, but its
+    // resources stay held against units with no limit (see StartUnits).
+    if (end != kNever) decision_.reservation_time = shadow_;
+    spare_.assign(totals_.size(), Resources{});
+    holds_.assign(totals_.size(), false);
+    std::vector<Resources> long_free = free_.all();
+    for (const Share& s : scratch_) {
+      holds_[s.node] = true;
+      spare_[s.node] = at_shadow[s.node] - s.res;
+      long_free[s.node] = Min(long_free[s.node], spare_[s.node]);
+    }
+    long_.emplace(std::move(long_free));
+  }
+
+  const Time now_;
+  const Options options_;
+  const std::vector<Resources> totals_;
+  const Pool empty_;  // every node empty: whether a unit could ever run here
+  Pool free_;         // free now, less the units decided so far
+  // Until the reservation is made: the caller's releases and those of the units started.
+  std::vector<TimedRelease> releases_;
+
+  // The reservation, once made. A unit that ends after the shadow time may only use what
+  // the reserved unit leaves on its nodes at the shadow time (spare_); one that ends by then
+  // gives everything back first.
+  bool reserved_ = false;
+  Time shadow_ = kNever;
+  std::vector<bool> holds_;       // per node: the reserved unit uses it
+  std::vector<Resources> spare_;  // per held node: free at the shadow time beyond the unit
+  std::optional<Pool> long_;      // free now, capped by spare_ on held nodes
+
+  Decision decision_;
+  std::vector<Share> scratch_;  // the last placement found
+};
+
+}  // namespace
+
+const char* ReasonName(Reason reason) {
+  switch (reason) {
+    case Reason::kNone:
+      return "None";
+    case Reason::kResources:
+      return "Resources";
+    case Reason::kPriority:
+      return "Priority";
+  }
+  return "Unknown";
+}
+
+Decision Schedule(const std::vector<Node>& nodes, const std::vector<Release>& releases,
+                  const std::vector<Group>& groups, Time now, const Options& options) {
+  return Pass(nodes, releases, now, options).Run(groups);
+}
+
+Status CheckFeasible(const std::vector<Resources>& node_totals, const Group& g) {
+  SWELL_RETURN_IF_ERROR(ValidateShape(g));
+  if (node_totals.empty()) return InvalidArgument("there are no nodes to run on");
+  std::vector<Resources> totals;
+  totals.reserve(node_totals.size());
+  Resources largest;
+  for (const Resources& t : node_totals) {
+    totals.push_back(NonNegative(t));
+    largest.cpus = std::max(largest.cpus, totals.back().cpus);
+    largest.mem_mb = std::max(largest.mem_mb, totals.back().mem_mb);
+    largest.gpus = std::max(largest.gpus, totals.back().gpus);
+  }
+  std::vector<Share> shares;
+  if (Pool(totals).Place(g, &shares)) return Status::Ok();
+
+  // Explain why, from the most basic reason on.
+  const int64_t cpus = UnitCpus(g);
+  if (SingleNodeOnly(g)) {
+    if (cpus > largest.cpus) {
+      return InvalidArgument(
+          fmt::format("needs {} cpus on one node; the largest node has {}", cpus, largest.cpus));
+    }
+    if (g.mem_mb > largest.mem_mb) {
+      return InvalidArgument(
+          fmt::format("needs {} MB of memory on one node; the largest node has {} MB", g.mem_mb,
+                      largest.mem_mb));
+    }
+    if (g.gpus > largest.gpus) {
+      return InvalidArgument(
+          fmt::format("needs {} gpus on one node; the largest node has {}", g.gpus, largest.gpus));
+    }
+    return InvalidArgument(fmt::format(
+        "needs {} cpus, {} MB of memory and {} gpus on one node; no node has all of them", cpus,
+        g.mem_mb, g.gpus));
+  }
+  if (g.cpus_per_task > largest.cpus) {
+    return InvalidArgument(fmt::format(
+        "needs {} cpus per task on one node (a task cannot span nodes); the largest node has {}",
+        g.cpus_per_task, largest.cpus));
+  }
+  if (g.mem_mb > largest.mem_mb) {
+    return InvalidArgument(
+        fmt::format("needs {} MB of memory on each node it uses; the largest node has {} MB",
+                    g.mem_mb, largest.mem_mb));
+  }
+  std::vector<int64_t> capacities;  // whole tasks each qualifying node can hold
+  for (const Resources& t : totals) {
+    if (t.cpus >= g.cpus_per_task && t.mem_mb >= g.mem_mb) {
+      capacities.push_back(t.cpus / g.cpus_per_task);
+    }
+  }
+  if (static_cast<int64_t>(capacities.size()) < g.min_nodes) {
+    return InvalidArgument(fmt::format(
+        "needs {} nodes with at least {} cpus and {} MB of memory each; {} of the {} nodes "
+        "qualify",
+        g.min_nodes, g.cpus_per_task, g.mem_mb, capacities.size(), totals.size()));
+  }
+  std::sort(capacities.begin(), capacities.end(), std::greater<>());
+  size_t usable = capacities.size();
+  if (g.max_nodes > 0) usable = std::min(usable, static_cast<size_t>(g.max_nodes));
+  int64_t tasks = 0;
+  for (size_t i = 0; i < usable; ++i) tasks += capacities[i];
+  if (tasks < g.ntasks) {
+    if (usable < capacities.size()) {
+      return InvalidArgument(fmt::format(
+          "needs {} cpus ({} tasks x {} cpus) on at most {} nodes; the largest {} nodes hold "
+          "{} such tasks",
+          cpus, g.ntasks, g.cpus_per_task, g.max_nodes, usable, tasks));
+    }
+    return InvalidArgument(
+        fmt::format("needs {} cpus ({} tasks x {} cpus); all the nodes together hold {} such tasks",
+                    cpus, g.ntasks, g.cpus_per_task, tasks));
+  }
+  return InvalidArgument("does not fit on these nodes");
+}
+
+}  // namespace swell::head::scheduler

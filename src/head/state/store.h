@@ -1,0 +1,126 @@
+#pragma once
+
+// The head's durable state in SQLite (WAL, synchronous=FULL): jobs, array tasks, leases,
+// nodes and events. The head writes through this class inside one transaction per loop pass
+// and acknowledges requests only after Commit() returned OK.
+//
+// Not thread-safe: owned and used by the head loop only.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+struct sqlite3;
+
+namespace swell::head::state {
+
+// One submission. An array job is one row however many tasks it has; its tasks exist as rows
+// in `tasks` only once they have been dispatched (positions [0, next_pos)), so a 10,000-task
+// array costs one row until it runs.
+struct JobRow {
+  int64_t id = 0;
+  std::string name;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  std::string user;
+  int state = 1;  // pb::JobState
+  std::string reason;
+  int exit_code = 0;
+  int signal = 0;
+  int64_t submit_ms = 0;
+  int64_t start_ms = 0;
+  int64_t end_ms = 0;
+  int priority = 0;
+  int64_t task_count = 1;
+  int64_t next_pos = 0;      // tasks at positions >= next_pos were never dispatched
+  bool rest_cancelled = false;  // never-dispatched positions count as CANCELLED
+  int restarts = 0;
+  std::string spec;          // serialized pb::JobSpec
+};
+
+struct TaskRow {
+  int64_t job_id = 0;
+  int64_t pos = 0;
+  int state = 1;  // pb::JobState; PENDING with a node = dispatched, not yet started
+  std::string node;
+  int exit_code = 0;
+  int signal = 0;
+  int64_t start_ms = 0;
+  int64_t end_ms = 0;
+  int attempt = 0;
+};
+
+// Resources a job holds on a node: `slots` units, each using `cpus/mem_mb/gpus` there.
+struct LeaseRow {
+  int64_t id = 0;
+  int64_t job_id = 0;
+  std::string node;
+  int slots = 0;
+  std::string shares;  // serialized unit shares (see head/lease.h)
+};
+
+struct NodeRow {
+  std::string name;
+  std::string instance;
+  std::string hostname;
+  std::string state;
+  int cpus = 0;
+  int64_t mem_mb = 0;
+  int gpus = 0;
+  int64_t last_seen_ms = 0;
+  int pid = 0;
+};
+
+class Store {
+ public:
+  // Opens (creating when missing) the database at `path`.
+  static Result<std::unique_ptr<Store>> Open(const std::string& path);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  Status Begin();
+  Status Commit();
+  void Rollback();
+  bool in_transaction() const { return in_tx_; }
+
+  Result<int64_t> GetCounter(const std::string& key, int64_t initial);
+  Status SetCounter(const std::string& key, int64_t value);
+
+  Status PutJob(const JobRow& job);    // insert or replace
+  Status PutTask(const TaskRow& task); // insert or replace
+  Status PutLease(const LeaseRow& lease);
+  Status DeleteLease(int64_t id);
+  Status PutNode(const NodeRow& node);
+  Status AddEvent(int64_t time_ms, const std::string& kind, int64_t job_id,
+                  const std::string& node, const std::string& detail);
+
+  // Jobs whose state is PENDING or RUNNING when `active_only`, else all jobs.
+  Result<std::vector<JobRow>> LoadJobs(bool active_only);
+  Result<std::optional<JobRow>> LoadJob(int64_t id);
+  // Task rows of one job, ordered by position.
+  Result<std::vector<TaskRow>> LoadTasks(int64_t job_id);
+  // Task rows in state PENDING or RUNNING of all jobs.
+  Result<std::vector<TaskRow>> LoadLiveTasks();
+  Result<std::optional<TaskRow>> LoadTask(int64_t job_id, int64_t pos);
+  Result<std::vector<LeaseRow>> LoadLeases();
+  Result<std::vector<NodeRow>> LoadNodes();
+  // (state, count) of the task rows of a job.
+  Result<std::vector<std::pair<int, int64_t>>> CountTasks(int64_t job_id);
+
+ private:
+  explicit Store(sqlite3* db);
+  Status Exec(const char* sql);
+  Status Prepare();
+
+  sqlite3* db_;
+  bool in_tx_ = false;
+  struct Statements;
+  std::unique_ptr<Statements> st_;
+};
+
+}  // namespace swell::head::state

@@ -1,0 +1,97 @@
+#include "head/state/store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace swell::head::state {
+namespace {
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/swell-store-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    path_ = dir_ + "/state.db";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string dir_, path_;
+};
+
+TEST_F(StoreTest, CommittedJobSurvivesReopen) {
+  {
+    auto store = Store::Open(path_);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    ASSERT_TRUE((*store)->Begin().ok());
+    JobRow j;
+    j.id = 7;
+    j.name = "sweep";
+    j.task_count = 100;
+    j.spec = std::string("\0\1binary", 8);
+    ASSERT_TRUE((*store)->PutJob(j).ok());
+    ASSERT_TRUE((*store)->SetCounter("next_job_id", 107).ok());
+    ASSERT_TRUE((*store)->Commit().ok());
+  }
+  auto store = Store::Open(path_);
+  ASSERT_TRUE(store.ok());
+  auto jobs = (*store)->LoadJobs(/*active_only=*/true);
+  ASSERT_TRUE(jobs.ok());
+  ASSERT_EQ(jobs->size(), 1u);
+  EXPECT_EQ((*jobs)[0].name, "sweep");
+  EXPECT_EQ((*jobs)[0].task_count, 100);
+  EXPECT_EQ((*jobs)[0].spec, std::string("\0\1binary", 8));
+  EXPECT_EQ(*(*store)->GetCounter("next_job_id", 1), 107);
+}
+
+TEST_F(StoreTest, RolledBackWritesAreGone) {
+  auto store = Store::Open(path_);
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->Begin().ok());
+  JobRow j;
+  j.id = 1;
+  ASSERT_TRUE((*store)->PutJob(j).ok());
+  (*store)->Rollback();
+  auto job = (*store)->LoadJob(1);
+  ASSERT_TRUE(job.ok());
+  EXPECT_FALSE(job->has_value());
+}
+
+TEST_F(StoreTest, TasksLiveAndCounted) {
+  auto store = Store::Open(path_);
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->Begin().ok());
+  for (int pos = 0; pos < 5; ++pos) {
+    TaskRow t;
+    t.job_id = 3;
+    t.pos = pos;
+    t.state = pos < 2 ? 2 : 3;  // RUNNING, COMPLETED
+    t.node = "n1";
+    ASSERT_TRUE((*store)->PutTask(t).ok());
+  }
+  ASSERT_TRUE((*store)->Commit().ok());
+  auto live = (*store)->LoadLiveTasks();
+  ASSERT_TRUE(live.ok());
+  EXPECT_EQ(live->size(), 2u);
+  auto counts = (*store)->CountTasks(3);
+  ASSERT_TRUE(counts.ok());
+  ASSERT_EQ(counts->size(), 2u);
+  EXPECT_EQ((*counts)[0], (std::pair<int, int64_t>(2, 2)));
+  EXPECT_EQ((*counts)[1], (std::pair<int, int64_t>(3, 3)));
+  auto one = (*store)->LoadTask(3, 4);
+  ASSERT_TRUE(one.ok());
+  ASSERT_TRUE(one->has_value());
+  EXPECT_EQ((*one)->state, 3);
+}
+
+TEST_F(StoreTest, RefusesGarbageFile) {
+  FILE* f = fopen(path_.c_str(), "w");
+  fputs("this is not a database, just some text that is long enough to be read", f);
+  fclose(f);
+  auto store = Store::Open(path_);
+  EXPECT_FALSE(store.ok());
+}
+
+}  // namespace
+}  // namespace swell::head::state

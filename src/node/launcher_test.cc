@@ -1,0 +1,117 @@
+#include "node/launcher.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "common/files.h"
+
+namespace swell::node {
+namespace {
+
+class LauncherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/swell-launcher-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  SpawnRequest Shell(const std::string& cmd) {
+    SpawnRequest r;
+    r.path = "/bin/sh";
+    r.argv = {"sh", "-c", cmd};
+    r.env = {"PATH=/usr/bin:/bin", "GREETING=hello"};
+    r.cwd = dir_;
+    r.stdout_path = dir_ + "/out";
+    return r;
+  }
+  int WaitExit(pid_t pid) {
+    int status = 0;
+    EXPECT_EQ(waitpid(pid, &status, 0), pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  std::string dir_;
+  Launcher launcher_;
+};
+
+TEST_F(LauncherTest, RunsWithEnvCwdAndSeparateStreams) {
+  auto req = Shell("echo $GREETING; pwd; echo oops >&2; exit 3");
+  req.stderr_path = dir_ + "/err";
+  auto pid = launcher_.Spawn(req);
+  ASSERT_TRUE(pid.ok()) << pid.status().ToString();
+  EXPECT_EQ(WaitExit(*pid), 3);
+  EXPECT_EQ(*ReadFile(dir_ + "/out"), "hello\n" + dir_ + "\n");
+  EXPECT_EQ(*ReadFile(dir_ + "/err"), "oops\n");
+}
+
+TEST_F(LauncherTest, StderrJoinsStdoutByDefault) {
+  auto pid = launcher_.Spawn(Shell("echo a; echo b >&2"));
+  ASSERT_TRUE(pid.ok());
+  EXPECT_EQ(WaitExit(*pid), 0);
+  EXPECT_EQ(*ReadFile(dir_ + "/out"), "a\nb\n");
+}
+
+TEST_F(LauncherTest, OwnProcessGroup) {
+  auto pid = launcher_.Spawn(Shell("ps -o pgid= -p $$ | tr -d ' '"));
+  ASSERT_TRUE(pid.ok());
+  EXPECT_EQ(WaitExit(*pid), 0);
+  EXPECT_EQ(*ReadFile(dir_ + "/out"), std::to_string(*pid) + "\n");
+}
+
+TEST_F(LauncherTest, AppliesRlimits) {
+  auto req = Shell("ulimit -v; ulimit -t");
+  req.rlimit_as_bytes = 512LL << 20;
+  req.rlimit_cpu_seconds = 77;
+  auto pid = launcher_.Spawn(req);
+  ASSERT_TRUE(pid.ok());
+  EXPECT_EQ(WaitExit(*pid), 0);
+  EXPECT_EQ(*ReadFile(dir_ + "/out"), std::to_string(512 * 1024) + "\n77\n");
+}
+
+TEST_F(LauncherTest, SignalsAreNotIgnoredInTheChild) {
+  // The test process may ignore SIGPIPE (gtest does not, gRPC does): the child must not.
+  signal(SIGPIPE, SIG_IGN);
+  auto pid = launcher_.Spawn(Shell("grep SigIgn /proc/self/status"));
+  signal(SIGPIPE, SIG_DFL);
+  ASSERT_TRUE(pid.ok());
+  EXPECT_EQ(WaitExit(*pid), 0);
+  EXPECT_EQ(*ReadFile(dir_ + "/out"), "SigIgn:\t0000000000000000\n");
+}
+
+TEST_F(LauncherTest, MissingProgramIsAnError) {
+  auto req = Shell("true");
+  req.path = dir_ + "/no-such-program";
+  auto pid = launcher_.Spawn(req);
+  ASSERT_FALSE(pid.ok());
+  EXPECT_NE(pid.status().message().find("exec"), std::string::npos);
+  EXPECT_NE(pid.status().message().find("no-such-program"), std::string::npos);
+}
+
+TEST_F(LauncherTest, UnwritableOutputIsAnError) {
+  auto req = Shell("true");
+  req.stdout_path = dir_ + "/missing-dir/out";
+  auto pid = launcher_.Spawn(req);
+  ASSERT_FALSE(pid.ok());
+  EXPECT_NE(pid.status().message().find("open output file"), std::string::npos);
+}
+
+TEST_F(LauncherTest, BadWorkingDirectoryIsAnError) {
+  auto req = Shell("true");
+  req.cwd = dir_ + "/nowhere";
+  auto pid = launcher_.Spawn(req);
+  ASSERT_FALSE(pid.ok());
+  EXPECT_NE(pid.status().message().find("chdir"), std::string::npos);
+}
+
+TEST(FindProgramTest, SearchesPath) {
+  auto p = FindProgram("sh", "/nonexistent:/bin", "/");
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(*p, "/bin/sh");
+  EXPECT_FALSE(FindProgram("surely-not-a-command-xyz", "/bin:/usr/bin", "/").ok());
+  EXPECT_TRUE(FindProgram("/bin/sh", "", "/").ok());
+}
+
+}  // namespace
+}  // namespace swell::node

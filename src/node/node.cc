@@ -1,0 +1,799 @@
+#include "node/node.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <variant>
+
+#include "common/files.h"
+#include "common/log.h"
+#include "common/secret.h"
+#include "common/slurm_format.h"
+#include "node/launcher.h"
+#include "node/limits.h"
+#include "rpc/client.h"
+
+namespace swell::node {
+namespace {
+
+// Jobs idle this long are forgotten; the head resends a job's spec when it has not launched
+// on this node for a minute (head/head.cc kSpecResendAfter), well inside this.
+constexpr auto kForgetIdleJob = std::chrono::minutes(10);
+
+struct LinkUp {
+  std::shared_ptr<rpc::NodeLink> link;
+  uint64_t gen;
+};
+struct LinkDown {
+  uint64_t gen;
+};
+struct FromHead {
+  pb::HeadMessage msg;
+  uint64_t gen;
+};
+using Inbound = std::variant<LinkUp, LinkDown, FromHead>;
+
+std::string Hostname() {
+  char buf[256] = {0};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+std::string StepName(const pb::StepKey& k) {
+  return std::to_string(k.job_id()) + "." + std::to_string(k.pos()) + "." +
+         std::to_string(k.attempt());
+}
+
+}  // namespace
+
+class NodeDaemon::Impl {
+ public:
+  explicit Impl(NodeOptions o) : opt_(std::move(o)), limits_(opt_.name) {
+    if (opt_.hostname.empty()) opt_.hostname = Hostname();
+    if (opt_.cpus <= 0) opt_.cpus = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+    if (opt_.mem_mb <= 0) {
+      struct sysinfo si;
+      sysinfo(&si);
+      opt_.mem_mb = static_cast<int64_t>(si.totalram) * si.mem_unit / (1 << 20);
+    }
+    auto inst = GenerateSecret();
+    instance_ = inst.ok() ? inst->substr(0, 16) : std::to_string(getpid());
+  }
+
+  Status Run();
+  void Stop() {
+    stop_requested_ = true;
+    Wake();
+  }
+
+ private:
+  struct Job {
+    pb::JobSpec spec;
+    bool has_spec = false;
+    pb::UserIdentity user;
+    int slots = 1;
+    int running = 0;
+    std::deque<pb::StepKey> queue;
+    std::vector<std::string> nodelist;
+    int64_t submit_ms = 0;
+    std::string script_path;
+    std::vector<std::string> base_env;  // everything but the per-task variables
+    std::optional<Identity> identity;   // set when steps run as another user
+    Time last_active;
+  };
+  struct Step {
+    pb::StepKey key;
+    Time start;
+    Time deadline = kNever;
+    Time kill_at = kNever;
+    bool timed_out = false;
+    bool cancelled = false;
+    std::unique_ptr<StepCgroup> cgroup;
+  };
+
+  void Post(Inbound in) {
+    {
+      std::lock_guard<std::mutex> lock(in_mu_);
+      inbox_.push_back(std::move(in));
+    }
+    Wake();
+  }
+  void Wake() {
+    uint64_t one = 1;
+    (void)!write(evfd_, &one, sizeof one);
+  }
+  void Send(pb::NodeMessage msg) {
+    {
+      std::lock_guard<std::mutex> lock(out_mu_);
+      outbox_.push_back(std::move(msg));
+    }
+    out_cv_.notify_one();
+  }
+
+  void LinkThread();
+  void WriterThread();
+  void HandleInbound(Inbound& in);
+  void HandleHead(const pb::HeadMessage& m);
+  void HandleLaunch(const pb::Launch& l);
+  void HandleCancel(const pb::Cancel& c);
+  Status PrepareJob(int64_t job_id, Job& job);
+  void TryStart(int64_t job_id, Job& job);
+  void StartStep(int64_t job_id, Job& job, const pb::StepKey& key);
+  void Reap();
+  void CheckTimers(Time now);
+  void Report(pb::StepReport r);
+  void Flush();
+  void SendRegister();
+  void TerminateAll(int sig);
+  int NextTimeoutMs(Time now) const;
+
+  NodeOptions opt_;
+  std::string instance_;
+  Launcher launcher_;
+  Limits limits_;
+  SystemClock clock_;
+  std::unique_ptr<rpc::HeadClient> client_;
+
+  int epfd_ = -1, sigfd_ = -1, evfd_ = -1;
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> stopping_{false};
+
+  std::mutex in_mu_;
+  std::deque<Inbound> inbox_;  // GUARDED_BY(in_mu_)
+
+  std::mutex out_mu_;
+  std::condition_variable out_cv_;
+  std::deque<pb::NodeMessage> outbox_;          // GUARDED_BY(out_mu_)
+  std::shared_ptr<rpc::NodeLink> out_link_;     // GUARDED_BY(out_mu_)
+
+  std::mutex link_mu_;
+  std::condition_variable link_cv_;
+  std::shared_ptr<rpc::NodeLink> current_link_;  // GUARDED_BY(link_mu_), for Close at stop
+
+  // Loop-only state below.
+  std::map<int64_t, Job> jobs_;
+  std::unordered_map<pid_t, Step> steps_;
+  std::deque<pb::StepReport> unacked_;  // reports with seq (pid field reused? no: kept below)
+  std::deque<uint64_t> unacked_seq_;
+  uint64_t next_seq_ = 1;
+  uint64_t sent_seq_ = 0;
+  uint64_t gen_ = 0;  // of the current link
+  bool link_up_ = false;
+  bool registered_ = false;
+  Time next_heartbeat_;
+};
+
+Status NodeDaemon::Impl::Run() {
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+  sigset_t fdmask;
+  sigemptyset(&fdmask);
+  sigaddset(&fdmask, SIGCHLD);
+  sigaddset(&fdmask, SIGTERM);
+  sigaddset(&fdmask, SIGINT);
+  // Orphaned grandchildren (daemonized MPI launchers, background jobs) come back to us.
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  sigfd_ = signalfd(-1, &fdmask, SFD_CLOEXEC | SFD_NONBLOCK);
+  evfd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  epfd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (sigfd_ < 0 || evfd_ < 0 || epfd_ < 0) return Internal("node: cannot create loop fds");
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = sigfd_;
+  epoll_ctl(epfd_, EPOLL_CTL_ADD, sigfd_, &ev);
+  ev.data.fd = evfd_;
+  epoll_ctl(epfd_, EPOLL_CTL_ADD, evfd_, &ev);
+  SWELL_RETURN_IF_ERROR(MakeDirs(opt_.spool_dir + "/jobs"));
+  chmod((opt_.spool_dir + "/jobs").c_str(), 0755);
+  LogInfo("node %s: %d cpus, %lld MB, %s", opt_.name.c_str(), opt_.cpus,
+          static_cast<long long>(opt_.mem_mb), limits_.description().c_str());
+
+  client_ = rpc::HeadClient::Create({opt_.head_address, opt_.secret});
+  std::thread link([this] { LinkThread(); });
+  std::thread writer([this] { WriterThread(); });
+  next_heartbeat_ = clock_.Now();
+
+  Time stop_deadline = kNever;
+  for (;;) {
+    Time now = clock_.Now();
+    if (stop_requested_ && !stopping_) {
+      stopping_ = true;
+      LogInfo("node %s: stopping, ending %zu steps", opt_.name.c_str(), steps_.size());
+      for (auto& [id, job] : jobs_) job.queue.clear();
+      TerminateAll(SIGTERM);
+      stop_deadline = now + std::min<Duration>(opt_.kill_wait, std::chrono::seconds(5));
+    }
+    if (stopping_) {
+      if (steps_.empty()) break;
+      if (now >= stop_deadline) {
+        TerminateAll(SIGKILL);
+        stop_deadline = now + std::chrono::seconds(2);
+      }
+    }
+    epoll_event events[8];
+    int timeout = NextTimeoutMs(now);
+    if (stopping_) timeout = std::min(timeout, 100);
+    int n = epoll_wait(epfd_, events, 8, timeout);
+    for (int i = 0; i < n; ++i) {
+      if (events[i].data.fd == sigfd_) {
+        signalfd_siginfo si;
+        while (read(sigfd_, &si, sizeof si) == sizeof si) {
+          if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) stop_requested_ = true;
+        }
+        Reap();
+      } else if (events[i].data.fd == evfd_) {
+        uint64_t v;
+        (void)!read(evfd_, &v, sizeof v);
+        std::deque<Inbound> batch;
+        {
+          std::lock_guard<std::mutex> lock(in_mu_);
+          batch.swap(inbox_);
+        }
+        for (auto& in : batch) HandleInbound(in);
+      }
+    }
+    now = clock_.Now();
+    CheckTimers(now);
+    if (link_up_ && now >= next_heartbeat_) {
+      pb::NodeMessage hb;
+      hb.set_heartbeat(true);
+      Send(std::move(hb));
+      next_heartbeat_ = now + opt_.heartbeat;
+    }
+    Flush();
+  }
+  // Give the final reports a moment to reach the head.
+  for (int i = 0; i < 20 && registered_ && sent_seq_ + 1 < next_seq_; ++i) {
+    Flush();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  {
+    std::lock_guard<std::mutex> lock(out_mu_);
+    for (int i = 0; i < 20 && !outbox_.empty(); ++i) {
+      out_mu_.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      out_mu_.lock();
+    }
+  }
+  stopping_ = true;
+  {
+    std::lock_guard<std::mutex> lock(link_mu_);
+    if (current_link_) current_link_->Close();
+  }
+  link_cv_.notify_all();
+  out_cv_.notify_all();
+  link.join();
+  writer.join();
+  LogInfo("node %s: stopped", opt_.name.c_str());
+  return Status::Ok();
+}
+
+void NodeDaemon::Impl::LinkThread() {
+  uint64_t gen = 0;
+  auto backoff = std::chrono::milliseconds(50);
+  while (!stopping_) {
+    auto link_or = client_->OpenNodeSession();
+    if (link_or.ok()) {
+      std::shared_ptr<rpc::NodeLink> link(std::move(link_or).value());
+      {
+        std::lock_guard<std::mutex> lock(link_mu_);
+        current_link_ = link;
+      }
+      ++gen;
+      Post(LinkUp{link, gen});
+      pb::HeadMessage m;
+      bool got_any = false;
+      while (link->Read(&m)) {
+        got_any = true;
+        Post(FromHead{std::move(m), gen});
+        m.Clear();
+      }
+      Post(LinkDown{gen});
+      link->Close();
+      {
+        std::lock_guard<std::mutex> lock(link_mu_);
+        current_link_.reset();
+      }
+      if (got_any) backoff = std::chrono::milliseconds(50);
+    }
+    std::unique_lock<std::mutex> lock(link_mu_);
+    link_cv_.wait_for(lock, backoff, [this] { return stopping_.load(); });
+    backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::milliseconds(1000));
+  }
+}
+
+void NodeDaemon::Impl::WriterThread() {
+  std::unique_lock<std::mutex> lock(out_mu_);
+  for (;;) {
+    out_cv_.wait(lock, [this] { return stopping_ || (!outbox_.empty() && out_link_); });
+    if (stopping_ && (outbox_.empty() || !out_link_)) return;
+    auto link = out_link_;
+    std::deque<pb::NodeMessage> batch;
+    batch.swap(outbox_);
+    lock.unlock();
+    // Merge consecutive report batches into one message.
+    std::vector<pb::NodeMessage> msgs;
+    for (auto& m : batch) {
+      if (m.has_reports() && !msgs.empty() && msgs.back().has_reports()) {
+        auto* dst = msgs.back().mutable_reports();
+        for (auto& r : *m.mutable_reports()->mutable_reports()) *dst->add_reports() = std::move(r);
+        dst->set_seq(m.reports().seq());
+      } else {
+        msgs.push_back(std::move(m));
+      }
+    }
+    for (auto& m : msgs) {
+      if (!link->Write(m)) {
+        link->Close();
+        break;
+      }
+    }
+    lock.lock();
+  }
+}
+
+void NodeDaemon::Impl::HandleInbound(Inbound& in) {
+  if (auto* up = std::get_if<LinkUp>(&in)) {
+    gen_ = up->gen;
+    link_up_ = true;
+    registered_ = false;
+    {
+      std::lock_guard<std::mutex> lock(out_mu_);
+      outbox_.clear();
+      out_link_ = up->link;
+    }
+    SendRegister();
+  } else if (auto* down = std::get_if<LinkDown>(&in)) {
+    if (down->gen != gen_) return;
+    link_up_ = false;
+    registered_ = false;
+    std::lock_guard<std::mutex> lock(out_mu_);
+    out_link_.reset();
+    outbox_.clear();
+  } else if (auto* m = std::get_if<FromHead>(&in)) {
+    if (m->gen != gen_) return;
+    HandleHead(m->msg);
+  }
+}
+
+void NodeDaemon::Impl::SendRegister() {
+  pb::NodeMessage msg;
+  auto* r = msg.mutable_register_();
+  r->set_name(opt_.name);
+  r->set_instance(instance_);
+  r->set_hostname(opt_.hostname);
+  r->mutable_resources()->set_cpus(opt_.cpus);
+  r->mutable_resources()->set_mem_mb(opt_.mem_mb);
+  r->mutable_resources()->set_gpus(opt_.gpus);
+  r->set_pid(getpid());
+  for (auto& [pid, step] : steps_) *r->add_running() = step.key;
+  for (auto& [id, job] : jobs_)
+    for (auto& k : job.queue) *r->add_queued() = k;
+  for (auto& rep : unacked_) *r->add_unacked() = rep;
+  r->set_next_seq(next_seq_);
+  sent_seq_ = next_seq_ - 1;
+  Send(std::move(msg));
+  next_heartbeat_ = clock_.Now() + opt_.heartbeat;
+}
+
+void NodeDaemon::Impl::HandleHead(const pb::HeadMessage& m) {
+  switch (m.kind_case()) {
+    case pb::HeadMessage::kRegistered: {
+      if (!m.registered().ok()) {
+        LogError("node %s: head refused registration: %s", opt_.name.c_str(),
+                 m.registered().message().c_str());
+        stop_requested_ = true;
+        return;
+      }
+      registered_ = true;
+      for (const auto& k : m.registered().kill()) {
+        for (auto& [pid, step] : steps_) {
+          if (step.key.job_id() == k.job_id() && step.key.pos() == k.pos()) {
+            kill(-pid, SIGKILL);
+            step.cancelled = true;
+          }
+        }
+        auto it = jobs_.find(k.job_id());
+        if (it != jobs_.end()) {
+          auto& q = it->second.queue;
+          for (auto qi = q.begin(); qi != q.end();)
+            qi = (qi->pos() == k.pos()) ? q.erase(qi) : qi + 1;
+        }
+      }
+      break;
+    }
+    case pb::HeadMessage::kLaunch: HandleLaunch(m.launch()); break;
+    case pb::HeadMessage::kCancel: HandleCancel(m.cancel()); break;
+    case pb::HeadMessage::kAck: {
+      uint64_t ack = m.ack();
+      while (!unacked_seq_.empty() && unacked_seq_.front() <= ack) {
+        unacked_seq_.pop_front();
+        unacked_.pop_front();
+      }
+      break;
+    }
+    default: break;
+  }
+}
+
+void NodeDaemon::Impl::HandleLaunch(const pb::Launch& l) {
+  Job& job = jobs_[l.job_id()];
+  job.last_active = clock_.Now();
+  if (l.with_spec()) {
+    job.spec = l.spec();
+    job.user = l.user();
+    job.nodelist.assign(l.nodelist().begin(), l.nodelist().end());
+    job.submit_ms = l.submit_ms();
+    job.has_spec = true;
+    Status s = PrepareJob(l.job_id(), job);
+    if (!s.ok()) {
+      for (const auto& k : l.steps()) {
+        pb::StepReport r;
+        *r.mutable_key() = k;
+        r.set_started(false);
+        r.set_exit_code(1);
+        r.set_error(s.message());
+        r.set_time_ms(ToMillis(clock_.Now()));
+        Report(std::move(r));
+      }
+      return;
+    }
+  }
+  if (l.slots() > 0) job.slots = l.slots();
+  if (!job.has_spec) {
+    for (const auto& k : l.steps()) {
+      pb::StepReport r;
+      *r.mutable_key() = k;
+      r.set_error("node lost the job's description; requeue");
+      r.set_time_ms(ToMillis(clock_.Now()));
+      Report(std::move(r));
+    }
+    return;
+  }
+  for (const auto& k : l.steps()) job.queue.push_back(k);
+  TryStart(l.job_id(), job);
+}
+
+Status NodeDaemon::Impl::PrepareJob(int64_t job_id, Job& job) {
+  const pb::JobSpec& spec = job.spec;
+  uid_t my_uid = getuid();
+  job.identity.reset();
+  if (my_uid == 0 && job.user.uid() != 0) {
+    Identity id;
+    id.uid = job.user.uid();
+    id.gid = job.user.gid();
+    struct passwd pw, *pwp = nullptr;
+    char buf[4096];
+    if (getpwuid_r(id.uid, &pw, buf, sizeof buf, &pwp) == 0 && pwp != nullptr) {
+      int n = 64;
+      std::vector<gid_t> groups(static_cast<size_t>(n));
+      if (getgrouplist(pw.pw_name, id.gid, groups.data(), &n) < 0) {
+        groups.resize(static_cast<size_t>(n));
+        getgrouplist(pw.pw_name, id.gid, groups.data(), &n);
+      }
+      groups.resize(static_cast<size_t>(n));
+      id.groups = groups;
+    } else {
+      id.groups = {id.gid};
+    }
+    job.identity = id;
+  } else if (my_uid != 0 && job.user.uid() != my_uid) {
+    return PermissionDenied("node runs as uid " + std::to_string(my_uid) +
+                            " and cannot run jobs of uid " + std::to_string(job.user.uid()));
+  }
+  if (!spec.script().empty()) {
+    std::string dir = opt_.spool_dir + "/jobs";
+    job.script_path = dir + "/" + std::to_string(job_id) + ".sh";
+    SWELL_RETURN_IF_ERROR(WriteFileAtomic(job.script_path, spec.script(), 0755));
+  }
+  // The environment every step of the job shares.
+  std::map<std::string, std::string> env(spec.env().begin(), spec.env().end());
+  auto set = [&env](const std::string& k, const std::string& v) {
+    env["SLURM_" + k] = v;
+    env["SWELL_" + k] = v;
+  };
+  std::string nodelist = CompressHostList(job.nodelist);
+  int ntasks = std::max(1, spec.ntasks());
+  int cpt = std::max(1, spec.cpus_per_task());
+  set("JOB_NAME", spec.name());
+  set("NTASKS", std::to_string(ntasks));
+  set("NPROCS", std::to_string(ntasks));
+  set("CPUS_PER_TASK", std::to_string(cpt));
+  if (spec.mem_mb() > 0) set("MEM_PER_NODE", std::to_string(spec.mem_mb()));
+  set("JOB_NODELIST", nodelist);
+  set("NODELIST", nodelist);
+  set("JOB_NUM_NODES", std::to_string(job.nodelist.size()));
+  set("NNODES", std::to_string(job.nodelist.size()));
+  set("SUBMIT_DIR", spec.submit_dir());
+  set("SUBMIT_HOST", spec.submit_host());
+  set("JOB_USER", job.user.name());
+  set("JOB_UID", std::to_string(job.user.uid()));
+  set("JOB_GID", std::to_string(job.user.gid()));
+  set("CLUSTER_NAME", "swell");
+  set("JOB_PARTITION", spec.partition().empty() ? "main" : spec.partition());
+  set("JOB_CPUS_PER_NODE", std::to_string(ntasks * cpt));
+  set("TIMELIMIT", spec.time_limit_ms() > 0 ? std::to_string(spec.time_limit_ms() / 60000) : "UNLIMITED");
+  env["SLURMD_NODENAME"] = opt_.name;
+  env["SWELL_NODENAME"] = opt_.name;
+  if (spec.array_indices_size() > 0) {
+    int64_t lo = spec.array_indices(0), hi = spec.array_indices(spec.array_indices_size() - 1);
+    int64_t step = spec.array_indices_size() > 1 ? spec.array_indices(1) - lo : 1;
+    for (int i = 2; i < spec.array_indices_size(); ++i)
+      if (spec.array_indices(i) - spec.array_indices(i - 1) != step) step = 1;
+    set("ARRAY_TASK_MIN", std::to_string(lo));
+    set("ARRAY_TASK_MAX", std::to_string(hi));
+    set("ARRAY_TASK_COUNT", std::to_string(spec.array_indices_size()));
+    set("ARRAY_TASK_STEP", std::to_string(step));
+  }
+  if (job.identity) {
+    struct passwd pw, *pwp = nullptr;
+    char buf[4096];
+    if (getpwuid_r(job.identity->uid, &pw, buf, sizeof buf, &pwp) == 0 && pwp != nullptr) {
+      env.emplace("HOME", pw.pw_dir);
+      env.emplace("USER", pw.pw_name);
+      env.emplace("LOGNAME", pw.pw_name);
+    }
+  }
+  if (env.find("PATH") == env.end()) env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
+  job.base_env.clear();
+  for (auto& [k, v] : env) job.base_env.push_back(k + "=" + v);
+  return Status::Ok();
+}
+
+void NodeDaemon::Impl::TryStart(int64_t job_id, Job& job) {
+  while (!stopping_ && job.running < job.slots && !job.queue.empty()) {
+    pb::StepKey key = job.queue.front();
+    job.queue.pop_front();
+    StartStep(job_id, job, key);
+  }
+}
+
+void NodeDaemon::Impl::StartStep(int64_t job_id, Job& job, const pb::StepKey& key) {
+  const pb::JobSpec& spec = job.spec;
+  Time now = clock_.Now();
+  bool is_array = spec.array_indices_size() > 0;
+  int64_t task_job_id = is_array ? job_id + key.pos() : job_id;
+  std::optional<int64_t> index;
+  if (is_array && key.pos() < spec.array_indices_size()) index = spec.array_indices(key.pos());
+
+  auto fail = [&](const std::string& error) {
+    pb::StepReport r;
+    *r.mutable_key() = key;
+    r.set_started(false);
+    r.set_exit_code(1);
+    r.set_error(error);
+    r.set_time_ms(ToMillis(now));
+    Report(std::move(r));
+  };
+
+  SpawnRequest req;
+  req.env = job.base_env;
+  req.env.push_back("SLURM_JOB_ID=" + std::to_string(task_job_id));
+  req.env.push_back("SWELL_JOB_ID=" + std::to_string(task_job_id));
+  req.env.push_back("SLURM_JOBID=" + std::to_string(task_job_id));
+  if (index) {
+    req.env.push_back("SLURM_ARRAY_JOB_ID=" + std::to_string(job_id));
+    req.env.push_back("SWELL_ARRAY_JOB_ID=" + std::to_string(job_id));
+    req.env.push_back("SLURM_ARRAY_TASK_ID=" + std::to_string(*index));
+    req.env.push_back("SWELL_ARRAY_TASK_ID=" + std::to_string(*index));
+  }
+  req.cwd = spec.work_dir().empty() ? "/" : spec.work_dir();
+  PatternFields f;
+  f.job_id = task_job_id;
+  f.array_job_id = job_id;
+  f.array_task_id = index;
+  f.job_name = spec.name();
+  f.node = opt_.name;
+  f.user = job.user.name();
+  std::string out_pattern =
+      !spec.output().empty() ? spec.output() : (is_array ? "swell-%A_%a.out" : "swell-%j.out");
+  req.stdout_path = AbsolutePath(ExpandPattern(out_pattern, f), req.cwd);
+  if (!spec.error().empty()) {
+    req.stderr_path = AbsolutePath(ExpandPattern(spec.error(), f), req.cwd);
+    if (req.stderr_path == req.stdout_path) req.stderr_path.clear();
+  }
+  if (!spec.input().empty()) req.stdin_path = AbsolutePath(spec.input(), req.cwd);
+  if (!job.script_path.empty()) {
+    req.path = job.script_path;
+    req.argv.push_back(spec.script_path().empty() ? job.script_path : spec.script_path());
+    for (const auto& a : spec.argv()) req.argv.push_back(a);
+  } else {
+    if (spec.argv_size() == 0) return fail("nothing to run");
+    std::string path_env;
+    auto it = spec.env().find("PATH");
+    if (it != spec.env().end()) path_env = it->second;
+    auto prog = FindProgram(spec.argv(0), path_env, req.cwd);
+    if (!prog.ok()) return fail(prog.status().message());
+    req.path = *prog;
+    req.argv.assign(spec.argv().begin(), spec.argv().end());
+  }
+  req.user = job.identity;
+  int ncpus = std::max(1, spec.ntasks()) * std::max(1, spec.cpus_per_task());
+  std::unique_ptr<StepCgroup> cg = limits_.Create(StepName(key), ncpus, spec.mem_mb());
+  if (cg) {
+    req.cgroup_procs_fd = cg->procs_fd();
+  } else {
+    if (spec.mem_mb() > 0) req.rlimit_as_bytes = spec.mem_mb() << 20;
+    if (spec.time_limit_ms() > 0)
+      req.rlimit_cpu_seconds = ncpus * (spec.time_limit_ms() / 1000 + 1) + 1;
+  }
+  auto pid = launcher_.Spawn(req);
+  if (!pid.ok()) return fail(pid.status().message());
+  Step step;
+  step.key = key;
+  step.start = now;
+  if (spec.time_limit_ms() > 0) step.deadline = now + Duration(spec.time_limit_ms());
+  step.cgroup = std::move(cg);
+  steps_.emplace(*pid, std::move(step));
+  ++job.running;
+  pb::StepReport r;
+  *r.mutable_key() = key;
+  r.set_started(true);
+  r.set_time_ms(ToMillis(now));
+  r.set_pid(*pid);
+  Report(std::move(r));
+}
+
+void NodeDaemon::Impl::Reap() {
+  for (;;) {
+    int status = 0;
+    pid_t pid = waitpid(-1, &status, WNOHANG);
+    if (pid <= 0) break;
+    auto it = steps_.find(pid);
+    if (it == steps_.end()) continue;  // an adopted orphan
+    Step& step = it->second;
+    // The step is over: nothing of it may linger (Slurm does the same at job end).
+    kill(-pid, SIGKILL);
+    if (step.cgroup) step.cgroup->KillAll();
+    pb::StepReport r;
+    *r.mutable_key() = step.key;
+    r.set_started(false);
+    r.set_time_ms(ToMillis(clock_.Now()));
+    if (WIFEXITED(status)) r.set_exit_code(WEXITSTATUS(status));
+    if (WIFSIGNALED(status)) r.set_signal(WTERMSIG(status));
+    r.set_timed_out(step.timed_out);
+    r.set_cancelled(step.cancelled);
+    r.set_pid(pid);
+    int64_t job_id = step.key.job_id();
+    steps_.erase(it);
+    Report(std::move(r));
+    auto jit = jobs_.find(job_id);
+    if (jit != jobs_.end()) {
+      --jit->second.running;
+      jit->second.last_active = clock_.Now();
+      TryStart(job_id, jit->second);
+    }
+  }
+  // Forget idle jobs now and then.
+  Time now = clock_.Now();
+  for (auto it = jobs_.begin(); it != jobs_.end();) {
+    Job& j = it->second;
+    if (j.running == 0 && j.queue.empty() && now - j.last_active > kForgetIdleJob) {
+      if (!j.script_path.empty()) unlink(j.script_path.c_str());
+      it = jobs_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void NodeDaemon::Impl::HandleCancel(const pb::Cancel& c) {
+  Time now = clock_.Now();
+  auto matches = [&c](int64_t pos) {
+    if (c.positions_size() == 0) return true;
+    for (auto p : c.positions())
+      if (p == pos) return true;
+    return false;
+  };
+  for (auto& [pid, step] : steps_) {
+    if (step.key.job_id() != c.job_id() || !matches(step.key.pos())) continue;
+    if (c.signal() != 0) {
+      kill(-pid, c.signal());
+      continue;
+    }
+    if (!step.cancelled) {
+      step.cancelled = true;
+      kill(-pid, SIGTERM);
+      kill(-pid, SIGCONT);
+      step.kill_at = now + opt_.kill_wait;
+    }
+  }
+  if (c.signal() != 0) return;
+  auto jit = jobs_.find(c.job_id());
+  if (jit == jobs_.end()) return;
+  auto& q = jit->second.queue;
+  for (auto it = q.begin(); it != q.end();) {
+    if (matches(it->pos())) {
+      pb::StepReport r;
+      *r.mutable_key() = *it;
+      r.set_started(false);
+      r.set_cancelled(true);
+      r.set_time_ms(ToMillis(now));
+      Report(std::move(r));
+      it = q.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void NodeDaemon::Impl::CheckTimers(Time now) {
+  for (auto& [pid, step] : steps_) {
+    if (now >= step.deadline && !step.timed_out && !step.cancelled) {
+      step.timed_out = true;
+      kill(-pid, SIGTERM);
+      kill(-pid, SIGCONT);
+      step.kill_at = now + opt_.kill_wait;
+    }
+    if (now >= step.kill_at) {
+      kill(-pid, SIGKILL);
+      step.kill_at = kNever;
+    }
+  }
+}
+
+int NodeDaemon::Impl::NextTimeoutMs(Time now) const {
+  Time next = link_up_ ? next_heartbeat_ : now + std::chrono::seconds(1);
+  for (const auto& [pid, step] : steps_) {
+    if (!step.timed_out && !step.cancelled) next = std::min(next, step.deadline);
+    next = std::min(next, step.kill_at);
+  }
+  auto ms = (next - now).count();
+  if (ms < 0) return 0;
+  return static_cast<int>(std::min<int64_t>(ms + 1, 1000));
+}
+
+void NodeDaemon::Impl::TerminateAll(int sig) {
+  for (auto& [pid, step] : steps_) {
+    step.cancelled = true;
+    kill(-pid, sig);
+    if (sig == SIGTERM) kill(-pid, SIGCONT);
+  }
+}
+
+void NodeDaemon::Impl::Report(pb::StepReport r) {
+  unacked_seq_.push_back(next_seq_++);
+  unacked_.push_back(std::move(r));
+}
+
+void NodeDaemon::Impl::Flush() {
+  if (!registered_ || sent_seq_ + 1 >= next_seq_) return;
+  pb::NodeMessage msg;
+  auto* batch = msg.mutable_reports();
+  // unacked_ holds seqs in order; send those above sent_seq_.
+  size_t start = unacked_.size() - static_cast<size_t>(next_seq_ - 1 - sent_seq_);
+  for (size_t i = start; i < unacked_.size(); ++i) *batch->add_reports() = unacked_[i];
+  batch->set_seq(next_seq_ - 1);
+  sent_seq_ = next_seq_ - 1;
+  Send(std::move(msg));
+}
+
+NodeDaemon::NodeDaemon(NodeOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+NodeDaemon::~NodeDaemon() = default;
+Status NodeDaemon::Run() { return impl_->Run(); }
+void NodeDaemon::Stop() { impl_->Stop(); }
+
+}  // namespace swell::node

@@ -1,0 +1,51 @@
+#pragma once
+
+// The node daemon: registers with the head, runs the job steps the head sends, enforces their
+// time limits, writes their output and reports how they ended.
+//
+// Threads: the node loop (Run) owns every step and all state below; a link thread keeps the
+// session with the head open (reconnecting with backoff) and posts what it reads to the loop;
+// a writer thread sends what the loop queues. Steps keep running while the head is away; when
+// the session comes back the node re-registers with its running steps and the reports the head
+// has not acknowledged, so nothing is lost or run twice.
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace swell::node {
+
+struct NodeOptions {
+  std::string name;             // node name, unique in the cluster
+  std::string head_address;     // "unix:/path" or "host:port"
+  std::string secret;           // cluster secret
+  std::string spool_dir;        // scripts and per-node state
+  std::string hostname;         // reported to the head; default gethostname()
+  int cpus = 0;                 // 0: all online cpus
+  int64_t mem_mb = 0;           // 0: all memory
+  int gpus = 0;
+  Duration heartbeat = std::chrono::seconds(1);
+  Duration kill_wait = std::chrono::seconds(10);  // SIGTERM .. SIGKILL (Slurm's KillWait)
+};
+
+class NodeDaemon {
+ public:
+  explicit NodeDaemon(NodeOptions options);
+  ~NodeDaemon();
+
+  // Runs until SIGTERM/SIGINT (which end every step) or Stop(). Blocks those signals in the
+  // calling thread; call before starting other threads so that they inherit the mask.
+  Status Run();
+  // Asks Run to return; safe from any thread.
+  void Stop();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace swell::node

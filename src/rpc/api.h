@@ -1,0 +1,86 @@
+#pragma once
+
+// The seam between the gRPC transport and swell's own code. Nothing here includes gRPC:
+// the head implements HeadApi with plain protobuf messages, and the adapter in server.cc
+// turns gRPC calls into calls on it. Clients use HeadClient (client.h).
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "rpc/swell.pb.h"
+
+namespace swell::rpc {
+
+// Who is calling. Over the unix socket the kernel names the peer (SO_PEERCRED); over TCP a
+// caller is admitted only with the cluster secret and then names itself.
+struct Caller {
+  uid_t uid = static_cast<uid_t>(-1);
+  gid_t gid = static_cast<gid_t>(-1);
+  pid_t pid = 0;
+  bool local = false;         // came over the unix socket
+  bool has_secret = false;    // presented the cluster secret
+  std::string user;           // resolved user name, may be empty
+  std::string peer;           // for logs
+};
+
+// A message stream in one direction. Read blocks until a message arrives and returns false
+// once the stream ended or was cancelled. Write blocks until the message is handed to the
+// transport and returns false when the stream is broken. One reader and one writer may use a
+// stream concurrently (gRPC's rule for sync streams); two writers may not.
+template <typename In, typename Out>
+class Stream {
+ public:
+  virtual ~Stream() = default;
+  virtual bool Read(In* msg) = 0;
+  virtual bool Write(const Out& msg) = 0;
+  // True once the peer went away or the server is shutting down.
+  virtual bool Cancelled() const = 0;
+};
+
+template <typename Out>
+class Writer {
+ public:
+  virtual ~Writer() = default;
+  virtual bool Write(const Out& msg) = 0;
+  virtual bool Cancelled() const = 0;
+};
+
+// Implemented by the head. Every method may be called from many gRPC threads at once.
+class HeadApi {
+ public:
+  virtual ~HeadApi() = default;
+  virtual Result<pb::SubmitReply> Submit(const Caller&, const pb::SubmitRequest&) = 0;
+  virtual Result<pb::QueueReply> Queue(const Caller&, const pb::QueueRequest&) = 0;
+  virtual Result<pb::InfoReply> Info(const Caller&, const pb::InfoRequest&) = 0;
+  virtual Result<pb::CancelReply> Cancel(const Caller&, const pb::CancelRequest&) = 0;
+  virtual Result<pb::NodesReply> Nodes(const Caller&, const pb::NodesRequest&) = 0;
+  // Streams WaitEvents until every waited task is terminal (OK) or the caller goes away.
+  virtual Status Wait(const Caller&, const pb::WaitRequest&, Writer<pb::WaitEvent>& out) = 0;
+  // Runs one node's session until it ends. Only callers with the cluster secret get here.
+  virtual Status NodeSession(const Caller&, Stream<pb::NodeMessage, pb::HeadMessage>& s) = 0;
+};
+
+struct ServerOptions {
+  std::string unix_path;     // required: the local socket (mode 0666; identity by peer creds)
+  std::string tcp_address;   // optional "host:port"; port 0 picks a free one
+  std::string secret;        // the cluster secret; TCP calls without it are refused
+};
+
+// Accepts connections itself (to read peer credentials) and hands them to a gRPC server.
+class Server {
+ public:
+  virtual ~Server() = default;
+  // The TCP port actually bound, 0 without TCP.
+  virtual int tcp_port() const = 0;
+  // Stops accepting, cancels streams, waits for handlers to return. Idempotent.
+  virtual void Shutdown() = 0;
+};
+
+// Starts serving `api` (which must outlive the server).
+Result<std::unique_ptr<Server>> StartServer(HeadApi* api, const ServerOptions& options);
+
+}  // namespace swell::rpc

@@ -1,0 +1,142 @@
+// The gRPC client adapter. One of the few files that include gRPC headers.
+
+#include "rpc/client.h"
+
+#include <grpcpp/grpcpp.h>
+#include <unistd.h>
+
+#include "rpc/swell.grpc.pb.h"
+
+namespace swell::rpc {
+namespace {
+
+Status FromGrpc(const grpc::Status& s) {
+  using grpc::StatusCode;
+  switch (s.error_code()) {
+    case StatusCode::OK: return Status::Ok();
+    case StatusCode::INVALID_ARGUMENT:
+    case StatusCode::FAILED_PRECONDITION:
+    case StatusCode::OUT_OF_RANGE: return InvalidArgument(s.error_message());
+    case StatusCode::NOT_FOUND: return NotFound(s.error_message());
+    case StatusCode::DEADLINE_EXCEEDED: return DeadlineExceeded(s.error_message());
+    case StatusCode::RESOURCE_EXHAUSTED: return ResourceExhausted(s.error_message());
+    case StatusCode::PERMISSION_DENIED:
+    case StatusCode::UNAUTHENTICATED: return PermissionDenied(s.error_message());
+    case StatusCode::UNAVAILABLE:
+    case StatusCode::CANCELLED:
+    case StatusCode::ABORTED: return Unavailable(s.error_message());
+    default: return Internal(s.error_message());
+  }
+}
+
+class GrpcNodeLink final : public NodeLink {
+ public:
+  explicit GrpcNodeLink(pb::Head::Stub* stub, const std::string& secret) {
+    ctx_.AddMetadata("x-swell-secret", secret);
+    rw_ = stub->NodeSession(&ctx_);
+  }
+  ~GrpcNodeLink() override {
+    ctx_.TryCancel();
+  }
+  bool Read(pb::HeadMessage* msg) override { return rw_->Read(msg); }
+  bool Write(const pb::NodeMessage& msg) override { return rw_->Write(msg); }
+  bool Cancelled() const override { return closed_; }
+  void Close() override {
+    closed_ = true;
+    ctx_.TryCancel();
+  }
+
+ private:
+  grpc::ClientContext ctx_;
+  std::unique_ptr<grpc::ClientReaderWriter<pb::NodeMessage, pb::HeadMessage>> rw_;
+  std::atomic<bool> closed_{false};
+};
+
+class GrpcHeadClient final : public HeadClient {
+ public:
+  explicit GrpcHeadClient(const Endpoint& e) : endpoint_(e) {
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(256 << 20);
+    // Reconnect quickly after the head restarts.
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+    channel_ = grpc::CreateCustomChannel(e.address, grpc::InsecureChannelCredentials(), args);
+    stub_ = pb::Head::NewStub(channel_);
+  }
+
+  Result<pb::SubmitReply> Submit(const pb::SubmitRequest& in) override {
+    return Call(in, &pb::Head::Stub::Submit);
+  }
+  Result<pb::QueueReply> Queue(const pb::QueueRequest& in) override {
+    return Call(in, &pb::Head::Stub::Queue);
+  }
+  Result<pb::InfoReply> Info(const pb::InfoRequest& in) override {
+    return Call(in, &pb::Head::Stub::Info);
+  }
+  Result<pb::CancelReply> Cancel(const pb::CancelRequest& in) override {
+    return Call(in, &pb::Head::Stub::Cancel);
+  }
+  Result<pb::NodesReply> Nodes(const pb::NodesRequest& in) override {
+    return Call(in, &pb::Head::Stub::Nodes);
+  }
+
+  Status Wait(const pb::WaitRequest& in,
+              const std::function<bool(const pb::WaitEvent&)>& on_event) override {
+    grpc::ClientContext ctx;
+    Prepare(&ctx, /*deadline=*/false);
+    auto reader = stub_->Wait(&ctx, in);
+    pb::WaitEvent ev;
+    while (reader->Read(&ev)) {
+      if (!on_event(ev)) {
+        ctx.TryCancel();
+        reader->Finish();
+        return Status::Ok();
+      }
+    }
+    return FromGrpc(reader->Finish());
+  }
+
+  Status WaitReady(Duration timeout) override {
+    auto deadline = std::chrono::system_clock::now() + timeout;
+    if (channel_->WaitForConnected(deadline)) return Status::Ok();
+    return Unavailable("no head answers at " + endpoint_.address);
+  }
+
+  Result<std::unique_ptr<NodeLink>> OpenNodeSession() override {
+    return std::unique_ptr<NodeLink>(std::make_unique<GrpcNodeLink>(stub_.get(), endpoint_.secret));
+  }
+
+ private:
+  void Prepare(grpc::ClientContext* ctx, bool deadline) {
+    if (deadline) ctx->set_deadline(std::chrono::system_clock::now() + timeout_);
+    if (!endpoint_.secret.empty()) {
+      ctx->AddMetadata("x-swell-secret", endpoint_.secret);
+      ctx->AddMetadata("x-swell-uid", std::to_string(getuid()));
+      ctx->AddMetadata("x-swell-gid", std::to_string(getgid()));
+    }
+  }
+
+  template <typename Req, typename Rep>
+  Result<Rep> Call(const Req& in,
+                   grpc::Status (pb::Head::Stub::*method)(grpc::ClientContext*, const Req&, Rep*)) {
+    grpc::ClientContext ctx;
+    Prepare(&ctx, /*deadline=*/true);
+    Rep out;
+    grpc::Status s = (stub_.get()->*method)(&ctx, in, &out);
+    if (!s.ok()) return FromGrpc(s);
+    return out;
+  }
+
+  Endpoint endpoint_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<pb::Head::Stub> stub_;
+};
+
+}  // namespace
+
+std::unique_ptr<HeadClient> HeadClient::Create(const Endpoint& endpoint) {
+  return std::make_unique<GrpcHeadClient>(endpoint);
+}
+
+}  // namespace swell::rpc

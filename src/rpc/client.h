@@ -1,0 +1,57 @@
+#pragma once
+
+// The client side of the head's API, for the CLI and the node daemons. No gRPC types leak
+// out of this header; a HeadClient owns one channel and is safe to use from many threads.
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "rpc/api.h"
+#include "rpc/swell.pb.h"
+
+namespace swell::rpc {
+
+struct Endpoint {
+  // "unix:/path/head.sock" or "host:port".
+  std::string address;
+  // The cluster secret, when the caller has it (nodes, remote clients).
+  std::string secret;
+};
+
+// A node's bidirectional session with the head. One thread may Read while another Writes.
+class NodeLink : public Stream<pb::HeadMessage, pb::NodeMessage> {
+ public:
+  // Unblocks Read and Write and ends the session; safe from any thread.
+  virtual void Close() = 0;
+};
+
+class HeadClient {
+ public:
+  // Creates a channel; does not wait for the head (calls fail with Unavailable if it is down).
+  static std::unique_ptr<HeadClient> Create(const Endpoint& endpoint);
+  virtual ~HeadClient() = default;
+
+  virtual Result<pb::SubmitReply> Submit(const pb::SubmitRequest&) = 0;
+  virtual Result<pb::QueueReply> Queue(const pb::QueueRequest&) = 0;
+  virtual Result<pb::InfoReply> Info(const pb::InfoRequest&) = 0;
+  virtual Result<pb::CancelReply> Cancel(const pb::CancelRequest&) = 0;
+  virtual Result<pb::NodesReply> Nodes(const pb::NodesRequest&) = 0;
+  // Calls `on_event` for every event; stops early when it returns false. OK when the stream
+  // ended normally (all waited tasks terminal).
+  virtual Status Wait(const pb::WaitRequest&,
+                      const std::function<bool(const pb::WaitEvent&)>& on_event) = 0;
+  // Waits up to `timeout` for the head to answer a connection.
+  virtual Status WaitReady(Duration timeout) = 0;
+  virtual Result<std::unique_ptr<NodeLink>> OpenNodeSession() = 0;
+
+  // Deadline for unary calls (default 30 s).
+  void set_timeout(Duration d) { timeout_ = d; }
+
+ protected:
+  Duration timeout_ = std::chrono::seconds(30);
+};
+
+}  // namespace swell::rpc

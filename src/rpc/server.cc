@@ -1,0 +1,308 @@
+// The gRPC server adapter. This is one of the few files that include gRPC headers.
+//
+// We accept connections ourselves instead of letting gRPC listen, for one reason: the kernel
+// tells the acceptor who is on the other end of a unix socket (SO_PEERCRED), and gRPC has no
+// way to pass that to a handler. Each accepted socket is handed to gRPC with
+// AddInsecureChannelFromFd; the handler finds its connection's identity by the "fd:N" peer
+// name gRPC gives such channels. An entry is written before its fd is handed over and
+// overwritten when the kernel reuses the number for a new connection, so a handler reads it
+// first thing, while its own connection (and so its fd) is still open.
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/server_posix.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "common/secret.h"
+#include "rpc/api.h"
+#include "rpc/swell.grpc.pb.h"
+
+namespace swell::rpc {
+namespace {
+
+constexpr char kSecretKey[] = "x-swell-secret";
+constexpr char kUidKey[] = "x-swell-uid";
+constexpr char kGidKey[] = "x-swell-gid";
+constexpr char kUserKey[] = "x-swell-user";
+
+grpc::Status ToGrpc(const Status& s) {
+  using grpc::StatusCode;
+  StatusCode c = StatusCode::UNKNOWN;
+  switch (s.code()) {
+    case Code::kOk: return grpc::Status::OK;
+    case Code::kInvalidArgument: c = StatusCode::INVALID_ARGUMENT; break;
+    case Code::kNotFound: c = StatusCode::NOT_FOUND; break;
+    case Code::kUnavailable: c = StatusCode::UNAVAILABLE; break;
+    case Code::kDeadlineExceeded: c = StatusCode::DEADLINE_EXCEEDED; break;
+    case Code::kResourceExhausted: c = StatusCode::RESOURCE_EXHAUSTED; break;
+    case Code::kPermissionDenied: c = StatusCode::PERMISSION_DENIED; break;
+    case Code::kInternal: c = StatusCode::INTERNAL; break;
+  }
+  return grpc::Status(c, s.message());
+}
+
+std::string UserName(uid_t uid) {
+  struct passwd pw, *out = nullptr;
+  char buf[4096];
+  if (getpwuid_r(uid, &pw, buf, sizeof buf, &out) == 0 && out != nullptr) return out->pw_name;
+  return std::to_string(uid);
+}
+
+std::string Metadata(const grpc::ServerContext& ctx, const char* key) {
+  auto it = ctx.client_metadata().find(key);
+  if (it == ctx.client_metadata().end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+
+template <typename In, typename Out>
+class GrpcStream final : public Stream<In, Out> {
+ public:
+  GrpcStream(grpc::ServerContext* ctx, grpc::ServerReaderWriter<Out, In>* rw) : ctx_(ctx), rw_(rw) {}
+  bool Read(In* msg) override { return rw_->Read(msg); }
+  bool Write(const Out& msg) override { return rw_->Write(msg); }
+  bool Cancelled() const override { return ctx_->IsCancelled(); }
+
+ private:
+  grpc::ServerContext* ctx_;
+  grpc::ServerReaderWriter<Out, In>* rw_;
+};
+
+template <typename Out>
+class GrpcWriter final : public Writer<Out> {
+ public:
+  GrpcWriter(grpc::ServerContext* ctx, grpc::ServerWriter<Out>* w) : ctx_(ctx), w_(w) {}
+  bool Write(const Out& msg) override { return w_->Write(msg); }
+  bool Cancelled() const override { return ctx_->IsCancelled(); }
+
+ private:
+  grpc::ServerContext* ctx_;
+  grpc::ServerWriter<Out>* w_;
+};
+
+class ServerImpl final : public Server, public pb::Head::Service {
+ public:
+  ServerImpl(HeadApi* api, ServerOptions options) : api_(api), options_(std::move(options)) {}
+  ~ServerImpl() override { Shutdown(); }
+
+  Status Start() {
+    SWELL_RETURN_IF_ERROR(ListenUnix());
+    if (!options_.tcp_address.empty()) SWELL_RETURN_IF_ERROR(ListenTcp());
+    if (pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) return Internal("pipe2 failed");
+    grpc::ServerBuilder builder;
+    builder.RegisterService(this);
+    builder.SetMaxReceiveMessageSize(64 << 20);
+    server_ = builder.BuildAndStart();
+    if (!server_) return Internal("gRPC server failed to start");
+    acceptor_ = std::thread([this] { AcceptLoop(); });
+    return Status::Ok();
+  }
+
+  int tcp_port() const override { return tcp_port_; }
+
+  void Shutdown() override {
+    std::call_once(shutdown_once_, [this] {
+      if (acceptor_.joinable()) {
+        char c = 0;
+        (void)!write(wake_[1], &c, 1);
+        acceptor_.join();
+      }
+      if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+      if (unix_fd_ >= 0) close(unix_fd_);
+      if (tcp_fd_ >= 0) close(tcp_fd_);
+      if (wake_[0] >= 0) close(wake_[0]), close(wake_[1]);
+      if (!options_.unix_path.empty() && unix_fd_ >= 0) unlink(options_.unix_path.c_str());
+    });
+  }
+
+  // ---- gRPC handlers ----
+  grpc::Status Submit(grpc::ServerContext* c, const pb::SubmitRequest* in,
+                      pb::SubmitReply* out) override {
+    return Unary(c, [&](const Caller& who) { return api_->Submit(who, *in); }, out);
+  }
+  grpc::Status Queue(grpc::ServerContext* c, const pb::QueueRequest* in,
+                     pb::QueueReply* out) override {
+    return Unary(c, [&](const Caller& who) { return api_->Queue(who, *in); }, out);
+  }
+  grpc::Status Info(grpc::ServerContext* c, const pb::InfoRequest* in,
+                    pb::InfoReply* out) override {
+    return Unary(c, [&](const Caller& who) { return api_->Info(who, *in); }, out);
+  }
+  grpc::Status Cancel(grpc::ServerContext* c, const pb::CancelRequest* in,
+                      pb::CancelReply* out) override {
+    return Unary(c, [&](const Caller& who) { return api_->Cancel(who, *in); }, out);
+  }
+  grpc::Status Nodes(grpc::ServerContext* c, const pb::NodesRequest* in,
+                     pb::NodesReply* out) override {
+    return Unary(c, [&](const Caller& who) { return api_->Nodes(who, *in); }, out);
+  }
+  grpc::Status Wait(grpc::ServerContext* c, const pb::WaitRequest* in,
+                    grpc::ServerWriter<pb::WaitEvent>* w) override {
+    auto who = Identify(*c);
+    if (!who.ok()) return ToGrpc(who.status());
+    GrpcWriter<pb::WaitEvent> out(c, w);
+    return ToGrpc(api_->Wait(*who, *in, out));
+  }
+  grpc::Status NodeSession(grpc::ServerContext* c,
+                           grpc::ServerReaderWriter<pb::HeadMessage, pb::NodeMessage>* rw) override {
+    auto who = Identify(*c);
+    if (!who.ok()) return ToGrpc(who.status());
+    if (!who->has_secret) return ToGrpc(PermissionDenied("a node session needs the cluster secret"));
+    GrpcStream<pb::NodeMessage, pb::HeadMessage> s(c, rw);
+    return ToGrpc(api_->NodeSession(*who, s));
+  }
+
+ private:
+  template <typename Fn, typename Reply>
+  grpc::Status Unary(grpc::ServerContext* c, Fn&& fn, Reply* out) {
+    auto who = Identify(*c);
+    if (!who.ok()) return ToGrpc(who.status());
+    auto r = fn(*who);
+    if (!r.ok()) return ToGrpc(r.status());
+    *out = std::move(r).value();
+    return grpc::Status::OK;
+  }
+
+  Result<Caller> Identify(const grpc::ServerContext& c) {
+    std::string peer = c.peer();
+    Caller who;
+    bool known = false;
+    if (peer.rfind("fd:", 0) == 0) {
+      int fd = std::atoi(peer.c_str() + 3);
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = peers_.find(fd);
+      if (it != peers_.end()) who = it->second, known = true;
+    }
+    if (!known) return PermissionDenied("unknown connection " + peer);
+    std::string secret = Metadata(c, kSecretKey);
+    who.has_secret = !secret.empty() && SecretEquals(secret, options_.secret);
+    if (!who.local) {
+      if (!who.has_secret) return PermissionDenied("TCP callers must present the cluster secret");
+      // An authenticated remote client names its user; it holds the cluster secret, so it is
+      // trusted as an administrator would be.
+      std::string uid = Metadata(c, kUidKey);
+      std::string gid = Metadata(c, kGidKey);
+      who.uid = uid.empty() ? 0 : static_cast<uid_t>(std::strtoul(uid.c_str(), nullptr, 10));
+      who.gid = gid.empty() ? 0 : static_cast<gid_t>(std::strtoul(gid.c_str(), nullptr, 10));
+      who.user = Metadata(c, kUserKey);
+      if (who.user.empty()) who.user = UserName(who.uid);
+    }
+    return who;
+  }
+
+  Status ListenUnix() {
+    unix_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (unix_fd_ < 0) return Internal(std::string("socket: ") + strerror(errno));
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (options_.unix_path.size() >= sizeof(addr.sun_path))
+      return InvalidArgument("socket path too long: " + options_.unix_path);
+    std::strcpy(addr.sun_path, options_.unix_path.c_str());
+    unlink(addr.sun_path);
+    if (bind(unix_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+      return Unavailable("bind " + options_.unix_path + ": " + strerror(errno));
+    // Anyone may connect; the kernel tells us who they are.
+    chmod(addr.sun_path, 0666);
+    if (listen(unix_fd_, 512) != 0) return Internal(std::string("listen: ") + strerror(errno));
+    return Status::Ok();
+  }
+
+  Status ListenTcp() {
+    auto colon = options_.tcp_address.rfind(':');
+    if (colon == std::string::npos) return InvalidArgument("bad address " + options_.tcp_address);
+    std::string host = options_.tcp_address.substr(0, colon);
+    int port = std::atoi(options_.tcp_address.c_str() + colon + 1);
+    tcp_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (tcp_fd_ < 0) return Internal(std::string("socket: ") + strerror(errno));
+    int one = 1;
+    setsockopt(tcp_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    if (host.empty() || host == "*") host = "0.0.0.0";
+    if (inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1)
+      return InvalidArgument("bad IPv4 address " + host);
+    if (bind(tcp_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+      return Unavailable("bind " + options_.tcp_address + ": " + strerror(errno));
+    if (listen(tcp_fd_, 512) != 0) return Internal(std::string("listen: ") + strerror(errno));
+    socklen_t len = sizeof addr;
+    getsockname(tcp_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    tcp_port_ = ntohs(addr.sin_port);
+    return Status::Ok();
+  }
+
+  void AcceptLoop() {
+    pollfd fds[3] = {{wake_[0], POLLIN, 0}, {unix_fd_, POLLIN, 0}, {tcp_fd_, POLLIN, 0}};
+    int nfds = tcp_fd_ >= 0 ? 3 : 2;
+    for (;;) {
+      if (poll(fds, nfds, -1) < 0) {
+        if (errno == EINTR) continue;
+        return;
+      }
+      if (fds[0].revents) return;
+      for (int i = 1; i < nfds; ++i) {
+        if (!(fds[i].revents & POLLIN)) continue;
+        for (;;) {
+          int fd = accept4(fds[i].fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+          if (fd < 0) break;
+          Caller who;
+          if (i == 1) {
+            ucred cred{};
+            socklen_t len = sizeof cred;
+            if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+              close(fd);
+              continue;
+            }
+            who.uid = cred.uid, who.gid = cred.gid, who.pid = cred.pid, who.local = true;
+            who.user = UserName(cred.uid);
+            who.peer = "unix:pid=" + std::to_string(cred.pid);
+          } else {
+            int one = 1;
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            who.peer = "tcp";
+          }
+          {
+            std::lock_guard<std::mutex> lock(mu_);
+            peers_[fd] = who;
+          }
+          grpc::AddInsecureChannelFromFd(server_.get(), fd);
+        }
+      }
+    }
+  }
+
+  HeadApi* api_;
+  ServerOptions options_;
+  std::unique_ptr<grpc::Server> server_;
+  std::thread acceptor_;
+  std::once_flag shutdown_once_;
+  int unix_fd_ = -1;
+  int tcp_fd_ = -1;
+  int tcp_port_ = 0;
+  int wake_[2] = {-1, -1};
+  std::mutex mu_;
+  std::unordered_map<int, Caller> peers_;  // GUARDED_BY(mu_): fd -> who accepted it
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Server>> StartServer(HeadApi* api, const ServerOptions& options) {
+  auto server = std::make_unique<ServerImpl>(api, options);
+  SWELL_RETURN_IF_ERROR(server->Start());
+  return std::unique_ptr<Server>(std::move(server));
+}
+
+}  // namespace swell::rpc
