@@ -137,6 +137,20 @@ struct Job {
   }
 };
 
+}  // namespace
+
+// One caller of Wait(): the loop pushes a fresh snapshot whenever the waited jobs change.
+struct Waiter {
+  std::vector<pb::JobRef> refs;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<pb::WaitEvent> events;  // GUARDED_BY(mu)
+  bool closed = false;               // GUARDED_BY(mu): the head stops
+  std::string last;                  // loop only: the last snapshot pushed
+};
+
+namespace {
+
 struct Brief {  // a finished job, for dependencies and listings
   int state = pb::COMPLETED;
   std::string name;
@@ -215,9 +229,6 @@ class Head::Impl {
   void DoSessionClosed(const std::string& node, uint64_t sid);
   void DoHeartbeat(const std::string& node, uint64_t sid);
 
-  std::atomic<uint64_t> change_gen_{0};
-  std::mutex change_mu_;
-  std::condition_variable change_cv_;
   std::atomic<uint64_t> next_session_id_{1};
   std::atomic<bool> stopping_{false};
 
@@ -273,6 +284,22 @@ class Head::Impl {
   int64_t next_job_id_ = 1;
   int64_t next_lease_id_ = 1;
   std::vector<std::function<void()>> after_commit_;
+  // What each node session gets after this pass commits, one message per session.
+  std::map<Session*, std::pair<std::shared_ptr<Session>, pb::HeadMessage>> outgoing_;
+  pb::HeadMessage& Out(const std::shared_ptr<Session>& s) {
+    auto& slot = outgoing_[s.get()];
+    slot.first = s;
+    return slot.second;
+  }
+  // Waiters of Wait(); answered at the end of every pass that changed something.
+  std::vector<std::shared_ptr<struct Waiter>> waiters_;
+  void NotifyWaiters();
+
+ public:
+  Result<bool> AddWaiter(const std::shared_ptr<Waiter>& w);
+  void CloseWaiters();
+
+ private:
   bool wrote_ = false;
   bool sched_dirty_ = true;
   bool changed_ = false;
@@ -430,7 +457,6 @@ Status Head::Impl::Start(HeadApi* api) {
 
 void Head::Impl::Stop() {
   stopping_ = true;
-  change_cv_.notify_all();
   if (server_) server_->Shutdown();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -438,6 +464,7 @@ void Head::Impl::Stop() {
   }
   cv_.notify_one();
   if (loop_.joinable()) loop_.join();
+  CloseWaiters();
   for (auto& [name, n] : nodes_)
     if (n.session) n.session->Close();
 }
@@ -512,13 +539,12 @@ void Head::Impl::Pass(std::vector<std::function<void()>>& work) {
   auto callbacks = std::move(after_commit_);
   after_commit_.clear();
   for (auto& cb : callbacks) cb();
+  auto outgoing = std::move(outgoing_);
+  outgoing_.clear();
+  for (auto& [ptr, entry] : outgoing) entry.first->Send(std::move(entry.second));
   if (changed_) {
     changed_ = false;
-    {
-      std::lock_guard<std::mutex> lock(change_mu_);
-      ++change_gen_;
-    }
-    change_cv_.notify_all();
+    NotifyWaiters();
   }
 }
 
@@ -668,13 +694,13 @@ std::optional<std::pair<int64_t, int>> Head::Impl::NextPosition(Job& job) {
 
 void Head::Impl::Dispatch(Job& job, Lease& lease, int64_t max_new, Time now) {
   if (max_new <= 0) return;
-  pb::HeadMessage msg;
-  auto* l = msg.mutable_launch();
-  l->set_job_id(job.row.id);
-  l->set_slots(static_cast<int>(lease.units.size()));
   auto nit = nodes_.find(lease.node);
   if (nit == nodes_.end() || !nit->second.session) return;
   NodeEntry& node = nit->second;
+  pb::Launch launch;
+  pb::Launch* l = &launch;
+  l->set_job_id(job.row.id);
+  l->set_slots(static_cast<int>(lease.units.size()));
   for (int64_t i = 0; i < max_new; ++i) {
     auto next = NextPosition(job);
     if (!next) break;
@@ -707,8 +733,7 @@ void Head::Impl::Dispatch(Job& job, Lease& lease, int64_t max_new, Time now) {
     for (const auto& n : names) l->add_nodelist(n);
   }
   node.spec_sent[job.row.id] = now;
-  auto session = node.session;
-  after_commit_.push_back([session, msg = std::move(msg)]() mutable { session->Send(std::move(msg)); });
+  *Out(node.session).add_launches() = std::move(launch);
 }
 
 bool Head::Impl::Ahead(const Job& a, int prio, int64_t submit_ms, int64_t id) const {
@@ -1041,10 +1066,9 @@ void Head::Impl::NodeFailed(NodeEntry& node, Time now, const std::string& why) {
 void Head::Impl::DoRegister(const std::shared_ptr<Session>& s, uint64_t sid, const pb::Register& r) {
   Time now = clock_->Now();
   if (r.name().empty()) {
-    pb::HeadMessage m;
+    auto& m = Out(s);
     m.mutable_registered()->set_ok(false);
     m.mutable_registered()->set_message("a node needs a name");
-    after_commit_.push_back([s, m] { s->Send(m); });
     return;
   }
   NodeEntry& n = nodes_[r.name()];
@@ -1074,7 +1098,7 @@ void Head::Impl::DoRegister(const std::shared_ptr<Session>& s, uint64_t sid, con
   for (const auto& k : r.queued()) has.insert({k.job_id(), k.pos(), k.attempt()});
   for (const auto& rep : r.unacked())
     has.insert({rep.key().job_id(), rep.key().pos(), rep.key().attempt()});
-  pb::HeadMessage reply;
+  pb::HeadMessage& reply = Out(s);
   auto* reg = reply.mutable_registered();
   reg->set_ok(true);
   // Steps the node runs that we do not consider current: end them.
@@ -1101,14 +1125,11 @@ void Head::Impl::DoRegister(const std::shared_ptr<Session>& s, uint64_t sid, con
     }
     for (auto pos : lost) RequeueTask(*job, pos, false);
   }
-  after_commit_.push_back([s, reply] { s->Send(reply); });
-  // Reports the node kept while we were away.
-  if (r.unacked_size() > 0) {
-    pb::ReportBatch b;
-    for (const auto& rep : r.unacked()) *b.add_reports() = rep;
-    b.set_seq(r.next_seq() - 1);
-    DoReports(r.name(), sid, b);
-  }
+  // Reports the node kept while we were away; the answer acks them all.
+  pb::ReportBatch b;
+  for (const auto& rep : r.unacked()) *b.add_reports() = rep;
+  b.set_seq(r.next_seq() > 0 ? r.next_seq() - 1 : 0);
+  DoReports(r.name(), sid, b);
   // Leases left without tasks give their slots back.
   std::vector<int64_t> ids;
   for (auto& [lid, l] : leases_)
@@ -1155,6 +1176,13 @@ void Head::Impl::DoReports(const std::string& node_name, uint64_t sid, const pb:
       RequeueTask(*job, t.pos, false);
       continue;
     }
+    if (!t.started && rep.start_ms() != 0) {
+      // Started and ended within one batch: the node sent only the end.
+      t.started = true;
+      t.start_ms = rep.start_ms();
+      job->counts[pb::PENDING]--;
+      job->counts[pb::RUNNING]++;
+    }
     if (rep.cancelled()) st = pb::CANCELLED;
     else if (rep.timed_out()) st = pb::TIMEOUT;
     else if (rep.exit_code() == 0 && rep.signal() == 0 && rep.error().empty()) st = pb::COMPLETED;
@@ -1167,10 +1195,10 @@ void Head::Impl::DoReports(const std::string& node_name, uint64_t sid, const pb:
     }
     FinishTask(*job, t.pos, st, rep.exit_code(), rep.signal(), now);
   }
-  pb::HeadMessage ack;
-  ack.set_ack(b.seq());
-  auto session = node.session;
-  if (session) after_commit_.push_back([session, ack] { session->Send(ack); });
+  if (node.session && b.seq() > 0) {
+    auto& out = Out(node.session);
+    out.set_ack(std::max(out.ack(), b.seq()));
+  }
 }
 
 void Head::Impl::DoHeartbeat(const std::string& node_name, uint64_t sid) {
@@ -1254,6 +1282,7 @@ Result<pb::SubmitReply> Head::Impl::DoSubmit(const rpc::Caller& who, const pb::J
   job.spec.SerializeToString(&job.row.spec);
   job.counts[pb::PENDING] = count;
   Write(store_->PutJob(job.row));
+  Write(store_->PutSpec(id, job.row.spec));
   Event(now, "submit", id, "", spec.name());
   jobs_.emplace(id, std::move(job));
   sched_dirty_ = true;
@@ -1460,13 +1489,12 @@ Result<pb::CancelReply> Head::Impl::DoCancel(const rpc::Caller& who, const pb::C
       positions.push_back(it - idx.begin());
     }
     // Signals only reach running steps.
-    std::map<std::string, pb::HeadMessage> to_nodes;
+    std::map<std::string, pb::Cancel> to_nodes;
     auto send_cancel = [&](const Task& t) {
-      auto& m = to_nodes[t.node];
-      auto* c = m.mutable_cancel();
-      c->set_job_id(job->row.id);
-      c->add_positions(t.pos);
-      c->set_signal(req.signal());
+      auto& c = to_nodes[t.node];
+      c.set_job_id(job->row.id);
+      c.add_positions(t.pos);
+      c.set_signal(req.signal());
     };
     if (req.signal() != 0) {
       for (auto& [pos, t] : job->live)
@@ -1513,11 +1541,10 @@ Result<pb::CancelReply> Head::Impl::DoCancel(const rpc::Caller& who, const pb::C
       sched_dirty_ = true;
       Changed();
     }
-    for (auto& [node_name, m] : to_nodes) {
+    for (auto& [node_name, c] : to_nodes) {
       auto nit = nodes_.find(node_name);
       if (nit == nodes_.end() || !nit->second.session) continue;
-      auto session = nit->second.session;
-      after_commit_.push_back([session, m] { session->Send(m); });
+      *Out(nit->second.session).add_cancels() = std::move(c);
     }
   }
   pb::CancelReply reply;
@@ -1577,6 +1604,45 @@ Result<pb::WaitEvent> Head::Impl::DoWaitSnapshot(const std::vector<pb::JobRef>& 
   return ev;
 }
 
+void Head::Impl::NotifyWaiters() {
+  for (auto it = waiters_.begin(); it != waiters_.end();) {
+    auto& w = *it;
+    auto ev = DoWaitSnapshot(w->refs);
+    bool done = !ev.ok() || ev->done() >= ev->total();
+    if (ev.ok()) {
+      std::string now = ev->SerializeAsString();
+      if (now != w->last) {
+        w->last = now;
+        std::lock_guard<std::mutex> lock(w->mu);
+        w->events.push_back(*ev);
+      }
+    }
+    w->cv.notify_all();
+    it = done ? waiters_.erase(it) : it + 1;
+  }
+}
+
+Result<bool> Head::Impl::AddWaiter(const std::shared_ptr<Waiter>& w) {
+  auto ev = DoWaitSnapshot(w->refs);
+  if (!ev.ok()) return ev.status();
+  w->last = ev->SerializeAsString();
+  {
+    std::lock_guard<std::mutex> lock(w->mu);
+    w->events.push_back(*ev);
+  }
+  if (ev->done() < ev->total()) waiters_.push_back(w);
+  return true;
+}
+
+void Head::Impl::CloseWaiters() {
+  for (auto& w : waiters_) {
+    std::lock_guard<std::mutex> lock(w->mu);
+    w->closed = true;
+    w->cv.notify_all();
+  }
+  waiters_.clear();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Head: the HeadApi face, called on gRPC threads.
 
@@ -1612,24 +1678,24 @@ Result<pb::NodesReply> Head::Nodes(const rpc::Caller&, const pb::NodesRequest&) 
 }
 
 Status Head::Wait(const rpc::Caller&, const pb::WaitRequest& req, rpc::Writer<pb::WaitEvent>& out) {
-  std::vector<pb::JobRef> refs(req.jobs().begin(), req.jobs().end());
-  if (refs.empty()) return InvalidArgument("wait for which jobs?");
-  std::string last;
+  auto w = std::make_shared<Waiter>();
+  w->refs.assign(req.jobs().begin(), req.jobs().end());
+  if (w->refs.empty()) return InvalidArgument("wait for which jobs?");
+  auto added = impl_->OnLoop<bool>([&] { return impl_->AddWaiter(w); });
+  if (!added.ok()) return added.status();
   for (;;) {
-    uint64_t gen = impl_->change_gen_.load();
-    auto ev = impl_->OnLoop<pb::WaitEvent>([&] { return impl_->DoWaitSnapshot(refs); });
-    if (!ev.ok()) return ev.status();
-    std::string now = ev->SerializeAsString();
-    if (now != last) {
-      if (!out.Write(*ev)) return Unavailable("waiter went away");
-      last = now;
+    std::deque<pb::WaitEvent> events;
+    {
+      std::unique_lock<std::mutex> lock(w->mu);
+      w->cv.wait_for(lock, std::chrono::milliseconds(500),
+                     [&] { return !w->events.empty() || w->closed; });
+      events.swap(w->events);
+      if (w->closed && events.empty()) return Unavailable("the head is stopping");
     }
-    if (ev->done() >= ev->total()) return Status::Ok();
-    std::unique_lock<std::mutex> lock(impl_->change_mu_);
-    impl_->change_cv_.wait_for(lock, std::chrono::milliseconds(500), [&] {
-      return impl_->change_gen_.load() != gen || impl_->stopping_.load();
-    });
-    if (impl_->stopping_) return Unavailable("the head is stopping");
+    for (const auto& ev : events) {
+      if (!out.Write(ev)) return Unavailable("waiter went away");
+      if (ev.done() >= ev.total()) return Status::Ok();
+    }
     if (out.Cancelled()) return Unavailable("waiter went away");
   }
 }

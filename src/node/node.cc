@@ -18,6 +18,8 @@
 #include <cstring>
 #include <deque>
 #include <map>
+#include <set>
+#include <tuple>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -37,6 +39,9 @@ namespace {
 // Jobs idle this long are forgotten; the head resends a job's spec when it has not launched
 // on this node for a minute (head/head.cc kSpecResendAfter), well inside this.
 constexpr auto kForgetIdleJob = std::chrono::minutes(10);
+// Reports of a busy node wait at most this long, or until this many are ready.
+constexpr auto kReportDelay = std::chrono::milliseconds(5);
+constexpr size_t kReportBatch = 512;
 
 struct LinkUp {
   std::shared_ptr<rpc::NodeLink> link;
@@ -175,6 +180,8 @@ class NodeDaemon::Impl {
   std::deque<uint64_t> unacked_seq_;
   uint64_t next_seq_ = 1;
   uint64_t sent_seq_ = 0;
+  uint64_t acked_seq_ = 0;
+  Time first_unsent_;  // when the oldest report not yet sent was made
   uint64_t gen_ = 0;  // of the current link
   bool link_up_ = false;
   bool registered_ = false;
@@ -395,47 +402,45 @@ void NodeDaemon::Impl::SendRegister() {
   for (auto& rep : unacked_) *r->add_unacked() = rep;
   r->set_next_seq(next_seq_);
   sent_seq_ = next_seq_ - 1;
+  // The head acks the reports carried by Register in its answer.
+  acked_seq_ = unacked_seq_.empty() ? sent_seq_ : unacked_seq_.front() - 1;
   Send(std::move(msg));
   next_heartbeat_ = clock_.Now() + opt_.heartbeat;
 }
 
 void NodeDaemon::Impl::HandleHead(const pb::HeadMessage& m) {
-  switch (m.kind_case()) {
-    case pb::HeadMessage::kRegistered: {
-      if (!m.registered().ok()) {
-        LogError("node %s: head refused registration: %s", opt_.name.c_str(),
-                 m.registered().message().c_str());
-        stop_requested_ = true;
-        return;
-      }
-      registered_ = true;
-      for (const auto& k : m.registered().kill()) {
-        for (auto& [pid, step] : steps_) {
-          if (step.key.job_id() == k.job_id() && step.key.pos() == k.pos()) {
-            kill(-pid, SIGKILL);
-            step.cancelled = true;
-          }
-        }
-        auto it = jobs_.find(k.job_id());
-        if (it != jobs_.end()) {
-          auto& q = it->second.queue;
-          for (auto qi = q.begin(); qi != q.end();)
-            qi = (qi->pos() == k.pos()) ? q.erase(qi) : qi + 1;
+  if (m.has_registered()) {
+    const auto& reg = m.registered();
+    if (!reg.ok()) {
+      LogError("node %s: head refused registration: %s", opt_.name.c_str(), reg.message().c_str());
+      stop_requested_ = true;
+      return;
+    }
+    registered_ = true;
+    for (const auto& k : reg.kill()) {
+      for (auto& [pid, step] : steps_) {
+        if (step.key.job_id() == k.job_id() && step.key.pos() == k.pos()) {
+          kill(-pid, SIGKILL);
+          step.cancelled = true;
         }
       }
-      break;
-    }
-    case pb::HeadMessage::kLaunch: HandleLaunch(m.launch()); break;
-    case pb::HeadMessage::kCancel: HandleCancel(m.cancel()); break;
-    case pb::HeadMessage::kAck: {
-      uint64_t ack = m.ack();
-      while (!unacked_seq_.empty() && unacked_seq_.front() <= ack) {
-        unacked_seq_.pop_front();
-        unacked_.pop_front();
+      auto it = jobs_.find(k.job_id());
+      if (it != jobs_.end()) {
+        auto& q = it->second.queue;
+        for (auto qi = q.begin(); qi != q.end();)
+          qi = (qi->pos() == k.pos()) ? q.erase(qi) : qi + 1;
       }
-      break;
     }
-    default: break;
+  }
+  for (const auto& c : m.cancels()) HandleCancel(c);
+  for (const auto& l : m.launches()) HandleLaunch(l);
+  if (m.ack() != 0) {
+    uint64_t ack = m.ack();
+    while (!unacked_seq_.empty() && unacked_seq_.front() <= ack) {
+      unacked_seq_.pop_front();
+      unacked_.pop_front();
+    }
+    acked_seq_ = std::max(acked_seq_, ack);
   }
 }
 
@@ -677,6 +682,7 @@ void NodeDaemon::Impl::Reap() {
     r.set_timed_out(step.timed_out);
     r.set_cancelled(step.cancelled);
     r.set_pid(pid);
+    r.set_start_ms(ToMillis(step.start));
     int64_t job_id = step.key.job_id();
     steps_.erase(it);
     Report(std::move(r));
@@ -757,6 +763,7 @@ void NodeDaemon::Impl::CheckTimers(Time now) {
 
 int NodeDaemon::Impl::NextTimeoutMs(Time now) const {
   Time next = link_up_ ? next_heartbeat_ : now + std::chrono::seconds(1);
+  if (registered_ && sent_seq_ + 1 < next_seq_) next = std::min(next, first_unsent_ + kReportDelay);
   for (const auto& [pid, step] : steps_) {
     if (!step.timed_out && !step.cancelled) next = std::min(next, step.deadline);
     next = std::min(next, step.kill_at);
@@ -775,17 +782,32 @@ void NodeDaemon::Impl::TerminateAll(int sig) {
 }
 
 void NodeDaemon::Impl::Report(pb::StepReport r) {
+  if (sent_seq_ + 1 == next_seq_) first_unsent_ = clock_.Now();
   unacked_seq_.push_back(next_seq_++);
   unacked_.push_back(std::move(r));
 }
 
 void NodeDaemon::Impl::Flush() {
-  if (!registered_ || sent_seq_ + 1 >= next_seq_) return;
+  // One batch in flight: while the head commits it, the next one grows. A busy node also holds
+  // its reports up to kReportDelay so that a stream of short steps costs the head one pass per
+  // batch, not per step; an idle node (the last step just ended) sends at once.
+  if (!registered_ || sent_seq_ + 1 >= next_seq_ || acked_seq_ < sent_seq_) return;
+  size_t unsent = static_cast<size_t>(next_seq_ - 1 - sent_seq_);
+  size_t start = unacked_.size() - unsent;
+  bool busy = !steps_.empty();
+  if (busy && unsent < kReportBatch && clock_.Now() - first_unsent_ < kReportDelay) return;
   pb::NodeMessage msg;
   auto* batch = msg.mutable_reports();
-  // unacked_ holds seqs in order; send those above sent_seq_.
-  size_t start = unacked_.size() - static_cast<size_t>(next_seq_ - 1 - sent_seq_);
-  for (size_t i = start; i < unacked_.size(); ++i) *batch->add_reports() = unacked_[i];
+  // A step that started and ended within this batch is reported once, by its end.
+  std::set<std::tuple<int64_t, int64_t, int>> ended;
+  for (size_t i = start; i < unacked_.size(); ++i)
+    if (!unacked_[i].started())
+      ended.insert({unacked_[i].key().job_id(), unacked_[i].key().pos(), unacked_[i].key().attempt()});
+  for (size_t i = start; i < unacked_.size(); ++i) {
+    const auto& r = unacked_[i];
+    if (r.started() && ended.count({r.key().job_id(), r.key().pos(), r.key().attempt()})) continue;
+    *batch->add_reports() = r;
+  }
   batch->set_seq(next_seq_ - 1);
   sent_seq_ = next_seq_ - 1;
   Send(std::move(msg));

@@ -15,7 +15,8 @@ CREATE TABLE IF NOT EXISTS jobs(
   id INTEGER PRIMARY KEY, name TEXT, uid INTEGER, gid INTEGER, user TEXT,
   state INTEGER, reason TEXT, exit_code INTEGER, signal INTEGER,
   submit_ms INTEGER, start_ms INTEGER, end_ms INTEGER, priority INTEGER,
-  task_count INTEGER, next_pos INTEGER, rest_cancelled INTEGER, restarts INTEGER, spec BLOB);
+  task_count INTEGER, next_pos INTEGER, rest_cancelled INTEGER, restarts INTEGER);
+CREATE TABLE IF NOT EXISTS specs(job_id INTEGER PRIMARY KEY, spec BLOB);
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
 CREATE TABLE IF NOT EXISTS tasks(
   job_id INTEGER, pos INTEGER, state INTEGER, node TEXT, exit_code INTEGER, signal INTEGER,
@@ -85,9 +86,15 @@ class Stmt {
   sqlite3_stmt* s_ = nullptr;
 };
 
+// The job row is rewritten often (state, next_pos); the spec, which may be large (array
+// indices, environment), is written once into its own table.
 constexpr const char* kJobCols =
     "id, name, uid, gid, user, state, reason, exit_code, signal, submit_ms, start_ms, end_ms, "
-    "priority, task_count, next_pos, rest_cancelled, restarts, spec";
+    "priority, task_count, next_pos, rest_cancelled, restarts";
+constexpr const char* kJobSelect =
+    "SELECT j.id, j.name, j.uid, j.gid, j.user, j.state, j.reason, j.exit_code, j.signal, "
+    "j.submit_ms, j.start_ms, j.end_ms, j.priority, j.task_count, j.next_pos, j.rest_cancelled, "
+    "j.restarts, s.spec FROM jobs j LEFT JOIN specs s ON s.job_id = j.id";
 constexpr const char* kTaskCols =
     "job_id, pos, state, node, exit_code, signal, start_ms, end_ms, attempt";
 
@@ -131,7 +138,7 @@ TaskRow ReadTask(const Stmt& s) {
 }  // namespace
 
 struct Store::Statements {
-  Stmt get_counter, set_counter, put_job, put_task, put_lease, delete_lease, put_node, add_event;
+  Stmt get_counter, set_counter, put_job, put_spec, put_task, put_lease, delete_lease, put_node, add_event;
   Stmt load_active_jobs, load_all_jobs, load_job, load_tasks, load_live_tasks, load_task;
   Stmt load_leases, load_nodes, count_tasks;
 };
@@ -183,10 +190,10 @@ Status Store::Exec(const char* sql) {
 Status Store::Prepare() {
   st_ = std::make_unique<Statements>();
   auto& s = *st_;
-  const std::string jobs_select = std::string("SELECT ") + kJobCols + " FROM jobs";
+  const std::string jobs_select = kJobSelect;
   const std::string tasks_select = std::string("SELECT ") + kTaskCols + " FROM tasks";
   const std::string put_job = std::string("INSERT OR REPLACE INTO jobs(") + kJobCols +
-                              ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+                              ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
   const std::string put_task = std::string("INSERT OR REPLACE INTO tasks(") + kTaskCols +
                                ") VALUES(?,?,?,?,?,?,?,?,?)";
   SWELL_RETURN_IF_ERROR(s.get_counter.Prepare(db_, "SELECT value FROM counters WHERE key=?"));
@@ -194,6 +201,8 @@ Status Store::Prepare() {
       s.set_counter.Prepare(db_, "INSERT OR REPLACE INTO counters(key, value) VALUES(?,?)"));
   SWELL_RETURN_IF_ERROR(s.put_job.Prepare(db_, put_job.c_str()));
   SWELL_RETURN_IF_ERROR(s.put_task.Prepare(db_, put_task.c_str()));
+  SWELL_RETURN_IF_ERROR(
+      s.put_spec.Prepare(db_, "INSERT OR REPLACE INTO specs(job_id, spec) VALUES(?,?)"));
   SWELL_RETURN_IF_ERROR(s.put_lease.Prepare(
       db_, "INSERT OR REPLACE INTO leases(id, job_id, node, slots, shares) VALUES(?,?,?,?,?)"));
   SWELL_RETURN_IF_ERROR(s.delete_lease.Prepare(db_, "DELETE FROM leases WHERE id=?"));
@@ -204,9 +213,9 @@ Status Store::Prepare() {
   SWELL_RETURN_IF_ERROR(s.add_event.Prepare(
       db_, "INSERT INTO events(time_ms, kind, job_id, node, detail) VALUES(?,?,?,?,?)"));
   SWELL_RETURN_IF_ERROR(
-      s.load_active_jobs.Prepare(db_, (jobs_select + " WHERE state <= 2 ORDER BY id").c_str()));
-  SWELL_RETURN_IF_ERROR(s.load_all_jobs.Prepare(db_, (jobs_select + " ORDER BY id").c_str()));
-  SWELL_RETURN_IF_ERROR(s.load_job.Prepare(db_, (jobs_select + " WHERE id=?").c_str()));
+      s.load_active_jobs.Prepare(db_, (jobs_select + " WHERE j.state <= 2 ORDER BY j.id").c_str()));
+  SWELL_RETURN_IF_ERROR(s.load_all_jobs.Prepare(db_, (jobs_select + " ORDER BY j.id").c_str()));
+  SWELL_RETURN_IF_ERROR(s.load_job.Prepare(db_, (jobs_select + " WHERE j.id=?").c_str()));
   SWELL_RETURN_IF_ERROR(
       s.load_tasks.Prepare(db_, (tasks_select + " WHERE job_id=? ORDER BY pos").c_str()));
   SWELL_RETURN_IF_ERROR(
@@ -269,8 +278,12 @@ Status Store::PutJob(const JobRow& j) {
   s.Bind(6, j.state).Bind(7, j.reason).Bind(8, j.exit_code).Bind(9, j.signal);
   s.Bind(10, j.submit_ms).Bind(11, j.start_ms).Bind(12, j.end_ms).Bind(13, j.priority);
   s.Bind(14, j.task_count).Bind(15, j.next_pos).Bind(16, j.rest_cancelled ? 1 : 0);
-  s.Bind(17, j.restarts).BindBlob(18, j.spec);
+  s.Bind(17, j.restarts);
   return s.Run();
+}
+
+Status Store::PutSpec(int64_t job_id, const std::string& spec) {
+  return st_->put_spec.Bind(1, job_id).BindBlob(2, spec).Run();
 }
 
 Status Store::PutTask(const TaskRow& t) {

@@ -39,7 +39,7 @@ struct JobRow {
   int64_t next_pos = 0;      // tasks at positions >= next_pos were never dispatched
   bool rest_cancelled = false;  // never-dispatched positions count as CANCELLED
   int restarts = 0;
-  std::string spec;          // serialized pb::JobSpec
+  std::string spec;          // serialized pb::JobSpec (loaded; written with PutSpec)
 };
 
 struct TaskRow {
@@ -91,7 +91,8 @@ class Store {
   Result<int64_t> GetCounter(const std::string& key, int64_t initial);
   Status SetCounter(const std::string& key, int64_t value);
 
-  Status PutJob(const JobRow& job);    // insert or replace
+  Status PutJob(const JobRow& job);    // insert or replace; does not write `spec`
+  Status PutSpec(int64_t job_id, const std::string& spec);  // once, at submit
   Status PutTask(const TaskRow& task); // insert or replace
   Status PutLease(const LeaseRow& lease);
   Status DeleteLease(int64_t id);

@@ -31,6 +31,9 @@ TEST_F(StoreTest, CommittedJobSurvivesReopen) {
     j.task_count = 100;
     j.spec = std::string("\0\1binary", 8);
     ASSERT_TRUE((*store)->PutJob(j).ok());
+    ASSERT_TRUE((*store)->PutSpec(j.id, j.spec).ok());
+    j.name = "renamed";
+    ASSERT_TRUE((*store)->PutJob(j).ok());  // a later row update keeps the spec
     ASSERT_TRUE((*store)->SetCounter("next_job_id", 107).ok());
     ASSERT_TRUE((*store)->Commit().ok());
   }
@@ -39,7 +42,7 @@ TEST_F(StoreTest, CommittedJobSurvivesReopen) {
   auto jobs = (*store)->LoadJobs(/*active_only=*/true);
   ASSERT_TRUE(jobs.ok());
   ASSERT_EQ(jobs->size(), 1u);
-  EXPECT_EQ((*jobs)[0].name, "sweep");
+  EXPECT_EQ((*jobs)[0].name, "renamed");
   EXPECT_EQ((*jobs)[0].task_count, 100);
   EXPECT_EQ((*jobs)[0].spec, std::string("\0\1binary", 8));
   EXPECT_EQ(*(*store)->GetCounter("next_job_id", 1), 107);
