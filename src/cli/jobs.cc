@@ -76,8 +76,9 @@ Result<pb::JobSpec> BuildSpec(const SubmitOptions& o, const std::string& script,
   spec.set_script(script);
   for (const auto& a : argv) spec.add_argv(a);
   spec.set_script_path(script_path);
-  std::string default_name = script.empty() ? (argv.empty() ? "run" : BaseName(argv[0]))
-                                            : (o.wrap ? "wrap" : BaseName(script_path));
+  std::string default_name = o.wrap ? "wrap"
+                             : script.empty() ? (argv.empty() ? "run" : BaseName(argv[0]))
+                                              : BaseName(script_path);
   spec.set_name(o.job_name.value_or(default_name));
   spec.set_ntasks(o.ntasks.value_or(1));
   spec.set_cpus_per_task(o.cpus_per_task.value_or(1));
@@ -217,6 +218,28 @@ void Pump(const std::string& path, off_t* offset, int out_fd) {
 
 std::atomic<bool> g_interrupted{false};
 
+// The words of `cmd` if it is a plain command line: words of [A-Za-z0-9_./,:+@%-] separated by
+// single spaces, the first without '=' (an assignment); otherwise empty.
+std::vector<std::string> SimpleCommand(const std::string& cmd) {
+  std::vector<std::string> words;
+  std::string cur;
+  for (char c : cmd) {
+    if (c == ' ') {
+      if (cur.empty()) return {};
+      words.push_back(cur);
+      cur.clear();
+      continue;
+    }
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || std::strchr("_./,:+@%-=", c);
+    if (!ok) return {};
+    cur += c;
+  }
+  if (cur.empty()) return {};
+  words.push_back(cur);
+  if (words[0].find('=') != std::string::npos) return {};
+  return words;
+}
+
 }  // namespace
 
 int Submit(const Args& args) {
@@ -230,7 +253,10 @@ int Submit(const Args& args) {
   std::vector<std::string> script_args;
   if (o->wrap) {
     if (!o->positional.empty()) return Fail("submit", "--wrap takes no script", 2);
-    script = "#!/bin/sh\n" + *o->wrap + "\n";
+    // A plain command (words of safe characters, no shell syntax) runs directly, as
+    // `sh -c CMD` would end by exec'ing it: one exec per task instead of two.
+    script_args = SimpleCommand(*o->wrap);
+    if (script_args.empty()) script = "#!/bin/sh\n" + *o->wrap + "\n";
   } else {
     if (o->positional.empty()) return Fail("submit", "no script given (or use --wrap)", 2);
     script_path = o->positional[0];

@@ -1183,6 +1183,12 @@ void Head::Impl::DoReports(const std::string& node_name, uint64_t sid, const pb:
       job->counts[pb::PENDING]--;
       job->counts[pb::RUNNING]++;
     }
+    if (rep.node_failed() && !rep.cancelled()) {
+      // The node shut down under the step: as a node failure.
+      if (job->spec.requeue()) RequeueTask(*job, t.pos, true);
+      else FinishTask(*job, t.pos, pb::NODE_FAIL, rep.exit_code(), rep.signal(), now);
+      continue;
+    }
     if (rep.cancelled()) st = pb::CANCELLED;
     else if (rep.timed_out()) st = pb::TIMEOUT;
     else if (rep.exit_code() == 0 && rep.signal() == 0 && rep.error().empty()) st = pb::COMPLETED;

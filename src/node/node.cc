@@ -9,6 +9,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -111,7 +112,9 @@ class NodeDaemon::Impl {
     Time kill_at = kNever;
     bool timed_out = false;
     bool cancelled = false;
+    bool node_failed = false;  // ended by the node's own shutdown
     std::unique_ptr<StepCgroup> cgroup;
+    int pidfd = -1;
   };
 
   void Post(Inbound in) {
@@ -142,7 +145,9 @@ class NodeDaemon::Impl {
   Status PrepareJob(int64_t job_id, Job& job);
   void TryStart(int64_t job_id, Job& job);
   void StartStep(int64_t job_id, Job& job, const pb::StepKey& key);
-  void Reap();
+  // Reaps `pid` (a step) or, with -1, every exited child (steps and adopted orphans).
+  void Reap(pid_t pid);
+  void StepExited(pid_t pid, int status);
   void CheckTimers(Time now);
   void Report(pb::StepReport r);
   void Flush();
@@ -158,6 +163,7 @@ class NodeDaemon::Impl {
   std::unique_ptr<rpc::HeadClient> client_;
 
   int epfd_ = -1, sigfd_ = -1, evfd_ = -1;
+  std::unordered_map<int, pid_t> pidfds_;  // pidfd -> step pid: a step's end wakes the loop
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> stopping_{false};
 
@@ -189,28 +195,31 @@ class NodeDaemon::Impl {
 };
 
 Status NodeDaemon::Impl::Run() {
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGCHLD);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGINT);
-  sigaddset(&mask, SIGPIPE);
-  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
-  sigset_t fdmask;
-  sigemptyset(&fdmask);
-  sigaddset(&fdmask, SIGCHLD);
-  sigaddset(&fdmask, SIGTERM);
-  sigaddset(&fdmask, SIGINT);
-  // Orphaned grandchildren (daemonized MPI launchers, background jobs) come back to us.
-  prctl(PR_SET_CHILD_SUBREAPER, 1);
-  sigfd_ = signalfd(-1, &fdmask, SFD_CLOEXEC | SFD_NONBLOCK);
   evfd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   epfd_ = epoll_create1(EPOLL_CLOEXEC);
-  if (sigfd_ < 0 || evfd_ < 0 || epfd_ < 0) return Internal("node: cannot create loop fds");
+  if (evfd_ < 0 || epfd_ < 0) return Internal("node: cannot create loop fds");
   epoll_event ev{};
   ev.events = EPOLLIN;
-  ev.data.fd = sigfd_;
-  epoll_ctl(epfd_, EPOLL_CTL_ADD, sigfd_, &ev);
+  if (opt_.own_process) {
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGCHLD);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+    sigset_t fdmask;
+    sigemptyset(&fdmask);
+    sigaddset(&fdmask, SIGCHLD);
+    sigaddset(&fdmask, SIGTERM);
+    sigaddset(&fdmask, SIGINT);
+    // Orphaned grandchildren (daemonized MPI launchers, background jobs) come back to us.
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    sigfd_ = signalfd(-1, &fdmask, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sigfd_ < 0) return Internal("node: cannot create a signalfd");
+    ev.data.fd = sigfd_;
+    epoll_ctl(epfd_, EPOLL_CTL_ADD, sigfd_, &ev);
+  }
   ev.data.fd = evfd_;
   epoll_ctl(epfd_, EPOLL_CTL_ADD, evfd_, &ev);
   SWELL_RETURN_IF_ERROR(MakeDirs(opt_.spool_dir + "/jobs"));
@@ -250,7 +259,9 @@ Status NodeDaemon::Impl::Run() {
         while (read(sigfd_, &si, sizeof si) == sizeof si) {
           if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) stop_requested_ = true;
         }
-        Reap();
+        Reap(-1);
+      } else if (auto pf = pidfds_.find(events[i].data.fd); pf != pidfds_.end()) {
+        Reap(pf->second);
       } else if (events[i].data.fd == evfd_) {
         uint64_t v;
         (void)!read(evfd_, &v, sizeof v);
@@ -294,6 +305,12 @@ Status NodeDaemon::Impl::Run() {
   out_cv_.notify_all();
   link.join();
   writer.join();
+  for (auto& [fd, pid] : pidfds_) close(fd);
+  pidfds_.clear();
+  if (sigfd_ >= 0) close(sigfd_);
+  close(evfd_);
+  close(epfd_);
+  sigfd_ = evfd_ = epfd_ = -1;
   LogInfo("node %s: stopped", opt_.name.c_str());
   return Status::Ok();
 }
@@ -652,6 +669,17 @@ void NodeDaemon::Impl::StartStep(int64_t job_id, Job& job, const pb::StepKey& ke
   step.start = now;
   if (spec.time_limit_ms() > 0) step.deadline = now + Duration(spec.time_limit_ms());
   step.cgroup = std::move(cg);
+  // A pidfd tells this loop, and only this loop, that the step ended (several nodes may share a
+  // process in tests, where SIGCHLD would go to any of them).
+  step.pidfd = static_cast<int>(syscall(SYS_pidfd_open, *pid, 0));
+  if (step.pidfd >= 0) {
+    fcntl(step.pidfd, F_SETFD, FD_CLOEXEC);
+    epoll_event pev{};
+    pev.events = EPOLLIN;
+    pev.data.fd = step.pidfd;
+    epoll_ctl(epfd_, EPOLL_CTL_ADD, step.pidfd, &pev);
+    pidfds_[step.pidfd] = *pid;
+  }
   steps_.emplace(*pid, std::move(step));
   ++job.running;
   pb::StepReport r;
@@ -662,14 +690,36 @@ void NodeDaemon::Impl::StartStep(int64_t job_id, Job& job, const pb::StepKey& ke
   Report(std::move(r));
 }
 
-void NodeDaemon::Impl::Reap() {
+void NodeDaemon::Impl::Reap(pid_t which) {
   for (;;) {
     int status = 0;
-    pid_t pid = waitpid(-1, &status, WNOHANG);
+    pid_t pid = waitpid(which, &status, WNOHANG);
     if (pid <= 0) break;
+    StepExited(pid, status);
+    if (which > 0) break;
+  }
+  // Forget idle jobs now and then.
+  Time now = clock_.Now();
+  for (auto it = jobs_.begin(); it != jobs_.end();) {
+    Job& j = it->second;
+    if (j.running == 0 && j.queue.empty() && now - j.last_active > kForgetIdleJob) {
+      if (!j.script_path.empty()) unlink(j.script_path.c_str());
+      it = jobs_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void NodeDaemon::Impl::StepExited(pid_t pid, int status) {
+  {
     auto it = steps_.find(pid);
-    if (it == steps_.end()) continue;  // an adopted orphan
+    if (it == steps_.end()) return;  // an adopted orphan
     Step& step = it->second;
+    if (step.pidfd >= 0) {
+      pidfds_.erase(step.pidfd);
+      close(step.pidfd);
+    }
     // The step is over: nothing of it may linger (Slurm does the same at job end).
     kill(-pid, SIGKILL);
     if (step.cgroup) step.cgroup->KillAll();
@@ -681,6 +731,7 @@ void NodeDaemon::Impl::Reap() {
     if (WIFSIGNALED(status)) r.set_signal(WTERMSIG(status));
     r.set_timed_out(step.timed_out);
     r.set_cancelled(step.cancelled);
+    r.set_node_failed(step.node_failed);
     r.set_pid(pid);
     r.set_start_ms(ToMillis(step.start));
     int64_t job_id = step.key.job_id();
@@ -691,17 +742,6 @@ void NodeDaemon::Impl::Reap() {
       --jit->second.running;
       jit->second.last_active = clock_.Now();
       TryStart(job_id, jit->second);
-    }
-  }
-  // Forget idle jobs now and then.
-  Time now = clock_.Now();
-  for (auto it = jobs_.begin(); it != jobs_.end();) {
-    Job& j = it->second;
-    if (j.running == 0 && j.queue.empty() && now - j.last_active > kForgetIdleJob) {
-      if (!j.script_path.empty()) unlink(j.script_path.c_str());
-      it = jobs_.erase(it);
-    } else {
-      ++it;
     }
   }
 }
@@ -775,7 +815,7 @@ int NodeDaemon::Impl::NextTimeoutMs(Time now) const {
 
 void NodeDaemon::Impl::TerminateAll(int sig) {
   for (auto& [pid, step] : steps_) {
-    step.cancelled = true;
+    step.node_failed = true;
     kill(-pid, sig);
     if (sig == SIGTERM) kill(-pid, SIGCONT);
   }

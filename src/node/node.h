@@ -30,6 +30,9 @@ struct NodeOptions {
   int gpus = 0;
   Duration heartbeat = std::chrono::seconds(1);
   Duration kill_wait = std::chrono::seconds(10);  // SIGTERM .. SIGKILL (Slurm's KillWait)
+  // The daemon owns its process: it handles SIGTERM/SIGINT/SIGCHLD and adopts orphans (child
+  // subreaper). False when several nodes share one process (the in-process test cluster).
+  bool own_process = true;
 };
 
 class NodeDaemon {
@@ -37,8 +40,9 @@ class NodeDaemon {
   explicit NodeDaemon(NodeOptions options);
   ~NodeDaemon();
 
-  // Runs until SIGTERM/SIGINT (which end every step) or Stop(). Blocks those signals in the
-  // calling thread; call before starting other threads so that they inherit the mask.
+  // Runs until Stop() or, with own_process, SIGTERM/SIGINT; both end every step first. With
+  // own_process it blocks those signals in the calling thread: call it before starting other
+  // threads so that they inherit the mask.
   Status Run();
   // Asks Run to return; safe from any thread.
   void Stop();

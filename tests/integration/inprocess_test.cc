@@ -1,0 +1,318 @@
+// Scenarios on a whole cluster inside the test process (src/testing/cluster.h): real head,
+// real node daemons, real job processes, one unix socket.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "common/files.h"
+#include "testing/cluster.h"
+
+namespace swell {
+namespace {
+
+using testing::ClusterOptions;
+using testing::InProcessCluster;
+
+std::string Read(const std::string& path) {
+  auto r = ReadFile(path);
+  return r.ok() ? *r : "<missing " + path + ">";
+}
+
+bool IsTerminal(const pb::JobInfo& j) { return j.state() >= pb::COMPLETED; }
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(cluster_->Start().ok()); }
+  std::unique_ptr<InProcessCluster> cluster_ = std::make_unique<InProcessCluster>();
+};
+
+TEST_F(ClusterTest, JobOutputAndExitCodes) {
+  auto ok = cluster_->Submit(cluster_->Shell("echo hello from $SLURM_JOB_ID"));
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  auto bad = cluster_->Submit(cluster_->Shell("echo oops >&2; exit 3"));
+  ASSERT_TRUE(bad.ok());
+  auto a = cluster_->WaitJob(*ok);
+  auto b = cluster_->WaitJob(*bad);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->state(), pb::COMPLETED);
+  EXPECT_EQ(b->state(), pb::FAILED);
+  EXPECT_EQ(b->exit_code(), 3);
+  EXPECT_EQ(Read(cluster_->dir() + "/" + std::to_string(*ok) + ".out"),
+            "hello from " + std::to_string(*ok) + "\n");
+  EXPECT_EQ(Read(cluster_->dir() + "/" + std::to_string(*bad) + ".out"), "oops\n");
+}
+
+TEST_F(ClusterTest, SignalledJobRecordsTheSignal) {
+  auto id = cluster_->Submit(cluster_->Shell("kill -USR1 $$"));
+  ASSERT_TRUE(id.ok());
+  auto j = cluster_->WaitJob(*id);
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ(j->state(), pb::FAILED);
+  EXPECT_EQ(j->signal(), SIGUSR1);
+}
+
+TEST_F(ClusterTest, ArrayThrottleHoldsAndEveryTaskRunsOnce) {
+  // 2 nodes x 2 cpus = 4 slots, throttle 2.
+  auto spec = cluster_->Shell(
+      "echo S $(date +%s%N) >> log.$SLURM_ARRAY_TASK_ID; sleep 0.05; "
+      "echo E $(date +%s%N) >> log.$SLURM_ARRAY_TASK_ID; "
+      "echo $SLURM_ARRAY_JOB_ID $SLURM_ARRAY_TASK_ID $SLURM_ARRAY_TASK_COUNT >> runs");
+  for (int i = 1; i <= 12; ++i) spec.add_array_indices(i * 2);
+  spec.set_array_max_running(2);
+  spec.set_array_spec("2-24:2%2");
+  auto id = cluster_->Submit(spec);
+  ASSERT_TRUE(id.ok());
+  auto j = cluster_->WaitJob(*id);
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ(j->state(), pb::COMPLETED);
+  EXPECT_EQ(j->task_count(), 12);
+  // Every task ran exactly once.
+  std::istringstream runs(Read(cluster_->dir() + "/runs"));
+  std::vector<int> seen;
+  int64_t job, idx, count;
+  while (runs >> job >> idx >> count) {
+    EXPECT_EQ(job, *id);
+    EXPECT_EQ(count, 12);
+    seen.push_back(static_cast<int>(idx));
+  }
+  std::sort(seen.begin(), seen.end());
+  std::vector<int> want;
+  for (int i = 1; i <= 12; ++i) want.push_back(i * 2);
+  EXPECT_EQ(seen, want);
+  // Never more than two at once.
+  std::vector<std::pair<int64_t, int>> edges;
+  for (int i = 1; i <= 12; ++i) {
+    std::istringstream log(Read(cluster_->dir() + "/log." + std::to_string(i * 2)));
+    std::string kind;
+    int64_t t;
+    while (log >> kind >> t) edges.push_back({t, kind == "S" ? 1 : -1});
+  }
+  ASSERT_EQ(edges.size(), 24u);
+  std::sort(edges.begin(), edges.end(), [](auto& a, auto& b) {
+    return a.first != b.first ? a.first < b.first : a.second < b.second;
+  });
+  int now = 0, peak = 0;
+  for (auto& e : edges) peak = std::max(peak, now += e.second);
+  EXPECT_LE(peak, 2);
+}
+
+TEST_F(ClusterTest, DependenciesFollowSlurmRules) {
+  auto fail = cluster_->Submit(cluster_->Shell("exit 1"));
+  ASSERT_TRUE(fail.ok());
+  ASSERT_TRUE(cluster_->WaitJob(*fail).ok());
+  auto dep = [&](const std::string& type, int64_t on) {
+    auto s = cluster_->Shell("true");
+    auto* t = s.mutable_dependency()->add_terms();
+    t->set_type(type);
+    t->add_job_ids(std::to_string(on));
+    return cluster_->Submit(s);
+  };
+  auto afterok = dep("afterok", *fail);
+  auto afternotok = dep("afternotok", *fail);
+  auto afterany = dep("afterany", *fail);
+  ASSERT_TRUE(afterok.ok() && afternotok.ok() && afterany.ok());
+  EXPECT_EQ(cluster_->WaitJob(*afternotok)->state(), pb::COMPLETED);
+  EXPECT_EQ(cluster_->WaitJob(*afterany)->state(), pb::COMPLETED);
+  auto never = cluster_->WaitFor(*afterok, [](const pb::JobInfo& j) {
+    return j.reason() == "DependencyNeverSatisfied";
+  });
+  ASSERT_TRUE(never.ok()) << never.status().ToString();
+  EXPECT_EQ(never->state(), pb::PENDING);
+  // A dependency on a job that does not exist is refused at submit, and costs no id.
+  auto missing = dep("afterok", 999999);
+  EXPECT_EQ(missing.status().code(), Code::kInvalidArgument);
+  auto next = cluster_->Submit(cluster_->Shell("true"));
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(*next, *afterany + 1);
+}
+
+TEST_F(ClusterTest, AfterOkWaitsForTheWholeArray) {
+  auto arr = cluster_->Shell("sleep 0.$((RANDOM % 3)); date +%s%N > end.$SLURM_ARRAY_TASK_ID");
+  for (int i = 0; i < 8; ++i) arr.add_array_indices(i);
+  auto a = cluster_->Submit(arr);
+  ASSERT_TRUE(a.ok());
+  auto after = cluster_->Shell("date +%s%N > start.after; ls end.* | wc -l > count.after");
+  after.mutable_dependency()->add_terms()->set_type("afterok");
+  after.mutable_dependency()->mutable_terms(0)->add_job_ids(std::to_string(*a));
+  auto b = cluster_->Submit(after);
+  ASSERT_TRUE(b.ok());
+  auto jb = cluster_->WaitJob(*b);
+  ASSERT_TRUE(jb.ok());
+  EXPECT_EQ(jb->state(), pb::COMPLETED);
+  EXPECT_EQ(Read(cluster_->dir() + "/count.after"), "8\n");
+  int64_t start = std::stoll(Read(cluster_->dir() + "/start.after"));
+  for (int i = 0; i < 8; ++i)
+    EXPECT_LT(std::stoll(Read(cluster_->dir() + "/end." + std::to_string(i))), start);
+}
+
+TEST_F(ClusterTest, SingletonRunsOneAtATime) {
+  auto first = cluster_->Shell("echo $$ > one.pid; sleep 0.3; echo done >> order");
+  first.set_name("solo");
+  auto second = cluster_->Shell("echo second >> order");
+  second.set_name("solo");
+  second.mutable_dependency()->add_terms()->set_type("singleton");
+  auto a = cluster_->Submit(first);
+  auto b = cluster_->Submit(second);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE(cluster_->WaitJob(*b).ok());
+  EXPECT_EQ(Read(cluster_->dir() + "/order"), "done\nsecond\n");
+}
+
+TEST_F(ClusterTest, CancelEndsRunningAndPendingWork) {
+  auto run = cluster_->Shell("echo $$ > run.pid; exec sleep 60");
+  auto id = cluster_->Submit(run);
+  ASSERT_TRUE(id.ok());
+  auto running = cluster_->WaitFor(*id, [](const pb::JobInfo& j) { return j.state() == pb::RUNNING; });
+  ASSERT_TRUE(running.ok());
+  auto arr = cluster_->Shell("sleep 60");
+  for (int i = 0; i < 100; ++i) arr.add_array_indices(i);
+  auto aid = cluster_->Submit(arr);
+  ASSERT_TRUE(aid.ok());
+  pb::CancelRequest c;
+  c.add_jobs()->set_job_id(*id);
+  c.add_jobs()->set_job_id(*aid);
+  ASSERT_TRUE(cluster_->client().Cancel(c).ok());
+  auto j = cluster_->WaitJob(*id);
+  auto ja = cluster_->WaitJob(*aid);
+  ASSERT_TRUE(j.ok() && ja.ok());
+  EXPECT_EQ(j->state(), pb::CANCELLED);
+  EXPECT_EQ(ja->state(), pb::CANCELLED);
+  EXPECT_EQ(ja->state_counts(pb::CANCELLED), 100);
+  pid_t pid = std::stoi(Read(cluster_->dir() + "/run.pid"));
+  EXPECT_NE(kill(pid, 0), 0) << "the cancelled step still runs";
+}
+
+TEST_F(ClusterTest, CancelOneArrayTask) {
+  auto arr = cluster_->Shell("true");
+  for (int i = 0; i < 3; ++i) arr.add_array_indices(i);
+  arr.set_hold(true);  // keep it pending so the cancel hits a queued task
+  auto id = cluster_->Submit(arr);
+  ASSERT_TRUE(id.ok());
+  pb::CancelRequest c;
+  auto* ref = c.add_jobs();
+  ref->set_job_id(*id);
+  ref->set_has_index(true);
+  ref->set_array_index(1);
+  ASSERT_TRUE(cluster_->client().Cancel(c).ok());
+  auto info = cluster_->Info(*id);
+  ASSERT_TRUE(info.ok());
+  ASSERT_EQ(info->tasks_size(), 3);
+  EXPECT_EQ(info->tasks(0).state(), pb::PENDING);
+  EXPECT_EQ(info->tasks(1).state(), pb::CANCELLED);
+  EXPECT_EQ(info->tasks(2).state(), pb::PENDING);
+  EXPECT_EQ(info->reason(), "JobHeldUser");
+}
+
+TEST_F(ClusterTest, TimeLimitSendsTermThenEnds) {
+  auto s = cluster_->Shell("trap 'echo got TERM > term; exit 5' TERM; sleep 30 & wait");
+  s.set_time_limit_ms(300);
+  auto id = cluster_->Submit(s);
+  ASSERT_TRUE(id.ok());
+  auto j = cluster_->WaitJob(*id);
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ(j->state(), pb::TIMEOUT);
+  EXPECT_EQ(Read(cluster_->dir() + "/term"), "got TERM\n");
+}
+
+TEST_F(ClusterTest, TimeLimitKillsWhatIgnoresTerm) {
+  auto s = cluster_->Shell("trap '' TERM; sleep 30");
+  s.set_time_limit_ms(200);
+  auto id = cluster_->Submit(s);
+  ASSERT_TRUE(id.ok());
+  auto j = cluster_->WaitJob(*id);  // kill_wait is 1 s in the harness
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ(j->state(), pb::TIMEOUT);
+}
+
+TEST_F(ClusterTest, ImpossibleRequestsAreRefusedAtSubmit) {
+  auto s = cluster_->Shell("true");
+  s.set_cpus_per_task(64);
+  auto r = cluster_->Submit(s);
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("cpus"), std::string::npos) << r.status().message();
+  s = cluster_->Shell("true");
+  s.set_mem_mb(1 << 30);
+  EXPECT_EQ(cluster_->Submit(s).status().code(), Code::kInvalidArgument);
+  s = cluster_->Shell("true");
+  s.set_work_dir("relative/dir");
+  EXPECT_EQ(cluster_->Submit(s).status().code(), Code::kInvalidArgument);
+  pb::QueueRequest q;
+  q.set_all(true);
+  EXPECT_EQ(cluster_->client().Queue(q)->jobs_size(), 0);
+}
+
+TEST_F(ClusterTest, LaunchFailureIsAFailedJob) {
+  auto s = cluster_->Shell("true");
+  s.set_output(cluster_->dir() + "/no/such/dir/out");
+  auto id = cluster_->Submit(s);
+  ASSERT_TRUE(id.ok());
+  auto j = cluster_->WaitJob(*id);
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ(j->state(), pb::FAILED);
+}
+
+TEST_F(ClusterTest, WideJobSpansNodesAndNamesThem) {
+  auto s = cluster_->Shell("echo \"$SLURM_JOB_NODELIST $SLURM_NTASKS\" > nodes");
+  s.set_ntasks(4);  // 2 cpus per node
+  auto id = cluster_->Submit(s);
+  ASSERT_TRUE(id.ok());
+  ASSERT_EQ(cluster_->WaitJob(*id)->state(), pb::COMPLETED);
+  EXPECT_EQ(Read(cluster_->dir() + "/nodes"), "node[1-2] 4\n");
+}
+
+TEST_F(ClusterTest, HeadRestartLosesNothingAndRunsNothingTwice) {
+  auto s = cluster_->Shell("echo x >> ran.$SLURM_ARRAY_TASK_ID; sleep 0.01");
+  s.set_output("/dev/null");
+  for (int i = 0; i < 300; ++i) s.add_array_indices(i);
+  auto id = cluster_->Submit(s);
+  ASSERT_TRUE(id.ok());
+  auto part = cluster_->WaitFor(*id, [](const pb::JobInfo& j) {
+    return j.state_counts(pb::COMPLETED) >= 50;
+  });
+  ASSERT_TRUE(part.ok());
+  ASSERT_TRUE(cluster_->RestartHead().ok());
+  auto j = cluster_->WaitJob(*id);
+  ASSERT_TRUE(j.ok()) << j.status().ToString();
+  EXPECT_EQ(j->state(), pb::COMPLETED);
+  EXPECT_EQ(j->state_counts(pb::COMPLETED), 300);
+  for (int i = 0; i < 300; ++i)
+    ASSERT_EQ(Read(cluster_->dir() + "/ran." + std::to_string(i)), "x\n") << "task " << i;
+}
+
+TEST(ClusterNodeTest, NodeShutdownFailsOrRequeuesItsJobs) {
+  ClusterOptions o;
+  o.nodes = 1;
+  InProcessCluster cluster(o);
+  ASSERT_TRUE(cluster.Start().ok());
+  auto plain = cluster.Shell("sleep 30");
+  auto requeue = cluster.Shell("echo run >> runs; [ -e second ] || { touch second; sleep 30; }");
+  requeue.set_requeue(true);
+  auto a = cluster.Submit(plain);
+  auto b = cluster.Submit(requeue);
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto both = [&](int64_t id) {
+    return cluster.WaitFor(id, [](const pb::JobInfo& j) { return j.state() == pb::RUNNING; });
+  };
+  ASSERT_TRUE(both(*a).ok());
+  ASSERT_TRUE(both(*b).ok());
+  cluster.StopNode(0);
+  auto fa = cluster.WaitFor(*a, IsTerminal);
+  ASSERT_TRUE(fa.ok());
+  EXPECT_EQ(fa->state(), pb::NODE_FAIL);
+  auto pb = cluster.WaitFor(*b, [](const pb::JobInfo& j) { return j.state() == pb::PENDING; });
+  ASSERT_TRUE(pb.ok());
+  EXPECT_EQ(pb->restarts(), 1);
+  ASSERT_TRUE(cluster.StartNode(0).ok());
+  auto fb = cluster.WaitJob(*b);
+  ASSERT_TRUE(fb.ok());
+  EXPECT_EQ(fb->state(), pb::COMPLETED);
+  EXPECT_EQ(Read(cluster.dir() + "/runs"), "run\nrun\n");
+}
+
+}  // namespace
+}  // namespace swell
