@@ -179,8 +179,11 @@ int Up(const Args& args) {
     return Fail("up", e.what(), 2);
   }
   std::string home = Home();
-  if (Status s = MakeDirs(home, 0700); !s.ok()) return Fail("up", s);
-  (void)MakeDirs(home + "/run", 0700);
+  // Others may use the cluster (the socket checks who they are); the secret stays 0600.
+  if (Status s = MakeDirs(home, 0755); !s.ok()) return Fail("up", s);
+  chmod(home.c_str(), 0755);
+  (void)MakeDirs(home + "/run", 01777);
+  chmod((home + "/run").c_str(), 01777);
   // Settings: the saved ones, then --config, then --nodes.
   ClusterConfig cfg;
   auto saved = ReadFile(home + "/cluster.json");

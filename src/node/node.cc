@@ -160,7 +160,6 @@ class NodeDaemon::Impl {
   Launcher launcher_;
   Limits limits_;
   SystemClock clock_;
-  std::unique_ptr<rpc::HeadClient> client_;
 
   int epfd_ = -1, sigfd_ = -1, evfd_ = -1;
   std::unordered_map<int, pid_t> pidfds_;  // pidfd -> step pid: a step's end wakes the loop
@@ -227,7 +226,6 @@ Status NodeDaemon::Impl::Run() {
   LogInfo("node %s: %d cpus, %lld MB, %s", opt_.name.c_str(), opt_.cpus,
           static_cast<long long>(opt_.mem_mb), limits_.description().c_str());
 
-  client_ = rpc::HeadClient::Create({opt_.head_address, opt_.secret});
   std::thread link([this] { LinkThread(); });
   std::thread writer([this] { WriterThread(); });
   next_heartbeat_ = clock_.Now();
@@ -319,7 +317,10 @@ void NodeDaemon::Impl::LinkThread() {
   uint64_t gen = 0;
   auto backoff = std::chrono::milliseconds(50);
   while (!stopping_) {
-    auto link_or = client_->OpenNodeSession();
+    // A fresh channel per attempt: a channel that saw the head die waits out gRPC's own
+    // reconnect backoff (seconds), a new one connects at once.
+    auto client = rpc::HeadClient::Create({opt_.head_address, opt_.secret});
+    auto link_or = client->OpenNodeSession();
     if (link_or.ok()) {
       std::shared_ptr<rpc::NodeLink> link(std::move(link_or).value());
       {
@@ -336,6 +337,7 @@ void NodeDaemon::Impl::LinkThread() {
         m.Clear();
       }
       Post(LinkDown{gen});
+      if (got_any) LogInfo("node %s: lost the head; reconnecting", opt_.name.c_str());
       link->Close();
       {
         std::lock_guard<std::mutex> lock(link_mu_);
@@ -434,6 +436,7 @@ void NodeDaemon::Impl::HandleHead(const pb::HeadMessage& m) {
       return;
     }
     registered_ = true;
+    LogInfo("node %s: registered with the head", opt_.name.c_str());
     for (const auto& k : reg.kill()) {
       for (auto& [pid, step] : steps_) {
         if (step.key.job_id() == k.job_id() && step.key.pos() == k.pos()) {

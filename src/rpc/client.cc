@@ -31,9 +31,12 @@ Status FromGrpc(const grpc::Status& s) {
 
 class GrpcNodeLink final : public NodeLink {
  public:
-  explicit GrpcNodeLink(pb::Head::Stub* stub, const std::string& secret) {
+  GrpcNodeLink(std::shared_ptr<grpc::Channel> channel, const std::string& secret)
+      : channel_(std::move(channel)), stub_(pb::Head::NewStub(channel_)) {
     ctx_.AddMetadata("x-swell-secret", secret);
-    rw_ = stub->NodeSession(&ctx_);
+    // Wait for the connection rather than fail at once while the head starts.
+    ctx_.set_wait_for_ready(true);
+    rw_ = stub_->NodeSession(&ctx_);
   }
   ~GrpcNodeLink() override {
     ctx_.TryCancel();
@@ -47,6 +50,8 @@ class GrpcNodeLink final : public NodeLink {
   }
 
  private:
+  std::shared_ptr<grpc::Channel> channel_;  // outlives the call
+  std::unique_ptr<pb::Head::Stub> stub_;
   grpc::ClientContext ctx_;
   std::unique_ptr<grpc::ClientReaderWriter<pb::NodeMessage, pb::HeadMessage>> rw_;
   std::atomic<bool> closed_{false};
@@ -104,7 +109,7 @@ class GrpcHeadClient final : public HeadClient {
   }
 
   Result<std::unique_ptr<NodeLink>> OpenNodeSession() override {
-    return std::unique_ptr<NodeLink>(std::make_unique<GrpcNodeLink>(stub_.get(), endpoint_.secret));
+    return std::unique_ptr<NodeLink>(std::make_unique<GrpcNodeLink>(channel_, endpoint_.secret));
   }
 
  private:

@@ -1,0 +1,381 @@
+// The cluster as users run it: the real `swell` binary, `swell up` daemons in a private
+// SWELL_HOME, real processes on this machine. Every test tears its cluster down, also when it
+// fails, and kills the job processes it left behind.
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "common/files.h"
+
+#ifndef SWELL_BIN
+#error "SWELL_BIN must name the swell binary"
+#endif
+
+namespace swell {
+namespace {
+
+struct Out {
+  int code = -1;
+  std::string out, err;
+};
+
+// Runs argv (argv[0] resolved through PATH) with `input` on stdin; captures both streams.
+Out Exec(const std::vector<std::string>& argv, const std::string& cwd = "") {
+  int o[2], e[2];
+  EXPECT_EQ(pipe2(o, O_CLOEXEC), 0);
+  EXPECT_EQ(pipe2(e, O_CLOEXEC), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(o[1], 1);
+    dup2(e[1], 2);
+    int devnull = open("/dev/null", O_RDONLY);
+    dup2(devnull, 0);
+    if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
+    std::vector<char*> a;
+    for (auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+    a.push_back(nullptr);
+    execvp(a[0], a.data());
+    _exit(127);
+  }
+  close(o[1]);
+  close(e[1]);
+  Out r;
+  pollfd fds[2] = {{o[0], POLLIN, 0}, {e[0], POLLIN, 0}};
+  int open_fds = 2;
+  char buf[65536];
+  while (open_fds > 0) {
+    if (poll(fds, 2, -1) < 0) break;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP))) continue;
+      ssize_t n = read(fds[i].fd, buf, sizeof buf);
+      if (n <= 0) {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      } else {
+        (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(n));
+      }
+    }
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+// protobuf's JSON writes 64-bit integers as strings.
+int64_t I64(const nlohmann::json& j) {
+  return j.is_string() ? std::stoll(j.get<std::string>()) : j.get<int64_t>();
+}
+
+std::string Read(const std::string& path) {
+  auto r = ReadFile(path);
+  return r.ok() ? *r : "";
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/swell-cli-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    chmod(dir_.c_str(), 0777);
+    home_ = dir_ + "/home";
+    setenv("SWELL_HOME", home_.c_str(), 1);
+    unsetenv("SWELL_HEAD");
+    std::ofstream(dir_ + "/cluster.json")
+        << R"({"nodes": 2, "cpus_per_node": 8, "mem_per_node_mb": 4096,
+               "node_timeout_s": 2, "kill_wait_s": 1})";
+  }
+  void TearDown() override {
+    Swell({"down"});
+    for (pid_t pid : leftovers_) kill(-pid, SIGKILL), kill(pid, SIGKILL);
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  Out Swell(std::vector<std::string> args, const std::string& cwd = "") {
+    args.insert(args.begin(), SWELL_BIN);
+    return Exec(args, cwd.empty() ? dir_ : cwd);
+  }
+  void Up() {
+    auto r = Swell({"up", "--config", dir_ + "/cluster.json"});
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+  int64_t SubmitOk(std::vector<std::string> args) {
+    args.insert(args.begin(), {"submit", "--parsable"});
+    auto r = Swell(args);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return std::atoll(r.out.c_str());
+  }
+  nlohmann::json InfoJson(int64_t id) {
+    auto r = Swell({"info", std::to_string(id), "--json"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    return nlohmann::json::parse(r.out, nullptr, false);
+  }
+  nlohmann::json Queue() {
+    auto r = Swell({"queue", "--all", "--json"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    return nlohmann::json::parse(r.out, nullptr, false);
+  }
+  // Polls `swell info` until pred holds (or 30 s pass).
+  nlohmann::json WaitFor(int64_t id, const std::function<bool(const nlohmann::json&)>& pred) {
+    nlohmann::json j;
+    for (int i = 0; i < 1500; ++i) {
+      j = InfoJson(id);
+      if (pred(j["job"])) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return j["job"];
+  }
+  void Script(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ + "/" + name) << text;
+  }
+  pid_t PidOf(const std::string& file) { return std::atoi(Read(dir_ + "/" + file).c_str()); }
+
+  std::string dir_, home_;
+  std::vector<pid_t> leftovers_;
+};
+
+TEST_F(CliTest, SbatchArrayWithPatternsEnvironmentAndDependency) {
+  Up();
+  Script("sweep.sh", R"(#!/bin/bash
+#SBATCH -J sweep
+#SBATCH --array=1-100%10
+#SBATCH --time=00:05:00
+#SBATCH --mem=100M
+#SBATCH -o out/%x-%A_%a.out
+echo "$SLURM_JOB_ID $SLURM_JOB_NAME $SLURM_ARRAY_JOB_ID $SLURM_ARRAY_TASK_ID $SLURM_ARRAY_TASK_MIN $SLURM_ARRAY_TASK_MAX $SLURM_ARRAY_TASK_COUNT $SLURM_ARRAY_TASK_STEP $SLURM_NTASKS $SLURM_CPUS_PER_TASK $SLURM_MEM_PER_NODE $SLURM_SUBMIT_DIR $SLURMD_NODENAME"
+echo "nodelist=$SLURM_JOB_NODELIST host=$SLURM_SUBMIT_HOST"
+date +%s%N
+)");
+  std::filesystem::create_directory(dir_ + "/out");
+  auto sub = Swell({"submit", "sweep.sh"});
+  ASSERT_EQ(sub.code, 0) << sub.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(sub.out, m, std::regex("Submitted batch job (\\d+)"))) << sub.out;
+  int64_t id = std::stoll(m[1]);
+  int64_t after = SubmitOk({"--dependency=afterok:" + std::to_string(id), "-o", "after.out",
+                            "--wrap", "date +%s%N; ls out | wc -l"});
+  auto w = Swell({"wait", std::to_string(id), std::to_string(after)});
+  ASSERT_EQ(w.code, 0) << w.err;
+  int64_t last_end = 0;
+  for (int i = 1; i <= 100; ++i) {
+    std::string path = dir_ + "/out/sweep-" + std::to_string(id) + "_" + std::to_string(i) + ".out";
+    std::istringstream f(Read(path));
+    std::string job_id, name, array_id, task, lo, hi, count, step, ntasks, cpt, mem, submit_dir, node;
+    f >> job_id >> name >> array_id >> task >> lo >> hi >> count >> step >> ntasks >> cpt >> mem >>
+        submit_dir >> node;
+    ASSERT_EQ(task, std::to_string(i)) << path;
+    EXPECT_EQ(job_id, std::to_string(id + i - 1));
+    EXPECT_EQ(name, "sweep");
+    EXPECT_EQ(array_id, std::to_string(id));
+    EXPECT_EQ(lo + " " + hi + " " + count + " " + step, "1 100 100 1");
+    EXPECT_EQ(ntasks + " " + cpt + " " + mem, "1 1 100");
+    EXPECT_EQ(submit_dir, dir_);
+    EXPECT_TRUE(node == "node1" || node == "node2") << node;
+    std::string line;
+    std::getline(f, line);
+    std::getline(f, line);
+    EXPECT_EQ(line.rfind("nodelist=" + node + " host=", 0), 0u) << line;
+    int64_t end = 0;
+    f >> end;
+    last_end = std::max(last_end, end);
+  }
+  std::istringstream a(Read(dir_ + "/after.out"));
+  int64_t start = 0, files = 0;
+  a >> start >> files;
+  EXPECT_EQ(files, 100);
+  EXPECT_GT(start, last_end) << "the dependent job started before the array ended";
+  auto q = Queue();
+  ASSERT_EQ(q["jobs"].size(), 2u);
+  EXPECT_EQ(q["jobs"][0]["state"], "COMPLETED");
+  EXPECT_EQ(q["jobs"][1]["state"], "COMPLETED");
+}
+
+TEST_F(CliTest, RunStreamsOutputAndExitsWithTheJobsCode) {
+  Up();
+  auto r = Swell({"run", "--", "sh", "-c", "echo to-out; echo to-err >&2; exit 7"});
+  EXPECT_EQ(r.code, 7);
+  EXPECT_EQ(r.out, "to-out\n");
+  EXPECT_EQ(r.err, "to-err\n");
+  auto t = Swell({"run", "-t", "0:01", "--", "sleep", "30"});
+  EXPECT_NE(t.code, 0);
+  EXPECT_NE(t.err.find("TIMEOUT"), std::string::npos) << t.err;
+}
+
+TEST_F(CliTest, BadInputIsRefusedAndNothingIsWritten) {
+  Up();
+  Script("ok.sh", "#!/bin/sh\ntrue\n");
+  Script("noshebang.sh", "echo hi\n");
+  Script("baddirective.sh", "#!/bin/sh\n#SBATCH --time=1:xx\ntrue\n");
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  } cases[] = {
+      {{"submit", "missing.sh"}, "cannot read script"},
+      {{"submit", "noshebang.sh"}, "#!"},
+      {{"submit", "baddirective.sh"}, "baddirective.sh:2"},
+      {{"submit", "--time=abc", "ok.sh"}, "abc"},
+      {{"submit", "--array=5-1", "ok.sh"}, "5-1"},
+      {{"submit", "-n", "0", "ok.sh"}, "ntasks"},
+      {{"submit", "-c", "-2", "ok.sh"}, "cpus-per-task"},
+      {{"submit", "--no-such-option", "ok.sh"}, "no-such-option"},
+      {{"submit", "-c", "1000", "ok.sh"}, "cpus"},
+      {{"submit", "--mem=100T", "ok.sh"}, "memory"},
+      {{"submit", "--dependency=afterok:424242", "ok.sh"}, "424242"},
+      {{"submit", "--dependency=sometime:1", "ok.sh"}, "sometime"},
+      {{"cancel", "abc"}, "abc"},
+      {{"info", "99999"}, "99999"},
+  };
+  for (const auto& c : cases) {
+    auto r = Swell(c.args);
+    EXPECT_NE(r.code, 0) << c.args[1];
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << "for " << c.args[1] << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  EXPECT_EQ(Queue()["jobs"].size(), 0u);
+  EXPECT_EQ(SubmitOk({"ok.sh"}), 1) << "a refused submit used up a job id";
+}
+
+TEST_F(CliTest, GarbageOnTheSocketDropsOnlyThatConnection) {
+  Up();
+  for (int i = 0; i < 5; ++i) {
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strcpy(addr.sun_path, (home_ + "/head.sock").c_str());
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    std::string junk = "GET / HTTP/1.1\r\n\r\n" + std::string(1000, static_cast<char>(i * 37));
+    ASSERT_GT(write(fd, junk.data(), junk.size()), 0);
+    close(fd);
+  }
+  auto r = Swell({"nodes"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("node2"), std::string::npos);
+  EXPECT_EQ(Swell({"run", "--", "true"}).code, 0);
+}
+
+TEST_F(CliTest, HeadKilledDuringA2000TaskArrayLosesNothingAndRunsNothingTwice) {
+  Up();
+  std::filesystem::create_directory(dir_ + "/ran");
+  int64_t id = SubmitOk({"--array=1-2000", "-o", "/dev/null", "--wrap",
+                         "echo x >> ran/$SLURM_ARRAY_TASK_ID"});
+  WaitFor(id, [](const nlohmann::json& j) { return I64(j["state_counts"][3]) >= 200; });
+  pid_t head = std::atoi(Read(home_ + "/head.pid").c_str());
+  ASSERT_GT(head, 0);
+  ASSERT_EQ(kill(head, SIGKILL), 0);
+  while (kill(head, 0) == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // nodes run on without it
+  Up();
+  auto w = Swell({"wait", std::to_string(id)});
+  ASSERT_EQ(w.code, 0) << w.err;
+  auto j = InfoJson(id)["job"];
+  EXPECT_EQ(j["state"], "COMPLETED");
+  EXPECT_EQ(I64(j["state_counts"][3]), 2000);
+  int twice = 0, missing = 0;
+  for (int i = 1; i <= 2000; ++i) {
+    std::string text = Read(dir_ + "/ran/" + std::to_string(i));
+    if (text.empty()) ++missing;
+    else if (text != "x\n") ++twice;
+  }
+  EXPECT_EQ(missing, 0);
+  EXPECT_EQ(twice, 0);
+}
+
+TEST_F(CliTest, NodeKilledMidJobFailsItOrRequeuesIt) {
+  Up();
+  int64_t plain = SubmitOk({"-o", "/dev/null", "--wrap", "echo $$ > plain.pid; exec sleep 60"});
+  int64_t again = SubmitOk({"--requeue", "-o", "/dev/null", "--wrap",
+                            "echo run >> runs; if [ ! -e first ]; then touch first; "
+                            "echo $$ > again.pid; exec sleep 60; fi"});
+  auto running = [](const nlohmann::json& j) { return j["state"] == "RUNNING"; };
+  auto pj = WaitFor(plain, running);
+  WaitFor(again, running);
+  // Put both on one node, then kill that node's daemon.
+  std::string node = pj["tasks"][0]["node"];
+  auto aj = InfoJson(again)["job"];
+  for (int i = 0; i < 100 && (Read(dir_ + "/plain.pid").empty() || Read(dir_ + "/again.pid").empty()); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  leftovers_.push_back(PidOf("plain.pid"));
+  leftovers_.push_back(PidOf("again.pid"));
+  std::set<std::string> nodes = {node, aj["tasks"][0]["node"].get<std::string>()};
+  for (const auto& n : nodes) {
+    pid_t daemon = std::atoi(Read(home_ + "/nodes/" + n + "/pid").c_str());
+    ASSERT_GT(daemon, 0);
+    kill(daemon, SIGKILL);
+  }
+  auto pf = WaitFor(plain, [](const nlohmann::json& j) { return j["state"] == "NODE_FAIL"; });
+  EXPECT_EQ(pf["state"], "NODE_FAIL");
+  // The requeued job comes back once a node is up again.
+  Up();
+  auto w = Swell({"wait", std::to_string(again)});
+  EXPECT_EQ(w.code, 0) << w.err;
+  auto af = InfoJson(again)["job"];
+  EXPECT_EQ(af["state"], "COMPLETED");
+  EXPECT_EQ(af["restarts"], 1);
+  EXPECT_EQ(Read(dir_ + "/runs"), "run\nrun\n");
+}
+
+TEST_F(CliTest, UpAgainRepairsWhatCrashedAndKeepsTheQueue) {
+  Up();
+  int64_t held = SubmitOk({"--hold", "--wrap", "true"});
+  pid_t node1 = std::atoi(Read(home_ + "/nodes/node1/pid").c_str());
+  pid_t head = std::atoi(Read(home_ + "/head.pid").c_str());
+  kill(node1, SIGKILL);
+  kill(head, SIGKILL);
+  for (int i = 0; i < 100 && (kill(node1, 0) == 0 || kill(head, 0) == 0); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  Up();
+  auto nodes = Swell({"nodes", "--json"});
+  auto j = nlohmann::json::parse(nodes.out);
+  ASSERT_EQ(j["nodes"].size(), 2u);
+  for (auto& n : j["nodes"]) EXPECT_NE(n["state"], "DOWN");
+  EXPECT_EQ(InfoJson(held)["job"]["reason"], "JobHeldUser");
+  EXPECT_EQ(SubmitOk({"--wrap", "true"}), held + 1);
+}
+
+TEST_F(CliTest, JobsRunAsTheSubmittingUser) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root: the daemons must run as root to switch users";
+  Up();
+  std::string work = dir_ + "/nobody";
+  std::filesystem::create_directory(work);
+  chmod(work.c_str(), 0777);
+  auto as_nobody = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                               SWELL_BIN});
+    return Exec(args, work);
+  };
+  auto sub = as_nobody({"submit", "--parsable", "-o", "who.out", "--wrap", "id -u; id -g"});
+  ASSERT_EQ(sub.code, 0) << sub.err;
+  int64_t id = std::atoll(sub.out.c_str());
+  ASSERT_EQ(Swell({"wait", std::to_string(id)}).code, 0);
+  EXPECT_EQ(Read(work + "/who.out"), "65534\n65534\n");
+  struct stat st;
+  ASSERT_EQ(stat((work + "/who.out").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 65534u);
+  // nobody may not cancel root's job; root may cancel anyone's.
+  int64_t mine = SubmitOk({"--hold", "--wrap", "true"});
+  auto denied = as_nobody({"cancel", std::to_string(mine)});
+  EXPECT_NE(denied.code, 0);
+  EXPECT_NE(denied.err.find("belongs to"), std::string::npos) << denied.err;
+  auto theirs = as_nobody({"submit", "--parsable", "--hold", "--wrap", "true"});
+  ASSERT_EQ(theirs.code, 0) << theirs.err;
+  EXPECT_EQ(Swell({"cancel", std::to_string(std::atoll(theirs.out.c_str()))}).code, 0);
+}
+
+}  // namespace
+}  // namespace swell
