@@ -306,7 +306,6 @@ class Head::Impl {
   // Order key of the first group the last pass could not start (priority desc, submit, id).
   std::optional<std::tuple<int, int64_t, int64_t>> top_blocked_;
   Time next_housekeeping_;
-  Time started_at_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -314,7 +313,6 @@ class Head::Impl {
 
 Status Head::Impl::Load() {
   Time now = clock_->Now();
-  started_at_ = now;
   auto next = store_->GetCounter("next_job_id", 1);
   if (!next.ok()) return next.status();
   next_job_id_ = *next;
@@ -342,14 +340,12 @@ Status Head::Impl::Load() {
     if (!job.spec.ParseFromString(row.spec)) return Internal("corrupt spec of job " + std::to_string(row.id));
     auto rows = store_->LoadTasks(row.id);
     if (!rows.ok()) return rows.status();
-    int64_t with_rows_below_next = 0;
     for (auto& t : *rows) {
       if (t.pos >= row.next_pos) {
         job.skip.insert(t.pos);
         job.counts[t.state]++;
         continue;
       }
-      ++with_rows_below_next;
       if (t.state == pb::PENDING && t.node.empty()) {
         job.requeued.push_back({t.pos, t.attempt});
         job.counts[pb::PENDING]++;
@@ -370,7 +366,6 @@ Status Head::Impl::Load() {
       job.counts[pb::CANCELLED] += row.task_count - row.next_pos - static_cast<int64_t>(job.skip.size());
     else
       job.counts[pb::PENDING] += row.task_count - row.next_pos - static_cast<int64_t>(job.skip.size());
-    (void)with_rows_below_next;
     jobs_.emplace(row.id, std::move(job));
   }
   auto leases = store_->LoadLeases();
@@ -601,7 +596,6 @@ void Head::Impl::UpdateAggregate(Job& job, Time now) {
     st = pb::PENDING;
   }
   if (st == job.row.state) return;
-  pb::JobState old = static_cast<pb::JobState>(job.row.state);
   job.row.state = st;
   job.row_dirty = true;
   Changed();
@@ -616,7 +610,6 @@ void Head::Impl::UpdateAggregate(Job& job, Time now) {
     job.row.reason.clear();
     Event(now, "end", job.row.id, "", StateName(st));
   }
-  (void)old;
 }
 
 void Head::Impl::TaskLeft(Job& job, int64_t pos) {

@@ -229,6 +229,20 @@ TEST_F(ClusterTest, TimeLimitKillsWhatIgnoresTerm) {
   EXPECT_EQ(j->state(), pb::TIMEOUT);
 }
 
+TEST_F(ClusterTest, BeginTimeHoldsTheJobUntilDue) {
+  auto s = cluster_->Shell("date +%s%N > began");
+  int64_t begin = ToMillis(SystemClock().Now()) + 700;
+  s.set_begin_time_ms(begin);
+  auto id = cluster_->Submit(s);
+  ASSERT_TRUE(id.ok());
+  auto waiting = cluster_->Info(*id);
+  ASSERT_TRUE(waiting.ok());
+  EXPECT_EQ(waiting->state(), pb::PENDING);
+  EXPECT_EQ(waiting->reason(), "BeginTime");
+  ASSERT_EQ(cluster_->WaitJob(*id)->state(), pb::COMPLETED);
+  EXPECT_GE(std::stoll(Read(cluster_->dir() + "/began")) / 1000000, begin);
+}
+
 TEST_F(ClusterTest, ImpossibleRequestsAreRefusedAtSubmit) {
   auto s = cluster_->Shell("true");
   s.set_cpus_per_task(64);
