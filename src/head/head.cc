@@ -252,6 +252,8 @@ class Head::Impl {
   std::optional<std::pair<int64_t, int>> NextPosition(Job& job);
   void Dispatch(Job& job, Lease& lease, int64_t max_new, Time now);
   void MaintainLease(Job& job, Lease& lease, Time now);
+  // How many tasks `lease` should have dispatched (queued or running) at most.
+  int64_t DispatchTarget(const Job& job, const Lease& lease) const;
   void DropLease(Job& job, int64_t lease_id);
   void NodeFailed(NodeEntry& node, Time now, const std::string& why);
   pb::JobState DependencyState(const Job& job, std::string* reason);
@@ -742,9 +744,24 @@ bool Head::Impl::RefillAllowed(const Job& job) const {
   return id == job.row.id || Ahead(job, prio, submit, id);
 }
 
+int64_t Head::Impl::DispatchTarget(const Job& job, const Lease& lease) const {
+  int64_t slots = static_cast<int64_t>(lease.units.size());
+  if (!job.is_array()) return slots;
+  // This lease's share of the job's remaining tasks, by slots, so that a small array spreads
+  // over all its nodes; capped by the queue depth a node should hold.
+  int64_t job_slots = 0, remaining = job.undispatched();
+  for (auto lid : job.leases) {
+    const Lease& l = leases_.at(lid);
+    job_slots += static_cast<int64_t>(l.units.size());
+    remaining += static_cast<int64_t>(l.positions.size());
+  }
+  int64_t fair = job_slots > 0 ? (remaining * slots + job_slots - 1) / job_slots : remaining;
+  return std::max(slots, std::min(slots * std::max(1, opt_.dispatch_depth), fair));
+}
+
 void Head::Impl::MaintainLease(Job& job, Lease& lease, Time now) {
   int64_t slots = static_cast<int64_t>(lease.units.size());
-  int64_t target = slots * std::max(1, opt_.dispatch_depth);
+  int64_t target = DispatchTarget(job, lease);
   if (job.row.state != pb::CANCELLED && job.undispatched() > 0 && RefillAllowed(job) &&
       static_cast<int64_t>(lease.positions.size()) <= target / 2) {
     Dispatch(job, lease, target - static_cast<int64_t>(lease.positions.size()), now);
@@ -994,9 +1011,7 @@ void Head::Impl::Schedule(Time now) {
   for (auto lid : grown) {
     Lease& lease = leases_.at(lid);
     Job& job = jobs_.at(lease.job_id);
-    int64_t target = static_cast<int64_t>(lease.units.size()) * std::max(1, opt_.dispatch_depth);
-    if (!job.is_array()) target = static_cast<int64_t>(lease.units.size());
-    Dispatch(job, lease, target - static_cast<int64_t>(lease.positions.size()), now);
+    Dispatch(job, lease, DispatchTarget(job, lease) - static_cast<int64_t>(lease.positions.size()), now);
     MaintainLease(job, lease, now);
   }
   if (!d.starts.empty()) Changed();
