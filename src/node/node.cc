@@ -1,5 +1,6 @@
 #include "node/node.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -40,6 +41,7 @@ namespace {
 // Jobs idle this long are forgotten; the head resends a job's spec when it has not launched
 // on this node for a minute (head/head.cc kSpecResendAfter), well inside this.
 constexpr auto kForgetIdleJob = std::chrono::minutes(10);
+constexpr char kOwnerVar[] = "SWELL_STEP_OWNER";
 // Reports of a busy node wait at most this long, or until this many are ready.
 constexpr auto kReportDelay = std::chrono::milliseconds(5);
 constexpr size_t kReportBatch = 512;
@@ -153,6 +155,11 @@ class NodeDaemon::Impl {
   void Flush();
   void SendRegister();
   void TerminateAll(int sig);
+  // Marks every step's environment, so that a later daemon of this node finds the steps an
+  // earlier one left behind when it was killed.
+  std::string Owner() const { return opt_.name + "@" + opt_.spool_dir; }
+  // Kills processes left by an earlier daemon of this node (found by their environment).
+  void KillLeftovers();
   int NextTimeoutMs(Time now) const;
 
   NodeOptions opt_;
@@ -222,6 +229,7 @@ Status NodeDaemon::Impl::Run() {
   ev.data.fd = evfd_;
   epoll_ctl(epfd_, EPOLL_CTL_ADD, evfd_, &ev);
   SWELL_RETURN_IF_ERROR(MakeDirs(opt_.spool_dir + "/jobs"));
+  KillLeftovers();
   chmod((opt_.spool_dir + "/jobs").c_str(), 0755);
   LogInfo("node %s: %d cpus, %lld MB, %s", opt_.name.c_str(), opt_.cpus,
           static_cast<long long>(opt_.mem_mb), limits_.description().c_str());
@@ -562,6 +570,7 @@ Status NodeDaemon::Impl::PrepareJob(int64_t job_id, Job& job) {
   set("JOB_CPUS_PER_NODE", std::to_string(ntasks * cpt));
   set("TIMELIMIT", spec.time_limit_ms() > 0 ? std::to_string(spec.time_limit_ms() / 60000) : "UNLIMITED");
   env["SLURMD_NODENAME"] = opt_.name;
+  env[kOwnerVar] = Owner();
   env["SWELL_NODENAME"] = opt_.name;
   if (spec.array_indices_size() > 0) {
     int64_t lo = spec.array_indices(0), hi = spec.array_indices(spec.array_indices_size() - 1);
@@ -822,6 +831,40 @@ void NodeDaemon::Impl::TerminateAll(int sig) {
     kill(-pid, sig);
     if (sig == SIGTERM) kill(-pid, SIGCONT);
   }
+}
+
+void NodeDaemon::Impl::KillLeftovers() {
+  const std::string marker = std::string(kOwnerVar) + "=" + Owner();
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return;
+  int killed = 0;
+  pid_t self = getpid();
+  while (dirent* e = readdir(proc)) {
+    char* end = nullptr;
+    long pid = std::strtol(e->d_name, &end, 10);
+    if (*end != 0 || pid <= 1 || pid == self) continue;
+    auto environ_text = ReadFile(std::string("/proc/") + e->d_name + "/environ");
+    if (!environ_text.ok()) continue;
+    // Variables are NUL-separated; match one whole entry.
+    const std::string& env = *environ_text;
+    size_t at = 0;
+    bool found = false;
+    while (at < env.size() && !found) {
+      size_t nul = env.find('\0', at);
+      if (nul == std::string::npos) nul = env.size();
+      found = env.compare(at, nul - at, marker) == 0;
+      at = nul + 1;
+    }
+    if (!found) continue;
+    pid_t p = static_cast<pid_t>(pid);
+    if (getpgid(p) == p) kill(-p, SIGKILL);
+    kill(p, SIGKILL);
+    ++killed;
+  }
+  closedir(proc);
+  if (killed > 0)
+    LogWarning("node %s: killed %d processes left by an earlier daemon of this node",
+               opt_.name.c_str(), killed);
 }
 
 void NodeDaemon::Impl::Report(pb::StepReport r) {

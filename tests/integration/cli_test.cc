@@ -88,6 +88,13 @@ std::string Read(const std::string& path) {
   return r.ok() ? *r : "";
 }
 
+// Whether `pid` runs (a zombie does not).
+bool Alive(pid_t pid) {
+  std::string stat = Read("/proc/" + std::to_string(pid) + "/stat");
+  auto p = stat.rfind(')');
+  return p != std::string::npos && p + 2 < stat.size() && stat[p + 2] != 'Z';
+}
+
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -320,8 +327,14 @@ TEST_F(CliTest, NodeKilledMidJobFailsItOrRequeuesIt) {
   }
   auto pf = WaitFor(plain, [](const nlohmann::json& j) { return j["state"] == "NODE_FAIL"; });
   EXPECT_EQ(pf["state"], "NODE_FAIL");
-  // The requeued job comes back once a node is up again.
+  // The requeued job comes back once a node is up again; the new daemons end what the
+  // killed ones left running.
   Up();
+  for (pid_t pid : leftovers_) {
+    for (int i = 0; i < 100 && Alive(pid); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_FALSE(Alive(pid)) << "step " << pid << " of the killed node still runs";
+  }
   auto w = Swell({"wait", std::to_string(again)});
   EXPECT_EQ(w.code, 0) << w.err;
   auto af = InfoJson(again)["job"];
