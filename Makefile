@@ -24,7 +24,7 @@ test-asan: setup
 
 test-tsan: setup
 	@cmake --preset tsan >/dev/null && cmake --build build/tsan -j $(JOBS)
-	@ctest --test-dir build/tsan --output-on-failure -j $(JOBS) --timeout 900
+	@TSAN_OPTIONS="suppressions=$(CURDIR)/tsan.supp" ctest --test-dir build/tsan --output-on-failure -j $(JOBS) --timeout 900
 
 bench: build
 	@bench/run many-task

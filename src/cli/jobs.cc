@@ -399,24 +399,31 @@ int Queue(const Args& args) {
     PrintJson(*r);
     return 0;
   }
-  std::printf("%-16s %-14s %-9s %-2s %10s %12s  %s\n", "JOBID", "NAME", "USER", "ST", "TIME",
+  std::printf("%-20s %-14s %-9s %-2s %10s %12s  %s\n", "JOBID", "NAME", "USER", "ST", "TIME",
               "TASKS", "NODELIST(REASON)");
   for (const auto& j : r->jobs()) {
+    // Arrays as squeue shows them: the pending part as id_[ranges%throttle].
     std::string id = std::to_string(j.id());
-    if (j.task_count() > 1 || (j.spec().array_indices_size() > 0)) id += "_[" + std::to_string(j.task_count()) + "]";
+    if (!j.pending_indices().empty()) {
+      id += "_[" + j.pending_indices();
+      if (j.array_max_running() > 0) id += "%" + std::to_string(j.array_max_running());
+      id += "]";
+    } else if (j.task_count() > 1) {
+      id += "_[" + std::to_string(j.task_count()) + " tasks]";
+    }
     int64_t done = 0;
     for (int s = pb::COMPLETED; s < j.state_counts_size(); ++s) done += j.state_counts(s);
     std::string tasks = std::to_string(done) + "/" + std::to_string(j.task_count());
     std::string where;
     for (int k = 0; k < j.nodes_size(); ++k) where += (k ? "," : "") + j.nodes(k);
     if (!j.reason().empty() && (j.state() == pb::PENDING || where.empty())) where = "(" + j.reason() + ")";
-    std::printf("%-16s %-14.14s %-9.9s %-2s %10s %12s  %s\n", id.c_str(), j.name().c_str(),
+    std::printf("%-20s %-14.14s %-9.9s %-2s %10s %12s  %s\n", id.c_str(), j.name().c_str(),
                 j.user().c_str(), ShortState(j.state()), Elapsed(j).c_str(), tasks.c_str(),
                 where.c_str());
     for (const auto& t : j.tasks()) {
       std::string tid = t.array_index() >= 0 ? std::to_string(j.id()) + "_" + std::to_string(t.array_index())
                                              : std::to_string(j.id());
-      std::printf("  %-14s %-14s %-9s %-2s %10s %12s  %s\n", tid.c_str(), "", "",
+      std::printf("  %-18s %-14s %-9s %-2s %10s %12s  %s\n", tid.c_str(), "", "",
                   ShortState(t.state()), "", "", t.node().c_str());
     }
   }

@@ -209,11 +209,11 @@ class Head::Impl {
     }
   }
   void Post(std::function<void()> fn) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (stopped_) return;
-      queue_.push_back(std::move(fn));
-    }
+    // Notify under the lock: Stop() takes it after the server's handlers are done, so the
+    // loop's condition variable is never touched once Stop() has returned.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return;
+    queue_.push_back(std::move(fn));
     cv_.notify_one();
   }
 
@@ -1325,6 +1325,19 @@ void Head::Impl::FillInfo(const Job& job, pb::JobInfo* info) {
   std::set<std::string> nodes;
   for (auto lid : job.leases) nodes.insert(leases_.at(lid).node);
   for (const auto& n : nodes) info->add_nodes(n);
+  if (job.is_array()) {
+    info->set_array_max_running(job.spec.array_max_running());
+    if (job.row.state == pb::PENDING || job.row.state == pb::RUNNING) {
+      std::vector<int64_t> pending;
+      for (auto [pos, attempt] : job.requeued) pending.push_back(job.spec.array_indices(static_cast<int>(pos)));
+      // Dispatched to a node but not started yet: still pending to the user.
+      for (const auto& [pos, t] : job.live)
+        if (!t.started) pending.push_back(job.spec.array_indices(static_cast<int>(pos)));
+      for (int64_t pos = job.row.next_pos; pos < job.row.task_count; ++pos)
+        if (!job.skip.count(pos)) pending.push_back(job.spec.array_indices(static_cast<int>(pos)));
+      info->set_pending_indices(FormatArrayIndices(pending));
+    }
+  }
 }
 
 void Head::Impl::FillBrief(int64_t id, const JobRow& row, pb::JobInfo* info) {

@@ -18,6 +18,15 @@ namespace {
 
 constexpr size_t kStackSize = 256 * 1024;
 
+// ThreadSanitizer cannot follow a child that shares the parent's memory (its instrumented code
+// would write the parent's shadow state), so TSan builds fork instead and report a failure
+// before exec through a pipe.
+#if defined(__SANITIZE_THREAD__)
+constexpr bool kFork = true;
+#else
+constexpr bool kFork = false;
+#endif
+
 // Everything the child needs, prepared by the parent: the child only reads this and writes
 // `err` and `stage` (shared memory, CLONE_VM).
 struct ChildArgs {
@@ -36,13 +45,25 @@ struct ChildArgs {
   int64_t rlimit_as;
   int64_t rlimit_cpu;
   int cgroup_fd;
+  int report_fd;  // fork mode: where the child writes {errno, stage index} before exiting
   volatile int err;
   const char* volatile stage;
 };
 
+const char* const kStages[] = {"setpgid", "enter cgroup", "setrlimit(RLIMIT_AS)",
+                               "setrlimit(RLIMIT_CPU)", "setgroups", "setgid", "setuid",
+                               "chdir to the working directory", "open input",
+                               "open output file", "open error file", "dup2", "exec"};
+
 int Fail(ChildArgs* a, const char* stage) {
   a->err = errno ? errno : EINVAL;
   a->stage = stage;
+  if (a->report_fd >= 0) {
+    int msg[2] = {a->err, 0};
+    for (size_t i = 0; i < sizeof kStages / sizeof kStages[0]; ++i)
+      if (kStages[i] == stage || std::strcmp(kStages[i], stage) == 0) msg[1] = static_cast<int>(i);
+    (void)!write(a->report_fd, msg, sizeof msg);
+  }
   _exit(127);
 }
 
@@ -156,10 +177,32 @@ Result<pid_t> Launcher::Spawn(const SpawnRequest& req) {
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  char* top = static_cast<char*>(stack_) + stack_size_;
-  pid_t pid = clone(ChildMain, top, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+  a.report_fd = -1;
+  int report[2] = {-1, -1};
+  pid_t pid;
+  if (kFork) {
+    if (pipe2(report, O_CLOEXEC) != 0) {
+      pthread_sigmask(SIG_SETMASK, &old, nullptr);
+      return Unavailable(std::string("pipe: ") + strerror(errno));
+    }
+    a.report_fd = report[1];
+    pid = fork();
+    if (pid == 0) ChildMain(&a);
+  } else {
+    char* top = static_cast<char*>(stack_) + stack_size_;
+    pid = clone(ChildMain, top, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+  }
   int clone_errno = errno;
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (kFork) {
+    close(report[1]);
+    int msg[2];
+    if (pid > 0 && read(report[0], msg, sizeof msg) == static_cast<ssize_t>(sizeof msg)) {
+      a.err = msg[0];
+      a.stage = kStages[msg[1]];
+    }
+    close(report[0]);
+  }
   if (pid < 0) return Unavailable(std::string("clone: ") + strerror(clone_errno));
   if (a.err != 0) {
     // The child failed before exec and exited; reap it here so that nobody sees it end.

@@ -74,7 +74,13 @@ std::string StepName(const pb::StepKey& k) {
 
 class NodeDaemon::Impl {
  public:
-  explicit Impl(NodeOptions o) : opt_(std::move(o)), limits_(opt_.name) {
+  // The loop's fds exist for the object's whole life, so that Stop() may Wake() from any
+  // thread at any time.
+  explicit Impl(NodeOptions o)
+      : opt_(std::move(o)),
+        limits_(opt_.name),
+        epfd_(epoll_create1(EPOLL_CLOEXEC)),
+        evfd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
     if (opt_.hostname.empty()) opt_.hostname = Hostname();
     if (opt_.cpus <= 0) opt_.cpus = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
     if (opt_.mem_mb <= 0) {
@@ -84,6 +90,11 @@ class NodeDaemon::Impl {
     }
     auto inst = GenerateSecret();
     instance_ = inst.ok() ? inst->substr(0, 16) : std::to_string(getpid());
+  }
+
+  ~Impl() {
+    close(evfd_);
+    close(epfd_);
   }
 
   Status Run();
@@ -168,7 +179,9 @@ class NodeDaemon::Impl {
   Limits limits_;
   SystemClock clock_;
 
-  int epfd_ = -1, sigfd_ = -1, evfd_ = -1;
+  const int epfd_;
+  const int evfd_;
+  int sigfd_ = -1;
   std::unordered_map<int, pid_t> pidfds_;  // pidfd -> step pid: a step's end wakes the loop
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> stopping_{false};
@@ -201,8 +214,6 @@ class NodeDaemon::Impl {
 };
 
 Status NodeDaemon::Impl::Run() {
-  evfd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  epfd_ = epoll_create1(EPOLL_CLOEXEC);
   if (evfd_ < 0 || epfd_ < 0) return Internal("node: cannot create loop fds");
   epoll_event ev{};
   ev.events = EPOLLIN;
@@ -313,10 +324,12 @@ Status NodeDaemon::Impl::Run() {
   writer.join();
   for (auto& [fd, pid] : pidfds_) close(fd);
   pidfds_.clear();
-  if (sigfd_ >= 0) close(sigfd_);
-  close(evfd_);
-  close(epfd_);
-  sigfd_ = evfd_ = epfd_ = -1;
+  if (sigfd_ >= 0) {
+    epoll_ctl(epfd_, EPOLL_CTL_DEL, sigfd_, nullptr);
+    close(sigfd_);
+    sigfd_ = -1;
+  }
+  epoll_ctl(epfd_, EPOLL_CTL_DEL, evfd_, nullptr);
   LogInfo("node %s: stopped", opt_.name.c_str());
   return Status::Ok();
 }
