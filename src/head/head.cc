@@ -258,7 +258,9 @@ class Head::Impl {
   void NodeFailed(NodeEntry& node, Time now, const std::string& why);
   pb::JobState DependencyState(const Job& job, std::string* reason);
   std::optional<int> RefState(const std::string& ref, bool* started);
-  void FillInfo(const Job& job, pb::JobInfo* info);
+  // `pending` also lists an array's pending indices: O(tasks), for listings only (waiters get
+  // a snapshot every pass and must stay cheap).
+  void FillInfo(const Job& job, pb::JobInfo* info, bool pending = false);
   void FillBrief(int64_t id, const JobRow& row, pb::JobInfo* info);
   bool RefillAllowed(const Job& job) const;
   bool Ahead(const Job& a, int prio, int64_t submit_ms, int64_t id) const;
@@ -1306,7 +1308,7 @@ Result<pb::SubmitReply> Head::Impl::DoSubmit(const rpc::Caller& who, const pb::J
   return reply;
 }
 
-void Head::Impl::FillInfo(const Job& job, pb::JobInfo* info) {
+void Head::Impl::FillInfo(const Job& job, pb::JobInfo* info, bool pending_indices) {
   info->set_id(job.row.id);
   info->set_name(job.row.name);
   info->set_user(job.row.user);
@@ -1327,7 +1329,7 @@ void Head::Impl::FillInfo(const Job& job, pb::JobInfo* info) {
   for (const auto& n : nodes) info->add_nodes(n);
   if (job.is_array()) {
     info->set_array_max_running(job.spec.array_max_running());
-    if (job.row.state == pb::PENDING || job.row.state == pb::RUNNING) {
+    if (pending_indices && (job.row.state == pb::PENDING || job.row.state == pb::RUNNING)) {
       std::vector<int64_t> pending;
       for (auto [pos, attempt] : job.requeued) pending.push_back(job.spec.array_indices(static_cast<int>(pos)));
       // Dispatched to a node but not started yet: still pending to the user.
@@ -1384,7 +1386,7 @@ Result<pb::QueueReply> Head::Impl::DoQueue(const rpc::Caller&, const pb::QueueRe
   for (auto& [id, job] : jobs_) {
     if (!wanted(id, job.row.user)) continue;
     auto* info = reply.add_jobs();
-    FillInfo(job, info);
+    FillInfo(job, info, /*pending=*/true);
     if (req.tasks()) {
       for (auto& [pos, t] : job.live) {
         auto* ti = info->add_tasks();

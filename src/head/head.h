@@ -24,7 +24,7 @@ struct HeadOptions {
   std::string tcp_address;       // "host:port", empty for none
   std::string secret;            // cluster secret
   Duration node_timeout = std::chrono::seconds(10);  // silent this long: the node is down
-  int dispatch_depth = 64;       // tasks queued on a node per lease slot
+  int dispatch_depth = 128;      // tasks queued on a node per lease slot
   Duration tick = std::chrono::milliseconds(250);    // housekeeping period
 };
 

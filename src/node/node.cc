@@ -43,7 +43,7 @@ namespace {
 constexpr auto kForgetIdleJob = std::chrono::minutes(10);
 constexpr char kOwnerVar[] = "SWELL_STEP_OWNER";
 // Reports of a busy node wait at most this long, or until this many are ready.
-constexpr auto kReportDelay = std::chrono::milliseconds(5);
+constexpr auto kReportDelay = std::chrono::milliseconds(20);
 constexpr size_t kReportBatch = 512;
 
 struct LinkUp {
