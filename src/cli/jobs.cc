@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <functional>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -218,6 +219,19 @@ void Pump(const std::string& path, off_t* offset, int out_fd) {
 
 std::atomic<bool> g_interrupted{false};
 
+// Follows a Wait stream across a restart of the head: when the head goes away (kill -9, then
+// `swell up`), waiting goes on with a fresh connection for up to a minute.
+Status WaitFollowingRestarts(const pb::WaitRequest& req,
+                             const std::function<bool(const pb::WaitEvent&)>& on_event) {
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  for (;;) {
+    Status s = Connect(Home())->Wait(req, on_event);
+    if (s.code() != Code::kUnavailable || g_interrupted) return s;
+    if (std::chrono::steady_clock::now() > give_up) return s;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+}
+
 // The words of `cmd` if it is a plain command line: words of [A-Za-z0-9_./,:+@%-] separated by
 // single spaces, the first without '=' (an assignment); otherwise empty.
 std::vector<std::string> SimpleCommand(const std::string& cmd) {
@@ -288,7 +302,7 @@ int Submit(const Args& args) {
   pb::WaitRequest w;
   w.add_jobs()->set_job_id(r->job_id());
   pb::JobInfo last;
-  Status s = client->Wait(w, [&](const pb::WaitEvent& ev) {
+  Status s = WaitFollowingRestarts(w, [&](const pb::WaitEvent& ev) {
     if (ev.jobs_size() > 0) last = ev.jobs(0);
     return true;
   });
@@ -340,7 +354,7 @@ int Run(const Args& args) {
   std::thread waiter([&] {
     pb::WaitRequest w;
     w.add_jobs()->set_job_id(id);
-    wait_status = client->Wait(w, [&](const pb::WaitEvent& ev) {
+    wait_status = WaitFollowingRestarts(w, [&](const pb::WaitEvent& ev) {
       if (ev.jobs_size() > 0) final_info = ev.jobs(0);
       return true;
     });
@@ -492,7 +506,7 @@ int Wait(const Args& args) {
   if (req.jobs_size() == 0) return Fail("wait", "which jobs? (swell wait ID...)", 2);
   bool tty = isatty(2);
   pb::WaitEvent last;
-  Status s = Connect(Home())->Wait(req, [&](const pb::WaitEvent& ev) {
+  Status s = WaitFollowingRestarts(req, [&](const pb::WaitEvent& ev) {
     last = ev;
     if (tty) {
       constexpr int kWidth = 30;

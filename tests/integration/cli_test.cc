@@ -298,14 +298,19 @@ TEST_F(CliTest, HeadKilledDuringA2000TaskArrayLosesNothingAndRunsNothingTwice) {
   int64_t id = SubmitOk({"--array=1-" + std::to_string(kBigArray), "-o", "/dev/null", "--wrap",
                          "echo x >> ran/$SLURM_ARRAY_TASK_ID"});
   WaitFor(id, [](const nlohmann::json& j) { return I64(j["state_counts"][3]) >= kBigArray / 10; });
+  // A user's `swell wait` started before the crash follows the head through its restart.
   pid_t head = std::atoi(Read(home_ + "/head.pid").c_str());
   ASSERT_GT(head, 0);
-  ASSERT_EQ(kill(head, SIGKILL), 0);
+  Out waited;
+  std::thread waiter([&] { waited = Swell({"wait", std::to_string(id)}); });
+  EXPECT_EQ(kill(head, SIGKILL), 0);
   while (kill(head, 0) == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // nodes run on without it
   Up();
   auto w = Swell({"wait", std::to_string(id)});
+  waiter.join();
   ASSERT_EQ(w.code, 0) << w.err;
+  EXPECT_EQ(waited.code, 0) << waited.err;
   auto j = InfoJson(id)["job"];
   EXPECT_EQ(j["state"], "COMPLETED");
   EXPECT_EQ(I64(j["state_counts"][3]), kBigArray);
