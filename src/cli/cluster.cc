@@ -1,6 +1,7 @@
 // swell up / down and the two daemons.
 
 #include <fcntl.h>
+#include <google/protobuf/util/json_util.h>
 #include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
@@ -12,7 +13,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <google/protobuf/util/json_util.h>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -77,18 +77,21 @@ bool WaitGone(pid_t pid, std::chrono::milliseconds timeout) {
 
 struct ClusterConfig {
   int nodes = 2;
-  int cpus_per_node = 0;     // 0: split the machine's cpus between the nodes
+  int cpus_per_node = 0;  // 0: split the machine's cpus between the nodes
   int64_t mem_per_node_mb = 0;
   int gpus_per_node = 0;
-  std::string tcp;           // head TCP address, empty: none
+  std::string tcp;  // head TCP address, empty: none
   int node_timeout_s = 10;
   int kill_wait_s = 10;
 };
 
 nlohmann::json ToJson(const ClusterConfig& c) {
-  return {{"nodes", c.nodes},         {"cpus_per_node", c.cpus_per_node},
-          {"mem_per_node_mb", c.mem_per_node_mb}, {"gpus_per_node", c.gpus_per_node},
-          {"tcp", c.tcp},             {"node_timeout_s", c.node_timeout_s},
+  return {{"nodes", c.nodes},
+          {"cpus_per_node", c.cpus_per_node},
+          {"mem_per_node_mb", c.mem_per_node_mb},
+          {"gpus_per_node", c.gpus_per_node},
+          {"tcp", c.tcp},
+          {"node_timeout_s", c.node_timeout_s},
           {"kill_wait_s", c.kill_wait_s}};
 }
 
@@ -98,14 +101,22 @@ Result<ClusterConfig> FromJson(const std::string& text, const std::string& where
     auto j = nlohmann::json::parse(text);
     for (auto it = j.begin(); it != j.end(); ++it) {
       const std::string& k = it.key();
-      if (k == "nodes") c.nodes = it->get<int>();
-      else if (k == "cpus_per_node") c.cpus_per_node = it->get<int>();
-      else if (k == "mem_per_node_mb") c.mem_per_node_mb = it->get<int64_t>();
-      else if (k == "gpus_per_node") c.gpus_per_node = it->get<int>();
-      else if (k == "tcp") c.tcp = it->get<std::string>();
-      else if (k == "node_timeout_s") c.node_timeout_s = it->get<int>();
-      else if (k == "kill_wait_s") c.kill_wait_s = it->get<int>();
-      else return InvalidArgument(where + ": unknown setting '" + k + "'");
+      if (k == "nodes")
+        c.nodes = it->get<int>();
+      else if (k == "cpus_per_node")
+        c.cpus_per_node = it->get<int>();
+      else if (k == "mem_per_node_mb")
+        c.mem_per_node_mb = it->get<int64_t>();
+      else if (k == "gpus_per_node")
+        c.gpus_per_node = it->get<int>();
+      else if (k == "tcp")
+        c.tcp = it->get<std::string>();
+      else if (k == "node_timeout_s")
+        c.node_timeout_s = it->get<int>();
+      else if (k == "kill_wait_s")
+        c.kill_wait_s = it->get<int>();
+      else
+        return InvalidArgument(where + ": unknown setting '" + k + "'");
     }
   } catch (const std::exception& e) {
     return InvalidArgument(where + ": " + e.what());
@@ -208,8 +219,8 @@ int Up(const Args& args) {
   std::string exe = SelfExe();
   int started = 0;
   if (ReadLivePid(home + "/head.pid") == 0) {
-    std::vector<std::string> a = {"swell", "head", "--home", home, "--node-timeout",
-                                  std::to_string(cfg.node_timeout_s)};
+    std::vector<std::string> a = {"swell", "head",           "--home",
+                                  home,    "--node-timeout", std::to_string(cfg.node_timeout_s)};
     if (!cfg.tcp.empty()) a.insert(a.end(), {"--tcp", cfg.tcp});
     auto pid = StartDaemon(a, home + "/head.log");
     if (!pid.ok()) return Fail("up", pid.status());
@@ -228,17 +239,18 @@ int Up(const Args& args) {
   long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
   int64_t mem_total = static_cast<int64_t>(pages) * page / (1 << 20);
   int n = std::max(1, cfg.nodes);
-  int cpus = cfg.cpus_per_node > 0 ? cfg.cpus_per_node : std::max<int>(1, static_cast<int>(ncpu / n));
+  int cpus =
+      cfg.cpus_per_node > 0 ? cfg.cpus_per_node : std::max<int>(1, static_cast<int>(ncpu / n));
   int64_t mem = cfg.mem_per_node_mb > 0 ? cfg.mem_per_node_mb : mem_total / n;
   for (int i = 1; i <= cfg.nodes; ++i) {
     std::string dir = home + "/nodes/" + NodeName(i);
     (void)MakeDirs(dir, 0755);
     if (ReadLivePid(dir + "/pid") != 0) continue;
-    auto pid = StartDaemon({"swell", "node", "--home", home, "--name", NodeName(i), "--cpus",
-                            std::to_string(cpus), "--mem", std::to_string(mem), "--gpus",
-                            std::to_string(cfg.gpus_per_node), "--kill-wait",
-                            std::to_string(cfg.kill_wait_s)},
-                           dir + "/log");
+    auto pid = StartDaemon(
+        {"swell", "node", "--home", home, "--name", NodeName(i), "--cpus", std::to_string(cpus),
+         "--mem", std::to_string(mem), "--gpus", std::to_string(cfg.gpus_per_node), "--kill-wait",
+         std::to_string(cfg.kill_wait_s)},
+        dir + "/log");
     if (!pid.ok()) return Fail("up", pid.status());
     ++started;
   }
@@ -257,8 +269,8 @@ int Up(const Args& args) {
     return Fail("up", std::to_string(up) + " of " + std::to_string(cfg.nodes) +
                           " nodes came up; see " + home + "/nodes/*/log");
   std::printf("swell: cluster up in %s: head and %d node%s (%d cpus, %lld MB each)%s\n",
-              home.c_str(), cfg.nodes, cfg.nodes == 1 ? "" : "s", cpus,
-              static_cast<long long>(mem), started == 0 ? ", already running" : "");
+              home.c_str(), cfg.nodes, cfg.nodes == 1 ? "" : "s", cpus, static_cast<long long>(mem),
+              started == 0 ? ", already running" : "");
   return 0;
 }
 
@@ -275,14 +287,16 @@ int Down(const Args& args) {
   for (auto& [dir, pid] : nodes) kill(pid, SIGTERM);
   int stopped = 0;
   for (auto& [dir, pid] : nodes) {
-    if (!WaitGone(pid, std::chrono::seconds(15))) kill(pid, SIGKILL), WaitGone(pid, std::chrono::seconds(2));
+    if (!WaitGone(pid, std::chrono::seconds(15)))
+      kill(pid, SIGKILL), WaitGone(pid, std::chrono::seconds(2));
     unlink((dir + "/pid").c_str());
     ++stopped;
   }
   pid_t head = ReadLivePid(home + "/head.pid");
   if (head) {
     kill(head, SIGTERM);
-    if (!WaitGone(head, std::chrono::seconds(15))) kill(head, SIGKILL), WaitGone(head, std::chrono::seconds(2));
+    if (!WaitGone(head, std::chrono::seconds(15)))
+      kill(head, SIGKILL), WaitGone(head, std::chrono::seconds(2));
     unlink((home + "/head.pid").c_str());
     ++stopped;
   }

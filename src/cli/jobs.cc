@@ -6,9 +6,9 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <functional>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <set>
 #include <thread>
@@ -71,13 +71,14 @@ std::map<std::string, std::string> ExportedEnv(const std::optional<std::string>&
 
 // Turns parsed options into a job spec. `script` is empty for `swell run`.
 Result<pb::JobSpec> BuildSpec(const SubmitOptions& o, const std::string& script,
-                              const std::string& script_path, const std::vector<std::string>& argv) {
+                              const std::string& script_path,
+                              const std::vector<std::string>& argv) {
   pb::JobSpec spec;
   std::string cwd = CurrentDir();
   spec.set_script(script);
   for (const auto& a : argv) spec.add_argv(a);
   spec.set_script_path(script_path);
-  std::string default_name = o.wrap ? "wrap"
+  std::string default_name = o.wrap           ? "wrap"
                              : script.empty() ? (argv.empty() ? "run" : BaseName(argv[0]))
                                               : BaseName(script_path);
   spec.set_name(o.job_name.value_or(default_name));
@@ -132,7 +133,8 @@ Result<pb::JobRef> ParseRef(const std::string& text) {
   if (*end == '_') {
     char* end2 = nullptr;
     long long idx = std::strtoll(end + 1, &end2, 10);
-    if (end2 == end + 1 || *end2 != 0 || idx < 0) return InvalidArgument("bad job id '" + text + "'");
+    if (end2 == end + 1 || *end2 != 0 || idx < 0)
+      return InvalidArgument("bad job id '" + text + "'");
     ref.set_has_index(true);
     ref.set_array_index(idx);
   } else if (*end != 0) {
@@ -150,20 +152,28 @@ int ExitCodeOf(const pb::JobInfo& j) {
 
 const char* ShortState(pb::JobState s) {
   switch (s) {
-    case pb::PENDING: return "PD";
-    case pb::RUNNING: return "R";
-    case pb::COMPLETED: return "CD";
-    case pb::FAILED: return "F";
-    case pb::CANCELLED: return "CA";
-    case pb::TIMEOUT: return "TO";
-    case pb::NODE_FAIL: return "NF";
-    default: return "?";
+    case pb::PENDING:
+      return "PD";
+    case pb::RUNNING:
+      return "R";
+    case pb::COMPLETED:
+      return "CD";
+    case pb::FAILED:
+      return "F";
+    case pb::CANCELLED:
+      return "CA";
+    case pb::TIMEOUT:
+      return "TO";
+    case pb::NODE_FAIL:
+      return "NF";
+    default:
+      return "?";
   }
 }
 
 std::string StateText(pb::JobState s) {
-  static const char* kNames[] = {"UNKNOWN", "PENDING", "RUNNING", "COMPLETED", "FAILED",
-                                 "CANCELLED", "TIMEOUT", "NODE_FAIL"};
+  static const char* kNames[] = {"UNKNOWN", "PENDING",   "RUNNING", "COMPLETED",
+                                 "FAILED",  "CANCELLED", "TIMEOUT", "NODE_FAIL"};
   int i = static_cast<int>(s);
   return (i >= 0 && i < 8) ? kNames[i] : "UNKNOWN";
 }
@@ -173,14 +183,20 @@ std::string Elapsed(const pb::JobInfo& j) {
   int64_t end = j.end_ms() ? j.end_ms() : ToMillis(SystemClock().Now());
   int64_t s = std::max<int64_t>(0, (end - j.start_ms()) / 1000);
   char buf[32];
-  if (s >= 86400) snprintf(buf, sizeof buf, "%lld-%02lld:%02lld:%02lld", (long long)(s / 86400), (long long)(s / 3600 % 24), (long long)(s / 60 % 60), (long long)(s % 60));
-  else if (s >= 3600) snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", (long long)(s / 3600), (long long)(s / 60 % 60), (long long)(s % 60));
-  else snprintf(buf, sizeof buf, "%lld:%02lld", (long long)(s / 60), (long long)(s % 60));
+  if (s >= 86400)
+    snprintf(buf, sizeof buf, "%lld-%02lld:%02lld:%02lld", (long long)(s / 86400),
+             (long long)(s / 3600 % 24), (long long)(s / 60 % 60), (long long)(s % 60));
+  else if (s >= 3600)
+    snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", (long long)(s / 3600), (long long)(s / 60 % 60),
+             (long long)(s % 60));
+  else
+    snprintf(buf, sizeof buf, "%lld:%02lld", (long long)(s / 60), (long long)(s % 60));
   return buf;
 }
 
 // Parses the options of submit/run; `for_run` splits the command off at "--".
-Result<SubmitOptions> ParseJobOptions(const Args& args, bool for_run, std::vector<std::string>* command) {
+Result<SubmitOptions> ParseJobOptions(const Args& args, bool for_run,
+                                      std::vector<std::string>* command) {
   Time now = SystemClock().Now();
   Args opts = args;
   if (for_run) {
@@ -192,7 +208,8 @@ Result<SubmitOptions> ParseJobOptions(const Args& args, bool for_run, std::vecto
   }
   auto o = ParseSubmitArgs(opts, now);
   if (!o.ok()) return o.status();
-  if (for_run && command->empty()) *command = o->positional;
+  if (for_run && command->empty())
+    *command = o->positional;
   else if (for_run && !o->positional.empty())
     return InvalidArgument("unexpected '" + o->positional[0] + "' before --");
   return o;
@@ -276,27 +293,37 @@ int Submit(const Args& args) {
     script_path = o->positional[0];
     script_args.assign(o->positional.begin() + 1, o->positional.end());
     auto text = ReadFile(script_path);
-    if (!text.ok()) return Fail("submit", "cannot read script '" + script_path + "': " + text.status().message(), 2);
+    if (!text.ok())
+      return Fail("submit", "cannot read script '" + script_path + "': " + text.status().message(),
+                  2);
     script = *text;
     if (script.rfind("#!", 0) != 0)
-      return Fail("submit", script_path + " does not look like a batch script: its first line must "
-                  "start with #! and an interpreter, e.g. #!/bin/bash", 2);
+      return Fail("submit",
+                  script_path +
+                      " does not look like a batch script: its first line must "
+                      "start with #! and an interpreter, e.g. #!/bin/bash",
+                  2);
   }
   auto dirs = ExtractDirectives(script, script_path.empty() ? "wrap" : script_path);
   if (!dirs.ok()) return Fail("submit", dirs.status(), 2);
-  auto merged = MergeDirectives(*dirs, *o, script_path.empty() ? "wrap" : script_path, SystemClock().Now());
+  auto merged =
+      MergeDirectives(*dirs, *o, script_path.empty() ? "wrap" : script_path, SystemClock().Now());
   if (!merged.ok()) return Fail("submit", merged.status(), 2);
-  auto spec = BuildSpec(*merged, script, script_path.empty() ? "" : AbsolutePath(script_path, CurrentDir()),
-                        script_args);
+  auto spec =
+      BuildSpec(*merged, script, script_path.empty() ? "" : AbsolutePath(script_path, CurrentDir()),
+                script_args);
   if (!spec.ok()) return Fail("submit", spec.status(), 2);
   std::string home = Home();
   auto client = Connect(home);
   pb::SubmitRequest req;
   *req.mutable_spec() = *spec;
   auto r = client->Submit(req);
-  if (!r.ok()) return Fail("submit", r.status(), r.status().code() == Code::kInvalidArgument ? 2 : 1);
-  if (merged->parsable) std::printf("%lld\n", static_cast<long long>(r->job_id()));
-  else if (!merged->quiet) std::printf("Submitted batch job %lld\n", static_cast<long long>(r->job_id()));
+  if (!r.ok())
+    return Fail("submit", r.status(), r.status().code() == Code::kInvalidArgument ? 2 : 1);
+  if (merged->parsable)
+    std::printf("%lld\n", static_cast<long long>(r->job_id()));
+  else if (!merged->quiet)
+    std::printf("Submitted batch job %lld\n", static_cast<long long>(r->job_id()));
   std::fflush(stdout);
   if (!merged->wait) return 0;
   pb::WaitRequest w;
@@ -335,13 +362,19 @@ int Run(const Args& args) {
   if (!r.ok()) return Fail("run", r.status(), r.status().code() == Code::kInvalidArgument ? 2 : 1);
   int64_t id = r->job_id();
   std::string out_path = opts.output->find("%j") != std::string::npos
-                             ? run_dir + "/" + std::to_string(id) + ".out" : "";
+                             ? run_dir + "/" + std::to_string(id) + ".out"
+                             : "";
   std::string err_path = opts.error->find("%j") != std::string::npos
-                             ? run_dir + "/" + std::to_string(id) + ".err" : "";
-  if (!o->output) out_path = run_dir + "/" + std::to_string(id) + ".out";
-  else out_path.clear();
-  if (!o->error) err_path = run_dir + "/" + std::to_string(id) + ".err";
-  else err_path.clear();
+                             ? run_dir + "/" + std::to_string(id) + ".err"
+                             : "";
+  if (!o->output)
+    out_path = run_dir + "/" + std::to_string(id) + ".out";
+  else
+    out_path.clear();
+  if (!o->error)
+    err_path = run_dir + "/" + std::to_string(id) + ".err";
+  else
+    err_path.clear();
 
   struct sigaction sa {};
   sa.sa_handler = [](int) { g_interrupted = true; };
@@ -388,10 +421,14 @@ int Queue(const Args& args) {
   bool json = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const auto& a = args[i];
-    if (a == "--json") json = true;
-    else if (a == "-a" || a == "--all") req.set_all(true);
-    else if (a == "-t" || a == "--tasks") req.set_tasks(true);
-    else if ((a == "-u" || a == "--user") && i + 1 < args.size()) req.set_user(args[++i]);
+    if (a == "--json")
+      json = true;
+    else if (a == "-a" || a == "--all")
+      req.set_all(true);
+    else if (a == "-t" || a == "--tasks")
+      req.set_tasks(true);
+    else if ((a == "-u" || a == "--user") && i + 1 < args.size())
+      req.set_user(args[++i]);
     else if ((a == "-j" || a == "--jobs") && i + 1 < args.size()) {
       std::string list = args[++i];
       size_t p = 0;
@@ -404,7 +441,8 @@ int Queue(const Args& args) {
         p = q + 1;
       }
     } else {
-      return Fail("queue", "unknown option '" + a + "' (--all, --tasks, -u USER, -j IDS, --json)", 2);
+      return Fail("queue", "unknown option '" + a + "' (--all, --tasks, -u USER, -j IDS, --json)",
+                  2);
     }
   }
   auto r = Connect(Home())->Queue(req);
@@ -430,13 +468,15 @@ int Queue(const Args& args) {
     std::string tasks = std::to_string(done) + "/" + std::to_string(j.task_count());
     std::string where;
     for (int k = 0; k < j.nodes_size(); ++k) where += (k ? "," : "") + j.nodes(k);
-    if (!j.reason().empty() && (j.state() == pb::PENDING || where.empty())) where = "(" + j.reason() + ")";
+    if (!j.reason().empty() && (j.state() == pb::PENDING || where.empty()))
+      where = "(" + j.reason() + ")";
     std::printf("%-20s %-14.14s %-9.9s %-2s %10s %12s  %s\n", id.c_str(), j.name().c_str(),
                 j.user().c_str(), ShortState(j.state()), Elapsed(j).c_str(), tasks.c_str(),
                 where.c_str());
     for (const auto& t : j.tasks()) {
-      std::string tid = t.array_index() >= 0 ? std::to_string(j.id()) + "_" + std::to_string(t.array_index())
-                                             : std::to_string(j.id());
+      std::string tid = t.array_index() >= 0
+                            ? std::to_string(j.id()) + "_" + std::to_string(t.array_index())
+                            : std::to_string(j.id());
       std::printf("  %-18s %-14s %-9s %-2s %10s %12s  %s\n", tid.c_str(), "", "",
                   ShortState(t.state()), "", "", t.node().c_str());
     }
@@ -453,7 +493,8 @@ int Nodes(const Args& args) {
     PrintJson(*r);
     return 0;
   }
-  std::printf("%-12s %-9s %9s %15s %6s  %s\n", "NODE", "STATE", "CPUS", "MEMORY(MB)", "GPUS", "HOST");
+  std::printf("%-12s %-9s %9s %15s %6s  %s\n", "NODE", "STATE", "CPUS", "MEMORY(MB)", "GPUS",
+              "HOST");
   for (const auto& n : r->nodes()) {
     std::string cpus = std::to_string(n.cpus_used()) + "/" + std::to_string(n.cpus());
     std::string mem = std::to_string(n.mem_used_mb()) + "/" + std::to_string(n.mem_mb());
@@ -471,11 +512,12 @@ int Cancel(const Args& args) {
       if (i + 1 >= args.size()) return Fail("cancel", "-s needs a signal", 2);
       std::string sig = args[++i];
       int num = 0;
-      if (std::isdigit(static_cast<unsigned char>(sig[0]))) num = std::atoi(sig.c_str());
+      if (std::isdigit(static_cast<unsigned char>(sig[0])))
+        num = std::atoi(sig.c_str());
       else {
         if (sig.rfind("SIG", 0) == 0) sig = sig.substr(3);
         static const std::map<std::string, int> kSig = {
-            {"HUP", SIGHUP}, {"INT", SIGINT}, {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
+            {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
             {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"CONT", SIGCONT},
             {"STOP", SIGSTOP}, {"TSTP", SIGTSTP}};
         auto it = kSig.find(sig);
@@ -528,9 +570,12 @@ int Logs(const Args& args) {
   bool err = false;
   std::string id;
   for (const auto& a : args) {
-    if (a == "-e" || a == "--error") err = true;
-    else if (id.empty()) id = a;
-    else return Fail("logs", "one job at a time", 2);
+    if (a == "-e" || a == "--error")
+      err = true;
+    else if (id.empty())
+      id = a;
+    else
+      return Fail("logs", "one job at a time", 2);
   }
   if (id.empty()) return Fail("logs", "which job? (swell logs ID[_INDEX] [-e])", 2);
   auto ref = ParseRef(id);
@@ -550,9 +595,12 @@ int Info(const Args& args) {
   bool json = false;
   std::string id;
   for (const auto& a : args) {
-    if (a == "--json") json = true;
-    else if (id.empty()) id = a;
-    else return Fail("info", "one job at a time", 2);
+    if (a == "--json")
+      json = true;
+    else if (id.empty())
+      id = a;
+    else
+      return Fail("info", "one job at a time", 2);
   }
   if (id.empty()) return Fail("info", "which job? (swell info ID[_INDEX] [--json])", 2);
   auto ref = ParseRef(id);
@@ -571,7 +619,8 @@ int Info(const Args& args) {
   std::printf("JobId=%lld JobName=%s\n", (long long)j.id(), j.name().c_str());
   std::printf("   UserId=%s(%u) Priority=%d\n", j.user().c_str(), j.uid(), j.priority());
   std::printf("   JobState=%s Reason=%s ExitCode=%d:%d Restarts=%d\n", StateText(j.state()).c_str(),
-              j.reason().empty() ? "None" : j.reason().c_str(), j.exit_code(), j.signal(), j.restarts());
+              j.reason().empty() ? "None" : j.reason().c_str(), j.exit_code(), j.signal(),
+              j.restarts());
   std::printf("   SubmitTime=%s StartTime=%s EndTime=%s\n", when(j.submit_ms()).c_str(),
               when(j.start_ms()).c_str(), when(j.end_ms()).c_str());
   std::printf("   TimeLimit=%s NumTasks=%d CPUs/Task=%d MinMemoryNode=%lldM Gpus=%d\n",
@@ -580,8 +629,10 @@ int Info(const Args& args) {
   if (!s.array_spec().empty()) std::printf("   ArraySpec=%s\n", s.array_spec().c_str());
   std::printf("   WorkDir=%s\n   StdOut=%s\n   StdErr=%s\n", s.work_dir().c_str(),
               j.stdout_path().c_str(), j.stderr_path().c_str());
-  if (!s.script_path().empty()) std::printf("   Command=%s\n", s.script_path().c_str());
-  else if (s.argv_size()) std::printf("   Command=%s\n", s.argv(0).c_str());
+  if (!s.script_path().empty())
+    std::printf("   Command=%s\n", s.script_path().c_str());
+  else if (s.argv_size())
+    std::printf("   Command=%s\n", s.argv(0).c_str());
   int shown = 0;
   for (const auto& t : j.tasks()) {
     if (t.array_index() < 0) {

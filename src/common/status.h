@@ -60,7 +60,7 @@ inline Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; 
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
     assert(!std::get<Status>(v_).ok() && "Result built from an OK Status");
   }
@@ -94,9 +94,9 @@ class [[nodiscard]] Result {
 }  // namespace swell
 
 // Returns early from the enclosing function if `expr` (a Status) is not OK.
-#define SWELL_RETURN_IF_ERROR(expr)           \
-  do {                                        \
-    ::swell::Status swell_status_ = (expr);   \
+#define SWELL_RETURN_IF_ERROR(expr)                \
+  do {                                             \
+    ::swell::Status swell_status_ = (expr);        \
     if (!swell_status_.ok()) return swell_status_; \
   } while (0)
 
@@ -107,6 +107,6 @@ class [[nodiscard]] Result {
 #define SWELL_ASSIGN_OR_RETURN(lhs, expr) \
   SWELL_ASSIGN_OR_RETURN_IMPL_(SWELL_CONCAT_(swell_result_, __LINE__), lhs, expr)
 #define SWELL_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
-  auto tmp = (expr);                                  \
-  if (!tmp.ok()) return tmp.status();                 \
+  auto tmp = (expr);                                 \
+  if (!tmp.ok()) return tmp.status();                \
   lhs = std::move(tmp).value()

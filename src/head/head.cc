@@ -27,14 +27,22 @@ using state::TaskRow;
 
 const char* StateName(pb::JobState s) {
   switch (s) {
-    case pb::PENDING: return "PENDING";
-    case pb::RUNNING: return "RUNNING";
-    case pb::COMPLETED: return "COMPLETED";
-    case pb::FAILED: return "FAILED";
-    case pb::CANCELLED: return "CANCELLED";
-    case pb::TIMEOUT: return "TIMEOUT";
-    case pb::NODE_FAIL: return "NODE_FAIL";
-    default: return "UNKNOWN";
+    case pb::PENDING:
+      return "PENDING";
+    case pb::RUNNING:
+      return "RUNNING";
+    case pb::COMPLETED:
+      return "COMPLETED";
+    case pb::FAILED:
+      return "FAILED";
+    case pb::CANCELLED:
+      return "CANCELLED";
+    case pb::TIMEOUT:
+      return "TIMEOUT";
+    case pb::NODE_FAIL:
+      return "NODE_FAIL";
+    default:
+      return "UNKNOWN";
   }
 }
 
@@ -113,9 +121,9 @@ struct Share {
 struct Lease {
   int64_t id = 0;
   int64_t job_id = 0;
-  std::string node;  // where the units' tasks run (the first share's node)
+  std::string node;                       // where the units' tasks run (the first share's node)
   std::vector<std::vector<Share>> units;  // one entry per slot
-  std::set<int64_t> positions;                   // dispatched, queued or running
+  std::set<int64_t> positions;            // dispatched, queued or running
   bool dirty = false;
 };
 
@@ -124,9 +132,9 @@ struct Job {
   pb::JobSpec spec;
   int64_t counts[kNumStates] = {};
   std::deque<std::pair<int64_t, int>> requeued;  // (position, attempt) back to pending
-  std::set<int64_t> cancelling;       // live positions a cancel was sent for
-  std::set<int64_t> skip;             // positions >= next_pos already terminal (cancelled)
-  std::map<int64_t, Task> live;       // dispatched tasks by position
+  std::set<int64_t> cancelling;                  // live positions a cancel was sent for
+  std::set<int64_t> skip;        // positions >= next_pos already terminal (cancelled)
+  std::map<int64_t, Task> live;  // dispatched tasks by position
   std::set<int64_t> leases;
   bool row_dirty = false;
 
@@ -173,9 +181,8 @@ std::string EncodeShares(const std::vector<std::vector<Share>>& units) {
   std::string out;
   for (const auto& u : units) {
     for (const auto& s : u)
-      out += s.node + ":" + std::to_string(s.ntasks) + ":" +
-             std::to_string(s.res.cpus) + ":" + std::to_string(s.res.mem_mb) + ":" +
-             std::to_string(s.res.gpus) + ",";
+      out += s.node + ":" + std::to_string(s.ntasks) + ":" + std::to_string(s.res.cpus) + ":" +
+             std::to_string(s.res.mem_mb) + ":" + std::to_string(s.res.gpus) + ",";
     out += ";";
   }
   return out;
@@ -281,8 +288,8 @@ class Head::Impl {
   bool stopped_ = false;                     // GUARDED_BY(mu_)
 
   // Loop-only state.
-  std::map<int64_t, Job> jobs_;              // PENDING or RUNNING
-  std::map<int64_t, Brief> done_;            // finished
+  std::map<int64_t, Job> jobs_;    // PENDING or RUNNING
+  std::map<int64_t, Brief> done_;  // finished
   std::map<std::string, NodeEntry> nodes_;
   std::map<int64_t, Lease> leases_;
   int64_t next_job_id_ = 1;
@@ -341,7 +348,8 @@ Status Head::Impl::Load() {
     }
     Job job;
     job.row = row;
-    if (!job.spec.ParseFromString(row.spec)) return Internal("corrupt spec of job " + std::to_string(row.id));
+    if (!job.spec.ParseFromString(row.spec))
+      return Internal("corrupt spec of job " + std::to_string(row.id));
     auto rows = store_->LoadTasks(row.id);
     if (!rows.ok()) return rows.status();
     for (auto& t : *rows) {
@@ -367,9 +375,11 @@ Status Head::Impl::Load() {
       }
     }
     if (job.row.rest_cancelled)
-      job.counts[pb::CANCELLED] += row.task_count - row.next_pos - static_cast<int64_t>(job.skip.size());
+      job.counts[pb::CANCELLED] +=
+          row.task_count - row.next_pos - static_cast<int64_t>(job.skip.size());
     else
-      job.counts[pb::PENDING] += row.task_count - row.next_pos - static_cast<int64_t>(job.skip.size());
+      job.counts[pb::PENDING] +=
+          row.task_count - row.next_pos - static_cast<int64_t>(job.skip.size());
     jobs_.emplace(row.id, std::move(job));
   }
   auto leases = store_->LoadLeases();
@@ -433,8 +443,8 @@ Status Head::Impl::Load() {
     n.last_seen = now;
     nodes_.emplace(nr.name, std::move(n));
   }
-  LogInfo("head: loaded %zu active jobs, %zu finished, %zu nodes, next job id %lld",
-          jobs_.size(), done_.size(), nodes_.size(), static_cast<long long>(next_job_id_));
+  LogInfo("head: loaded %zu active jobs, %zu finished, %zu nodes, next job id %lld", jobs_.size(),
+          done_.size(), nodes_.size(), static_cast<long long>(next_job_id_));
   return Status::Ok();
 }
 
@@ -588,11 +598,16 @@ void Head::Impl::UpdateAggregate(Job& job, Time now) {
   if (c[pb::RUNNING] > 0) {
     st = pb::RUNNING;
   } else if (terminal == job.row.task_count) {
-    if (c[pb::COMPLETED] == job.row.task_count) st = pb::COMPLETED;
-    else if (c[pb::CANCELLED] > 0) st = pb::CANCELLED;
-    else if (c[pb::NODE_FAIL] > 0) st = pb::NODE_FAIL;
-    else if (c[pb::TIMEOUT] > 0) st = pb::TIMEOUT;
-    else st = pb::FAILED;
+    if (c[pb::COMPLETED] == job.row.task_count)
+      st = pb::COMPLETED;
+    else if (c[pb::CANCELLED] > 0)
+      st = pb::CANCELLED;
+    else if (c[pb::NODE_FAIL] > 0)
+      st = pb::NODE_FAIL;
+    else if (c[pb::TIMEOUT] > 0)
+      st = pb::TIMEOUT;
+    else
+      st = pb::FAILED;
   } else if (c[pb::COMPLETED] + c[pb::FAILED] + c[pb::TIMEOUT] + c[pb::NODE_FAIL] > 0 &&
              job.is_array()) {
     st = pb::RUNNING;  // an array part way through: some done, the rest queued
@@ -856,16 +871,22 @@ pb::JobState Head::Impl::DependencyState(const Job& job, std::string* reason) {
         } else if (term.type() == "afterany") {
           if (!done) term_ok = false;
         } else if (term.type() == "afterok") {
-          if (!done) term_ok = false;
-          else if (s != pb::COMPLETED) term_never = true;
+          if (!done)
+            term_ok = false;
+          else if (s != pb::COMPLETED)
+            term_never = true;
         } else if (term.type() == "afternotok") {
-          if (!done) term_ok = false;
-          else if (s == pb::COMPLETED) term_never = true;
+          if (!done)
+            term_ok = false;
+          else if (s == pb::COMPLETED)
+            term_never = true;
         }
       }
     }
-    if (term_never) ++never;
-    else if (term_ok) ++satisfied;
+    if (term_never)
+      ++never;
+    else if (term_ok)
+      ++satisfied;
   }
   int n = dep.terms_size();
   if (dep.any()) {
@@ -911,7 +932,8 @@ void Head::Impl::Schedule(Time now) {
       int64_t latest = 0;
       for (auto pos : lease.positions) {
         auto it = job->live.find(pos);
-        int64_t s = (it != job->live.end() && it->second.start_ms) ? it->second.start_ms : ToMillis(now);
+        int64_t s =
+            (it != job->live.end() && it->second.start_ms) ? it->second.start_ms : ToMillis(now);
         latest = std::max(latest, s);
       }
       end = FromMillis(latest) + Duration(job->spec.time_limit_ms());
@@ -931,9 +953,12 @@ void Head::Impl::Schedule(Time now) {
   for (auto& [id, job] : jobs_) {
     if (job.undispatched() <= 0 || job.row.state == pb::CANCELLED) continue;
     std::string reason;
-    if (job.spec.hold()) reason = "JobHeldUser";
-    else if (job.spec.begin_time_ms() > ToMillis(now)) reason = "BeginTime";
-    else if (DependencyState(job, &reason) == pb::COMPLETED) reason.clear();
+    if (job.spec.hold())
+      reason = "JobHeldUser";
+    else if (job.spec.begin_time_ms() > ToMillis(now))
+      reason = "BeginTime";
+    else if (DependencyState(job, &reason) == pb::COMPLETED)
+      reason.clear();
     int max_running = job.spec.array_max_running();
     int64_t units = job.undispatched();
     if (reason.empty() && max_running > 0) {
@@ -976,7 +1001,8 @@ void Head::Impl::Schedule(Time now) {
   for (const auto& b : d.blocked) {
     Job& job = jobs_.at(static_cast<int64_t>(b.group));
     std::string reason = b.reason == sched::Reason::kPriority ? "Priority" : "Resources";
-    if (!top_blocked_) top_blocked_ = std::make_tuple(JobPriority(job.spec), job.row.submit_ms, job.row.id);
+    if (!top_blocked_)
+      top_blocked_ = std::make_tuple(JobPriority(job.spec), job.row.submit_ms, job.row.id);
     if (job.row.reason != reason) job.row.reason = reason, job.row_dirty = true, Changed();
   }
   std::set<int64_t> grown;
@@ -1013,7 +1039,8 @@ void Head::Impl::Schedule(Time now) {
   for (auto lid : grown) {
     Lease& lease = leases_.at(lid);
     Job& job = jobs_.at(lease.job_id);
-    Dispatch(job, lease, DispatchTarget(job, lease) - static_cast<int64_t>(lease.positions.size()), now);
+    Dispatch(job, lease, DispatchTarget(job, lease) - static_cast<int64_t>(lease.positions.size()),
+             now);
     MaintainLease(job, lease, now);
   }
   if (!d.starts.empty()) Changed();
@@ -1058,10 +1085,12 @@ void Head::Impl::NodeFailed(NodeEntry& node, Time now, const std::string& why) {
     std::vector<int64_t> positions(l.positions.begin(), l.positions.end());
     for (auto pos : positions) {
       const Task& t = job->live.at(pos);
-      if (!t.started) RequeueTask(*job, pos, false);
+      if (!t.started)
+        RequeueTask(*job, pos, false);
       else if (job->spec.requeue() || job->row.rest_cancelled || job->cancelling.count(pos))
         RequeueTask(*job, pos, true);
-      else FinishTask(*job, pos, pb::NODE_FAIL, 0, 0, now);
+      else
+        FinishTask(*job, pos, pb::NODE_FAIL, 0, 0, now);
     }
     if (leases_.count(lid)) DropLease(*job, lid);
     UpdateAggregate(*job, now);
@@ -1073,7 +1102,8 @@ void Head::Impl::NodeFailed(NodeEntry& node, Time now, const std::string& why) {
 // ---------------------------------------------------------------------------------------------
 // Node sessions
 
-void Head::Impl::DoRegister(const std::shared_ptr<Session>& s, uint64_t sid, const pb::Register& r) {
+void Head::Impl::DoRegister(const std::shared_ptr<Session>& s, uint64_t sid,
+                            const pb::Register& r) {
   Time now = clock_->Now();
   if (r.name().empty()) {
     auto& m = Out(s);
@@ -1118,7 +1148,8 @@ void Head::Impl::DoRegister(const std::shared_ptr<Session>& s, uint64_t sid, con
       bool current = false;
       if (job) {
         auto it = job->live.find(k.pos());
-        current = it != job->live.end() && it->second.attempt == k.attempt() && it->second.node == r.name();
+        current = it != job->live.end() && it->second.attempt == k.attempt() &&
+                  it->second.node == r.name();
       }
       if (!current) *reg->add_kill() = k;
     }
@@ -1195,14 +1226,20 @@ void Head::Impl::DoReports(const std::string& node_name, uint64_t sid, const pb:
     }
     if (rep.node_failed() && !rep.cancelled()) {
       // The node shut down under the step: as a node failure.
-      if (job->spec.requeue()) RequeueTask(*job, t.pos, true);
-      else FinishTask(*job, t.pos, pb::NODE_FAIL, rep.exit_code(), rep.signal(), now);
+      if (job->spec.requeue())
+        RequeueTask(*job, t.pos, true);
+      else
+        FinishTask(*job, t.pos, pb::NODE_FAIL, rep.exit_code(), rep.signal(), now);
       continue;
     }
-    if (rep.cancelled()) st = pb::CANCELLED;
-    else if (rep.timed_out()) st = pb::TIMEOUT;
-    else if (rep.exit_code() == 0 && rep.signal() == 0 && rep.error().empty()) st = pb::COMPLETED;
-    else st = pb::FAILED;
+    if (rep.cancelled())
+      st = pb::CANCELLED;
+    else if (rep.timed_out())
+      st = pb::TIMEOUT;
+    else if (rep.exit_code() == 0 && rep.signal() == 0 && rep.error().empty())
+      st = pb::COMPLETED;
+    else
+      st = pb::FAILED;
     if (!rep.error().empty()) {
       LogWarning("head: job %lld task %lld failed to start on %s: %s",
                  static_cast<long long>(job->row.id), static_cast<long long>(t.pos),
@@ -1314,7 +1351,8 @@ void Head::Impl::FillInfo(const Job& job, pb::JobInfo* info, bool pending_indice
   info->set_user(job.row.user);
   info->set_uid(job.row.uid);
   info->set_state(static_cast<pb::JobState>(job.row.state));
-  info->set_reason(job.row.state == pb::PENDING || job.row.state == pb::RUNNING ? job.row.reason : "");
+  info->set_reason(job.row.state == pb::PENDING || job.row.state == pb::RUNNING ? job.row.reason
+                                                                                : "");
   info->set_exit_code(job.row.exit_code);
   info->set_signal(job.row.signal);
   info->set_submit_ms(job.row.submit_ms);
@@ -1331,7 +1369,8 @@ void Head::Impl::FillInfo(const Job& job, pb::JobInfo* info, bool pending_indice
     info->set_array_max_running(job.spec.array_max_running());
     if (pending_indices && (job.row.state == pb::PENDING || job.row.state == pb::RUNNING)) {
       std::vector<int64_t> pending;
-      for (auto [pos, attempt] : job.requeued) pending.push_back(job.spec.array_indices(static_cast<int>(pos)));
+      for (auto [pos, attempt] : job.requeued)
+        pending.push_back(job.spec.array_indices(static_cast<int>(pos)));
       // Dispatched to a node but not started yet: still pending to the user.
       for (const auto& [pos, t] : job.live)
         if (!t.started) pending.push_back(job.spec.array_indices(static_cast<int>(pos)));
@@ -1362,7 +1401,8 @@ void Head::Impl::FillBrief(int64_t id, const JobRow& row, pb::JobInfo* info) {
   if (c.ok())
     for (auto [s, n] : *c) counts[static_cast<size_t>(s)] += n, with_rows += n;
   if (row.task_count > with_rows)
-    counts[row.rest_cancelled ? static_cast<size_t>(pb::CANCELLED) : static_cast<size_t>(row.state)] += row.task_count - with_rows;
+    counts[row.rest_cancelled ? static_cast<size_t>(pb::CANCELLED)
+                              : static_cast<size_t>(row.state)] += row.task_count - with_rows;
   for (auto n : counts) info->add_state_counts(n);
 }
 
@@ -1490,10 +1530,12 @@ Result<pb::InfoReply> Head::Impl::DoInfo(const pb::InfoRequest& req) {
     f.array_task_id = info->tasks(0).array_index();
     f.job_id = info->tasks(0).job_id();
   }
-  std::string out = !spec.output().empty() ? spec.output() : (is_array ? "swell-%A_%a.out" : "swell-%j.out");
+  std::string out =
+      !spec.output().empty() ? spec.output() : (is_array ? "swell-%A_%a.out" : "swell-%j.out");
   info->set_stdout_path(AbsolutePath(ExpandPattern(out, f), spec.work_dir()));
-  info->set_stderr_path(spec.error().empty() ? info->stdout_path()
-                                             : AbsolutePath(ExpandPattern(spec.error(), f), spec.work_dir()));
+  info->set_stderr_path(spec.error().empty()
+                            ? info->stdout_path()
+                            : AbsolutePath(ExpandPattern(spec.error(), f), spec.work_dir()));
   return reply;
 }
 
@@ -1507,7 +1549,8 @@ Result<pb::CancelReply> Head::Impl::DoCancel(const rpc::Caller& who, const pb::C
       return NotFound("no job " + std::to_string(ref.job_id()));
     }
     if (who.uid != 0 && who.uid != job->row.uid)
-      return PermissionDenied("job " + std::to_string(ref.job_id()) + " belongs to " + job->row.user);
+      return PermissionDenied("job " + std::to_string(ref.job_id()) + " belongs to " +
+                              job->row.user);
     std::vector<int64_t> positions;  // empty: all
     if (ref.has_index()) {
       auto& idx = job->spec.array_indices();
@@ -1542,7 +1585,8 @@ Result<pb::CancelReply> Head::Impl::DoCancel(const rpc::Caller& who, const pb::C
       if (positions.empty()) {
         for (auto [pos, attempt] : job->requeued) cancel_pending(pos);
         job->requeued.clear();
-        int64_t rest = job->row.task_count - job->row.next_pos - static_cast<int64_t>(job->skip.size());
+        int64_t rest =
+            job->row.task_count - job->row.next_pos - static_cast<int64_t>(job->skip.size());
         job->counts[pb::PENDING] -= rest;
         job->counts[pb::CANCELLED] += rest;
         job->row.next_pos = job->row.task_count;
@@ -1600,7 +1644,10 @@ Result<pb::NodesReply> Head::Impl::DoNodes() {
     ni->set_gpus_used(u.gpus);
     ni->set_last_seen_ms(ToMillis(n.last_seen));
     ni->set_pid(n.row.pid);
-    std::string st = !n.up ? "DOWN" : u.cpus == 0 ? "IDLE" : u.cpus >= n.row.cpus ? "ALLOCATED" : "MIXED";
+    std::string st = !n.up                  ? "DOWN"
+                     : u.cpus == 0          ? "IDLE"
+                     : u.cpus >= n.row.cpus ? "ALLOCATED"
+                                            : "MIXED";
     if (n.up && !n.session) st = "UNKNOWN";
     ni->set_state(st);
   }
@@ -1729,7 +1776,8 @@ Status Head::Wait(const rpc::Caller&, const pb::WaitRequest& req, rpc::Writer<pb
   }
 }
 
-Status Head::NodeSession(const rpc::Caller&, rpc::Stream<pb::NodeMessage, pb::HeadMessage>& stream) {
+Status Head::NodeSession(const rpc::Caller&,
+                         rpc::Stream<pb::NodeMessage, pb::HeadMessage>& stream) {
   auto session = std::make_shared<Session>(&stream);
   uint64_t sid = impl_->next_session_id_++;
   std::thread writer([session] { session->WriteLoop(); });

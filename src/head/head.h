@@ -19,12 +19,12 @@
 namespace swell::head {
 
 struct HeadOptions {
-  std::string state_path;        // SQLite database
-  std::string unix_path;         // local socket
-  std::string tcp_address;       // "host:port", empty for none
-  std::string secret;            // cluster secret
+  std::string state_path;                            // SQLite database
+  std::string unix_path;                             // local socket
+  std::string tcp_address;                           // "host:port", empty for none
+  std::string secret;                                // cluster secret
   Duration node_timeout = std::chrono::seconds(10);  // silent this long: the node is down
-  int dispatch_depth = 128;      // tasks queued on a node per lease slot
+  int dispatch_depth = 128;                          // tasks queued on a node per lease slot
   Duration tick = std::chrono::milliseconds(250);    // housekeeping period
 };
 

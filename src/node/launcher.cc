@@ -50,10 +50,19 @@ struct ChildArgs {
   const char* volatile stage;
 };
 
-const char* const kStages[] = {"setpgid", "enter cgroup", "setrlimit(RLIMIT_AS)",
-                               "setrlimit(RLIMIT_CPU)", "setgroups", "setgid", "setuid",
-                               "chdir to the working directory", "open input",
-                               "open output file", "open error file", "dup2", "exec"};
+const char* const kStages[] = {"setpgid",
+                               "enter cgroup",
+                               "setrlimit(RLIMIT_AS)",
+                               "setrlimit(RLIMIT_CPU)",
+                               "setgroups",
+                               "setgid",
+                               "setuid",
+                               "chdir to the working directory",
+                               "open input",
+                               "open output file",
+                               "open error file",
+                               "dup2",
+                               "exec"};
 
 int Fail(ChildArgs* a, const char* stage) {
   a->err = errno ? errno : EINVAL;
@@ -86,7 +95,8 @@ int ChildMain(void* arg) {
     int n = 0;
     long pid = syscall(SYS_getpid);
     char rev[24];
-    do rev[n++] = static_cast<char>('0' + pid % 10), pid /= 10; while (pid > 0);
+    do rev[n++] = static_cast<char>('0' + pid % 10), pid /= 10;
+    while (pid > 0);
     for (int i = 0; i < n; ++i) buf[i] = rev[n - 1 - i];
     if (write(a->cgroup_fd, buf, static_cast<size_t>(n)) != n) return Fail(a, "enter cgroup");
   }
@@ -210,12 +220,12 @@ Result<pid_t> Launcher::Spawn(const SpawnRequest& req) {
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     std::string what = a.stage ? a.stage : "start";
-    std::string detail = what == "exec"                ? req.path
-                         : what.find("output") != std::string::npos ? req.stdout_path
-                         : what.find("error") != std::string::npos  ? req.stderr_path
-                         : what.find("input") != std::string::npos  ? req.stdin_path
+    std::string detail = what == "exec"                                ? req.path
+                         : what.find("output") != std::string::npos    ? req.stdout_path
+                         : what.find("error") != std::string::npos     ? req.stderr_path
+                         : what.find("input") != std::string::npos     ? req.stdin_path
                          : what.find("directory") != std::string::npos ? req.cwd
-                                                                    : "";
+                                                                       : "";
     return InvalidArgument(what + (detail.empty() ? "" : " " + detail) + ": " + strerror(a.err));
   }
   return pid;

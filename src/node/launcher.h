@@ -26,9 +26,9 @@ struct Identity {
 };
 
 struct SpawnRequest {
-  std::string path;                // absolute path of the program to execute
-  std::vector<std::string> argv;   // argv[0] included
-  std::vector<std::string> env;    // "NAME=value"
+  std::string path;               // absolute path of the program to execute
+  std::vector<std::string> argv;  // argv[0] included
+  std::vector<std::string> env;   // "NAME=value"
   std::string cwd = "/";
   std::string stdin_path = "/dev/null";
   std::string stdout_path = "/dev/null";

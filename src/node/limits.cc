@@ -65,8 +65,7 @@ Limits::Limits(const std::string& node_name) {
   description_ = "cgroup v2 at " + node;
 }
 
-std::unique_ptr<StepCgroup> Limits::Create(const std::string& step_name, int cpus,
-                                           int64_t mem_mb) {
+std::unique_ptr<StepCgroup> Limits::Create(const std::string& step_name, int cpus, int64_t mem_mb) {
   if (root_.empty()) return nullptr;
   auto cg = std::make_unique<StepCgroup>();
   std::string dir = root_ + "/" + step_name;
@@ -74,8 +73,7 @@ std::unique_ptr<StepCgroup> Limits::Create(const std::string& step_name, int cpu
   cg->path_ = dir;
   if (cpus > 0 && !WriteSmall(dir + "/cpu.max", std::to_string(cpus * 100000) + " 100000"))
     return nullptr;
-  if (mem_mb > 0 && !WriteSmall(dir + "/memory.max", std::to_string(mem_mb << 20)))
-    return nullptr;
+  if (mem_mb > 0 && !WriteSmall(dir + "/memory.max", std::to_string(mem_mb << 20))) return nullptr;
   cg->procs_fd_ = open((dir + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
   if (cg->procs_fd_ < 0) return nullptr;
   return cg;

@@ -20,10 +20,10 @@
 #include <cstring>
 #include <deque>
 #include <map>
-#include <set>
-#include <tuple>
 #include <mutex>
+#include <set>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <variant>
 
@@ -191,8 +191,8 @@ class NodeDaemon::Impl {
 
   std::mutex out_mu_;
   std::condition_variable out_cv_;
-  std::deque<pb::NodeMessage> outbox_;          // GUARDED_BY(out_mu_)
-  std::shared_ptr<rpc::NodeLink> out_link_;     // GUARDED_BY(out_mu_)
+  std::deque<pb::NodeMessage> outbox_;       // GUARDED_BY(out_mu_)
+  std::shared_ptr<rpc::NodeLink> out_link_;  // GUARDED_BY(out_mu_)
 
   std::mutex link_mu_;
   std::condition_variable link_cv_;
@@ -207,7 +207,7 @@ class NodeDaemon::Impl {
   uint64_t sent_seq_ = 0;
   uint64_t acked_seq_ = 0;
   Time first_unsent_;  // when the oldest report not yet sent was made
-  uint64_t gen_ = 0;  // of the current link
+  uint64_t gen_ = 0;   // of the current link
   bool link_up_ = false;
   bool registered_ = false;
   Time next_heartbeat_;
@@ -581,7 +581,8 @@ Status NodeDaemon::Impl::PrepareJob(int64_t job_id, Job& job) {
   set("CLUSTER_NAME", "swell");
   set("JOB_PARTITION", spec.partition().empty() ? "main" : spec.partition());
   set("JOB_CPUS_PER_NODE", std::to_string(ntasks * cpt));
-  set("TIMELIMIT", spec.time_limit_ms() > 0 ? std::to_string(spec.time_limit_ms() / 60000) : "UNLIMITED");
+  set("TIMELIMIT",
+      spec.time_limit_ms() > 0 ? std::to_string(spec.time_limit_ms() / 60000) : "UNLIMITED");
   env["SLURMD_NODENAME"] = opt_.name;
   env[kOwnerVar] = Owner();
   env["SWELL_NODENAME"] = opt_.name;
@@ -901,7 +902,8 @@ void NodeDaemon::Impl::Flush() {
   std::set<std::tuple<int64_t, int64_t, int>> ended;
   for (size_t i = start; i < unacked_.size(); ++i)
     if (!unacked_[i].started())
-      ended.insert({unacked_[i].key().job_id(), unacked_[i].key().pos(), unacked_[i].key().attempt()});
+      ended.insert(
+          {unacked_[i].key().job_id(), unacked_[i].key().pos(), unacked_[i].key().attempt()});
   for (size_t i = start; i < unacked_.size(); ++i) {
     const auto& r = unacked_[i];
     if (r.started() && ended.count({r.key().job_id(), r.key().pos(), r.key().attempt()})) continue;

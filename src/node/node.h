@@ -20,13 +20,13 @@
 namespace swell::node {
 
 struct NodeOptions {
-  std::string name;             // node name, unique in the cluster
-  std::string head_address;     // "unix:/path" or "host:port"
-  std::string secret;           // cluster secret
-  std::string spool_dir;        // scripts and per-node state
-  std::string hostname;         // reported to the head; default gethostname()
-  int cpus = 0;                 // 0: all online cpus
-  int64_t mem_mb = 0;           // 0: all memory
+  std::string name;          // node name, unique in the cluster
+  std::string head_address;  // "unix:/path" or "host:port"
+  std::string secret;        // cluster secret
+  std::string spool_dir;     // scripts and per-node state
+  std::string hostname;      // reported to the head; default gethostname()
+  int cpus = 0;              // 0: all online cpus
+  int64_t mem_mb = 0;        // 0: all memory
   int gpus = 0;
   Duration heartbeat = std::chrono::seconds(1);
   Duration kill_wait = std::chrono::seconds(10);  // SIGTERM .. SIGKILL (Slurm's KillWait)

@@ -21,10 +21,10 @@ struct Caller {
   uid_t uid = static_cast<uid_t>(-1);
   gid_t gid = static_cast<gid_t>(-1);
   pid_t pid = 0;
-  bool local = false;         // came over the unix socket
-  bool has_secret = false;    // presented the cluster secret
-  std::string user;           // resolved user name, may be empty
-  std::string peer;           // for logs
+  bool local = false;       // came over the unix socket
+  bool has_secret = false;  // presented the cluster secret
+  std::string user;         // resolved user name, may be empty
+  std::string peer;         // for logs
 };
 
 // A message stream in one direction. Read blocks until a message arrives and returns false
@@ -65,9 +65,9 @@ class HeadApi {
 };
 
 struct ServerOptions {
-  std::string unix_path;     // required: the local socket (mode 0666; identity by peer creds)
-  std::string tcp_address;   // optional "host:port"; port 0 picks a free one
-  std::string secret;        // the cluster secret; TCP calls without it are refused
+  std::string unix_path;    // required: the local socket (mode 0666; identity by peer creds)
+  std::string tcp_address;  // optional "host:port"; port 0 picks a free one
+  std::string secret;       // the cluster secret; TCP calls without it are refused
 };
 
 // Accepts connections itself (to read peer credentials) and hands them to a gRPC server.

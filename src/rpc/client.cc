@@ -13,19 +13,27 @@ namespace {
 Status FromGrpc(const grpc::Status& s) {
   using grpc::StatusCode;
   switch (s.error_code()) {
-    case StatusCode::OK: return Status::Ok();
+    case StatusCode::OK:
+      return Status::Ok();
     case StatusCode::INVALID_ARGUMENT:
     case StatusCode::FAILED_PRECONDITION:
-    case StatusCode::OUT_OF_RANGE: return InvalidArgument(s.error_message());
-    case StatusCode::NOT_FOUND: return NotFound(s.error_message());
-    case StatusCode::DEADLINE_EXCEEDED: return DeadlineExceeded(s.error_message());
-    case StatusCode::RESOURCE_EXHAUSTED: return ResourceExhausted(s.error_message());
+    case StatusCode::OUT_OF_RANGE:
+      return InvalidArgument(s.error_message());
+    case StatusCode::NOT_FOUND:
+      return NotFound(s.error_message());
+    case StatusCode::DEADLINE_EXCEEDED:
+      return DeadlineExceeded(s.error_message());
+    case StatusCode::RESOURCE_EXHAUSTED:
+      return ResourceExhausted(s.error_message());
     case StatusCode::PERMISSION_DENIED:
-    case StatusCode::UNAUTHENTICATED: return PermissionDenied(s.error_message());
+    case StatusCode::UNAUTHENTICATED:
+      return PermissionDenied(s.error_message());
     case StatusCode::UNAVAILABLE:
     case StatusCode::CANCELLED:
-    case StatusCode::ABORTED: return Unavailable(s.error_message());
-    default: return Internal(s.error_message());
+    case StatusCode::ABORTED:
+      return Unavailable(s.error_message());
+    default:
+      return Internal(s.error_message());
   }
 }
 
@@ -38,9 +46,7 @@ class GrpcNodeLink final : public NodeLink {
     ctx_.set_wait_for_ready(true);
     rw_ = stub_->NodeSession(&ctx_);
   }
-  ~GrpcNodeLink() override {
-    ctx_.TryCancel();
-  }
+  ~GrpcNodeLink() override { ctx_.TryCancel(); }
   bool Read(pb::HeadMessage* msg) override { return rw_->Read(msg); }
   bool Write(const pb::NodeMessage& msg) override { return rw_->Write(msg); }
   bool Cancelled() const override { return closed_; }

@@ -43,14 +43,29 @@ grpc::Status ToGrpc(const Status& s) {
   using grpc::StatusCode;
   StatusCode c = StatusCode::UNKNOWN;
   switch (s.code()) {
-    case Code::kOk: return grpc::Status::OK;
-    case Code::kInvalidArgument: c = StatusCode::INVALID_ARGUMENT; break;
-    case Code::kNotFound: c = StatusCode::NOT_FOUND; break;
-    case Code::kUnavailable: c = StatusCode::UNAVAILABLE; break;
-    case Code::kDeadlineExceeded: c = StatusCode::DEADLINE_EXCEEDED; break;
-    case Code::kResourceExhausted: c = StatusCode::RESOURCE_EXHAUSTED; break;
-    case Code::kPermissionDenied: c = StatusCode::PERMISSION_DENIED; break;
-    case Code::kInternal: c = StatusCode::INTERNAL; break;
+    case Code::kOk:
+      return grpc::Status::OK;
+    case Code::kInvalidArgument:
+      c = StatusCode::INVALID_ARGUMENT;
+      break;
+    case Code::kNotFound:
+      c = StatusCode::NOT_FOUND;
+      break;
+    case Code::kUnavailable:
+      c = StatusCode::UNAVAILABLE;
+      break;
+    case Code::kDeadlineExceeded:
+      c = StatusCode::DEADLINE_EXCEEDED;
+      break;
+    case Code::kResourceExhausted:
+      c = StatusCode::RESOURCE_EXHAUSTED;
+      break;
+    case Code::kPermissionDenied:
+      c = StatusCode::PERMISSION_DENIED;
+      break;
+    case Code::kInternal:
+      c = StatusCode::INTERNAL;
+      break;
   }
   return grpc::Status(c, s.message());
 }
@@ -71,7 +86,8 @@ std::string Metadata(const grpc::ServerContext& ctx, const char* key) {
 template <typename In, typename Out>
 class GrpcStream final : public Stream<In, Out> {
  public:
-  GrpcStream(grpc::ServerContext* ctx, grpc::ServerReaderWriter<Out, In>* rw) : ctx_(ctx), rw_(rw) {}
+  GrpcStream(grpc::ServerContext* ctx, grpc::ServerReaderWriter<Out, In>* rw)
+      : ctx_(ctx), rw_(rw) {}
   bool Read(In* msg) override { return rw_->Read(msg); }
   bool Write(const Out& msg) override { return rw_->Write(msg); }
   bool Cancelled() const override { return ctx_->IsCancelled(); }
@@ -131,23 +147,28 @@ class ServerImpl final : public Server, public pb::Head::Service {
   // ---- gRPC handlers ----
   grpc::Status Submit(grpc::ServerContext* c, const pb::SubmitRequest* in,
                       pb::SubmitReply* out) override {
-    return Unary(c, [&](const Caller& who) { return api_->Submit(who, *in); }, out);
+    return Unary(
+        c, [&](const Caller& who) { return api_->Submit(who, *in); }, out);
   }
   grpc::Status Queue(grpc::ServerContext* c, const pb::QueueRequest* in,
                      pb::QueueReply* out) override {
-    return Unary(c, [&](const Caller& who) { return api_->Queue(who, *in); }, out);
+    return Unary(
+        c, [&](const Caller& who) { return api_->Queue(who, *in); }, out);
   }
   grpc::Status Info(grpc::ServerContext* c, const pb::InfoRequest* in,
                     pb::InfoReply* out) override {
-    return Unary(c, [&](const Caller& who) { return api_->Info(who, *in); }, out);
+    return Unary(
+        c, [&](const Caller& who) { return api_->Info(who, *in); }, out);
   }
   grpc::Status Cancel(grpc::ServerContext* c, const pb::CancelRequest* in,
                       pb::CancelReply* out) override {
-    return Unary(c, [&](const Caller& who) { return api_->Cancel(who, *in); }, out);
+    return Unary(
+        c, [&](const Caller& who) { return api_->Cancel(who, *in); }, out);
   }
   grpc::Status Nodes(grpc::ServerContext* c, const pb::NodesRequest* in,
                      pb::NodesReply* out) override {
-    return Unary(c, [&](const Caller& who) { return api_->Nodes(who, *in); }, out);
+    return Unary(
+        c, [&](const Caller& who) { return api_->Nodes(who, *in); }, out);
   }
   grpc::Status Wait(grpc::ServerContext* c, const pb::WaitRequest* in,
                     grpc::ServerWriter<pb::WaitEvent>* w) override {
@@ -156,11 +177,13 @@ class ServerImpl final : public Server, public pb::Head::Service {
     GrpcWriter<pb::WaitEvent> out(c, w);
     return ToGrpc(api_->Wait(*who, *in, out));
   }
-  grpc::Status NodeSession(grpc::ServerContext* c,
-                           grpc::ServerReaderWriter<pb::HeadMessage, pb::NodeMessage>* rw) override {
+  grpc::Status NodeSession(
+      grpc::ServerContext* c,
+      grpc::ServerReaderWriter<pb::HeadMessage, pb::NodeMessage>* rw) override {
     auto who = Identify(*c);
     if (!who.ok()) return ToGrpc(who.status());
-    if (!who->has_secret) return ToGrpc(PermissionDenied("a node session needs the cluster secret"));
+    if (!who->has_secret)
+      return ToGrpc(PermissionDenied("a node session needs the cluster secret"));
     GrpcStream<pb::NodeMessage, pb::HeadMessage> s(c, rw);
     return ToGrpc(api_->NodeSession(*who, s));
   }

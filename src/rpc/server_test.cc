@@ -20,14 +20,18 @@ class FakeApi : public HeadApi {
     r.set_job_id(42);
     return r;
   }
-  Result<pb::QueueReply> Queue(const Caller&, const pb::QueueRequest&) override { return pb::QueueReply(); }
+  Result<pb::QueueReply> Queue(const Caller&, const pb::QueueRequest&) override {
+    return pb::QueueReply();
+  }
   Result<pb::InfoReply> Info(const Caller&, const pb::InfoRequest&) override {
     return NotFound("no such job");
   }
   Result<pb::CancelReply> Cancel(const Caller&, const pb::CancelRequest&) override {
     return PermissionDenied("not yours");
   }
-  Result<pb::NodesReply> Nodes(const Caller&, const pb::NodesRequest&) override { return pb::NodesReply(); }
+  Result<pb::NodesReply> Nodes(const Caller&, const pb::NodesRequest&) override {
+    return pb::NodesReply();
+  }
   Status Wait(const Caller&, const pb::WaitRequest&, Writer<pb::WaitEvent>& out) override {
     for (int i = 1; i <= 3; ++i) {
       pb::WaitEvent ev;

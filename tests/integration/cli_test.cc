@@ -120,7 +120,8 @@ class CliTest : public ::testing::Test {
     if (HasFailure()) {
       // What the daemons said, for whoever reads the failure.
       pid_t head = std::atoi(Read(home_ + "/head.pid").c_str());
-      std::fprintf(stderr, "---- head pid %d is %s\n", head, head > 0 && Alive(head) ? "alive" : "gone");
+      std::fprintf(stderr, "---- head pid %d is %s\n", head,
+                   head > 0 && Alive(head) ? "alive" : "gone");
       std::fprintf(stderr, "---- head.log\n%s", Read(home_ + "/head.log").c_str());
       for (const char* n : {"node1", "node2"})
         std::fprintf(stderr, "---- %s log\n%s", n, Read(home_ + "/nodes/" + n + "/log").c_str());
@@ -199,7 +200,8 @@ date +%s%N
   for (int i = 1; i <= 100; ++i) {
     std::string path = dir_ + "/out/sweep-" + std::to_string(id) + "_" + std::to_string(i) + ".out";
     std::istringstream f(Read(path));
-    std::string job_id, name, array_id, task, lo, hi, count, step, ntasks, cpt, mem, submit_dir, node;
+    std::string job_id, name, array_id, task, lo, hi, count, step, ntasks, cpt, mem, submit_dir,
+        node;
     f >> job_id >> name >> array_id >> task >> lo >> hi >> count >> step >> ntasks >> cpt >> mem >>
         submit_dir >> node;
     ASSERT_EQ(task, std::to_string(i)) << path;
@@ -317,8 +319,10 @@ TEST_F(CliTest, HeadKilledDuringA2000TaskArrayLosesNothingAndRunsNothingTwice) {
   int twice = 0, missing = 0;
   for (int i = 1; i <= kBigArray; ++i) {
     std::string text = Read(dir_ + "/ran/" + std::to_string(i));
-    if (text.empty()) ++missing;
-    else if (text != "x\n") ++twice;
+    if (text.empty())
+      ++missing;
+    else if (text != "x\n")
+      ++twice;
   }
   EXPECT_EQ(missing, 0);
   EXPECT_EQ(twice, 0);
@@ -336,7 +340,8 @@ TEST_F(CliTest, NodeKilledMidJobFailsItOrRequeuesIt) {
   // Put both on one node, then kill that node's daemon.
   std::string node = pj["tasks"][0]["node"];
   auto aj = InfoJson(again)["job"];
-  for (int i = 0; i < 100 && (Read(dir_ + "/plain.pid").empty() || Read(dir_ + "/again.pid").empty()); ++i)
+  for (int i = 0;
+       i < 100 && (Read(dir_ + "/plain.pid").empty() || Read(dir_ + "/again.pid").empty()); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   leftovers_.push_back(PidOf("plain.pid"));
   leftovers_.push_back(PidOf("again.pid"));
@@ -389,8 +394,8 @@ TEST_F(CliTest, JobsRunAsTheSubmittingUser) {
   std::filesystem::create_directory(work);
   chmod(work.c_str(), 0777);
   auto as_nobody = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), {"setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
-                               SWELL_BIN});
+    args.insert(args.begin(),
+                {"setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", SWELL_BIN});
     return Exec(args, work);
   };
   auto sub = as_nobody({"submit", "--parsable", "-o", "who.out", "--wrap", "id -u; id -g"});

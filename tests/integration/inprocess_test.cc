@@ -118,9 +118,8 @@ TEST_F(ClusterTest, DependenciesFollowSlurmRules) {
   ASSERT_TRUE(afterok.ok() && afternotok.ok() && afterany.ok());
   EXPECT_EQ(cluster_->WaitJob(*afternotok)->state(), pb::COMPLETED);
   EXPECT_EQ(cluster_->WaitJob(*afterany)->state(), pb::COMPLETED);
-  auto never = cluster_->WaitFor(*afterok, [](const pb::JobInfo& j) {
-    return j.reason() == "DependencyNeverSatisfied";
-  });
+  auto never = cluster_->WaitFor(
+      *afterok, [](const pb::JobInfo& j) { return j.reason() == "DependencyNeverSatisfied"; });
   ASSERT_TRUE(never.ok()) << never.status().ToString();
   EXPECT_EQ(never->state(), pb::PENDING);
   // A dependency on a job that does not exist is refused at submit, and costs no id.
@@ -167,7 +166,8 @@ TEST_F(ClusterTest, CancelEndsRunningAndPendingWork) {
   auto run = cluster_->Shell("echo $$ > run.pid; exec sleep 60");
   auto id = cluster_->Submit(run);
   ASSERT_TRUE(id.ok());
-  auto running = cluster_->WaitFor(*id, [](const pb::JobInfo& j) { return j.state() == pb::RUNNING; });
+  auto running =
+      cluster_->WaitFor(*id, [](const pb::JobInfo& j) { return j.state() == pb::RUNNING; });
   ASSERT_TRUE(running.ok());
   auto arr = cluster_->Shell("sleep 60");
   for (int i = 0; i < 100; ++i) arr.add_array_indices(i);
@@ -285,9 +285,8 @@ TEST_F(ClusterTest, HeadRestartLosesNothingAndRunsNothingTwice) {
   for (int i = 0; i < 300; ++i) s.add_array_indices(i);
   auto id = cluster_->Submit(s);
   ASSERT_TRUE(id.ok());
-  auto part = cluster_->WaitFor(*id, [](const pb::JobInfo& j) {
-    return j.state_counts(pb::COMPLETED) >= 50;
-  });
+  auto part = cluster_->WaitFor(
+      *id, [](const pb::JobInfo& j) { return j.state_counts(pb::COMPLETED) >= 50; });
   ASSERT_TRUE(part.ok());
   ASSERT_TRUE(cluster_->RestartHead().ok());
   auto j = cluster_->WaitJob(*id);

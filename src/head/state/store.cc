@@ -138,16 +138,16 @@ TaskRow ReadTask(const Stmt& s) {
 }  // namespace
 
 struct Store::Statements {
-  Stmt get_counter, set_counter, put_job, put_spec, put_task, put_lease, delete_lease, put_node, add_event;
+  Stmt get_counter, set_counter, put_job, put_spec, put_task, put_lease, delete_lease, put_node,
+      add_event;
   Stmt load_active_jobs, load_all_jobs, load_job, load_tasks, load_live_tasks, load_task;
   Stmt load_leases, load_nodes, count_tasks;
 };
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
@@ -164,9 +164,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   auto version = store->GetCounter("schema_version", kSchemaVersion);
   if (!version.ok()) return version.status();
   if (*version != kSchemaVersion)
-    return InvalidArgument("state database " + path + " has schema " +
-                           std::to_string(*version) + ", this swell reads " +
-                           std::to_string(kSchemaVersion));
+    return InvalidArgument("state database " + path + " has schema " + std::to_string(*version) +
+                           ", this swell reads " + std::to_string(kSchemaVersion));
   return store;
 }
 
@@ -194,8 +193,8 @@ Status Store::Prepare() {
   const std::string tasks_select = std::string("SELECT ") + kTaskCols + " FROM tasks";
   const std::string put_job = std::string("INSERT OR REPLACE INTO jobs(") + kJobCols +
                               ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-  const std::string put_task = std::string("INSERT OR REPLACE INTO tasks(") + kTaskCols +
-                               ") VALUES(?,?,?,?,?,?,?,?,?)";
+  const std::string put_task =
+      std::string("INSERT OR REPLACE INTO tasks(") + kTaskCols + ") VALUES(?,?,?,?,?,?,?,?,?)";
   SWELL_RETURN_IF_ERROR(s.get_counter.Prepare(db_, "SELECT value FROM counters WHERE key=?"));
   SWELL_RETURN_IF_ERROR(
       s.set_counter.Prepare(db_, "INSERT OR REPLACE INTO counters(key, value) VALUES(?,?)"));
@@ -294,8 +293,12 @@ Status Store::PutTask(const TaskRow& t) {
 }
 
 Status Store::PutLease(const LeaseRow& l) {
-  return st_->put_lease.Bind(1, l.id).Bind(2, l.job_id).Bind(3, l.node).Bind(4, l.slots)
-      .Bind(5, l.shares).Run();
+  return st_->put_lease.Bind(1, l.id)
+      .Bind(2, l.job_id)
+      .Bind(3, l.node)
+      .Bind(4, l.slots)
+      .Bind(5, l.shares)
+      .Run();
 }
 
 Status Store::DeleteLease(int64_t id) { return st_->delete_lease.Bind(1, id).Run(); }
@@ -309,8 +312,12 @@ Status Store::PutNode(const NodeRow& n) {
 
 Status Store::AddEvent(int64_t time_ms, const std::string& kind, int64_t job_id,
                        const std::string& node, const std::string& detail) {
-  return st_->add_event.Bind(1, time_ms).Bind(2, kind).Bind(3, job_id).Bind(4, node)
-      .Bind(5, detail).Run();
+  return st_->add_event.Bind(1, time_ms)
+      .Bind(2, kind)
+      .Bind(3, job_id)
+      .Bind(4, node)
+      .Bind(5, detail)
+      .Run();
 }
 
 namespace {

@@ -36,10 +36,10 @@ struct JobRow {
   int64_t end_ms = 0;
   int priority = 0;
   int64_t task_count = 1;
-  int64_t next_pos = 0;      // tasks at positions >= next_pos were never dispatched
+  int64_t next_pos = 0;         // tasks at positions >= next_pos were never dispatched
   bool rest_cancelled = false;  // never-dispatched positions count as CANCELLED
   int restarts = 0;
-  std::string spec;          // serialized pb::JobSpec (loaded; written with PutSpec)
+  std::string spec;  // serialized pb::JobSpec (loaded; written with PutSpec)
 };
 
 struct TaskRow {
@@ -91,14 +91,14 @@ class Store {
   Result<int64_t> GetCounter(const std::string& key, int64_t initial);
   Status SetCounter(const std::string& key, int64_t value);
 
-  Status PutJob(const JobRow& job);    // insert or replace; does not write `spec`
+  Status PutJob(const JobRow& job);  // insert or replace; does not write `spec`
   Status PutSpec(int64_t job_id, const std::string& spec);  // once, at submit
-  Status PutTask(const TaskRow& task); // insert or replace
+  Status PutTask(const TaskRow& task);                      // insert or replace
   Status PutLease(const LeaseRow& lease);
   Status DeleteLease(int64_t id);
   Status PutNode(const NodeRow& node);
-  Status AddEvent(int64_t time_ms, const std::string& kind, int64_t job_id,
-                  const std::string& node, const std::string& detail);
+  Status AddEvent(int64_t time_ms, const std::string& kind, int64_t job_id, const std::string& node,
+                  const std::string& detail);
 
   // Jobs whose state is PENDING or RUNNING when `active_only`, else all jobs.
   Result<std::vector<JobRow>> LoadJobs(bool active_only);
