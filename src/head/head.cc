@@ -67,11 +67,19 @@ class Session {
     }
     cv_.notify_one();
   }
+  // Stops the writer and ends the stream (the node sees it break), unless the session's
+  // handler has already returned.
   void Close() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      closed_ = true;
-    }
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    if (!ended_) stream_->Cancel();
+    cv_.notify_one();
+  }
+  // Called by the session's handler before it returns; the stream is gone after that.
+  void Ended() {
+    std::lock_guard<std::mutex> lock(mu_);
+    ended_ = true;
+    closed_ = true;
     cv_.notify_one();
   }
   // Runs until Close() or a broken stream.
@@ -100,6 +108,7 @@ class Session {
   std::condition_variable cv_;
   std::deque<pb::HeadMessage> out_;  // GUARDED_BY(mu_)
   bool closed_ = false;              // GUARDED_BY(mu_)
+  bool ended_ = false;               // GUARDED_BY(mu_): the handler returned
 };
 
 struct Task {
@@ -109,6 +118,7 @@ struct Task {
   bool started = false;
   int64_t start_ms = 0;
   int64_t lease = 0;
+  bool cancel_requested = false;  // persisted: a cancel was sent; it must not run again
 };
 
 // Part of one unit on one node, by node name (scheduler shares name nodes by index).
@@ -132,7 +142,6 @@ struct Job {
   pb::JobSpec spec;
   int64_t counts[kNumStates] = {};
   std::deque<std::pair<int64_t, int>> requeued;  // (position, attempt) back to pending
-  std::set<int64_t> cancelling;                  // live positions a cancel was sent for
   std::set<int64_t> skip;        // positions >= next_pos already terminal (cancelled)
   std::map<int64_t, Task> live;  // dispatched tasks by position
   std::set<int64_t> leases;
@@ -368,15 +377,15 @@ Status Head::Impl::Load() {
         task.node = t.node;
         task.started = t.state == pb::RUNNING;
         task.start_ms = t.start_ms;
+        task.cancel_requested = t.cancel_requested;
         job.live[t.pos] = task;
         job.counts[t.state]++;
       } else {
         job.counts[t.state]++;
       }
     }
-    if (job.row.rest_cancelled)
-      job.counts[pb::CANCELLED] +=
-          row.task_count - row.next_pos - static_cast<int64_t>(job.skip.size());
+    if (job.row.rest_cancelled)  // every position without a row was cancelled unrun
+      job.counts[pb::CANCELLED] += row.task_count - static_cast<int64_t>(rows->size());
     else
       job.counts[pb::PENDING] +=
           row.task_count - row.next_pos - static_cast<int64_t>(job.skip.size());
@@ -587,6 +596,7 @@ void Head::Impl::PutTask(Job& job, const Task& t, pb::JobState state, int exit_c
   r.start_ms = t.start_ms;
   r.end_ms = end_ms;
   r.attempt = t.attempt;
+  r.cancel_requested = t.cancel_requested;
   Write(store_->PutTask(r));
 }
 
@@ -632,7 +642,6 @@ void Head::Impl::UpdateAggregate(Job& job, Time now) {
 }
 
 void Head::Impl::TaskLeft(Job& job, int64_t pos) {
-  job.cancelling.erase(pos);
   auto it = job.live.find(pos);
   if (it == job.live.end()) return;
   auto lit = leases_.find(it->second.lease);
@@ -666,7 +675,7 @@ void Head::Impl::FinishTask(Job& job, int64_t pos, pb::JobState state, int exit_
 void Head::Impl::RequeueTask(Job& job, int64_t pos, bool count_restart) {
   auto it = job.live.find(pos);
   if (it == job.live.end()) return;
-  if (job.row.rest_cancelled || job.cancelling.count(pos)) {
+  if (job.row.rest_cancelled || it->second.cancel_requested) {
     // Cancelled while its node was away: it ends here instead of running again.
     FinishTask(job, pos, pb::CANCELLED, 0, 0, clock_->Now());
     return;
@@ -678,6 +687,7 @@ void Head::Impl::RequeueTask(Job& job, int64_t pos, bool count_restart) {
   t.started = false;
   t.start_ms = 0;
   t.attempt++;
+  int64_t lease = t.lease;
   PutTask(job, t, pb::PENDING);
   TaskLeft(job, pos);
   job.requeued.push_back({pos, t.attempt});
@@ -685,6 +695,9 @@ void Head::Impl::RequeueTask(Job& job, int64_t pos, bool count_restart) {
     job.row.restarts++;
     job.row_dirty = true;
   }
+  // The slot it held goes back (or takes another task) as when a task ends.
+  auto lit = leases_.find(lease);
+  if (lit != leases_.end()) MaintainLease(job, lit->second, clock_->Now());
   sched_dirty_ = true;
   Changed();
 }
@@ -1070,16 +1083,26 @@ void Head::Impl::NodeFailed(NodeEntry& node, Time now, const std::string& why) {
   node.row.state = "DOWN";
   Write(store_->PutNode(node.row));
   Event(now, "node_down", 0, node.row.name, why);
+  // End its stream too: if the node is alive after all, it reconnects and registers again,
+  // which tells it which of its steps to end.
   if (node.session) {
     node.session->Close();
     node.session.reset();
   }
+  node.session_id = 0;
   node.spec_sent.clear();
+  // Every lease with a share on the node: a multi-node job loses a secondary node too.
   std::vector<int64_t> lease_ids;
-  for (auto& [lid, l] : leases_)
-    if (l.node == node.row.name) lease_ids.push_back(lid);
+  for (auto& [lid, l] : leases_) {
+    bool on_node = l.node == node.row.name;
+    for (const auto& unit : l.units)
+      for (const auto& sh : unit) on_node = on_node || sh.node == node.row.name;
+    if (on_node) lease_ids.push_back(lid);
+  }
   for (auto lid : lease_ids) {
-    Lease& l = leases_.at(lid);
+    auto lit = leases_.find(lid);
+    if (lit == leases_.end()) continue;
+    Lease& l = lit->second;
     Job* job = FindJob(l.job_id);
     if (job == nullptr) continue;
     std::vector<int64_t> positions(l.positions.begin(), l.positions.end());
@@ -1087,7 +1110,7 @@ void Head::Impl::NodeFailed(NodeEntry& node, Time now, const std::string& why) {
       const Task& t = job->live.at(pos);
       if (!t.started)
         RequeueTask(*job, pos, false);
-      else if (job->spec.requeue() || job->row.rest_cancelled || job->cancelling.count(pos))
+      else if (job->spec.requeue() || job->row.rest_cancelled || t.cancel_requested)
         RequeueTask(*job, pos, true);
       else
         FinishTask(*job, pos, pb::NODE_FAIL, 0, 0, now);
@@ -1154,17 +1177,28 @@ void Head::Impl::DoRegister(const std::shared_ptr<Session>& s, uint64_t sid,
       if (!current) *reg->add_kill() = k;
     }
   }
-  // Tasks we dispatched to this node that it never received go back to pending.
-  for (auto& [lid, l] : leases_) {
-    if (l.node != r.name()) continue;
-    Job* job = FindJob(l.job_id);
+  // Tasks we dispatched to this node that it never received go back to pending; tasks it has
+  // that were cancelled meanwhile get their cancel (again: it may have been lost).
+  std::vector<int64_t> here;
+  for (auto& [lid, l] : leases_)
+    if (l.node == r.name()) here.push_back(lid);
+  for (auto lid : here) {
+    auto lit = leases_.find(lid);
+    if (lit == leases_.end()) continue;
+    Job* job = FindJob(lit->second.job_id);
     if (!job) continue;
     std::vector<int64_t> lost;
-    for (auto pos : l.positions) {
+    pb::Cancel cancel;
+    for (auto pos : lit->second.positions) {
       const Task& t = job->live.at(pos);
       if (!has.count({job->row.id, pos, t.attempt})) lost.push_back(pos);
+      else if (t.cancel_requested || job->row.rest_cancelled) cancel.add_positions(pos);
     }
-    for (auto pos : lost) RequeueTask(*job, pos, false);
+    if (cancel.positions_size() > 0) {
+      cancel.set_job_id(job->row.id);
+      *reply.add_cancels() = std::move(cancel);
+    }
+    for (auto pos : lost) RequeueTask(*job, pos, false);  // may end the lease
   }
   // Reports the node kept while we were away; the answer acks them all.
   pb::ReportBatch b;
@@ -1213,7 +1247,7 @@ void Head::Impl::DoReports(const std::string& node_name, uint64_t sid, const pb:
       continue;
     }
     pb::JobState st;
-    if (!rep.error().empty() && rep.error().find("requeue") != std::string::npos) {
+    if (rep.requeue()) {
       RequeueTask(*job, t.pos, false);
       continue;
     }
@@ -1600,7 +1634,8 @@ Result<pb::CancelReply> Head::Impl::DoCancel(const rpc::Caller& who, const pb::C
         auto rq = std::find_if(job->requeued.begin(), job->requeued.end(),
                                [pos](const auto& p) { return p.first == pos; });
         if (live != job->live.end()) {
-          job->cancelling.insert(pos);
+          live->second.cancel_requested = true;
+          PutTask(*job, live->second, live->second.started ? pb::RUNNING : pb::PENDING);
           send_cancel(live->second);
         } else if (rq != job->requeued.end()) {
           job->requeued.erase(rq);
@@ -1800,7 +1835,7 @@ Status Head::NodeSession(const rpc::Caller&,
     msg.Clear();
   }
   if (!name.empty()) impl_->Post([this, name, sid] { impl_->DoSessionClosed(name, sid); });
-  session->Close();
+  session->Ended();
   writer.join();
   return Status::Ok();
 }

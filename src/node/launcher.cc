@@ -115,15 +115,20 @@ int ChildMain(void* arg) {
     if (syscall(SYS_setresuid, a->uid, a->uid, a->uid) != 0) return Fail(a, "setuid");
   }
   if (chdir(a->cwd) != 0) return Fail(a, "chdir to the working directory");
-  int in = open(a->in, O_RDONLY);
+  // O_NONBLOCK: a FIFO named as input or output must not freeze the node (the parent waits
+  // for this child); opening a FIFO nobody reads fails with ENXIO instead. Cleared below.
+  int in = open(a->in, O_RDONLY | O_NONBLOCK);
   if (in < 0) return Fail(a, "open input");
-  int out = open(a->out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  int out = open(a->out, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK, 0644);
   if (out < 0) return Fail(a, "open output file");
   int err = out;
   if (a->err_path != nullptr) {
-    err = open(a->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    err = open(a->err_path, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK, 0644);
     if (err < 0) return Fail(a, "open error file");
   }
+  fcntl(in, F_SETFL, O_RDONLY);
+  fcntl(out, F_SETFL, O_WRONLY);
+  if (err != out) fcntl(err, F_SETFL, O_WRONLY);
   if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) return Fail(a, "dup2");
   if (in > 2) close(in);
   if (out > 2) close(out);

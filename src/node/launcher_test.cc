@@ -1,6 +1,8 @@
 #include "node/launcher.h"
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -95,6 +97,26 @@ TEST_F(LauncherTest, UnwritableOutputIsAnError) {
   auto pid = launcher_.Spawn(req);
   ASSERT_FALSE(pid.ok());
   EXPECT_NE(pid.status().message().find("open output file"), std::string::npos);
+}
+
+TEST_F(LauncherTest, AFifoWithoutReaderIsAnErrorNotAHang) {
+  auto req = Shell("echo never");
+  req.stdout_path = dir_ + "/fifo";
+  ASSERT_EQ(mkfifo(req.stdout_path.c_str(), 0600), 0);
+  auto pid = launcher_.Spawn(req);
+  ASSERT_FALSE(pid.ok());
+  EXPECT_NE(pid.status().message().find("open output file"), std::string::npos);
+}
+
+TEST_F(LauncherTest, OutputIsBlockingForTheJob) {
+  // The launcher opens with O_NONBLOCK and must clear it: a job writing a lot to a pipe-like
+  // file would otherwise see EAGAIN.
+  auto pid = launcher_.Spawn(Shell("cat /proc/self/fdinfo/1 | grep flags"));
+  ASSERT_TRUE(pid.ok());
+  EXPECT_EQ(WaitExit(*pid), 0);
+  std::string flags = *ReadFile(dir_ + "/out");
+  unsigned long value = std::strtoul(flags.substr(flags.find(':') + 1).c_str(), nullptr, 8);
+  EXPECT_EQ(value & O_NONBLOCK, 0u) << flags;
 }
 
 TEST_F(LauncherTest, BadWorkingDirectoryIsAnError) {

@@ -106,7 +106,8 @@ class NodeDaemon::Impl {
  private:
   struct Job {
     pb::JobSpec spec;
-    bool has_spec = false;
+    bool has_spec = false;   // the spec arrived and PrepareJob accepted it
+    std::string spec_error;  // why PrepareJob refused it
     pb::UserIdentity user;
     int slots = 1;
     int running = 0;
@@ -152,6 +153,7 @@ class NodeDaemon::Impl {
   void LinkThread();
   void WriterThread();
   void HandleInbound(Inbound& in);
+  void DrainInbox();
   void HandleHead(const pb::HeadMessage& m);
   void HandleLaunch(const pb::Launch& l);
   void HandleCancel(const pb::Cancel& c);
@@ -280,14 +282,7 @@ Status NodeDaemon::Impl::Run() {
       } else if (auto pf = pidfds_.find(events[i].data.fd); pf != pidfds_.end()) {
         Reap(pf->second);
       } else if (events[i].data.fd == evfd_) {
-        uint64_t v;
-        (void)!read(evfd_, &v, sizeof v);
-        std::deque<Inbound> batch;
-        {
-          std::lock_guard<std::mutex> lock(in_mu_);
-          batch.swap(inbox_);
-        }
-        for (auto& in : batch) HandleInbound(in);
+        DrainInbox();
       }
     }
     now = clock_.Now();
@@ -300,10 +295,12 @@ Status NodeDaemon::Impl::Run() {
     }
     Flush();
   }
-  // Give the final reports a moment to reach the head.
-  for (int i = 0; i < 20 && registered_ && sent_seq_ + 1 < next_seq_; ++i) {
+  // Give the final reports a moment to reach the head (acks keep arriving: the window of one
+  // batch in flight still holds).
+  for (int i = 0; i < 50 && registered_ && sent_seq_ + 1 < next_seq_; ++i) {
+    DrainInbox();
     Flush();
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   {
     std::lock_guard<std::mutex> lock(out_mu_);
@@ -402,6 +399,17 @@ void NodeDaemon::Impl::WriterThread() {
   }
 }
 
+void NodeDaemon::Impl::DrainInbox() {
+  uint64_t v;
+  (void)!read(evfd_, &v, sizeof v);
+  std::deque<Inbound> batch;
+  {
+    std::lock_guard<std::mutex> lock(in_mu_);
+    batch.swap(inbox_);
+  }
+  for (auto& in : batch) HandleInbound(in);
+}
+
 void NodeDaemon::Impl::HandleInbound(Inbound& in) {
   if (auto* up = std::get_if<LinkUp>(&in)) {
     gen_ = up->gen;
@@ -473,8 +481,9 @@ void NodeDaemon::Impl::HandleHead(const pb::HeadMessage& m) {
       }
     }
   }
-  for (const auto& c : m.cancels()) HandleCancel(c);
+  // Launches first: a cancel in the same message may name tasks it launches.
   for (const auto& l : m.launches()) HandleLaunch(l);
+  for (const auto& c : m.cancels()) HandleCancel(c);
   if (m.ack() != 0) {
     uint64_t ack = m.ack();
     while (!unacked_seq_.empty() && unacked_seq_.front() <= ack) {
@@ -486,6 +495,17 @@ void NodeDaemon::Impl::HandleHead(const pb::HeadMessage& m) {
 }
 
 void NodeDaemon::Impl::HandleLaunch(const pb::Launch& l) {
+  if (stopping_) {  // too late to start: give them back
+    for (const auto& k : l.steps()) {
+      pb::StepReport r;
+      *r.mutable_key() = k;
+      r.set_requeue(true);
+      r.set_error("the node is stopping");
+      r.set_time_ms(ToMillis(clock_.Now()));
+      Report(std::move(r));
+    }
+    return;
+  }
   Job& job = jobs_[l.job_id()];
   job.last_active = clock_.Now();
   if (l.with_spec()) {
@@ -493,8 +513,10 @@ void NodeDaemon::Impl::HandleLaunch(const pb::Launch& l) {
     job.user = l.user();
     job.nodelist.assign(l.nodelist().begin(), l.nodelist().end());
     job.submit_ms = l.submit_ms();
-    job.has_spec = true;
     Status s = PrepareJob(l.job_id(), job);
+    // Only a prepared job runs steps: a failed one must not run later steps as the daemon.
+    job.has_spec = s.ok();
+    job.spec_error = s.ok() ? "" : s.message();
     if (!s.ok()) {
       for (const auto& k : l.steps()) {
         pb::StepReport r;
@@ -513,7 +535,13 @@ void NodeDaemon::Impl::HandleLaunch(const pb::Launch& l) {
     for (const auto& k : l.steps()) {
       pb::StepReport r;
       *r.mutable_key() = k;
-      r.set_error("node lost the job's description; requeue");
+      if (!job.spec_error.empty()) {
+        r.set_exit_code(1);
+        r.set_error(job.spec_error);
+      } else {
+        r.set_error("the node lost the job's description");
+        r.set_requeue(true);
+      }
       r.set_time_ms(ToMillis(clock_.Now()));
       Report(std::move(r));
     }
@@ -829,7 +857,8 @@ void NodeDaemon::Impl::CheckTimers(Time now) {
 
 int NodeDaemon::Impl::NextTimeoutMs(Time now) const {
   Time next = link_up_ ? next_heartbeat_ : now + std::chrono::seconds(1);
-  if (registered_ && sent_seq_ + 1 < next_seq_) next = std::min(next, first_unsent_ + kReportDelay);
+  if (registered_ && sent_seq_ + 1 < next_seq_ && acked_seq_ >= sent_seq_)
+    next = std::min(next, first_unsent_ + kReportDelay);
   for (const auto& [pid, step] : steps_) {
     if (!step.timed_out && !step.cancelled) next = std::min(next, step.deadline);
     next = std::min(next, step.kill_at);

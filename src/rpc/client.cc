@@ -50,6 +50,7 @@ class GrpcNodeLink final : public NodeLink {
   bool Read(pb::HeadMessage* msg) override { return rw_->Read(msg); }
   bool Write(const pb::NodeMessage& msg) override { return rw_->Write(msg); }
   bool Cancelled() const override { return closed_; }
+  void Cancel() override { Close(); }
   void Close() override {
     closed_ = true;
     ctx_.TryCancel();

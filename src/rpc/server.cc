@@ -91,6 +91,7 @@ class GrpcStream final : public Stream<In, Out> {
   bool Read(In* msg) override { return rw_->Read(msg); }
   bool Write(const Out& msg) override { return rw_->Write(msg); }
   bool Cancelled() const override { return ctx_->IsCancelled(); }
+  void Cancel() override { ctx_->TryCancel(); }
 
  private:
   grpc::ServerContext* ctx_;

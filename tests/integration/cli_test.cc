@@ -369,6 +369,38 @@ TEST_F(CliTest, NodeKilledMidJobFailsItOrRequeuesIt) {
   EXPECT_EQ(Read(dir_ + "/runs"), "run\nrun\n");
 }
 
+TEST_F(CliTest, ANodeThatWasOnlyStalledComesBackAndEndsItsStaleSteps) {
+  Up();
+  int64_t id = SubmitOk({"-o", "/dev/null", "--wrap", "echo $$ > stale.pid; exec sleep 60"});
+  auto j = WaitFor(id, [](const nlohmann::json& j) { return j["state"] == "RUNNING"; });
+  std::string node = j["tasks"][0]["node"];
+  for (int i = 0; i < 100 && Read(dir_ + "/stale.pid").empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  pid_t step = PidOf("stale.pid");
+  ASSERT_GT(step, 0);
+  leftovers_.push_back(step);
+  pid_t daemon = std::atoi(Read(home_ + "/nodes/" + node + "/pid").c_str());
+  ASSERT_GT(daemon, 0);
+  // Freeze the node daemon past node_timeout (2 s): the head gives its job up...
+  kill(daemon, SIGSTOP);
+  auto failed = WaitFor(id, [](const nlohmann::json& j) { return j["state"] == "NODE_FAIL"; });
+  kill(daemon, SIGCONT);
+  EXPECT_EQ(failed["state"], "NODE_FAIL");
+  // ...and when the node wakes up it registers again and ends the step nobody wants.
+  for (int i = 0; i < 250 && Alive(step); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_FALSE(Alive(step)) << "the stale step still runs";
+  bool up = false;
+  for (int i = 0; i < 250 && !up; ++i) {
+    auto n = nlohmann::json::parse(Swell({"nodes", "--json"}).out, nullptr, false);
+    up = true;
+    for (auto& x : n["nodes"]) up = up && x["state"] != "DOWN";
+    if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(up) << "the node stayed DOWN";
+  EXPECT_EQ(Swell({"run", "--", "true"}).code, 0);
+}
+
 TEST_F(CliTest, UpAgainRepairsWhatCrashedAndKeepsTheQueue) {
   Up();
   int64_t held = SubmitOk({"--hold", "--wrap", "true"});

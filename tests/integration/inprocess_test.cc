@@ -297,6 +297,29 @@ TEST_F(ClusterTest, HeadRestartLosesNothingAndRunsNothingTwice) {
     ASSERT_EQ(Read(cluster_->dir() + "/ran." + std::to_string(i)), "x\n") << "task " << i;
 }
 
+TEST_F(ClusterTest, ArrayCancelledAcrossAHeadRestartEnds) {
+  // Tasks that ignore SIGTERM keep the cancel in flight for kill_wait (1 s) while the head
+  // restarts; the array must still end, every task CANCELLED.
+  auto s = cluster_->Shell("trap '' TERM; sleep 30");
+  s.set_output("/dev/null");
+  for (int i = 0; i < 100; ++i) s.add_array_indices(i);
+  auto id = cluster_->Submit(s);
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(cluster_
+                  ->WaitFor(*id, [](const pb::JobInfo& j) {
+                    return j.state_counts(pb::RUNNING) >= 4;
+                  })
+                  .ok());
+  pb::CancelRequest c;
+  c.add_jobs()->set_job_id(*id);
+  ASSERT_TRUE(cluster_->client().Cancel(c).ok());
+  ASSERT_TRUE(cluster_->RestartHead().ok());
+  auto j = cluster_->WaitJob(*id);
+  ASSERT_TRUE(j.ok()) << j.status().ToString();
+  EXPECT_EQ(j->state(), pb::CANCELLED);
+  EXPECT_EQ(j->state_counts(pb::CANCELLED), 100);
+}
+
 TEST(ClusterNodeTest, NodeShutdownFailsOrRequeuesItsJobs) {
   ClusterOptions o;
   o.nodes = 1;

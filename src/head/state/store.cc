@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS specs(job_id INTEGER PRIMARY KEY, spec BLOB);
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
 CREATE TABLE IF NOT EXISTS tasks(
   job_id INTEGER, pos INTEGER, state INTEGER, node TEXT, exit_code INTEGER, signal INTEGER,
-  start_ms INTEGER, end_ms INTEGER, attempt INTEGER,
+  start_ms INTEGER, end_ms INTEGER, attempt INTEGER, cancel_requested INTEGER,
   PRIMARY KEY(job_id, pos)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS tasks_state ON tasks(state) WHERE state <= 2;
 CREATE TABLE IF NOT EXISTS leases(
@@ -96,7 +96,7 @@ constexpr const char* kJobSelect =
     "j.submit_ms, j.start_ms, j.end_ms, j.priority, j.task_count, j.next_pos, j.rest_cancelled, "
     "j.restarts, s.spec FROM jobs j LEFT JOIN specs s ON s.job_id = j.id";
 constexpr const char* kTaskCols =
-    "job_id, pos, state, node, exit_code, signal, start_ms, end_ms, attempt";
+    "job_id, pos, state, node, exit_code, signal, start_ms, end_ms, attempt, cancel_requested";
 
 JobRow ReadJob(const Stmt& s) {
   JobRow j;
@@ -132,6 +132,7 @@ TaskRow ReadTask(const Stmt& s) {
   t.start_ms = s.Int(6);
   t.end_ms = s.Int(7);
   t.attempt = static_cast<int>(s.Int(8));
+  t.cancel_requested = s.Int(9) != 0;
   return t;
 }
 
@@ -194,7 +195,7 @@ Status Store::Prepare() {
   const std::string put_job = std::string("INSERT OR REPLACE INTO jobs(") + kJobCols +
                               ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
   const std::string put_task =
-      std::string("INSERT OR REPLACE INTO tasks(") + kTaskCols + ") VALUES(?,?,?,?,?,?,?,?,?)";
+      std::string("INSERT OR REPLACE INTO tasks(") + kTaskCols + ") VALUES(?,?,?,?,?,?,?,?,?,?)";
   SWELL_RETURN_IF_ERROR(s.get_counter.Prepare(db_, "SELECT value FROM counters WHERE key=?"));
   SWELL_RETURN_IF_ERROR(
       s.set_counter.Prepare(db_, "INSERT OR REPLACE INTO counters(key, value) VALUES(?,?)"));
@@ -289,6 +290,7 @@ Status Store::PutTask(const TaskRow& t) {
   auto& s = st_->put_task;
   s.Bind(1, t.job_id).Bind(2, t.pos).Bind(3, t.state).Bind(4, t.node).Bind(5, t.exit_code);
   s.Bind(6, t.signal).Bind(7, t.start_ms).Bind(8, t.end_ms).Bind(9, t.attempt);
+  s.Bind(10, t.cancel_requested ? 1 : 0);
   return s.Run();
 }
 

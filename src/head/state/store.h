@@ -52,6 +52,7 @@ struct TaskRow {
   int64_t start_ms = 0;
   int64_t end_ms = 0;
   int attempt = 0;
+  bool cancel_requested = false;  // a cancel was sent to its node; never run it again
 };
 
 // Resources a job holds on a node: `slots` units, each using `cpus/mem_mb/gpus` there.
