@@ -1,0 +1,140 @@
+#include "head/autoscaler/autoscaler.h"
+
+#include <algorithm>
+#include <tuple>
+
+namespace swell::head::autoscaler {
+
+std::optional<int> Route(const std::vector<NodeType>& types, const Request& r) {
+  std::optional<int> best;
+  auto key = [&](int i) {
+    const NodeType& t = types[static_cast<size_t>(i)];
+    return std::make_tuple(t.cpus, t.memory_mb, t.disk_gb, t.gpus, t.price_per_hour, i);
+  };
+  for (int i = 0; i < static_cast<int>(types.size()); ++i) {
+    const NodeType& t = types[static_cast<size_t>(i)];
+    if (t.cpus < r.cpus || t.memory_mb < r.memory_mb || t.disk_gb < r.disk_gb || t.gpus < r.gpus)
+      continue;
+    if (!best || key(i) < key(*best)) best = i;
+  }
+  return best;
+}
+
+namespace {
+
+// Per-type counts of a view.
+struct Counts {
+  int booting = 0, idle = 0, allocated = 0, deleting = 0;
+  int64_t pending_nodes = 0;
+  std::vector<const NodeView*> idle_nodes;
+  int live() const { return booting + idle + allocated + deleting; }
+};
+
+std::vector<Counts> Count(const View& v) {
+  std::vector<Counts> c(v.types->size());
+  for (const auto& n : v.nodes) {
+    if (n.type < 0 || n.type >= static_cast<int>(c.size())) continue;
+    auto& k = c[static_cast<size_t>(n.type)];
+    switch (n.state) {
+      case NodeState::kBooting: ++k.booting; break;
+      case NodeState::kIdle: ++k.idle, k.idle_nodes.push_back(&n); break;
+      case NodeState::kAllocated: ++k.allocated; break;
+      case NodeState::kDeleting: ++k.deleting; break;
+    }
+  }
+  for (const auto& p : v.pending)
+    if (p.type >= 0 && p.type < static_cast<int>(c.size()))
+      c[static_cast<size_t>(p.type)].pending_nodes += std::max(1, p.nodes);
+  return c;
+}
+
+// Clamps creates to the per-type and total maximums.
+void Clamp(const View& v, const std::vector<Counts>& c, int max_total, Action* a) {
+  int total = 0;
+  for (const auto& k : c) total += k.live();
+  for (size_t t = 0; t < a->create.size(); ++t) {
+    int& want = a->create[t];
+    want = std::max(0, want);
+    int type_max = (*v.types)[t].max_nodes;
+    if (type_max > 0) want = std::min(want, std::max(0, type_max - c[t].live()));
+    if (max_total > 0) want = std::min(want, std::max(0, max_total - total));
+    total += want;
+  }
+}
+
+int64_t CeilHalf(int64_t n) { return (n + 1) / 2; }
+
+class Clic final : public Policy {
+ public:
+  explicit Clic(PolicyOptions o) : o_(o) {}
+  std::string name() const override { return "clic"; }
+  Action Decide(const View& v) override {
+    Action a;
+    a.create.assign(v.types->size(), 0);
+    auto c = Count(v);
+    for (size_t t = 0; t < c.size(); ++t) {
+      const Counts& k = c[t];
+      if (k.pending_nodes > 0) {
+        bool cold = k.booting == 0 && k.idle == 0 && k.allocated == 0;
+        int64_t want = CeilHalf(k.pending_nodes) - (cold ? 0 : k.idle + k.booting);
+        a.create[t] = static_cast<int>(std::max<int64_t>(0, want));
+      } else if (k.idle > 0) {
+        // Queue empty: half of the idle nodes old enough to go, oldest first.
+        std::vector<const NodeView*> old;
+        for (auto* n : k.idle_nodes)
+          if (v.now - n->created >= o_.min_lifetime) old.push_back(n);
+        std::sort(old.begin(), old.end(), [](auto* x, auto* y) {
+          return std::tie(x->created, x->id) < std::tie(y->created, y->id);
+        });
+        // CLIC's code halves the deletable ones (idle and old enough), rounding up.
+        int64_t n = CeilHalf(static_cast<int64_t>(old.size()));
+        for (int64_t i = 0; i < n; ++i) a.remove.push_back(old[static_cast<size_t>(i)]->id);
+      }
+    }
+    Clamp(v, c, o_.max_nodes, &a);
+    return a;
+  }
+
+ private:
+  PolicyOptions o_;
+};
+
+class Greedy final : public Policy {
+ public:
+  explicit Greedy(PolicyOptions o) : o_(o) {}
+  std::string name() const override { return "greedy"; }
+  Action Decide(const View& v) override {
+    Action a;
+    a.create.assign(v.types->size(), 0);
+    auto c = Count(v);
+    for (size_t t = 0; t < c.size(); ++t) {
+      const Counts& k = c[t];
+      a.create[t] = static_cast<int>(std::max<int64_t>(0, k.pending_nodes - k.idle - k.booting));
+      if (k.pending_nodes == 0)
+        for (auto* n : k.idle_nodes) a.remove.push_back(n->id);
+    }
+    Clamp(v, c, o_.max_nodes, &a);
+    return a;
+  }
+
+ private:
+  PolicyOptions o_;
+};
+
+}  // namespace
+
+std::unique_ptr<Policy> MakeClic(const PolicyOptions& options) {
+  return std::make_unique<Clic>(options);
+}
+
+std::unique_ptr<Policy> MakeGreedy(const PolicyOptions& options) {
+  return std::make_unique<Greedy>(options);
+}
+
+Result<std::unique_ptr<Policy>> MakePolicy(const std::string& name, const PolicyOptions& options) {
+  if (name == "clic") return MakeClic(options);
+  if (name == "greedy") return MakeGreedy(options);
+  return InvalidArgument("unknown policy '" + name + "' (known: clic, greedy)");
+}
+
+}  // namespace swell::head::autoscaler

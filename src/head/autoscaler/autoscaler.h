@@ -1,0 +1,109 @@
+#pragma once
+
+// The autoscaler: pure policies that decide, from a snapshot of the cluster, which nodes to
+// create and which idle nodes to delete. No I/O, no clock, no threads: the head calls it with
+// the wall clock's time, the simulator (`swell sim`) with a virtual one, over the very same
+// code.
+//
+// A cluster has node types (one partition each, as in CLIC); a job that names no type goes to
+// the smallest type that fits (Route). Policies see, per type, the nodes and the pending work.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace swell::head::autoscaler {
+
+struct NodeType {
+  std::string name;
+  int cpus = 1;
+  int64_t memory_mb = 0;
+  int64_t disk_gb = 0;
+  int gpus = 0;
+  double price_per_hour = 0;  // billed from create until deleted (boot and shutdown included)
+  Duration boot = std::chrono::seconds(60);
+  Duration shutdown = std::chrono::seconds(0);
+  int max_nodes = 0;  // 0: no bound
+  bool spot = false;
+};
+
+// What one job asks of one node.
+struct Request {
+  int cpus = 1;
+  int64_t memory_mb = 0;
+  int64_t disk_gb = 0;
+  int gpus = 0;
+};
+
+// The smallest type that fits `r`: fewest cpus, then memory, then disk, then gpus, then price,
+// then the first listed. nullopt when no type can hold it.
+std::optional<int> Route(const std::vector<NodeType>& types, const Request& r);
+
+enum class NodeState {
+  kBooting,    // created, not yet ready (billed)
+  kIdle,       // ready, runs nothing
+  kAllocated,  // runs at least one job
+  kDeleting,   // being deleted (billed until gone)
+};
+
+struct NodeView {
+  int64_t id = 0;
+  int type = 0;
+  NodeState state = NodeState::kBooting;
+  Time created;     // when the create was issued
+  Time idle_since;  // valid in kIdle
+};
+
+// Pending work routed to one type.
+struct Pending {
+  int type = 0;
+  Time submitted;
+  int nodes = 1;  // whole nodes this job needs (1 for a job that fits one node)
+};
+
+struct View {
+  Time now;
+  const std::vector<NodeType>* types = nullptr;
+  std::vector<NodeView> nodes;
+  std::vector<Pending> pending;
+};
+
+struct Action {
+  std::vector<int> create;       // per type, how many nodes to create (size = types.size())
+  std::vector<int64_t> remove;   // ids of idle nodes to delete
+};
+
+class Policy {
+ public:
+  virtual ~Policy() = default;
+  virtual std::string name() const = 0;
+  // Decides at view.now. Policies may keep state between calls (e.g. hysteresis); they are not
+  // thread-safe.
+  virtual Action Decide(const View& view) = 0;
+};
+
+struct PolicyOptions {
+  Duration min_lifetime = std::chrono::seconds(600);  // CLIC: never delete younger nodes
+  Duration idle_timeout = std::chrono::seconds(300);  // powersave: Slurm's SuspendTime
+  int max_nodes = 0;                                  // total, 0: no bound
+};
+
+// CLIC exactly as its article states it, per type (partition):
+//  - cold start (no booting and no ready nodes): create ceil(pending / 2);
+//  - otherwise create ceil(pending / 2) - idle - booting (never negative);
+//  - when the type's queue is empty, delete ceil(deletable / 2) of its idle nodes, where
+//    deletable are those that have lived at least min_lifetime (as CLIC's code does), oldest
+//    first.
+std::unique_ptr<Policy> MakeClic(const PolicyOptions& options);
+// Greedy: create pending - idle - booting; delete every idle node at once.
+std::unique_ptr<Policy> MakeGreedy(const PolicyOptions& options);
+
+// Builds a policy by name ("clic", "greedy"); InvalidArgument names the known ones.
+Result<std::unique_ptr<Policy>> MakePolicy(const std::string& name, const PolicyOptions& options);
+
+}  // namespace swell::head::autoscaler
