@@ -40,5 +40,6 @@ int Cancel(const Args& args);
 int Wait(const Args& args);
 int Logs(const Args& args);
 int Info(const Args& args);
+int Sim(const Args& args);
 
 }  // namespace swell::cli

@@ -25,6 +25,10 @@ Jobs:
   wait ID...                       wait until jobs end (exit 0 if all completed)
   cancel ID... [-s SIGNAL]         cancel jobs or array tasks (ID_INDEX)
 
+Elastic nodes:
+  sim [--workload clic] [--policy P | --compare P1,P2] [--seed S] [--json]
+                                   the autoscaler on a virtual clock (policies: clic, greedy)
+
 Daemons (started by `up`):
   head --home DIR                  run the head
   node --home DIR --name NAME      run a node daemon
@@ -55,6 +59,7 @@ int main(int argc, char** argv) {
   if (cmd == "wait") return Wait(args);
   if (cmd == "logs") return Logs(args);
   if (cmd == "info") return Info(args);
+  if (cmd == "sim") return Sim(args);
   if (cmd == "--version" || cmd == "version") {
     std::puts("swell 0.1.0");
     return 0;

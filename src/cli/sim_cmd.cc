@@ -1,0 +1,83 @@
+// swell sim: the scheduler and autoscaler on a virtual clock over a workload.
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "cli/cli.h"
+#include "sim/sim.h"
+
+namespace swell::cli {
+
+int Sim(const Args& args) {
+  CLI::App app{"swell sim: run a workload through the autoscaler on a virtual clock"};
+  std::string workload = "clic", policy = "clic", compare;
+  uint64_t seed = 1;
+  int boot_seconds = -1, tick_seconds = 10, min_lifetime = 600;
+  bool json = false;
+  app.add_option("--workload", workload, "clic (CLIC's 4-hour stress test)");
+  app.add_option("--policy", policy, "clic or greedy");
+  app.add_option("--compare", compare, "several policies, comma separated: one table");
+  app.add_option("--seed", seed, "workload seed");
+  app.add_option("--boot-seconds", boot_seconds, "override every type's boot time")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--tick", tick_seconds, "seconds between autoscaler decisions")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--min-lifetime", min_lifetime, "CLIC's minimum node lifetime, seconds")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--json", json, "one JSON line per policy");
+  try {
+    std::vector<std::string> rev(args.rbegin(), args.rend());
+    app.parse(rev);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) {
+      std::printf("%s", app.help().c_str());
+      return 0;
+    }
+    return Fail("sim", e.what(), 2);
+  }
+  std::vector<sim::SimJob> jobs;
+  std::vector<head::autoscaler::NodeType> types;
+  if (workload == "clic") {
+    jobs = sim::ClicWorkload(seed);
+    types = sim::ClicTypes();
+  } else {
+    return Fail("sim", "unknown workload '" + workload + "' (known: clic)", 2);
+  }
+  if (boot_seconds >= 0)
+    for (auto& t : types) t.boot = std::chrono::seconds(boot_seconds);
+  std::vector<std::string> policies;
+  std::string list = compare.empty() ? policy : compare;
+  for (size_t i = 0; i <= list.size();) {
+    size_t j = list.find(',', i);
+    if (j == std::string::npos) j = list.size();
+    if (j > i) policies.push_back(list.substr(i, j - i));
+    i = j + 1;
+  }
+  for (const auto& p : policies) {
+    auto known = head::autoscaler::MakePolicy(p, {});
+    if (!known.ok()) return Fail("sim", known.status(), 2);
+  }
+  if (!json)
+    std::printf("%-8s %5s %9s %10s %10s %8s %8s %8s %9s %6s\n", "POLICY", "JOBS", "JOB_H",
+                "NODE_H", "EFFIC", "WAIT50", "WAIT95", "WAITMAX", "COST", "NODES");
+  for (const auto& p : policies) {
+    sim::SimOptions o;
+    o.types = types;
+    o.policy = p;
+    o.tick = std::chrono::seconds(tick_seconds);
+    o.policy_options.min_lifetime = std::chrono::seconds(min_lifetime);
+    auto m = sim::Simulate(jobs, o);
+    if (!m.ok()) return Fail("sim", m.status(), 2);
+    if (json) {
+      std::printf("%s\n", sim::ToJson(*m).c_str());
+    } else {
+      std::printf("%-8s %5lld %9.2f %10.2f %10.3f %8.0f %8.0f %8.0f %9.3f %6d\n",
+                  m->policy.c_str(), static_cast<long long>(m->jobs), m->job_hours, m->node_hours,
+                  m->efficiency, m->wait_p50_s, m->wait_p95_s, m->wait_max_s, m->cost,
+                  m->nodes_max);
+    }
+  }
+  return 0;
+}
+
+}  // namespace swell::cli

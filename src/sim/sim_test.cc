@@ -1,0 +1,86 @@
+#include "sim/sim.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace swell::sim {
+namespace {
+
+using std::chrono::seconds;
+
+TEST(ClicWorkloadTest, SeededBurstsOfSingleCpuSleeps) {
+  auto a = ClicWorkload(7), b = ClicWorkload(7), c = ClicWorkload(8);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].run, b[i].run);
+  EXPECT_NE(a.size() + static_cast<size_t>(a[0].run.count()),
+            c.size() + static_cast<size_t>(c[0].run.count()));
+  std::set<int64_t> bursts;
+  for (const auto& j : a) {
+    EXPECT_EQ(j.need.cpus, 1);
+    EXPECT_GE(j.run, seconds(500));
+    EXPECT_LE(j.run, seconds(1000));
+    int64_t s = ToMillis(j.submit) / 1000;
+    EXPECT_EQ(s % 600, 0);
+    EXPECT_LT(s, 4 * 3600);
+    bursts.insert(s);
+  }
+  EXPECT_GT(a.size(), 100u);  // ~190 expected (24 bursts of U(0,16))
+  EXPECT_LT(a.size(), 300u);
+}
+
+TEST(SimulateTest, HandComputedGreedyRun) {
+  // Four 100 s jobs at t=0, nodes boot in 60 s and stop at once: greedy creates four nodes at
+  // the first tick, runs the jobs from 60 s to 160 s and deletes the nodes at 160 s.
+  std::vector<SimJob> jobs;
+  for (int i = 0; i < 4; ++i) jobs.push_back({i + 1, FromMillis(0), seconds(100), {1, 0, 0, 0}});
+  SimOptions o;
+  o.types = ClicTypes();
+  o.types[0].boot = seconds(60);
+  o.types[0].shutdown = seconds(0);
+  o.policy = "greedy";
+  auto m = Simulate(jobs, o);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->scale_ups, 4);
+  EXPECT_EQ(m->scale_downs, 4);
+  EXPECT_EQ(m->nodes_max, 4);
+  EXPECT_DOUBLE_EQ(m->wait_max_s, 60);
+  EXPECT_NEAR(m->node_hours, 4 * 160.0 / 3600, 1e-9);
+  EXPECT_NEAR(m->job_hours, 400.0 / 3600, 1e-9);
+  EXPECT_NEAR(m->efficiency, 400.0 / 640, 1e-9);
+}
+
+TEST(SimulateTest, ClicHalvesAndWaits) {
+  auto jobs = ClicWorkload(1);
+  SimOptions o;
+  o.types = ClicTypes();
+  o.policy = "clic";
+  auto clic = Simulate(jobs, o);
+  ASSERT_TRUE(clic.ok());
+  o.policy = "greedy";
+  auto greedy = Simulate(jobs, o);
+  ASSERT_TRUE(greedy.ok());
+  for (const auto* m : {&*clic, &*greedy}) {
+    EXPECT_EQ(m->jobs, static_cast<int64_t>(jobs.size()));
+    EXPECT_EQ(m->scale_ups, m->scale_downs) << m->policy << " left nodes behind";
+    EXPECT_GT(m->efficiency, 0);
+    EXPECT_LE(m->efficiency, 1);
+  }
+  // Greedy starts every job one tick plus one boot after it arrives at the latest.
+  EXPECT_LE(greedy->wait_max_s, 10 + 90);
+  // CLIC's half rule makes jobs wait longer than that, as its article reports (minutes).
+  EXPECT_GT(clic->wait_max_s, greedy->wait_max_s);
+}
+
+TEST(SimulateTest, BadInputIsRefused) {
+  std::vector<SimJob> jobs = {{1, FromMillis(0), seconds(10), {64, 0, 0, 0}}};
+  SimOptions o;
+  o.types = ClicTypes();
+  EXPECT_EQ(Simulate(jobs, o).status().code(), Code::kInvalidArgument);
+  jobs[0].need.cpus = 1;
+  o.policy = "nonsense";
+  EXPECT_EQ(Simulate(jobs, o).status().code(), Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace swell::sim
