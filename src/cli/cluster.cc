@@ -20,6 +20,7 @@
 #include "common/files.h"
 #include "common/log.h"
 #include "common/secret.h"
+#include "head/config/config.h"
 #include "head/head.h"
 #include "node/node.h"
 
@@ -178,7 +179,8 @@ int Up(const Args& args) {
   int nodes = -1;
   std::string config_file;
   app.add_option("-N,--nodes", nodes, "node daemons to run")->check(CLI::NonNegativeNumber);
-  app.add_option("--config", config_file, "cluster settings (JSON)")->check(CLI::ExistingFile);
+  app.add_option("--config", config_file, "cluster file (TOML, see docs/cli.md)")
+      ->check(CLI::ExistingFile);
   try {
     std::vector<std::string> rev(args.rbegin(), args.rend());
     app.parse(rev);
@@ -204,11 +206,15 @@ int Up(const Args& args) {
     cfg = *c;
   }
   if (!config_file.empty()) {
-    auto text = ReadFile(config_file);
-    if (!text.ok()) return Fail("up", text.status());
-    auto c = FromJson(*text, config_file);
-    if (!c.ok()) return Fail("up", c.status());
-    cfg = *c;
+    auto c = head::config::Load(config_file);
+    if (!c.ok()) return Fail("up", c.status(), 2);
+    cfg.nodes = c->nodes;
+    cfg.cpus_per_node = c->cpus_per_node;
+    cfg.mem_per_node_mb = c->mem_per_node_mb;
+    cfg.gpus_per_node = c->gpus_per_node;
+    cfg.tcp = c->tcp;
+    cfg.node_timeout_s = c->node_timeout_s;
+    cfg.kill_wait_s = c->kill_wait_s;
   }
   if (nodes >= 0) cfg.nodes = nodes;
   if (Status s = WriteFileAtomic(home + "/cluster.json", ToJson(cfg).dump(2) + "\n", 0600); !s.ok())

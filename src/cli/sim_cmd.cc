@@ -4,13 +4,14 @@
 #include <cstdio>
 
 #include "cli/cli.h"
+#include "head/config/config.h"
 #include "sim/sim.h"
 
 namespace swell::cli {
 
 int Sim(const Args& args) {
   CLI::App app{"swell sim: run a workload through the autoscaler on a virtual clock"};
-  std::string workload = "clic", policy = "clic", compare;
+  std::string workload = "clic", policy = "clic", compare, config_file;
   uint64_t seed = 1;
   int boot_seconds = -1, tick_seconds = 10, min_lifetime = 600;
   bool json = false;
@@ -25,6 +26,8 @@ int Sim(const Args& args) {
   app.add_option("--min-lifetime", min_lifetime, "CLIC's minimum node lifetime, seconds")
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--json", json, "one JSON line per policy");
+  app.add_option("--config", config_file, "cluster file (TOML): node types, autoscaler")
+      ->check(CLI::ExistingFile);
   try {
     std::vector<std::string> rev(args.rbegin(), args.rend());
     app.parse(rev);
@@ -42,6 +45,15 @@ int Sim(const Args& args) {
     types = sim::ClicTypes();
   } else {
     return Fail("sim", "unknown workload '" + workload + "' (known: clic)", 2);
+  }
+  head::autoscaler::PolicyOptions options;
+  options.min_lifetime = std::chrono::seconds(min_lifetime);
+  if (!config_file.empty()) {
+    auto c = head::config::Load(config_file);
+    if (!c.ok()) return Fail("sim", c.status(), 2);
+    if (!c->node_types.empty()) types = c->node_types;
+    options = c->policy_options;
+    if (compare.empty() && policy == "clic") policy = c->policy;
   }
   if (boot_seconds >= 0)
     for (auto& t : types) t.boot = std::chrono::seconds(boot_seconds);
@@ -65,7 +77,7 @@ int Sim(const Args& args) {
     o.types = types;
     o.policy = p;
     o.tick = std::chrono::seconds(tick_seconds);
-    o.policy_options.min_lifetime = std::chrono::seconds(min_lifetime);
+    o.policy_options = options;
     auto m = sim::Simulate(jobs, o);
     if (!m.ok()) return Fail("sim", m.status(), 2);
     if (json) {

@@ -112,9 +112,9 @@ class CliTest : public ::testing::Test {
     home_ = dir_ + "/home";
     setenv("SWELL_HOME", home_.c_str(), 1);
     unsetenv("SWELL_HEAD");
-    std::ofstream(dir_ + "/cluster.json")
-        << R"({"nodes": 2, "cpus_per_node": 8, "mem_per_node_mb": 4096,
-               "node_timeout_s": 2, "kill_wait_s": 1})";
+    std::ofstream(dir_ + "/cluster.toml") << "[cluster]\nnodes = 2\ncpus_per_node = 8\n"
+                                             "mem_per_node_mb = 4096\nnode_timeout_s = 2\n"
+                                             "kill_wait_s = 1\n";
   }
   void TearDown() override {
     if (HasFailure()) {
@@ -136,7 +136,7 @@ class CliTest : public ::testing::Test {
     return Exec(args, cwd.empty() ? dir_ : cwd);
   }
   void Up() {
-    auto r = Swell({"up", "--config", dir_ + "/cluster.json"});
+    auto r = Swell({"up", "--config", dir_ + "/cluster.toml"});
     ASSERT_EQ(r.code, 0) << r.err;
   }
   int64_t SubmitOk(std::vector<std::string> args) {

@@ -1,0 +1,246 @@
+#include "head/config/config.h"
+
+#include <cmath>
+#include <set>
+#include <toml++/toml.h>
+
+#include "common/files.h"
+
+namespace swell::head::config {
+namespace {
+
+std::string Where(const std::string& source, const toml::node& n) {
+  return source + ":" + std::to_string(n.source().begin.line);
+}
+
+// Reads the keys of one table, refusing unknown ones and wrong types.
+class Table {
+ public:
+  Table(const toml::table& t, std::string source, std::string name)
+      : t_(t), source_(std::move(source)), name_(std::move(name)) {}
+
+  Status Int(const char* key, int64_t* out, int64_t min) {
+    seen_.insert(key);
+    const toml::node* n = t_.get(key);
+    if (!n) return Status::Ok();
+    auto v = n->value<int64_t>();
+    if (!n->is_integer() || !v) return Bad(*n, key, "must be an integer");
+    if (*v < min) return Bad(*n, key, "must be at least " + std::to_string(min));
+    *out = *v;
+    return Status::Ok();
+  }
+  template <typename T>
+  Status Int(const char* key, T* out, int64_t min) {
+    int64_t v = *out;
+    SWELL_RETURN_IF_ERROR(Int(key, &v, min));
+    if (v > static_cast<int64_t>(1) << 31) return InvalidArgument(name_ + "." + key + " too large");
+    *out = static_cast<T>(v);
+    return Status::Ok();
+  }
+  Status Double(const char* key, double* out) {
+    seen_.insert(key);
+    const toml::node* n = t_.get(key);
+    if (!n) return Status::Ok();
+    auto v = n->value<double>();
+    if (!(n->is_floating_point() || n->is_integer()) || !v || *v < 0 || !std::isfinite(*v))
+      return Bad(*n, key, "must be a number >= 0");
+    *out = *v;
+    return Status::Ok();
+  }
+  Status String(const char* key, std::string* out) {
+    seen_.insert(key);
+    const toml::node* n = t_.get(key);
+    if (!n) return Status::Ok();
+    if (!n->is_string()) return Bad(*n, key, "must be a string");
+    *out = *n->value<std::string>();
+    return Status::Ok();
+  }
+  Status Bool(const char* key, bool* out) {
+    seen_.insert(key);
+    const toml::node* n = t_.get(key);
+    if (!n) return Status::Ok();
+    if (!n->is_boolean()) return Bad(*n, key, "must be true or false");
+    *out = *n->value<bool>();
+    return Status::Ok();
+  }
+  const toml::array* Array(const char* key) {
+    seen_.insert(key);
+    return t_.get_as<toml::array>(key);
+  }
+  // Every key must have been asked for.
+  Status Done() {
+    for (const auto& [k, v] : t_)
+      if (!seen_.count(std::string(k.str())))
+        return InvalidArgument(Where(source_, v) + ": unknown key '" + std::string(k.str()) +
+                               "' in [" + name_ + "]");
+    return Status::Ok();
+  }
+  Status Bad(const toml::node& n, const char* key, const std::string& what) {
+    return InvalidArgument(Where(source_, n) + ": " + name_ + "." + key + " " + what);
+  }
+
+ private:
+  const toml::table& t_;
+  std::string source_, name_;
+  std::set<std::string> seen_;
+};
+
+}  // namespace
+
+Result<std::vector<autoscaler::NodeType>> ExpandClic(const std::vector<int>& cpus,
+                                                     const std::vector<std::string>& classes,
+                                                     const std::vector<int64_t>& disk_gb,
+                                                     double price_per_cpu_hour, int boot_s,
+                                                     int shutdown_s) {
+  std::vector<autoscaler::NodeType> out;
+  for (int c : cpus) {
+    if (c < 1) return InvalidArgument("clic.cpus must be at least 1");
+    for (const auto& cls : classes) {
+      double gb_per_cpu;
+      if (cls == "standard") gb_per_cpu = 3.75;
+      else if (cls == "highmem") gb_per_cpu = 6.5;
+      else if (cls == "highcpu") gb_per_cpu = 0.9;
+      else return InvalidArgument("clic.memory: unknown class '" + cls + "' (standard, highmem, highcpu)");
+      if (c == 1 && cls != "standard") continue;  // as CLIC: no 1-cpu highmem or highcpu
+      for (int64_t d : disk_gb) {
+        if (d < 1) return InvalidArgument("clic.disk_gb must be at least 1");
+        autoscaler::NodeType t;
+        t.name = std::to_string(c) + "cpu" + std::to_string(d) + "disk" + cls;
+        t.cpus = c;
+        t.memory_mb = static_cast<int64_t>(std::llround(gb_per_cpu * c * 1024));
+        t.disk_gb = d;
+        t.price_per_hour = price_per_cpu_hour * c;
+        t.boot = std::chrono::seconds(boot_s);
+        t.shutdown = std::chrono::seconds(shutdown_s);
+        out.push_back(t);
+      }
+    }
+  }
+  return out;
+}
+
+Result<ClusterConfig> Parse(std::string_view text, const std::string& source) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    return InvalidArgument(source + ":" + std::to_string(e.source().begin.line) + ": " +
+                           std::string(e.description()));
+  }
+  ClusterConfig c;
+  for (const auto& [k, v] : root) {
+    std::string key(k.str());
+    if (key != "cluster" && key != "provider" && key != "autoscaler" && key != "node_type" &&
+        key != "clic")
+      return InvalidArgument(Where(source, v) + ": unknown table '" + key +
+                             "' (cluster, provider, autoscaler, node_type, clic)");
+  }
+  if (auto* t = root["cluster"].as_table()) {
+    Table r(*t, source, "cluster");
+    SWELL_RETURN_IF_ERROR(r.Int("nodes", &c.nodes, 0));
+    SWELL_RETURN_IF_ERROR(r.Int("cpus_per_node", &c.cpus_per_node, 0));
+    SWELL_RETURN_IF_ERROR(r.Int("mem_per_node_mb", &c.mem_per_node_mb, 0));
+    SWELL_RETURN_IF_ERROR(r.Int("gpus_per_node", &c.gpus_per_node, 0));
+    SWELL_RETURN_IF_ERROR(r.String("tcp", &c.tcp));
+    SWELL_RETURN_IF_ERROR(r.Int("node_timeout_s", &c.node_timeout_s, 1));
+    SWELL_RETURN_IF_ERROR(r.Int("kill_wait_s", &c.kill_wait_s, 0));
+    SWELL_RETURN_IF_ERROR(r.Done());
+  }
+  if (auto* t = root["provider"].as_table()) {
+    Table r(*t, source, "provider");
+    SWELL_RETURN_IF_ERROR(r.String("kind", &c.provider));
+    SWELL_RETURN_IF_ERROR(r.Int("boot_seconds", &c.provider_boot_s, 0));
+    SWELL_RETURN_IF_ERROR(r.Done());
+    static const std::set<std::string> kKinds = {"local", "netns", "command", "static"};
+    if (!kKinds.count(c.provider))
+      return InvalidArgument(source + ": provider.kind '" + c.provider +
+                             "' is not one of local, netns, command, static");
+  }
+  if (auto* t = root["autoscaler"].as_table()) {
+    Table r(*t, source, "autoscaler");
+    int64_t min_lifetime = 600, idle_timeout = 300;
+    SWELL_RETURN_IF_ERROR(r.String("policy", &c.policy));
+    SWELL_RETURN_IF_ERROR(r.Int("min_lifetime_s", &min_lifetime, 0));
+    SWELL_RETURN_IF_ERROR(r.Int("idle_timeout_s", &idle_timeout, 0));
+    SWELL_RETURN_IF_ERROR(r.Int("boot_timeout_s", &c.boot_timeout_s, 1));
+    SWELL_RETURN_IF_ERROR(r.Int("max_nodes", &c.policy_options.max_nodes, 0));
+    SWELL_RETURN_IF_ERROR(r.Done());
+    c.policy_options.min_lifetime = std::chrono::seconds(min_lifetime);
+    c.policy_options.idle_timeout = std::chrono::seconds(idle_timeout);
+    auto p = autoscaler::MakePolicy(c.policy, c.policy_options);
+    if (!p.ok()) return p.status().WithContext(source + ": autoscaler.policy");
+  }
+  if (const toml::node* nt = root.get("node_type")) {
+    const toml::array* types = nt->as_array();
+    if (!types || !types->is_array_of_tables())
+      return InvalidArgument(Where(source, *nt) + ": node_type must be [[node_type]] tables");
+    for (const auto& elem : *types) {
+      const toml::table& t = *elem.as_table();
+      Table r(t, source, "node_type");
+      autoscaler::NodeType n;
+      int64_t boot = 60, shutdown = 0;
+      SWELL_RETURN_IF_ERROR(r.String("name", &n.name));
+      SWELL_RETURN_IF_ERROR(r.Int("cpus", &n.cpus, 1));
+      SWELL_RETURN_IF_ERROR(r.Int("memory_mb", &n.memory_mb, 0));
+      SWELL_RETURN_IF_ERROR(r.Int("disk_gb", &n.disk_gb, 0));
+      SWELL_RETURN_IF_ERROR(r.Int("gpus", &n.gpus, 0));
+      SWELL_RETURN_IF_ERROR(r.Double("price_per_hour", &n.price_per_hour));
+      SWELL_RETURN_IF_ERROR(r.Int("boot_seconds", &boot, 0));
+      SWELL_RETURN_IF_ERROR(r.Int("shutdown_seconds", &shutdown, 0));
+      SWELL_RETURN_IF_ERROR(r.Int("max_nodes", &n.max_nodes, 0));
+      SWELL_RETURN_IF_ERROR(r.Bool("spot", &n.spot));
+      SWELL_RETURN_IF_ERROR(r.Done());
+      if (n.name.empty()) return InvalidArgument(Where(source, t) + ": node_type needs a name");
+      n.boot = std::chrono::seconds(boot);
+      n.shutdown = std::chrono::seconds(shutdown);
+      c.node_types.push_back(n);
+    }
+  }
+  if (auto* t = root["clic"].as_table()) {
+    Table r(*t, source, "clic");
+    std::vector<int> cpus;
+    std::vector<std::string> classes;
+    std::vector<int64_t> disks;
+    auto ints = [&](const char* key, auto* out) -> Status {
+      const toml::array* a = r.Array(key);
+      if (!a) return InvalidArgument(source + ": clic." + key + " must be a list of integers");
+      for (const auto& e : *a) {
+        auto v = e.value<int64_t>();
+        if (!e.is_integer() || !v) return InvalidArgument(Where(source, e) + ": clic." + key + " must hold integers");
+        out->push_back(static_cast<typename std::decay_t<decltype(*out)>::value_type>(*v));
+      }
+      return Status::Ok();
+    };
+    SWELL_RETURN_IF_ERROR(ints("cpus", &cpus));
+    SWELL_RETURN_IF_ERROR(ints("disk_gb", &disks));
+    const toml::array* m = r.Array("memory");
+    if (!m) return InvalidArgument(source + ": clic.memory must be a list of class names");
+    for (const auto& e : *m) {
+      if (!e.is_string()) return InvalidArgument(Where(source, e) + ": clic.memory must hold strings");
+      classes.push_back(*e.value<std::string>());
+    }
+    double price = 0.0475;
+    int64_t boot = 90, shutdown = 30;
+    SWELL_RETURN_IF_ERROR(r.Double("price_per_cpu_hour", &price));
+    SWELL_RETURN_IF_ERROR(r.Int("boot_seconds", &boot, 0));
+    SWELL_RETURN_IF_ERROR(r.Int("shutdown_seconds", &shutdown, 0));
+    SWELL_RETURN_IF_ERROR(r.Done());
+    auto expanded = ExpandClic(cpus, classes, disks, price, static_cast<int>(boot),
+                               static_cast<int>(shutdown));
+    if (!expanded.ok()) return expanded.status().WithContext(source);
+    for (auto& n : *expanded) c.node_types.push_back(std::move(n));
+  }
+  std::set<std::string> names;
+  for (const auto& n : c.node_types)
+    if (!names.insert(n.name).second)
+      return InvalidArgument(source + ": two node types are named '" + n.name + "'");
+  return c;
+}
+
+Result<ClusterConfig> Load(const std::string& path) {
+  auto text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  return Parse(*text, path);
+}
+
+}  // namespace swell::head::config

@@ -1,0 +1,87 @@
+#pragma once
+
+// The cluster file (`swell up --config FILE`, `swell sim --config FILE`), TOML:
+//
+//   [cluster]                 # the embedded cluster `swell up` starts
+//   nodes = 2                 # static local node daemons
+//   cpus_per_node = 0         # 0: the machine's cpus split between the nodes
+//   mem_per_node_mb = 0       # 0: the machine's memory split between the nodes
+//   gpus_per_node = 0
+//   tcp = ""                  # also listen on host:port (cluster secret required)
+//   node_timeout_s = 10       # a node silent this long is down
+//   kill_wait_s = 10          # SIGTERM .. SIGKILL at a time limit or cancel
+//
+//   [provider]
+//   kind = "local"            # local | netns | command | static
+//   boot_seconds = 0          # local: delay before a created node registers
+//
+//   [autoscaler]
+//   policy = "clic"           # clic | greedy
+//   min_lifetime_s = 600      # CLIC: never delete a node younger than this
+//   idle_timeout_s = 300
+//   boot_timeout_s = 600
+//   max_nodes = 0             # in total, 0: no bound
+//
+//   [[node_type]]             # one partition each; repeat the table for more types
+//   name = "small"
+//   cpus = 2
+//   memory_mb = 8192
+//   disk_gb = 100
+//   gpus = 0
+//   price_per_hour = 0.096
+//   boot_seconds = 60
+//   shutdown_seconds = 30
+//   max_nodes = 0
+//   spot = false
+//
+//   [clic]                    # CLIC's product form, expanded into node types named as CLIC
+//   cpus = [1, 2, 4]          # names them ("4cpu100diskstandard"); 1-cpu highmem and highcpu
+//   memory = ["standard", "highmem", "highcpu"]   # are skipped as in CLIC. GB per cpu:
+//   disk_gb = [10, 100]       # standard 3.75, highmem 6.5, highcpu 0.9
+//   price_per_cpu_hour = 0.0475
+//   boot_seconds = 90
+//   shutdown_seconds = 30
+//
+// Unknown tables or keys, wrong types and impossible values are errors that name the file,
+// line and key.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "head/autoscaler/autoscaler.h"
+
+namespace swell::head::config {
+
+struct ClusterConfig {
+  int nodes = 2;
+  int cpus_per_node = 0;
+  int64_t mem_per_node_mb = 0;
+  int gpus_per_node = 0;
+  std::string tcp;
+  int node_timeout_s = 10;
+  int kill_wait_s = 10;
+
+  std::string provider = "local";
+  int provider_boot_s = 0;
+
+  std::string policy = "clic";
+  autoscaler::PolicyOptions policy_options;
+  int boot_timeout_s = 600;
+
+  std::vector<autoscaler::NodeType> node_types;
+};
+
+// Parses TOML text; `source` names it in errors ("cluster.toml:12: ...").
+Result<ClusterConfig> Parse(std::string_view text, const std::string& source);
+Result<ClusterConfig> Load(const std::string& path);
+
+// CLIC's product form: every cpus x memory class x disk combination, named as CLIC names them.
+Result<std::vector<autoscaler::NodeType>> ExpandClic(const std::vector<int>& cpus,
+                                                     const std::vector<std::string>& classes,
+                                                     const std::vector<int64_t>& disk_gb,
+                                                     double price_per_cpu_hour, int boot_s,
+                                                     int shutdown_s);
+
+}  // namespace swell::head::config

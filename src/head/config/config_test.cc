@@ -1,0 +1,119 @@
+#include "head/config/config.h"
+
+#include <gtest/gtest.h>
+
+namespace swell::head::config {
+namespace {
+
+TEST(ConfigTest, EmptyFileGivesDefaults) {
+  auto c = Parse("", "c.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->nodes, 2);
+  EXPECT_EQ(c->policy, "clic");
+  EXPECT_TRUE(c->node_types.empty());
+}
+
+TEST(ConfigTest, EverySection) {
+  auto c = Parse(R"(
+[cluster]
+nodes = 0
+node_timeout_s = 3
+
+[provider]
+kind = "local"
+boot_seconds = 4
+
+[autoscaler]
+policy = "greedy"
+min_lifetime_s = 60
+max_nodes = 5
+
+[[node_type]]
+name = "small"
+cpus = 2
+memory_mb = 8192
+price_per_hour = 0.1
+boot_seconds = 30
+max_nodes = 3
+
+[[node_type]]
+name = "gpu"
+cpus = 8
+memory_mb = 65536
+gpus = 1
+spot = true
+)",
+                 "c.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->nodes, 0);
+  EXPECT_EQ(c->node_timeout_s, 3);
+  EXPECT_EQ(c->provider_boot_s, 4);
+  EXPECT_EQ(c->policy, "greedy");
+  EXPECT_EQ(c->policy_options.min_lifetime, std::chrono::seconds(60));
+  EXPECT_EQ(c->policy_options.max_nodes, 5);
+  ASSERT_EQ(c->node_types.size(), 2u);
+  EXPECT_EQ(c->node_types[0].name, "small");
+  EXPECT_EQ(c->node_types[0].boot, std::chrono::seconds(30));
+  EXPECT_EQ(c->node_types[0].max_nodes, 3);
+  EXPECT_DOUBLE_EQ(c->node_types[0].price_per_hour, 0.1);
+  EXPECT_TRUE(c->node_types[1].spot);
+  EXPECT_EQ(c->node_types[1].gpus, 1);
+}
+
+TEST(ConfigTest, ClicProductFormIsNamedAsClicNamesIt) {
+  auto c = Parse(R"(
+[clic]
+cpus = [1, 4]
+memory = ["standard", "highmem", "highcpu"]
+disk_gb = [10, 100]
+)",
+                 "c.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  // 1 cpu: standard only (x2 disks); 4 cpus: three classes x two disks.
+  ASSERT_EQ(c->node_types.size(), 8u);
+  EXPECT_EQ(c->node_types[0].name, "1cpu10diskstandard");
+  EXPECT_EQ(c->node_types[0].memory_mb, 3840);
+  EXPECT_EQ(c->node_types[2].name, "4cpu10diskstandard");
+  EXPECT_EQ(c->node_types[2].memory_mb, 15360);
+  EXPECT_EQ(c->node_types[5].name, "4cpu100diskhighmem");
+  EXPECT_EQ(c->node_types[5].memory_mb, 26624);
+  EXPECT_EQ(c->node_types[7].name, "4cpu100diskhighcpu");
+}
+
+TEST(ConfigTest, MistakesNameTheLineAndTheKey) {
+  struct Case {
+    const char* text;
+    const char* want;
+  } cases[] = {
+      {"[cluster]\nnodes = \"two\"\n", "c.toml:2: cluster.nodes must be an integer"},
+      {"[cluster]\nnodes = -1\n", "cluster.nodes must be at least 0"},
+      {"[cluster]\nnode = 2\n", "c.toml:2: unknown key 'node' in [cluster]"},
+      {"[clusters]\n", "unknown table 'clusters'"},
+      {"[autoscaler]\npolicy = \"magic\"\n", "unknown policy 'magic'"},
+      {"[provider]\nkind = \"cloud\"\n", "provider.kind 'cloud'"},
+      {"[[node_type]]\ncpus = 2\n", "needs a name"},
+      {"[[node_type]]\nname = \"a\"\n[[node_type]]\nname = \"a\"\n", "two node types are named 'a'"},
+      {"[clic]\ncpus = [2]\nmemory = [\"huge\"]\ndisk_gb = [10]\n", "unknown class 'huge'"},
+      {"[cluster\n", "c.toml:1:"},
+  };
+  for (const auto& k : cases) {
+    auto c = Parse(k.text, "c.toml");
+    ASSERT_FALSE(c.ok()) << k.text;
+    EXPECT_EQ(c.status().code(), Code::kInvalidArgument);
+    EXPECT_NE(c.status().message().find(k.want), std::string::npos)
+        << "for:\n" << k.text << "got: " << c.status().message();
+  }
+}
+
+TEST(ConfigTest, TheExamplesParse) {
+  for (const char* name : {"embedded.toml", "clic.toml"}) {
+    auto c = Load(std::string(SWELL_SOURCE_DIR) + "/examples/clusters/" + name);
+    EXPECT_TRUE(c.ok()) << name << ": " << c.status().ToString();
+  }
+  auto clic = Load(std::string(SWELL_SOURCE_DIR) + "/examples/clusters/clic.toml");
+  ASSERT_TRUE(clic.ok());
+  EXPECT_EQ(clic->node_types.size(), 2u + 3 * 6);  // 1 cpu: standard only
+}
+
+}  // namespace
+}  // namespace swell::head::config
