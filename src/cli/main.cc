@@ -27,7 +27,7 @@ Jobs:
 
 Elastic nodes:
   sim [--workload clic] [--policy P | --compare P1,P2] [--seed S] [--json]
-                                   the autoscaler on a virtual clock (policies: clic, greedy)
+                                   the autoscaler on a virtual clock (clic, greedy, powersave)
 
 Daemons (started by `up`):
   head --home DIR                  run the head

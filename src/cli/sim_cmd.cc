@@ -16,7 +16,7 @@ int Sim(const Args& args) {
   int boot_seconds = -1, tick_seconds = 10, min_lifetime = 600;
   bool json = false;
   app.add_option("--workload", workload, "clic (CLIC's 4-hour stress test)");
-  app.add_option("--policy", policy, "clic or greedy");
+  app.add_option("--policy", policy, "clic, greedy or powersave");
   app.add_option("--compare", compare, "several policies, comma separated: one table");
   app.add_option("--seed", seed, "workload seed");
   app.add_option("--boot-seconds", boot_seconds, "override every type's boot time")
@@ -70,7 +70,7 @@ int Sim(const Args& args) {
     if (!known.ok()) return Fail("sim", known.status(), 2);
   }
   if (!json)
-    std::printf("%-8s %5s %9s %10s %10s %8s %8s %8s %9s %6s\n", "POLICY", "JOBS", "JOB_H",
+    std::printf("%-10s %5s %9s %10s %10s %8s %8s %8s %9s %6s\n", "POLICY", "JOBS", "JOB_H",
                 "NODE_H", "EFFIC", "WAIT50", "WAIT95", "WAITMAX", "COST", "NODES");
   for (const auto& p : policies) {
     sim::SimOptions o;
@@ -83,7 +83,7 @@ int Sim(const Args& args) {
     if (json) {
       std::printf("%s\n", sim::ToJson(*m).c_str());
     } else {
-      std::printf("%-8s %5lld %9.2f %10.2f %10.3f %8.0f %8.0f %8.0f %9.3f %6d\n",
+      std::printf("%-10s %5lld %9.2f %10.2f %10.3f %8.0f %8.0f %8.0f %9.3f %6d\n",
                   m->policy.c_str(), static_cast<long long>(m->jobs), m->job_hours, m->node_hours,
                   m->efficiency, m->wait_p50_s, m->wait_p95_s, m->wait_max_s, m->cost,
                   m->nodes_max);

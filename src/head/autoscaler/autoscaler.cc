@@ -121,6 +121,39 @@ class Greedy final : public Policy {
   PolicyOptions o_;
 };
 
+// Slurm's power saving: resume exactly the nodes the pending work needs; suspend a node once it
+// has been idle for idle_timeout (SuspendTime), whatever else waits.
+class PowerSave final : public Policy {
+ public:
+  explicit PowerSave(PolicyOptions o) : o_(o) {}
+  std::string name() const override { return "powersave"; }
+  Action Decide(const View& v) override {
+    Action a;
+    a.create.assign(v.types->size(), 0);
+    auto c = Count(v);
+    for (size_t t = 0; t < c.size(); ++t) {
+      const Counts& k = c[t];
+      a.create[t] = static_cast<int>(std::max<int64_t>(0, k.pending_nodes - k.idle - k.booting));
+      // Idle nodes that pending work will take stay; of the others, those idle long enough go,
+      // the longest idle first.
+      int64_t spare = k.idle - k.pending_nodes;
+      std::vector<const NodeView*> expired;
+      for (auto* n : k.idle_nodes)
+        if (v.now - n->idle_since >= o_.idle_timeout) expired.push_back(n);
+      std::sort(expired.begin(), expired.end(), [](auto* x, auto* y) {
+        return std::tie(x->idle_since, x->id) < std::tie(y->idle_since, y->id);
+      });
+      for (int64_t i = 0; i < spare && i < static_cast<int64_t>(expired.size()); ++i)
+        a.remove.push_back(expired[static_cast<size_t>(i)]->id);
+    }
+    Clamp(v, c, o_.max_nodes, &a);
+    return a;
+  }
+
+ private:
+  PolicyOptions o_;
+};
+
 }  // namespace
 
 std::unique_ptr<Policy> MakeClic(const PolicyOptions& options) {
@@ -134,7 +167,8 @@ std::unique_ptr<Policy> MakeGreedy(const PolicyOptions& options) {
 Result<std::unique_ptr<Policy>> MakePolicy(const std::string& name, const PolicyOptions& options) {
   if (name == "clic") return MakeClic(options);
   if (name == "greedy") return MakeGreedy(options);
-  return InvalidArgument("unknown policy '" + name + "' (known: clic, greedy)");
+  if (name == "powersave") return std::unique_ptr<Policy>(std::make_unique<PowerSave>(options));
+  return InvalidArgument("unknown policy '" + name + "' (known: clic, greedy, powersave)");
 }
 
 }  // namespace swell::head::autoscaler

@@ -103,7 +103,10 @@ std::unique_ptr<Policy> MakeClic(const PolicyOptions& options);
 // Greedy: create pending - idle - booting; delete every idle node at once.
 std::unique_ptr<Policy> MakeGreedy(const PolicyOptions& options);
 
-// Builds a policy by name ("clic", "greedy"); InvalidArgument names the known ones.
+// Slurm's power saving: create pending - idle - booting; delete a node idle for idle_timeout
+// (SuspendTime) unless pending work will take it.
+//
+// Builds a policy by name ("clic", "greedy", "powersave"); InvalidArgument names the known ones.
 Result<std::unique_ptr<Policy>> MakePolicy(const std::string& name, const PolicyOptions& options);
 
 }  // namespace swell::head::autoscaler

@@ -108,6 +108,23 @@ TEST_F(PolicyTest, LimitsHold) {
   EXPECT_EQ(MakeGreedy(o)->Decide(At(10)).create[0], 1);
 }
 
+TEST_F(PolicyTest, PowerSaveSuspendsAfterTheIdleTimeout) {
+  PolicyOptions o;
+  o.idle_timeout = seconds(300);
+  AddNode(NodeState::kIdle, 0);
+  nodes_[0].idle_since = FromMillis(100 * 1000);
+  AddNode(NodeState::kIdle, 0);
+  nodes_[1].idle_since = FromMillis(350 * 1000);
+  auto p = MakePolicy("powersave", o);
+  ASSERT_TRUE(p.ok());
+  auto a = (*p)->Decide(At(420));  // node 1 idle 320 s, node 2 idle 70 s
+  EXPECT_EQ(a.remove, (std::vector<int64_t>{1}));
+  AddPending(2);  // both idle nodes have work coming: keep them
+  EXPECT_TRUE((*p)->Decide(At(420)).remove.empty());
+  AddPending(3);
+  EXPECT_EQ((*p)->Decide(At(420)).create[0], 3);
+}
+
 TEST_F(PolicyTest, PoliciesByName) {
   EXPECT_TRUE(MakePolicy("clic", {}).ok());
   EXPECT_TRUE(MakePolicy("greedy", {}).ok());
