@@ -46,15 +46,17 @@ int Sim(const Args& args) {
   } else {
     return Fail("sim", "unknown workload '" + workload + "' (known: clic)", 2);
   }
+  // The cluster file first, then the flags that were given.
   head::autoscaler::PolicyOptions options;
-  options.min_lifetime = std::chrono::seconds(min_lifetime);
   if (!config_file.empty()) {
     auto c = head::config::Load(config_file);
     if (!c.ok()) return Fail("sim", c.status(), 2);
     if (!c->node_types.empty()) types = c->node_types;
     options = c->policy_options;
-    if (compare.empty() && policy == "clic") policy = c->policy;
+    if (app.count("--policy") == 0) policy = c->policy;
   }
+  if (app.count("--min-lifetime") > 0 || config_file.empty())
+    options.min_lifetime = std::chrono::seconds(min_lifetime);
   if (boot_seconds >= 0)
     for (auto& t : types) t.boot = std::chrono::seconds(boot_seconds);
   std::vector<std::string> policies;

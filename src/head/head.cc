@@ -182,6 +182,7 @@ struct NodeEntry {
   Time last_seen;
   std::shared_ptr<Session> session;
   uint64_t session_id = 0;
+  bool draining = false;  // the node said it stops: schedule and dispatch nothing there
   std::map<int64_t, Time> spec_sent;
   sched::Resources total() const { return {row.cpus, row.mem_mb, row.gpus}; }
 };
@@ -244,6 +245,7 @@ class Head::Impl {
   void DoReports(const std::string& node, uint64_t sid, const pb::ReportBatch& b);
   void DoSessionClosed(const std::string& node, uint64_t sid);
   void DoHeartbeat(const std::string& node, uint64_t sid);
+  void DoDraining(const std::string& node, uint64_t sid);
 
   std::atomic<uint64_t> next_session_id_{1};
   std::atomic<bool> stopping_{false};
@@ -720,7 +722,7 @@ std::optional<std::pair<int64_t, int>> Head::Impl::NextPosition(Job& job) {
 void Head::Impl::Dispatch(Job& job, Lease& lease, int64_t max_new, Time now) {
   if (max_new <= 0) return;
   auto nit = nodes_.find(lease.node);
-  if (nit == nodes_.end() || !nit->second.session) return;
+  if (nit == nodes_.end() || !nit->second.session || nit->second.draining) return;
   NodeEntry& node = nit->second;
   pb::Launch launch;
   pb::Launch* l = &launch;
@@ -929,7 +931,7 @@ void Head::Impl::Schedule(Time now) {
   std::vector<std::string> names;
   std::map<std::string, int> index;
   for (auto& [name, n] : nodes_) {
-    if (!n.up || !n.session) continue;
+    if (!n.up || !n.session || n.draining) continue;
     index[name] = static_cast<int>(nodes.size());
     names.push_back(name);
     nodes.push_back({name, n.total(), {}});
@@ -1102,10 +1104,24 @@ void Head::Impl::NodeFailed(NodeEntry& node, Time now, const std::string& why) {
   for (auto lid : lease_ids) {
     auto lit = leases_.find(lid);
     if (lit == leases_.end()) continue;
-    Lease& l = lit->second;
-    Job* job = FindJob(l.job_id);
+    Job* job = FindJob(lit->second.job_id);
     if (job == nullptr) continue;
-    std::vector<int64_t> positions(l.positions.begin(), l.positions.end());
+    // Take the lease away first, so that nothing below dispatches into it again.
+    std::vector<int64_t> positions(lit->second.positions.begin(), lit->second.positions.end());
+    std::string primary = lit->second.node;
+    DropLease(*job, lid);
+    // A job that lost a secondary node ends on its primary too.
+    if (primary != node.row.name && !positions.empty()) {
+      auto pit = nodes_.find(primary);
+      if (pit != nodes_.end() && pit->second.session) {
+        pb::Cancel* c = Out(pit->second.session).add_cancels();
+        c->set_job_id(job->row.id);
+        for (auto pos : positions) {
+          c->add_positions(pos);
+          c->add_attempts(job->live.at(pos).attempt);
+        }
+      }
+    }
     for (auto pos : positions) {
       const Task& t = job->live.at(pos);
       if (!t.started)
@@ -1115,7 +1131,6 @@ void Head::Impl::NodeFailed(NodeEntry& node, Time now, const std::string& why) {
       else
         FinishTask(*job, pos, pb::NODE_FAIL, 0, 0, now);
     }
-    if (leases_.count(lid)) DropLease(*job, lid);
     UpdateAggregate(*job, now);
   }
   sched_dirty_ = true;
@@ -1151,6 +1166,7 @@ void Head::Impl::DoRegister(const std::shared_ptr<Session>& s, uint64_t sid,
   n.last_seen = now;
   n.session = s;
   n.session_id = sid;
+  n.draining = false;
   n.spec_sent.clear();
   Write(store_->PutNode(n.row));
   Event(now, "node_up", 0, r.name(), r.hostname());
@@ -1192,7 +1208,8 @@ void Head::Impl::DoRegister(const std::shared_ptr<Session>& s, uint64_t sid,
     for (auto pos : lit->second.positions) {
       const Task& t = job->live.at(pos);
       if (!has.count({job->row.id, pos, t.attempt})) lost.push_back(pos);
-      else if (t.cancel_requested || job->row.rest_cancelled) cancel.add_positions(pos);
+      else if (t.cancel_requested || job->row.rest_cancelled)
+        cancel.add_positions(pos), cancel.add_attempts(t.attempt);
     }
     if (cancel.positions_size() > 0) {
       cancel.set_job_id(job->row.id);
@@ -1292,6 +1309,14 @@ void Head::Impl::DoHeartbeat(const std::string& node_name, uint64_t sid) {
   auto nit = nodes_.find(node_name);
   if (nit == nodes_.end() || nit->second.session_id != sid) return;
   nit->second.last_seen = clock_->Now();
+}
+
+void Head::Impl::DoDraining(const std::string& node_name, uint64_t sid) {
+  auto nit = nodes_.find(node_name);
+  if (nit == nodes_.end() || nit->second.session_id != sid) return;
+  nit->second.draining = true;
+  sched_dirty_ = true;
+  LogInfo("head: node %s is stopping", node_name.c_str());
 }
 
 void Head::Impl::DoSessionClosed(const std::string& node_name, uint64_t sid) {
@@ -1600,6 +1625,7 @@ Result<pb::CancelReply> Head::Impl::DoCancel(const rpc::Caller& who, const pb::C
       auto& c = to_nodes[t.node];
       c.set_job_id(job->row.id);
       c.add_positions(t.pos);
+      c.add_attempts(t.attempt);
       c.set_signal(req.signal());
     };
     if (req.signal() != 0) {
@@ -1684,6 +1710,7 @@ Result<pb::NodesReply> Head::Impl::DoNodes() {
                      : u.cpus >= n.row.cpus ? "ALLOCATED"
                                             : "MIXED";
     if (n.up && !n.session) st = "UNKNOWN";
+    if (n.up && n.draining) st = "DRAINING";
     ni->set_state(st);
   }
   return reply;
@@ -1831,6 +1858,8 @@ Status Head::NodeSession(const rpc::Caller&,
       impl_->Post([this, name, sid, batch] { impl_->DoReports(name, sid, *batch); });
     } else if (msg.has_heartbeat()) {
       impl_->Post([this, name, sid] { impl_->DoHeartbeat(name, sid); });
+    } else if (msg.has_draining()) {
+      impl_->Post([this, name, sid] { impl_->DoDraining(name, sid); });
     }
     msg.Clear();
   }

@@ -257,7 +257,23 @@ Status NodeDaemon::Impl::Run() {
     if (stop_requested_ && !stopping_) {
       stopping_ = true;
       LogInfo("node %s: stopping, ending %zu steps", opt_.name.c_str(), steps_.size());
-      for (auto& [id, job] : jobs_) job.queue.clear();
+      // Queued steps never started: give them back, and tell the head to send no more.
+      for (auto& [id, job] : jobs_) {
+        for (const auto& k : job.queue) {
+          pb::StepReport r;
+          *r.mutable_key() = k;
+          r.set_requeue(true);
+          r.set_error("the node is stopping");
+          r.set_time_ms(ToMillis(now));
+          Report(std::move(r));
+        }
+        job.queue.clear();
+      }
+      if (link_up_) {
+        pb::NodeMessage drain;
+        drain.set_draining(true);
+        Send(std::move(drain));
+      }
       TerminateAll(SIGTERM);
       stop_deadline = now + std::min<Duration>(opt_.kill_wait, std::chrono::seconds(5));
     }
@@ -297,7 +313,8 @@ Status NodeDaemon::Impl::Run() {
   }
   // Give the final reports a moment to reach the head (acks keep arriving: the window of one
   // batch in flight still holds).
-  for (int i = 0; i < 50 && registered_ && sent_seq_ + 1 < next_seq_; ++i) {
+  for (int i = 0; i < 50 && registered_ && (sent_seq_ + 1 < next_seq_ || acked_seq_ < sent_seq_);
+       ++i) {
     DrainInbox();
     Flush();
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -466,9 +483,11 @@ void NodeDaemon::Impl::HandleHead(const pb::HeadMessage& m) {
     }
     registered_ = true;
     LogInfo("node %s: registered with the head", opt_.name.c_str());
+    // Exactly the attempts named: a newer attempt of the same task may be here too.
     for (const auto& k : reg.kill()) {
       for (auto& [pid, step] : steps_) {
-        if (step.key.job_id() == k.job_id() && step.key.pos() == k.pos()) {
+        if (step.key.job_id() == k.job_id() && step.key.pos() == k.pos() &&
+            step.key.attempt() == k.attempt()) {
           kill(-pid, SIGKILL);
           step.cancelled = true;
         }
@@ -477,7 +496,7 @@ void NodeDaemon::Impl::HandleHead(const pb::HeadMessage& m) {
       if (it != jobs_.end()) {
         auto& q = it->second.queue;
         for (auto qi = q.begin(); qi != q.end();)
-          qi = (qi->pos() == k.pos()) ? q.erase(qi) : qi + 1;
+          qi = (qi->pos() == k.pos() && qi->attempt() == k.attempt()) ? q.erase(qi) : qi + 1;
       }
     }
   }
@@ -802,14 +821,16 @@ void NodeDaemon::Impl::StepExited(pid_t pid, int status) {
 
 void NodeDaemon::Impl::HandleCancel(const pb::Cancel& c) {
   Time now = clock_.Now();
-  auto matches = [&c](int64_t pos) {
+  // With attempts, only those attempts: a newer attempt of the same task must survive.
+  bool by_attempt = c.attempts_size() == c.positions_size() && c.positions_size() > 0;
+  auto matches = [&c, by_attempt](const pb::StepKey& k) {
     if (c.positions_size() == 0) return true;
-    for (auto p : c.positions())
-      if (p == pos) return true;
+    for (int i = 0; i < c.positions_size(); ++i)
+      if (c.positions(i) == k.pos() && (!by_attempt || c.attempts(i) == k.attempt())) return true;
     return false;
   };
   for (auto& [pid, step] : steps_) {
-    if (step.key.job_id() != c.job_id() || !matches(step.key.pos())) continue;
+    if (step.key.job_id() != c.job_id() || !matches(step.key)) continue;
     if (c.signal() != 0) {
       kill(-pid, c.signal());
       continue;
@@ -826,7 +847,7 @@ void NodeDaemon::Impl::HandleCancel(const pb::Cancel& c) {
   if (jit == jobs_.end()) return;
   auto& q = jit->second.queue;
   for (auto it = q.begin(); it != q.end();) {
-    if (matches(it->pos())) {
+    if (matches(*it)) {
       pb::StepReport r;
       *r.mutable_key() = *it;
       r.set_started(false);

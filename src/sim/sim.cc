@@ -169,7 +169,9 @@ Result<Metrics> Simulate(const std::vector<SimJob>& jobs, const SimOptions& o) {
         n.state = as::NodeState::kAllocated;
         started[ji] = true;
         waits.push_back(std::chrono::duration<double>(now - jobs[ji].submit).count());
-        m.job_hours += std::chrono::duration<double>(jobs[ji].run).count() / 3600.0;
+        // Node-hours of work: a job using c of a node's C cpus for h hours counts h * c / C.
+        m.job_hours += std::chrono::duration<double>(jobs[ji].run).count() / 3600.0 *
+                       jobs[ji].need.cpus / std::max(1, type.cpus);
         ++running;
         push(now + jobs[ji].run, EventKind::kJobEnd, static_cast<int64_t>(ji), n.id);
       }
@@ -234,7 +236,8 @@ Result<Metrics> Simulate(const std::vector<SimJob>& jobs, const SimOptions& o) {
     v.types = &o.types;
     for (const auto& [id, n] : nodes) v.nodes.push_back({id, n.type, n.state, n.created, n.idle_since});
     for (size_t t = 0; t < pending.size(); ++t)
-      for (auto ji : pending[t]) v.pending.push_back({static_cast<int>(t), jobs[ji].submit, 1});
+      for (auto ji : pending[t])
+        v.pending.push_back({static_cast<int>(t), jobs[ji].submit, 1, jobs[ji].need.cpus});
     as::Action a = policy->Decide(v);
     for (size_t t = 0; t < a.create.size() && t < o.types.size(); ++t) {
       for (int k = 0; k < a.create[t]; ++k) {

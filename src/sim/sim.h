@@ -41,7 +41,7 @@ struct SimOptions {
 struct Metrics {
   std::string policy;
   int64_t jobs = 0;
-  double job_hours = 0;   // sum of run times
+  double job_hours = 0;   // node-hours of work: run time x the share of its node's cpus
   double node_hours = 0;  // paid: from create until gone (boot, idle and shutdown included)
   double efficiency = 0;  // job_hours / node_hours
   double wait_p50_s = 0, wait_p95_s = 0, wait_max_s = 0;

@@ -42,9 +42,16 @@ std::vector<Counts> Count(const View& v) {
       case NodeState::kDeleting: ++k.deleting; break;
     }
   }
-  for (const auto& p : v.pending)
-    if (p.type >= 0 && p.type < static_cast<int>(c.size()))
-      c[static_cast<size_t>(p.type)].pending_nodes += std::max(1, p.nodes);
+  std::vector<int64_t> cpus(c.size(), 0);
+  for (const auto& p : v.pending) {
+    if (p.type < 0 || p.type >= static_cast<int>(c.size())) continue;
+    if (p.nodes > 1) c[static_cast<size_t>(p.type)].pending_nodes += p.nodes;
+    else cpus[static_cast<size_t>(p.type)] += std::max(1, p.cpus);
+  }
+  for (size_t t = 0; t < c.size(); ++t) {
+    int64_t per_node = std::max(1, (*v.types)[t].cpus);
+    c[t].pending_nodes += (cpus[t] + per_node - 1) / per_node;
+  }
   return c;
 }
 

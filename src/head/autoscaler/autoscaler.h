@@ -59,11 +59,14 @@ struct NodeView {
   Time idle_since;  // valid in kIdle
 };
 
-// Pending work routed to one type.
+// Pending work routed to one type. Jobs that fit one node are packed by cpus when policies
+// count the nodes pending work needs (four 1-cpu jobs need one 4-cpu node); jobs that need
+// several nodes count whole nodes.
 struct Pending {
   int type = 0;
   Time submitted;
-  int nodes = 1;  // whole nodes this job needs (1 for a job that fits one node)
+  int nodes = 1;  // whole nodes this job needs; 1: it fits one node
+  int cpus = 1;   // on one node, when nodes == 1
 };
 
 struct View {

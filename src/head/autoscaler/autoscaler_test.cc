@@ -125,6 +125,14 @@ TEST_F(PolicyTest, PowerSaveSuspendsAfterTheIdleTimeout) {
   EXPECT_EQ((*p)->Decide(At(420)).create[0], 3);
 }
 
+TEST_F(PolicyTest, SmallJobsArePackedOntoBigNodes) {
+  types_[0].cpus = 4;
+  AddPending(16);  // sixteen 1-cpu jobs fill four 4-cpu nodes
+  EXPECT_EQ(MakeGreedy({})->Decide(At(0)).create[0], 4);
+  pending_.push_back({0, FromMillis(0), 3, 4});  // and one job of three whole nodes
+  EXPECT_EQ(MakeGreedy({})->Decide(At(0)).create[0], 7);
+}
+
 TEST_F(PolicyTest, PoliciesByName) {
   EXPECT_TRUE(MakePolicy("clic", {}).ok());
   EXPECT_TRUE(MakePolicy("greedy", {}).ok());

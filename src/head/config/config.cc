@@ -1,6 +1,7 @@
 #include "head/config/config.h"
 
 #include <cmath>
+#include <limits>
 #include <set>
 #include <toml++/toml.h>
 
@@ -33,10 +34,19 @@ class Table {
   Status Int(const char* key, T* out, int64_t min) {
     int64_t v = *out;
     SWELL_RETURN_IF_ERROR(Int(key, &v, min));
-    if (v > static_cast<int64_t>(1) << 31) return InvalidArgument(name_ + "." + key + " too large");
+    if (v > static_cast<int64_t>(std::numeric_limits<T>::max()))
+      return InvalidArgument(source_ + ": " + name_ + "." + key + " is too large");
     *out = static_cast<T>(v);
     return Status::Ok();
   }
+  // A number of seconds: at most ten years.
+  Status Seconds(const char* key, int64_t* out, int64_t min) {
+    SWELL_RETURN_IF_ERROR(Int(key, out, min));
+    if (*out > kMaxSeconds)
+      return InvalidArgument(source_ + ": " + name_ + "." + key + " is more than ten years");
+    return Status::Ok();
+  }
+  static constexpr int64_t kMaxSeconds = 10LL * 365 * 24 * 3600;
   Status Double(const char* key, double* out) {
     seen_.insert(key);
     const toml::node* n = t_.get(key);
@@ -160,8 +170,8 @@ Result<ClusterConfig> Parse(std::string_view text, const std::string& source) {
     Table r(*t, source, "autoscaler");
     int64_t min_lifetime = 600, idle_timeout = 300;
     SWELL_RETURN_IF_ERROR(r.String("policy", &c.policy));
-    SWELL_RETURN_IF_ERROR(r.Int("min_lifetime_s", &min_lifetime, 0));
-    SWELL_RETURN_IF_ERROR(r.Int("idle_timeout_s", &idle_timeout, 0));
+    SWELL_RETURN_IF_ERROR(r.Seconds("min_lifetime_s", &min_lifetime, 0));
+    SWELL_RETURN_IF_ERROR(r.Seconds("idle_timeout_s", &idle_timeout, 0));
     SWELL_RETURN_IF_ERROR(r.Int("boot_timeout_s", &c.boot_timeout_s, 1));
     SWELL_RETURN_IF_ERROR(r.Int("max_nodes", &c.policy_options.max_nodes, 0));
     SWELL_RETURN_IF_ERROR(r.Done());
@@ -185,8 +195,8 @@ Result<ClusterConfig> Parse(std::string_view text, const std::string& source) {
       SWELL_RETURN_IF_ERROR(r.Int("disk_gb", &n.disk_gb, 0));
       SWELL_RETURN_IF_ERROR(r.Int("gpus", &n.gpus, 0));
       SWELL_RETURN_IF_ERROR(r.Double("price_per_hour", &n.price_per_hour));
-      SWELL_RETURN_IF_ERROR(r.Int("boot_seconds", &boot, 0));
-      SWELL_RETURN_IF_ERROR(r.Int("shutdown_seconds", &shutdown, 0));
+      SWELL_RETURN_IF_ERROR(r.Seconds("boot_seconds", &boot, 0));
+      SWELL_RETURN_IF_ERROR(r.Seconds("shutdown_seconds", &shutdown, 0));
       SWELL_RETURN_IF_ERROR(r.Int("max_nodes", &n.max_nodes, 0));
       SWELL_RETURN_IF_ERROR(r.Bool("spot", &n.spot));
       SWELL_RETURN_IF_ERROR(r.Done());
@@ -206,7 +216,9 @@ Result<ClusterConfig> Parse(std::string_view text, const std::string& source) {
       if (!a) return InvalidArgument(source + ": clic." + key + " must be a list of integers");
       for (const auto& e : *a) {
         auto v = e.value<int64_t>();
-        if (!e.is_integer() || !v) return InvalidArgument(Where(source, e) + ": clic." + key + " must hold integers");
+        if (!e.is_integer() || !v || *v < 1 || *v > (1 << 20))
+          return InvalidArgument(Where(source, e) + ": clic." + key +
+                                 " must hold integers from 1 to 1048576");
         out->push_back(static_cast<typename std::decay_t<decltype(*out)>::value_type>(*v));
       }
       return Status::Ok();
@@ -222,8 +234,8 @@ Result<ClusterConfig> Parse(std::string_view text, const std::string& source) {
     double price = 0.0475;
     int64_t boot = 90, shutdown = 30;
     SWELL_RETURN_IF_ERROR(r.Double("price_per_cpu_hour", &price));
-    SWELL_RETURN_IF_ERROR(r.Int("boot_seconds", &boot, 0));
-    SWELL_RETURN_IF_ERROR(r.Int("shutdown_seconds", &shutdown, 0));
+    SWELL_RETURN_IF_ERROR(r.Seconds("boot_seconds", &boot, 0));
+    SWELL_RETURN_IF_ERROR(r.Seconds("shutdown_seconds", &shutdown, 0));
     SWELL_RETURN_IF_ERROR(r.Done());
     auto expanded = ExpandClic(cpus, classes, disks, price, static_cast<int>(boot),
                                static_cast<int>(shutdown));

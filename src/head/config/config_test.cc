@@ -95,6 +95,9 @@ TEST(ConfigTest, MistakesNameTheLineAndTheKey) {
       {"[[node_type]]\nname = \"a\"\n[[node_type]]\nname = \"a\"\n", "two node types are named 'a'"},
       {"[clic]\ncpus = [2]\nmemory = [\"huge\"]\ndisk_gb = [10]\n", "unknown class 'huge'"},
       {"[cluster\n", "c.toml:1:"},
+      {"[[node_type]]\nname = \"a\"\ncpus = 2147483648\n", "node_type.cpus is too large"},
+      {"[autoscaler]\nmin_lifetime_s = 9300000000000000\n", "more than ten years"},
+      {"[clic]\ncpus = [4294967297]\nmemory = [\"standard\"]\ndisk_gb = [10]\n", "from 1 to"},
   };
   for (const auto& k : cases) {
     auto c = Parse(k.text, "c.toml");

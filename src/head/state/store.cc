@@ -161,6 +161,14 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   SWELL_RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=FULL"));
   SWELL_RETURN_IF_ERROR(store->Exec("PRAGMA foreign_keys=OFF"));
   SWELL_RETURN_IF_ERROR(store->Exec(kSchema));
+  // Databases written before tasks had cancel_requested get the column.
+  char* err = nullptr;
+  if (sqlite3_exec(db, "ALTER TABLE tasks ADD COLUMN cancel_requested INTEGER DEFAULT 0", nullptr,
+                   nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "";
+    sqlite3_free(err);
+    if (msg.find("duplicate column") == std::string::npos) return Internal("sqlite: " + msg);
+  }
   SWELL_RETURN_IF_ERROR(store->Prepare());
   auto version = store->GetCounter("schema_version", kSchemaVersion);
   if (!version.ok()) return version.status();
