@@ -350,5 +350,31 @@ TEST(ClusterNodeTest, NodeShutdownFailsOrRequeuesItsJobs) {
   EXPECT_EQ(Read(cluster.dir() + "/runs"), "run\nrun\n");
 }
 
+TEST(ClusterNodeTest, AStoppingNodeGivesItsQueuedTasksBack) {
+  ClusterOptions o;
+  o.nodes = 1;
+  o.cpus = 1;
+  InProcessCluster cluster(o);
+  ASSERT_TRUE(cluster.Start().ok());
+  auto s = cluster.Shell("sleep 0.2");
+  s.set_output("/dev/null");
+  for (int i = 0; i < 10; ++i) s.add_array_indices(i);
+  auto id = cluster.Submit(s);
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(cluster
+                  .WaitFor(*id, [](const pb::JobInfo& j) { return j.state_counts(pb::RUNNING) == 1; })
+                  .ok());
+  cluster.StopNode(0);  // one task runs, the others wait in the node's queue
+  ASSERT_TRUE(cluster
+                  .WaitFor(*id,
+                           [](const pb::JobInfo& j) { return j.state_counts(pb::NODE_FAIL) == 1; })
+                  .ok());
+  ASSERT_TRUE(cluster.StartNode(0).ok());
+  auto j = cluster.WaitJob(*id);
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ(j->state_counts(pb::NODE_FAIL), 1);
+  EXPECT_EQ(j->state_counts(pb::COMPLETED), 9) << "queued tasks were lost or failed";
+}
+
 }  // namespace
 }  // namespace swell
