@@ -700,6 +700,7 @@ void Head::Impl::RequeueTask(Job& job, int64_t pos, bool count_restart) {
   // The slot it held goes back (or takes another task) as when a task ends.
   auto lit = leases_.find(lease);
   if (lit != leases_.end()) MaintainLease(job, lit->second, clock_->Now());
+  UpdateAggregate(job, clock_->Now());  // a running job may be pending again
   sched_dirty_ = true;
   Changed();
 }

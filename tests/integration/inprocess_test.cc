@@ -341,7 +341,7 @@ TEST(ClusterNodeTest, NodeShutdownFailsOrRequeuesItsJobs) {
   ASSERT_TRUE(fa.ok());
   EXPECT_EQ(fa->state(), pb::NODE_FAIL);
   auto pb = cluster.WaitFor(*b, [](const pb::JobInfo& j) { return j.state() == pb::PENDING; });
-  ASSERT_TRUE(pb.ok());
+  ASSERT_TRUE(pb.ok()) << pb.status().ToString() << " " << cluster.Info(*b)->DebugString();
   EXPECT_EQ(pb->restarts(), 1);
   ASSERT_TRUE(cluster.StartNode(0).ok());
   auto fb = cluster.WaitJob(*b);
