@@ -160,8 +160,14 @@ int Fail(const std::string& cmd, const std::string& message, int code) {
 }
 
 int Fail(const std::string& cmd, const Status& status, int code) {
-  if (status.code() == Code::kUnavailable && status.message().find("connect") != std::string::npos)
-    return Fail(cmd, "no cluster is running in " + Home() + " (start one with `swell up`)", code);
+  if (status.code() == Code::kUnavailable && status.message().find("connect") != std::string::npos) {
+    std::string home = Home();
+    pid_t head = ReadLivePid(home + "/head.pid");
+    if (head == 0)
+      return Fail(cmd, "no cluster is running in " + home + " (start one with `swell up`)", code);
+    return Fail(cmd, "the head (pid " + std::to_string(head) + ") does not answer: " +
+                         status.message(), code);
+  }
   return Fail(cmd, status.message(), code);
 }
 

@@ -27,6 +27,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "common/log.h"
 #include "common/secret.h"
 #include "rpc/api.h"
 #include "rpc/swell.grpc.pb.h"
@@ -281,7 +282,11 @@ class ServerImpl final : public Server, public pb::Head::Service {
         if (!(fds[i].revents & POLLIN)) continue;
         for (;;) {
           int fd = accept4(fds[i].fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-          if (fd < 0) break;
+          if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+              LogWarning("rpc: accept: %s", strerror(errno));
+            break;
+          }
           Caller who;
           if (i == 1) {
             ucred cred{};
