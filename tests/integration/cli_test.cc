@@ -242,6 +242,32 @@ TEST_F(CliTest, RunStreamsOutputAndExitsWithTheJobsCode) {
   EXPECT_NE(t.err.find("TIMEOUT"), std::string::npos) << t.err;
 }
 
+TEST_F(CliTest, ExportLogsAndListings) {
+  Up();
+  setenv("SWELL_TEST_VAR", "from-submitter", 1);
+  int64_t all = SubmitOk({"-J", "exp-all", "--wrap", "echo \"${SWELL_TEST_VAR:-unset}\""});
+  int64_t none = SubmitOk({"--export=FOO=bar", "-e", "err-%j.txt", "--wrap",
+                           "echo \"${FOO}-${SWELL_TEST_VAR:-unset}\"; echo oops >&2"});
+  unsetenv("SWELL_TEST_VAR");
+  ASSERT_EQ(Swell({"wait", std::to_string(all), std::to_string(none)}).code, 0);
+  auto l1 = Swell({"logs", std::to_string(all)});
+  EXPECT_EQ(l1.code, 0) << l1.err;
+  EXPECT_EQ(l1.out, "from-submitter\n");
+  EXPECT_EQ(Swell({"logs", std::to_string(none)}).out, "bar-unset\n");
+  EXPECT_EQ(Swell({"logs", "-e", std::to_string(none)}).out, "oops\n");
+  EXPECT_EQ(Read(dir_ + "/err-" + std::to_string(none) + ".txt"), "oops\n");
+  // Listings in both forms.
+  auto q = Swell({"queue", "--all"});
+  EXPECT_NE(q.out.find("exp-all"), std::string::npos) << q.out;
+  EXPECT_NE(q.out.find("CD"), std::string::npos) << q.out;
+  auto n = nlohmann::json::parse(Swell({"nodes", "--json"}).out, nullptr, false);
+  ASSERT_TRUE(n.is_object());
+  EXPECT_EQ(n["nodes"].size(), 2u);
+  EXPECT_EQ(n["nodes"][0]["cpus"], 8);
+  auto info = Swell({"info", std::to_string(all)});
+  EXPECT_NE(info.out.find("JobState=COMPLETED"), std::string::npos) << info.out;
+}
+
 TEST_F(CliTest, BadInputIsRefusedAndNothingIsWritten) {
   Up();
   Script("ok.sh", "#!/bin/sh\ntrue\n");
