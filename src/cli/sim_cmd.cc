@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "head/config/config.h"
 #include "sim/sim.h"
+#include "sim/workload.h"
 
 namespace swell::cli {
 
@@ -15,7 +16,9 @@ int Sim(const Args& args) {
   uint64_t seed = 1;
   int boot_seconds = -1, tick_seconds = 10, min_lifetime = 600;
   bool json = false;
-  app.add_option("--workload", workload, "clic (CLIC's 4-hour stress test)");
+  app.add_option("--workload", workload,
+                 "clic (CLIC's 4-hour stress test), swf:PATH (.swf or .swf.gz trace) or "
+                 "synthetic:jobs=N,... (see src/sim/workload.h)");
   app.add_option("--policy", policy, "clic, greedy or powersave");
   app.add_option("--compare", compare, "several policies, comma separated: one table");
   app.add_option("--seed", seed, "workload seed");
@@ -43,8 +46,22 @@ int Sim(const Args& args) {
   if (workload == "clic") {
     jobs = sim::ClicWorkload(seed);
     types = sim::ClicTypes();
+  } else if (workload.rfind("synthetic:", 0) == 0) {
+    std::string spec = workload.substr(10);
+    if (spec.find("seed=") == std::string::npos) spec += ",seed=" + std::to_string(seed);
+    auto w = sim::Synthetic(spec);
+    if (!w.ok()) return Fail("sim", w.status(), 2);
+    jobs = std::move(w).value();
+    types = sim::DefaultTypes();
+  } else if (workload.rfind("swf:", 0) == 0) {
+    types = sim::DefaultTypes();
+    sim::SwfOptions so;
+    for (const auto& t : types) so.cpus_per_node = std::max(so.cpus_per_node, t.cpus);
+    auto w = sim::LoadSwf(workload.substr(4), so);
+    if (!w.ok()) return Fail("sim", w.status(), 2);
+    jobs = std::move(w).value();
   } else {
-    return Fail("sim", "unknown workload '" + workload + "' (known: clic)", 2);
+    return Fail("sim", "unknown workload '" + workload + "' (clic, swf:PATH, synthetic:SPEC)", 2);
   }
   // The cluster file first, then the flags that were given.
   head::autoscaler::PolicyOptions options;

@@ -158,20 +158,19 @@ Result<std::vector<SimJob>> ParseSwf(std::string_view text, const std::string& s
     line = Trim(line);
     if (line.empty() || line.front() == ';') continue;
     std::string err = ParseFields(line, fields);
-    if (!err.empty())
-      return InvalidArgument(source + ":" + std::to_string(line_no) + ": " + err);
+    if (!err.empty()) return InvalidArgument(source + ":" + std::to_string(line_no) + ": " + err);
 
     auto field = [&](int f) { return fields[static_cast<size_t>(f)]; };
-    if (field(kSubmit) < 0) continue;  // unknown submit time
+    if (field(kSubmit) < 0) continue;    // unknown submit time
     if (field(kRunTime) <= 0) continue;  // never ran
     int64_t status = static_cast<int64_t>(field(kStatus));
     if (o.skip_failed && (status == 0 || status == 5)) continue;
-    int64_t cpus = static_cast<int64_t>(
-        field(kRequestedProcs) > 0 ? field(kRequestedProcs) : field(kAllocatedProcs));
+    int64_t cpus = static_cast<int64_t>(field(kRequestedProcs) > 0 ? field(kRequestedProcs)
+                                                                   : field(kAllocatedProcs));
     if (cpus <= 0) continue;
     if (cpus > INT_MAX)
-      return InvalidArgument(source + ":" + std::to_string(line_no) + ": " +
-                             std::to_string(cpus) + " processors is out of range");
+      return InvalidArgument(source + ":" + std::to_string(line_no) + ": " + std::to_string(cpus) +
+                             " processors is out of range");
 
     SwfJob j;
     j.number = static_cast<int64_t>(field(kJobNumber));
@@ -243,7 +242,14 @@ Result<std::vector<SimJob>> LoadSwf(const std::string& path, const SwfOptions& o
   }
   int errnum = Z_OK;
   const char* msg = gzerror(f, &errnum);
-  std::string error = errnum == Z_OK ? "" : (msg != nullptr ? msg : "read error");
+  std::string error;
+  if (errnum == Z_ERRNO) {
+    error = std::string("read failed: ") + std::strerror(errno);
+  } else if (errnum != Z_OK) {
+    std::string_view detail = msg != nullptr ? msg : "";
+    if (detail.starts_with(path + ": ")) detail.remove_prefix(path.size() + 2);  // zlib's prefix
+    error = "bad gzip data: " + std::string(detail);
+  }
   gzclose(f);
   if (!error.empty()) return InvalidArgument(path + ": " + error);
   return ParseSwf(text, path, o);
@@ -269,8 +275,7 @@ Result<std::vector<SimJob>> Synthetic(std::string_view spec) {
     rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     size_t eq = item.find('=');
     if (eq == std::string_view::npos)
-      return InvalidArgument("workload spec: expected key=value, got '" + std::string(item) +
-                             "'");
+      return InvalidArgument("workload spec: expected key=value, got '" + std::string(item) + "'");
     std::string_view name = Trim(item.substr(0, eq));
     std::string_view value = Trim(item.substr(eq + 1));
     auto key = std::find_if(keys.begin(), keys.end(),
