@@ -26,7 +26,8 @@ Jobs:
   cancel ID... [-s SIGNAL]         cancel jobs or array tasks (ID_INDEX)
 
 Elastic nodes:
-  sim [--workload clic] [--policy P | --compare P1,P2] [--seed S] [--json]
+  sim [--workload clic|swf:PATH|synthetic:SPEC] [--policy P | --compare P1,P2] [--seed S]
+      [--config FILE] [--json] [--csv FILE] [--plot FILE.svg]
                                    the autoscaler on a virtual clock (clic, greedy, powersave)
 
 Daemons (started by `up`):

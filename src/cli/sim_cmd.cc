@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/cli.h"
+#include "common/files.h"
 #include "head/config/config.h"
 #include "sim/sim.h"
 #include "sim/workload.h"
@@ -12,7 +13,7 @@ namespace swell::cli {
 
 int Sim(const Args& args) {
   CLI::App app{"swell sim: run a workload through the autoscaler on a virtual clock"};
-  std::string workload = "clic", policy = "clic", compare, config_file;
+  std::string workload = "clic", policy = "clic", compare, config_file, csv_file, plot_file;
   uint64_t seed = 1;
   int boot_seconds = -1, tick_seconds = 10, min_lifetime = 600;
   bool json = false;
@@ -29,6 +30,8 @@ int Sim(const Args& args) {
   app.add_option("--min-lifetime", min_lifetime, "CLIC's minimum node lifetime, seconds")
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--json", json, "one JSON line per policy");
+  app.add_option("--csv", csv_file, "time series (queued, running, nodes up, booting) as CSV");
+  app.add_option("--plot", plot_file, "the same as an SVG chart");
   app.add_option("--config", config_file, "cluster file (TOML): node types, autoscaler")
       ->check(CLI::ExistingFile);
   try {
@@ -97,8 +100,28 @@ int Sim(const Args& args) {
     o.policy = p;
     o.tick = std::chrono::seconds(tick_seconds);
     o.policy_options = options;
-    auto m = sim::Simulate(jobs, o);
+    std::vector<sim::Sample> series;
+    bool want_series = !csv_file.empty() || !plot_file.empty();
+    auto m = sim::Simulate(jobs, o, want_series ? &series : nullptr);
     if (!m.ok()) return Fail("sim", m.status(), 2);
+    // With several policies each gets its own file: name-<policy>.ext.
+    auto per_policy = [&](const std::string& f) {
+      if (policies.size() == 1) return f;
+      auto dot = f.rfind('.');
+      auto slash = f.rfind('/');
+      if (dot == std::string::npos || (slash != std::string::npos && dot < slash))
+        return f + "-" + p;
+      return f.substr(0, dot) + "-" + p + f.substr(dot);
+    };
+    if (!csv_file.empty()) {
+      Status st = WriteFileAtomic(per_policy(csv_file), sim::ToCsv(series));
+      if (!st.ok()) return Fail("sim", st);
+    }
+    if (!plot_file.empty()) {
+      Status st = WriteFileAtomic(per_policy(plot_file),
+                                  sim::ToSvg(series, "swell sim: " + workload + ", policy " + p));
+      if (!st.ok()) return Fail("sim", st);
+    }
     if (json) {
       std::printf("%s\n", sim::ToJson(*m).c_str());
     } else {

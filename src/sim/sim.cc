@@ -96,7 +96,8 @@ double Percentile(std::vector<double> v, double p) {
 
 }  // namespace
 
-Result<Metrics> Simulate(const std::vector<SimJob>& jobs, const SimOptions& o) {
+Result<Metrics> Simulate(const std::vector<SimJob>& jobs, const SimOptions& o,
+                         std::vector<Sample>* series) {
   auto wall_start = std::chrono::steady_clock::now();
   if (o.types.empty()) return InvalidArgument("no node types");
   auto policy_or = as::MakePolicy(o.policy, o.policy_options);
@@ -258,6 +259,17 @@ Result<Metrics> Simulate(const std::vector<SimJob>& jobs, const SimOptions& o) {
       ++m.scale_downs;
     }
     m.nodes_max = std::max(m.nodes_max, static_cast<int>(nodes.size()));
+    if (series) {
+      Sample smp;
+      smp.t_s = std::chrono::duration<double>(now - first).count();
+      for (const auto& p : pending) smp.queued += static_cast<int>(p.size());
+      smp.running = static_cast<int>(running);
+      for (const auto& [id, n] : nodes) {
+        if (n.state == as::NodeState::kBooting) ++smp.booting;
+        if (n.state == as::NodeState::kIdle || n.state == as::NodeState::kAllocated) ++smp.nodes_up;
+      }
+      series->push_back(smp);
+    }
     bool work_left = arrived < m.jobs || running > 0 || !nodes.empty();
     for (const auto& p : pending) work_left = work_left || !p.empty();
     if (work_left) push(now + o.tick, EventKind::kTick);
@@ -270,6 +282,83 @@ Result<Metrics> Simulate(const std::vector<SimJob>& jobs, const SimOptions& o) {
   m.sim_wall_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   return m;
+}
+
+std::string ToCsv(const std::vector<Sample>& series) {
+  std::string out = "t_s,queued,running,nodes_up,booting\n";
+  char line[128];
+  for (const auto& s : series) {
+    snprintf(line, sizeof line, "%.0f,%d,%d,%d,%d\n", s.t_s, s.queued, s.running, s.nodes_up,
+             s.booting);
+    out += line;
+  }
+  return out;
+}
+
+std::string ToSvg(const std::vector<Sample>& series, const std::string& title) {
+  const double w = 900, h = 420, left = 60, right = 160, top = 40, bottom = 50;
+  double tmax = 1, ymax = 1;
+  for (const auto& s : series) {
+    tmax = std::max(tmax, s.t_s);
+    ymax = std::max({ymax, double(s.queued), double(s.running), double(s.nodes_up),
+                     double(s.booting)});
+  }
+  auto x = [&](double t) { return left + (w - left - right) * t / tmax; };
+  auto y = [&](double v) { return top + (h - top - bottom) * (1 - v / ymax); };
+  std::string out;
+  char buf[256];
+  snprintf(buf, sizeof buf,
+           "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+           "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%%\" "
+           "height=\"100%%\" fill=\"white\"/>\n",
+           w, h);
+  out += buf;
+  std::string safe;
+  for (char c : title) safe += (c == '<' || c == '>' || c == '&') ? '_' : c;
+  snprintf(buf, sizeof buf, "<text x=\"%.0f\" y=\"22\" font-size=\"15\">%s</text>\n", left,
+           safe.c_str());
+  out += buf;
+  // Axes with a few ticks.
+  snprintf(buf, sizeof buf,
+           "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"black\"/>\n"
+           "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"black\"/>\n",
+           left, y(0), w - right, y(0), left, y(0), left, top);
+  out += buf;
+  for (int i = 0; i <= 4; ++i) {
+    double t = tmax * i / 4, v = ymax * i / 4;
+    snprintf(buf, sizeof buf,
+             "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.0f min</text>\n"
+             "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.0f</text>\n",
+             x(t), y(0) + 18, t / 60, left - 6, y(v) + 4, v);
+    out += buf;
+  }
+  struct Line {
+    const char* name;
+    const char* color;
+    int Sample::*field;
+  } lines[] = {{"queued jobs", "#d62728", &Sample::queued},
+               {"running jobs", "#1f77b4", &Sample::running},
+               {"nodes up", "#2ca02c", &Sample::nodes_up},
+               {"nodes booting", "#ff7f0e", &Sample::booting}};
+  int row = 0;
+  for (const auto& l : lines) {
+    out += std::string("<polyline fill=\"none\" stroke-width=\"1.5\" stroke=\"") + l.color +
+           "\" points=\"";
+    for (const auto& s : series) {
+      snprintf(buf, sizeof buf, "%.1f,%.1f ", x(s.t_s), y(s.*(l.field)));
+      out += buf;
+    }
+    out += "\"/>\n";
+    snprintf(buf, sizeof buf,
+             "<rect x=\"%.0f\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>"
+             "<text x=\"%.0f\" y=\"%d\">%s</text>\n",
+             w - right + 15, static_cast<int>(top) + row * 20, l.color, w - right + 32,
+             static_cast<int>(top) + row * 20 + 11, l.name);
+    out += buf;
+    ++row;
+  }
+  out += "</svg>\n";
+  return out;
 }
 
 std::string ToJson(const Metrics& m) {

@@ -53,9 +53,24 @@ struct Metrics {
   double makespan_s = 0;    // virtual seconds from the first arrival to the last node gone
 };
 
+// The cluster at one autoscaler tick (CLIC's figures 4 and 5 plot these over time).
+struct Sample {
+  double t_s = 0;  // seconds since the first arrival
+  int queued = 0;  // jobs waiting
+  int running = 0;
+  int nodes_up = 0;  // ready: idle or allocated
+  int booting = 0;
+};
+
 // Runs the workload to completion. Fails (InvalidArgument) on a job no type can hold or an
-// unknown policy.
-Result<Metrics> Simulate(const std::vector<SimJob>& jobs, const SimOptions& options);
+// unknown policy. With `series`, appends one Sample per autoscaler tick.
+Result<Metrics> Simulate(const std::vector<SimJob>& jobs, const SimOptions& options,
+                         std::vector<Sample>* series = nullptr);
+
+// "t_s,queued,running,nodes_up,booting" and one line per sample.
+std::string ToCsv(const std::vector<Sample>& series);
+// A self-contained SVG line chart of the four series over time.
+std::string ToSvg(const std::vector<Sample>& series, const std::string& title);
 
 // One JSON line with the fields above.
 std::string ToJson(const Metrics& m);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 namespace swell::sim {
@@ -70,6 +71,31 @@ TEST(SimulateTest, ClicHalvesAndWaits) {
   EXPECT_LE(greedy->wait_max_s, 10 + 90);
   // CLIC's half rule makes jobs wait longer than that, as its article reports (minutes).
   EXPECT_GT(clic->wait_max_s, greedy->wait_max_s);
+}
+
+TEST(SimulateTest, SeriesFollowTheRun) {
+  std::vector<SimJob> jobs;
+  for (int i = 0; i < 4; ++i) jobs.push_back({i + 1, FromMillis(0), seconds(100), {1, 0, 0, 0}});
+  SimOptions o;
+  o.types = ClicTypes();
+  o.types[0].boot = seconds(60);
+  o.types[0].shutdown = seconds(0);
+  o.policy = "greedy";
+  std::vector<Sample> series;
+  ASSERT_TRUE(Simulate(jobs, o, &series).ok());
+  ASSERT_GE(series.size(), 10u);
+  EXPECT_EQ(series[0].t_s, 0);
+  EXPECT_EQ(series[0].queued, 4);
+  EXPECT_EQ(series[0].booting, 4);  // created at this very tick
+  EXPECT_EQ(series[7].running, 4);  // t = 70 s
+  EXPECT_EQ(series[7].nodes_up, 4);
+  EXPECT_EQ(series.back().nodes_up + series.back().booting, 0);
+  std::string csv = ToCsv(series);
+  EXPECT_EQ(csv.rfind("t_s,queued,running,nodes_up,booting\n0,4,0,0,4\n", 0), 0u) << csv;
+  std::string svg = ToSvg(series, "greedy <test>");
+  EXPECT_EQ(svg.rfind("<svg", 0), 0u);
+  EXPECT_NE(svg.find("greedy _test_"), std::string::npos);
+  EXPECT_EQ(std::count(svg.begin(), svg.end(), '\n') > 8, true);
 }
 
 TEST(SimulateTest, BadInputIsRefused) {
