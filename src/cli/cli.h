@@ -3,11 +3,16 @@
 // Shared pieces of the swell command line: where the cluster lives and how to reach it.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
 #include "rpc/client.h"
+
+namespace CLI {
+class App;
+}
 
 namespace swell::cli {
 
@@ -23,10 +28,14 @@ std::unique_ptr<rpc::HeadClient> Connect(const std::string& home);
 int Fail(const std::string& cmd, const std::string& message, int code = 1);
 int Fail(const std::string& cmd, const Status& status, int code = 1);
 
+using Args = std::vector<std::string>;
+
+// Parses `args` into `app` (CLI11). Returns an exit code when the command should end now:
+// 0 after printing --help, 2 after a usage error (reported as "swell <cmd>: ...").
+std::optional<int> ParseFlags(CLI::App& app, const Args& args, const std::string& cmd);
+
 // Prints a protobuf message as one JSON line.
 void PrintJson(const google::protobuf::Message& m);
-
-using Args = std::vector<std::string>;
 
 int Up(const Args& args);
 int Down(const Args& args);

@@ -13,7 +13,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "cli/cli.h"
@@ -76,56 +75,19 @@ bool WaitGone(pid_t pid, std::chrono::milliseconds timeout) {
   return false;
 }
 
-struct ClusterConfig {
-  int nodes = 2;
-  int cpus_per_node = 0;  // 0: split the machine's cpus between the nodes
-  int64_t mem_per_node_mb = 0;
-  int gpus_per_node = 0;
-  std::string tcp;  // head TCP address, empty: none
-  int node_timeout_s = 10;
-  int kill_wait_s = 10;
-};
-
-nlohmann::json ToJson(const ClusterConfig& c) {
-  return {{"nodes", c.nodes},
-          {"cpus_per_node", c.cpus_per_node},
-          {"mem_per_node_mb", c.mem_per_node_mb},
-          {"gpus_per_node", c.gpus_per_node},
-          {"tcp", c.tcp},
-          {"node_timeout_s", c.node_timeout_s},
-          {"kill_wait_s", c.kill_wait_s}};
-}
-
-Result<ClusterConfig> FromJson(const std::string& text, const std::string& where) {
-  ClusterConfig c;
-  try {
-    auto j = nlohmann::json::parse(text);
-    for (auto it = j.begin(); it != j.end(); ++it) {
-      const std::string& k = it.key();
-      if (k == "nodes")
-        c.nodes = it->get<int>();
-      else if (k == "cpus_per_node")
-        c.cpus_per_node = it->get<int>();
-      else if (k == "mem_per_node_mb")
-        c.mem_per_node_mb = it->get<int64_t>();
-      else if (k == "gpus_per_node")
-        c.gpus_per_node = it->get<int>();
-      else if (k == "tcp")
-        c.tcp = it->get<std::string>();
-      else if (k == "node_timeout_s")
-        c.node_timeout_s = it->get<int>();
-      else if (k == "kill_wait_s")
-        c.kill_wait_s = it->get<int>();
-      else
-        return InvalidArgument(where + ": unknown setting '" + k + "'");
-    }
-  } catch (const std::exception& e) {
-    return InvalidArgument(where + ": " + e.what());
+// The [cluster] table of a cluster file, as `swell up` keeps the settings in use.
+std::string ClusterTable(const head::config::ClusterConfig& c) {
+  std::string tcp;
+  for (char ch : c.tcp) {
+    if (ch == '"' || ch == '\\') tcp += '\\';
+    tcp += ch;
   }
-  if (c.nodes < 0 || c.cpus_per_node < 0 || c.mem_per_node_mb < 0 || c.gpus_per_node < 0 ||
-      c.node_timeout_s <= 0 || c.kill_wait_s < 0)
-    return InvalidArgument(where + ": counts must not be negative");
-  return c;
+  return "[cluster]\nnodes = " + std::to_string(c.nodes) +
+         "\ncpus_per_node = " + std::to_string(c.cpus_per_node) +
+         "\nmem_per_node_mb = " + std::to_string(c.mem_per_node_mb) +
+         "\ngpus_per_node = " + std::to_string(c.gpus_per_node) + "\ntcp = \"" + tcp +
+         "\"\nnode_timeout_s = " + std::to_string(c.node_timeout_s) +
+         "\nkill_wait_s = " + std::to_string(c.kill_wait_s) + "\n";
 }
 
 std::string NodeName(int i) { return "node" + std::to_string(i); }
@@ -171,6 +133,20 @@ int Fail(const std::string& cmd, const Status& status, int code) {
   return Fail(cmd, status.message(), code);
 }
 
+std::optional<int> ParseFlags(CLI::App& app, const Args& args, const std::string& cmd) {
+  try {
+    std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them reversed
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) {
+      std::printf("%s", app.help().c_str());
+      return 0;
+    }
+    return Fail(cmd, e.what(), 2);
+  }
+  return std::nullopt;
+}
+
 void PrintJson(const google::protobuf::Message& m) {
   std::string out;
   google::protobuf::util::JsonPrintOptions o;
@@ -187,16 +163,7 @@ int Up(const Args& args) {
   app.add_option("-N,--nodes", nodes, "node daemons to run")->check(CLI::NonNegativeNumber);
   app.add_option("--config", config_file, "cluster file (TOML, see docs/cli.md)")
       ->check(CLI::ExistingFile);
-  try {
-    std::vector<std::string> rev(args.rbegin(), args.rend());
-    app.parse(rev);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) {
-      std::printf("%s", app.help().c_str());
-      return 0;
-    }
-    return Fail("up", e.what(), 2);
-  }
+  if (auto done = ParseFlags(app, args, "up")) return *done;
   std::string home = Home();
   // Others may use the cluster (the socket checks who they are); the secret stays 0600.
   if (Status s = MakeDirs(home, 0755); !s.ok()) return Fail("up", s);
@@ -204,27 +171,17 @@ int Up(const Args& args) {
   (void)MakeDirs(home + "/run", 01777);
   chmod((home + "/run").c_str(), 01777);
   // Settings: the saved ones, then --config, then --nodes.
-  ClusterConfig cfg;
-  auto saved = ReadFile(home + "/cluster.json");
-  if (saved.ok()) {
-    auto c = FromJson(*saved, home + "/cluster.json");
-    if (!c.ok()) return Fail("up", c.status());
-    cfg = *c;
-  }
-  if (!config_file.empty()) {
-    auto c = head::config::Load(config_file);
+  head::config::ClusterConfig cfg;
+  const std::string saved = home + "/cluster.toml";
+  for (const std::string& file : {access(saved.c_str(), F_OK) == 0 ? saved : std::string(),
+                                  config_file}) {
+    if (file.empty()) continue;
+    auto c = head::config::Load(file);
     if (!c.ok()) return Fail("up", c.status(), 2);
-    cfg.nodes = c->nodes;
-    cfg.cpus_per_node = c->cpus_per_node;
-    cfg.mem_per_node_mb = c->mem_per_node_mb;
-    cfg.gpus_per_node = c->gpus_per_node;
-    cfg.tcp = c->tcp;
-    cfg.node_timeout_s = c->node_timeout_s;
-    cfg.kill_wait_s = c->kill_wait_s;
+    cfg = std::move(c).value();
   }
   if (nodes >= 0) cfg.nodes = nodes;
-  if (Status s = WriteFileAtomic(home + "/cluster.json", ToJson(cfg).dump(2) + "\n", 0600); !s.ok())
-    return Fail("up", s);
+  if (Status s = WriteFileAtomic(saved, ClusterTable(cfg), 0600); !s.ok()) return Fail("up", s);
   auto secret = LoadOrCreateSecret(home + "/secret");
   if (!secret.ok()) return Fail("up", secret.status());
 
@@ -356,12 +313,7 @@ int HeadDaemon(const Args& args) {
   app.add_option("--home", home);
   app.add_option("--tcp", tcp, "also listen on host:port (cluster secret required)");
   app.add_option("--node-timeout", node_timeout)->check(CLI::PositiveNumber);
-  try {
-    std::vector<std::string> rev(args.rbegin(), args.rend());
-    app.parse(rev);
-  } catch (const CLI::ParseError& e) {
-    return Fail("head", e.what(), 2);
-  }
+  if (auto done = ParseFlags(app, args, "head")) return *done;
   StopSignal stop;
   if (Status s = MakeDirs(home, 0700); !s.ok()) return Fail("head", s);
   std::string pid_file = home + "/head.pid";
@@ -409,12 +361,7 @@ int NodeDaemon(const Args& args) {
   app.add_option("--gpus", gpus)->check(CLI::NonNegativeNumber);
   app.add_option("--kill-wait", kill_wait, "seconds between SIGTERM and SIGKILL")
       ->check(CLI::NonNegativeNumber);
-  try {
-    std::vector<std::string> rev(args.rbegin(), args.rend());
-    app.parse(rev);
-  } catch (const CLI::ParseError& e) {
-    return Fail("node", e.what(), 2);
-  }
+  if (auto done = ParseFlags(app, args, "node")) return *done;
   StopSignal stop;
   std::string dir = home + "/nodes/" + name;
   if (Status s = MakeDirs(dir, 0755); !s.ok()) return Fail("node", s);

@@ -34,16 +34,7 @@ int Sim(const Args& args) {
   app.add_option("--plot", plot_file, "the same as an SVG chart");
   app.add_option("--config", config_file, "cluster file (TOML): node types, autoscaler")
       ->check(CLI::ExistingFile);
-  try {
-    std::vector<std::string> rev(args.rbegin(), args.rend());
-    app.parse(rev);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) {
-      std::printf("%s", app.help().c_str());
-      return 0;
-    }
-    return Fail("sim", e.what(), 2);
-  }
+  if (auto done = ParseFlags(app, args, "sim")) return *done;
   std::vector<sim::SimJob> jobs;
   std::vector<head::autoscaler::NodeType> types;
   if (workload == "clic") {

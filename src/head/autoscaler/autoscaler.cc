@@ -71,6 +71,21 @@ void Clamp(const View& v, const std::vector<Counts>& c, int max_total, Action* a
 
 int64_t CeilHalf(int64_t n) { return (n + 1) / 2; }
 
+// Nodes the pending work needs beyond those idle or booting.
+int Uncovered(const Counts& k) {
+  return static_cast<int>(std::max<int64_t>(0, k.pending_nodes - k.idle - k.booting));
+}
+
+// Appends to `out` the ids of the `n` nodes of `nodes` that are earliest by `since`.
+void TakeEarliest(std::vector<const NodeView*> nodes, Time NodeView::*since, int64_t n,
+                  std::vector<int64_t>* out) {
+  std::sort(nodes.begin(), nodes.end(), [since](auto* x, auto* y) {
+    return std::tie(x->*since, x->id) < std::tie(y->*since, y->id);
+  });
+  for (int64_t i = 0; i < n && i < static_cast<int64_t>(nodes.size()); ++i)
+    out->push_back(nodes[static_cast<size_t>(i)]->id);
+}
+
 class Clic final : public Policy {
  public:
   explicit Clic(PolicyOptions o) : o_(o) {}
@@ -90,12 +105,9 @@ class Clic final : public Policy {
         std::vector<const NodeView*> old;
         for (auto* n : k.idle_nodes)
           if (v.now - n->created >= o_.min_lifetime) old.push_back(n);
-        std::sort(old.begin(), old.end(), [](auto* x, auto* y) {
-          return std::tie(x->created, x->id) < std::tie(y->created, y->id);
-        });
         // CLIC's code halves the deletable ones (idle and old enough), rounding up.
-        int64_t n = CeilHalf(static_cast<int64_t>(old.size()));
-        for (int64_t i = 0; i < n; ++i) a.remove.push_back(old[static_cast<size_t>(i)]->id);
+        TakeEarliest(old, &NodeView::created, CeilHalf(static_cast<int64_t>(old.size())),
+                     &a.remove);
       }
     }
     Clamp(v, c, o_.max_nodes, &a);
@@ -116,7 +128,7 @@ class Greedy final : public Policy {
     auto c = Count(v);
     for (size_t t = 0; t < c.size(); ++t) {
       const Counts& k = c[t];
-      a.create[t] = static_cast<int>(std::max<int64_t>(0, k.pending_nodes - k.idle - k.booting));
+      a.create[t] = Uncovered(k);
       if (k.pending_nodes == 0)
         for (auto* n : k.idle_nodes) a.remove.push_back(n->id);
     }
@@ -140,18 +152,13 @@ class PowerSave final : public Policy {
     auto c = Count(v);
     for (size_t t = 0; t < c.size(); ++t) {
       const Counts& k = c[t];
-      a.create[t] = static_cast<int>(std::max<int64_t>(0, k.pending_nodes - k.idle - k.booting));
+      a.create[t] = Uncovered(k);
       // Idle nodes that pending work will take stay; of the others, those idle long enough go,
       // the longest idle first.
-      int64_t spare = k.idle - k.pending_nodes;
       std::vector<const NodeView*> expired;
       for (auto* n : k.idle_nodes)
         if (v.now - n->idle_since >= o_.idle_timeout) expired.push_back(n);
-      std::sort(expired.begin(), expired.end(), [](auto* x, auto* y) {
-        return std::tie(x->idle_since, x->id) < std::tie(y->idle_since, y->id);
-      });
-      for (int64_t i = 0; i < spare && i < static_cast<int64_t>(expired.size()); ++i)
-        a.remove.push_back(expired[static_cast<size_t>(i)]->id);
+      TakeEarliest(expired, &NodeView::idle_since, k.idle - k.pending_nodes, &a.remove);
     }
     Clamp(v, c, o_.max_nodes, &a);
     return a;
