@@ -4,7 +4,6 @@
 #include <google/protobuf/util/json_util.h>
 #include <pwd.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,12 +17,11 @@
 #include "cli/cli.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "common/process.h"
 #include "common/secret.h"
 #include "head/config/config.h"
 #include "head/head.h"
 #include "node/node.h"
-
-extern char** environ;
 
 namespace swell::cli {
 namespace {
@@ -36,40 +34,17 @@ std::string SelfExe() {
   return buf;
 }
 
-// Starts `args` detached from us (own session, output to `log`), returns its pid.
-Result<pid_t> StartDaemon(const std::vector<std::string>& args, const std::string& log) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  std::string exe = SelfExe();
-  int rc = posix_spawn(&pid, exe.c_str(), &fa, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) return Unavailable("cannot start " + args[0] + ": " + strerror(rc));
-  return pid;
+// Starts `swell args...` (args[0] is "swell") detached from us, output to `log`.
+Result<pid_t> StartDaemon(std::vector<std::string> args, const std::string& log) {
+  args[0] = SelfExe();
+  return SpawnDetached(args, log);
 }
 
-// Waits up to `timeout` for `pid` to exit (it is not our child: poll).
+// Waits up to `timeout` for `pid` to exit.
 bool WaitGone(pid_t pid, std::chrono::milliseconds timeout) {
   auto end = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < end) {
-    // Reap if it happens to be our child (started by this same command).
-    waitpid(pid, nullptr, WNOHANG);
-    if (kill(pid, 0) != 0) return true;
-    auto stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
-    if (stat.ok()) {
-      auto p = stat->rfind(')');
-      if (p != std::string::npos && p + 2 < stat->size() && (*stat)[p + 2] == 'Z') return true;
-    }
+    if (!ProcessAlive(pid)) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return false;
@@ -246,21 +221,32 @@ int Up(const Args& args) {
 int Down(const Args& args) {
   if (!args.empty() && args[0] != "--help") return Fail("down", "takes no arguments", 2);
   std::string home = Home();
-  std::vector<std::pair<std::string, pid_t>> nodes;
-  std::error_code ec;
-  for (auto& e : std::filesystem::directory_iterator(home + "/nodes", ec)) {
-    pid_t pid = ReadLivePid(e.path().string() + "/pid");
-    if (pid) nodes.push_back({e.path().string(), pid});
-  }
-  // Nodes first: they end their steps and report while the head still listens.
-  for (auto& [dir, pid] : nodes) kill(pid, SIGTERM);
+  // Node daemons, static and elastic (each writes nodes/<name>/pid).
+  auto live_nodes = [&] {
+    std::vector<std::pair<std::string, pid_t>> out;
+    std::error_code ec;
+    for (auto& e : std::filesystem::directory_iterator(home + "/nodes", ec)) {
+      pid_t pid = ReadLivePid(e.path().string() + "/pid");
+      if (pid) out.push_back({e.path().string(), pid});
+    }
+    return out;
+  };
   int stopped = 0;
-  for (auto& [dir, pid] : nodes) {
-    if (!WaitGone(pid, std::chrono::seconds(15)))
-      kill(pid, SIGKILL), WaitGone(pid, std::chrono::seconds(2));
-    unlink((dir + "/pid").c_str());
-    ++stopped;
-  }
+  size_t node_count = 0;
+  auto stop_nodes = [&] {
+    auto nodes = live_nodes();
+    for (auto& [dir, pid] : nodes) kill(pid, SIGTERM);
+    for (auto& [dir, pid] : nodes) {
+      if (!WaitGone(pid, std::chrono::seconds(15)))
+        kill(pid, SIGKILL), WaitGone(pid, std::chrono::seconds(2));
+      unlink((dir + "/pid").c_str());
+      unlink((dir + "/instance").c_str());
+      ++stopped;
+    }
+    node_count += nodes.size();
+  };
+  // Nodes first: they end their steps and report while the head still listens.
+  stop_nodes();
   pid_t head = ReadLivePid(home + "/head.pid");
   if (head) {
     kill(head, SIGTERM);
@@ -269,11 +255,13 @@ int Down(const Args& args) {
     unlink((home + "/head.pid").c_str());
     ++stopped;
   }
+  // An elastic head may have started a node while the first ones stopped.
+  stop_nodes();
   if (stopped == 0) {
     std::printf("swell: nothing running in %s\n", home.c_str());
   } else {
     std::printf("swell: stopped the head%s and %zu node%s in %s\n", head ? "" : " (not running)",
-                nodes.size(), nodes.size() == 1 ? "" : "s", home.c_str());
+                node_count, node_count == 1 ? "" : "s", home.c_str());
   }
   return 0;
 }
@@ -298,6 +286,24 @@ class StopSignal {
     int sig = 0;
     sigwait(&wait_set, &sig);
     return sig;
+  }
+  // Waits up to `d` for SIGTERM or SIGINT; true when one came.
+  bool WaitFor(std::chrono::duration<double> d) {
+    sigset_t wait_set;
+    sigemptyset(&wait_set);
+    sigaddset(&wait_set, SIGTERM);
+    sigaddset(&wait_set, SIGINT);
+    auto end = std::chrono::steady_clock::now() + d;
+    for (;;) {
+      auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(
+          end - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return false;
+      timespec ts{static_cast<time_t>(left.count() / 1000000000),
+                  static_cast<long>(left.count() % 1000000000)};
+      int sig = sigtimedwait(&wait_set, nullptr, &ts);
+      if (sig > 0) return true;
+      if (errno != EINTR && errno != EAGAIN) return false;
+    }
   }
 
  private:
@@ -350,8 +356,9 @@ int HeadDaemon(const Args& args) {
 
 int NodeDaemon(const Args& args) {
   CLI::App app{"swell node"};
-  std::string home = Home(), name, head;
+  std::string home = Home(), name, head, partition, hostname;
   int cpus = 0, gpus = 0, kill_wait = 10;
+  double boot_delay = 0;
   int64_t mem = 0;
   app.add_option("--home", home);
   app.add_option("--name", name)->required();
@@ -360,6 +367,10 @@ int NodeDaemon(const Args& args) {
   app.add_option("--mem", mem, "MB")->check(CLI::NonNegativeNumber);
   app.add_option("--gpus", gpus)->check(CLI::NonNegativeNumber);
   app.add_option("--kill-wait", kill_wait, "seconds between SIGTERM and SIGKILL")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--partition", partition, "node type of an elastic node");
+  app.add_option("--hostname", hostname, "host name to report (default: the system's)");
+  app.add_option("--boot-delay", boot_delay, "seconds to wait before joining (a cloud's boot)")
       ->check(CLI::NonNegativeNumber);
   if (auto done = ParseFlags(app, args, "node")) return *done;
   StopSignal stop;
@@ -370,8 +381,19 @@ int NodeDaemon(const Args& args) {
     return Fail("node", "node " + name + " already running as pid " + std::to_string(other));
   auto secret = LoadSecret(home + "/secret");
   if (!secret.ok()) return Fail("node", secret.status());
+  if (Status s = WriteFileAtomic(pid_file, std::to_string(getpid()) + "\n"); !s.ok())
+    return Fail("node", s);
+  if (boot_delay > 0) {
+    // Booting: SIGTERM ends the node at once (the provider deletes a node still booting).
+    if (stop.WaitFor(std::chrono::duration<double>(boot_delay))) {
+      if (ReadLivePid(pid_file) == getpid()) unlink(pid_file.c_str());
+      return 0;
+    }
+  }
   node::NodeOptions o;
   o.name = name;
+  o.partition = partition;
+  o.hostname = hostname;
   o.head_address = head.empty() ? "unix:" + HeadSocket(home) : head;
   o.secret = *secret;
   o.spool_dir = dir + "/spool";
@@ -379,8 +401,6 @@ int NodeDaemon(const Args& args) {
   o.mem_mb = mem;
   o.gpus = gpus;
   o.kill_wait = std::chrono::seconds(kill_wait);
-  if (Status s = WriteFileAtomic(pid_file, std::to_string(getpid()) + "\n"); !s.ok())
-    return Fail("node", s);
   node::NodeDaemon daemon(o);
   Status s = daemon.Run();
   if (ReadLivePid(pid_file) == getpid()) unlink(pid_file.c_str());

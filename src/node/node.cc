@@ -457,6 +457,7 @@ void NodeDaemon::Impl::SendRegister() {
   r->set_name(opt_.name);
   r->set_instance(instance_);
   r->set_hostname(opt_.hostname);
+  r->set_partition(opt_.partition);
   r->mutable_resources()->set_cpus(opt_.cpus);
   r->mutable_resources()->set_mem_mb(opt_.mem_mb);
   r->mutable_resources()->set_gpus(opt_.gpus);

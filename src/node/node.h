@@ -28,6 +28,7 @@ struct NodeOptions {
   int cpus = 0;              // 0: all online cpus
   int64_t mem_mb = 0;        // 0: all memory
   int gpus = 0;
+  std::string partition;  // the node type of an elastic node (registered with the head)
   Duration heartbeat = std::chrono::seconds(1);
   Duration kill_wait = std::chrono::seconds(10);  // SIGTERM .. SIGKILL (Slurm's KillWait)
   // The daemon owns its process: it handles SIGTERM/SIGINT/SIGCHLD and adopts orphans (child

@@ -1,0 +1,22 @@
+#pragma once
+
+// The `local` provider: each node is a `swell node` daemon process on this machine, started
+// with the type's cpus, memory and gpus and, optionally, a boot delay that mimics a cloud's.
+// Its instances are the directories $SWELL_HOME/nodes/<name>/ that hold an `instance` file
+// with the daemon's pid (static nodes of `swell up` have none, so they are never listed).
+
+#include <memory>
+
+#include "common/clock.h"
+#include "head/elastic/provider.h"
+
+namespace swell::head::elastic {
+
+struct LocalOptions {
+  Duration boot_delay{0};
+  Duration stop_timeout = std::chrono::seconds(30);  // SIGTERM .. SIGKILL on Delete
+};
+
+std::unique_ptr<Provider> MakeLocalProvider(const ProviderContext& ctx, LocalOptions options);
+
+}  // namespace swell::head::elastic

@@ -1,0 +1,51 @@
+#pragma once
+
+// Providers: where elastic nodes come from. One interface, four kinds (local, netns, command,
+// static) and a fault-injecting wrapper for tests; one conformance suite
+// (src/head/elastic/provider_conformance_test.cc) runs against each.
+//
+// The contract, the same as Slurm's ResumeProgram/SuspendProgram:
+//  - Create(name, type) starts making a node and returns once the provider has accepted the
+//    request (a cloud CLI returns once the instance is being created; `local` once the daemon
+//    process is started). The node is NOT ready then: it becomes ready when its node daemon
+//    registers with the head under `name`, with the type's name as its partition. The head
+//    fails a node that has not registered within its boot timeout and deletes it.
+//  - Delete(name) makes the instance go away. It is idempotent: deleting a node that does not
+//    exist (any more) succeeds. It may return before the instance is fully gone.
+//  - List() names every instance of this provider that exists (booting, running or still
+//    shutting down), and nothing else: the head deletes listed names it does not know (an
+//    instance created just before a head crash), so a provider must never list machines it
+//    did not create.
+// Calls may block for seconds (scripts, cloud CLIs): the head runs them on its own threads,
+// never on its loop, and at most one call per node name at a time. Implementations must be
+// safe to call from several threads for different names. Errors are returned, never thrown;
+// a provider must not crash or hang the head (a hung script is killed after its timeout).
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "head/autoscaler/autoscaler.h"
+
+namespace swell::head::elastic {
+
+// What a provider needs to make a node that joins this cluster.
+struct ProviderContext {
+  std::string home;          // $SWELL_HOME of the cluster: nodes/<name>/ for local state
+  std::string swell_exe;     // the swell binary to run as the node daemon
+  std::string head_address;  // how nodes reach the head: "unix:/path" or "host:port"
+  std::string secret_file;   // the cluster secret (mode 0600)
+  int kill_wait_s = 10;      // passed to node daemons
+};
+
+class Provider {
+ public:
+  virtual ~Provider() = default;
+  virtual std::string kind() const = 0;
+  virtual Status Create(const std::string& name, const autoscaler::NodeType& type) = 0;
+  virtual Status Delete(const std::string& name) = 0;
+  virtual Result<std::vector<std::string>> List() = 0;
+};
+
+}  // namespace swell::head::elastic
