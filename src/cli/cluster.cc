@@ -20,6 +20,7 @@
 #include "common/process.h"
 #include "common/secret.h"
 #include "head/config/config.h"
+#include "head/elastic/local.h"
 #include "head/head.h"
 #include "node/node.h"
 
@@ -50,22 +51,18 @@ bool WaitGone(pid_t pid, std::chrono::milliseconds timeout) {
   return false;
 }
 
-// The [cluster] table of a cluster file, as `swell up` keeps the settings in use.
-std::string ClusterTable(const head::config::ClusterConfig& c) {
-  std::string tcp;
-  for (char ch : c.tcp) {
-    if (ch == '"' || ch == '\\') tcp += '\\';
-    tcp += ch;
-  }
-  return "[cluster]\nnodes = " + std::to_string(c.nodes) +
-         "\ncpus_per_node = " + std::to_string(c.cpus_per_node) +
-         "\nmem_per_node_mb = " + std::to_string(c.mem_per_node_mb) +
-         "\ngpus_per_node = " + std::to_string(c.gpus_per_node) + "\ntcp = \"" + tcp +
-         "\"\nnode_timeout_s = " + std::to_string(c.node_timeout_s) +
-         "\nkill_wait_s = " + std::to_string(c.kill_wait_s) + "\n";
-}
-
 std::string NodeName(int i) { return "node" + std::to_string(i); }
+
+// The provider a cluster file names.
+Result<std::shared_ptr<head::elastic::Provider>> MakeProvider(
+    const head::config::ClusterConfig& c, const head::elastic::ProviderContext& ctx) {
+  if (c.provider == "local") {
+    head::elastic::LocalOptions lo;
+    lo.boot_delay = std::chrono::seconds(c.provider_boot_s);
+    return std::shared_ptr<head::elastic::Provider>(head::elastic::MakeLocalProvider(ctx, lo));
+  }
+  return InvalidArgument("provider " + c.provider + " is not available yet");
+}
 
 }  // namespace
 
@@ -145,26 +142,32 @@ int Up(const Args& args) {
   chmod(home.c_str(), 0755);
   (void)MakeDirs(home + "/run", 01777);
   chmod((home + "/run").c_str(), 01777);
-  // Settings: the saved ones, then --config, then --nodes.
-  head::config::ClusterConfig cfg;
+  // Settings: --config's cluster file, else the saved one; then --nodes. The result is saved
+  // as $SWELL_HOME/cluster.toml, which the head reads too (node types, autoscaler, provider).
   const std::string saved = home + "/cluster.toml";
-  for (const std::string& file : {access(saved.c_str(), F_OK) == 0 ? saved : std::string(),
-                                  config_file}) {
-    if (file.empty()) continue;
-    auto c = head::config::Load(file);
-    if (!c.ok()) return Fail("up", c.status(), 2);
-    cfg = std::move(c).value();
+  std::string source = !config_file.empty()                  ? config_file
+                       : access(saved.c_str(), F_OK) == 0 ? saved
+                                                            : std::string();
+  std::string text;
+  if (!source.empty()) {
+    auto t = ReadFile(source);
+    if (!t.ok()) return Fail("up", t.status(), 2);
+    text = std::move(t).value();
   }
+  auto parsed = head::config::Parse(text, source.empty() ? "defaults" : source);
+  if (!parsed.ok()) return Fail("up", parsed.status(), 2);
+  head::config::ClusterConfig cfg = std::move(parsed).value();
   if (nodes >= 0) cfg.nodes = nodes;
-  if (Status s = WriteFileAtomic(saved, ClusterTable(cfg), 0600); !s.ok()) return Fail("up", s);
+  auto merged = head::config::WithClusterTable(text, source, cfg);
+  if (!merged.ok()) return Fail("up", merged.status(), 2);
+  if (Status s = WriteFileAtomic(saved, *merged, 0600); !s.ok()) return Fail("up", s);
   auto secret = LoadOrCreateSecret(home + "/secret");
   if (!secret.ok()) return Fail("up", secret.status());
 
   std::string exe = SelfExe();
   int started = 0;
   if (ReadLivePid(home + "/head.pid") == 0) {
-    std::vector<std::string> a = {"swell", "head",           "--home",
-                                  home,    "--node-timeout", std::to_string(cfg.node_timeout_s)};
+    std::vector<std::string> a = {"swell", "head", "--home", home, "--config", saved};
     if (!cfg.tcp.empty()) a.insert(a.end(), {"--tcp", cfg.tcp});
     auto pid = StartDaemon(a, home + "/head.log");
     if (!pid.ok()) return Fail("up", pid.status());
@@ -212,6 +215,15 @@ int Up(const Args& args) {
   if (up < cfg.nodes)
     return Fail("up", std::to_string(up) + " of " + std::to_string(cfg.nodes) +
                           " nodes came up; see " + home + "/nodes/*/log");
+  if (cfg.elastic()) {
+    std::string types;
+    for (const auto& t : cfg.node_types) types += (types.empty() ? "" : ", ") + t.name;
+    std::printf("swell: cluster up in %s: head, %d static node%s; elastic node types %s "
+                "(provider %s, policy %s)%s\n",
+                home.c_str(), cfg.nodes, cfg.nodes == 1 ? "" : "s", types.c_str(),
+                cfg.provider.c_str(), cfg.policy.c_str(), started == 0 ? ", already running" : "");
+    return 0;
+  }
   std::printf("swell: cluster up in %s: head and %d node%s (%d cpus, %lld MB each)%s\n",
               home.c_str(), cfg.nodes, cfg.nodes == 1 ? "" : "s", cpus, static_cast<long long>(mem),
               started == 0 ? ", already running" : "");
@@ -314,12 +326,22 @@ class StopSignal {
 
 int HeadDaemon(const Args& args) {
   CLI::App app{"swell head"};
-  std::string home = Home(), tcp;
-  int node_timeout = 10;
+  std::string home = Home(), tcp, config_file;
+  int node_timeout = 0;
   app.add_option("--home", home);
+  app.add_option("--config", config_file, "cluster file (TOML): node types, autoscaler, provider")
+      ->check(CLI::ExistingFile);
   app.add_option("--tcp", tcp, "also listen on host:port (cluster secret required)");
   app.add_option("--node-timeout", node_timeout)->check(CLI::PositiveNumber);
   if (auto done = ParseFlags(app, args, "head")) return *done;
+  head::config::ClusterConfig cfg;
+  if (!config_file.empty()) {
+    auto c = head::config::Load(config_file);
+    if (!c.ok()) return Fail("head", c.status(), 2);
+    cfg = std::move(c).value();
+  }
+  if (node_timeout == 0) node_timeout = cfg.node_timeout_s;
+  if (tcp.empty()) tcp = cfg.tcp;
   StopSignal stop;
   if (Status s = MakeDirs(home, 0700); !s.ok()) return Fail("head", s);
   std::string pid_file = home + "/head.pid";
@@ -333,6 +355,28 @@ int HeadDaemon(const Args& args) {
   o.tcp_address = tcp;
   o.secret = *secret;
   o.node_timeout = std::chrono::seconds(node_timeout);
+  if (cfg.elastic()) {
+    head::ElasticOptions e;
+    e.types = cfg.node_types;
+    e.policy = cfg.policy;
+    e.policy_options = cfg.policy_options;
+    e.pool.boot_timeout = std::chrono::seconds(cfg.boot_timeout_s);
+    e.pool.creates_per_minute = cfg.creates_per_minute;
+    e.pool.deletes_per_minute = cfg.deletes_per_minute;
+    e.pool.budget_per_hour = cfg.budget_per_hour;
+    e.max_preemptions = cfg.max_preemptions;
+    e.interval = std::chrono::milliseconds(static_cast<int64_t>(cfg.interval_s * 1000));
+    head::elastic::ProviderContext ctx;
+    ctx.home = home;
+    ctx.swell_exe = SelfExe();
+    ctx.head_address = "unix:" + o.unix_path;
+    ctx.secret_file = home + "/secret";
+    ctx.kill_wait_s = cfg.kill_wait_s;
+    auto provider = MakeProvider(cfg, ctx);
+    if (!provider.ok()) return Fail("head", provider.status(), 2);
+    e.provider = std::move(provider).value();
+    o.elastic = std::move(e);
+  }
   SystemClock clock;
   auto h = head::Head::Open(o, &clock);
   if (!h.ok()) return Fail("head", h.status());

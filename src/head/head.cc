@@ -16,12 +16,14 @@
 #include "common/files.h"
 #include "common/log.h"
 #include "common/slurm_format.h"
+#include "head/elastic/pool.h"
 #include "head/scheduler/scheduler.h"
 #include "head/state/store.h"
 
 namespace swell::head {
 
 namespace sched = scheduler;
+namespace as = autoscaler;
 using state::JobRow;
 using state::TaskRow;
 
@@ -183,6 +185,7 @@ struct NodeEntry {
   std::shared_ptr<Session> session;
   uint64_t session_id = 0;
   bool draining = false;  // the node said it stops: schedule and dispatch nothing there
+  std::string partition;  // node type of an elastic node
   std::map<int64_t, Time> spec_sent;
   sched::Resources total() const { return {row.cpus, row.mem_mb, row.gpus}; }
 };
@@ -287,6 +290,24 @@ class Head::Impl {
              const std::string& detail);
   static int JobPriority(const pb::JobSpec& spec) { return -spec.nice(); }
 
+  // The elastic pool (opt_.elastic): autoscaler decisions, node lifecycle, provider calls.
+  void Autoscale(Time now);
+  // Persists the pool's changed records and follows their phases on the head's side.
+  void SyncPool(Time now);
+  void AddCalls(std::vector<elastic::Call> calls) {
+    for (auto& c : calls) calls_.push_back(std::move(c));
+  }
+  void StartCalls();  // after commit: the records they act on are durable
+  void RunProvider(std::function<void()> fn);
+  void ProviderWorker();
+  // What one node of a job's allocation needs, and the node type it goes to (nullopt when
+  // none can hold it).
+  as::Request NodeRequest(const pb::JobSpec& spec) const;
+  std::optional<int> JobType(const Job& job, Time now) const;
+  int TypeIndex(const std::string& name) const;
+  bool PoolNodeUsable(const std::string& name) const;
+  bool IsSpotNode(const std::string& name) const;
+
   HeadOptions opt_;
   Clock* clock_;
   std::unique_ptr<state::Store> store_;
@@ -328,6 +349,17 @@ class Head::Impl {
   // Order key of the first group the last pass could not start (priority desc, submit, id).
   std::optional<std::tuple<int, int64_t, int64_t>> top_blocked_;
   Time next_housekeeping_;
+
+  std::unique_ptr<elastic::Pool> pool_;
+  std::unique_ptr<as::Policy> policy_;
+  std::vector<elastic::Call> calls_;  // started after this pass commits
+  Time next_autoscale_, next_list_;
+  bool list_running_ = false;
+  std::vector<std::thread> provider_threads_;
+  std::mutex provider_mu_;
+  std::condition_variable provider_cv_;
+  std::deque<std::function<void()>> provider_queue_;  // GUARDED_BY(provider_mu_)
+  bool provider_stop_ = false;                        // GUARDED_BY(provider_mu_)
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -454,6 +486,41 @@ Status Head::Impl::Load() {
     n.last_seen = now;
     nodes_.emplace(nr.name, std::move(n));
   }
+  if (opt_.elastic) {
+    const auto& e = *opt_.elastic;
+    if (!e.provider) return InvalidArgument("an elastic cluster needs a provider");
+    auto policy = as::MakePolicy(e.policy, e.policy_options);
+    if (!policy.ok()) return policy.status();
+    policy_ = std::move(policy).value();
+    elastic::PoolOptions po = e.pool;
+    po.max_nodes = e.policy_options.max_nodes;
+    pool_ = std::make_unique<elastic::Pool>(e.types, po);
+    auto rows = store_->LoadPool();
+    if (!rows.ok()) return rows.status();
+    for (const auto& r : *rows) {
+      auto phase = elastic::ParsePhase(r.phase);
+      int type = TypeIndex(r.type);
+      if (!phase || *phase == elastic::Phase::kGone) continue;
+      elastic::PoolNode n;
+      n.id = r.id;
+      n.name = r.name;
+      // A node whose type left the configuration is deleted as soon as the pool can.
+      n.type = type < 0 ? 0 : type;
+      n.phase = type < 0 ? elastic::Phase::kFailed : *phase;
+      n.requested = FromMillis(r.requested_ms);
+      n.ready = FromMillis(r.ready_ms);
+      n.idle_since = now;
+      n.failed = r.failed || type < 0;
+      n.reason = type < 0 ? "node type " + r.type + " is not configured any more" : r.reason;
+      n.create_done = true;
+      pool_->Restore(n);
+    }
+    for (auto it = nodes_.begin(); it != nodes_.end();) {
+      // Records of pool nodes that are gone are history, not nodes.
+      if (it->second.row.state == "GONE") it = nodes_.erase(it);
+      else ++it;
+    }
+  }
   LogInfo("head: loaded %zu active jobs, %zu finished, %zu nodes, next job id %lld", jobs_.size(),
           done_.size(), nodes_.size(), static_cast<long long>(next_job_id_));
   return Status::Ok();
@@ -461,6 +528,10 @@ Status Head::Impl::Load() {
 
 Status Head::Impl::Start(HeadApi* api) {
   next_housekeeping_ = clock_->Now();
+  next_autoscale_ = next_list_ = clock_->Now();
+  if (pool_)
+    for (int i = 0; i < std::max(1, opt_.elastic->provider_threads); ++i)
+      provider_threads_.emplace_back([this] { ProviderWorker(); });
   loop_ = std::thread([this] { Loop(); });
   rpc::ServerOptions so;
   so.unix_path = opt_.unix_path;
@@ -484,6 +555,16 @@ void Head::Impl::Stop() {
   }
   cv_.notify_one();
   if (loop_.joinable()) loop_.join();
+  {
+    // Calls under way finish (a provider call is not interrupted half-way); queued ones are
+    // dropped: the pool's records and the provider's List() settle them on the next start.
+    std::lock_guard<std::mutex> lock(provider_mu_);
+    provider_stop_ = true;
+    provider_queue_.clear();
+  }
+  provider_cv_.notify_all();
+  for (auto& t : provider_threads_) t.join();
+  provider_threads_.clear();
   CloseWaiters();
   for (auto& [name, n] : nodes_)
     if (n.session) n.session->Close();
@@ -531,6 +612,13 @@ void Head::Impl::Pass(std::vector<std::function<void()>>& work) {
     next_housekeeping_ = now + opt_.tick;
   }
   if (sched_dirty_) Schedule(now);
+  if (pool_) {
+    if (now >= next_autoscale_) {
+      Autoscale(now);
+      next_autoscale_ = now + opt_.elastic->interval;
+    }
+    SyncPool(now);
+  }
   for (auto& [id, job] : jobs_)
     if (job.row_dirty) PutJobRow(job);
   // Finished jobs leave the active table.
@@ -562,6 +650,7 @@ void Head::Impl::Pass(std::vector<std::function<void()>>& work) {
   auto outgoing = std::move(outgoing_);
   outgoing_.clear();
   for (auto& [ptr, entry] : outgoing) entry.first->Send(std::move(entry.second));
+  if (!calls_.empty()) StartCalls();
   if (changed_) {
     changed_ = false;
     NotifyWaiters();
@@ -933,6 +1022,7 @@ void Head::Impl::Schedule(Time now) {
   std::map<std::string, int> index;
   for (auto& [name, n] : nodes_) {
     if (!n.up || !n.session || n.draining) continue;
+    if (pool_ && !PoolNodeUsable(name)) continue;
     index[name] = static_cast<int>(nodes.size());
     names.push_back(name);
     nodes.push_back({name, n.total(), {}});
@@ -1013,7 +1103,53 @@ void Head::Impl::Schedule(Time now) {
     }
     return;
   }
-  sched::Decision d = sched::Schedule(nodes, releases, groups, now);
+  sched::Decision d;
+  if (!pool_) {
+    d = sched::Schedule(nodes, releases, groups, now);
+  } else {
+    // One partition per node type: a job runs only on nodes of the type it is routed to.
+    std::map<int, std::vector<int>> type_nodes;  // type -> indices into `nodes`
+    for (size_t i = 0; i < names.size(); ++i)
+      type_nodes[TypeIndex(nodes_.at(names[i]).partition)].push_back(static_cast<int>(i));
+    std::map<int, std::vector<sched::Group>> type_groups;
+    for (const auto& g : groups) {
+      auto t = JobType(jobs_.at(static_cast<int64_t>(g.id)), now);
+      type_groups[t ? *t : -1].push_back(g);
+    }
+    for (auto& [t, gs] : type_groups) {
+      auto nit = type_nodes.find(t);
+      if (t < 0 || nit == type_nodes.end()) {
+        for (const auto& g : gs) d.blocked.push_back({g.id, sched::Reason::kResources, g.units});
+        continue;
+      }
+      std::vector<sched::Node> sub;
+      std::map<int, int> local;
+      for (int gi : nit->second) {
+        local[gi] = static_cast<int>(sub.size());
+        sub.push_back(nodes[static_cast<size_t>(gi)]);
+      }
+      std::vector<sched::Release> rel;
+      for (auto r : releases) {
+        auto l = local.find(r.node);
+        if (l == local.end()) continue;
+        r.node = l->second;
+        rel.push_back(r);
+      }
+      auto part = sched::Schedule(sub, rel, gs, now);
+      for (auto& st : part.starts) {
+        for (auto& sh : st.shares) sh.node = nit->second[static_cast<size_t>(sh.node)];
+        d.starts.push_back(std::move(st));
+      }
+      for (const auto& b : part.blocked) d.blocked.push_back(b);
+    }
+    // The blocked groups of all partitions, in priority order (the first one is the top).
+    auto key = [&](const sched::Blocked& b) {
+      const Job& j = jobs_.at(static_cast<int64_t>(b.group));
+      return std::make_tuple(-JobPriority(j.spec), j.row.submit_ms, j.row.id);
+    };
+    std::stable_sort(d.blocked.begin(), d.blocked.end(),
+                     [&](const auto& a, const auto& b) { return key(a) < key(b); });
+  }
   for (const auto& b : d.blocked) {
     Job& job = jobs_.at(static_cast<int64_t>(b.group));
     std::string reason = b.reason == sched::Reason::kPriority ? "Priority" : "Resources";
@@ -1082,6 +1218,7 @@ void Head::Impl::Housekeeping(Time now) {
 
 void Head::Impl::NodeFailed(NodeEntry& node, Time now, const std::string& why) {
   LogWarning("head: node %s is down: %s", node.row.name.c_str(), why.c_str());
+  if (pool_) AddCalls(pool_->Lost(node.row.name, why, now));
   node.up = false;
   node.row.state = "DOWN";
   Write(store_->PutNode(node.row));
@@ -1127,7 +1264,8 @@ void Head::Impl::NodeFailed(NodeEntry& node, Time now, const std::string& why) {
       const Task& t = job->live.at(pos);
       if (!t.started)
         RequeueTask(*job, pos, false);
-      else if (job->spec.requeue() || job->row.rest_cancelled || t.cancel_requested)
+      else if (job->spec.requeue() || job->row.rest_cancelled || t.cancel_requested ||
+               IsSpotNode(node.row.name))
         RequeueTask(*job, pos, true);
       else
         FinishTask(*job, pos, pb::NODE_FAIL, 0, 0, now);
@@ -1136,6 +1274,211 @@ void Head::Impl::NodeFailed(NodeEntry& node, Time now, const std::string& why) {
   }
   sched_dirty_ = true;
   Changed();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The elastic pool
+
+int Head::Impl::TypeIndex(const std::string& name) const {
+  if (!pool_ || name.empty()) return -1;
+  const auto& types = pool_->types();
+  for (size_t i = 0; i < types.size(); ++i)
+    if (types[i].name == name) return static_cast<int>(i);
+  return -1;
+}
+
+as::Request Head::Impl::NodeRequest(const pb::JobSpec& spec) const {
+  int nodes = std::max(1, spec.min_nodes());
+  int ntasks = std::max(1, spec.ntasks());
+  as::Request r;
+  // The most tasks any node of the allocation gets when they are spread evenly.
+  r.cpus = std::max(1, spec.cpus_per_task()) * ((ntasks + nodes - 1) / nodes);
+  r.memory_mb = spec.mem_mb();
+  r.gpus = spec.gpus();
+  return r;
+}
+
+std::optional<int> Head::Impl::JobType(const Job& job, Time now) const {
+  if (!job.spec.partition().empty()) {
+    int t = TypeIndex(job.spec.partition());
+    return t < 0 ? std::nullopt : std::optional<int>(t);
+  }
+  // The smallest type that fits, among those not backed off after failures and, for a job
+  // preempted too often, not spot; if that leaves none, the smallest that fits at all.
+  const auto& types = pool_->types();
+  as::Request need = NodeRequest(job.spec);
+  bool avoid_spot = job.row.restarts >= opt_.elastic->max_preemptions;
+  std::vector<as::NodeType> usable = types;
+  for (size_t i = 0; i < usable.size(); ++i)
+    if (!pool_->Usable(static_cast<int>(i), now) || (avoid_spot && usable[i].spot))
+      usable[i].cpus = 0;  // fits nothing
+  if (auto t = as::Route(usable, need)) return t;
+  return as::Route(types, need);
+}
+
+bool Head::Impl::PoolNodeUsable(const std::string& name) const {
+  const auto* pn = pool_->Find(name);
+  if (pn == nullptr) return true;  // a static node
+  return pn->phase == elastic::Phase::kIdle || pn->phase == elastic::Phase::kAllocated;
+}
+
+bool Head::Impl::IsSpotNode(const std::string& name) const {
+  if (!pool_) return false;
+  const auto* pn = pool_->Find(name);
+  return pn != nullptr && pool_->types()[static_cast<size_t>(pn->type)].spot;
+}
+
+void Head::Impl::Autoscale(Time now) {
+  // Which pool nodes run work: any share of a lease on them.
+  std::set<std::string> busy;
+  for (const auto& [lid, l] : leases_)
+    for (const auto& unit : l.units)
+      for (const auto& sh : unit) busy.insert(sh.node);
+  std::vector<std::string> names;
+  for (const auto& [name, pn] : pool_->nodes()) names.push_back(name);
+  for (const auto& name : names) {
+    const auto* pn = pool_->Find(name);
+    if (pn->phase == elastic::Phase::kIdle || pn->phase == elastic::Phase::kAllocated ||
+        pn->phase == elastic::Phase::kDraining) {
+      // Registered but not connected now: neither idle nor busy until it is back or failed.
+      auto nit = nodes_.find(name);
+      if (nit == nodes_.end() || !nit->second.up) continue;
+      AddCalls(pool_->SetBusy(name, busy.count(name) > 0, now));
+    }
+  }
+  // The policy's view: the pool's nodes and the work that waits for resources.
+  as::View v;
+  v.now = now;
+  v.types = &pool_->types();
+  v.nodes = pool_->View();
+  constexpr int64_t kMaxPendingUnits = 100000;  // per job: beyond that it changes nothing
+  for (const auto& [id, job] : jobs_) {
+    if (job.undispatched() <= 0 || job.row.state == pb::CANCELLED) continue;
+    if (job.row.reason != "Resources" && job.row.reason != "Priority") continue;
+    auto t = JobType(job, now);
+    if (!t) continue;
+    as::Pending p;
+    p.type = *t;
+    p.submitted = FromMillis(job.row.submit_ms);
+    p.nodes = std::max(1, job.spec.min_nodes());
+    p.cpus = NodeRequest(job.spec).cpus;
+    int64_t units = std::min(job.undispatched(), kMaxPendingUnits);
+    if (job.spec.array_max_running() > 0)
+      units = std::min<int64_t>(units, job.spec.array_max_running());
+    for (int64_t u = 0; u < units; ++u) v.pending.push_back(p);
+  }
+  AddCalls(pool_->Apply(policy_->Decide(v), now));
+  AddCalls(pool_->Tick(now));
+  if (now >= next_list_ && !list_running_) {
+    list_running_ = true;
+    next_list_ = now + opt_.elastic->list_interval;
+    auto provider = opt_.elastic->provider;
+    RunProvider([this, provider] {
+      auto listed = provider->List();
+      Post([this, listed = std::move(listed)] {
+        list_running_ = false;
+        if (!listed.ok()) {
+          LogWarning("head: provider list failed: %s", listed.status().ToString().c_str());
+          return;
+        }
+        AddCalls(pool_->Reconcile(*listed, clock_->Now()));
+      });
+    });
+  }
+}
+
+void Head::Impl::SyncPool(Time now) {
+  for (const auto& name : pool_->TakeDirty()) {
+    const auto* pn = pool_->Find(name);
+    if (pn == nullptr) continue;
+    state::PoolRow r;
+    r.name = pn->name;
+    r.id = pn->id;
+    r.type = pool_->types()[static_cast<size_t>(pn->type)].name;
+    r.phase = elastic::PhaseName(pn->phase);
+    r.requested_ms = ToMillis(pn->requested);
+    r.ready_ms = pn->ready == Time{} ? 0 : ToMillis(pn->ready);
+    r.gone_ms = pn->phase == elastic::Phase::kGone ? ToMillis(pn->gone) : 0;
+    r.failed = pn->failed;
+    r.reason = pn->reason;
+    Write(store_->PutPoolNode(r));
+    Changed();
+    auto nit = nodes_.find(name);
+    switch (pn->phase) {
+      case elastic::Phase::kDraining:
+      case elastic::Phase::kDeleting:
+        if (nit != nodes_.end() && !nit->second.draining) {
+          nit->second.draining = true;  // no new work; it goes once it runs nothing
+          sched_dirty_ = true;
+        }
+        break;
+      case elastic::Phase::kFailed:
+        // Its work goes back to the queue (or fails) now, not after node_timeout.
+        if (nit != nodes_.end() && nit->second.up) NodeFailed(nit->second, now, pn->reason);
+        break;
+      case elastic::Phase::kGone:
+        if (nit != nodes_.end()) {
+          if (nit->second.up) NodeFailed(nit->second, now, "deleted");
+          nit->second.row.state = "GONE";
+          Write(store_->PutNode(nit->second.row));
+          nodes_.erase(nit);
+        }
+        Event(now, pn->failed ? "node_failed" : "node_deleted", 0, name, pn->reason);
+        LogInfo("head: elastic node %s is gone%s%s", name.c_str(), pn->failed ? ": " : "",
+                pn->failed ? pn->reason.c_str() : "");
+        break;
+      case elastic::Phase::kRequested:
+        Event(now, "node_requested", 0, name, r.type);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+void Head::Impl::StartCalls() {
+  auto calls = std::move(calls_);
+  calls_.clear();
+  auto provider = opt_.elastic->provider;
+  for (auto& c : calls) {
+    as::NodeType type = pool_->types()[static_cast<size_t>(c.type)];
+    RunProvider([this, provider, c, type] {
+      Status s = c.kind == elastic::Call::kCreate ? provider->Create(c.name, type)
+                                                  : provider->Delete(c.name);
+      Post([this, c, s] {
+        Time now = clock_->Now();
+        const char* what = c.kind == elastic::Call::kCreate ? "create" : "delete";
+        if (!s.ok()) {
+          LogWarning("head: provider %s of %s failed: %s", what, c.name.c_str(),
+                     s.ToString().c_str());
+          Event(now, std::string(what) + "_failed", 0, c.name, s.message());
+        }
+        AddCalls(c.kind == elastic::Call::kCreate ? pool_->CreateDone(c.name, s, now)
+                                                  : pool_->DeleteDone(c.name, s, now));
+      });
+    });
+  }
+}
+
+void Head::Impl::RunProvider(std::function<void()> fn) {
+  std::lock_guard<std::mutex> lock(provider_mu_);
+  if (provider_stop_) return;
+  provider_queue_.push_back(std::move(fn));
+  provider_cv_.notify_one();
+}
+
+void Head::Impl::ProviderWorker() {
+  for (;;) {
+    std::function<void()> fn;
+    {
+      std::unique_lock<std::mutex> lock(provider_mu_);
+      provider_cv_.wait(lock, [this] { return provider_stop_ || !provider_queue_.empty(); });
+      if (provider_stop_) return;
+      fn = std::move(provider_queue_.front());
+      provider_queue_.pop_front();
+    }
+    fn();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1150,7 +1493,16 @@ void Head::Impl::DoRegister(const std::shared_ptr<Session>& s, uint64_t sid,
     m.mutable_registered()->set_message("a node needs a name");
     return;
   }
+  if (pool_ && !r.partition().empty() && !pool_->Registered(r.name(), now)) {
+    // A node the pool never made, or has given up on (its delete is under way).
+    auto& m = Out(s);
+    m.mutable_registered()->set_ok(false);
+    m.mutable_registered()->set_message("node " + r.name() +
+                                        " is not an elastic node of this cluster any more");
+    return;
+  }
   NodeEntry& n = nodes_[r.name()];
+  n.partition = r.partition();
   bool restarted = !n.row.instance.empty() && n.row.instance != r.instance();
   if (n.session && n.session != s) n.session->Close();
   if (restarted && n.up) NodeFailed(n, now, "node daemon restarted");
@@ -1277,8 +1629,9 @@ void Head::Impl::DoReports(const std::string& node_name, uint64_t sid, const pb:
       job->counts[pb::RUNNING]++;
     }
     if (rep.node_failed() && !rep.cancelled()) {
-      // The node shut down under the step: as a node failure.
-      if (job->spec.requeue())
+      // The node shut down under the step: as a node failure. A preempted spot node's work
+      // runs again (Slurm requeues preempted jobs).
+      if (job->spec.requeue() || IsSpotNode(node_name))
         RequeueTask(*job, t.pos, true);
       else
         FinishTask(*job, t.pos, pb::NODE_FAIL, rep.exit_code(), rep.signal(), now);
@@ -1318,6 +1671,8 @@ void Head::Impl::DoDraining(const std::string& node_name, uint64_t sid) {
   nit->second.draining = true;
   sched_dirty_ = true;
   LogInfo("head: node %s is stopping", node_name.c_str());
+  // An elastic node that stops without being asked to (a spot preemption's notice) is lost.
+  if (pool_) AddCalls(pool_->Lost(node_name, "stopped by its host", clock_->Now()));
 }
 
 void Head::Impl::DoSessionClosed(const std::string& node_name, uint64_t sid) {
@@ -1352,6 +1707,34 @@ Result<pb::SubmitReply> Head::Impl::DoSubmit(const rpc::Caller& who, const pb::J
   // Resources no node could ever hold.
   std::vector<sched::Resources> totals;
   for (auto& [name, n] : nodes_) totals.push_back(n.total());
+  if (pool_) {
+    // An elastic cluster holds what its node types can: the job's type must exist and fit.
+    const auto& types = pool_->types();
+    as::Request need = NodeRequest(spec);
+    if (!spec.partition().empty()) {
+      int t = TypeIndex(spec.partition());
+      std::string known;
+      for (const auto& ty : types) known += (known.empty() ? "" : ", ") + ty.name;
+      if (t < 0)
+        return InvalidArgument("invalid partition '" + spec.partition() + "' (partitions: " +
+                               known + ")");
+      if (!as::Route({types[static_cast<size_t>(t)]}, need))
+        return InvalidArgument("the job does not fit a node of partition " + spec.partition());
+    } else if (!as::Route(types, need)) {
+      const as::NodeType* largest = &types.front();
+      for (const auto& ty : types)
+        if (std::tie(ty.cpus, ty.memory_mb, ty.gpus) >
+            std::tie(largest->cpus, largest->memory_mb, largest->gpus))
+          largest = &ty;
+      return InvalidArgument(
+          "no node type can hold the job (" + std::to_string(need.cpus) + " cpus, " +
+          std::to_string(need.memory_mb) + " MB, " + std::to_string(need.gpus) +
+          " gpus per node); the largest is " + largest->name + " (" +
+          std::to_string(largest->cpus) + " cpus, " + std::to_string(largest->memory_mb) +
+          " MB, " + std::to_string(largest->gpus) + " gpus)");
+    }
+    totals.clear();  // nodes come and go: the types decide
+  }
   if (!totals.empty()) {
     sched::Group g;
     g.ntasks = spec.ntasks();
@@ -1712,7 +2095,35 @@ Result<pb::NodesReply> Head::Impl::DoNodes() {
                                             : "MIXED";
     if (n.up && !n.session) st = "UNKNOWN";
     if (n.up && n.draining) st = "DRAINING";
+    ni->set_partition(n.partition);
+    if (pool_) {
+      if (const auto* pn = pool_->Find(name)) {
+        ni->set_phase(elastic::PhaseName(pn->phase));
+        if (pn->phase == elastic::Phase::kDeleting || pn->phase == elastic::Phase::kDraining)
+          st = "POWERING_DOWN";
+        if (pn->phase == elastic::Phase::kFailed) st = "DOWN", ni->set_reason(pn->reason);
+      }
+    }
     ni->set_state(st);
+  }
+  if (pool_) {
+    // Pool nodes that have not registered (yet): as Slurm lists nodes powering up.
+    for (const auto& [name, pn] : pool_->nodes()) {
+      if (pn.phase == elastic::Phase::kGone || nodes_.count(name)) continue;
+      auto* ni = reply.add_nodes();
+      const auto& ty = pool_->types()[static_cast<size_t>(pn.type)];
+      ni->set_name(name);
+      ni->set_cpus(ty.cpus);
+      ni->set_mem_mb(ty.memory_mb);
+      ni->set_gpus(ty.gpus);
+      ni->set_partition(ty.name);
+      ni->set_phase(elastic::PhaseName(pn.phase));
+      ni->set_reason(pn.reason);
+      ni->set_state(pn.phase == elastic::Phase::kRequested || pn.phase == elastic::Phase::kBooting
+                        ? "POWERING_UP"
+                    : pn.phase == elastic::Phase::kFailed ? "DOWN"
+                                                           : "POWERING_DOWN");
+    }
   }
   return reply;
 }

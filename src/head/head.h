@@ -10,13 +10,32 @@
 // neither loses a job nor runs a task twice.
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "head/autoscaler/autoscaler.h"
+#include "head/elastic/pool.h"
+#include "head/elastic/provider.h"
 #include "rpc/api.h"
 
 namespace swell::head {
+
+// An elastic cluster: node types (one partition each), the autoscaler policy that sizes them
+// and the provider that makes and deletes their nodes (docs/autoscaler.md, docs/providers.md).
+struct ElasticOptions {
+  std::vector<autoscaler::NodeType> types;
+  std::string policy = "clic";
+  autoscaler::PolicyOptions policy_options;
+  elastic::PoolOptions pool;
+  Duration interval = std::chrono::seconds(1);        // between autoscaler decisions
+  Duration list_interval = std::chrono::seconds(10);  // between provider List() reconciles
+  int max_preemptions = 2;  // a job requeued this often by lost nodes avoids spot types
+  std::shared_ptr<elastic::Provider> provider;
+  int provider_threads = 4;  // provider calls run here, never on the loop
+};
 
 struct HeadOptions {
   std::string state_path;                            // SQLite database
@@ -26,6 +45,7 @@ struct HeadOptions {
   Duration node_timeout = std::chrono::seconds(10);  // silent this long: the node is down
   int dispatch_depth = 128;                          // tasks queued on a node per lease slot
   Duration tick = std::chrono::milliseconds(250);    // housekeeping period
+  std::optional<ElasticOptions> elastic;             // none: a static cluster
 };
 
 class Head final : public rpc::HeadApi {

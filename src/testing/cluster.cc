@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
+#include <mutex>
 
 #include "common/secret.h"
 
@@ -30,6 +32,8 @@ Status InProcessCluster::StartHead() {
   o.unix_path = dir_ + "/head.sock";
   o.secret = secret_;
   o.node_timeout = opt_.node_timeout;
+  o.elastic = opt_.elastic;
+  if (o.elastic && !o.elastic->provider) o.elastic->provider = opt_.elastic->provider = NodeProvider();
   auto h = head::Head::Open(o, &clock_);
   if (!h.ok()) return h.status();
   head_ = std::move(h).value();
@@ -80,6 +84,85 @@ void InProcessCluster::Stop() {
   for (int i = 0; i < static_cast<int>(nodes_.size()); ++i) StopNode(i);
   if (head_) head_->Stop();
   head_.reset();
+  // Elastic nodes the head left behind.
+  if (opt_.elastic && opt_.elastic->provider) {
+    auto names = opt_.elastic->provider->List();
+    if (names.ok())
+      for (const auto& name : *names) (void)opt_.elastic->provider->Delete(name);
+  }
+}
+
+namespace {
+
+class ThreadProvider final : public head::elastic::Provider {
+ public:
+  explicit ThreadProvider(node::NodeOptions base) : base_(std::move(base)) {}
+  ~ThreadProvider() override {
+    std::vector<std::string> names;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto& [name, n] : nodes_) names.push_back(name);
+    }
+    for (const auto& name : names) (void)Delete(name);
+  }
+  std::string kind() const override { return "threads"; }
+  Status Create(const std::string& name, const head::autoscaler::NodeType& type) override {
+    node::NodeOptions o = base_;
+    o.name = name;
+    o.partition = type.name;
+    o.spool_dir += "/" + name;
+    o.cpus = type.cpus;
+    o.mem_mb = type.memory_mb;
+    o.gpus = type.gpus;
+    auto n = std::make_shared<Runner>();
+    n->daemon = std::make_unique<node::NodeDaemon>(o);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (nodes_.count(name)) return Status::Ok();
+    n->thread = std::thread([d = n->daemon.get()] { (void)d->Run(); });
+    nodes_[name] = n;
+    return Status::Ok();
+  }
+  Status Delete(const std::string& name) override {
+    std::shared_ptr<Runner> n;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = nodes_.find(name);
+      if (it == nodes_.end()) return Status::Ok();
+      n = it->second;
+      nodes_.erase(it);
+    }
+    n->daemon->Stop();
+    if (n->thread.joinable()) n->thread.join();
+    return Status::Ok();
+  }
+  Result<std::vector<std::string>> List() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<std::string> out;
+    for (auto& [name, n] : nodes_) out.push_back(name);
+    return out;
+  }
+
+ private:
+  struct Runner {
+    std::unique_ptr<node::NodeDaemon> daemon;
+    std::thread thread;
+  };
+  node::NodeOptions base_;
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<Runner>> nodes_;
+};
+
+}  // namespace
+
+std::unique_ptr<head::elastic::Provider> InProcessCluster::NodeProvider() {
+  node::NodeOptions o;
+  o.head_address = "unix:" + dir_ + "/head.sock";
+  o.secret = secret_;
+  o.spool_dir = dir_;
+  o.kill_wait = opt_.kill_wait;
+  o.heartbeat = std::chrono::milliseconds(200);
+  o.own_process = false;
+  return std::make_unique<ThreadProvider>(o);
 }
 
 pb::JobSpec InProcessCluster::Shell(const std::string& script) const {

@@ -24,6 +24,8 @@ struct ClusterOptions {
   int gpus = 0;
   Duration node_timeout = std::chrono::seconds(2);
   Duration kill_wait = std::chrono::seconds(1);
+  // An elastic cluster: its provider defaults to NodeProvider() (set one to wrap it).
+  std::optional<head::ElasticOptions> elastic;
 };
 
 class InProcessCluster {
@@ -41,6 +43,11 @@ class InProcessCluster {
   void StopNode(int i);
   Status StartNode(int i);
   std::string NodeName(int i) const { return "node" + std::to_string(i + 1); }
+
+  // A provider whose nodes are node daemons on threads of this process, joining this cluster
+  // with the type's cpus, memory and gpus.
+  std::unique_ptr<head::elastic::Provider> NodeProvider();
+  void SetProvider(std::shared_ptr<head::elastic::Provider> p) { opt_.elastic->provider = p; }
 
   rpc::HeadClient& client() { return *client_; }
   const std::string& dir() const { return dir_; }

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 #include <set>
+#include <sstream>
 #include <toml++/toml.h>
 
 #include "common/files.h"
@@ -160,7 +161,23 @@ Result<ClusterConfig> Parse(std::string_view text, const std::string& source) {
     Table r(*t, source, "provider");
     SWELL_RETURN_IF_ERROR(r.String("kind", &c.provider));
     SWELL_RETURN_IF_ERROR(r.Int("boot_seconds", &c.provider_boot_s, 0));
+    SWELL_RETURN_IF_ERROR(r.String("create", &c.provider_create));
+    SWELL_RETURN_IF_ERROR(r.String("delete", &c.provider_delete));
+    SWELL_RETURN_IF_ERROR(r.String("list", &c.provider_list));
+    SWELL_RETURN_IF_ERROR(r.Int("timeout_s", &c.provider_timeout_s, 1));
+    SWELL_RETURN_IF_ERROR(r.String("subnet", &c.provider_subnet));
+    if (const toml::array* hosts = r.Array("hosts")) {
+      for (const auto& e : *hosts) {
+        if (!e.is_string() || e.value<std::string>()->empty())
+          return InvalidArgument(Where(source, e) + ": provider.hosts must hold host names");
+        c.provider_hosts.push_back(*e.value<std::string>());
+      }
+    }
     SWELL_RETURN_IF_ERROR(r.Done());
+    if (c.provider == "command" &&
+        (c.provider_create.empty() || c.provider_delete.empty() || c.provider_list.empty()))
+      return InvalidArgument(source + ": the command provider needs provider.create, "
+                             "provider.delete and provider.list");
     static const std::set<std::string> kKinds = {"local", "netns", "command", "static"};
     if (!kKinds.count(c.provider))
       return InvalidArgument(source + ": provider.kind '" + c.provider +
@@ -174,7 +191,14 @@ Result<ClusterConfig> Parse(std::string_view text, const std::string& source) {
     SWELL_RETURN_IF_ERROR(r.Seconds("idle_timeout_s", &idle_timeout, 0));
     SWELL_RETURN_IF_ERROR(r.Int("boot_timeout_s", &c.boot_timeout_s, 1));
     SWELL_RETURN_IF_ERROR(r.Int("max_nodes", &c.policy_options.max_nodes, 0));
+    SWELL_RETURN_IF_ERROR(r.Int("creates_per_minute", &c.creates_per_minute, 0));
+    SWELL_RETURN_IF_ERROR(r.Int("deletes_per_minute", &c.deletes_per_minute, 0));
+    SWELL_RETURN_IF_ERROR(r.Double("budget_per_hour", &c.budget_per_hour));
+    SWELL_RETURN_IF_ERROR(r.Int("max_preemptions", &c.max_preemptions, 1));
+    SWELL_RETURN_IF_ERROR(r.Double("interval_s", &c.interval_s));
     SWELL_RETURN_IF_ERROR(r.Done());
+    if (c.interval_s < 0.05 || c.interval_s > 3600)
+      return InvalidArgument(source + ": autoscaler.interval_s must be from 0.05 to 3600");
     c.policy_options.min_lifetime = std::chrono::seconds(min_lifetime);
     c.policy_options.idle_timeout = std::chrono::seconds(idle_timeout);
     auto p = autoscaler::MakePolicy(c.policy, c.policy_options);
@@ -253,6 +277,29 @@ Result<ClusterConfig> Load(const std::string& path) {
   auto text = ReadFile(path);
   if (!text.ok()) return text.status();
   return Parse(*text, path);
+}
+
+Result<std::string> WithClusterTable(std::string_view text, const std::string& source,
+                                     const ClusterConfig& c) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    return InvalidArgument(source + ":" + std::to_string(e.source().begin.line) + ": " +
+                           std::string(e.description()));
+  }
+  toml::table cluster;
+  cluster.insert("nodes", c.nodes);
+  cluster.insert("cpus_per_node", c.cpus_per_node);
+  cluster.insert("mem_per_node_mb", c.mem_per_node_mb);
+  cluster.insert("gpus_per_node", c.gpus_per_node);
+  cluster.insert("tcp", c.tcp);
+  cluster.insert("node_timeout_s", c.node_timeout_s);
+  cluster.insert("kill_wait_s", c.kill_wait_s);
+  root.insert_or_assign("cluster", std::move(cluster));
+  std::ostringstream out;
+  out << root << "\n";
+  return out.str();
 }
 
 }  // namespace swell::head::config

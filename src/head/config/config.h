@@ -11,16 +11,27 @@
 //   node_timeout_s = 10       # a node silent this long is down
 //   kill_wait_s = 10          # SIGTERM .. SIGKILL at a time limit or cancel
 //
-//   [provider]
+//   [provider]                # where elastic nodes come from (docs/providers.md)
 //   kind = "local"            # local | netns | command | static
 //   boot_seconds = 0          # local: delay before a created node registers
+//   create = "/path/create"   # command: scripts (the contract is in docs/providers.md)
+//   delete = "/path/delete"
+//   list = "/path/list"
+//   timeout_s = 300           # command: a script running longer is killed
+//   hosts = ["a", "b"]        # static: the nodes' names
+//   subnet = "10.77.0.0/24"   # netns: the nodes' addresses
 //
 //   [autoscaler]
-//   policy = "clic"           # clic | greedy
+//   policy = "clic"           # clic | greedy | powersave | lookahead
 //   min_lifetime_s = 600      # CLIC: never delete a node younger than this
-//   idle_timeout_s = 300
-//   boot_timeout_s = 600
+//   idle_timeout_s = 300      # powersave: Slurm's SuspendTime
+//   boot_timeout_s = 600      # a node not registered this long after its create fails
 //   max_nodes = 0             # in total, 0: no bound
+//   creates_per_minute = 0    # rate limits, 0: none
+//   deletes_per_minute = 0
+//   budget_per_hour = 0.0     # the live nodes' prices may not add up to more; 0: no budget
+//   max_preemptions = 2       # a job preempted this often goes to on-demand types only
+//   interval_s = 1.0          # between decisions (live cluster)
 //
 //   [[node_type]]             # one partition each; repeat the table for more types
 //   name = "small"
@@ -65,10 +76,22 @@ struct ClusterConfig {
 
   std::string provider = "local";
   int provider_boot_s = 0;
+  std::string provider_create, provider_delete, provider_list;  // command: script paths
+  int provider_timeout_s = 300;                                 // command: per script run
+  std::vector<std::string> provider_hosts;                      // static: the node names
+  std::string provider_subnet;                                  // netns: e.g. "10.77.0.0/24"
 
   std::string policy = "clic";
   autoscaler::PolicyOptions policy_options;
   int boot_timeout_s = 600;
+  int creates_per_minute = 0;  // 0: no limit
+  int deletes_per_minute = 0;
+  double budget_per_hour = 0;  // 0: no budget
+  int max_preemptions = 2;     // a job preempted this often goes to on-demand types only
+  double interval_s = 1;       // between autoscaler decisions on a live cluster
+
+  // Elastic when it has node types.
+  bool elastic() const { return !node_types.empty(); }
 
   std::vector<autoscaler::NodeType> node_types;
 };
@@ -76,6 +99,11 @@ struct ClusterConfig {
 // Parses TOML text; `source` names it in errors ("cluster.toml:12: ...").
 Result<ClusterConfig> Parse(std::string_view text, const std::string& source);
 Result<ClusterConfig> Load(const std::string& path);
+
+// The cluster file `swell up` keeps in $SWELL_HOME: `text` (a cluster file, or empty) with its
+// [cluster] table replaced by `c`'s settings. Comments are not kept.
+Result<std::string> WithClusterTable(std::string_view text, const std::string& source,
+                                     const ClusterConfig& c);
 
 // CLIC's product form: every cpus x memory class x disk combination, named as CLIC names them.
 Result<std::vector<autoscaler::NodeType>> ExpandClic(const std::vector<int>& cpus,

@@ -65,7 +65,7 @@ struct PoolOptions {
   int deletes_per_minute = 0;     // 0: no limit
   double budget_per_hour = 0;     // sum of the live nodes' prices; 0: no budget
   int type_failure_limit = 3;     // consecutive failures before a type is backed off
-  Duration type_backoff = std::chrono::seconds(300);
+  Duration type_backoff = std::chrono::seconds(60);
 };
 
 // A provider call for the head to make; its outcome goes back through CreateDone/DeleteDone.

@@ -28,6 +28,9 @@ CREATE TABLE IF NOT EXISTS leases(
 CREATE TABLE IF NOT EXISTS nodes(
   name TEXT PRIMARY KEY, instance TEXT, hostname TEXT, state TEXT, cpus INTEGER,
   mem_mb INTEGER, gpus INTEGER, last_seen_ms INTEGER, pid INTEGER);
+CREATE TABLE IF NOT EXISTS pool(
+  name TEXT PRIMARY KEY, id INTEGER, type TEXT, phase TEXT, requested_ms INTEGER,
+  ready_ms INTEGER, gone_ms INTEGER, failed INTEGER, reason TEXT);
 CREATE TABLE IF NOT EXISTS events(
   id INTEGER PRIMARY KEY, time_ms INTEGER, kind TEXT, job_id INTEGER, node TEXT, detail TEXT);
 )sql";
@@ -142,7 +145,7 @@ struct Store::Statements {
   Stmt get_counter, set_counter, put_job, put_spec, put_task, put_lease, delete_lease, put_node,
       add_event;
   Stmt load_active_jobs, load_all_jobs, load_job, load_tasks, load_live_tasks, load_task;
-  Stmt load_leases, load_nodes, count_tasks;
+  Stmt load_leases, load_nodes, count_tasks, put_pool, load_pool;
 };
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
@@ -236,6 +239,14 @@ Status Store::Prepare() {
       db_,
       "SELECT name, instance, hostname, state, cpus, mem_mb, gpus, last_seen_ms, pid FROM nodes "
       "ORDER BY name"));
+  SWELL_RETURN_IF_ERROR(s.put_pool.Prepare(
+      db_,
+      "INSERT OR REPLACE INTO pool(name, id, type, phase, requested_ms, ready_ms, gone_ms, "
+      "failed, reason) VALUES(?,?,?,?,?,?,?,?,?)"));
+  SWELL_RETURN_IF_ERROR(s.load_pool.Prepare(
+      db_,
+      "SELECT name, id, type, phase, requested_ms, ready_ms, gone_ms, failed, reason FROM pool "
+      "ORDER BY id"));
   SWELL_RETURN_IF_ERROR(s.count_tasks.Prepare(
       db_, "SELECT state, COUNT(*) FROM tasks WHERE job_id=? GROUP BY state"));
   return Status::Ok();
@@ -396,6 +407,29 @@ Result<std::vector<NodeRow>> Store::LoadNodes() {
     n.last_seen_ms = s.Int(7);
     n.pid = static_cast<int>(s.Int(8));
     return n;
+  });
+}
+
+Status Store::PutPoolNode(const PoolRow& r) {
+  auto& s = st_->put_pool;
+  s.Bind(1, r.name).Bind(2, r.id).Bind(3, r.type).Bind(4, r.phase).Bind(5, r.requested_ms);
+  s.Bind(6, r.ready_ms).Bind(7, r.gone_ms).Bind(8, int64_t{r.failed}).Bind(9, r.reason);
+  return s.Run();
+}
+
+Result<std::vector<PoolRow>> Store::LoadPool() {
+  return Collect<PoolRow>(st_->load_pool, [](const Stmt& s) {
+    PoolRow r;
+    r.name = s.Text(0);
+    r.id = s.Int(1);
+    r.type = s.Text(2);
+    r.phase = s.Text(3);
+    r.requested_ms = s.Int(4);
+    r.ready_ms = s.Int(5);
+    r.gone_ms = s.Int(6);
+    r.failed = s.Int(7) != 0;
+    r.reason = s.Text(8);
+    return r;
   });
 }
 

@@ -76,6 +76,19 @@ struct NodeRow {
   int pid = 0;
 };
 
+// A node of the elastic pool (src/head/elastic/pool.h), kept after it is gone for accounting.
+struct PoolRow {
+  std::string name;
+  int64_t id = 0;
+  std::string type;   // node type name
+  std::string phase;  // requested, booting, idle, allocated, draining, deleting, failed, gone
+  int64_t requested_ms = 0;
+  int64_t ready_ms = 0;
+  int64_t gone_ms = 0;
+  bool failed = false;
+  std::string reason;
+};
+
 class Store {
  public:
   // Opens (creating when missing) the database at `path`.
@@ -111,6 +124,8 @@ class Store {
   Result<std::optional<TaskRow>> LoadTask(int64_t job_id, int64_t pos);
   Result<std::vector<LeaseRow>> LoadLeases();
   Result<std::vector<NodeRow>> LoadNodes();
+  Status PutPoolNode(const PoolRow& row);
+  Result<std::vector<PoolRow>> LoadPool();  // by id
   // (state, count) of the task rows of a job.
   Result<std::vector<std::pair<int, int64_t>>> CountTasks(int64_t job_id);
 

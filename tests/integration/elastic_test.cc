@@ -1,0 +1,181 @@
+// The elastic pool on a live head: nodes made by a provider when work waits, deleted when
+// idle, and what happens when the provider misbehaves (the fault-injecting wrapper around
+// in-process node daemons).
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+
+#include "head/elastic/faulty.h"
+#include "testing/cluster.h"
+
+namespace swell {
+namespace {
+
+using head::elastic::FaultPlan;
+using head::elastic::FaultyProvider;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+head::autoscaler::NodeType Type(const std::string& name, int cpus, double price, bool spot) {
+  head::autoscaler::NodeType t;
+  t.name = name;
+  t.cpus = cpus;
+  t.memory_mb = 1024L * cpus;
+  t.price_per_hour = price;
+  t.spot = spot;
+  return t;
+}
+
+testing::ClusterOptions Elastic(std::vector<head::autoscaler::NodeType> types) {
+  testing::ClusterOptions o;
+  o.nodes = 0;
+  head::ElasticOptions e;
+  e.types = std::move(types);
+  e.policy = "greedy";
+  e.policy_options.max_nodes = 3;
+  e.interval = milliseconds(100);
+  e.list_interval = milliseconds(500);
+  e.pool.boot_timeout = seconds(3);
+  e.pool.delete_retry = milliseconds(500);
+  e.pool.type_backoff = seconds(1);
+  e.max_preemptions = 1;
+  o.elastic = e;
+  return o;
+}
+
+// Where the job ran (running: its node list; finished: its task's node).
+std::string FirstNode(const pb::JobInfo& i) {
+  if (i.nodes_size() > 0) return i.nodes(0);
+  return i.tasks_size() > 0 ? i.tasks(0).node() : "";
+}
+
+// Nodes the head lists, by state.
+std::multiset<std::string> NodeStates(testing::InProcessCluster& c) {
+  std::multiset<std::string> out;
+  auto r = c.client().Nodes({});
+  if (r.ok())
+    for (const auto& n : r->nodes()) out.insert(n.state());
+  return out;
+}
+
+// Polls until the head lists no node at all.
+bool WaitEmpty(testing::InProcessCluster& c, Duration timeout = seconds(30)) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    auto r = c.client().Nodes({});
+    if (r.ok() && r->nodes_size() == 0) return true;
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  return false;
+}
+
+TEST(Elastic, GrowsFromZeroForWaitingWorkAndShrinksBackToZero) {
+  testing::InProcessCluster c(Elastic({Type("small", 1, 0.05, false), Type("big", 4, 0.2, false)}));
+  ASSERT_TRUE(c.Start().ok());
+  EXPECT_TRUE(NodeStates(c).empty());
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 6; ++i) {
+    auto id = c.Submit(c.Shell("sleep 0.3"));
+    ASSERT_TRUE(id.ok()) << id.status().ToString();
+    ids.push_back(*id);
+  }
+  auto big = c.Shell("echo big");
+  big.set_cpus_per_task(3);
+  auto big_id = c.Submit(big);
+  ASSERT_TRUE(big_id.ok());
+  for (auto id : ids) {
+    ASSERT_TRUE(c.WaitJob(id).ok());
+    auto info = c.Info(id);
+    ASSERT_TRUE(info.ok());
+    EXPECT_EQ(info->state(), pb::COMPLETED);
+    EXPECT_EQ(FirstNode(*info).rfind("small-", 0), 0u) << FirstNode(*info);
+  }
+  ASSERT_TRUE(c.WaitJob(*big_id).ok());
+  auto info = c.Info(*big_id);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->state(), pb::COMPLETED);
+  EXPECT_EQ(FirstNode(*info).rfind("big-", 0), 0u) << FirstNode(*info);  // routed to the type that fits
+  EXPECT_TRUE(WaitEmpty(c)) << "the pool did not return to zero nodes";
+}
+
+TEST(Elastic, AJobNoTypeCanHoldIsRejectedAtSubmit) {
+  testing::InProcessCluster c(Elastic({Type("small", 1, 0.05, false), Type("big", 4, 0.2, false)}));
+  ASSERT_TRUE(c.Start().ok());
+  auto spec = c.Shell("true");
+  spec.set_cpus_per_task(8);
+  auto id = c.Submit(spec);
+  ASSERT_FALSE(id.ok());
+  EXPECT_NE(id.status().message().find("the largest is big (4 cpus"), std::string::npos)
+      << id.status().message();
+  spec.set_cpus_per_task(1);
+  spec.set_partition("huge");
+  id = c.Submit(spec);
+  ASSERT_FALSE(id.ok());
+  EXPECT_NE(id.status().message().find("partitions: small, big"), std::string::npos);
+  EXPECT_TRUE(NodeStates(c).empty());  // nothing was created for them
+}
+
+TEST(Elastic, FailedCreatesAndHungBootsLeakNothingAndTheJobStillRuns) {
+  auto o = Elastic({Type("small", 1, 0.05, false)});
+  testing::InProcessCluster c(o);
+  auto faulty = std::make_shared<FaultyProvider>(c.NodeProvider(), FaultPlan{2, 1});
+  c.SetProvider(faulty);
+  ASSERT_TRUE(c.Start().ok());
+  auto id = c.Submit(c.Shell("echo ran"));
+  ASSERT_TRUE(id.ok());
+  auto info = c.WaitJob(*id);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->state(), pb::COMPLETED);
+  // Two creates failed, one hung past the boot timeout, the fourth worked.
+  EXPECT_GE(faulty->creates(), 4);
+  EXPECT_TRUE(WaitEmpty(c));
+  EXPECT_TRUE(faulty->Existing().empty()) << "leaked: " << *faulty->Existing().begin();
+}
+
+TEST(Elastic, PreemptedSpotWorkIsRequeuedAndThenGoesOnDemand) {
+  // The spot type is cheaper, so routing prefers it; after one preemption the job must go to
+  // the on-demand type.
+  testing::InProcessCluster c(
+      Elastic({Type("spot", 1, 0.01, true), Type("ondemand", 1, 0.05, false)}));
+  auto faulty = std::make_shared<FaultyProvider>(c.NodeProvider(), FaultPlan{});
+  c.SetProvider(faulty);
+  ASSERT_TRUE(c.Start().ok());
+  auto id = c.Submit(c.Shell("sleep 1; echo done"));
+  ASSERT_TRUE(id.ok());
+  auto running = c.WaitFor(*id, [](const pb::JobInfo& i) { return i.state() == pb::RUNNING; });
+  ASSERT_TRUE(running.ok()) << running.status().ToString();
+  ASSERT_EQ(FirstNode(*running).rfind("spot-", 0), 0u) << FirstNode(*running);
+  ASSERT_TRUE(faulty->Preempt(FirstNode(*running)).ok());
+  ASSERT_TRUE(c.WaitJob(*id).ok());
+  auto info = c.Info(*id);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->state(), pb::COMPLETED);
+  EXPECT_GE(info->restarts(), 1);
+  EXPECT_EQ(FirstNode(*info).rfind("ondemand-", 0), 0u) << FirstNode(*info);
+  EXPECT_TRUE(WaitEmpty(c));
+  EXPECT_TRUE(faulty->Existing().empty());
+}
+
+TEST(Elastic, TheMaximumHoldsWhileManyJobsWait) {
+  testing::InProcessCluster c(Elastic({Type("small", 1, 0.05, false)}));
+  ASSERT_TRUE(c.Start().ok());
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 8; ++i) ids.push_back(*c.Submit(c.Shell("sleep 0.2")));
+  size_t most = 0;
+  for (auto id : ids) {
+    for (;;) {
+      most = std::max(most, NodeStates(c).size());
+      auto info = c.Info(id);
+      if (info.ok() && head::IsTerminal(info->state())) break;
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+  }
+  EXPECT_GE(most, 1u);
+  EXPECT_LE(most, 3u);  // max_nodes = 3
+  for (auto id : ids) EXPECT_EQ(c.Info(id)->state(), pb::COMPLETED);
+}
+
+}  // namespace
+}  // namespace swell
