@@ -182,6 +182,10 @@ Result<std::unique_ptr<Policy>> MakePolicy(const std::string& name, const Policy
   if (name == "clic") return MakeClic(options);
   if (name == "greedy") return MakeGreedy(options);
   if (name == "powersave") return std::unique_ptr<Policy>(std::make_unique<PowerSave>(options));
+  if (name == "oracle")
+    return InvalidArgument(
+        "policy 'oracle' is clairvoyant: it needs every arrival and run time in advance, so "
+        "only the simulator (swell sim) can run it");
   return InvalidArgument("unknown policy '" + name + "' (known: clic, greedy, powersave)");
 }
 

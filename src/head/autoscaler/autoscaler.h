@@ -57,6 +57,9 @@ struct NodeView {
   NodeState state = NodeState::kBooting;
   Time created;     // when the create was issued
   Time idle_since;  // valid in kIdle
+  // Valid in kAllocated: when the work it runs is expected to end (start + time limit of its
+  // last-ending job); kNever when a job has no limit or the caller does not know.
+  Time busy_until = kNever;
 };
 
 // Pending work routed to one type. Jobs that fit one node are packed by cpus when policies
@@ -67,6 +70,7 @@ struct Pending {
   Time submitted;
   int nodes = 1;  // whole nodes this job needs; 1: it fits one node
   int cpus = 1;   // on one node, when nodes == 1
+  Duration time_limit = kInfinite;  // how long it will run at most once started
 };
 
 struct View {
@@ -74,11 +78,19 @@ struct View {
   const std::vector<NodeType>* types = nullptr;
   std::vector<NodeView> nodes;
   std::vector<Pending> pending;
+  // Per type, how many jobs were routed to it since the caller started counting (cumulative,
+  // so a policy can tell arrivals that never queued, e.g. those an idle node took at once).
+  // Empty when the caller does not count.
+  std::vector<int64_t> arrived;
 };
 
 struct Action {
   std::vector<int> create;       // per type, how many nodes to create (size = types.size())
   std::vector<int64_t> remove;   // ids of idle nodes to delete
+  // The policy asks to decide again at this instant, even if nothing else happens by then
+  // (e.g. to create a node exactly one boot time before work is due). kNever: at the caller's
+  // next regular pass. Callers that cannot wake at will may round it to their next pass.
+  Time wake = kNever;
 };
 
 class Policy {
