@@ -27,8 +27,10 @@ Jobs:
 
 Elastic nodes:
   sim [--workload clic|swf:PATH|synthetic:SPEC] [--policy P | --compare P1,P2] [--seed S]
-      [--config FILE] [--json] [--csv FILE] [--plot FILE.svg]
-                                   the autoscaler on a virtual clock (clic, greedy, powersave)
+      [--config FILE] [--json] [--csv FILE] [--plot FILE.svg] [--wait-weight W]
+      [--register-seconds S] [--billing-increment S] [--billing-minimum S]
+                                   the autoscaler on a virtual clock (clic, greedy,
+                                   powersave, lookahead; oracle: clairvoyant, the floor)
 
 Daemons (started by `up`):
   head --home DIR                  run the head

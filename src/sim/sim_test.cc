@@ -98,6 +98,33 @@ TEST(SimulateTest, SeriesFollowTheRun) {
   EXPECT_EQ(std::count(svg.begin(), svg.end(), '\n') > 8, true);
 }
 
+// Lookahead's targets on CLIC's stress test, seeds 1 to 10 (virtual clock, so this is a
+// property of the policy, not of the machine): mean efficiency at least 97% of the oracle's
+// and at least clic's, and no job waits more than 3 minutes.
+TEST(SimulateTest, LookaheadMeetsItsTargetsOnTheClicWorkload) {
+  double sum[3] = {0, 0, 0};
+  const char* names[3] = {"lookahead", "oracle", "clic"};
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    auto jobs = ClicWorkload(seed);
+    for (int k = 0; k < 3; ++k) {
+      SimOptions o;
+      o.types = ClicTypes();
+      o.policy = names[k];
+      auto m = Simulate(jobs, o);
+      ASSERT_TRUE(m.ok()) << m.status().ToString();
+      EXPECT_EQ(m->scale_ups, m->scale_downs) << names[k] << " seed " << seed;
+      sum[k] += m->efficiency;
+      if (k == 0) {
+        EXPECT_LE(m->wait_max_s, 180) << "seed " << seed;
+      } else if (k == 1) {
+        EXPECT_EQ(m->wait_max_s, 0) << "seed " << seed;
+      }
+    }
+  }
+  EXPECT_GE(sum[0], 0.97 * sum[1]);
+  EXPECT_GE(sum[0], sum[2]);
+}
+
 TEST(SimulateTest, BadInputIsRefused) {
   std::vector<SimJob> jobs = {{1, FromMillis(0), seconds(10), {64, 0, 0, 0}}};
   SimOptions o;

@@ -106,6 +106,9 @@ struct PolicyOptions {
   Duration min_lifetime = std::chrono::seconds(600);  // CLIC: never delete younger nodes
   Duration idle_timeout = std::chrono::seconds(300);  // powersave: Slurm's SuspendTime
   int max_nodes = 0;                                  // total, 0: no bound
+  // lookahead: what one second of one job waiting costs, in seconds of its node type's price
+  // (it trades a job's wait against node time).
+  double wait_weight = 2;
 };
 
 // CLIC exactly as its article states it, per type (partition):
@@ -121,7 +124,21 @@ std::unique_ptr<Policy> MakeGreedy(const PolicyOptions& options);
 // Slurm's power saving: create pending - idle - booting; delete a node idle for idle_timeout
 // (SuspendTime) unless pending work will take it.
 //
-// Builds a policy by name ("clic", "greedy", "powersave"); InvalidArgument names the known ones.
+// Lookahead (ours), per type, using the time limits of queued and running work, each type's boot
+// and shutdown time and the arrivals it has seen (it keeps state between calls, fed only by the
+// views):
+//  - queued work, oldest first, is covered by idle nodes, then by booting nodes and busy nodes
+//    whose work ends (by its time limits) no later than a new node would be ready, or within
+//    the horizon where waiting costs less than a new node: boot + (boot + shutdown) /
+//    wait_weight after the job's submission; what is left gets new nodes;
+//  - an idle node beyond the queued work is kept only while the recent arrivals make it more
+//    likely than not to save a new node's boot and shutdown (and the boot's wait) before the
+//    idle time costs as much; others are deleted at once, the longest idle first. Hysteresis:
+//    a node kept at the last call needs a clearly losing expectation to go.
+// It never names a busy or booting node, and ignores min_lifetime.
+//
+// Builds a policy by name ("clic", "greedy", "powersave", "lookahead"); InvalidArgument names
+// the known ones ("oracle" is the simulator's: sim/oracle.h).
 Result<std::unique_ptr<Policy>> MakePolicy(const std::string& name, const PolicyOptions& options);
 
 }  // namespace swell::head::autoscaler

@@ -174,6 +174,7 @@ Result<ClusterConfig> Parse(std::string_view text, const std::string& source) {
     SWELL_RETURN_IF_ERROR(r.Seconds("idle_timeout_s", &idle_timeout, 0));
     SWELL_RETURN_IF_ERROR(r.Int("boot_timeout_s", &c.boot_timeout_s, 1));
     SWELL_RETURN_IF_ERROR(r.Int("max_nodes", &c.policy_options.max_nodes, 0));
+    SWELL_RETURN_IF_ERROR(r.Double("wait_weight", &c.policy_options.wait_weight));
     SWELL_RETURN_IF_ERROR(r.Done());
     c.policy_options.min_lifetime = std::chrono::seconds(min_lifetime);
     c.policy_options.idle_timeout = std::chrono::seconds(idle_timeout);

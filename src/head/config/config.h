@@ -16,9 +16,11 @@
 //   boot_seconds = 0          # local: delay before a created node registers
 //
 //   [autoscaler]
-//   policy = "clic"           # clic | greedy
-//   min_lifetime_s = 600      # CLIC: never delete a node younger than this
-//   idle_timeout_s = 300
+//   policy = "clic"           # clic | greedy | powersave | lookahead (docs/autoscaler.md)
+//   min_lifetime_s = 600      # clic: never delete a node younger than this
+//   idle_timeout_s = 300      # powersave: delete a node idle this long
+//   wait_weight = 2           # lookahead: a second of a job's wait costs this many seconds
+//                             # of its node (trades waits against node time)
 //   boot_timeout_s = 600
 //   max_nodes = 0             # in total, 0: no bound
 //
