@@ -103,8 +103,10 @@ Oracle::Oracle(const std::vector<SimJob>& jobs, const std::vector<as::NodeType>&
     int level = 0;
     for (const auto& [at, d] : deltas[t]) {
       level += d;
-      if (!steps_[t].empty() && steps_[t].back().first == at) steps_[t].back().second = level;
-      else steps_[t].push_back({at, level});
+      if (!steps_[t].empty() && steps_[t].back().first == at)
+        steps_[t].back().second = level;
+      else
+        steps_[t].push_back({at, level});
     }
   }
   std::sort(changes_.begin(), changes_.end());

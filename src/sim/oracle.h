@@ -30,8 +30,8 @@ namespace swell::sim {
 
 struct Life {
   int type = 0;
-  Time create;              // first job's arrival minus the boot time
-  Time end;                 // when its last job ends: the node is deleted then
+  Time create;               // first job's arrival minus the boot time
+  Time end;                  // when its last job ends: the node is deleted then
   std::vector<size_t> jobs;  // indices into the workload, in arrival order
 };
 
@@ -60,7 +60,7 @@ class Oracle final : public head::autoscaler::Policy {
 
   std::vector<Life> lives_;
   std::vector<std::vector<std::pair<Time, int>>> steps_;  // per type: (instant, +1 or -1), sorted
-  std::vector<Time> changes_;                              // every instant of steps_, sorted
+  std::vector<Time> changes_;                             // every instant of steps_, sorted
 };
 
 }  // namespace swell::sim

@@ -59,7 +59,7 @@ Duration ExactMinimum(const std::vector<SimJob>& jobs, Duration boot, Duration s
     }
     const SimJob& j = jobs[i];
     for (size_t k = 0; k < nodes.size(); ++k) {  // by index: the recursion grows `nodes`
-      if (nodes[k].second > j.submit) continue;   // busy
+      if (nodes[k].second > j.submit) continue;  // busy
       Time saved = nodes[k].second;
       nodes[k].second = j.submit + j.run;
       go(i + 1);
@@ -100,8 +100,8 @@ TEST(OracleTest, PlanIsTheExactOptimumForOneJobPerNode) {
     auto m = Simulate(jobs, o);
     ASSERT_TRUE(m.ok());
     EXPECT_EQ(m->wait_max_s, 0) << "round " << round;
-    EXPECT_NEAR(m->node_hours, std::chrono::duration<double>(PlanNodeTime(lives, types)).count() /
-                                   3600, 1e-9)
+    EXPECT_NEAR(m->node_hours,
+                std::chrono::duration<double>(PlanNodeTime(lives, types)).count() / 3600, 1e-9)
         << "round " << round;
   }
 }

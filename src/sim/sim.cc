@@ -263,27 +263,37 @@ class Simulation {
     last_ = std::max(last_, now);
   }
 
-  // Starts what the production scheduler starts. A type is only looked at when it has queued
-  // jobs and something that could let one start happened since its last look (an arrival, a
-  // node ready, a job end), and the scheduler then sees only that type's nodes with free cpus
-  // and, of each shape of queued job, only as many of the oldest as the free cpus (and memory
-  // and gpus) could hold. Without releases for running work the scheduler backfills around no
-  // reservation but the one its own starts imply; a pass that held a job back that way
-  // ("Priority") is rerun at the next event, as a full rescan after every event would.
+  // Starts what the production scheduler starts, exactly as asking it about every type after
+  // every event with all nodes and jobs would (SimulationTest checks this against
+  // reference_placement). A type is only looked at when it has queued jobs and something that
+  // could let one start happened since its last look (an arrival, a node ready, a job end):
+  // with nothing changed, a pass starts nothing the last one did not. The scheduler sees only
+  // the type's nodes with free cpus (a full node takes nothing and, having no releases, frees
+  // nothing a reservation could use). When the type's queue holds one shape of job, it sees
+  // only as many of the oldest as the free cpus (and memory and gpus) could hold: jobs of one
+  // shape are identical to it, so once one does not fit none after it does. Without releases
+  // for running work, the scheduler's only reservations come from its own starts; a pass that
+  // held a job back that way ("Priority") is rerun at the next event, as a rescan would be.
   void Place(Time now) {
     for (size_t t = 0; t < o_.types.size(); ++t) {
-      if (!dirty_[t]) continue;
+      if (!dirty_[t] && !o_.reference_placement) continue;
       dirty_[t] = false;
       if (queued_[t] == 0 || open_[t].empty()) continue;
       const auto& type = o_.types[t];
-      std::vector<sched::Node> view;
-      std::vector<int64_t> ids;
-      view.reserve(open_[t].size());
-      ids.reserve(open_[t].size());
-      for (int64_t id : open_[t]) {
-        view.push_back({"", {type.cpus, type.memory_mb, type.gpus}, Node(id).used});
-        ids.push_back(id);
+      std::vector<int64_t> ids(open_[t].begin(), open_[t].end());
+      if (o_.reference_placement) {  // every ready node of the type, full ones too
+        ids.clear();
+        for (int64_t id : live_ids_) {
+          const SimNode& n = Node(id);
+          if (!n.gone && n.type == static_cast<int>(t) &&
+              (n.state == as::NodeState::kIdle || n.state == as::NodeState::kAllocated))
+            ids.push_back(id);
+        }
       }
+      std::vector<sched::Node> view;
+      view.reserve(ids.size());
+      for (int64_t id : ids)
+        view.push_back({"", {type.cpus, type.memory_mb, type.gpus}, Node(id).used});
       const sched::Resources& f = free_[t];
       std::vector<sched::Group> groups;
       std::vector<std::pair<std::deque<size_t>*, size_t>> offered;  // per shape: queue, count
@@ -291,6 +301,10 @@ class Simulation {
         int64_t cap = f.cpus / std::max(1, shape.cpus);
         if (shape.mem_mb > 0) cap = std::min(cap, f.mem_mb / shape.mem_mb);
         if (shape.gpus > 0) cap = std::min<int64_t>(cap, f.gpus / shape.gpus);
+        // With several shapes the oldest blocked job of one shape can hold an EASY
+        // reservation that holds back, or lets past, jobs of another shape in ways no count
+        // bounds: the scheduler then sees the whole queue of the type.
+        if (o_.reference_placement || queue_[t].size() > 1) cap = static_cast<int64_t>(q.size());
         size_t n = static_cast<size_t>(std::min<int64_t>(cap, static_cast<int64_t>(q.size())));
         if (n == 0) continue;
         offered.push_back({&q, n});

@@ -30,16 +30,28 @@ TEST(ClicWorkloadTest, SeededBurstsOfSingleCpuSleeps) {
   EXPECT_LT(a.size(), 300u);
 }
 
-TEST(SimulateTest, HandComputedGreedyRun) {
-  // Four 100 s jobs at t=0, nodes boot in 60 s and stop at once: greedy creates four nodes at
-  // the first tick, runs the jobs from 60 s to 160 s and deletes the nodes at 160 s.
+// Four 100 s one-cpu jobs at t = 0.
+std::vector<SimJob> FourJobsAtOnce() {
   std::vector<SimJob> jobs;
   for (int i = 0; i < 4; ++i) jobs.push_back({i + 1, FromMillis(0), seconds(100), {1, 0, 0, 0}});
+  return jobs;
+}
+
+// Greedy on CLIC's node type, booting in 60 s and stopping at once.
+SimOptions GreedyOnQuickNodes() {
   SimOptions o;
   o.types = ClicTypes();
   o.types[0].boot = seconds(60);
   o.types[0].shutdown = seconds(0);
   o.policy = "greedy";
+  return o;
+}
+
+TEST(SimulateTest, HandComputedGreedyRun) {
+  // Four 100 s jobs at t=0, nodes boot in 60 s and stop at once: greedy creates four nodes at
+  // the first tick, runs the jobs from 60 s to 160 s and deletes the nodes at 160 s.
+  std::vector<SimJob> jobs = FourJobsAtOnce();
+  SimOptions o = GreedyOnQuickNodes();
   auto m = Simulate(jobs, o);
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   EXPECT_EQ(m->scale_ups, 4);
@@ -49,6 +61,68 @@ TEST(SimulateTest, HandComputedGreedyRun) {
   EXPECT_NEAR(m->node_hours, 4 * 160.0 / 3600, 1e-9);
   EXPECT_NEAR(m->job_hours, 400.0 / 3600, 1e-9);
   EXPECT_NEAR(m->efficiency, 400.0 / 640, 1e-9);
+}
+
+TEST(SimulateTest, RegistrationDelayAndBillingRules) {
+  // The greedy run above, with 20 s of registration after each boot, per-minute billing and a
+  // 10-minute minimum: jobs wait 80 s and run until 180 s; each node's 180 s is billed 600 s.
+  std::vector<SimJob> jobs = FourJobsAtOnce();
+  SimOptions o = GreedyOnQuickNodes();
+  o.register_delay = seconds(20);
+  o.billing_increment = seconds(60);
+  o.billing_minimum = seconds(600);
+  auto m = Simulate(jobs, o);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->scale_ups, 4);
+  EXPECT_DOUBLE_EQ(m->wait_max_s, 80);
+  EXPECT_NEAR(m->node_hours, 4 * 600.0 / 3600, 1e-9);
+  // Without the minimum, 180 s is three whole minutes; 190 s would be billed as four.
+  o.billing_minimum = seconds(0);
+  jobs[0].run = seconds(110);
+  m = Simulate(jobs, o);
+  ASSERT_TRUE(m.ok());
+  EXPECT_NEAR(m->node_hours, (3 * 180.0 + 240) / 3600, 1e-9);
+}
+
+// 400 jobs in waves; round 0: 1-cpu jobs, round 1: 3-cpu jobs (one shape per type), later
+// rounds: 1 to 4 cpus and 0 to 2 GB (several shapes sharing nodes).
+std::vector<SimJob> RandomWaves(int round) {
+  uint64_t state = 99 + static_cast<uint64_t>(round);
+  auto next = [&](int64_t n) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<int64_t>((state >> 33) % static_cast<uint64_t>(n));
+  };
+  std::vector<SimJob> jobs;
+  int64_t at = 0;
+  for (int i = 0; i < 400; ++i) {
+    at += next(4) == 0 ? next(300) : 0;
+    int cpus = round < 2 ? 1 + 2 * round : 1 + static_cast<int>(next(4));
+    int64_t mem = round < 2 ? 0 : next(3) * 1024;
+    jobs.push_back({i + 1, FromMillis(at * 1000), seconds(10 + next(600)), {cpus, mem, 0, 0}});
+  }
+  return jobs;
+}
+
+TEST(SimulateTest, IncrementalPlacementMatchesAFullRescan) {
+  // Asking the scheduler only about what changed, with only the nodes that have room and
+  // (for one shape) only the jobs that could fit, starts the same jobs at the same times as
+  // asking it about everything after every event.
+  for (int round = 0; round < 6; ++round) {
+    auto jobs = RandomWaves(round);
+    SimOptions o;
+    o.types = DefaultTypes();
+    for (const char* policy : {"greedy", "clic", "powersave", "lookahead", "oracle"}) {
+      o.policy = policy;
+      o.reference_placement = false;
+      auto fast = Simulate(jobs, o);
+      o.reference_placement = true;
+      auto full = Simulate(jobs, o);
+      ASSERT_TRUE(fast.ok() && full.ok()) << policy;
+      fast->sim_wall_s = full->sim_wall_s = 0;
+      EXPECT_EQ(ToJson(*fast), ToJson(*full)) << policy << " round " << round;
+      EXPECT_EQ(fast->scale_ups, fast->scale_downs) << policy;
+    }
+  }
 }
 
 TEST(SimulateTest, ClicHalvesAndWaits) {
@@ -74,13 +148,8 @@ TEST(SimulateTest, ClicHalvesAndWaits) {
 }
 
 TEST(SimulateTest, SeriesFollowTheRun) {
-  std::vector<SimJob> jobs;
-  for (int i = 0; i < 4; ++i) jobs.push_back({i + 1, FromMillis(0), seconds(100), {1, 0, 0, 0}});
-  SimOptions o;
-  o.types = ClicTypes();
-  o.types[0].boot = seconds(60);
-  o.types[0].shutdown = seconds(0);
-  o.policy = "greedy";
+  std::vector<SimJob> jobs = FourJobsAtOnce();
+  SimOptions o = GreedyOnQuickNodes();
   std::vector<Sample> series;
   ASSERT_TRUE(Simulate(jobs, o, &series).ok());
   ASSERT_GE(series.size(), 10u);

@@ -338,7 +338,8 @@ TEST(SyntheticTest, RejectsBadSpecs) {
   for (const char* spec :
        {"", "seed=1", "jobs=10,foo=1", "jobs=abc", "jobs=10x", "jobs=", "jobs=-1", "jobs",
         "jobs=10,jobs=5", "jobs=10,run_min_s=50,run_max_s=10", "jobs=10,burst=0", "jobs=10,cpus=0",
-        "jobs=10,gap_s=-5", "jobs=10,seed=1.5", "jobs=10,burst=5,nodes=2", "jobs=1,node_cpus=0", "jobs=10,,seed=1", "jobs=99999999999999999999",
+        "jobs=10,gap_s=-5", "jobs=10,seed=1.5", "jobs=10,burst=5,nodes=2", "jobs=1,node_cpus=0",
+        "jobs=10,,seed=1", "jobs=99999999999999999999",
         "jobs=100000000,burst=1,gap_s=1000000000000"}) {
     auto r = Synthetic(spec);
     ASSERT_FALSE(r.ok()) << spec;

@@ -397,7 +397,8 @@ Result<std::unique_ptr<Policy>> MakePolicy(const std::string& name, const Policy
     return InvalidArgument(
         "policy 'oracle' is clairvoyant: it needs every arrival and run time in advance, so "
         "only the simulator (swell sim) can run it");
-  return InvalidArgument("unknown policy '" + name + "' (known: clic, greedy, powersave, lookahead)");
+  return InvalidArgument("unknown policy '" + name +
+                         "' (known: clic, greedy, powersave, lookahead)");
 }
 
 }  // namespace swell::head::autoscaler
