@@ -28,7 +28,8 @@ Jobs:
 Elastic nodes:
   sim [--workload clic|swf:PATH|synthetic:SPEC] [--policy P | --compare P1,P2] [--seed S]
       [--config FILE] [--json] [--csv FILE] [--plot FILE.svg] [--wait-weight W]
-      [--register-seconds S] [--billing-increment S] [--billing-minimum S]
+      [--boot-seconds S] [--shutdown-seconds S] [--register-seconds S]
+      [--billing-increment S] [--billing-minimum S] [--tick S] [--min-lifetime S]
                                    the autoscaler on a virtual clock (clic, greedy,
                                    powersave, lookahead; oracle: clairvoyant, the floor)
 

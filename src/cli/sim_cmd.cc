@@ -15,7 +15,7 @@ int Sim(const Args& args) {
   CLI::App app{"swell sim: run a workload through the autoscaler on a virtual clock"};
   std::string workload = "clic", policy = "clic", compare, config_file, csv_file, plot_file;
   uint64_t seed = 1;
-  int boot_seconds = -1, tick_seconds = 10, min_lifetime = 600;
+  int boot_seconds = -1, shutdown_seconds = -1, tick_seconds = 10, min_lifetime = 600;
   int register_seconds = 0, billing_increment = 0, billing_minimum = 0;
   double wait_weight = 2;
   bool json = false;
@@ -28,6 +28,9 @@ int Sim(const Args& args) {
   app.add_option("--compare", compare, "several policies, comma separated: one table");
   app.add_option("--seed", seed, "workload seed");
   app.add_option("--boot-seconds", boot_seconds, "override every type's boot time")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--shutdown-seconds", shutdown_seconds,
+                 "override every type's shutdown time (billed)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--tick", tick_seconds, "seconds between autoscaler decisions")
       ->check(CLI::PositiveNumber);
@@ -88,6 +91,8 @@ int Sim(const Args& args) {
   if (app.count("--wait-weight") > 0 || config_file.empty()) options.wait_weight = wait_weight;
   if (boot_seconds >= 0)
     for (auto& t : types) t.boot = std::chrono::seconds(boot_seconds);
+  if (shutdown_seconds >= 0)
+    for (auto& t : types) t.shutdown = std::chrono::seconds(shutdown_seconds);
   std::vector<std::string> policies;
   std::string list = compare.empty() ? policy : compare;
   for (size_t i = 0; i <= list.size();) {
