@@ -471,7 +471,10 @@ Result<Metrics> Simulate(const std::vector<SimJob>& jobs, const SimOptions& o,
   std::unique_ptr<as::Policy> policy;
   Time first_decision = kNever;
   if (o.policy == "oracle") {
-    auto oracle = std::make_unique<Oracle>(jobs, o.types, type_of);
+    // Clairvoyant, it also knows how long nodes take to register after their boot.
+    auto types = o.types;
+    for (auto& t : types) t.boot += o.register_delay;
+    auto oracle = std::make_unique<Oracle>(jobs, types, type_of);
     first_decision = oracle->first_create();
     policy = std::move(oracle);
   } else {
