@@ -27,8 +27,11 @@ Jobs:
 
 Elastic nodes:
   sim [--workload clic|swf:PATH|synthetic:SPEC] [--policy P | --compare P1,P2] [--seed S]
-      [--config FILE] [--json] [--csv FILE] [--plot FILE.svg]
-                                   the autoscaler on a virtual clock (clic, greedy, powersave)
+      [--config FILE] [--json] [--csv FILE] [--plot FILE.svg] [--wait-weight W]
+      [--boot-seconds S] [--shutdown-seconds S] [--register-seconds S]
+      [--billing-increment S] [--billing-minimum S] [--tick S] [--min-lifetime S]
+                                   the autoscaler on a virtual clock (clic, greedy,
+                                   powersave, lookahead; oracle: clairvoyant, the floor)
 
 Daemons (started by `up`):
   head --home DIR                  run the head

@@ -15,19 +15,39 @@ int Sim(const Args& args) {
   CLI::App app{"swell sim: run a workload through the autoscaler on a virtual clock"};
   std::string workload = "clic", policy = "clic", compare, config_file, csv_file, plot_file;
   uint64_t seed = 1;
-  int boot_seconds = -1, tick_seconds = 10, min_lifetime = 600;
+  int boot_seconds = -1, shutdown_seconds = -1, tick_seconds = 10, min_lifetime = 600;
+  int register_seconds = 0, billing_increment = 0, billing_minimum = 0;
+  double wait_weight = 2;
   bool json = false;
   app.add_option("--workload", workload,
                  "clic (CLIC's 4-hour stress test), swf:PATH (.swf or .swf.gz trace) or "
                  "synthetic:jobs=N,... (see src/sim/workload.h)");
-  app.add_option("--policy", policy, "clic, greedy or powersave");
+  app.add_option("--policy", policy,
+                 "clic, greedy, powersave, lookahead, or oracle (clairvoyant: knows the whole "
+                 "workload; the cost floor, only here)");
   app.add_option("--compare", compare, "several policies, comma separated: one table");
   app.add_option("--seed", seed, "workload seed");
   app.add_option("--boot-seconds", boot_seconds, "override every type's boot time")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--shutdown-seconds", shutdown_seconds,
+                 "override every type's shutdown time (billed)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--tick", tick_seconds, "seconds between autoscaler decisions")
       ->check(CLI::PositiveNumber);
   app.add_option("--min-lifetime", min_lifetime, "CLIC's minimum node lifetime, seconds")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--wait-weight", wait_weight,
+                 "lookahead: a second of a job's wait costs this many node-seconds")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--register-seconds", register_seconds,
+                 "after a node boots, until the scheduler can use it (billed; policies do not "
+                 "know it)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--billing-increment", billing_increment,
+                 "bill each node in whole increments of this many seconds (e.g. 60)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--billing-minimum", billing_minimum,
+                 "bill each node at least this many seconds (GCE in 2017: 600)")
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--json", json, "one JSON line per policy");
   app.add_option("--csv", csv_file, "time series (queued, running, nodes up, booting) as CSV");
@@ -68,8 +88,11 @@ int Sim(const Args& args) {
   }
   if (app.count("--min-lifetime") > 0 || config_file.empty())
     options.min_lifetime = std::chrono::seconds(min_lifetime);
+  if (app.count("--wait-weight") > 0 || config_file.empty()) options.wait_weight = wait_weight;
   if (boot_seconds >= 0)
     for (auto& t : types) t.boot = std::chrono::seconds(boot_seconds);
+  if (shutdown_seconds >= 0)
+    for (auto& t : types) t.shutdown = std::chrono::seconds(shutdown_seconds);
   std::vector<std::string> policies;
   std::string list = compare.empty() ? policy : compare;
   for (size_t i = 0; i <= list.size();) {
@@ -79,6 +102,7 @@ int Sim(const Args& args) {
     i = j + 1;
   }
   for (const auto& p : policies) {
+    if (p == "oracle") continue;  // built by the simulator from the workload
     auto known = head::autoscaler::MakePolicy(p, {});
     if (!known.ok()) return Fail("sim", known.status(), 2);
   }
@@ -91,6 +115,9 @@ int Sim(const Args& args) {
     o.policy = p;
     o.tick = std::chrono::seconds(tick_seconds);
     o.policy_options = options;
+    o.register_delay = std::chrono::seconds(register_seconds);
+    o.billing_increment = std::chrono::seconds(billing_increment);
+    o.billing_minimum = std::chrono::seconds(billing_minimum);
     std::vector<sim::Sample> series;
     bool want_series = !csv_file.empty() || !plot_file.empty();
     auto m = sim::Simulate(jobs, o, want_series ? &series : nullptr);

@@ -6,9 +6,11 @@
 #include <map>
 #include <queue>
 #include <random>
+#include <set>
 #include <tuple>
 
 #include "head/scheduler/scheduler.h"
+#include "sim/oracle.h"
 
 namespace swell::sim {
 
@@ -67,7 +69,7 @@ std::vector<as::NodeType> DefaultTypes() {
 
 namespace {
 
-enum class EventKind { kArrival, kReady, kJobEnd, kGone, kTick };
+enum class EventKind { kArrival, kReady, kJobEnd, kGone, kTick, kWake };
 
 struct Event {
   Time at;
@@ -79,12 +81,21 @@ struct Event {
 };
 
 struct SimNode {
-  int64_t id = 0;
   int type = 0;
   as::NodeState state = as::NodeState::kBooting;
-  Time created, idle_since, gone;
+  Time created, idle_since, busy_until = kNever;
   sched::Resources used;
   int running = 0;
+  bool gone = false;
+};
+
+// What a job needs on its node. Jobs of one type and one shape are interchangeable for the
+// scheduler, which is what lets place() bound the work it hands over.
+struct Shape {
+  int cpus = 1;
+  int64_t mem_mb = 0;
+  int gpus = 0;
+  auto operator<=>(const Shape&) const = default;
 };
 
 double Percentile(std::vector<double> v, double p) {
@@ -94,16 +105,361 @@ double Percentile(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, rank == 0 ? 0 : rank - 1)];
 }
 
+double Hours(Duration d) { return std::chrono::duration<double>(d).count() / 3600; }
+
+// What one node costs from create to gone under the provider's billing rules.
+Duration Billed(Duration life, const SimOptions& o) {
+  if (o.billing_increment > Duration::zero()) {
+    auto steps = (life.count() + o.billing_increment.count() - 1) / o.billing_increment.count();
+    life = o.billing_increment * steps;
+  }
+  return std::max(life, o.billing_minimum);
+}
+
+// One simulation. Work per event is kept independent of the cluster's size where it can be:
+// nodes are indexed per type by whether they have free capacity, counts are kept as events
+// happen, and the scheduler is only asked about a type when something there changed (see
+// Place).
+class Simulation {
+ public:
+  Simulation(const std::vector<SimJob>& jobs, const SimOptions& o, std::vector<int> type_of,
+             std::unique_ptr<as::Policy> policy, std::vector<Sample>* series)
+      : jobs_(jobs),
+        o_(o),
+        type_of_(std::move(type_of)),
+        policy_(std::move(policy)),
+        series_(series),
+        open_(o.types.size()),
+        free_(o.types.size()),
+        queue_(o.types.size()),
+        queued_(o.types.size(), 0),
+        arrived_(o.types.size(), 0),
+        dirty_(o.types.size(), false),
+        started_(jobs.size(), false) {}
+
+  Result<Metrics> Run(Time first, Time first_decision) {
+    for (size_t i = 0; i < jobs_.size(); ++i)
+      Push(jobs_[i].submit, EventKind::kArrival, static_cast<int64_t>(i));
+    Push(first, EventKind::kTick);
+    if (first_decision < first) Wake(first_decision);
+    m_.policy = o_.policy;
+    m_.jobs = static_cast<int64_t>(jobs_.size());
+    first_ = first;
+    last_ = first;
+    const Time give_up = first + std::chrono::hours(24 * 365);
+    while (!events_.empty()) {
+      Time now = events_.top().at;
+      if (now > give_up) return Internal("the simulation did not finish within a year of time");
+      bool tick = false, decide = false;
+      while (!events_.empty() && events_.top().at == now) {
+        Event e = events_.top();
+        events_.pop();
+        switch (e.kind) {
+          case EventKind::kArrival: Arrive(static_cast<size_t>(e.a)); break;
+          case EventKind::kReady: Ready(e.a, now); break;
+          case EventKind::kJobEnd: JobEnd(static_cast<size_t>(e.a), e.b, now); break;
+          case EventKind::kGone: Gone(e.a, now); break;
+          case EventKind::kTick: tick = decide = true; break;
+          case EventKind::kWake:
+            wakes_.erase(now);
+            decide = true;
+            break;
+        }
+      }
+      Place(now);
+      if (!decide) continue;
+      Decide(now);
+      if (tick && WorkLeft()) Push(now + o_.tick, EventKind::kTick);
+    }
+    m_.efficiency = m_.node_hours > 0 ? m_.job_hours / m_.node_hours : 0;
+    m_.wait_p50_s = Percentile(waits_, 0.50);
+    m_.wait_p95_s = Percentile(waits_, 0.95);
+    m_.wait_max_s = waits_.empty() ? 0 : *std::max_element(waits_.begin(), waits_.end());
+    m_.makespan_s = std::chrono::duration<double>(last_ - first_).count();
+    return m_;
+  }
+
+ private:
+  void Push(Time at, EventKind k, int64_t a = 0, int64_t b = 0) {
+    events_.push({at, k, a, b, seq_++});
+  }
+  void Wake(Time at) {
+    if (wakes_.insert(at).second) Push(at, EventKind::kWake);
+  }
+  SimNode& Node(int64_t id) { return nodes_[static_cast<size_t>(id - 1)]; }
+  const as::NodeType& TypeOf(const SimNode& n) const {
+    return o_.types[static_cast<size_t>(n.type)];
+  }
+  sched::Resources Total(const SimNode& n) const {
+    const auto& t = TypeOf(n);
+    return {t.cpus, t.memory_mb, t.gpus};
+  }
+  static Shape ShapeOf(const SimJob& j) { return {j.need.cpus, j.need.memory_mb, j.need.gpus}; }
+  static sched::Resources Need(const SimJob& j) {
+    return {j.need.cpus, j.need.memory_mb, j.need.gpus};
+  }
+
+  // A ready node joins or leaves its type's open set (free capacity) as its usage changes.
+  void Reindex(int64_t id) {
+    SimNode& n = Node(id);
+    auto& open = open_[static_cast<size_t>(n.type)];
+    bool ready = n.state == as::NodeState::kIdle || n.state == as::NodeState::kAllocated;
+    if (ready && Total(n).cpus - n.used.cpus > 0) open.insert(id);
+    else open.erase(id);
+  }
+  // Adds (sign 1) or removes (sign -1) a ready node's free capacity from its type's sums.
+  void CountFree(const SimNode& n, int sign) {
+    sched::Resources f = Total(n) - n.used;
+    auto& sum = free_[static_cast<size_t>(n.type)];
+    sum.cpus += sign * f.cpus;
+    sum.mem_mb += sign * f.mem_mb;
+    sum.gpus += sign * f.gpus;
+  }
+
+  void Arrive(size_t ji) {
+    size_t t = static_cast<size_t>(type_of_[ji]);
+    queue_[t][ShapeOf(jobs_[ji])].push_back(ji);
+    ++queued_[t];
+    ++arrived_[t];
+    ++arrived_total_;
+    dirty_[t] = true;
+  }
+
+  void Ready(int64_t id, Time now) {
+    SimNode& n = Node(id);
+    if (n.gone || n.state != as::NodeState::kBooting) return;
+    n.state = as::NodeState::kIdle;
+    n.idle_since = now;
+    --booting_;
+    ++up_;
+    CountFree(n, 1);
+    Reindex(id);
+    dirty_[static_cast<size_t>(n.type)] = true;
+  }
+
+  void JobEnd(size_t ji, int64_t id, Time now) {
+    SimNode& n = Node(id);
+    CountFree(n, -1);
+    n.used -= Need(jobs_[ji]);
+    CountFree(n, 1);
+    --running_;
+    if (--n.running == 0) {
+      n.state = as::NodeState::kIdle;
+      n.idle_since = now;
+      n.busy_until = kNever;
+    }
+    Reindex(id);
+    dirty_[static_cast<size_t>(n.type)] = true;
+  }
+
+  void Gone(int64_t id, Time now) {
+    SimNode& n = Node(id);
+    if (n.gone) return;
+    n.gone = true;
+    double hours = Hours(Billed(now - n.created, o_));
+    m_.node_hours += hours;
+    m_.cost += hours * TypeOf(n).price_per_hour;
+    --live_;
+    last_ = std::max(last_, now);
+  }
+
+  // Starts what the production scheduler starts, exactly as asking it about every type after
+  // every event with all nodes and jobs would (SimulationTest checks this against
+  // reference_placement). A type is only looked at when it has queued jobs and something that
+  // could let one start happened since its last look (an arrival, a node ready, a job end):
+  // with nothing changed, a pass starts nothing the last one did not. The scheduler sees only
+  // the type's nodes with free cpus (a full node takes nothing and, having no releases, frees
+  // nothing a reservation could use). When the type's queue holds one shape of job, it sees
+  // only as many of the oldest as the free cpus (and memory and gpus) could hold: jobs of one
+  // shape are identical to it, so once one does not fit none after it does. Without releases
+  // for running work, the scheduler's only reservations come from its own starts; a pass that
+  // held a job back that way ("Priority") is rerun at the next event, as a rescan would be.
+  void Place(Time now) {
+    for (size_t t = 0; t < o_.types.size(); ++t) {
+      if (!dirty_[t] && !o_.reference_placement) continue;
+      dirty_[t] = false;
+      if (queued_[t] == 0 || open_[t].empty()) continue;
+      const auto& type = o_.types[t];
+      std::vector<int64_t> ids(open_[t].begin(), open_[t].end());
+      if (o_.reference_placement) {  // every ready node of the type, full ones too
+        ids.clear();
+        for (int64_t id : live_ids_) {
+          const SimNode& n = Node(id);
+          if (!n.gone && n.type == static_cast<int>(t) &&
+              (n.state == as::NodeState::kIdle || n.state == as::NodeState::kAllocated))
+            ids.push_back(id);
+        }
+      }
+      std::vector<sched::Node> view;
+      view.reserve(ids.size());
+      for (int64_t id : ids)
+        view.push_back({"", {type.cpus, type.memory_mb, type.gpus}, Node(id).used});
+      const sched::Resources& f = free_[t];
+      std::vector<sched::Group> groups;
+      std::vector<std::pair<std::deque<size_t>*, size_t>> offered;  // per shape: queue, count
+      for (auto& [shape, q] : queue_[t]) {
+        int64_t cap = f.cpus / std::max(1, shape.cpus);
+        if (shape.mem_mb > 0) cap = std::min(cap, f.mem_mb / shape.mem_mb);
+        if (shape.gpus > 0) cap = std::min<int64_t>(cap, f.gpus / shape.gpus);
+        // With several shapes the oldest blocked job of one shape can hold an EASY
+        // reservation that holds back, or lets past, jobs of another shape in ways no count
+        // bounds: the scheduler then sees the whole queue of the type.
+        if (o_.reference_placement || queue_[t].size() > 1) cap = static_cast<int64_t>(q.size());
+        size_t n = static_cast<size_t>(std::min<int64_t>(cap, static_cast<int64_t>(q.size())));
+        if (n == 0) continue;
+        offered.push_back({&q, n});
+        for (size_t k = 0; k < n; ++k) {
+          const SimJob& j = jobs_[q[k]];
+          sched::Group g;
+          g.id = q[k] + 1;
+          g.submit_time = j.submit;
+          g.cpus_per_task = j.need.cpus;
+          g.mem_mb = j.need.memory_mb;
+          g.gpus = j.need.gpus;
+          g.time_limit = j.run;
+          groups.push_back(g);
+        }
+      }
+      if (groups.empty()) continue;
+      auto d = sched::Schedule(view, {}, groups, now);
+      for (const auto& s : d.starts) {
+        size_t ji = static_cast<size_t>(s.group - 1);
+        int64_t id = ids[static_cast<size_t>(s.shares.front().node)];
+        Start(ji, id, s.shares.front().res, now);
+      }
+      for (auto [q, n] : offered) {
+        // Started jobs leave the offered front of their queue; the rest keep their order.
+        std::vector<size_t> kept;
+        for (size_t k = 0; k < n; ++k)
+          if (!started_[(*q)[k]]) kept.push_back((*q)[k]);
+        q->erase(q->begin(), q->begin() + static_cast<std::ptrdiff_t>(n));
+        q->insert(q->begin(), kept.begin(), kept.end());
+      }
+      for (auto it = queue_[t].begin(); it != queue_[t].end();)
+        it = it->second.empty() ? queue_[t].erase(it) : std::next(it);
+      for (const auto& b : d.blocked)
+        if (b.reason == sched::Reason::kPriority) dirty_[t] = true;
+    }
+  }
+
+  void Start(size_t ji, int64_t id, const sched::Resources& res, Time now) {
+    SimNode& n = Node(id);
+    const SimJob& j = jobs_[ji];
+    CountFree(n, -1);
+    n.used += res;
+    CountFree(n, 1);
+    ++n.running;
+    n.state = as::NodeState::kAllocated;
+    n.busy_until = n.running == 1 ? now + j.run : std::max(n.busy_until, now + j.run);
+    Reindex(id);
+    started_[ji] = true;
+    --queued_[static_cast<size_t>(n.type)];
+    waits_.push_back(std::chrono::duration<double>(now - j.submit).count());
+    // Node-hours of work: a job using c of a node's C cpus for h hours counts h * c / C.
+    m_.job_hours += Hours(j.run) * j.need.cpus / std::max(1, TypeOf(n).cpus);
+    ++running_;
+    Push(now + j.run, EventKind::kJobEnd, static_cast<int64_t>(ji), id);
+  }
+
+  // The autoscaler's turn.
+  void Decide(Time now) {
+    as::View v;
+    v.now = now;
+    v.types = &o_.types;
+    // Live nodes in id order; gone ones are dropped from the list as it is walked.
+    size_t w = 0;
+    for (size_t r = 0; r < live_ids_.size(); ++r) {
+      int64_t id = live_ids_[r];
+      const SimNode& n = Node(id);
+      if (n.gone) continue;
+      live_ids_[w++] = id;
+      v.nodes.push_back({id, n.type, n.state, n.created, n.idle_since, n.busy_until});
+    }
+    live_ids_.resize(w);
+    for (size_t t = 0; t < queue_.size(); ++t)
+      for (const auto& [shape, q] : queue_[t])
+        for (size_t ji : q)
+          v.pending.push_back(
+              {static_cast<int>(t), jobs_[ji].submit, 1, jobs_[ji].need.cpus, jobs_[ji].run});
+    v.arrived = arrived_;
+    as::Action a = policy_->Decide(v);
+    for (size_t t = 0; t < a.create.size() && t < o_.types.size(); ++t) {
+      for (int k = 0; k < a.create[t]; ++k) {
+        SimNode n;
+        n.type = static_cast<int>(t);
+        n.created = now;
+        nodes_.push_back(n);
+        int64_t id = static_cast<int64_t>(nodes_.size());
+        live_ids_.push_back(id);
+        ++live_;
+        ++booting_;
+        Push(now + o_.types[t].boot + o_.register_delay, EventKind::kReady, id);
+        ++m_.scale_ups;
+      }
+    }
+    for (int64_t id : a.remove) {
+      if (id < 1 || id > static_cast<int64_t>(nodes_.size())) continue;
+      SimNode& n = Node(id);
+      if (n.gone || n.state != as::NodeState::kIdle) continue;  // never kill work
+      CountFree(n, -1);
+      n.state = as::NodeState::kDeleting;
+      --up_;
+      Reindex(id);
+      Push(now + TypeOf(n).shutdown, EventKind::kGone, id);
+      ++m_.scale_downs;
+    }
+    if (a.wake != kNever && a.wake > now) Wake(a.wake);
+    m_.nodes_max = std::max(m_.nodes_max, static_cast<int>(live_));
+    if (series_) {
+      Sample smp;
+      smp.t_s = std::chrono::duration<double>(now - first_).count();
+      for (int64_t q : queued_) smp.queued += static_cast<int>(q);
+      smp.running = static_cast<int>(running_);
+      smp.nodes_up = static_cast<int>(up_);
+      smp.booting = static_cast<int>(booting_);
+      series_->push_back(smp);
+    }
+  }
+
+  bool WorkLeft() const {
+    if (arrived_total_ < static_cast<int64_t>(jobs_.size()) || running_ > 0 || live_ > 0)
+      return true;
+    for (int64_t q : queued_)
+      if (q > 0) return true;
+    return false;
+  }
+
+  const std::vector<SimJob>& jobs_;
+  const SimOptions& o_;
+  const std::vector<int> type_of_;
+  std::unique_ptr<as::Policy> policy_;
+  std::vector<Sample>* series_;
+
+  std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
+  uint64_t seq_ = 0;
+  std::set<Time> wakes_;  // wake-ups asked for and not yet due
+
+  std::vector<SimNode> nodes_;                  // every node ever created; id = index + 1
+  std::vector<int64_t> live_ids_;               // created and maybe gone, in id order
+  std::vector<std::set<int64_t>> open_;         // per type: ready nodes with free cpus
+  std::vector<sched::Resources> free_;          // per type: free resources of ready nodes
+  std::vector<std::map<Shape, std::deque<size_t>>> queue_;  // per type and shape, FIFO
+  std::vector<int64_t> queued_, arrived_;       // per type
+  std::vector<bool> dirty_;                     // per type: worth a scheduler pass
+  std::vector<bool> started_;                   // per job
+  int64_t arrived_total_ = 0, running_ = 0, live_ = 0, up_ = 0, booting_ = 0;
+
+  std::vector<double> waits_;
+  Metrics m_;
+  Time first_, last_;
+};
+
 }  // namespace
 
 Result<Metrics> Simulate(const std::vector<SimJob>& jobs, const SimOptions& o,
                          std::vector<Sample>* series) {
   auto wall_start = std::chrono::steady_clock::now();
   if (o.types.empty()) return InvalidArgument("no node types");
-  auto policy_or = as::MakePolicy(o.policy, o.policy_options);
-  if (!policy_or.ok()) return policy_or.status();
-  auto policy = std::move(policy_or).value();
-
   std::vector<int> type_of(jobs.size());
   for (size_t i = 0; i < jobs.size(); ++i) {
     auto t = as::Route(o.types, jobs[i].need);
@@ -112,175 +468,28 @@ Result<Metrics> Simulate(const std::vector<SimJob>& jobs, const SimOptions& o,
                              std::to_string(jobs[i].need.cpus) + " cpus)");
     type_of[i] = *t;
   }
-
-  std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events;
-  uint64_t seq = 0;
-  auto push = [&](Time at, EventKind k, int64_t a = 0, int64_t b = 0) {
-    events.push({at, k, a, b, seq++});
-  };
-  for (size_t i = 0; i < jobs.size(); ++i)
-    push(jobs[i].submit, EventKind::kArrival, static_cast<int64_t>(i));
+  std::unique_ptr<as::Policy> policy;
+  Time first_decision = kNever;
+  if (o.policy == "oracle") {
+    // Clairvoyant, it also knows how long nodes take to register after their boot.
+    auto types = o.types;
+    for (auto& t : types) t.boot += o.register_delay;
+    auto oracle = std::make_unique<Oracle>(jobs, types, type_of);
+    first_decision = oracle->first_create();
+    policy = std::move(oracle);
+  } else {
+    auto policy_or = as::MakePolicy(o.policy, o.policy_options);
+    if (!policy_or.ok()) return policy_or.status();
+    policy = std::move(policy_or).value();
+  }
   if (jobs.empty()) return Metrics{o.policy};
   Time first = jobs.front().submit;
   for (const auto& j : jobs) first = std::min(first, j.submit);
-  push(first, EventKind::kTick);
-
-  std::map<int64_t, SimNode> nodes;  // live (not gone)
-  std::vector<std::deque<size_t>> pending(o.types.size());
-  std::vector<double> waits;
-  int64_t next_node = 1, arrived = 0, running = 0;
-  Metrics m;
-  m.policy = o.policy;
-  m.jobs = static_cast<int64_t>(jobs.size());
-  Time last = first;
-  const Time give_up = first + std::chrono::hours(24 * 365);
-
-  auto place = [&](Time now) {
-    for (size_t t = 0; t < o.types.size(); ++t) {
-      if (pending[t].empty()) continue;
-      std::vector<sched::Node> view;
-      std::vector<int64_t> ids;
-      const auto& type = o.types[t];
-      for (auto& [id, n] : nodes) {
-        if (n.type != static_cast<int>(t)) continue;
-        if (n.state != as::NodeState::kIdle && n.state != as::NodeState::kAllocated) continue;
-        view.push_back({"", {type.cpus, type.memory_mb, type.gpus}, n.used});
-        ids.push_back(id);
-      }
-      if (view.empty()) continue;
-      std::vector<sched::Group> groups;
-      for (size_t k = 0; k < pending[t].size(); ++k) {
-        const SimJob& j = jobs[pending[t][k]];
-        sched::Group g;
-        g.id = pending[t][k] + 1;
-        g.submit_time = j.submit;
-        g.cpus_per_task = j.need.cpus;
-        g.mem_mb = j.need.memory_mb;
-        g.gpus = j.need.gpus;
-        g.time_limit = j.run;
-        groups.push_back(g);
-      }
-      auto d = sched::Schedule(view, {}, groups, now);
-      std::vector<bool> started(jobs.size(), false);
-      for (const auto& s : d.starts) {
-        size_t ji = static_cast<size_t>(s.group - 1);
-        SimNode& n = nodes.at(ids[static_cast<size_t>(s.shares.front().node)]);
-        n.used += s.shares.front().res;
-        ++n.running;
-        n.state = as::NodeState::kAllocated;
-        started[ji] = true;
-        waits.push_back(std::chrono::duration<double>(now - jobs[ji].submit).count());
-        // Node-hours of work: a job using c of a node's C cpus for h hours counts h * c / C.
-        m.job_hours += std::chrono::duration<double>(jobs[ji].run).count() / 3600.0 *
-                       jobs[ji].need.cpus / std::max(1, type.cpus);
-        ++running;
-        push(now + jobs[ji].run, EventKind::kJobEnd, static_cast<int64_t>(ji), n.id);
-      }
-      std::deque<size_t> rest;
-      for (auto ji : pending[t])
-        if (!started[ji]) rest.push_back(ji);
-      pending[t].swap(rest);
-    }
-  };
-
-  while (!events.empty()) {
-    Time now = events.top().at;
-    if (now > give_up) return Internal("the simulation did not finish within a year of time");
-    bool tick = false;
-    while (!events.empty() && events.top().at == now) {
-      Event e = events.top();
-      events.pop();
-      switch (e.kind) {
-        case EventKind::kArrival:
-          pending[static_cast<size_t>(type_of[static_cast<size_t>(e.a)])].push_back(
-              static_cast<size_t>(e.a));
-          ++arrived;
-          break;
-        case EventKind::kReady: {
-          auto it = nodes.find(e.a);
-          if (it != nodes.end() && it->second.state == as::NodeState::kBooting) {
-            it->second.state = as::NodeState::kIdle;
-            it->second.idle_since = now;
-          }
-          break;
-        }
-        case EventKind::kJobEnd: {
-          SimNode& n = nodes.at(e.b);
-          const SimJob& j = jobs[static_cast<size_t>(e.a)];
-          n.used -= sched::Resources{j.need.cpus, j.need.memory_mb, j.need.gpus};
-          --running;
-          if (--n.running == 0) {
-            n.state = as::NodeState::kIdle;
-            n.idle_since = now;
-          }
-          break;
-        }
-        case EventKind::kGone: {
-          auto it = nodes.find(e.a);
-          if (it != nodes.end()) {
-            double hours = std::chrono::duration<double>(now - it->second.created).count() / 3600;
-            m.node_hours += hours;
-            m.cost += hours * o.types[static_cast<size_t>(it->second.type)].price_per_hour;
-            nodes.erase(it);
-          }
-          last = std::max(last, now);
-          break;
-        }
-        case EventKind::kTick: tick = true; break;
-      }
-    }
-    place(now);
-    if (!tick) continue;
-    // The autoscaler's turn.
-    as::View v;
-    v.now = now;
-    v.types = &o.types;
-    for (const auto& [id, n] : nodes) v.nodes.push_back({id, n.type, n.state, n.created, n.idle_since});
-    for (size_t t = 0; t < pending.size(); ++t)
-      for (auto ji : pending[t])
-        v.pending.push_back({static_cast<int>(t), jobs[ji].submit, 1, jobs[ji].need.cpus});
-    as::Action a = policy->Decide(v);
-    for (size_t t = 0; t < a.create.size() && t < o.types.size(); ++t) {
-      for (int k = 0; k < a.create[t]; ++k) {
-        SimNode n;
-        n.id = next_node++;
-        n.type = static_cast<int>(t);
-        n.created = now;
-        nodes[n.id] = n;
-        push(now + o.types[t].boot, EventKind::kReady, n.id);
-        ++m.scale_ups;
-      }
-    }
-    for (int64_t id : a.remove) {
-      auto it = nodes.find(id);
-      if (it == nodes.end() || it->second.state != as::NodeState::kIdle) continue;  // never kill work
-      it->second.state = as::NodeState::kDeleting;
-      push(now + o.types[static_cast<size_t>(it->second.type)].shutdown, EventKind::kGone, id);
-      ++m.scale_downs;
-    }
-    m.nodes_max = std::max(m.nodes_max, static_cast<int>(nodes.size()));
-    if (series) {
-      Sample smp;
-      smp.t_s = std::chrono::duration<double>(now - first).count();
-      for (const auto& p : pending) smp.queued += static_cast<int>(p.size());
-      smp.running = static_cast<int>(running);
-      for (const auto& [id, n] : nodes) {
-        if (n.state == as::NodeState::kBooting) ++smp.booting;
-        if (n.state == as::NodeState::kIdle || n.state == as::NodeState::kAllocated) ++smp.nodes_up;
-      }
-      series->push_back(smp);
-    }
-    bool work_left = arrived < m.jobs || running > 0 || !nodes.empty();
-    for (const auto& p : pending) work_left = work_left || !p.empty();
-    if (work_left) push(now + o.tick, EventKind::kTick);
-  }
-  m.efficiency = m.node_hours > 0 ? m.job_hours / m.node_hours : 0;
-  m.wait_p50_s = Percentile(waits, 0.50);
-  m.wait_p95_s = Percentile(waits, 0.95);
-  m.wait_max_s = waits.empty() ? 0 : *std::max_element(waits.begin(), waits.end());
-  m.makespan_s = std::chrono::duration<double>(last - first).count();
-  m.sim_wall_s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  Simulation sim(jobs, o, std::move(type_of), std::move(policy), series);
+  auto m = sim.Run(first, first_decision);
+  if (m.ok())
+    m->sim_wall_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   return m;
 }
 

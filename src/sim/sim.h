@@ -36,6 +36,14 @@ struct SimOptions {
   std::string policy = "clic";
   head::autoscaler::PolicyOptions policy_options;
   Duration tick = std::chrono::seconds(10);  // how often the autoscaler decides
+  // Overheads the policies do not see (for modelling a real cloud, e.g. CLIC's on GCE):
+  Duration register_delay{0};     // after its boot, until the scheduler can use the node
+                                  // (e.g. slurmd registering); billed, shown as booting
+  Duration billing_increment{0};  // each node's bill is rounded up to whole increments
+  Duration billing_minimum{0};    // and is at least this much (GCE in 2017: 1 min, 10 min)
+  // For tests: ask the scheduler about every type after every event, with all its ready nodes
+  // and all its queued jobs (the simple, slow way the incremental placement must match).
+  bool reference_placement = false;
 };
 
 struct Metrics {
@@ -63,7 +71,8 @@ struct Sample {
 };
 
 // Runs the workload to completion. Fails (InvalidArgument) on a job no type can hold or an
-// unknown policy. With `series`, appends one Sample per autoscaler tick.
+// unknown policy. Policy "oracle" (sim/oracle.h) is built here from the workload itself. With
+// `series`, appends one Sample per autoscaler tick.
 Result<Metrics> Simulate(const std::vector<SimJob>& jobs, const SimOptions& options,
                          std::vector<Sample>* series = nullptr);
 

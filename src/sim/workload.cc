@@ -258,7 +258,7 @@ Result<std::vector<SimJob>> LoadSwf(const std::string& path, const SwfOptions& o
 Result<std::vector<SimJob>> Synthetic(std::string_view spec) {
   constexpr int64_t kBig = int64_t{1} << 40;
   constexpr int64_t kMaxJobs = 100'000'000;
-  std::array<SyntheticKey, 8> keys = {{
+  std::array<SyntheticKey, 9> keys = {{
       {"jobs", -1, 0, kMaxJobs},
       {"seed", 1, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()},
       {"burst", 100, 1, kBig},
@@ -267,6 +267,7 @@ Result<std::vector<SimJob>> Synthetic(std::string_view spec) {
       {"run_max_s", 600, 1, kBig},
       {"cpus", 1, 1, INT_MAX},
       {"nodes", 1, 1, INT_MAX},
+      {"node_cpus", 2, 1, INT_MAX},
   }};
   std::string_view rest = Trim(spec);
   while (!rest.empty()) {
@@ -283,7 +284,7 @@ Result<std::vector<SimJob>> Synthetic(std::string_view spec) {
     if (key == keys.end())
       return InvalidArgument("workload spec: unknown key '" + std::string(name) +
                              "' (keys: jobs, seed, burst, gap_s, run_min_s, run_max_s, cpus, "
-                             "nodes)");
+                             "nodes, node_cpus)");
     if (key->seen)
       return InvalidArgument("workload spec: key '" + std::string(name) + "' given twice");
     key->seen = true;
@@ -304,7 +305,17 @@ Result<std::vector<SimJob>> Synthetic(std::string_view spec) {
         ->value;
   };
   if (!keys[0].seen) return InvalidArgument("workload spec: jobs=N is required");
+  auto seen = [&](std::string_view name) {
+    return std::find_if(keys.begin(), keys.end(),
+                        [&](const SyntheticKey& k) { return name == k.name; })
+        ->seen;
+  };
+  if (seen("burst") && seen("nodes"))
+    return InvalidArgument("workload spec: give burst or nodes, not both");
   int64_t n = get("jobs"), burst = get("burst"), gap_s = get("gap_s");
+  // A burst's jobs all run at once, so `nodes` nodes hold a burst of nodes x (the jobs one
+  // node holds).
+  if (seen("nodes")) burst = get("nodes") * std::max<int64_t>(1, get("node_cpus") / get("cpus"));
   int64_t run_min = get("run_min_s"), run_max = get("run_max_s");
   int cpus = static_cast<int>(get("cpus"));
   if (run_max < run_min)

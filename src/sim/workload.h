@@ -65,7 +65,12 @@ Result<std::vector<SimJob>> LoadSwf(const std::string& path, const SwfOptions& o
 //   run_min_s  shortest run time, seconds (default 60, >= 1)
 //   run_max_s  longest run time, seconds (default 600, >= run_min_s)
 //   cpus       cpus per job (default 1, >= 1); memory is 0
-//   nodes      accepted (>= 1) and ignored: a hint for the caller (e.g. a node cap)
+//   nodes      size the bursts so that one needs about this many nodes at once (>= 1; not
+//              with burst): burst = nodes x max(1, node_cpus / cpus), the jobs that many nodes
+//              of node_cpus cpus hold. With run times below gap_s (the defaults) bursts do not
+//              overlap, so that is the peak.
+//   node_cpus  cpus of the node type the jobs go to (default 2: `swell sim`'s smallest default
+//              type, which takes jobs of 1 and 2 cpus)
 // Burst b (b = 0, 1, ...) submits its `burst` jobs all at t = b * gap_s (the last burst may be
 // smaller); each run time is uniform in [run_min_s, run_max_s] whole seconds. Ids are 1..jobs
 // in submit order. The defaults give bursts of a hundred 1-10 minute jobs once an hour, i.e.

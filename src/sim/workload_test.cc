@@ -308,7 +308,7 @@ TEST(SyntheticTest, DefaultsGiveHourlyBurstsOfShortJobs) {
 }
 
 TEST(SyntheticTest, KeysShapeTheWorkload) {
-  auto r = Synthetic(" jobs = 10 , burst=3,gap_s=60,run_min_s=5,run_max_s=5,cpus=4,nodes=7,seed=9");
+  auto r = Synthetic(" jobs = 10 , burst=3,gap_s=60,run_min_s=5,run_max_s=5,cpus=4,seed=9");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(r->size(), 10u);
   std::vector<int64_t> submits;
@@ -318,6 +318,17 @@ TEST(SyntheticTest, KeysShapeTheWorkload) {
     EXPECT_EQ(j.need.cpus, 4);
   }
   EXPECT_EQ(submits, (std::vector<int64_t>{0, 0, 0, 60, 60, 60, 120, 120, 120, 180}));
+  // nodes=M: bursts that need M nodes at once: 4 nodes of 2 cpus hold 8 one-cpu jobs, 4 nodes
+  // of 8 cpus hold 8 three-cpu jobs, and a job wider than node_cpus still takes a node.
+  for (auto [spec, burst] : std::vector<std::pair<const char*, int64_t>>{
+           {"jobs=20,nodes=4", 8}, {"jobs=20,nodes=4,cpus=3,node_cpus=8", 8},
+           {"jobs=20,nodes=4,cpus=4", 4}}) {
+    auto w = Synthetic(spec);
+    ASSERT_TRUE(w.ok()) << spec;
+    int64_t first = 0;
+    for (const auto& j : *w) first += SubmitS(j) == 0;
+    EXPECT_EQ(first, burst) << spec;
+  }
   auto none = Synthetic("jobs=0");
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(none->empty());
@@ -327,7 +338,8 @@ TEST(SyntheticTest, RejectsBadSpecs) {
   for (const char* spec :
        {"", "seed=1", "jobs=10,foo=1", "jobs=abc", "jobs=10x", "jobs=", "jobs=-1", "jobs",
         "jobs=10,jobs=5", "jobs=10,run_min_s=50,run_max_s=10", "jobs=10,burst=0", "jobs=10,cpus=0",
-        "jobs=10,gap_s=-5", "jobs=10,seed=1.5", "jobs=10,,seed=1", "jobs=99999999999999999999",
+        "jobs=10,gap_s=-5", "jobs=10,seed=1.5", "jobs=10,burst=5,nodes=2", "jobs=1,node_cpus=0",
+        "jobs=10,,seed=1", "jobs=99999999999999999999",
         "jobs=100000000,burst=1,gap_s=1000000000000"}) {
     auto r = Synthetic(spec);
     ASSERT_FALSE(r.ok()) << spec;

@@ -57,6 +57,9 @@ struct NodeView {
   NodeState state = NodeState::kBooting;
   Time created;     // when the create was issued
   Time idle_since;  // valid in kIdle
+  // Valid in kAllocated: when the work it runs is expected to end (start + time limit of its
+  // last-ending job); kNever when a job has no limit or the caller does not know.
+  Time busy_until = kNever;
 };
 
 // Pending work routed to one type. Jobs that fit one node are packed by cpus when policies
@@ -67,6 +70,7 @@ struct Pending {
   Time submitted;
   int nodes = 1;  // whole nodes this job needs; 1: it fits one node
   int cpus = 1;   // on one node, when nodes == 1
+  Duration time_limit = kInfinite;  // how long it will run at most once started
 };
 
 struct View {
@@ -74,11 +78,19 @@ struct View {
   const std::vector<NodeType>* types = nullptr;
   std::vector<NodeView> nodes;
   std::vector<Pending> pending;
+  // Per type, how many jobs were routed to it since the caller started counting (cumulative,
+  // so a policy can tell arrivals that never queued, e.g. those an idle node took at once).
+  // Empty when the caller does not count.
+  std::vector<int64_t> arrived;
 };
 
 struct Action {
   std::vector<int> create;       // per type, how many nodes to create (size = types.size())
   std::vector<int64_t> remove;   // ids of idle nodes to delete
+  // The policy asks to decide again at this instant, even if nothing else happens by then
+  // (e.g. to create a node exactly one boot time before work is due). kNever: at the caller's
+  // next regular pass. Callers that cannot wake at will may round it to their next pass.
+  Time wake = kNever;
 };
 
 class Policy {
@@ -94,6 +106,9 @@ struct PolicyOptions {
   Duration min_lifetime = std::chrono::seconds(600);  // CLIC: never delete younger nodes
   Duration idle_timeout = std::chrono::seconds(300);  // powersave: Slurm's SuspendTime
   int max_nodes = 0;                                  // total, 0: no bound
+  // lookahead: what one second of one job waiting costs, in seconds of its node type's price
+  // (it trades a job's wait against node time).
+  double wait_weight = 2;
 };
 
 // CLIC exactly as its article states it, per type (partition):
@@ -109,7 +124,21 @@ std::unique_ptr<Policy> MakeGreedy(const PolicyOptions& options);
 // Slurm's power saving: create pending - idle - booting; delete a node idle for idle_timeout
 // (SuspendTime) unless pending work will take it.
 //
-// Builds a policy by name ("clic", "greedy", "powersave"); InvalidArgument names the known ones.
+// Lookahead (ours), per type, using the time limits of queued and running work, each type's boot
+// and shutdown time and the arrivals it has seen (it keeps state between calls, fed only by the
+// views):
+//  - queued work, oldest first, is covered by idle nodes, then by booting nodes and busy nodes
+//    whose work ends (by its time limits) no later than a new node would be ready, or within
+//    the horizon where waiting costs less than a new node: boot + (boot + shutdown) /
+//    wait_weight after the job's submission; what is left gets new nodes;
+//  - an idle node beyond the queued work is kept only while the recent arrivals make it more
+//    likely than not to save a new node's boot and shutdown (and the boot's wait) before the
+//    idle time costs as much; others are deleted at once, the longest idle first. Hysteresis:
+//    a node kept at the last call needs a clearly losing expectation to go.
+// It never names a busy or booting node, and ignores min_lifetime.
+//
+// Builds a policy by name ("clic", "greedy", "powersave", "lookahead"); InvalidArgument names
+// the known ones ("oracle" is the simulator's: sim/oracle.h).
 Result<std::unique_ptr<Policy>> MakePolicy(const std::string& name, const PolicyOptions& options);
 
 }  // namespace swell::head::autoscaler

@@ -133,9 +133,92 @@ TEST_F(PolicyTest, SmallJobsArePackedOntoBigNodes) {
   EXPECT_EQ(MakeGreedy({})->Decide(At(0)).create[0], 7);
 }
 
+TEST_F(PolicyTest, LookaheadWaitsForANodeAboutToFinishRatherThanBootOne) {
+  types_[0].boot = seconds(60);
+  types_[0].shutdown = seconds(30);
+  AddNode(NodeState::kAllocated, 0);
+  nodes_[0].busy_until = FromMillis(130 * 1000);  // free 30 s from now: sooner than a boot
+  pending_.push_back({0, FromMillis(100 * 1000), 1, 1, seconds(600)});
+  auto p = MakePolicy("lookahead", {});
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ((*p)->Decide(At(100)).create[0], 0);
+  // Within the horizon (boot + (boot + shutdown) / wait_weight = 105 s after submission) it
+  // still waits; beyond it, or with no known end, a new node is cheaper than the wait.
+  nodes_[0].busy_until = FromMillis(200 * 1000);
+  EXPECT_EQ((*p)->Decide(At(100)).create[0], 0);
+  nodes_[0].busy_until = FromMillis(400 * 1000);
+  EXPECT_EQ((*p)->Decide(At(100)).create[0], 1);
+  nodes_[0].busy_until = kNever;
+  EXPECT_EQ((*p)->Decide(At(100)).create[0], 1);
+}
+
+TEST_F(PolicyTest, LookaheadKeepsIdleNodesOnlyForAnArrivalDueSoon) {
+  // Bursts of four jobs every 600 s, seen through the arrival counts; boot 90 s, shutdown
+  // 30 s: a node is worth keeping for an arrival less than a few minutes away.
+  types_[0].boot = seconds(90);
+  types_[0].shutdown = seconds(30);
+  auto p = MakePolicy("lookahead", {});
+  ASSERT_TRUE(p.ok());
+  for (int64_t burst = 0; burst < 4; ++burst) {
+    View v = At(burst * 600);
+    v.arrived = {4 * (burst + 1)};
+    (*p)->Decide(v);
+  }
+  for (int i = 0; i < 3; ++i) AddNode(NodeState::kIdle, 1800);
+  View soon = At(2350);  // the next burst is due at 2400
+  soon.arrived = {16};
+  EXPECT_TRUE((*p)->Decide(soon).remove.empty());
+  // Right after a burst the next is 600 s away: every idle node goes.
+  View v = At(2410);
+  v.arrived = {20};
+  EXPECT_EQ((*p)->Decide(v).remove.size(), 3u);
+  // Long past every gap seen: nothing is expected, nothing is kept.
+  v = At(5000);
+  v.arrived = {20};
+  EXPECT_EQ((*p)->Decide(v).remove.size(), 3u);
+}
+
+TEST_F(PolicyTest, LookaheadNeverNamesABusyOrBootingNode) {
+  uint64_t state = 7;
+  auto next = [&](int64_t n) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<int64_t>((state >> 33) % static_cast<uint64_t>(n));
+  };
+  types_ = {Type("a", 1, 3840), Type("b", 4, 16000)};
+  auto p = MakePolicy("lookahead", {});
+  ASSERT_TRUE(p.ok());
+  int64_t arrived[2] = {0, 0};
+  for (int round = 0; round < 500; ++round) {
+    nodes_.clear();
+    pending_.clear();
+    int64_t now = round * 10;
+    for (int64_t i = 0, n = next(12); i < n; ++i) {
+      AddNode(static_cast<NodeState>(next(4)), now - next(2000), static_cast<int>(next(2)));
+      nodes_.back().idle_since = FromMillis((now - next(600)) * 1000);
+      if (nodes_.back().state == NodeState::kAllocated)
+        nodes_.back().busy_until = FromMillis((now + next(900)) * 1000);
+    }
+    for (int64_t i = 0, n = next(6); i < n; ++i)
+      pending_.push_back({static_cast<int>(next(2)), FromMillis((now - next(300)) * 1000), 1,
+                          1 + static_cast<int>(next(4)), seconds(next(1000))});
+    arrived[0] += next(3);
+    arrived[1] += next(2);
+    View v = At(now);
+    v.arrived = {arrived[0], arrived[1]};
+    Action a = (*p)->Decide(v);
+    for (int64_t id : a.remove) {
+      ASSERT_GE(id, 1);
+      ASSERT_LE(id, static_cast<int64_t>(nodes_.size()));
+      EXPECT_EQ(nodes_[static_cast<size_t>(id - 1)].state, NodeState::kIdle) << "round " << round;
+    }
+    for (int c : a.create) EXPECT_GE(c, 0);
+  }
+}
+
 TEST_F(PolicyTest, PoliciesByName) {
   EXPECT_TRUE(MakePolicy("clic", {}).ok());
   EXPECT_TRUE(MakePolicy("greedy", {}).ok());
+  EXPECT_TRUE(MakePolicy("lookahead", {}).ok());
   auto bad = MakePolicy("magic", {});
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("clic"), std::string::npos);

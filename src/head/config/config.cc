@@ -196,6 +196,7 @@ Result<ClusterConfig> Parse(std::string_view text, const std::string& source) {
     SWELL_RETURN_IF_ERROR(r.Double("budget_per_hour", &c.budget_per_hour));
     SWELL_RETURN_IF_ERROR(r.Int("max_preemptions", &c.max_preemptions, 1));
     SWELL_RETURN_IF_ERROR(r.Double("interval_s", &c.interval_s));
+    SWELL_RETURN_IF_ERROR(r.Double("wait_weight", &c.policy_options.wait_weight));
     SWELL_RETURN_IF_ERROR(r.Done());
     if (c.interval_s < 0.05 || c.interval_s > 3600)
       return InvalidArgument(source + ": autoscaler.interval_s must be from 0.05 to 3600");

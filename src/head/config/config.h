@@ -22,9 +22,11 @@
 //   subnet = "10.77.0.0/24"   # netns: the nodes' addresses
 //
 //   [autoscaler]
-//   policy = "clic"           # clic | greedy | powersave | lookahead
-//   min_lifetime_s = 600      # CLIC: never delete a node younger than this
-//   idle_timeout_s = 300      # powersave: Slurm's SuspendTime
+//   policy = "clic"           # clic | greedy | powersave | lookahead (docs/autoscaler.md)
+//   min_lifetime_s = 600      # clic: never delete a node younger than this
+//   idle_timeout_s = 300      # powersave: delete a node idle this long
+//   wait_weight = 2           # lookahead: a second of a job's wait costs this many seconds
+//                             # of its node (trades waits against node time)
 //   boot_timeout_s = 600      # a node not registered this long after its create fails
 //   max_nodes = 0             # in total, 0: no bound
 //   creates_per_minute = 0    # rate limits, 0: none

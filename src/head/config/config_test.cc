@@ -27,6 +27,7 @@ boot_seconds = 4
 policy = "greedy"
 min_lifetime_s = 60
 max_nodes = 5
+wait_weight = 0.5
 
 [[node_type]]
 name = "small"
@@ -51,6 +52,7 @@ spot = true
   EXPECT_EQ(c->policy, "greedy");
   EXPECT_EQ(c->policy_options.min_lifetime, std::chrono::seconds(60));
   EXPECT_EQ(c->policy_options.max_nodes, 5);
+  EXPECT_DOUBLE_EQ(c->policy_options.wait_weight, 0.5);
   ASSERT_EQ(c->node_types.size(), 2u);
   EXPECT_EQ(c->node_types[0].name, "small");
   EXPECT_EQ(c->node_types[0].boot, std::chrono::seconds(30));
@@ -97,6 +99,8 @@ TEST(ConfigTest, MistakesNameTheLineAndTheKey) {
       {"[cluster\n", "c.toml:1:"},
       {"[[node_type]]\nname = \"a\"\ncpus = 2147483648\n", "node_type.cpus is too large"},
       {"[autoscaler]\nmin_lifetime_s = 9300000000000000\n", "more than ten years"},
+      {"[autoscaler]\nwait_weight = -1\n", "c.toml:2: autoscaler.wait_weight must be a number"},
+      {"[autoscaler]\npolicy = \"oracle\"\n", "only the simulator"},
       {"[clic]\ncpus = [4294967297]\nmemory = [\"standard\"]\ndisk_gb = [10]\n", "from 1 to"},
   };
   for (const auto& k : cases) {
