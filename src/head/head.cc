@@ -355,6 +355,7 @@ class Head::Impl {
   std::vector<elastic::Call> calls_;  // started after this pass commits
   Time next_autoscale_, next_list_;
   bool list_running_ = false;
+  std::vector<int64_t> arrived_;  // per type, tasks routed there since the head started
   std::vector<std::thread> provider_threads_;
   std::mutex provider_mu_;
   std::condition_variable provider_cv_;
@@ -495,6 +496,7 @@ Status Head::Impl::Load() {
     elastic::PoolOptions po = e.pool;
     po.max_nodes = e.policy_options.max_nodes;
     pool_ = std::make_unique<elastic::Pool>(e.types, po);
+    arrived_.assign(e.types.size(), 0);
     auto rows = store_->LoadPool();
     if (!rows.ok()) return rows.status();
     for (const auto& r : *rows) {
@@ -1329,11 +1331,27 @@ bool Head::Impl::IsSpotNode(const std::string& name) const {
 }
 
 void Head::Impl::Autoscale(Time now) {
-  // Which pool nodes run work: any share of a lease on them.
-  std::set<std::string> busy;
-  for (const auto& [lid, l] : leases_)
+  // Which pool nodes run work (any share of a lease on them), and until when at most: the
+  // latest start plus time limit of the work there (kNever without a limit).
+  std::map<std::string, Time> busy;
+  for (const auto& [lid, l] : leases_) {
+    const Job* job = FindJob(l.job_id);
+    Time end = kNever;
+    if (job && job->spec.time_limit_ms() > 0) {
+      int64_t latest = ToMillis(now);
+      for (auto pos : l.positions) {
+        auto it = job->live.find(pos);
+        if (it != job->live.end() && it->second.start_ms) latest = std::max(latest, it->second.start_ms);
+      }
+      if (job->undispatched() == 0 || !l.positions.empty())
+        end = FromMillis(latest) + Duration(job->spec.time_limit_ms());
+    }
     for (const auto& unit : l.units)
-      for (const auto& sh : unit) busy.insert(sh.node);
+      for (const auto& sh : unit) {
+        auto [it, fresh] = busy.emplace(sh.node, end);
+        if (!fresh) it->second = std::max(it->second, end);
+      }
+  }
   std::vector<std::string> names;
   for (const auto& [name, pn] : pool_->nodes()) names.push_back(name);
   for (const auto& name : names) {
@@ -1351,6 +1369,11 @@ void Head::Impl::Autoscale(Time now) {
   v.now = now;
   v.types = &pool_->types();
   v.nodes = pool_->View();
+  for (auto& nv : v.nodes) {
+    auto it = busy.find(pool_->NameOf(nv.id));
+    if (it != busy.end()) nv.busy_until = it->second;
+  }
+  v.arrived = arrived_;
   constexpr int64_t kMaxPendingUnits = 100000;  // per job: beyond that it changes nothing
   for (const auto& [id, job] : jobs_) {
     if (job.undispatched() <= 0 || job.row.state == pb::CANCELLED) continue;
@@ -1362,6 +1385,7 @@ void Head::Impl::Autoscale(Time now) {
     p.submitted = FromMillis(job.row.submit_ms);
     p.nodes = std::max(1, job.spec.min_nodes());
     p.cpus = NodeRequest(job.spec).cpus;
+    if (job.spec.time_limit_ms() > 0) p.time_limit = Duration(job.spec.time_limit_ms());
     int64_t units = std::min(job.undispatched(), kMaxPendingUnits);
     if (job.spec.array_max_running() > 0)
       units = std::min<int64_t>(units, job.spec.array_max_running());
@@ -1780,6 +1804,12 @@ Result<pb::SubmitReply> Head::Impl::DoSubmit(const rpc::Caller& who, const pb::J
   Write(store_->PutJob(job.row));
   Write(store_->PutSpec(id, job.row.spec));
   Event(now, "submit", id, "", spec.name());
+  if (pool_) {
+    if (auto t = JobType(job, now)) {
+      arrived_.resize(pool_->types().size(), 0);
+      arrived_[static_cast<size_t>(*t)] += count;
+    }
+  }
   jobs_.emplace(id, std::move(job));
   sched_dirty_ = true;
   Changed();

@@ -31,6 +31,11 @@ const PoolNode* Pool::Find(const std::string& name) const {
   return it == nodes_.end() ? nullptr : &it->second;
 }
 
+std::string Pool::NameOf(int64_t id) const {
+  auto it = by_id_.find(id);
+  return it == by_id_.end() ? std::string() : it->second;
+}
+
 PoolNode* Pool::Get(const std::string& name) {
   auto it = nodes_.find(name);
   return it == nodes_.end() ? nullptr : &it->second;

@@ -83,6 +83,8 @@ class Pool {
   const PoolOptions& options() const { return opt_; }
   const std::map<std::string, PoolNode>& nodes() const { return nodes_; }
   const PoolNode* Find(const std::string& name) const;
+  // The name of the node with this id ("" when unknown).
+  std::string NameOf(int64_t id) const;
 
   // After a head restart: puts back a node read from the state. Nodes that were in
   // `requested` had a create under way that nobody will report on: they count as booting
