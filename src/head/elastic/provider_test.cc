@@ -1,5 +1,5 @@
-// What needs no head: the command provider's script contract (arguments, environment, errors,
-// timeouts) and the static provider.
+// What needs no head: running commands under a deadline, the command provider's script
+// contract (arguments, environment, errors, timeouts), the static provider and the factory.
 // The conformance suite (provider_conformance_test.cc) covers the life of real nodes.
 
 #include <gtest/gtest.h>
@@ -13,6 +13,7 @@
 #include "common/files.h"
 #include "common/process.h"
 #include "head/elastic/command.h"
+#include "head/elastic/providers.h"
 #include "head/elastic/static.h"
 #include "testing/scratch.h"
 
@@ -175,6 +176,51 @@ TEST(StaticProvider, RefusesBadOrRepeatedHosts) {
   auto names = (*empty)->List();
   ASSERT_TRUE(names.ok());
   EXPECT_TRUE(names->empty());
+}
+
+// ---- the factory
+
+TEST(ProviderFactory, MakesEachKindFromItsConfig) {
+  TempDir dir;
+  auto ctx = Context(dir.path());
+  ProviderConfig c;
+  auto local = MakeProvider(c, ctx);
+  ASSERT_TRUE(local.ok());
+  EXPECT_EQ((*local)->kind(), "local");
+
+  c.kind = "static";
+  c.hosts = {"h1"};
+  auto st = MakeProvider(c, ctx);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ((*st)->kind(), "static");
+
+  c.kind = "command";
+  EXPECT_FALSE(MakeProvider(c, ctx).ok()) << "no scripts";
+  c.create = dir.Script("c", "exit 0\n");
+  c.remove = dir.Script("d", "exit 0\n");
+  c.list = dir.Script("l", "echo x\n");
+  auto cmd = MakeProvider(c, ctx);
+  ASSERT_TRUE(cmd.ok()) << cmd.status().ToString();
+  EXPECT_EQ((*cmd)->kind(), "command");
+
+  c.kind = "netns";
+  auto ns = MakeProvider(c, ctx);
+  if (geteuid() == 0) {
+    ASSERT_TRUE(ns.ok()) << ns.status().ToString();
+    EXPECT_EQ((*ns)->kind(), "netns");  // nothing is made until the first Create
+    c.subnet = "10.213.0.0/8";
+    EXPECT_EQ(MakeProvider(c, ctx).status().code(), Code::kInvalidArgument);
+    c.subnet = "10.213.0.0/24";
+    c.bridge = "much-too-long";
+    EXPECT_EQ(MakeProvider(c, ctx).status().code(), Code::kInvalidArgument);
+  } else {
+    EXPECT_EQ(ns.status().code(), Code::kPermissionDenied);
+  }
+
+  c.kind = "cloud";
+  auto bad = MakeProvider(c, ctx);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("local, netns, command, static"), std::string::npos);
 }
 
 }  // namespace
