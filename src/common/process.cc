@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <thread>
@@ -227,9 +228,9 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& args, const Run
   }
   r.exit_code = ExitCode(status);
   if (timed_out) {
-    auto secs = std::chrono::duration<double>(o.timeout).count();
-    std::string msg = args[0] + " did not finish within " + std::to_string(secs).substr(0, 6) +
-                      " s and was killed";
+    char secs[32];
+    snprintf(secs, sizeof secs, "%g", std::chrono::duration<double>(o.timeout).count());
+    std::string msg = args[0] + " did not finish within " + secs + " s and was killed";
     std::string tail = TailLines(r.err);
     if (!tail.empty()) msg += "; its stderr ends: " + tail;
     return DeadlineExceeded(msg);
