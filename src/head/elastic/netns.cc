@@ -77,6 +77,10 @@ class Netns final : public NetnsProvider {
       // Whatever still runs in there (steps the daemon did not end, a daemon whose pid file
       // was never written) would keep the namespace and its address alive.
       SWELL_RETURN_IF_ERROR(KillAllIn(ns));
+      // The veth pair goes now, not with the namespace: a socket the daemon left closing
+      // (FIN_WAIT, its peer gone with the bridge) keeps the namespace alive for minutes after
+      // `ip netns delete`, and its veth with it.
+      SWELL_RETURN_IF_ERROR(Ip({"-n", ns, "link", "delete", "eth0"}, "Cannot find device"));
       SWELL_RETURN_IF_ERROR(Ip({"netns", "delete", ns}, "No such file"));
     }
     unlink((dir + "/instance").c_str());

@@ -85,6 +85,10 @@ class NetnsGuard {
       }
       Ip({"netns", "delete", ns});
     }
+    // Host ends of veth pairs (<bridge>v<k>), then the bridge.
+    for (auto& e : std::filesystem::directory_iterator("/sys/class/net", ec))
+      if (e.path().filename().string().rfind(o_.bridge + "v", 0) == 0)
+        Ip({"link", "delete", e.path().filename().string()});
     if (access(("/sys/class/net/" + o_.bridge).c_str(), F_OK) == 0)
       Ip({"link", "delete", o_.bridge});
   }
@@ -383,6 +387,8 @@ TEST_P(NetnsNode, HasItsOwnHostnameAndAddress) {
 
   ASSERT_TRUE(provider_->Delete("t-1").ok());
   EXPECT_NE(access(("/run/netns/" + netns_options_.prefix + "t-1").c_str(), F_OK), 0);
+  std::string veth = netns_options_.bridge + "v" + ip->substr(ip->rfind('.') + 1);
+  EXPECT_NE(access(("/sys/class/net/" + veth).c_str(), F_OK), 0) << veth << " is left";
 }
 
 // The bridge outlives nodes while the head runs; Cleanup removes it once none is left.
