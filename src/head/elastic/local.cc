@@ -18,40 +18,18 @@ class LocalProvider final : public Provider {
   std::string kind() const override { return "local"; }
 
   Status Create(const std::string& name, const autoscaler::NodeType& type) override {
-    if (name.empty() || name.find('/') != std::string::npos || name[0] == '.')
-      return InvalidArgument("bad node name '" + name + "'");
+    SWELL_RETURN_IF_ERROR(CheckNodeName(name));
     std::string dir = Dir(name);
     SWELL_RETURN_IF_ERROR(MakeDirs(dir, 0755));
     if (pid_t pid = ReadLivePid(dir + "/instance"); pid != 0 && ProcessAlive(pid))
       return Status::Ok();  // already exists: creating is idempotent too
-    char delay[32];
-    snprintf(delay, sizeof delay, "%.3f",
-             std::chrono::duration<double>(o_.boot_delay).count());
-    std::vector<std::string> argv = {ctx_.swell_exe,
-                                     "node",
-                                     "--home",
-                                     ctx_.home,
-                                     "--name",
-                                     name,
-                                     "--head",
-                                     ctx_.head_address,
-                                     "--partition",
-                                     type.name,
-                                     "--cpus",
-                                     std::to_string(type.cpus),
-                                     "--mem",
-                                     std::to_string(type.memory_mb),
-                                     "--gpus",
-                                     std::to_string(type.gpus),
-                                     "--kill-wait",
-                                     std::to_string(ctx_.kill_wait_s),
-                                     "--boot-delay",
-                                     delay};
+    auto argv = NodeDaemonArgs(ctx_, name, type, o_.boot_delay);
     SWELL_ASSIGN_OR_RETURN(pid_t pid, SpawnDetached(argv, dir + "/log"));
     return WriteFileAtomic(dir + "/instance", std::to_string(pid) + "\n", 0644);
   }
 
   Status Delete(const std::string& name) override {
+    SWELL_RETURN_IF_ERROR(CheckNodeName(name));
     std::string dir = Dir(name);
     pid_t pid = ReadLivePid(dir + "/instance");
     if (pid != 0 && !StopProcess(pid, o_.stop_timeout))
@@ -79,6 +57,22 @@ class LocalProvider final : public Provider {
 };
 
 }  // namespace
+
+std::vector<std::string> NodeDaemonArgs(const ProviderContext& ctx, const std::string& name,
+                                        const autoscaler::NodeType& type, Duration boot_delay) {
+  char delay[32];
+  snprintf(delay, sizeof delay, "%.3f", std::chrono::duration<double>(boot_delay).count());
+  return {ctx.swell_exe,  "node",
+          "--home",       ctx.home,
+          "--name",       name,
+          "--head",       ctx.head_address,
+          "--partition",  type.name,
+          "--cpus",       std::to_string(type.cpus),
+          "--mem",        std::to_string(type.memory_mb),
+          "--gpus",       std::to_string(type.gpus),
+          "--kill-wait",  std::to_string(ctx.kill_wait_s),
+          "--boot-delay", delay};
+}
 
 std::unique_ptr<Provider> MakeLocalProvider(const ProviderContext& ctx, LocalOptions options) {
   return std::make_unique<LocalProvider>(ctx, options);

@@ -6,6 +6,8 @@
 // with the daemon's pid (static nodes of `swell up` have none, so they are never listed).
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "head/elastic/provider.h"
@@ -16,6 +18,10 @@ struct LocalOptions {
   Duration boot_delay{0};
   Duration stop_timeout = std::chrono::seconds(30);  // SIGTERM .. SIGKILL on Delete
 };
+
+// The `swell node` command line of node `name` of `type` (for `local` and `netns`).
+std::vector<std::string> NodeDaemonArgs(const ProviderContext& ctx, const std::string& name,
+                                        const autoscaler::NodeType& type, Duration boot_delay);
 
 std::unique_ptr<Provider> MakeLocalProvider(const ProviderContext& ctx, LocalOptions options);
 

@@ -46,6 +46,13 @@ class Provider {
   virtual Status Create(const std::string& name, const autoscaler::NodeType& type) = 0;
   virtual Status Delete(const std::string& name) = 0;
   virtual Result<std::vector<std::string>> List() = 0;
+  // Called when the head stops: releases what the provider holds besides its nodes (netns:
+  // the bridge, once no node is left). Nodes are left alone; they outlive a head restart.
+  virtual Status Cleanup() { return Status::Ok(); }
 };
+
+// Node names are host names and file names: 1-63 of [A-Za-z0-9._-], not starting with '.' or
+// '-'. Providers refuse others before running anything with them.
+Status CheckNodeName(const std::string& name);
 
 }  // namespace swell::head::elastic

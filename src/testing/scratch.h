@@ -1,0 +1,82 @@
+#pragma once
+
+// Test helpers that leave nothing behind: a temporary directory removed with its contents, and
+// processes a test's scripts started (their pids in a file) killed, whatever the test did.
+// Header-only and test-only: it needs nothing but swell_common.
+
+#include <signal.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/files.h"
+#include "common/process.h"
+
+namespace swell::testing {
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/swell-test-XXXXXX";
+    char* d = mkdtemp(tmpl);
+    path_ = d ? d : "";
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  // Writes an executable shell script `name` with `body` and returns its path ("" on failure).
+  std::string Script(const std::string& name, const std::string& body) const {
+    std::string path = path_ + "/" + name;
+    return WriteFileAtomic(path, "#!/bin/sh\n" + body, 0755).ok() ? path : "";
+  }
+
+ private:
+  std::string path_;
+};
+
+// The pids in `text`, one per line.
+inline std::vector<pid_t> ParsePids(const std::string& text) {
+  std::vector<pid_t> out;
+  for (size_t pos = 0; pos < text.size();) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size();
+    if (pid_t p = atoi(text.substr(pos, nl - pos).c_str()); p > 0) out.push_back(p);
+    pos = nl + 1;
+  }
+  return out;
+}
+
+inline std::vector<pid_t> PidsIn(const std::string& path) {
+  auto text = ReadFile(path);
+  return text.ok() ? ParsePids(*text) : std::vector<pid_t>{};
+}
+
+// Whether `pid` is gone within 10 s (a killed process may take a moment to be reaped by init).
+inline bool GoneSoon(pid_t pid) {
+  for (int i = 0; i < 500; ++i) {
+    if (!ProcessAlive(pid)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+// SIGKILLs the pids listed in `file` when it goes out of scope.
+class PidGuard {
+ public:
+  explicit PidGuard(std::string file) : file_(std::move(file)) {}
+  ~PidGuard() {
+    for (pid_t p : PidsIn(file_)) kill(p, SIGKILL);
+  }
+
+ private:
+  std::string file_;
+};
+
+}  // namespace swell::testing
