@@ -1,6 +1,9 @@
 // swell up / down and the two daemons.
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <google/protobuf/util/json_util.h>
 #include <pwd.h>
 #include <signal.h>
@@ -20,7 +23,7 @@
 #include "common/process.h"
 #include "common/secret.h"
 #include "head/config/config.h"
-#include "head/elastic/local.h"
+#include "head/elastic/providers.h"
 #include "head/head.h"
 #include "node/node.h"
 
@@ -53,15 +56,38 @@ bool WaitGone(pid_t pid, std::chrono::milliseconds timeout) {
 
 std::string NodeName(int i) { return "node" + std::to_string(i); }
 
-// The provider a cluster file names.
-Result<std::shared_ptr<head::elastic::Provider>> MakeProvider(
-    const head::config::ClusterConfig& c, const head::elastic::ProviderContext& ctx) {
-  if (c.provider == "local") {
-    head::elastic::LocalOptions lo;
-    lo.boot_delay = std::chrono::seconds(c.provider_boot_s);
-    return std::shared_ptr<head::elastic::Provider>(head::elastic::MakeLocalProvider(ctx, lo));
+// The provider settings of a cluster file.
+head::elastic::ProviderConfig ProviderSettings(const head::config::ClusterConfig& c) {
+  head::elastic::ProviderConfig p;
+  p.kind = c.provider;
+  p.boot_delay = std::chrono::seconds(c.provider_boot_s);
+  p.create = c.provider_create;
+  p.remove = c.provider_delete;
+  p.list = c.provider_list;
+  p.timeout = std::chrono::seconds(c.provider_timeout_s);
+  p.hosts = c.provider_hosts;
+  if (!c.provider_subnet.empty()) p.subnet = c.provider_subnet;
+  if (!c.provider_bridge.empty()) p.bridge = c.provider_bridge;
+  if (!c.provider_prefix.empty()) p.prefix = c.provider_prefix;
+  return p;
+}
+
+// A free TCP port on `host` (the kernel picks it; we let it go again at once).
+Result<int> FreePort(const std::string& host) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Internal(std::string("socket: ") + strerror(errno));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  inet_pton(AF_INET, host.c_str(), &a.sin_addr);
+  socklen_t len = sizeof a;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    int e = errno;
+    close(fd);
+    return Unavailable("cannot bind " + host + ": " + strerror(e));
   }
-  return InvalidArgument("provider " + c.provider + " is not available yet");
+  close(fd);
+  return static_cast<int>(ntohs(a.sin_port));
 }
 
 }  // namespace
@@ -372,7 +398,24 @@ int HeadDaemon(const Args& args) {
     ctx.head_address = "unix:" + o.unix_path;
     ctx.secret_file = home + "/secret";
     ctx.kill_wait_s = cfg.kill_wait_s;
-    auto provider = MakeProvider(cfg, ctx);
+    auto settings = ProviderSettings(cfg);
+    if (cfg.provider == "netns") {
+      // Nodes in their namespaces reach the head on the bridge: listen there.
+      if (!o.tcp_address.empty())
+        return Fail("head", "with the netns provider the head listens on the nodes' bridge; "
+                            "leave [cluster] tcp empty", 2);
+      head::elastic::NetnsOptions no;
+      no.subnet = settings.subnet;
+      no.bridge = settings.bridge;
+      no.prefix = settings.prefix;
+      auto bind = head::elastic::PrepareNetns(no);
+      if (!bind.ok()) return Fail("head", bind.status(), 2);
+      std::string ip = bind->substr(0, bind->rfind(':'));
+      auto port = FreePort(ip);
+      if (!port.ok()) return Fail("head", port.status(), 2);
+      o.tcp_address = ctx.head_address = ip + ":" + std::to_string(*port);
+    }
+    auto provider = head::elastic::MakeProvider(settings, ctx);
     if (!provider.ok()) return Fail("head", provider.status(), 2);
     e.provider = std::move(provider).value();
     o.elastic = std::move(e);

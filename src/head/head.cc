@@ -567,6 +567,7 @@ void Head::Impl::Stop() {
   provider_cv_.notify_all();
   for (auto& t : provider_threads_) t.join();
   provider_threads_.clear();
+  if (pool_) (void)opt_.elastic->provider->Cleanup();  // e.g. netns: the bridge, once unused
   CloseWaiters();
   for (auto& [name, n] : nodes_)
     if (n.session) n.session->Close();

@@ -474,5 +474,53 @@ TEST_F(CliTest, JobsRunAsTheSubmittingUser) {
   EXPECT_EQ(Swell({"cancel", std::to_string(std::atoll(theirs.out.c_str()))}).code, 0);
 }
 
+// The live check: examples/clusters/local-elastic.toml starts with no nodes; twenty
+// queued `sleep 2` jobs make the autoscaler create local node daemons; once the queue has
+// drained and the idle rule has passed, the cluster is back to zero nodes and no node daemon
+// runs.
+TEST_F(CliTest, LocalElasticGrowsFromZeroAndReturnsToZero) {
+  auto up = Swell({"up", "--config", std::string(SWELL_SOURCE_DIR) +
+                                         "/examples/clusters/local-elastic.toml"});
+  ASSERT_EQ(up.code, 0) << up.err;
+  auto nodes = [&] {
+    auto j = nlohmann::json::parse(Swell({"nodes", "--json"}).out, nullptr, false);
+    return j.is_discarded() ? nlohmann::json::array() : j["nodes"];
+  };
+  EXPECT_EQ(nodes().size(), 0u);
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 20; ++i) ids.push_back(SubmitOk({"-o", "/dev/null", "--wrap", "sleep 2"}));
+  // A job no node type can hold is refused at once, naming the largest type.
+  auto big = Swell({"submit", "-c", "64", "--wrap", "true"});
+  EXPECT_NE(big.code, 0);
+  EXPECT_NE(big.err.find("the largest is large (2 cpus"), std::string::npos) << big.err;
+  size_t most = 0;
+  std::set<std::string> seen;
+  for (int i = 0; i < 600; ++i) {
+    auto n = nodes();
+    most = std::max(most, n.size());
+    for (const auto& e : n) {
+      seen.insert(e["name"].get<std::string>());
+      EXPECT_EQ(e["partition"], "small");
+    }
+    auto q = nlohmann::json::parse(Swell({"queue", "--json"}).out, nullptr, false);
+    if (!q.is_discarded() && q["jobs"].empty()) break;  // nothing pending or running
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_GT(most, 0u);
+  EXPECT_LE(most, 4u);  // max_nodes = 4
+  for (auto id : ids) EXPECT_EQ(InfoJson(id)["job"]["state"], "COMPLETED") << id;
+  // Back to zero: min_lifetime is 5 s, and the halving rule takes a few decisions.
+  size_t left = 1;
+  for (int i = 0; i < 600 && left > 0; ++i) {
+    left = nodes().size();
+    if (left > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(left, 0u);
+  for (const auto& name : seen) {
+    pid_t pid = std::atoi(Read(home_ + "/nodes/" + name + "/pid").c_str());
+    EXPECT_TRUE(pid <= 0 || !Alive(pid)) << name << " still runs";
+  }
+}
+
 }  // namespace
 }  // namespace swell

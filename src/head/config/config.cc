@@ -166,6 +166,8 @@ Result<ClusterConfig> Parse(std::string_view text, const std::string& source) {
     SWELL_RETURN_IF_ERROR(r.String("list", &c.provider_list));
     SWELL_RETURN_IF_ERROR(r.Int("timeout_s", &c.provider_timeout_s, 1));
     SWELL_RETURN_IF_ERROR(r.String("subnet", &c.provider_subnet));
+    SWELL_RETURN_IF_ERROR(r.String("bridge", &c.provider_bridge));
+    SWELL_RETURN_IF_ERROR(r.String("prefix", &c.provider_prefix));
     if (const toml::array* hosts = r.Array("hosts")) {
       for (const auto& e : *hosts) {
         if (!e.is_string() || e.value<std::string>()->empty())

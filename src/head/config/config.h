@@ -19,7 +19,9 @@
 //   list = "/path/list"
 //   timeout_s = 300           # command: a script running longer is killed
 //   hosts = ["a", "b"]        # static: the nodes' names
-//   subnet = "10.77.0.0/24"   # netns: the nodes' addresses
+//   subnet = "10.213.0.0/24"  # netns: the nodes' network (the bridge takes .1)
+//   bridge = "swell0"         # netns: the bridge's name
+//   prefix = "swell-"         # netns: the namespaces' prefix
 //
 //   [autoscaler]
 //   policy = "clic"           # clic | greedy | powersave | lookahead (docs/autoscaler.md)
@@ -81,7 +83,7 @@ struct ClusterConfig {
   std::string provider_create, provider_delete, provider_list;  // command: script paths
   int provider_timeout_s = 300;                                 // command: per script run
   std::vector<std::string> provider_hosts;                      // static: the node names
-  std::string provider_subnet;                                  // netns: e.g. "10.77.0.0/24"
+  std::string provider_subnet, provider_bridge, provider_prefix;  // netns (docs/providers.md)
 
   std::string policy = "clic";
   autoscaler::PolicyOptions policy_options;
