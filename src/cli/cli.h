@@ -45,6 +45,7 @@ int Submit(const Args& args);
 int Run(const Args& args);
 int Queue(const Args& args);
 int Nodes(const Args& args);
+int Stats(const Args& args);
 int Cancel(const Args& args);
 int Wait(const Args& args);
 int Logs(const Args& args);

@@ -13,6 +13,8 @@
 #include <set>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/cli.h"
 #include "cli/submit_options.h"
 #include "common/files.h"
@@ -502,6 +504,36 @@ int Nodes(const Args& args) {
     std::printf("%-12s %-9s %9s %15s %6s  %s\n", n.name().c_str(), n.state().c_str(), cpus.c_str(),
                 mem.c_str(), gpus.c_str(), n.hostname().c_str());
   }
+  return 0;
+}
+
+int Stats(const Args& args) {
+  bool json = !args.empty() && args[0] == "--json";
+  if (!args.empty() && !json) return Fail("stats", "unknown option '" + args[0] + "' (--json)", 2);
+  auto r = Connect(Home())->Stats({});
+  if (!r.ok()) return Fail("stats", r.status());
+  if (json) {
+    std::printf("%s\n", r->json().c_str());
+    return 0;
+  }
+  auto j = nlohmann::json::parse(r->json(), nullptr, false);
+  if (j.is_discarded()) return Fail("stats", "the head sent unreadable stats", 1);
+  std::printf("jobs %lld (tasks %lld)   nodes created %lld, deleted %lld, at most %d at once\n",
+              j["jobs"].get<long long>(), j["tasks"].get<long long>(),
+              j["scale_ups"].get<long long>(), j["scale_downs"].get<long long>(),
+              j["nodes_max"].get<int>());
+  std::printf("node-hours paid %.4f, used by jobs %.4f: efficiency %.1f%%\n",
+              j["node_hours"].get<double>(), j["job_hours"].get<double>(),
+              100 * j["efficiency"].get<double>());
+  std::printf("cost %.4f (boot, idle and shutdown: %.4f)   wait p50 %.1f s, p95 %.1f s, max %.1f s\n",
+              j["cost"].get<double>(), j["overhead_cost"].get<double>(),
+              j["wait_p50_s"].get<double>(), j["wait_p95_s"].get<double>(),
+              j["wait_max_s"].get<double>());
+  std::printf("%-12s %6s %8s %12s %10s\n", "USER", "JOBS", "TASKS", "NODE-HOURS", "COST");
+  for (const auto& [user, u] : j["users"].items())
+    std::printf("%-12s %6lld %8lld %12.4f %10.4f\n", user.c_str(), u["jobs"].get<long long>(),
+                u["tasks"].get<long long>(), u["job_hours"].get<double>(),
+                u["cost"].get<double>());
   return 0;
 }
 

@@ -15,6 +15,7 @@ Cluster:
   up [--nodes N] [--config FILE]   start (or repair) the embedded cluster in $SWELL_HOME
   down                             stop everything `up` started
   nodes [--json]                   list nodes
+  stats [--json]                   node-hours paid and used, cost, waits, per user
 
 Jobs:
   submit [options] script [args]   queue a batch script (#SBATCH/#SWELL lines honoured)
@@ -59,6 +60,7 @@ int main(int argc, char** argv) {
   if (cmd == "run") return Run(args);
   if (cmd == "queue") return Queue(args);
   if (cmd == "nodes") return Nodes(args);
+  if (cmd == "stats") return Stats(args);
   if (cmd == "cancel") return Cancel(args);
   if (cmd == "wait") return Wait(args);
   if (cmd == "logs") return Logs(args);

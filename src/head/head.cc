@@ -16,6 +16,7 @@
 #include "common/files.h"
 #include "common/log.h"
 #include "common/slurm_format.h"
+#include "head/elastic/accounting.h"
 #include "head/elastic/pool.h"
 #include "head/scheduler/scheduler.h"
 #include "head/state/store.h"
@@ -243,6 +244,7 @@ class Head::Impl {
   Result<pb::InfoReply> DoInfo(const pb::InfoRequest& req);
   Result<pb::CancelReply> DoCancel(const rpc::Caller& who, const pb::CancelRequest& req);
   Result<pb::NodesReply> DoNodes();
+  Result<pb::StatsReply> DoStats();
   Result<pb::WaitEvent> DoWaitSnapshot(const std::vector<pb::JobRef>& refs);
   void DoRegister(const std::shared_ptr<Session>& s, uint64_t sid, const pb::Register& r);
   void DoReports(const std::string& node, uint64_t sid, const pb::ReportBatch& b);
@@ -2159,6 +2161,42 @@ Result<pb::NodesReply> Head::Impl::DoNodes() {
   return reply;
 }
 
+Result<pb::StatsReply> Head::Impl::DoStats() {
+  // From the database: every pool node ever made and every task that started.
+  int64_t now_ms = ToMillis(clock_->Now());
+  std::vector<elastic::PaidNode> paid;
+  if (pool_) {
+    SWELL_ASSIGN_OR_RETURN(auto rows, store_->LoadPool());
+    for (const auto& r : rows) {
+      int t = TypeIndex(r.type);
+      elastic::PaidNode n;
+      n.name = r.name;
+      n.cpus = t < 0 ? 1 : pool_->types()[static_cast<size_t>(t)].cpus;
+      n.price_per_hour = t < 0 ? 0 : pool_->types()[static_cast<size_t>(t)].price_per_hour;
+      n.from_ms = r.requested_ms;
+      n.deleted = r.phase == "gone";
+      n.to_ms = n.deleted ? r.gone_ms : now_ms;
+      paid.push_back(n);
+    }
+  }
+  std::vector<elastic::UsedTask> used;
+  SWELL_ASSIGN_OR_RETURN(auto jobs, store_->LoadJobs(/*active_only=*/false));
+  for (const auto& j : jobs) {
+    pb::JobSpec spec;
+    spec.ParseFromString(j.spec);
+    int cpus = std::max(1, spec.cpus_per_task()) * std::max(1, spec.ntasks());
+    SWELL_ASSIGN_OR_RETURN(auto tasks, store_->LoadTasks(j.id));
+    for (const auto& t : tasks) {
+      if (t.start_ms == 0 || t.node.empty()) continue;
+      used.push_back({j.user, j.id, j.submit_ms, t.start_ms, t.end_ms ? t.end_ms : now_ms,
+                      t.node, cpus});
+    }
+  }
+  pb::StatsReply reply;
+  reply.set_json(elastic::ToJson(elastic::Account(paid, used)));
+  return reply;
+}
+
 Result<pb::WaitEvent> Head::Impl::DoWaitSnapshot(const std::vector<pb::JobRef>& refs) {
   pb::WaitEvent ev;
   for (const auto& ref : refs) {
@@ -2256,6 +2294,10 @@ Result<pb::CancelReply> Head::Cancel(const rpc::Caller& who, const pb::CancelReq
 }
 Result<pb::NodesReply> Head::Nodes(const rpc::Caller&, const pb::NodesRequest&) {
   return impl_->OnLoop<pb::NodesReply>([&] { return impl_->DoNodes(); });
+}
+
+Result<pb::StatsReply> Head::Stats(const rpc::Caller&, const pb::StatsRequest&) {
+  return impl_->OnLoop<pb::StatsReply>([&] { return impl_->DoStats(); });
 }
 
 Status Head::Wait(const rpc::Caller&, const pb::WaitRequest& req, rpc::Writer<pb::WaitEvent>& out) {

@@ -66,6 +66,7 @@ class Head final : public rpc::HeadApi {
   Result<pb::InfoReply> Info(const rpc::Caller&, const pb::InfoRequest&) override;
   Result<pb::CancelReply> Cancel(const rpc::Caller&, const pb::CancelRequest&) override;
   Result<pb::NodesReply> Nodes(const rpc::Caller&, const pb::NodesRequest&) override;
+  Result<pb::StatsReply> Stats(const rpc::Caller&, const pb::StatsRequest&) override;
   Status Wait(const rpc::Caller&, const pb::WaitRequest&, rpc::Writer<pb::WaitEvent>&) override;
   Status NodeSession(const rpc::Caller&, rpc::Stream<pb::NodeMessage, pb::HeadMessage>&) override;
 

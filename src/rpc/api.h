@@ -61,6 +61,7 @@ class HeadApi {
   virtual Result<pb::InfoReply> Info(const Caller&, const pb::InfoRequest&) = 0;
   virtual Result<pb::CancelReply> Cancel(const Caller&, const pb::CancelRequest&) = 0;
   virtual Result<pb::NodesReply> Nodes(const Caller&, const pb::NodesRequest&) = 0;
+  virtual Result<pb::StatsReply> Stats(const Caller&, const pb::StatsRequest&) = 0;
   // Streams WaitEvents until every waited task is terminal (OK) or the caller goes away.
   virtual Status Wait(const Caller&, const pb::WaitRequest&, Writer<pb::WaitEvent>& out) = 0;
   // Runs one node's session until it ends. Only callers with the cluster secret get here.

@@ -93,6 +93,9 @@ class GrpcHeadClient final : public HeadClient {
   Result<pb::NodesReply> Nodes(const pb::NodesRequest& in) override {
     return Call(in, &pb::Head::Stub::Nodes);
   }
+  Result<pb::StatsReply> Stats(const pb::StatsRequest& in) override {
+    return Call(in, &pb::Head::Stub::Stats);
+  }
 
   Status Wait(const pb::WaitRequest& in,
               const std::function<bool(const pb::WaitEvent&)>& on_event) override {

@@ -172,6 +172,11 @@ class ServerImpl final : public Server, public pb::Head::Service {
     return Unary(
         c, [&](const Caller& who) { return api_->Nodes(who, *in); }, out);
   }
+  grpc::Status Stats(grpc::ServerContext* c, const pb::StatsRequest* in,
+                     pb::StatsReply* out) override {
+    return Unary(
+        c, [&](const Caller& who) { return api_->Stats(who, *in); }, out);
+  }
   grpc::Status Wait(grpc::ServerContext* c, const pb::WaitRequest* in,
                     grpc::ServerWriter<pb::WaitEvent>* w) override {
     auto who = Identify(*c);

@@ -32,6 +32,9 @@ class FakeApi : public HeadApi {
   Result<pb::NodesReply> Nodes(const Caller&, const pb::NodesRequest&) override {
     return pb::NodesReply();
   }
+  Result<pb::StatsReply> Stats(const Caller&, const pb::StatsRequest&) override {
+    return pb::StatsReply();
+  }
   Status Wait(const Caller&, const pb::WaitRequest&, Writer<pb::WaitEvent>& out) override {
     for (int i = 1; i <= 3; ++i) {
       pb::WaitEvent ev;

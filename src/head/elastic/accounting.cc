@@ -1,0 +1,100 @@
+#include "head/elastic/accounting.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+namespace swell::head::elastic {
+
+namespace {
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t rank = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size())));
+  return v[std::min(v.size() - 1, rank == 0 ? 0 : rank - 1)];
+}
+
+constexpr double kMsPerHour = 3600.0 * 1000.0;
+
+}  // namespace
+
+Usage Account(const std::vector<PaidNode>& nodes, const std::vector<UsedTask>& tasks) {
+  Usage u;
+  std::map<std::string, const PaidNode*> by_name;
+  std::vector<std::pair<int64_t, int>> edges;  // (time, +1/-1) for nodes_max
+  for (const auto& n : nodes) {
+    by_name[n.name] = &n;
+    double hours = static_cast<double>(std::max<int64_t>(0, n.to_ms - n.from_ms)) / kMsPerHour;
+    u.node_hours += hours;
+    u.cost += hours * n.price_per_hour;
+    ++u.scale_ups;
+    if (n.deleted) ++u.scale_downs;
+    edges.push_back({n.from_ms, +1});
+    edges.push_back({n.to_ms, -1});
+  }
+  std::sort(edges.begin(), edges.end());  // at equal times the -1 comes first
+  int alive = 0;
+  for (const auto& [t, d] : edges) u.nodes_max = std::max(u.nodes_max, alive += d);
+
+  std::vector<double> waits;
+  std::set<int64_t> jobs;
+  std::map<std::string, std::set<int64_t>> user_jobs;
+  double charged_on_paid = 0, paid_work = 0;
+  for (const auto& t : tasks) {
+    double hours = static_cast<double>(std::max<int64_t>(0, t.end_ms - t.start_ms)) / kMsPerHour;
+    auto it = by_name.find(t.node);
+    double share = 1, price = 0;
+    if (it != by_name.end()) {
+      share = std::min(1.0, static_cast<double>(t.cpus) / std::max(1, it->second->cpus));
+      price = it->second->price_per_hour;
+    }
+    double work = hours * share;
+    u.job_hours += work;
+    if (it != by_name.end()) paid_work += work, charged_on_paid += work * price;
+    waits.push_back(static_cast<double>(std::max<int64_t>(0, t.start_ms - t.submit_ms)) / 1000.0);
+    jobs.insert(t.job_id);
+    UserUsage& uu = u.users[t.user];
+    ++uu.tasks;
+    uu.job_hours += work;
+    uu.cost += work * price;
+    user_jobs[t.user].insert(t.job_id);
+  }
+  for (auto& [user, ids] : user_jobs) u.users[user].jobs = static_cast<int64_t>(ids.size());
+  u.jobs = static_cast<int64_t>(jobs.size());
+  u.tasks = static_cast<int64_t>(tasks.size());
+  // Work on static nodes is not paid for: efficiency counts the pool's nodes only.
+  u.efficiency = u.node_hours > 0 ? paid_work / u.node_hours : 0;
+  u.overhead_cost = std::max(0.0, u.cost - charged_on_paid);
+  u.wait_p50_s = Percentile(waits, 0.50);
+  u.wait_p95_s = Percentile(waits, 0.95);
+  u.wait_max_s = waits.empty() ? 0 : *std::max_element(waits.begin(), waits.end());
+  return u;
+}
+
+std::string ToJson(const Usage& u) {
+  nlohmann::json j;
+  j["jobs"] = u.jobs;
+  j["tasks"] = u.tasks;
+  j["job_hours"] = u.job_hours;
+  j["node_hours"] = u.node_hours;
+  j["efficiency"] = u.efficiency;
+  j["wait_p50_s"] = u.wait_p50_s;
+  j["wait_p95_s"] = u.wait_p95_s;
+  j["wait_max_s"] = u.wait_max_s;
+  j["cost"] = u.cost;
+  j["overhead_cost"] = u.overhead_cost;
+  j["nodes_max"] = u.nodes_max;
+  j["scale_ups"] = u.scale_ups;
+  j["scale_downs"] = u.scale_downs;
+  nlohmann::json users = nlohmann::json::object();
+  for (const auto& [name, uu] : u.users)
+    users[name] = {{"jobs", uu.jobs}, {"tasks", uu.tasks}, {"job_hours", uu.job_hours},
+                   {"cost", uu.cost}};
+  j["users"] = users;
+  return j.dump();
+}
+
+}  // namespace swell::head::elastic
