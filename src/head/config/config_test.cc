@@ -102,6 +102,10 @@ TEST(ConfigTest, MistakesNameTheLineAndTheKey) {
       {"[autoscaler]\nwait_weight = -1\n", "c.toml:2: autoscaler.wait_weight must be a number"},
       {"[autoscaler]\npolicy = \"oracle\"\n", "only the simulator"},
       {"[clic]\ncpus = [4294967297]\nmemory = [\"standard\"]\ndisk_gb = [10]\n", "from 1 to"},
+      {"[provider]\nkind = \"command\"\ncreate = \"/c\"\n", "needs provider.create"},
+      {"[provider]\nhosts = [1]\n", "c.toml:2: provider.hosts must hold host names"},
+      {"[autoscaler]\ninterval_s = 0.001\n", "interval_s must be from 0.05"},
+      {"[autoscaler]\nmax_preemptions = 0\n", "autoscaler.max_preemptions must be at least 1"},
   };
   for (const auto& k : cases) {
     auto c = Parse(k.text, "c.toml");
@@ -113,13 +117,41 @@ TEST(ConfigTest, MistakesNameTheLineAndTheKey) {
 }
 
 TEST(ConfigTest, TheExamplesParse) {
-  for (const char* name : {"embedded.toml", "clic.toml"}) {
+  for (const char* name : {"embedded.toml", "clic.toml", "local-elastic.toml"}) {
     auto c = Load(std::string(SWELL_SOURCE_DIR) + "/examples/clusters/" + name);
     EXPECT_TRUE(c.ok()) << name << ": " << c.status().ToString();
   }
   auto clic = Load(std::string(SWELL_SOURCE_DIR) + "/examples/clusters/clic.toml");
   ASSERT_TRUE(clic.ok());
   EXPECT_EQ(clic->node_types.size(), 2u + 3 * 6);  // 1 cpu: standard only
+}
+
+TEST(ConfigTest, ElasticKeysAndTheSavedClusterFile) {
+  auto c = Parse(
+      "[provider]\nkind = \"command\"\ncreate = \"/c\"\ndelete = \"/d\"\nlist = \"/l\"\n"
+      "timeout_s = 5\n[autoscaler]\ncreates_per_minute = 3\ndeletes_per_minute = 4\n"
+      "budget_per_hour = 1.5\nmax_preemptions = 2\ninterval_s = 0.5\n"
+      "[[node_type]]\nname = \"a\"\ncpus = 2\n",
+      "c.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->provider_delete, "/d");
+  EXPECT_EQ(c->provider_timeout_s, 5);
+  EXPECT_EQ(c->creates_per_minute, 3);
+  EXPECT_EQ(c->deletes_per_minute, 4);
+  EXPECT_DOUBLE_EQ(c->budget_per_hour, 1.5);
+  EXPECT_DOUBLE_EQ(c->interval_s, 0.5);
+  EXPECT_TRUE(c->elastic());
+  // `swell up --nodes 3` keeps everything else of the file and replaces [cluster].
+  ClusterConfig settings = *c;
+  settings.nodes = 3;
+  auto saved = WithClusterTable("[cluster]\nnodes = 1\n[[node_type]]\nname = \"a\"\ncpus = 2\n",
+                                "c.toml", settings);
+  ASSERT_TRUE(saved.ok());
+  auto again = Parse(*saved, "saved.toml");
+  ASSERT_TRUE(again.ok()) << *saved;
+  EXPECT_EQ(again->nodes, 3);
+  ASSERT_EQ(again->node_types.size(), 1u);
+  EXPECT_EQ(again->node_types[0].cpus, 2);
 }
 
 }  // namespace
