@@ -295,6 +295,21 @@ int Down(const Args& args) {
   }
   // An elastic head may have started a node while the first ones stopped.
   stop_nodes();
+  // Network namespaces, veths and the bridge of netns nodes go with their cluster.
+  if (auto cfg = head::config::Load(home + "/cluster.toml"); cfg.ok() && cfg->provider == "netns") {
+    auto settings = ProviderSettings(*cfg);
+    head::elastic::NetnsOptions no;
+    no.subnet = settings.subnet;
+    no.bridge = settings.bridge;
+    no.prefix = settings.prefix;
+    head::elastic::ProviderContext ctx;
+    ctx.home = home;
+    ctx.head_address = "127.0.0.1:1";  // not used to tear down
+    if (auto p = head::elastic::MakeNetnsProvider(ctx, no); p.ok()) {
+      if (Status s = (*p)->Teardown(); !s.ok())
+        std::fprintf(stderr, "swell down: removing the netns nodes: %s\n", s.ToString().c_str());
+    }
+  }
   if (stopped == 0) {
     std::printf("swell: nothing running in %s\n", home.c_str());
   } else {

@@ -522,5 +522,38 @@ TEST_F(CliTest, LocalElasticGrowsFromZeroAndReturnsToZero) {
   }
 }
 
+// As root: netns nodes have their own IPs and hostnames, and jobs on them report those;
+// `swell down` removes the namespaces and the bridge.
+TEST_F(CliTest, NetnsNodesHaveTheirOwnHostnamesAndAddresses) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root (network namespaces)";
+  int k = 100 + getpid() % 100;
+  std::string bridge = "swcli" + std::to_string(k), prefix = "swc" + std::to_string(k) + "-";
+  std::ofstream(dir_ + "/netns.toml")
+      << "[cluster]\nnodes = 0\nkill_wait_s = 1\n[provider]\nkind = \"netns\"\nsubnet = \"10.215."
+      << k << ".0/24\"\nbridge = \"" << bridge << "\"\nprefix = \"" << prefix
+      << "\"\n[autoscaler]\npolicy = \"clic\"\nmin_lifetime_s = 600\ninterval_s = 0.2\n"
+         "[[node_type]]\nname = \"small\"\ncpus = 1\nmemory_mb = 512\nmax_nodes = 2\n";
+  auto up = Swell({"up", "--config", dir_ + "/netns.toml"});
+  ASSERT_EQ(up.code, 0) << up.err;
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 2; ++i)
+    ids.push_back(SubmitOk({"-o", dir_ + "/ns-%j.out", "--wrap",
+                            "sleep 1; echo $(hostname) $(ip -4 -o addr show eth0 | "
+                            "awk '{print $4}')"}));
+  EXPECT_EQ(Swell({"wait", std::to_string(ids[0]), std::to_string(ids[1])}).code, 0);
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  for (auto id : ids) {
+    std::string out = Read(dir_ + "/ns-" + std::to_string(id) + ".out");
+    auto node = InfoJson(id)["job"]["tasks"][0]["node"].get<std::string>();
+    EXPECT_EQ(out.rfind(node + " 10.215." + std::to_string(k) + ".", 0), 0u) << out;
+    EXPECT_EQ(out.find(host), std::string::npos) << out;
+  }
+  EXPECT_EQ(Swell({"down"}).code, 0);
+  auto ns = Exec({"ip", "netns", "list"}, dir_);
+  EXPECT_EQ(ns.out.find(prefix), std::string::npos) << ns.out;
+  EXPECT_NE(Exec({"ip", "link", "show", bridge}, dir_).code, 0) << "the bridge is still there";
+}
+
 }  // namespace
 }  // namespace swell
