@@ -495,14 +495,15 @@ int Nodes(const Args& args) {
     PrintJson(*r);
     return 0;
   }
-  std::printf("%-12s %-9s %9s %15s %6s  %s\n", "NODE", "STATE", "CPUS", "MEMORY(MB)", "GPUS",
-              "HOST");
+  std::printf("%-12s %-13s %-10s %9s %15s %6s  %s\n", "NODE", "STATE", "PARTITION", "CPUS",
+              "MEMORY(MB)", "GPUS", "HOST");
   for (const auto& n : r->nodes()) {
     std::string cpus = std::to_string(n.cpus_used()) + "/" + std::to_string(n.cpus());
     std::string mem = std::to_string(n.mem_used_mb()) + "/" + std::to_string(n.mem_mb());
     std::string gpus = std::to_string(n.gpus_used()) + "/" + std::to_string(n.gpus());
-    std::printf("%-12s %-9s %9s %15s %6s  %s\n", n.name().c_str(), n.state().c_str(), cpus.c_str(),
-                mem.c_str(), gpus.c_str(), n.hostname().c_str());
+    std::printf("%-12s %-13s %-10s %9s %15s %6s  %s\n", n.name().c_str(), n.state().c_str(),
+                n.partition().empty() ? "-" : n.partition().c_str(), cpus.c_str(), mem.c_str(),
+                gpus.c_str(), n.hostname().c_str());
   }
   return 0;
 }
