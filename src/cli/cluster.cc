@@ -297,14 +297,10 @@ int Down(const Args& args) {
   stop_nodes();
   // Network namespaces, veths and the bridge of netns nodes go with their cluster.
   if (auto cfg = head::config::Load(home + "/cluster.toml"); cfg.ok() && cfg->provider == "netns") {
-    auto settings = ProviderSettings(*cfg);
-    head::elastic::NetnsOptions no;
-    no.subnet = settings.subnet;
-    no.bridge = settings.bridge;
-    no.prefix = settings.prefix;
     head::elastic::ProviderContext ctx;
     ctx.home = home;
     ctx.head_address = "127.0.0.1:1";  // not used to tear down
+    auto no = head::elastic::NetnsSettings(ProviderSettings(*cfg));
     if (auto p = head::elastic::MakeNetnsProvider(ctx, no); p.ok()) {
       if (Status s = (*p)->Teardown(); !s.ok())
         std::fprintf(stderr, "swell down: removing the netns nodes: %s\n", s.ToString().c_str());
@@ -419,11 +415,7 @@ int HeadDaemon(const Args& args) {
       if (!o.tcp_address.empty())
         return Fail("head", "with the netns provider the head listens on the nodes' bridge; "
                             "leave [cluster] tcp empty", 2);
-      head::elastic::NetnsOptions no;
-      no.subnet = settings.subnet;
-      no.bridge = settings.bridge;
-      no.prefix = settings.prefix;
-      auto bind = head::elastic::PrepareNetns(no);
+      auto bind = head::elastic::PrepareNetns(head::elastic::NetnsSettings(settings));
       if (!bind.ok()) return Fail("head", bind.status(), 2);
       std::string ip = bind->substr(0, bind->rfind(':'));
       auto port = FreePort(ip);

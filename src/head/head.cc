@@ -278,6 +278,10 @@ class Head::Impl {
   // How many tasks `lease` should have dispatched (queued or running) at most.
   int64_t DispatchTarget(const Job& job, const Lease& lease) const;
   void DropLease(Job& job, int64_t lease_id);
+  // When the lease's resources are free again at the latest: the last start (or now, for
+  // tasks not started) plus the time limit; kNever without a limit or while the job still
+  // has tasks to dispatch (the lease may take more).
+  Time LeaseEnd(const Lease& lease, Time now);
   void NodeFailed(NodeEntry& node, Time now, const std::string& why);
   pb::JobState DependencyState(const Job& job, std::string* reason);
   std::optional<int> RefState(const std::string& ref, bool* started);
@@ -903,6 +907,18 @@ void Head::Impl::MaintainLease(Job& job, Lease& lease, Time now) {
   }
 }
 
+Time Head::Impl::LeaseEnd(const Lease& lease, Time now) {
+  const Job* job = FindJob(lease.job_id);
+  if (!job || job->spec.time_limit_ms() <= 0 || job->undispatched() != 0) return kNever;
+  int64_t latest = 0;
+  for (auto pos : lease.positions) {
+    auto it = job->live.find(pos);
+    latest = std::max(latest, it != job->live.end() && it->second.start_ms ? it->second.start_ms
+                                                                          : ToMillis(now));
+  }
+  return FromMillis(latest) + Duration(job->spec.time_limit_ms());
+}
+
 void Head::Impl::DropLease(Job& job, int64_t lease_id) {
   job.leases.erase(lease_id);
   leases_.erase(lease_id);
@@ -1036,19 +1052,8 @@ void Head::Impl::Schedule(Time now) {
   std::vector<sched::Release> releases;
   std::map<int64_t, int> job_slots;
   for (auto& [lid, lease] : leases_) {
-    Job* job = FindJob(lease.job_id);
     job_slots[lease.job_id] += static_cast<int>(lease.units.size());
-    Time end = kNever;
-    if (job && job->spec.time_limit_ms() > 0 && job->undispatched() == 0) {
-      int64_t latest = 0;
-      for (auto pos : lease.positions) {
-        auto it = job->live.find(pos);
-        int64_t s =
-            (it != job->live.end() && it->second.start_ms) ? it->second.start_ms : ToMillis(now);
-        latest = std::max(latest, s);
-      }
-      end = FromMillis(latest) + Duration(job->spec.time_limit_ms());
-    }
+    Time end = LeaseEnd(lease, now);
     for (const auto& unit : lease.units) {
       for (const auto& sh : unit) {
         auto it = index.find(sh.node);
@@ -1313,11 +1318,10 @@ std::optional<int> Head::Impl::JobType(const Job& job, Time now) const {
   const auto& types = pool_->types();
   as::Request need = NodeRequest(job.spec);
   bool avoid_spot = job.row.restarts >= opt_.elastic->max_preemptions;
-  std::vector<as::NodeType> usable = types;
-  for (size_t i = 0; i < usable.size(); ++i)
-    if (!pool_->Usable(static_cast<int>(i), now) || (avoid_spot && usable[i].spot))
-      usable[i].cpus = 0;  // fits nothing
-  if (auto t = as::Route(usable, need)) return t;
+  std::vector<bool> usable(types.size());
+  for (size_t i = 0; i < types.size(); ++i)
+    usable[i] = pool_->Usable(static_cast<int>(i), now) && !(avoid_spot && types[i].spot);
+  if (auto t = as::Route(types, need, &usable)) return t;
   return as::Route(types, need);
 }
 
@@ -1338,17 +1342,7 @@ void Head::Impl::Autoscale(Time now) {
   // latest start plus time limit of the work there (kNever without a limit).
   std::map<std::string, Time> busy;
   for (const auto& [lid, l] : leases_) {
-    const Job* job = FindJob(l.job_id);
-    Time end = kNever;
-    if (job && job->spec.time_limit_ms() > 0) {
-      int64_t latest = ToMillis(now);
-      for (auto pos : l.positions) {
-        auto it = job->live.find(pos);
-        if (it != job->live.end() && it->second.start_ms) latest = std::max(latest, it->second.start_ms);
-      }
-      if (job->undispatched() == 0 || !l.positions.empty())
-        end = FromMillis(latest) + Duration(job->spec.time_limit_ms());
-    }
+    Time end = LeaseEnd(l, now);
     for (const auto& unit : l.units)
       for (const auto& sh : unit) {
         auto [it, fresh] = busy.emplace(sh.node, end);
@@ -1445,7 +1439,9 @@ void Head::Impl::SyncPool(Time now) {
         break;
       case elastic::Phase::kGone:
         if (nit != nodes_.end()) {
-          if (nit->second.up) NodeFailed(nit->second, now, "deleted");
+          // Deleted while idle: nothing of it to fail; its session just ends.
+          if (nit->second.up && pn->failed) NodeFailed(nit->second, now, pn->reason);
+          if (nit->second.session) nit->second.session->Close();
           nit->second.row.state = "GONE";
           Write(store_->PutNode(nit->second.row));
           nodes_.erase(nit);

@@ -9,6 +9,7 @@
 #include <set>
 #include <tuple>
 
+#include "common/stats.h"
 #include "head/scheduler/scheduler.h"
 #include "sim/oracle.h"
 
@@ -97,13 +98,6 @@ struct Shape {
   int gpus = 0;
   auto operator<=>(const Shape&) const = default;
 };
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t rank = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size())));
-  return v[std::min(v.size() - 1, rank == 0 ? 0 : rank - 1)];
-}
 
 double Hours(Duration d) { return std::chrono::duration<double>(d).count() / 3600; }
 

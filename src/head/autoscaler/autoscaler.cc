@@ -6,7 +6,8 @@
 
 namespace swell::head::autoscaler {
 
-std::optional<int> Route(const std::vector<NodeType>& types, const Request& r) {
+std::optional<int> Route(const std::vector<NodeType>& types, const Request& r,
+                         const std::vector<bool>* allowed) {
   std::optional<int> best;
   auto key = [&](int i) {
     const NodeType& t = types[static_cast<size_t>(i)];
@@ -14,6 +15,7 @@ std::optional<int> Route(const std::vector<NodeType>& types, const Request& r) {
   };
   for (int i = 0; i < static_cast<int>(types.size()); ++i) {
     const NodeType& t = types[static_cast<size_t>(i)];
+    if (allowed && !(*allowed)[static_cast<size_t>(i)]) continue;
     if (t.cpus < r.cpus || t.memory_mb < r.memory_mb || t.disk_gb < r.disk_gb || t.gpus < r.gpus)
       continue;
     if (!best || key(i) < key(*best)) best = i;

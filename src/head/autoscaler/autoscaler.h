@@ -42,7 +42,9 @@ struct Request {
 
 // The smallest type that fits `r`: fewest cpus, then memory, then disk, then gpus, then price,
 // then the first listed. nullopt when no type can hold it.
-std::optional<int> Route(const std::vector<NodeType>& types, const Request& r);
+// With `allowed` (one flag per type), only the allowed types are considered.
+std::optional<int> Route(const std::vector<NodeType>& types, const Request& r,
+                         const std::vector<bool>* allowed = nullptr);
 
 enum class NodeState {
   kBooting,    // created, not yet ready (billed)

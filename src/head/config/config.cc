@@ -96,6 +96,16 @@ class Table {
   std::set<std::string> seen_;
 };
 
+// The TOML document, or an error naming source:line.
+Result<toml::table> ParseToml(std::string_view text, const std::string& source) {
+  try {
+    return toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    return InvalidArgument(source + ":" + std::to_string(e.source().begin.line) + ": " +
+                           std::string(e.description()));
+  }
+}
+
 }  // namespace
 
 Result<std::vector<autoscaler::NodeType>> ExpandClic(const std::vector<int>& cpus,
@@ -131,13 +141,7 @@ Result<std::vector<autoscaler::NodeType>> ExpandClic(const std::vector<int>& cpu
 }
 
 Result<ClusterConfig> Parse(std::string_view text, const std::string& source) {
-  toml::table root;
-  try {
-    root = toml::parse(text, source);
-  } catch (const toml::parse_error& e) {
-    return InvalidArgument(source + ":" + std::to_string(e.source().begin.line) + ": " +
-                           std::string(e.description()));
-  }
+  SWELL_ASSIGN_OR_RETURN(toml::table root, ParseToml(text, source));
   ClusterConfig c;
   for (const auto& [k, v] : root) {
     std::string key(k.str());
@@ -284,13 +288,7 @@ Result<ClusterConfig> Load(const std::string& path) {
 
 Result<std::string> WithClusterTable(std::string_view text, const std::string& source,
                                      const ClusterConfig& c) {
-  toml::table root;
-  try {
-    root = toml::parse(text, source);
-  } catch (const toml::parse_error& e) {
-    return InvalidArgument(source + ":" + std::to_string(e.source().begin.line) + ": " +
-                           std::string(e.description()));
-  }
+  SWELL_ASSIGN_OR_RETURN(toml::table root, ParseToml(text, source));
   toml::table cluster;
   cluster.insert("nodes", c.nodes);
   cluster.insert("cpus_per_node", c.cpus_per_node);

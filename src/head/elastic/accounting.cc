@@ -6,16 +6,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/stats.h"
+
 namespace swell::head::elastic {
 
 namespace {
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t rank = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size())));
-  return v[std::min(v.size() - 1, rank == 0 ? 0 : rank - 1)];
-}
 
 constexpr double kMsPerHour = 3600.0 * 1000.0;
 

@@ -5,6 +5,15 @@
 
 namespace swell::head::elastic {
 
+NetnsOptions NetnsSettings(const ProviderConfig& c) {
+  NetnsOptions o;
+  o.subnet = c.subnet;
+  o.bridge = c.bridge;
+  o.prefix = c.prefix;
+  o.boot_delay = c.boot_delay;
+  return o;
+}
+
 Result<std::unique_ptr<Provider>> MakeProvider(const ProviderConfig& c,
                                                const ProviderContext& ctx) {
   if (c.kind == "local") return MakeLocalProvider(ctx, {.boot_delay = c.boot_delay});
@@ -18,12 +27,7 @@ Result<std::unique_ptr<Provider>> MakeProvider(const ProviderConfig& c,
   }
   if (c.kind == "static") return MakeStaticProvider(c.hosts);
   if (c.kind == "netns") {
-    NetnsOptions o;
-    o.subnet = c.subnet;
-    o.bridge = c.bridge;
-    o.prefix = c.prefix;
-    o.boot_delay = c.boot_delay;
-    SWELL_ASSIGN_OR_RETURN(auto p, MakeNetnsProvider(ctx, std::move(o)));
+    SWELL_ASSIGN_OR_RETURN(auto p, MakeNetnsProvider(ctx, NetnsSettings(c)));
     return std::unique_ptr<Provider>(std::move(p));
   }
   return InvalidArgument("unknown provider kind '" + c.kind +

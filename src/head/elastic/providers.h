@@ -43,6 +43,9 @@ struct ProviderConfig {
   std::string prefix = NetnsOptions{}.prefix;
 };
 
+// The netns provider's options from the provider settings.
+NetnsOptions NetnsSettings(const ProviderConfig& config);
+
 // The provider `config.kind` names, or InvalidArgument naming what is wrong with the config.
 // For netns, ctx.head_address must be the head's TCP address on the bridge (PrepareNetns).
 Result<std::unique_ptr<Provider>> MakeProvider(const ProviderConfig& config,
