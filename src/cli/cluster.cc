@@ -60,7 +60,8 @@ std::string NodeName(int i) { return "node" + std::to_string(i); }
 head::elastic::ProviderConfig ProviderSettings(const head::config::ClusterConfig& c) {
   head::elastic::ProviderConfig p;
   p.kind = c.provider;
-  p.boot_delay = std::chrono::seconds(c.provider_boot_s);
+  p.boot_delay = std::chrono::duration_cast<Duration>(
+      std::chrono::duration<double>(c.provider_boot_s));
   p.create = c.provider_create;
   p.remove = c.provider_delete;
   p.list = c.provider_list;

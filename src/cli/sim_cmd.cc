@@ -13,7 +13,8 @@ namespace swell::cli {
 
 int Sim(const Args& args) {
   CLI::App app{"swell sim: run a workload through the autoscaler on a virtual clock"};
-  std::string workload = "clic", policy = "clic", compare, config_file, csv_file, plot_file;
+  std::string workload = "clic", policy = "clic", compare, config_file, csv_file, plot_file,
+      jobs_file;
   uint64_t seed = 1;
   int boot_seconds = -1, shutdown_seconds = -1, tick_seconds = 10, min_lifetime = 600;
   int register_seconds = 0, billing_increment = 0, billing_minimum = 0;
@@ -54,6 +55,9 @@ int Sim(const Args& args) {
   app.add_option("--plot", plot_file, "the same as an SVG chart");
   app.add_option("--config", config_file, "cluster file (TOML): node types, autoscaler")
       ->check(CLI::ExistingFile);
+  app.add_option("--jobs-out", jobs_file,
+                 "write the workload's jobs as CSV (submit_s,run_s,cpus,memory_mb, submit "
+                 "relative to the first arrival), e.g. to replay it on a live cluster");
   if (auto done = ParseFlags(app, args, "sim")) return *done;
   std::vector<sim::SimJob> jobs;
   std::vector<head::autoscaler::NodeType> types;
@@ -76,6 +80,10 @@ int Sim(const Args& args) {
     jobs = std::move(w).value();
   } else {
     return Fail("sim", "unknown workload '" + workload + "' (clic, swf:PATH, synthetic:SPEC)", 2);
+  }
+  if (!jobs_file.empty()) {
+    Status st = WriteFileAtomic(jobs_file, sim::JobsCsv(jobs));
+    if (!st.ok()) return Fail("sim", st);
   }
   // The cluster file first, then the flags that were given.
   head::autoscaler::PolicyOptions options;

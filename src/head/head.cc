@@ -584,7 +584,12 @@ void Head::Impl::Loop() {
     std::vector<std::function<void()>> work;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      auto wake = std::chrono::system_clock::now() + opt_.tick;
+      // Wake for housekeeping, and in time for the autoscaler's next decision when that comes
+      // sooner (its interval may be shorter than the housekeeping tick). next_autoscale_ is
+      // only touched by this thread.
+      Duration wait = opt_.tick;
+      if (pool_) wait = std::clamp<Duration>(next_autoscale_ - clock_->Now(), Duration(0), wait);
+      auto wake = std::chrono::system_clock::now() + wait;
       cv_.wait_until(lock, wake, [this] { return stopped_ || !queue_.empty(); });
       if (stopped_) return;
       while (!queue_.empty()) {

@@ -336,4 +336,19 @@ Result<std::vector<SimJob>> Synthetic(std::string_view spec) {
   return jobs;
 }
 
+std::string JobsCsv(const std::vector<SimJob>& jobs) {
+  std::string out = "submit_s,run_s,cpus,memory_mb\n";
+  if (jobs.empty()) return out;
+  Time first = jobs.front().submit;
+  for (const auto& j : jobs) first = std::min(first, j.submit);
+  auto secs = [](Duration d) { return std::chrono::duration<double>(d).count(); };
+  char line[128];
+  for (const auto& j : jobs) {
+    std::snprintf(line, sizeof line, "%.3f,%.3f,%d,%lld\n", secs(j.submit - first), secs(j.run),
+                  j.need.cpus, static_cast<long long>(j.need.memory_mb));
+    out += line;
+  }
+  return out;
+}
+
 }  // namespace swell::sim

@@ -78,4 +78,9 @@ Result<std::vector<SimJob>> LoadSwf(const std::string& path, const SwfOptions& o
 // out-of-range value fail with InvalidArgument. Linear time: a million jobs take milliseconds.
 Result<std::vector<SimJob>> Synthetic(std::string_view spec);
 
+// "submit_s,run_s,cpus,memory_mb" and one line per job, in the given order; submit is in
+// seconds after the earliest submit, both with millisecond precision. For replaying a
+// workload on a live cluster (bench/run clic-live).
+std::string JobsCsv(const std::vector<SimJob>& jobs);
+
 }  // namespace swell::sim

@@ -164,7 +164,9 @@ Result<ClusterConfig> Parse(std::string_view text, const std::string& source) {
   if (auto* t = root["provider"].as_table()) {
     Table r(*t, source, "provider");
     SWELL_RETURN_IF_ERROR(r.String("kind", &c.provider));
-    SWELL_RETURN_IF_ERROR(r.Int("boot_seconds", &c.provider_boot_s, 0));
+    SWELL_RETURN_IF_ERROR(r.Double("boot_seconds", &c.provider_boot_s));
+    if (c.provider_boot_s > 3600)
+      return InvalidArgument(source + ": provider.boot_seconds must be at most 3600");
     SWELL_RETURN_IF_ERROR(r.String("create", &c.provider_create));
     SWELL_RETURN_IF_ERROR(r.String("delete", &c.provider_delete));
     SWELL_RETURN_IF_ERROR(r.String("list", &c.provider_list));

@@ -79,7 +79,7 @@ struct ClusterConfig {
   int kill_wait_s = 10;
 
   std::string provider = "local";
-  int provider_boot_s = 0;
+  double provider_boot_s = 0;  // fractions allowed (time-compressed replays)
   std::string provider_create, provider_delete, provider_list;  // command: script paths
   int provider_timeout_s = 300;                                 // command: per script run
   std::vector<std::string> provider_hosts;                      // static: the node names

@@ -106,6 +106,8 @@ TEST(ConfigTest, MistakesNameTheLineAndTheKey) {
       {"[provider]\nhosts = [1]\n", "c.toml:2: provider.hosts must hold host names"},
       {"[autoscaler]\ninterval_s = 0.001\n", "interval_s must be from 0.05"},
       {"[autoscaler]\nmax_preemptions = 0\n", "autoscaler.max_preemptions must be at least 1"},
+      {"[provider]\nboot_seconds = 7200\n", "provider.boot_seconds must be at most 3600"},
+      {"[provider]\nboot_seconds = -1\n", "c.toml:2: provider.boot_seconds must be a number"},
   };
   for (const auto& k : cases) {
     auto c = Parse(k.text, "c.toml");
@@ -129,13 +131,14 @@ TEST(ConfigTest, TheExamplesParse) {
 TEST(ConfigTest, ElasticKeysAndTheSavedClusterFile) {
   auto c = Parse(
       "[provider]\nkind = \"command\"\ncreate = \"/c\"\ndelete = \"/d\"\nlist = \"/l\"\n"
-      "timeout_s = 5\n[autoscaler]\ncreates_per_minute = 3\ndeletes_per_minute = 4\n"
+      "timeout_s = 5\nboot_seconds = 1.5\n[autoscaler]\ncreates_per_minute = 3\ndeletes_per_minute = 4\n"
       "budget_per_hour = 1.5\nmax_preemptions = 2\ninterval_s = 0.5\n"
       "[[node_type]]\nname = \"a\"\ncpus = 2\n",
       "c.toml");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->provider_delete, "/d");
   EXPECT_EQ(c->provider_timeout_s, 5);
+  EXPECT_DOUBLE_EQ(c->provider_boot_s, 1.5);  // fractions: time-compressed replays
   EXPECT_EQ(c->creates_per_minute, 3);
   EXPECT_EQ(c->deletes_per_minute, 4);
   EXPECT_DOUBLE_EQ(c->budget_per_hour, 1.5);

@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""CLIC's stress test on a live elastic cluster, time-compressed, against the simulator.
+
+Called by `bench/run clic-live` (which owns the temporary directory and cleans up after a
+failure). For each seed:
+
+  1. `swell sim --workload clic --seed S --jobs-out F` writes the workload's jobs; the same
+     run with `--json` gives the simulator's efficiency and waits.
+  2. A live cluster of the `local` provider comes up with the same settings divided by SCALE
+     (boot 90 s -> 1.5 s, autoscaler tick 10 s -> 1/6 s, CLIC's min_lifetime 600 s -> 10 s);
+     every job is submitted at submit_s / SCALE as `sleep run_s / SCALE`.
+  3. When every job has ended and the pool is back to 0 nodes, `swell stats --json` gives the
+     live numbers, which are scaled back (waits x SCALE; efficiency has no unit).
+
+The simulator bills nothing for shutdown here (--shutdown-seconds 0), because the local
+provider's delete is a process stop that takes milliseconds. Progress goes to stderr; the last
+line on stdout is one JSON object.
+"""
+
+import argparse
+import concurrent.futures
+import csv
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+SCALE = 60.0
+BOOT_S = 90          # CLIC's ~90 s boot (sim/sim.cc ClicTypes)
+TICK_S = 10          # the simulator's autoscaler interval
+MIN_LIFETIME_S = 600  # CLIC's minimum node lifetime
+SHUTDOWN_S = 0
+
+
+def log(msg):
+    print(f"[bench clic-live] {msg}", file=sys.stderr, flush=True)
+
+
+def run(argv, env=None, timeout=300, check=True):
+    p = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=timeout)
+    if check and p.returncode != 0:
+        log(f"FAIL: {' '.join(argv)} exited {p.returncode}: {p.stderr.strip()[:800]}")
+        sys.exit(1)
+    return p
+
+
+def simulate(swell, seed, jobs_file):
+    p = run([swell, "sim", "--workload", "clic", "--policy", "clic", "--seed", str(seed),
+             "--boot-seconds", str(BOOT_S), "--shutdown-seconds", str(SHUTDOWN_S),
+             "--tick", str(TICK_S), "--min-lifetime", str(MIN_LIFETIME_S),
+             "--jobs-out", jobs_file, "--json"])
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def cluster_file(path):
+    with open(path, "w") as f:
+        f.write(f"""# CLIC's stress-test cluster, {SCALE:g}x faster (bench/clic_live.py).
+[cluster]
+nodes = 0
+node_timeout_s = 10
+kill_wait_s = 1
+
+[provider]
+kind = "local"
+boot_seconds = {BOOT_S / SCALE:.4f}
+
+[autoscaler]
+policy = "clic"
+min_lifetime_s = {round(MIN_LIFETIME_S / SCALE)}
+boot_timeout_s = 60
+interval_s = {TICK_S / SCALE:.4f}
+
+[[node_type]]
+name = "1cpu10diskstandard"
+cpus = 1
+memory_mb = 3840
+disk_gb = 10
+price_per_hour = 0.0475
+""")
+
+
+def live(swell, home, seed, jobs):
+    env = dict(os.environ, SWELL_HOME=home)
+    os.makedirs(home, exist_ok=True)
+    cfg = os.path.join(home, "..", f"clic-live-{seed}.toml")
+    cluster_file(cfg)
+    run([swell, "up", "--config", cfg], env=env, timeout=120)
+    try:
+        bursts = {}
+        for j in jobs:
+            bursts.setdefault(j["submit_s"], []).append(j["run_s"])
+        ids = []
+
+        def submit(run_s):
+            p = run([swell, "submit", "--parsable", "-o", "/dev/null", "-J", "clic",
+                     "--wrap", f"sleep {run_s / SCALE:.3f}"], env=env, timeout=60)
+            return p.stdout.strip().split(";")[0]
+
+        start = time.monotonic()
+        with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+            for t in sorted(bursts):
+                delay = start + t / SCALE - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                ids += list(pool.map(submit, bursts[t]))
+                log(f"seed {seed}: t={t:6.0f}s (live {time.monotonic() - start:5.1f}s): "
+                    f"{len(bursts[t])} jobs submitted, {len(ids)} so far")
+        for jid in ids:
+            run([swell, "wait", jid], env=env, timeout=600)
+        log(f"seed {seed}: all {len(ids)} jobs ended after {time.monotonic() - start:.1f}s; "
+            "waiting for the pool to return to 0 nodes")
+        deadline = time.monotonic() + 300
+        while True:
+            nodes = json.loads(run([swell, "nodes", "--json"], env=env).stdout)["nodes"]
+            if not nodes:
+                break
+            if time.monotonic() > deadline:
+                log(f"FAIL: seed {seed}: {len(nodes)} nodes still up 300 s after the last job")
+                sys.exit(1)
+            time.sleep(0.5)
+        stats = json.loads(run([swell, "stats", "--json"], env=env).stdout.strip())
+        states = [json.loads(run([swell, "info", jid, "--json"], env=env).stdout)["job"]["state"]
+                  for jid in ids]
+        bad = [s for s in states if s != "COMPLETED"]
+        if bad:
+            log(f"FAIL: seed {seed}: {len(bad)} jobs did not complete: {bad[:5]}")
+            sys.exit(1)
+        return stats, time.monotonic() - start
+    finally:
+        run([swell, "down"], env=env, timeout=120, check=False)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--swell", required=True)
+    ap.add_argument("--home", required=True)
+    ap.add_argument("--seeds", default="1 2 3")
+    ap.add_argument("--git", default="unknown")
+    a = ap.parse_args()
+    rows = []
+    for seed in [int(s) for s in a.seeds.split()]:
+        jobs_file = os.path.join(a.home, f"clic-jobs-{seed}.csv")
+        sim = simulate(a.swell, seed, jobs_file)
+        with open(jobs_file) as f:
+            jobs = [{"submit_s": float(r["submit_s"]), "run_s": float(r["run_s"])}
+                    for r in csv.DictReader(f)]
+        log(f"seed {seed}: {len(jobs)} jobs; simulator: efficiency {sim['efficiency']:.3f}, "
+            f"wait p50/p95/max {sim['wait_p50_s']:.0f}/{sim['wait_p95_s']:.0f}/"
+            f"{sim['wait_max_s']:.0f} s, {sim['nodes_max']} nodes at most")
+        st, wall = live(a.swell, os.path.join(a.home, f"home-{seed}"), seed, jobs)
+        lv = {
+            "efficiency": round(st["efficiency"], 4),
+            "job_hours": round(st["job_hours"] * SCALE, 3),
+            "node_hours": round(st["node_hours"] * SCALE, 3),
+            "wait_p50_s": round(st["wait_p50_s"] * SCALE, 1),
+            "wait_p95_s": round(st["wait_p95_s"] * SCALE, 1),
+            "wait_max_s": round(st["wait_max_s"] * SCALE, 1),
+            "nodes_max": st["nodes_max"],
+            "scale_ups": st["scale_ups"],
+            "tasks": st["tasks"],
+        }
+        sv = {k: sim[k] for k in ("efficiency", "job_hours", "node_hours", "wait_p50_s",
+                                  "wait_p95_s", "wait_max_s", "nodes_max", "scale_ups", "jobs")}
+        ratio = {k: round(lv[k] / sv[k], 3) if sv[k] else None
+                 for k in ("efficiency", "node_hours", "wait_p50_s", "wait_p95_s", "wait_max_s")}
+        log(f"seed {seed}: live (x{SCALE:g}): efficiency {lv['efficiency']:.3f}, wait p50/p95/max "
+            f"{lv['wait_p50_s']:.0f}/{lv['wait_p95_s']:.0f}/{lv['wait_max_s']:.0f} s, "
+            f"{lv['nodes_max']} nodes at most, {wall:.0f} s wall; live/sim {ratio}")
+        rows.append({"seed": seed, "sim": sv, "live": lv, "live_over_sim": ratio,
+                     "wall_s": round(wall, 1)})
+    mean = lambda k: round(statistics.mean(r["live_over_sim"][k] for r in rows), 3)
+    print(json.dumps({
+        "name": "clic-live", "scale": SCALE, "seeds": [r["seed"] for r in rows],
+        "efficiency_live_over_sim": mean("efficiency"),
+        "wait_p95_live_over_sim": mean("wait_p95_s"),
+        "wait_max_live_over_sim": mean("wait_max_s"),
+        "settings": {"boot_s": BOOT_S, "tick_s": TICK_S, "min_lifetime_s": MIN_LIFETIME_S,
+                     "shutdown_s": SHUTDOWN_S},
+        "runs": rows, "git": a.git,
+    }))
+
+
+if __name__ == "__main__":
+    main()
