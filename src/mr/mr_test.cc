@@ -1,0 +1,144 @@
+// libswell_mr end to end: mr_test_program in every launch mode must print the same results,
+// with failures and membership changes too.
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <fstream>
+
+#include "common/files.h"
+#include "common/process.h"
+#include "testing/scratch.h"
+
+namespace swell::mr {
+namespace {
+
+struct Outcome {
+  int code = -1;
+  std::string out, err;
+};
+
+Outcome Program(std::vector<std::string> args, std::vector<std::string> env = {}) {
+  args.insert(args.begin(), MR_TEST_PROGRAM);
+  RunOptions o;
+  o.env = std::move(env);
+  o.timeout = std::chrono::seconds(120);
+  auto r = RunCommand(args, o);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  if (!r.ok()) return {};
+  return {r->exit_code, r->out, r->err};
+}
+
+// Lines that start with `prefix` (the results, without the runtime's notes).
+std::string Results(const std::string& out, const std::string& drop = "workers at the end") {
+  std::string keep;
+  size_t pos = 0;
+  while (pos < out.size()) {
+    size_t nl = out.find('\n', pos);
+    if (nl == std::string::npos) nl = out.size();
+    std::string line = out.substr(pos, nl - pos);
+    if (line.rfind(drop, 0) != 0) keep += line + "\n";
+    pos = nl + 1;
+  }
+  return keep;
+}
+
+TEST(MapReduceTest, SameResultsWithAnyNumberOfWorkersAndInEveryMode) {
+  Outcome single = Program({"--job", "sum", "--parts", "5"});
+  ASSERT_EQ(single.code, 0) << single.err;
+  EXPECT_NE(single.out.find("iter 3 key 6 "), std::string::npos) << single.out;
+  for (const auto& mode : std::vector<std::vector<std::string>>{
+           {"--local", "1"}, {"--local", "3"}, {"--local", "2", "--mr-mode=hadoop"}}) {
+    auto args = mode;
+    args.insert(args.end(), {"--job", "sum", "--parts", "5"});
+    Outcome r = Program(args);
+    ASSERT_EQ(r.code, 0) << mode[1] << ": " << r.err;
+    EXPECT_EQ(Results(r.out), Results(single.out)) << mode[1];
+  }
+}
+
+TEST(MapReduceTest, ReduceSeesValuesInPartitionOrder) {
+  Outcome r = Program({"--local", "3", "--job", "order", "--parts", "4"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "0: 0 10 20 30\n1: 1 11 21 31\n2: 2 12 22 32\n3: 3 13 23 33\n4: 4 14 24 34\n");
+}
+
+TEST(MapReduceTest, WordCountWithStringKeys) {
+  testing::TempDir dir;
+  ASSERT_TRUE(WriteFileAtomic(dir.path() + "/0.txt", "the cat the\ndog\n").ok());
+  ASSERT_TRUE(WriteFileAtomic(dir.path() + "/1.txt", "dog the  end").ok());
+  for (const char* mode : {"--mr-mode=memory", "--mr-mode=hadoop"}) {
+    Outcome r = Program({"--local", "2", mode, "--job", "words", "--parts", "2", "--files",
+                     dir.path()});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.out, "cat 1\ndog 2\nend 1\nthe 3\n") << mode;
+  }
+}
+
+TEST(MapReduceTest, MapOnlyKeepsPartitionOrder) {
+  Outcome r = Program({"--local", "2", "--job", "maponly"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "alpha 5\nbe 2\ngamma 5\nd 1\n");
+}
+
+TEST(MapReduceTest, LoadFailureIsAClearErrorNotAHang) {
+  Outcome r = Program({"--local", "2", "--job", "badload"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("loading partition 2 (bad)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("this partition cannot load"), std::string::npos) << r.err;
+  Outcome h = Program({"--local", "2", "--mr-mode=hadoop", "--job", "badload"});
+  EXPECT_NE(h.code, 0);
+}
+
+TEST(MapReduceTest, BadFlagsAreRejected) {
+  Outcome r = Program({"--local", "0", "--job", "sum"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--local needs a number of workers"), std::string::npos) << r.err;
+  r = Program({"--mr-mode=spark"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--mr-mode is"), std::string::npos) << r.err;
+}
+
+TEST(MapReduceTest, AWorkerThatDiesMidIterationChangesNothing) {
+  Outcome clean = Program({"--local", "3", "--job", "sum", "--parts", "6"});
+  ASSERT_EQ(clean.code, 0) << clean.err;
+  testing::TempDir dir;
+  std::string marker = dir.path() + "/died";
+  Outcome r = Program({"--local", "3", "--job", "sum", "--parts", "6", "--die-once", marker});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(access(marker.c_str(), F_OK), 0);  // a worker did die
+  EXPECT_NE(r.err.find("2 attempts"), std::string::npos) << r.err;
+  EXPECT_EQ(Results(r.out), Results(clean.out));  // bit-identical (%.17g)
+  EXPECT_NE(r.out.find("workers at the end: 2"), std::string::npos) << r.out;
+  auto pid = testing::PidsIn(marker);
+  ASSERT_EQ(pid.size(), 1u);
+  EXPECT_TRUE(testing::GoneSoon(pid[0]));
+}
+
+TEST(MapReduceTest, ReduceOrderHoldsAfterAFailure) {
+  testing::TempDir dir;
+  Outcome r = Program({"--local", "2", "--job", "order", "--parts", "4", "--die-once",
+                   dir.path() + "/died"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "0: 0 10 20 30\n1: 1 11 21 31\n2: 2 12 22 32\n3: 3 13 23 33\n4: 4 14 24 34\n");
+}
+
+TEST(MapReduceTest, WorkersJoinAndLeaveBetweenIterations) {
+  Outcome clean = Program({"--local", "2", "--job", "sum", "--parts", "6", "--iterations", "4"});
+  ASSERT_EQ(clean.code, 0) << clean.err;
+  Outcome grown = Program({"--local", "2", "--job", "sum", "--parts", "6", "--iterations", "4",
+                       "--grow-after", "1"});
+  ASSERT_EQ(grown.code, 0) << grown.err;
+  EXPECT_EQ(Results(grown.out), Results(clean.out));
+  EXPECT_NE(grown.out.find("workers at the end: 3"), std::string::npos) << grown.out;
+  EXPECT_NE(grown.err.find("iteration 2: 3 workers"), std::string::npos) << grown.err;
+  Outcome shrunk = Program({"--local", "3", "--job", "sum", "--parts", "6", "--iterations", "4",
+                        "--shrink-after", "1"});
+  ASSERT_EQ(shrunk.code, 0) << shrunk.err;
+  EXPECT_EQ(Results(shrunk.out), Results(clean.out));
+  EXPECT_NE(shrunk.out.find("workers at the end: 2"), std::string::npos) << shrunk.out;
+}
+
+}  // namespace
+}  // namespace swell::mr
