@@ -14,6 +14,13 @@ namespace CLI {
 class App;
 }
 
+namespace swell::head::config {
+struct ClusterConfig;
+}
+namespace swell::head::elastic {
+struct PoolOptions;
+}
+
 namespace swell::cli {
 
 // $SWELL_HOME, or ~/.swell.
@@ -36,6 +43,9 @@ std::optional<int> ParseFlags(CLI::App& app, const Args& args, const std::string
 
 // Prints a protobuf message as one JSON line.
 void PrintJson(const google::protobuf::Message& m);
+
+// The pool's limits from a cluster file's [autoscaler] table: the live head's and `swell sim`'s.
+head::elastic::PoolOptions PoolLimits(const head::config::ClusterConfig& c);
 
 int Up(const Args& args);
 int Down(const Args& args);

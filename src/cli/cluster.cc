@@ -106,6 +106,16 @@ std::string Home() {
 
 std::string HeadSocket(const std::string& home) { return home + "/head.sock"; }
 
+head::elastic::PoolOptions PoolLimits(const head::config::ClusterConfig& c) {
+  head::elastic::PoolOptions o;
+  o.boot_timeout = std::chrono::seconds(c.boot_timeout_s);
+  o.max_nodes = c.policy_options.max_nodes;
+  o.creates_per_minute = c.creates_per_minute;
+  o.deletes_per_minute = c.deletes_per_minute;
+  o.budget_per_hour = c.budget_per_hour;
+  return o;
+}
+
 std::unique_ptr<rpc::HeadClient> Connect(const std::string& home) {
   const char* remote = getenv("SWELL_HEAD");
   if (remote && *remote) {
@@ -398,10 +408,7 @@ int HeadDaemon(const Args& args) {
     e.types = cfg.node_types;
     e.policy = cfg.policy;
     e.policy_options = cfg.policy_options;
-    e.pool.boot_timeout = std::chrono::seconds(cfg.boot_timeout_s);
-    e.pool.creates_per_minute = cfg.creates_per_minute;
-    e.pool.deletes_per_minute = cfg.deletes_per_minute;
-    e.pool.budget_per_hour = cfg.budget_per_hour;
+    e.pool = PoolLimits(cfg);
     e.max_preemptions = cfg.max_preemptions;
     e.interval = std::chrono::milliseconds(static_cast<int64_t>(cfg.interval_s * 1000));
     head::elastic::ProviderContext ctx;

@@ -18,7 +18,7 @@ int Sim(const Args& args) {
   uint64_t seed = 1;
   int boot_seconds = -1, shutdown_seconds = -1, tick_seconds = 10, min_lifetime = 600;
   int register_seconds = 0, billing_increment = 0, billing_minimum = 0;
-  double wait_weight = 2;
+  double wait_weight = 2, boot_hang_rate = 0;
   bool json = false;
   app.add_option("--workload", workload,
                  "clic (CLIC's 4-hour stress test), swf:PATH (.swf or .swf.gz trace) or "
@@ -50,10 +50,15 @@ int Sim(const Args& args) {
   app.add_option("--billing-minimum", billing_minimum,
                  "bill each node at least this many seconds (GCE in 2017: 600)")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--boot-hang-rate", boot_hang_rate,
+                 "this share of the boots never finish: the pool fails such a node at its "
+                 "boot timeout and the policy replaces it (drawn with --seed)")
+      ->check(CLI::Range(0.0, 0.99));
   app.add_flag("--json", json, "one JSON line per policy");
   app.add_option("--csv", csv_file, "time series (queued, running, nodes up, booting) as CSV");
   app.add_option("--plot", plot_file, "the same as an SVG chart");
-  app.add_option("--config", config_file, "cluster file (TOML): node types, autoscaler")
+  app.add_option("--config", config_file,
+                 "cluster file (TOML): node types, autoscaler (policy and the pool's limits)")
       ->check(CLI::ExistingFile);
   app.add_option("--jobs-out", jobs_file,
                  "write the workload's jobs as CSV (submit_s,run_s,cpus,memory_mb, submit "
@@ -87,11 +92,13 @@ int Sim(const Args& args) {
   }
   // The cluster file first, then the flags that were given.
   head::autoscaler::PolicyOptions options;
+  head::elastic::PoolOptions pool;  // the live head's defaults without a file
   if (!config_file.empty()) {
     auto c = head::config::Load(config_file);
     if (!c.ok()) return Fail("sim", c.status(), 2);
     if (!c->node_types.empty()) types = c->node_types;
     options = c->policy_options;
+    pool = PoolLimits(*c);
     if (app.count("--policy") == 0) policy = c->policy;
   }
   if (app.count("--min-lifetime") > 0 || config_file.empty())
@@ -126,6 +133,9 @@ int Sim(const Args& args) {
     o.register_delay = std::chrono::seconds(register_seconds);
     o.billing_increment = std::chrono::seconds(billing_increment);
     o.billing_minimum = std::chrono::seconds(billing_minimum);
+    o.pool = pool;
+    o.boot_hang_rate = boot_hang_rate;
+    o.boot_hang_seed = seed;
     std::vector<sim::Sample> series;
     bool want_series = !csv_file.empty() || !plot_file.empty();
     auto m = sim::Simulate(jobs, o, want_series ? &series : nullptr);

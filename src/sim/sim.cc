@@ -16,6 +16,7 @@
 namespace swell::sim {
 
 namespace as = head::autoscaler;
+namespace elastic = head::elastic;
 namespace sched = head::scheduler;
 using std::chrono::seconds;
 
@@ -70,7 +71,7 @@ std::vector<as::NodeType> DefaultTypes() {
 
 namespace {
 
-enum class EventKind { kArrival, kReady, kJobEnd, kGone, kTick, kWake };
+enum class EventKind { kArrival, kRegister, kJobEnd, kDeleted, kTick, kWake };
 
 struct Event {
   Time at;
@@ -81,13 +82,15 @@ struct Event {
   bool operator>(const Event& o) const { return std::tie(at, seq) > std::tie(o.at, o.seq); }
 };
 
+// What the simulator keeps of a node besides its lifecycle, which is the pool's: what the
+// scheduler needs, as the head keeps it for each node daemon.
 struct SimNode {
+  std::string name;  // the pool's
   int type = 0;
-  as::NodeState state = as::NodeState::kBooting;
-  Time created, idle_since, busy_until = kNever;
+  bool ready = false;        // registered and not on its way out: takes work
+  Time busy_until = kNever;  // while it runs work: when the last of it ends
   sched::Resources used;
   int running = 0;
-  bool gone = false;
 };
 
 // What a job needs on its node. Jobs of one type and one shape are interchangeable for the
@@ -110,10 +113,12 @@ Duration Billed(Duration life, const SimOptions& o) {
   return std::max(life, o.billing_minimum);
 }
 
-// One simulation. Work per event is kept independent of the cluster's size where it can be:
-// nodes are indexed per type by whether they have free capacity, counts are kept as events
-// happen, and the scheduler is only asked about a type when something there changed (see
-// Place).
+// One simulation. The nodes' lifecycle is the production pool's, fed the events a live head
+// feeds it; the provider is virtual: a create succeeds at once, the node daemon registers
+// after the type's boot (plus register_delay), a delete completes after the type's shutdown.
+// Work per event is kept independent of the cluster's size where it can be: nodes are indexed
+// per type by whether they have free capacity, counts are kept as events happen, and the
+// scheduler is only asked about a type when something there changed (see Place).
 class Simulation {
  public:
   Simulation(const std::vector<SimJob>& jobs, const SimOptions& o, std::vector<int> type_of,
@@ -123,6 +128,8 @@ class Simulation {
         type_of_(std::move(type_of)),
         policy_(std::move(policy)),
         series_(series),
+        pool_(o.types, o.pool),
+        hangs_(o.boot_hang_seed),
         open_(o.types.size()),
         free_(o.types.size()),
         queue_(o.types.size()),
@@ -150,9 +157,9 @@ class Simulation {
         events_.pop();
         switch (e.kind) {
           case EventKind::kArrival: Arrive(static_cast<size_t>(e.a)); break;
-          case EventKind::kReady: Ready(e.a, now); break;
+          case EventKind::kRegister: Register(e.a, now); break;
           case EventKind::kJobEnd: JobEnd(static_cast<size_t>(e.a), e.b, now); break;
-          case EventKind::kGone: Gone(e.a, now); break;
+          case EventKind::kDeleted: Deleted(e.a, now); break;
           case EventKind::kTick: tick = decide = true; break;
           case EventKind::kWake:
             wakes_.erase(now);
@@ -197,8 +204,7 @@ class Simulation {
   void Reindex(int64_t id) {
     SimNode& n = Node(id);
     auto& open = open_[static_cast<size_t>(n.type)];
-    bool ready = n.state == as::NodeState::kIdle || n.state == as::NodeState::kAllocated;
-    if (ready && Total(n).cpus - n.used.cpus > 0) open.insert(id);
+    if (n.ready && Total(n).cpus - n.used.cpus > 0) open.insert(id);
     else open.erase(id);
   }
   // Adds (sign 1) or removes (sign -1) a ready node's free capacity from its type's sums.
@@ -210,6 +216,40 @@ class Simulation {
     sum.gpus += sign * f.gpus;
   }
 
+  // Whether the boot of a node just created hangs (never registers): the fault model of
+  // SimOptions::boot_hang_rate. Drawn from the raw 64-bit output, which is the same on every
+  // platform (the standard distributions are not).
+  bool BootHangs() {
+    if (o_.boot_hang_rate <= 0) return false;
+    return static_cast<double>(hangs_()) / 18446744073709551616.0 < o_.boot_hang_rate;
+  }
+
+  // Makes the provider calls the pool asks for, on the virtual provider.
+  void Perform(const std::vector<elastic::Call>& calls, Time now) {
+    for (const auto& c : calls) {
+      if (c.kind == elastic::Call::kCreate) {
+        if (nodes_.size() < static_cast<size_t>(c.id)) nodes_.resize(static_cast<size_t>(c.id));
+        SimNode& n = Node(c.id);
+        n.name = c.name;
+        n.type = c.type;
+        ++m_.scale_ups;
+        Perform(pool_.CreateDone(c.name, Status::Ok(), now), now);
+        if (!BootHangs())
+          Push(now + TypeOf(n).boot + o_.register_delay, EventKind::kRegister, c.id);
+      } else {
+        // On its way out: no new work from now on (the pool deletes only nodes that run
+        // nothing, so none is lost).
+        SimNode& n = Node(c.id);
+        if (n.ready) {
+          CountFree(n, -1);
+          n.ready = false;
+          Reindex(c.id);
+        }
+        Push(now + TypeOf(n).shutdown, EventKind::kDeleted, c.id);
+      }
+    }
+  }
+
   void Arrive(size_t ji) {
     size_t t = static_cast<size_t>(type_of_[ji]);
     queue_[t][ShapeOf(jobs_[ji])].push_back(ji);
@@ -219,13 +259,12 @@ class Simulation {
     dirty_[t] = true;
   }
 
-  void Ready(int64_t id, Time now) {
+  // The node daemon registers; the pool refuses one it has given up on (its boot took longer
+  // than boot_timeout), as the head does.
+  void Register(int64_t id, Time now) {
     SimNode& n = Node(id);
-    if (n.gone || n.state != as::NodeState::kBooting) return;
-    n.state = as::NodeState::kIdle;
-    n.idle_since = now;
-    --booting_;
-    ++up_;
+    if (!pool_.Registered(n.name, now)) return;
+    n.ready = true;
     CountFree(n, 1);
     Reindex(id);
     dirty_[static_cast<size_t>(n.type)] = true;
@@ -238,23 +277,26 @@ class Simulation {
     CountFree(n, 1);
     --running_;
     if (--n.running == 0) {
-      n.state = as::NodeState::kIdle;
-      n.idle_since = now;
       n.busy_until = kNever;
+      Perform(pool_.SetBusy(n.name, false, now), now);
     }
     Reindex(id);
     dirty_[static_cast<size_t>(n.type)] = true;
   }
 
-  void Gone(int64_t id, Time now) {
+  // The provider's delete completed: the node is gone, and billed from its create until now.
+  void Deleted(int64_t id, Time now) {
     SimNode& n = Node(id);
-    if (n.gone) return;
-    n.gone = true;
-    double hours = Hours(Billed(now - n.created, o_));
+    Perform(pool_.DeleteDone(n.name, Status::Ok(), now), now);
+    const elastic::PoolNode* p = pool_.Find(n.name);
+    if (p == nullptr || p->phase != elastic::Phase::kGone) return;
+    double hours = Hours(Billed(p->gone - p->requested, o_));
     m_.node_hours += hours;
     m_.cost += hours * TypeOf(n).price_per_hour;
-    --live_;
+    ++m_.scale_downs;
+    if (p->failed) ++m_.nodes_failed;
     last_ = std::max(last_, now);
+    pool_.Forget(n.name);  // accounted for: its record need not stay
   }
 
   // Starts what the production scheduler starts, exactly as asking it about every type after
@@ -277,12 +319,9 @@ class Simulation {
       std::vector<int64_t> ids(open_[t].begin(), open_[t].end());
       if (o_.reference_placement) {  // every ready node of the type, full ones too
         ids.clear();
-        for (int64_t id : live_ids_) {
-          const SimNode& n = Node(id);
-          if (!n.gone && n.type == static_cast<int>(t) &&
-              (n.state == as::NodeState::kIdle || n.state == as::NodeState::kAllocated))
-            ids.push_back(id);
-        }
+        for (size_t k = 0; k < nodes_.size(); ++k)
+          if (nodes_[k].ready && nodes_[k].type == static_cast<int>(t))
+            ids.push_back(static_cast<int64_t>(k) + 1);
       }
       std::vector<sched::Node> view;
       view.reserve(ids.size());
@@ -342,8 +381,7 @@ class Simulation {
     CountFree(n, -1);
     n.used += res;
     CountFree(n, 1);
-    ++n.running;
-    n.state = as::NodeState::kAllocated;
+    if (++n.running == 1) Perform(pool_.SetBusy(n.name, true, now), now);
     n.busy_until = n.running == 1 ? now + j.run : std::max(n.busy_until, now + j.run);
     Reindex(id);
     started_[ji] = true;
@@ -355,21 +393,15 @@ class Simulation {
     Push(now + j.run, EventKind::kJobEnd, static_cast<int64_t>(ji), id);
   }
 
-  // The autoscaler's turn.
+  // The autoscaler's turn: the policy sees the pool as the head shows it, plus when the work
+  // on busy nodes ends (the head derives that from its leases); its decision and the boot
+  // timeouts go through the pool, under every limit.
   void Decide(Time now) {
     as::View v;
     v.now = now;
-    v.types = &o_.types;
-    // Live nodes in id order; gone ones are dropped from the list as it is walked.
-    size_t w = 0;
-    for (size_t r = 0; r < live_ids_.size(); ++r) {
-      int64_t id = live_ids_[r];
-      const SimNode& n = Node(id);
-      if (n.gone) continue;
-      live_ids_[w++] = id;
-      v.nodes.push_back({id, n.type, n.state, n.created, n.idle_since, n.busy_until});
-    }
-    live_ids_.resize(w);
+    v.types = &pool_.types();
+    v.nodes = pool_.View();
+    for (auto& nv : v.nodes) nv.busy_until = Node(nv.id).busy_until;
     for (size_t t = 0; t < queue_.size(); ++t)
       for (const auto& [shape, q] : queue_[t])
         for (size_t ji : q)
@@ -377,46 +409,23 @@ class Simulation {
               {static_cast<int>(t), jobs_[ji].submit, 1, jobs_[ji].need.cpus, jobs_[ji].run});
     v.arrived = arrived_;
     as::Action a = policy_->Decide(v);
-    for (size_t t = 0; t < a.create.size() && t < o_.types.size(); ++t) {
-      for (int k = 0; k < a.create[t]; ++k) {
-        SimNode n;
-        n.type = static_cast<int>(t);
-        n.created = now;
-        nodes_.push_back(n);
-        int64_t id = static_cast<int64_t>(nodes_.size());
-        live_ids_.push_back(id);
-        ++live_;
-        ++booting_;
-        Push(now + o_.types[t].boot + o_.register_delay, EventKind::kReady, id);
-        ++m_.scale_ups;
-      }
-    }
-    for (int64_t id : a.remove) {
-      if (id < 1 || id > static_cast<int64_t>(nodes_.size())) continue;
-      SimNode& n = Node(id);
-      if (n.gone || n.state != as::NodeState::kIdle) continue;  // never kill work
-      CountFree(n, -1);
-      n.state = as::NodeState::kDeleting;
-      --up_;
-      Reindex(id);
-      Push(now + TypeOf(n).shutdown, EventKind::kGone, id);
-      ++m_.scale_downs;
-    }
+    Perform(pool_.Apply(a, now), now);
+    Perform(pool_.Tick(now), now);
     if (a.wake != kNever && a.wake > now) Wake(a.wake);
-    m_.nodes_max = std::max(m_.nodes_max, static_cast<int>(live_));
+    m_.nodes_max = std::max(m_.nodes_max, pool_.Live());
     if (series_) {
       Sample smp;
       smp.t_s = std::chrono::duration<double>(now - first_).count();
       for (int64_t q : queued_) smp.queued += static_cast<int>(q);
       smp.running = static_cast<int>(running_);
-      smp.nodes_up = static_cast<int>(up_);
-      smp.booting = static_cast<int>(booting_);
+      smp.nodes_up = pool_.Count(elastic::Phase::kIdle) + pool_.Count(elastic::Phase::kAllocated);
+      smp.booting = pool_.Count(elastic::Phase::kRequested) + pool_.Count(elastic::Phase::kBooting);
       series_->push_back(smp);
     }
   }
 
   bool WorkLeft() const {
-    if (arrived_total_ < static_cast<int64_t>(jobs_.size()) || running_ > 0 || live_ > 0)
+    if (arrived_total_ < static_cast<int64_t>(jobs_.size()) || running_ > 0 || pool_.Live() > 0)
       return true;
     for (int64_t q : queued_)
       if (q > 0) return true;
@@ -433,15 +442,16 @@ class Simulation {
   uint64_t seq_ = 0;
   std::set<Time> wakes_;  // wake-ups asked for and not yet due
 
+  elastic::Pool pool_;                          // the nodes' lifecycle
+  std::mt19937_64 hangs_;                       // draws for boot_hang_rate
   std::vector<SimNode> nodes_;                  // every node ever created; id = index + 1
-  std::vector<int64_t> live_ids_;               // created and maybe gone, in id order
   std::vector<std::set<int64_t>> open_;         // per type: ready nodes with free cpus
   std::vector<sched::Resources> free_;          // per type: free resources of ready nodes
   std::vector<std::map<Shape, std::deque<size_t>>> queue_;  // per type and shape, FIFO
   std::vector<int64_t> queued_, arrived_;       // per type
   std::vector<bool> dirty_;                     // per type: worth a scheduler pass
   std::vector<bool> started_;                   // per job
-  int64_t arrived_total_ = 0, running_ = 0, live_ = 0, up_ = 0, booting_ = 0;
+  int64_t arrived_total_ = 0, running_ = 0;
 
   std::vector<double> waits_;
   Metrics m_;
@@ -461,6 +471,24 @@ Result<Metrics> Simulate(const std::vector<SimJob>& jobs, const SimOptions& o,
       return InvalidArgument("job " + std::to_string(jobs[i].id) + " fits no node type (" +
                              std::to_string(jobs[i].need.cpus) + " cpus)");
     type_of[i] = *t;
+  }
+  // What would keep work from ever running is refused, rather than simulated for a year.
+  std::vector<bool> used(o.types.size(), false);
+  for (int t : type_of) used[static_cast<size_t>(t)] = true;
+  for (size_t t = 0; t < o.types.size(); ++t) {
+    const as::NodeType& type = o.types[t];
+    if (!used[t]) continue;
+    auto secs = [](Duration d) { return std::to_string(d.count() / 1000) + " s"; };
+    if (type.boot + o.register_delay > o.pool.boot_timeout)
+      return InvalidArgument("node type " + type.name + " takes " +
+                             secs(type.boot + o.register_delay) +
+                             " to boot and register, past the boot timeout (" +
+                             secs(o.pool.boot_timeout) +
+                             ", [autoscaler] boot_timeout_s): its nodes would never come up");
+    if (o.pool.budget_per_hour > 0 && type.price_per_hour > o.pool.budget_per_hour)
+      return InvalidArgument("node type " + type.name +
+                             " costs more per hour than the budget ([autoscaler] "
+                             "budget_per_hour): its jobs would never run");
   }
   std::unique_ptr<as::Policy> policy;
   Time first_decision = kNever;
@@ -570,11 +598,11 @@ std::string ToJson(const Metrics& m) {
            "{\"policy\": \"%s\", \"jobs\": %lld, \"job_hours\": %.3f, \"node_hours\": %.3f, "
            "\"efficiency\": %.4f, \"wait_p50_s\": %.1f, \"wait_p95_s\": %.1f, \"wait_max_s\": %.1f, "
            "\"cost\": %.4f, \"nodes_max\": %d, \"scale_ups\": %lld, \"scale_downs\": %lld, "
-           "\"makespan_s\": %.0f, \"sim_wall_s\": %.4f}",
+           "\"nodes_failed\": %lld, \"makespan_s\": %.0f, \"sim_wall_s\": %.4f}",
            m.policy.c_str(), static_cast<long long>(m.jobs), m.job_hours, m.node_hours,
            m.efficiency, m.wait_p50_s, m.wait_p95_s, m.wait_max_s, m.cost, m.nodes_max,
            static_cast<long long>(m.scale_ups), static_cast<long long>(m.scale_downs),
-           m.makespan_s, m.sim_wall_s);
+           static_cast<long long>(m.nodes_failed), m.makespan_s, m.sim_wall_s);
   return buf;
 }
 

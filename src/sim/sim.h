@@ -1,8 +1,17 @@
 #pragma once
 
-// `swell sim`: the production scheduler and autoscaler on a virtual clock. No threads, no
-// sleeping: events (arrivals, nodes ready, jobs ending, nodes gone, autoscaler ticks) are
-// processed in time order, so a day of workload takes milliseconds.
+// `swell sim`: the production scheduler, autoscaler and node lifecycle on a virtual clock. No
+// threads, no sleeping: events (arrivals, nodes registering, jobs ending, nodes gone,
+// autoscaler ticks) are processed in time order, so a day of workload takes milliseconds.
+//
+// The lifecycle is the live head's: every node lives in a head::elastic::Pool
+// (head/elastic/pool.h), fed the events the head feeds it. The policy sees Pool::View() (plus
+// when busy nodes' work ends, which the head takes from its leases) and its decisions go
+// through Pool::Apply, so the pool's limits (SimOptions::pool: total maximum, creates and
+// deletes per minute, budget per hour, boot timeout) hold here as they do live. Only the
+// provider is virtual: a create succeeds at once, the node registers one boot time (plus
+// register_delay) later, and a delete completes after the type's shutdown time. A node is
+// billed from the create to gone.
 
 #include <cstdint>
 #include <string>
@@ -11,6 +20,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "head/autoscaler/autoscaler.h"
+#include "head/elastic/pool.h"
 
 namespace swell::sim {
 
@@ -41,6 +51,14 @@ struct SimOptions {
                                   // (e.g. slurmd registering); billed, shown as booting
   Duration billing_increment{0};  // each node's bill is rounded up to whole increments
   Duration billing_minimum{0};    // and is at least this much (GCE in 2017: 1 min, 10 min)
+  // The pool's limits, as a live head applies them ([autoscaler] in a cluster file). A type
+  // whose boot plus register_delay exceeds pool.boot_timeout is refused: none of its nodes
+  // would ever come up.
+  head::elastic::PoolOptions pool;
+  // Faults: this share of the boots hang (the node never registers; the pool fails it at
+  // boot_timeout, deletes it and the policy asks for another), drawn with boot_hang_seed.
+  double boot_hang_rate = 0;
+  uint64_t boot_hang_seed = 1;
   // For tests: ask the scheduler about every type after every event, with all its ready nodes
   // and all its queued jobs (the simple, slow way the incremental placement must match).
   bool reference_placement = false;
@@ -55,10 +73,11 @@ struct Metrics {
   double wait_p50_s = 0, wait_p95_s = 0, wait_max_s = 0;
   double cost = 0;  // node hours x price per hour
   int nodes_max = 0;
-  int64_t scale_ups = 0;    // nodes created
-  int64_t scale_downs = 0;  // nodes deleted
-  double sim_wall_s = 0;    // real seconds the simulation took
-  double makespan_s = 0;    // virtual seconds from the first arrival to the last node gone
+  int64_t scale_ups = 0;     // nodes created
+  int64_t scale_downs = 0;   // nodes deleted
+  int64_t nodes_failed = 0;  // of those, failed by the pool (a boot past its timeout)
+  double sim_wall_s = 0;     // real seconds the simulation took
+  double makespan_s = 0;     // virtual seconds from the first arrival to the last node gone
 };
 
 // The cluster at one autoscaler tick (CLIC's figures 4 and 5 plot these over time).
@@ -70,9 +89,10 @@ struct Sample {
   int booting = 0;
 };
 
-// Runs the workload to completion. Fails (InvalidArgument) on a job no type can hold or an
-// unknown policy. Policy "oracle" (sim/oracle.h) is built here from the workload itself. With
-// `series`, appends one Sample per autoscaler tick.
+// Runs the workload to completion. Fails (InvalidArgument) on a job no type can hold, an
+// unknown policy, or pool limits under which a type that jobs need could never run them (its
+// boot past the boot timeout, its price over the budget). Policy "oracle" (sim/oracle.h) is
+// built here from the workload itself. With `series`, appends one Sample per autoscaler tick.
 Result<Metrics> Simulate(const std::vector<SimJob>& jobs, const SimOptions& options,
                          std::vector<Sample>* series = nullptr);
 

@@ -32,10 +32,10 @@ TEST(ClicWorkloadTest, SeededBurstsOfSingleCpuSleeps) {
   EXPECT_LT(a.size(), 300u);
 }
 
-// Four 100 s one-cpu jobs at t = 0.
-std::vector<SimJob> FourJobsAtOnce() {
+// `n` 100 s one-cpu jobs at t = 0.
+std::vector<SimJob> JobsAtOnce(int n) {
   std::vector<SimJob> jobs;
-  for (int i = 0; i < 4; ++i) jobs.push_back({i + 1, FromMillis(0), seconds(100), {1, 0, 0, 0}});
+  for (int i = 0; i < n; ++i) jobs.push_back({i + 1, FromMillis(0), seconds(100), {1, 0, 0, 0}});
   return jobs;
 }
 
@@ -52,7 +52,7 @@ SimOptions GreedyOnQuickNodes() {
 TEST(SimulateTest, HandComputedGreedyRun) {
   // Four 100 s jobs at t=0, nodes boot in 60 s and stop at once: greedy creates four nodes at
   // the first tick, runs the jobs from 60 s to 160 s and deletes the nodes at 160 s.
-  std::vector<SimJob> jobs = FourJobsAtOnce();
+  std::vector<SimJob> jobs = JobsAtOnce(4);
   SimOptions o = GreedyOnQuickNodes();
   auto m = Simulate(jobs, o);
   ASSERT_TRUE(m.ok()) << m.status().ToString();
@@ -68,7 +68,7 @@ TEST(SimulateTest, HandComputedGreedyRun) {
 TEST(SimulateTest, RegistrationDelayAndBillingRules) {
   // The greedy run above, with 20 s of registration after each boot, per-minute billing and a
   // 10-minute minimum: jobs wait 80 s and run until 180 s; each node's 180 s is billed 600 s.
-  std::vector<SimJob> jobs = FourJobsAtOnce();
+  std::vector<SimJob> jobs = JobsAtOnce(4);
   SimOptions o = GreedyOnQuickNodes();
   o.register_delay = seconds(20);
   o.billing_increment = seconds(60);
@@ -150,7 +150,7 @@ TEST(SimulateTest, ClicHalvesAndWaits) {
 }
 
 TEST(SimulateTest, SeriesFollowTheRun) {
-  std::vector<SimJob> jobs = FourJobsAtOnce();
+  std::vector<SimJob> jobs = JobsAtOnce(4);
   SimOptions o = GreedyOnQuickNodes();
   std::vector<Sample> series;
   ASSERT_TRUE(Simulate(jobs, o, &series).ok());
@@ -226,6 +226,68 @@ TEST(SimulateTest, BadInputIsRefused) {
   jobs[0].need.cpus = 1;
   o.policy = "nonsense";
   EXPECT_EQ(Simulate(jobs, o).status().code(), Code::kInvalidArgument);
+  // Limits under which the work could never run.
+  o.policy = "greedy";
+  o.register_delay = seconds(20);
+  o.pool.boot_timeout = seconds(100);  // a node takes 90 s to boot and 20 s to register
+  EXPECT_EQ(Simulate(jobs, o).status().code(), Code::kInvalidArgument);
+  o.pool.boot_timeout = seconds(110);
+  EXPECT_TRUE(Simulate(jobs, o).ok());
+  o.pool.budget_per_hour = 0.01;
+  EXPECT_EQ(Simulate(jobs, o).status().code(), Code::kInvalidArgument);
+}
+
+TEST(SimulateTest, ThePoolsMaximumHolds) {
+  std::vector<SimJob> jobs = JobsAtOnce(40);
+  SimOptions o = GreedyOnQuickNodes();
+  auto free = Simulate(jobs, o);
+  ASSERT_TRUE(free.ok());
+  EXPECT_EQ(free->nodes_max, 40);
+  // Greedy asks for 40 nodes; the pool makes 10, and the jobs run on them in four waves.
+  o.pool.max_nodes = 10;
+  auto capped = Simulate(jobs, o);
+  ASSERT_TRUE(capped.ok()) << capped.status().ToString();
+  EXPECT_EQ(capped->nodes_max, 10);
+  EXPECT_EQ(capped->scale_ups, 10);
+  EXPECT_NEAR(capped->job_hours, free->job_hours, 1e-9);
+  EXPECT_DOUBLE_EQ(capped->wait_max_s, 60 + 3 * 100);
+}
+
+TEST(SimulateTest, ThePoolsCreateRateHolds) {
+  std::vector<SimJob> jobs = JobsAtOnce(40);
+  SimOptions o = GreedyOnQuickNodes();
+  o.pool.creates_per_minute = 8;
+  std::vector<Sample> series;
+  auto m = Simulate(jobs, o, &series);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  // 8 nodes at t = 0, 8 more a minute later (their boot ends as the first ones come up), ...
+  for (const auto& s : series) {
+    int want = s.t_s < 60 ? 8 : s.t_s < 120 ? 16 : -1;
+    if (want > 0) {
+      EXPECT_EQ(s.booting + s.nodes_up, want) << "t = " << s.t_s;
+    }
+  }
+  EXPECT_EQ(m->jobs, 40);
+  EXPECT_GT(m->wait_max_s, 60);
+}
+
+TEST(SimulateTest, AHungBootFailsAtTheBootTimeoutAndIsReplaced) {
+  // One 100 s job. The first boot hangs (seed 11 draws 0.17 then 0.77 against the rate of
+  // 0.5): the pool fails that node at t = 100 (its boot timeout) and deletes it; greedy creates
+  // another at the next tick (110 s), which is up at 170 s and runs the job until 270 s.
+  std::vector<SimJob> jobs = JobsAtOnce(1);
+  SimOptions o = GreedyOnQuickNodes();
+  o.pool.boot_timeout = seconds(100);
+  o.boot_hang_rate = 0.5;
+  o.boot_hang_seed = 11;
+  auto m = Simulate(jobs, o);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->scale_ups, 2);
+  EXPECT_EQ(m->scale_downs, 2);
+  EXPECT_EQ(m->nodes_failed, 1);
+  EXPECT_DOUBLE_EQ(m->wait_max_s, 170);
+  EXPECT_NEAR(m->node_hours, (100.0 + 160.0) / 3600, 1e-9);  // the failed node is paid too
+  EXPECT_DOUBLE_EQ(m->makespan_s, 270);
 }
 
 }  // namespace

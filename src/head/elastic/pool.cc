@@ -9,7 +9,14 @@ namespace as = autoscaler;
 namespace {
 constexpr const char* kPhaseNames[] = {"requested", "booting",  "idle",   "allocated",
                                        "draining",  "deleting", "failed", "gone"};
+
+// Phases in which Tick may have something to do: a boot that can time out, a delete that can
+// need a retry.
+bool Unsettled(Phase p) {
+  return p == Phase::kRequested || p == Phase::kBooting || p == Phase::kDeleting ||
+         p == Phase::kFailed;
 }
+}  // namespace
 
 const char* PhaseName(Phase p) { return kPhaseNames[static_cast<int>(p)]; }
 
@@ -22,9 +29,12 @@ std::optional<Phase> ParsePhase(const std::string& s) {
 Pool::Pool(std::vector<as::NodeType> types, PoolOptions options)
     : types_(std::move(types)),
       opt_(options),
+      live_per_type_(types_.size(), 0),
       next_index_(types_.size(), 1),
       type_failures_(types_.size(), 0),
-      type_backoff_until_(types_.size(), Time{}) {}
+      // Not Time{}: a virtual clock may start before the epoch (the simulator's oracle creates
+      // nodes one boot time before the first arrival at t = 0).
+      type_backoff_until_(types_.size(), Time::min()) {}
 
 const PoolNode* Pool::Find(const std::string& name) const {
   auto it = nodes_.find(name);
@@ -33,12 +43,49 @@ const PoolNode* Pool::Find(const std::string& name) const {
 
 std::string Pool::NameOf(int64_t id) const {
   auto it = by_id_.find(id);
-  return it == by_id_.end() ? std::string() : it->second;
+  return it == by_id_.end() ? std::string() : it->second->name;
 }
 
 PoolNode* Pool::Get(const std::string& name) {
   auto it = nodes_.find(name);
   return it == nodes_.end() ? nullptr : &it->second;
+}
+
+PoolNode& Pool::Add(PoolNode n) {
+  if (auto it = nodes_.find(n.name); it != nodes_.end()) {
+    Uncount(it->second);
+    by_id_.erase(it->second.id);
+    nodes_.erase(it);
+  }
+  std::string name = n.name;
+  PoolNode& p = nodes_.emplace(std::move(name), std::move(n)).first->second;
+  // New nodes get the highest id yet: the hint makes their insertion constant time.
+  by_id_.insert_or_assign(by_id_.end(), p.id, &p);
+  if (p.phase != Phase::kGone) {
+    live_.emplace_hint(live_.end(), p.id, &p);
+    ++live_per_type_[static_cast<size_t>(p.type)];
+  }
+  if (Unsettled(p.phase)) unsettled_.insert(p.id);
+  ++in_phase_[static_cast<size_t>(p.phase)];
+  dirty_.insert(p.id);
+  return p;
+}
+
+void Pool::Uncount(const PoolNode& n) {
+  --in_phase_[static_cast<size_t>(n.phase)];
+  unsettled_.erase(n.id);
+  dirty_.erase(n.id);
+  if (n.phase == Phase::kGone) return;
+  live_.erase(n.id);
+  --live_per_type_[static_cast<size_t>(n.type)];
+}
+
+void Pool::Forget(const std::string& name) {
+  auto it = nodes_.find(name);
+  if (it == nodes_.end() || it->second.phase != Phase::kGone) return;
+  Uncount(it->second);
+  by_id_.erase(it->second.id);
+  nodes_.erase(it);
 }
 
 void Pool::Restore(PoolNode n) {
@@ -56,43 +103,36 @@ void Pool::Restore(PoolNode n) {
     }
   }
   next_id_ = std::max(next_id_, n.id + 1);
-  by_id_[n.id] = n.name;
-  nodes_[n.name] = std::move(n);
+  Add(std::move(n));
 }
 
 std::vector<as::NodeView> Pool::View() const {
   std::vector<as::NodeView> out;
-  for (const auto& [name, n] : nodes_) {
+  out.reserve(live_.size());
+  for (const auto& [id, n] : live_) {
     as::NodeState s;
-    switch (n.phase) {
+    switch (n->phase) {
       case Phase::kRequested:
       case Phase::kBooting: s = as::NodeState::kBooting; break;
       case Phase::kIdle: s = as::NodeState::kIdle; break;
       case Phase::kAllocated: s = as::NodeState::kAllocated; break;
-      case Phase::kGone: continue;
       default: s = as::NodeState::kDeleting; break;
     }
-    out.push_back({n.id, n.type, s, n.requested, n.idle_since});
+    out.push_back({n->id, n->type, s, n->requested, n->idle_since});
   }
   return out;
 }
 
 int Pool::Live(int type) const {
-  int k = 0;
-  for (const auto& [name, n] : nodes_) k += n.phase != Phase::kGone && n.type == type;
-  return k;
+  if (type < 0 || type >= static_cast<int>(types_.size())) return 0;
+  return live_per_type_[static_cast<size_t>(type)];
 }
 
-int Pool::Live() const {
-  int k = 0;
-  for (const auto& [name, n] : nodes_) k += n.phase != Phase::kGone;
-  return k;
-}
+int Pool::Live() const { return static_cast<int>(live_.size()); }
 
 double Pool::LivePrice() const {
   double p = 0;
-  for (const auto& [name, n] : nodes_)
-    if (n.phase != Phase::kGone) p += types_[static_cast<size_t>(n.type)].price_per_hour;
+  for (size_t t = 0; t < types_.size(); ++t) p += live_per_type_[t] * types_[t].price_per_hour;
   return p;
 }
 
@@ -108,10 +148,20 @@ bool Pool::Usable(int type, Time now) const {
 
 void Pool::SetPhase(PoolNode& n, Phase p, Time now) {
   if (n.phase == p) return;
+  --in_phase_[static_cast<size_t>(n.phase)];
+  ++in_phase_[static_cast<size_t>(p)];
+  if (Unsettled(p) != Unsettled(n.phase)) {
+    if (Unsettled(p)) unsettled_.insert(n.id);
+    else unsettled_.erase(n.id);
+  }
+  if (p == Phase::kGone) {  // final: nothing leaves gone
+    live_.erase(n.id);
+    --live_per_type_[static_cast<size_t>(n.type)];
+  }
   n.phase = p;
   if (p == Phase::kIdle) n.idle_since = now;
   if (p == Phase::kGone) n.gone = now;
-  dirty_.insert(n.name);
+  dirty_.insert(n.id);
 }
 
 std::vector<Call> Pool::Apply(const as::Action& action, Time now) {
@@ -133,18 +183,16 @@ std::vector<Call> Pool::Apply(const as::Action& action, Time now) {
       n.phase = Phase::kRequested;
       n.requested = now;
       n.call_running = true;
-      by_id_[n.id] = n.name;
-      dirty_.insert(n.name);
-      calls.push_back({Call::kCreate, n.name, n.type});
-      nodes_[n.name] = std::move(n);
+      calls.push_back({Call::kCreate, n.name, n.type, n.id});
+      Add(std::move(n));
     }
   }
   for (int64_t id : action.remove) {
     auto it = by_id_.find(id);
     if (it == by_id_.end()) continue;
-    PoolNode* n = Get(it->second);
+    PoolNode* n = it->second;
     // Only idle nodes go; anything else changed since the policy looked.
-    if (n == nullptr || n->phase != Phase::kIdle) continue;
+    if (n->phase != Phase::kIdle) continue;
     if (!RateAllows(deletes_, opt_.deletes_per_minute, now)) break;
     deletes_.push_back(now);
     n->reason = "idle";
@@ -159,7 +207,7 @@ std::optional<Call> Pool::StartDelete(PoolNode& n, Time now) {
   if (n.call_running) return std::nullopt;  // the create is still under way: delete after it
   n.call_running = true;
   n.retry_at = now + opt_.delete_retry;
-  return Call{Call::kDelete, n.name, n.type};
+  return Call{Call::kDelete, n.name, n.type, n.id};
 }
 
 std::vector<Call> Pool::Fail(PoolNode& n, const std::string& why, Time now) {
@@ -178,7 +226,7 @@ std::vector<Call> Pool::CreateDone(const std::string& name, const Status& result
   if (n == nullptr) return {};
   n->call_running = false;
   n->create_done = true;
-  dirty_.insert(name);
+  dirty_.insert(n->id);
   auto& failures = type_failures_[static_cast<size_t>(n->type)];
   if (!result.ok()) {
     if (++failures >= opt_.type_failure_limit)
@@ -186,7 +234,7 @@ std::vector<Call> Pool::CreateDone(const std::string& name, const Status& result
     if (n->phase == Phase::kDeleting || n->phase == Phase::kFailed) {
       // Deleted while the create ran: delete it now in case the provider made it anyway.
       n->call_running = true;
-      return {{Call::kDelete, n->name, n->type}};
+      return {{Call::kDelete, n->name, n->type, n->id}};
     }
     return Fail(*n, "create failed: " + result.message(), now);
   }
@@ -194,7 +242,7 @@ std::vector<Call> Pool::CreateDone(const std::string& name, const Status& result
   if (n->phase == Phase::kDeleting || n->phase == Phase::kFailed) {
     n->call_running = true;
     n->retry_at = now + opt_.delete_retry;
-    return {{Call::kDelete, n->name, n->type}};
+    return {{Call::kDelete, n->name, n->type, n->id}};
   }
   return {};
 }
@@ -208,7 +256,7 @@ std::vector<Call> Pool::DeleteDone(const std::string& name, const Status& result
     n->reason += (n->reason.empty() ? "" : "; ") + std::string("delete failed: ") +
                  result.message();
     n->retry_at = now + opt_.delete_retry;
-    dirty_.insert(name);
+    dirty_.insert(n->id);
     return {};
   }
   SetPhase(*n, Phase::kGone, now);
@@ -273,7 +321,10 @@ std::vector<Call> Pool::Drain(const std::string& name, const std::string& why, T
 
 std::vector<Call> Pool::Tick(Time now) {
   std::vector<Call> calls;
-  for (auto& [name, n] : nodes_) {
+  // Only unsettled nodes can have anything due. The iterator moves on before its node changes
+  // phase, and that node only moves to another unsettled phase, so the loop stays valid.
+  for (auto it = unsettled_.begin(); it != unsettled_.end();) {
+    PoolNode& n = *by_id_.at(*it++);
     if ((n.phase == Phase::kRequested || n.phase == Phase::kBooting) &&
         now - n.requested >= opt_.boot_timeout) {
       auto& failures = type_failures_[static_cast<size_t>(n.type)];
@@ -284,7 +335,7 @@ std::vector<Call> Pool::Tick(Time now) {
                now >= n.retry_at) {
       n.call_running = true;
       n.retry_at = now + opt_.delete_retry;
-      calls.push_back({Call::kDelete, n.name, n.type});
+      calls.push_back({Call::kDelete, n.name, n.type, n.id});
     }
   }
   return calls;
@@ -310,10 +361,8 @@ std::vector<Call> Pool::Reconcile(const std::vector<std::string>& listed, Time n
     n.create_done = true;
     n.call_running = true;
     n.retry_at = now + opt_.delete_retry;
-    by_id_[n.id] = name;
-    dirty_.insert(name);
-    calls.push_back({Call::kDelete, name, n.type});
-    nodes_[name] = std::move(n);
+    calls.push_back({Call::kDelete, name, n.type, n.id});
+    Add(std::move(n));
   }
   for (auto& [name, n] : nodes_) {
     if (seen.count(name) || n.call_running || n.phase == Phase::kGone) continue;
@@ -329,7 +378,9 @@ std::vector<Call> Pool::Reconcile(const std::vector<std::string>& listed, Time n
 }
 
 std::vector<std::string> Pool::TakeDirty() {
-  std::vector<std::string> out(dirty_.begin(), dirty_.end());
+  std::vector<std::string> out;
+  out.reserve(dirty_.size());
+  for (int64_t id : dirty_) out.push_back(by_id_.at(id)->name);
   dirty_.clear();
   return out;
 }

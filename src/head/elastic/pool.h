@@ -22,7 +22,14 @@
 // provider calls it returns, reporting their outcome back. Every limit is applied here, on
 // every decision: per-type and total maximums, creates and deletes per minute, a budget per
 // hour; and a type whose creates keep failing is backed off so that demand can go elsewhere.
+//
+// The live head drives it with the wall clock and real providers; the simulator (`swell sim`,
+// sim/sim.h) drives the very same machine with a virtual clock and a virtual provider. Work per
+// event therefore does not grow with the nodes that are gone (a simulated day can make half a
+// million): the pool keeps the live nodes and their counts apart, and Forget drops a gone
+// node's record once its caller has accounted for it.
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -73,6 +80,7 @@ struct Call {
   enum Kind { kCreate, kDelete } kind = kCreate;
   std::string name;
   int type = 0;
+  int64_t id = 0;  // the node's id (PoolNode::id)
 };
 
 class Pool {
@@ -91,7 +99,8 @@ class Pool {
   // (the provider's List and the boot timeout settle them).
   void Restore(PoolNode n);
 
-  // The autoscaler's view of the pool (deleting, draining and failed count as deleting).
+  // The autoscaler's view of the pool in id (creation) order; deleting, draining and failed
+  // count as deleting.
   std::vector<autoscaler::NodeView> View() const;
   // Applies a policy's decision under every limit; returns the provider calls to make.
   std::vector<Call> Apply(const autoscaler::Action& action, Time now);
@@ -121,9 +130,17 @@ class Pool {
   // Nodes that exist (not gone), per type and in total.
   int Live(int type) const;
   int Live() const;
+  // Nodes in phase `p` (gone ones only until they are forgotten).
+  int Count(Phase p) const { return in_phase_[static_cast<size_t>(p)]; }
+  // Drops the record of a gone node (no-op for any other): for a caller that keeps no history
+  // of its own accounting, so that the records do not pile up (the simulator).
+  void Forget(const std::string& name);
 
  private:
   PoolNode* Get(const std::string& name);
+  // Takes in a new node (or replaces one of the same name) and counts it.
+  PoolNode& Add(PoolNode n);
+  void Uncount(const PoolNode& n);
   void SetPhase(PoolNode& n, Phase p, Time now);
   std::vector<Call> Fail(PoolNode& n, const std::string& why, Time now);
   std::optional<Call> StartDelete(PoolNode& n, Time now);
@@ -133,8 +150,13 @@ class Pool {
   std::vector<autoscaler::NodeType> types_;
   PoolOptions opt_;
   std::map<std::string, PoolNode> nodes_;
-  std::map<int64_t, std::string> by_id_;
-  std::set<std::string> dirty_;
+  // Pointers into nodes_ (a map's elements stay put): every node by id, and those not gone.
+  std::map<int64_t, PoolNode*> by_id_;
+  std::map<int64_t, PoolNode*> live_;
+  std::vector<int> live_per_type_;
+  std::array<int, static_cast<size_t>(Phase::kGone) + 1> in_phase_{};
+  std::set<int64_t> unsettled_;  // ids of the nodes Tick looks at (see Unsettled in pool.cc)
+  std::set<int64_t> dirty_;      // ids of the nodes whose record changed (TakeDirty)
   std::vector<int> next_index_;  // per type, for names "<type>-<n>"
   int64_t next_id_ = 1;
   std::deque<Time> creates_, deletes_;

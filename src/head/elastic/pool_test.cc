@@ -183,6 +183,42 @@ TEST(Pool, RestoreContinuesNamesAndSettlesRequestedNodes) {
   EXPECT_EQ(view[0].state, as::NodeState::kBooting);
 }
 
+TEST(Pool, ViewIsInCreationOrderAndCountsFollowThePhases) {
+  Pool pool(Types(), {});
+  // A virtual clock may run before the epoch (the simulator's oracle boots nodes then).
+  auto calls = pool.Apply(Create(12, 0), T(-90));
+  ASSERT_EQ(calls.size(), 12u);
+  for (const auto& c : calls) pool.CreateDone(c.name, Status::Ok(), T(-90));
+  auto view = pool.View();
+  ASSERT_EQ(view.size(), 12u);
+  for (size_t i = 1; i < view.size(); ++i) EXPECT_LT(view[i - 1].id, view[i].id);  // small-10 last
+  EXPECT_EQ(pool.NameOf(view.back().id), "small-12");
+  EXPECT_EQ(calls.back().id, view.back().id);
+  EXPECT_EQ(pool.Count(Phase::kBooting), 12);
+  pool.Registered("small-1", T(0));
+  pool.SetBusy("small-1", true, T(1));
+  pool.Registered("small-2", T(0));
+  EXPECT_EQ(pool.Count(Phase::kBooting), 10);
+  EXPECT_EQ(pool.Count(Phase::kIdle), 1);
+  EXPECT_EQ(pool.Count(Phase::kAllocated), 1);
+  calls = pool.Apply({{0, 0}, {pool.Find("small-2")->id}}, T(2));
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(pool.Count(Phase::kDeleting), 1);
+  pool.DeleteDone("small-2", Status::Ok(), T(3));
+  EXPECT_EQ(pool.Count(Phase::kGone), 1);
+  EXPECT_EQ(pool.Live(), 11);
+  EXPECT_EQ(pool.Live(0), 11);
+  EXPECT_EQ(pool.View().size(), 11u);
+  // Forgetting drops only a gone node's record.
+  pool.Forget("small-1");
+  EXPECT_NE(pool.Find("small-1"), nullptr);
+  pool.Forget("small-2");
+  EXPECT_EQ(pool.Find("small-2"), nullptr);
+  EXPECT_EQ(pool.Count(Phase::kGone), 0);
+  EXPECT_EQ(pool.Live(), 11);
+  for (const auto& name : pool.TakeDirty()) EXPECT_NE(name, "small-2");
+}
+
 TEST(Pool, PhaseNamesRoundTrip) {
   for (int i = 0; i <= static_cast<int>(Phase::kGone); ++i)
     EXPECT_EQ(ParsePhase(PhaseName(static_cast<Phase>(i))), static_cast<Phase>(i));
