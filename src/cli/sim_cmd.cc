@@ -18,7 +18,7 @@ int Sim(const Args& args) {
   uint64_t seed = 1;
   int boot_seconds = -1, shutdown_seconds = -1, tick_seconds = 10, min_lifetime = 600;
   int register_seconds = 0, billing_increment = 0, billing_minimum = 0;
-  double wait_weight = 2, boot_hang_rate = 0;
+  double wait_weight = 2, boot_hang_rate = 0, tick_phase = 0;
   bool json = false;
   app.add_option("--workload", workload,
                  "clic (CLIC's 4-hour stress test), swf:PATH (.swf or .swf.gz trace) or "
@@ -35,6 +35,9 @@ int Sim(const Args& args) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--tick", tick_seconds, "seconds between autoscaler decisions")
       ->check(CLI::PositiveNumber);
+  app.add_option("--tick-phase", tick_phase,
+                 "seconds after the first arrival of the first decision (0 .. --tick)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--min-lifetime", min_lifetime, "CLIC's minimum node lifetime, seconds")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--wait-weight", wait_weight,
@@ -64,6 +67,9 @@ int Sim(const Args& args) {
                  "write the workload's jobs as CSV (submit_s,run_s,cpus,memory_mb, submit "
                  "relative to the first arrival), e.g. to replay it on a live cluster");
   if (auto done = ParseFlags(app, args, "sim")) return *done;
+  if (tick_phase >= tick_seconds)
+    return Fail("sim", "--tick-phase must be less than --tick (" + std::to_string(tick_seconds) +
+                           " s)", 2);
   std::vector<sim::SimJob> jobs;
   std::vector<head::autoscaler::NodeType> types;
   if (workload == "clic") {
@@ -129,6 +135,7 @@ int Sim(const Args& args) {
     o.types = types;
     o.policy = p;
     o.tick = std::chrono::seconds(tick_seconds);
+    o.tick_phase = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(tick_phase));
     o.policy_options = options;
     o.register_delay = std::chrono::seconds(register_seconds);
     o.billing_increment = std::chrono::seconds(billing_increment);

@@ -141,7 +141,7 @@ class Simulation {
   Result<Metrics> Run(Time first, Time first_decision) {
     for (size_t i = 0; i < jobs_.size(); ++i)
       Push(jobs_[i].submit, EventKind::kArrival, static_cast<int64_t>(i));
-    Push(first, EventKind::kTick);
+    Push(first + o_.tick_phase, EventKind::kTick);
     if (first_decision < first) Wake(first_decision);
     m_.policy = o_.policy;
     m_.jobs = static_cast<int64_t>(jobs_.size());

@@ -46,6 +46,10 @@ struct SimOptions {
   std::string policy = "clic";
   head::autoscaler::PolicyOptions policy_options;
   Duration tick = std::chrono::seconds(10);  // how often the autoscaler decides
+  // When the first decision comes after the first arrival (0 .. tick). A live head decides at
+  // its own moments, not in step with the workload's arrivals: a replay on a live cluster
+  // (bench/run clic-live) meets its decisions tick/2 late on average.
+  Duration tick_phase{0};
   // Overheads the policies do not see (for modelling a real cloud, e.g. CLIC's on GCE):
   Duration register_delay{0};     // after its boot, until the scheduler can use the node
                                   // (e.g. slurmd registering); billed, shown as booting

@@ -65,6 +65,17 @@ TEST(SimulateTest, HandComputedGreedyRun) {
   EXPECT_NEAR(m->efficiency, 400.0 / 640, 1e-9);
 }
 
+TEST(SimulateTest, ATickPhaseDelaysTheFirstDecision) {
+  // The run above with the first decision 4 s after the arrivals: every job waits 4 s longer
+  // and each node is created (and billed) 4 s later.
+  SimOptions o = GreedyOnQuickNodes();
+  o.tick_phase = seconds(4);
+  auto m = Simulate(JobsAtOnce(4), o);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_DOUBLE_EQ(m->wait_max_s, 64);
+  EXPECT_NEAR(m->node_hours, 4 * 160.0 / 3600, 1e-9);
+}
+
 TEST(SimulateTest, RegistrationDelayAndBillingRules) {
   // The greedy run above, with 20 s of registration after each boot, per-minute billing and a
   // 10-minute minimum: jobs wait 80 s and run until 180 s; each node's 180 s is billed 600 s.
