@@ -61,5 +61,7 @@ int Wait(const Args& args);
 int Logs(const Args& args);
 int Info(const Args& args);
 int Sim(const Args& args);
+// `swell mr ...`: takes the whole command line (its workers are started with it again).
+int Mr(int argc, char** argv);
 
 }  // namespace swell::cli

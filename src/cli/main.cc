@@ -34,6 +34,10 @@ Elastic nodes:
                                    the autoscaler on a virtual clock (clic, greedy,
                                    powersave, lookahead; oracle: clairvoyant, the floor)
 
+MapReduce:
+  mr mapfiles --cmd 'TOOL {in} > {out}' --in DIR --out DIR [-n N] [--retries R]
+                                   run a command once per file on N workers (map-only)
+
 Daemons (started by `up`):
   head --home DIR                  run the head
   node --home DIR --name NAME      run a node daemon
@@ -66,6 +70,7 @@ int main(int argc, char** argv) {
   if (cmd == "logs") return Logs(args);
   if (cmd == "info") return Info(args);
   if (cmd == "sim") return Sim(args);
+  if (cmd == "mr") return Mr(argc, argv);
   if (cmd == "--version" || cmd == "version") {
     std::puts("swell 0.1.0");
     return 0;

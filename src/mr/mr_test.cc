@@ -5,7 +5,9 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "common/files.h"
 #include "common/process.h"
@@ -56,6 +58,44 @@ TEST(MapReduceTest, SameResultsWithAnyNumberOfWorkersAndInEveryMode) {
     ASSERT_EQ(r.code, 0) << mode[1] << ": " << r.err;
     EXPECT_EQ(Results(r.out), Results(single.out)) << mode[1];
   }
+}
+
+TEST(MapReduceTest, RanksOfALauncherFindEachOther) {
+  Outcome single = Program({"--job", "sum", "--parts", "5"});
+  ASSERT_EQ(single.code, 0) << single.err;
+  testing::TempDir rdv;
+  // mpirun (OpenMPI): rank 0 drives and works, ranks 1 and 2 work.
+  RunOptions o;
+  o.env = {"OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1",
+           "SWELL_MR_RENDEZVOUS=" + rdv.path()};
+  o.timeout = std::chrono::seconds(120);
+  auto r = RunCommand({MPIRUN, "-n", "3", "--oversubscribe", MR_TEST_PROGRAM, "--job", "sum",
+                       "--parts", "5"},
+                      o);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->exit_code, 0) << r->err;
+  EXPECT_EQ(Results(r->out), Results(single.out));
+  EXPECT_NE(r->out.find("workers at the end: 3"), std::string::npos) << r->out;
+  // srun's environment (Slurm): three processes started side by side.
+  std::vector<std::thread> ranks;
+  std::vector<Result<CommandResult>> out(3, Internal("not run"));
+  for (int i = 0; i < 3; ++i)
+    ranks.emplace_back([&, i] {
+      RunOptions so;
+      so.env = {"SLURM_PROCID=" + std::to_string(i), "SLURM_NTASKS=3", "SLURM_JOB_ID=4242",
+                "SLURM_STEP_ID=0", "SLURM_NNODES=1", "SWELL_MR_RENDEZVOUS=" + rdv.path()};
+      so.timeout = std::chrono::seconds(120);
+      out[i] = RunCommand({MR_TEST_PROGRAM, "--job", "sum", "--parts", "5"}, so);
+    });
+  for (auto& t : ranks) t.join();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(out[i].ok()) << i;
+    EXPECT_EQ(out[i]->exit_code, 0) << i << ": " << out[i]->err;
+  }
+  EXPECT_EQ(Results(out[0]->out), Results(single.out));
+  EXPECT_EQ(out[1]->out, "");  // workers print nothing
+  // Rank 0 removed its rendezvous file.
+  EXPECT_TRUE(std::filesystem::is_empty(rdv.path()));
 }
 
 TEST(MapReduceTest, ReduceSeesValuesInPartitionOrder) {
