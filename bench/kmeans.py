@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""K-means four ways on the same data, side by side (`bench/run kmeans`).
+
+swell's MapReduce runtime with 2 workers (--local 2), OpenMPI with 2 ranks (MPI_Allreduce),
+the same runtime in hadoop mode (a process per task per iteration, text input re-read and
+parsed every iteration, sorted spill files), and the serial reference. Each size is generated
+once (binary and text forms, seeded) and every implementation reads the same files. The runs of
+one size alternate between the implementations. Progress goes to stderr; the last line on
+stdout is one JSON object.
+"""
+
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+
+DIMS, K, ITERATIONS, PARTITIONS, SEED = 4, 32, 5, 8, 1
+MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+           "OMPI_MCA_hwloc_base_binding_policy": "none"}
+
+
+def log(msg):
+    print(f"[bench kmeans] {msg}", file=sys.stderr, flush=True)
+
+
+def run(argv, env=None):
+    e = dict(os.environ, **(env or {}))
+    p = subprocess.run(argv, capture_output=True, text=True, env=e, timeout=1800)
+    if p.returncode != 0:
+        log(f"FAIL: {' '.join(argv)} exited {p.returncode}: {p.stderr.strip()[-800:]}")
+        sys.exit(1)
+    return p
+
+
+def last_json(p):
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True, help="directory with kmeans, kmeans-serial, kmeans-mpi")
+    ap.add_argument("--mpirun", default="mpirun")
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--sizes", default="250000,500000,1000000,2000000")
+    ap.add_argument("--git", default="unknown")
+    a = ap.parse_args()
+    sizes = [int(s) for s in a.sizes.split(",")]
+    common = ["--dims", str(DIMS), "--k", str(K), "--iterations", str(ITERATIONS), "--json"]
+    rows = []
+    for n in sizes:
+        data = os.path.join(a.work, f"data-{n}")
+        gen = ["--generate", str(n), "--data", data, "--partitions", str(PARTITIONS),
+               "--seed", str(SEED), "--dims", str(DIMS), "--k", str(K), "--iterations", "1"]
+        run([os.path.join(a.bin, "kmeans-serial"), *gen])
+        run([os.path.join(a.bin, "kmeans-serial"), *gen, "--text"])
+        bins = sorted(glob.glob(os.path.join(data, "part-*.bin")))
+        txts = sorted(glob.glob(os.path.join(data, "part-*.txt")))
+        text_mb = sum(os.path.getsize(t) for t in txts) / 1e6
+        out = lambda name: os.path.join(a.work, f"centres-{name}-{n}.txt")
+        serial = last_json(run([os.path.join(a.bin, "kmeans-serial"), "--input", *bins, *common,
+                                "--output", out("serial")]))
+        swell = last_json(run([os.path.join(a.bin, "kmeans"), "--local", "2", "--input", *bins,
+                               *common, "--output", out("swell")]))
+        mpi = last_json(run([a.mpirun, "-n", "2", "--oversubscribe",
+                             os.path.join(a.bin, "kmeans-mpi"), "--input", *bins, *common,
+                             "--output", out("mpi")], MPI_ENV))
+        hadoop = last_json(run([os.path.join(a.bin, "kmeans"), "--local", "2", "--mr-mode=hadoop",
+                                "--input", *txts, *common, "--output", out("hadoop")]))
+        same = open(out("swell")).read() == open(out("serial")).read()
+        same_hadoop = open(out("hadoop")).read() == open(out("serial")).read()
+        row = {"points": n, "text_mb": round(text_mb, 1),
+               "serial_iter_s": serial["iter_s"], "swell_iter_s": swell["iter_s"],
+               "mpi_iter_s": mpi["iter_s"], "hadoop_iter_s": hadoop["iter_s"],
+               "swell_over_mpi": round(swell["iter_s"] / mpi["iter_s"], 3),
+               "hadoop_over_swell": round(hadoop["iter_s"] / swell["iter_s"], 2),
+               "swell_phases": {k: swell[k] for k in ("load_s", "broadcast_s", "map_s",
+                                                      "shuffle_s", "reduce_s", "combine_s")},
+               "hadoop_phases": {k: hadoop[k] for k in ("load_s", "broadcast_s", "map_s",
+                                                        "shuffle_s", "reduce_s", "combine_s")},
+               "swell_open_s": swell["open_s"], "serial_load_s": serial["load_s"],
+               "mpi_load_s": mpi["load_s"],
+               "swell_centres_equal_serial": same, "hadoop_centres_equal_serial": same_hadoop}
+        log(f"{n} points ({text_mb:.0f} MB as text): per iteration serial {serial['iter_s']:.4f} s, "
+            f"swell {swell['iter_s']:.4f} s, mpi {mpi['iter_s']:.4f} s, hadoop "
+            f"{hadoop['iter_s']:.4f} s; swell/mpi {row['swell_over_mpi']}, hadoop/swell "
+            f"{row['hadoop_over_swell']}; centres equal to serial: swell {same}, hadoop {same_hadoop}")
+        rows.append(row)
+    main_row = rows[-1]
+    print(json.dumps({
+        "name": "kmeans", "points": main_row["points"], "dims": DIMS, "k": K,
+        "iterations": ITERATIONS, "partitions": PARTITIONS, "workers": 2,
+        "swell_iter_s": main_row["swell_iter_s"], "mpi_iter_s": main_row["mpi_iter_s"],
+        "hadoop_iter_s": main_row["hadoop_iter_s"], "serial_iter_s": main_row["serial_iter_s"],
+        "swell_over_mpi": main_row["swell_over_mpi"],
+        "hadoop_over_swell": main_row["hadoop_over_swell"],
+        "sizes": rows, "git": a.git,
+    }))
+
+
+if __name__ == "__main__":
+    main()
