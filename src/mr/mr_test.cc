@@ -85,9 +85,19 @@ TEST(MapReduceTest, RanksOfALauncherFindEachOther) {
       so.env = {"SLURM_PROCID=" + std::to_string(i), "SLURM_NTASKS=3", "SLURM_JOB_ID=4242",
                 "SLURM_STEP_ID=0", "SLURM_NNODES=1", "SWELL_MR_RENDEZVOUS=" + rdv.path()};
       so.timeout = std::chrono::seconds(120);
-      out[i] = RunCommand({MR_TEST_PROGRAM, "--job", "sum", "--parts", "5"}, so);
+      out[i] = RunCommand({MR_TEST_PROGRAM, "--job", "sum", "--parts", "5", "--wait-for", "4"},
+                          so);
     });
+  // A process that joins the running launch by its key (as on a node an autoscaler added).
+  RunOptions jo;
+  jo.env = {"SWELL_MR_JOIN=slurm-4242.0", "SWELL_MR_RENDEZVOUS=" + rdv.path()};
+  jo.timeout = std::chrono::seconds(120);
+  auto joined = RunCommand({MR_TEST_PROGRAM, "--job", "sum", "--parts", "5", "--wait-for", "4"},
+                           jo);
   for (auto& t : ranks) t.join();
+  ASSERT_TRUE(joined.ok());
+  EXPECT_EQ(joined->exit_code, 0) << joined->err;
+  EXPECT_NE(out[0]->out.find("workers at the end: 4"), std::string::npos) << out[0]->out;
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(out[i].ok()) << i;
     EXPECT_EQ(out[i]->exit_code, 0) << i << ": " << out[i]->err;

@@ -120,7 +120,7 @@ int main(int argc, char** argv) {
   rt.Register<Order>("order");
   rt.Register<MapOnly>("maponly");
   std::string job = "sum", files;
-  int parts = 4, iterations = 3, grow_after = -1, shrink_after = -1;
+  int parts = 4, iterations = 3, grow_after = -1, shrink_after = -1, wait_for = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string f = argv[i], v = argv[i + 1];
     if (f == "--job") job = v;
@@ -129,6 +129,7 @@ int main(int argc, char** argv) {
     else if (f == "--die-once") g_die_once = v;
     else if (f == "--grow-after") grow_after = std::atoi(v.c_str());
     else if (f == "--shrink-after") shrink_after = std::atoi(v.c_str());
+    else if (f == "--wait-for") wait_for = std::atoi(v.c_str());  // workers, after iteration 1
     else if (f == "--files") files = v;
     else {
       std::fprintf(stderr, "unknown flag %s\n", f.c_str());
@@ -164,6 +165,10 @@ int main(int argc, char** argv) {
         if (!st.ok()) return fail(st);
         // Give it a moment to connect: it joins at the next boundary it is known at.
         std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      }
+      if (it == 1 && wait_for > 0) {
+        Status st = rt.WaitForWorkers(wait_for, std::chrono::seconds(60));
+        if (!st.ok()) return fail(st);
       }
       if (it == shrink_after) {
         auto pids = rt.local_worker_pids();

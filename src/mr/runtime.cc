@@ -52,6 +52,13 @@ bool ParseInt(const std::string& s, int* out) {
   return ec == std::errc() && p == s.data() + s.size();
 }
 
+// A key usable in a file name.
+std::string Sanitize(std::string key) {
+  for (char& c : key)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') c = '_';
+  return key;
+}
+
 // Rank and size from a launcher's environment, and a key naming this launch.
 struct Launcher {
   int rank = 0, size = 0;
@@ -83,8 +90,7 @@ std::optional<Launcher> FromLauncher() {
     return std::nullopt;
   }
   if (!Env("SWELL_MR_KEY").empty()) l.key = Env("SWELL_MR_KEY");
-  for (char& c : l.key)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') c = '_';
+  l.key = Sanitize(l.key);
   return l;
 }
 
@@ -143,6 +149,14 @@ class Runtime::Impl {
         wopt_.listen_host = "0.0.0.0";
         wopt_.advertise = net::AdvertisedHost();
       }
+      return;
+    }
+    if (auto key = Env("SWELL_MR_JOIN"); !key.empty()) {
+      mode_ = Mode::kWorker;
+      auto addr = WaitRendezvous(RendezvousDir() + "/swell-mr-" + Sanitize(key));
+      bool local = addr.first == "127.0.0.1";
+      wopt_ = {addr.first, addr.second, Sanitize(key), local ? "127.0.0.1" : "0.0.0.0",
+               local ? "127.0.0.1" : net::AdvertisedHost(), &g_leave};
       return;
     }
     if (local_ > 0) {
@@ -354,6 +368,11 @@ Status Runtime::AddLocalWorkers(int n) {
   if (impl_->mode_ != Impl::Mode::kLocal || !impl_->driver_)
     return InvalidArgument("AddLocalWorkers needs --local mode (not hadoop)");
   return impl_->Spawn(n);
+}
+
+Status Runtime::WaitForWorkers(int n, std::chrono::milliseconds timeout) {
+  if (!impl_->driver_) return InvalidArgument("WaitForWorkers is for the driver");
+  return impl_->driver_->WaitForWorkers(n, timeout);
 }
 
 std::vector<int> Runtime::local_worker_pids() const {

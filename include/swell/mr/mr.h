@@ -45,6 +45,8 @@
 //                       OMPI_COMM_WORLD_RANK/_SIZE or PMI_RANK/PMI_SIZE. Rank 0 publishes its
 //                       address in a rendezvous file (docs/mapreduce.md) that the others read.
 //   neither             one worker thread in this process
+// A process started with SWELL_MR_JOIN=<key> joins the running launch with that key (its
+// rendezvous file) as one more worker, e.g. on a node the autoscaler just added.
 // Other flags it consumes: --stats (print each iteration's phase breakdown to stderr),
 // --mr-mode=hadoop (the file-based ablation: see docs/mapreduce.md).
 //
@@ -402,6 +404,9 @@ class Runtime {
 
   // --local mode: starts `n` more worker processes; they join at the next iteration.
   Status AddLocalWorkers(int n);
+  // Driver: waits until at least `n` workers are connected and ready (e.g. after the nodes an
+  // autoscaler added started workers with SWELL_MR_JOIN). DeadlineExceeded past `timeout`.
+  Status WaitForWorkers(int n, std::chrono::milliseconds timeout);
   // --local mode: the workers' process ids (for tests that kill one).
   std::vector<int> local_worker_pids() const;
   // Whether --stats was given.
