@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <signal.h>
+
 #include <cmath>
+#include <thread>
 #include <sstream>
 
 #include "common/files.h"
@@ -81,6 +84,43 @@ TEST_F(KMeansTest, MapReduceCentresAreBitIdenticalToTheSerialReference) {
   ASSERT_EQ(hadoop.code, 0) << hadoop.err;
   EXPECT_EQ(Centres("hadoop.txt"), want);
   EXPECT_NE(hadoop.out.find("hadoop mode"), std::string::npos) << hadoop.out;
+}
+
+// The test: kill -9 one worker in the middle of a --local 3 run; the run completes with
+// the centres of an undisturbed run, bit for bit.
+TEST_F(KMeansTest, AKilledWorkerChangesNoBitOfTheCentres) {
+  std::vector<std::string> data = {"--generate", "200000", "--dims", "4", "--k", "8",
+                                   "--iterations", "40", "--seed", "3", "--partitions", "6"};
+  auto args = [&](const std::string& out) {
+    std::vector<std::string> a = {KMEANS_BIN, "--local", "3", "--stats"};
+    a.insert(a.end(), data.begin(), data.end());
+    a.insert(a.end(), {"--data", dir_.path() + "/data-" + out, "--output", dir_.path() + "/" + out});
+    return a;
+  };
+  Outcome clean = Exec(args("clean.txt"));
+  ASSERT_EQ(clean.code, 0) << clean.err;
+  std::string log = dir_.path() + "/run.log";
+  auto pid = swell::SpawnDetached(args("killed.txt"), log);
+  ASSERT_TRUE(pid.ok());
+  // Once iteration 2 is done, one of the three workers (children of the driver) is killed.
+  pid_t victim = 0;
+  for (int i = 0; i < 3000 && victim == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (Read(log).find("iter 2:") == std::string::npos) continue;
+    std::istringstream kids(Read("/proc/" + std::to_string(*pid) + "/task/" +
+                                 std::to_string(*pid) + "/children"));
+    kids >> victim;
+  }
+  ASSERT_GT(victim, 0) << Read(log);
+  ASSERT_EQ(kill(victim, SIGKILL), 0);
+  for (int i = 0; i < 6000 && swell::ProcessAlive(*pid); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_FALSE(swell::ProcessAlive(*pid));
+  std::string out = Read(log);
+  EXPECT_NE(out.find("is gone"), std::string::npos) << out;  // the kill landed mid-run
+  EXPECT_NE(out.find("2 workers): "), std::string::npos) << out;
+  EXPECT_EQ(Centres("killed.txt"), Centres("clean.txt"));
+  EXPECT_FALSE(Centres("clean.txt").empty());
 }
 
 TEST_F(KMeansTest, MpiCentresAgreeToRoundOff) {
