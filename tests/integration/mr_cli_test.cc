@@ -65,6 +65,16 @@ TEST_F(MapFilesTest, AFailingCommandIsRetriedThenReported) {
       << bad.err;
 }
 
+TEST(MapFilesExampleTest, SortsAndCompressesADirectory) {
+  RunOptions o;
+  o.env = {std::string("SWELL_BIN=") + SWELL_BIN};
+  o.timeout = std::chrono::seconds(120);
+  auto r = RunCommand({SWELL_SOURCE_DIR "/examples/mapfiles/run.sh", "2"}, o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->exit_code, 0) << r->err;
+  EXPECT_NE(r->out.find("all 16 files sorted and compressed"), std::string::npos) << r->out;
+}
+
 TEST_F(MapFilesTest, BadInputIsAClearError) {
   Outcome r = Swell({"mr", "mapfiles", "--cmd", "true", "--in", in_, "--out", out_});
   EXPECT_EQ(r.code, 2);
