@@ -39,6 +39,7 @@ struct WorkerState {
   proto::Hello hello;
   bool alive = true;
   bool leaving = false;     // asked to go (SIGTERM): gets no partitions, stops at a boundary
+  bool stopped = false;     // told to stop
   std::set<int64_t> jobs;   // jobs it has been told to open
 };
 
@@ -53,7 +54,7 @@ class Driver::Impl {
 
   ~Impl() {
     for (auto& [id, w] : workers_)
-      if (w.alive) (void)w.conn->Send(proto::kStop, {});
+      if (w.alive && !w.stopped) (void)w.conn->Send(proto::kStop, {});
     listener_->Close();
     for (auto& [id, w] : workers_) w.conn->Close();
     for (auto& t : threads_) t.join();
@@ -446,10 +447,12 @@ class JobCore final : public internal::DriverJob {
 
 void Driver::Impl::StopLeavers() {
   for (auto& [id, w] : workers_) {
-    if (!w.alive || !w.leaving) continue;
+    if (!w.alive || !w.leaving || w.stopped) continue;
     bool owns = false;
     for (auto* j : jobs_) owns = owns || j->Owns(id);
-    if (!owns) (void)w.conn->Send(proto::kStop, {});
+    if (owns) continue;
+    w.stopped = true;
+    (void)w.conn->Send(proto::kStop, {});
   }
 }
 
