@@ -8,7 +8,8 @@ failure). For each seed:
      run with `--json` gives the simulator's efficiency and waits.
   2. A live cluster of the `local` provider comes up with the same settings divided by SCALE
      (boot 90 s -> 1.5 s, autoscaler tick 10 s -> 1/6 s, CLIC's min_lifetime 600 s -> 10 s);
-     every job is submitted at submit_s / SCALE as `sleep run_s / SCALE`.
+     every job is submitted at submit_s / SCALE as `sleep run_s / SCALE` (each burst of jobs
+     that arrive together as one array job, so that they arrive at one instant).
   3. When every job has ended and the pool is back to 0 nodes, `swell stats --json` gives the
      live numbers, which are scaled back (waits x SCALE; efficiency has no unit).
 
@@ -22,7 +23,6 @@ second. Progress goes to stderr; the last line on stdout is one JSON object.
 """
 
 import argparse
-import concurrent.futures
 import csv
 import json
 import os
@@ -109,24 +109,26 @@ def live(swell, home, seed, jobs):
         for j in jobs:
             bursts.setdefault(j["submit_s"], []).append(j["run_s"])
         ids = []
-
-        def submit(run_s):
-            p = run([swell, "submit", "--parsable", "-o", "/dev/null", "-J", "clic",
-                     "--wrap", f"sleep {run_s / SCALE:.3f}"], env=env, timeout=60)
-            return p.stdout.strip().split(";")[0]
-
         start = time.monotonic()
-        with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
-            for t in sorted(bursts):
-                delay = start + t / SCALE - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
-                ids += list(pool.map(submit, bursts[t]))
-                log(f"seed {seed}: t={t:6.0f}s (live {time.monotonic() - start:5.1f}s): "
-                    f"{len(bursts[t])} jobs submitted, {len(ids)} so far")
+        for n, t in enumerate(sorted(bursts)):
+            # A burst is one array job (one transaction): its jobs arrive at one instant, as in
+            # the simulator. Each task reads its own run time from the burst's file.
+            runs = os.path.join(home, f"burst-{n}.txt")
+            with open(runs, "w") as f:
+                f.write("".join(f"{r / SCALE:.3f}\n" for r in bursts[t]))
+            delay = start + t / SCALE - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            p = run([swell, "submit", "--parsable", "-o", "/dev/null", "-J", f"clic-{n}",
+                     f"--array=0-{len(bursts[t]) - 1}", "--wrap",
+                     f'sleep "$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" {runs})"'],
+                    env=env, timeout=60)
+            ids.append(p.stdout.strip().split(";")[0])
+            log(f"seed {seed}: t={t:6.0f}s (live {time.monotonic() - start:5.1f}s): "
+                f"{len(bursts[t])} jobs submitted as array job {ids[-1]}")
         for jid in ids:
             run([swell, "wait", jid], env=env, timeout=600)
-        log(f"seed {seed}: all {len(ids)} jobs ended after {time.monotonic() - start:.1f}s; "
+        log(f"seed {seed}: all {len(ids)} bursts ended after {time.monotonic() - start:.1f}s; "
             "waiting for the pool to return to 0 nodes")
         deadline = time.monotonic() + 300
         while True:

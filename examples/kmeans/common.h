@@ -24,6 +24,8 @@
 #include <string>
 #include <vector>
 
+#include "../common/example.h"
+
 namespace kmeans {
 
 struct Flags {
@@ -60,26 +62,10 @@ inline void AddFlags(CLI::App& app, Flags& f) {
   app.add_flag("--json", f.json, "print one JSON line with the timings last");
 }
 
-// splitmix64: small, fast and the same everywhere.
-struct Rng {
-  uint64_t s;
-  uint64_t Next() {
-    uint64_t z = (s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-  double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
-  double Normal() {  // Box-Muller
-    double u = Uniform(), v = Uniform();
-    return std::sqrt(-2 * std::log(u + 0x1.0p-60)) * std::cos(2 * M_PI * v);
-  }
-};
+using Rng = swell::examples::Rng;
 
 inline std::string PartName(const std::string& dir, int p, bool text) {
-  char name[32];
-  std::snprintf(name, sizeof name, "/part-%04d.%s", p, text ? "txt" : "bin");
-  return dir + name;
+  return swell::examples::PartName(dir, p, text ? "txt" : "bin");
 }
 
 // Points around 2k seeded true centres in [0, 100)^dims with unit noise, split into
@@ -239,10 +225,6 @@ inline std::string Prepare(const Flags& f, std::vector<std::string>& files,
   return InitialCentres(files[0], f.dims, f.k, centres);
 }
 
-// Prints "<program>: <what>" to stderr and returns 1 (the exit code).
-inline int Fail(const char* program, const std::string& what) {
-  std::fprintf(stderr, "%s: %s\n", program, what.c_str());
-  return 1;
-}
+using swell::examples::Fail;
 
 }  // namespace kmeans

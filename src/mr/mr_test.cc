@@ -1,6 +1,8 @@
 // libswell_mr end to end: mr_test_program in every launch mode must print the same results,
 // with failures and membership changes too.
 
+#include "swell/mr/mr.h"
+
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -44,6 +46,86 @@ std::string Results(const std::string& out, const std::string& drop = "workers a
     pos = nl + 1;
   }
   return keep;
+}
+
+// A key with only operator< (no std::hash): the combiner falls back to a std::map for it.
+struct Cell {
+  int32_t x, y;
+  auto operator<=>(const Cell&) const = default;
+};
+static_assert(internal::Hashable<std::string> && !internal::Hashable<Cell>);
+
+// Counts its partitions' keys, with a combiner; partition p is parts[p].
+template <typename K>
+struct Tally {
+  using Static = std::vector<K>;
+  using Key = K;
+  using Value = int64_t;
+  std::vector<std::vector<K>> parts;
+  Status Load(const std::string& spec, Static& out) {
+    out = parts.at(std::stoul(spec));
+    return Status::Ok();
+  }
+  void Map(const Static& keys, const NoData&, Emitter<Key, Value>& emit) {
+    for (const K& k : keys) emit.Emit(k, 1);
+  }
+  void Combine(Value& into, const Value& v) { into += v; }
+};
+
+// Runs Tally in process, as a worker would, over `reducers` reduce partitions. Returns the
+// reduce outputs in reduce partition order and, in `records`, how many records each partition's
+// map sent.
+template <typename K>
+std::vector<std::pair<K, int64_t>> RunTally(std::vector<std::vector<K>> parts, int reducers,
+                                            std::vector<int>& records) {
+  internal::JobAdapter<Tally<K>> job(Tally<K>{parts});
+  std::vector<std::vector<std::string>> inputs(static_cast<size_t>(reducers));
+  records.assign(parts.size(), 0);
+  for (size_t p = 0; p < parts.size(); ++p) {
+    int id = static_cast<int>(p);
+    EXPECT_TRUE(job.Load(id, std::to_string(p)).ok());
+    Status st = job.Map(id, "", reducers, 1 << 20, [&](int r, std::string&& bytes) {
+      for (Reader rd(bytes); !rd.empty();) {
+        K k{};
+        int64_t v = 0;
+        if (!rd.Get(k) || !rd.Get(v)) break;
+        ++records[p];
+      }
+      inputs[static_cast<size_t>(r)].push_back(std::move(bytes));
+    });
+    EXPECT_TRUE(st.ok()) << st.ToString();
+  }
+  std::vector<std::pair<K, int64_t>> out;
+  for (const auto& in : inputs) {
+    std::string bytes;
+    EXPECT_TRUE(job.Reduce({in.begin(), in.end()}, bytes).ok());
+    for (Reader rd(bytes); !rd.empty();) {
+      std::pair<K, int64_t> kv;
+      if (!rd.Get(kv.first) || !rd.Get(kv.second)) break;
+      out.push_back(kv);
+    }
+  }
+  return out;
+}
+
+TEST(MapReduceTest, CombinerFoldsHashableAndOrderedKeysAlike) {
+  std::vector<int> records;
+  auto words = RunTally<std::string>({{"b", "a", "b", "c", "b"}, {"d", "a"}}, 1, records);
+  EXPECT_EQ(words,
+            (std::vector<std::pair<std::string, int64_t>>{{"a", 2}, {"b", 3}, {"c", 1}, {"d", 1}}));
+  EXPECT_EQ(records, (std::vector<int>{3, 2}));  // combined on the map side
+  auto cells = RunTally<Cell>({{{1, 2}, {0, 5}, {1, 2}}, {{0, 5}, {1, 2}}, {}}, 1, records);
+  ASSERT_EQ(cells.size(), 2u);
+  EXPECT_EQ(cells[0].first, (Cell{0, 5}));
+  EXPECT_EQ(cells[0].second, 2);
+  EXPECT_EQ(cells[1].first, (Cell{1, 2}));
+  EXPECT_EQ(cells[1].second, 3);
+  EXPECT_EQ(records, (std::vector<int>{2, 2, 0}));
+  // Spread over reducers, every key still comes out once with its total.
+  auto spread = RunTally<std::string>({{"x", "y", "z", "x"}, {"z", "w"}}, 3, records);
+  std::sort(spread.begin(), spread.end());
+  EXPECT_EQ(spread,
+            (std::vector<std::pair<std::string, int64_t>>{{"w", 1}, {"x", 2}, {"y", 1}, {"z", 2}}));
 }
 
 TEST(MapReduceTest, SameResultsWithAnyNumberOfWorkersAndInEveryMode) {

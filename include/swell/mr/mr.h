@@ -68,6 +68,7 @@
 #include <span>
 #include <string>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -144,6 +145,17 @@ inline uint64_t Hash(std::string_view bytes) {
   }
   return h;
 }
+
+// Where Map's output is combined: a hash table when the key has a std::hash, else a std::map
+// (all the runtime asks of a key is operator<). For string keys the hash table is about three
+// times faster, which is most of word count's map. The order in which a partition's combined
+// pairs then leave does not matter: reduce groups its input by key, one value per partition.
+template <typename K>
+concept Hashable = requires(const K& k) {
+  { std::hash<K>{}(k) } -> std::convertible_to<size_t>;
+};
+template <typename K, typename V>
+using CombineTable = std::conditional_t<Hashable<K>, std::unordered_map<K, V>, std::map<K, V>>;
 
 template <typename J>
 concept HasCombine = requires(J j, typename J::Value& a, const typename J::Value& b) {
@@ -292,7 +304,7 @@ class JobAdapter final : public ErasedJob {
     size_t chunk;
     const std::function<void(int, std::string&&)>& sink;
     std::string key_bytes;
-    std::map<Key, Value> combined;
+    CombineTable<Key, Value> combined;
     J* job = nullptr;
   };
 
