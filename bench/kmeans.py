@@ -5,14 +5,18 @@ swell's MapReduce runtime with 2 workers (--local 2), OpenMPI with 2 ranks (MPI_
 the same runtime in hadoop mode (a process per task per iteration, text input re-read and
 parsed every iteration, sorted spill files), and the serial reference. Each size is generated
 once (binary and text forms, seeded) and every implementation reads the same files. The runs of
-one size alternate between the implementations. Progress goes to stderr; the last line on
-stdout is one JSON object.
+one size alternate between the implementations.
+
+Then the histogram (HEP-like event files) and wordcount applications: the MapReduce program with
+2 workers against its single-process serial reference on the same files, 3 alternating runs
+each, medians. Progress goes to stderr; the last line on stdout is one JSON object.
 """
 
 import argparse
 import glob
 import json
 import os
+import statistics
 import subprocess
 import sys
 
@@ -45,6 +49,8 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--sizes", default="250000,500000,1000000,2000000")
     ap.add_argument("--git", default="unknown")
+    ap.add_argument("--events", type=int, default=20_000_000, help="histogram events")
+    ap.add_argument("--words", type=int, default=20_000_000, help="wordcount words")
     a = ap.parse_args()
     sizes = [int(s) for s in a.sizes.split(",")]
     common = ["--dims", str(DIMS), "--k", str(K), "--iterations", str(ITERATIONS), "--json"]
@@ -87,6 +93,23 @@ def main():
             f"{hadoop['iter_s']:.4f} s; swell/mpi {row['swell_over_mpi']}, hadoop/swell "
             f"{row['hadoop_over_swell']}; centres equal to serial: swell {same}, hadoop {same_hadoop}")
         rows.append(row)
+    apps = {}
+    for app, unit, count in (("histogram", "events", a.events), ("wordcount", "words", a.words)):
+        data = os.path.join(a.work, app)
+        run([os.path.join(a.bin, f"{app}-serial"), "--generate", str(count), "--files", "8",
+             "--data", data])
+        files = sorted(os.path.join(data, f) for f in os.listdir(data))
+        serial, swell = [], []
+        for _ in range(3):
+            serial.append(last_json(run([os.path.join(a.bin, f"{app}-serial"), "--input",
+                                         *files, "--json"]))[f"{unit}_per_s"])
+            swell.append(last_json(run([os.path.join(a.bin, app), "--local", "2", "--input",
+                                        *files, "--json"]))[f"{unit}_per_s"])
+        s_med, w_med = statistics.median(serial), statistics.median(swell)
+        apps[app] = {unit: count, "files": len(files), f"serial_{unit}_per_s": round(s_med),
+                     f"swell_{unit}_per_s": round(w_med), "swell_over_serial": round(w_med / s_med, 2)}
+        log(f"{app}: {count} {unit}, serial {s_med / 1e6:.1f}M {unit}/s, swell --local 2 "
+            f"{w_med / 1e6:.1f}M {unit}/s ({w_med / s_med:.2f}x)")
     main_row = rows[-1]
     print(json.dumps({
         "name": "kmeans", "points": main_row["points"], "dims": DIMS, "k": K,
@@ -95,7 +118,7 @@ def main():
         "hadoop_iter_s": main_row["hadoop_iter_s"], "serial_iter_s": main_row["serial_iter_s"],
         "swell_over_mpi": main_row["swell_over_mpi"],
         "hadoop_over_swell": main_row["hadoop_over_swell"],
-        "sizes": rows, "git": a.git,
+        "sizes": rows, "apps": apps, "git": a.git,
     }))
 
 

@@ -223,6 +223,19 @@ TEST(MapReduceTest, LoadFailureIsAClearErrorNotAHang) {
   EXPECT_NE(h.code, 0);
 }
 
+TEST(MapReduceTest, AMapThatReturnsAnErrorFailsTheJob) {
+  for (const char* mode : {"--mr-mode=memory", "--mr-mode=hadoop"}) {
+    Outcome r = Program({"--local", "2", mode, "--job", "maperror"});
+    EXPECT_EQ(r.code, 1) << mode;
+    if (std::string(mode) == "--mr-mode=memory")
+      EXPECT_NE(r.err.find("map of partition 1: UNAVAILABLE: the input went away under the map"),
+                std::string::npos)
+          << r.err;
+    else
+      EXPECT_NE(r.err.find("the input went away under the map"), std::string::npos) << r.err;
+  }
+}
+
 TEST(MapReduceTest, BadFlagsAreRejected) {
   Outcome r = Program({"--local", "0", "--job", "sum"});
   EXPECT_EQ(r.code, 2);

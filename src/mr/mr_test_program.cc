@@ -96,6 +96,23 @@ struct Order {
   }
 };
 
+// Map returns a Status: partition "fail" fails the job with its message.
+struct MapError {
+  using Static = std::string;
+  using Key = int32_t;
+  using Value = int32_t;
+  Status Load(const std::string& spec, Static& out) {
+    out = spec;
+    return Status::Ok();
+  }
+  Status Map(const Static& s, const swell::mr::NoData&, Emitter<Key, Value>& emit) {
+    if (s == "fail") return swell::Unavailable("the input went away under the map");
+    emit.Emit(1, 1);
+    return Status::Ok();
+  }
+  void Combine(Value& into, const Value& v) { into += v; }
+};
+
 // Map-only: each partition's spec and its length.
 struct MapOnly {
   using Static = std::string;
@@ -119,6 +136,7 @@ int main(int argc, char** argv) {
   rt.Register<Words>("words");
   rt.Register<Order>("order");
   rt.Register<MapOnly>("maponly");
+  rt.Register<MapError>("maperror");
   std::string job = "sum", files;
   int parts = 4, iterations = 3, grow_after = -1, shrink_after = -1, wait_for = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -201,6 +219,13 @@ int main(int argc, char** argv) {
       for (int v : vs) std::printf(" %d", v);
       std::printf("\n");
     }
+    return 0;
+  }
+  if (job == "maperror") {
+    auto j = rt.Open<MapError>("maperror", {"a", "fail", "b"});
+    if (!j.ok()) return fail(j.status());
+    auto out = j->Iterate();
+    if (!out.ok()) return fail(out.status());
     return 0;
   }
   if (job == "maponly" || job == "badload") {

@@ -19,6 +19,7 @@
 //     using Value = double;
 //     Status Load(const std::string& spec, Static& out);     // spec: e.g. a file name
 //     void Map(const Static& s, const Dynamic& d, Emitter<Key, Value>& emit);
+//                                                   // (or Status Map(...): an error fails the job)
 //     void Combine(Value& into, const Value& v) { into += v; }  // optional: map-side combiner
 //     // optional: Out Reduce(const Key& k, std::span<const Value> values);
 //   };
@@ -217,7 +218,12 @@ class JobAdapter final : public ErasedJob {
     }
     Collector c(reducers, chunk, sink);
     c.job = &job_;
-    job_.Map(it->second, d, c);
+    if constexpr (std::is_same_v<decltype(job_.Map(it->second, d, c)), Status>) {
+      Status st = job_.Map(it->second, d, c);
+      if (!st.ok()) return st;
+    } else {
+      job_.Map(it->second, d, c);
+    }
     if constexpr (HasCombine<J>) {
       for (auto& [k, v] : c.combined) c.Append(k, v);
     }
