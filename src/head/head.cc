@@ -883,6 +883,9 @@ bool Head::Impl::RefillAllowed(const Job& job) const {
 int64_t Head::Impl::DispatchTarget(const Job& job, const Lease& lease) const {
   int64_t slots = static_cast<int64_t>(lease.units.size());
   if (!job.is_array()) return slots;
+  // An elastic cluster queues nothing ahead on a node: tasks queued there would be invisible
+  // to the autoscaler as demand, and would wait for that node while new ones boot idle.
+  if (pool_) return slots;
   // This lease's share of the job's remaining tasks, by slots, so that a small array spreads
   // over all its nodes; capped by the queue depth a node should hold.
   int64_t job_slots = 0, remaining = job.undispatched();
@@ -1379,7 +1382,11 @@ void Head::Impl::Autoscale(Time now) {
   constexpr int64_t kMaxPendingUnits = 100000;  // per job: beyond that it changes nothing
   for (const auto& [id, job] : jobs_) {
     if (job.undispatched() <= 0 || job.row.state == pb::CANCELLED) continue;
-    if (job.row.reason != "Resources" && job.row.reason != "Priority") continue;
+    // Waiting for resources; or no reason at all: the scheduler started some of the job's
+    // units in its last pass (an array) and the rest wait too. Holds, dependencies, begin times
+    // and array throttles are not demand.
+    if (!job.row.reason.empty() && job.row.reason != "Resources" && job.row.reason != "Priority")
+      continue;
     auto t = JobType(job, now);
     if (!t) continue;
     as::Pending p;

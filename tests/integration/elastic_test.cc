@@ -177,5 +177,27 @@ TEST(Elastic, TheMaximumHoldsWhileManyJobsWait) {
   for (auto id : ids) EXPECT_EQ(c.Info(id)->state(), pb::COMPLETED);
 }
 
+// The pending tasks of an array job that already runs some count as demand (they were
+// invisible to the autoscaler once the first task started, so the rest queued behind it).
+TEST(Elastic, PendingTasksOfARunningArrayAreDemand) {
+  auto o = Elastic({Type("small", 1, 0.05, false)});
+  o.elastic->policy = "clic";  // ceil(3/2) = 2 nodes first, then one for the task left
+  o.elastic->policy_options.min_lifetime = seconds(0);
+  testing::InProcessCluster c(o);
+  ASSERT_TRUE(c.Start().ok());
+  auto spec = c.Shell("sleep 2");
+  for (int i = 0; i < 3; ++i) spec.add_array_indices(i);
+  spec.set_array_spec("0-2");
+  auto id = c.Submit(spec);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  ASSERT_TRUE(c.WaitJob(*id).ok());
+  auto info = c.Info(*id);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->state(), pb::COMPLETED);
+  std::set<std::string> nodes;
+  for (const auto& t : info->tasks()) nodes.insert(t.node());
+  EXPECT_EQ(nodes.size(), 3u) << "each task on a node of its own";
+}
+
 }  // namespace
 }  // namespace swell
