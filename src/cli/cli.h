@@ -34,6 +34,17 @@ std::unique_ptr<rpc::HeadClient> Connect(const std::string& home);
 // Prints "swell <cmd>: <message>" to stderr and returns `code`.
 int Fail(const std::string& cmd, const std::string& message, int code = 1);
 int Fail(const std::string& cmd, const Status& status, int code = 1);
+// What a failed call to the head means to a user ("no cluster is running in ...").
+std::string ErrorText(const Status& status);
+
+// How a command reports errors: swell's "swell <cmd>: <message>" with the exit code given, or
+// a Slurm command's "<cmd>: error: <message>" with exit 1 (Slurm's code for every error).
+struct Voice {
+  std::string cmd;  // "submit", or "sbatch" when slurm
+  bool slurm = false;
+  int Fail(const std::string& message, int code = 1) const;
+  int Fail(const Status& status, int code = 1) const;
+};
 
 using Args = std::vector<std::string>;
 
@@ -52,6 +63,8 @@ int Down(const Args& args);
 int HeadDaemon(const Args& args);
 int NodeDaemon(const Args& args);
 int Submit(const Args& args);
+// `swell submit` in a given voice: sbatch's is Slurm's.
+int SubmitAs(const Args& args, const Voice& voice);
 int Run(const Args& args);
 int Queue(const Args& args);
 int Nodes(const Args& args);
@@ -63,5 +76,9 @@ int Info(const Args& args);
 int Sim(const Args& args);
 // `swell mr ...`: takes the whole command line (its workers are started with it again).
 int Mr(int argc, char** argv);
+
+// The Slurm commands (slurm_cmds.cc), run when the binary is called by their names.
+bool IsSlurmCommand(const std::string& name);
+int SlurmCommand(const std::string& name, const Args& args);
 
 }  // namespace swell::cli

@@ -130,17 +130,27 @@ int Fail(const std::string& cmd, const std::string& message, int code) {
   return code;
 }
 
-int Fail(const std::string& cmd, const Status& status, int code) {
+std::string ErrorText(const Status& status) {
   if (status.code() == Code::kUnavailable && status.message().find("connect") != std::string::npos) {
     std::string home = Home();
     pid_t head = ReadLivePid(home + "/head.pid");
-    if (head == 0)
-      return Fail(cmd, "no cluster is running in " + home + " (start one with `swell up`)", code);
-    return Fail(cmd, "the head (pid " + std::to_string(head) + ") does not answer: " +
-                         status.message(), code);
+    if (head == 0) return "no cluster is running in " + home + " (start one with `swell up`)";
+    return "the head (pid " + std::to_string(head) + ") does not answer: " + status.message();
   }
-  return Fail(cmd, status.message(), code);
+  return status.message();
 }
+
+int Fail(const std::string& cmd, const Status& status, int code) {
+  return Fail(cmd, ErrorText(status), code);
+}
+
+int Voice::Fail(const std::string& message, int code) const {
+  if (!slurm) return cli::Fail(cmd, message, code);
+  std::fprintf(stderr, "%s: error: %s\n", cmd.c_str(), message.c_str());
+  return 1;
+}
+
+int Voice::Fail(const Status& status, int code) const { return Fail(ErrorText(status), code); }
 
 std::optional<int> ParseFlags(CLI::App& app, const Args& args, const std::string& cmd) {
   try {

@@ -16,9 +16,11 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
+#include "cli/slurm_args.h"
 #include "cli/submit_options.h"
 #include "common/files.h"
 #include "common/slurm_format.h"
+#include "common/slurm_output.h"
 
 extern char** environ;
 
@@ -152,48 +154,14 @@ int ExitCodeOf(const pb::JobInfo& j) {
   return 1;
 }
 
-const char* ShortState(pb::JobState s) {
-  switch (s) {
-    case pb::PENDING:
-      return "PD";
-    case pb::RUNNING:
-      return "R";
-    case pb::COMPLETED:
-      return "CD";
-    case pb::FAILED:
-      return "F";
-    case pb::CANCELLED:
-      return "CA";
-    case pb::TIMEOUT:
-      return "TO";
-    case pb::NODE_FAIL:
-      return "NF";
-    default:
-      return "?";
-  }
-}
+const char* ShortState(pb::JobState s) { return slurm::JobStateCompact(s).data(); }
 
-std::string StateText(pb::JobState s) {
-  static const char* kNames[] = {"UNKNOWN", "PENDING",   "RUNNING", "COMPLETED",
-                                 "FAILED",  "CANCELLED", "TIMEOUT", "NODE_FAIL"};
-  int i = static_cast<int>(s);
-  return (i >= 0 && i < 8) ? kNames[i] : "UNKNOWN";
-}
+std::string StateText(pb::JobState s) { return std::string(slurm::JobStateName(s)); }
 
 std::string Elapsed(const pb::JobInfo& j) {
   if (j.start_ms() == 0) return "0:00";
   int64_t end = j.end_ms() ? j.end_ms() : ToMillis(SystemClock().Now());
-  int64_t s = std::max<int64_t>(0, (end - j.start_ms()) / 1000);
-  char buf[32];
-  if (s >= 86400)
-    snprintf(buf, sizeof buf, "%lld-%02lld:%02lld:%02lld", (long long)(s / 86400),
-             (long long)(s / 3600 % 24), (long long)(s / 60 % 60), (long long)(s % 60));
-  else if (s >= 3600)
-    snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", (long long)(s / 3600), (long long)(s / 60 % 60),
-             (long long)(s % 60));
-  else
-    snprintf(buf, sizeof buf, "%lld:%02lld", (long long)(s / 60), (long long)(s % 60));
-  return buf;
+  return FormatSeconds(std::max<int64_t>(0, (end - j.start_ms()) / 1000));
 }
 
 // Parses the options of submit/run; `for_run` splits the command off at "--".
@@ -252,7 +220,8 @@ Status WaitFollowingRestarts(const pb::WaitRequest& req,
 }
 
 // The words of `cmd` if it is a plain command line: words of [A-Za-z0-9_./,:+@%-] separated by
-// single spaces, the first without '=' (an assignment); otherwise empty.
+// single spaces, the first without '=' (an assignment) and not a shell builtin that has no
+// program of its name (`exit 3`, `cd dir`); otherwise empty.
 std::vector<std::string> SimpleCommand(const std::string& cmd) {
   std::vector<std::string> words;
   std::string cur;
@@ -270,58 +239,73 @@ std::vector<std::string> SimpleCommand(const std::string& cmd) {
   if (cur.empty()) return {};
   words.push_back(cur);
   if (words[0].find('=') != std::string::npos) return {};
+  static const std::set<std::string> kBuiltins = {
+      ".",     "alias", "break",  "cd",       "continue", "eval",  "exec",  "exit",
+      "export", "hash", "local",  "readonly", "return",   "set",   "shift", "source",
+      "times", "trap",  "ulimit", "umask",    "unalias",  "unset", "wait"};
+  if (kBuiltins.count(words[0])) return {};
   return words;
 }
 
 }  // namespace
 
-int Submit(const Args& args) {
+int Submit(const Args& args) { return SubmitAs(args, {"submit", false}); }
+
+int SubmitAs(const Args& args, const Voice& voice) {
   auto o = ParseJobOptions(args, false, nullptr);
-  if (!o.ok()) return Fail("submit", o.status(), 2);
+  if (!o.ok()) return voice.Fail(o.status(), 2);
   if (o->help) {
-    std::printf("usage: swell submit [options] script [args...]\n%s", SubmitUsage().c_str());
+    std::printf("usage: %s [options] script [args...]\n%s",
+                voice.slurm ? "sbatch" : "swell submit", SubmitUsage().c_str());
     return 0;
   }
   std::string script, script_path;
   std::vector<std::string> script_args;
   if (o->wrap) {
-    if (!o->positional.empty()) return Fail("submit", "--wrap takes no script", 2);
+    if (!o->positional.empty()) return voice.Fail("--wrap takes no script", 2);
     // A plain command (words of safe characters, no shell syntax) runs directly, as
     // `sh -c CMD` would end by exec'ing it: one exec per task instead of two.
     script_args = SimpleCommand(*o->wrap);
     if (script_args.empty()) script = "#!/bin/sh\n" + *o->wrap + "\n";
+  } else if (o->positional.empty() && voice.slurm) {
+    // sbatch without a script reads it from standard input.
+    auto text = ReadFile("/dev/stdin");
+    script = text.ok() ? *text : "";
+    if (script.empty()) return voice.Fail("Batch script is empty!");
   } else {
-    if (o->positional.empty()) return Fail("submit", "no script given (or use --wrap)", 2);
+    if (o->positional.empty()) return voice.Fail("no script given (or use --wrap)", 2);
     script_path = o->positional[0];
     script_args.assign(o->positional.begin() + 1, o->positional.end());
     auto text = ReadFile(script_path);
     if (!text.ok())
-      return Fail("submit", "cannot read script '" + script_path + "': " + text.status().message(),
-                  2);
+      return voice.Fail("cannot read script '" + script_path + "': " + text.status().message(),
+                        2);
     script = *text;
-    if (script.rfind("#!", 0) != 0)
-      return Fail("submit",
-                  script_path +
-                      " does not look like a batch script: its first line must "
-                      "start with #! and an interpreter, e.g. #!/bin/bash",
-                  2);
   }
-  auto dirs = ExtractDirectives(script, script_path.empty() ? "wrap" : script_path);
-  if (!dirs.ok()) return Fail("submit", dirs.status(), 2);
-  auto merged =
-      MergeDirectives(*dirs, *o, script_path.empty() ? "wrap" : script_path, SystemClock().Now());
-  if (!merged.ok()) return Fail("submit", merged.status(), 2);
+  if (!o->wrap && script.rfind("#!", 0) != 0)
+    return voice.Fail((script_path.empty() ? std::string("the script") : script_path) +
+                          " does not look like a batch script: its first line must "
+                          "start with #! and an interpreter, e.g. #!/bin/bash",
+                      2);
+  std::string name = script_path.empty() ? (o->wrap ? "wrap" : "sbatch") : script_path;
+  auto dirs = ExtractDirectives(script, name);
+  if (!dirs.ok()) return voice.Fail(dirs.status(), 2);
+  auto merged = MergeDirectives(*dirs, *o, name, SystemClock().Now());
+  if (!merged.ok()) return voice.Fail(merged.status(), 2);
+  if (!o->wrap && script_path.empty() && !merged->job_name) merged->job_name = "sbatch";
   auto spec =
       BuildSpec(*merged, script, script_path.empty() ? "" : AbsolutePath(script_path, CurrentDir()),
                 script_args);
-  if (!spec.ok()) return Fail("submit", spec.status(), 2);
+  if (!spec.ok()) return voice.Fail(spec.status(), 2);
   std::string home = Home();
   auto client = Connect(home);
   pb::SubmitRequest req;
   *req.mutable_spec() = *spec;
   auto r = client->Submit(req);
-  if (!r.ok())
-    return Fail("submit", r.status(), r.status().code() == Code::kInvalidArgument ? 2 : 1);
+  if (!r.ok()) {
+    if (voice.slurm) return voice.Fail("Batch job submission failed: " + ErrorText(r.status()));
+    return voice.Fail(r.status(), r.status().code() == Code::kInvalidArgument ? 2 : 1);
+  }
   if (merged->parsable)
     std::printf("%lld\n", static_cast<long long>(r->job_id()));
   else if (!merged->quiet)
@@ -335,7 +319,9 @@ int Submit(const Args& args) {
     if (ev.jobs_size() > 0) last = ev.jobs(0);
     return true;
   });
-  if (!s.ok()) return Fail("submit", s);
+  if (!s.ok()) return voice.Fail(s);
+  // sbatch -W exits with the job's exit code, 1 when a signal ended it.
+  if (voice.slurm) return last.signal() ? 1 : last.exit_code();
   return ExitCodeOf(last);
 }
 
@@ -543,22 +529,9 @@ int Cancel(const Args& args) {
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "-s" || args[i] == "--signal") {
       if (i + 1 >= args.size()) return Fail("cancel", "-s needs a signal", 2);
-      std::string sig = args[++i];
-      int num = 0;
-      if (std::isdigit(static_cast<unsigned char>(sig[0])))
-        num = std::atoi(sig.c_str());
-      else {
-        if (sig.rfind("SIG", 0) == 0) sig = sig.substr(3);
-        static const std::map<std::string, int> kSig = {
-            {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
-            {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"CONT", SIGCONT},
-            {"STOP", SIGSTOP}, {"TSTP", SIGTSTP}};
-        auto it = kSig.find(sig);
-        if (it == kSig.end()) return Fail("cancel", "unknown signal '" + args[i] + "'", 2);
-        num = it->second;
-      }
-      if (num <= 0 || num >= 65) return Fail("cancel", "bad signal '" + args[i] + "'", 2);
-      req.set_signal(num);
+      auto num = slurm::SignalNumber(args[++i]);
+      if (!num) return Fail("cancel", "unknown signal '" + args[i] + "'", 2);
+      req.set_signal(*num);
       continue;
     }
     auto ref = ParseRef(args[i]);

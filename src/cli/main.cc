@@ -42,6 +42,9 @@ Daemons (started by `up`):
   head --home DIR                  run the head
   node --home DIR --name NAME      run a node daemon
 
+Slurm commands: the binary answers to sbatch, squeue, scancel, sinfo and scontrol when called
+by those names (build/bin has links); see docs/slurm.md.
+
 Environment: SWELL_HOME (default ~/.swell), SWELL_HEAD (host:port of a remote head).
 )";
 
@@ -49,6 +52,10 @@ Environment: SWELL_HOME (default ~/.swell), SWELL_HEAD (host:port of a remote he
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  // Called as sbatch, squeue, scancel, sinfo or scontrol (links to this binary).
+  const char* base = std::strrchr(argv[0], '/');
+  std::string self = base ? base + 1 : argv[0];
+  if (swell::cli::IsSlurmCommand(self)) return swell::cli::SlurmCommand(self, args);
   if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
     std::fputs(kUsage, args.empty() ? stderr : stdout);
     return args.empty() ? 2 : 0;

@@ -755,4 +755,62 @@ std::string CompressHostList(std::vector<std::string> names) {
   return out;
 }
 
+Result<std::vector<std::string>> ExpandHostList(std::string_view text) {
+  constexpr size_t kMaxHosts = 1'000'000;
+  auto bad = [&](std::string_view why) {
+    return InvalidArgument(fmt::format("invalid host list '{}': {}", text, why));
+  };
+  // Top-level items: commas inside brackets belong to the ranges.
+  std::vector<std::string_view> items;
+  int depth = 0;
+  size_t start = 0;
+  for (size_t i = 0; i <= text.size(); ++i) {
+    char c = i < text.size() ? text[i] : ',';
+    if (c == '[' && ++depth > 1) return bad("nested brackets");
+    if (c == ']' && --depth < 0) return bad("unbalanced ']'");
+    if (c == ',' && depth == 0) {
+      if (i > start) items.push_back(text.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  if (depth != 0) return bad("unbalanced '['");
+  std::vector<std::string> out;
+  for (std::string_view item : items) {
+    std::vector<std::string> names = {""};
+    size_t i = 0;
+    while (i < item.size()) {
+      size_t open = item.find('[', i);
+      std::string_view literal =
+          item.substr(i, open == std::string_view::npos ? item.npos : open - i);
+      for (auto& n : names) n += literal;
+      if (open == std::string_view::npos) break;
+      size_t close = item.find(']', open);
+      std::string_view inner = item.substr(open + 1, close - open - 1);
+      std::vector<std::string> numbers;
+      for (std::string_view range : Split(inner, ',')) {
+        size_t dash = range.find('-');
+        std::string_view lo_text = range.substr(0, dash);
+        std::string_view hi_text =
+            dash == std::string_view::npos ? lo_text : range.substr(dash + 1);
+        auto lo = ParseDigits(lo_text), hi = ParseDigits(hi_text);
+        if (lo_text.empty() || hi_text.empty() || !lo || !hi || *hi < *lo)
+          return bad(fmt::format("bad range '{}'", range));
+        if (static_cast<uint64_t>(*hi - *lo) >= kMaxHosts) return bad("too many hosts");
+        size_t width = IsZeroPadded(std::string(lo_text)) ? lo_text.size() : 0;
+        for (int64_t v = *lo; v <= *hi; ++v) numbers.push_back(PadNumber(v, width));
+      }
+      if (names.size() * numbers.size() > kMaxHosts) return bad("too many hosts");
+      std::vector<std::string> next;
+      next.reserve(names.size() * numbers.size());
+      for (const auto& n : names)
+        for (const auto& num : numbers) next.push_back(n + num);
+      names = std::move(next);
+      i = close + 1;
+    }
+    if (out.size() + names.size() > kMaxHosts) return bad("too many hosts");
+    for (auto& n : names) out.push_back(std::move(n));
+  }
+  return out;
+}
+
 }  // namespace swell

@@ -115,4 +115,12 @@ Result<int64_t> ParseMemoryMb(std::string_view text);
 // single numbered host is written plainly ("node7"). Empty input gives "".
 std::string CompressHostList(std::vector<std::string> names);
 
+// Expands a hostlist back into names, in the order written (scontrol show hostnames):
+// "n[1-3,5],login" -> {n1, n2, n3, n5, login}. A bracket holds comma-separated numbers and
+// ranges A-B (A <= B); a range keeps the zero padding of A ("n[08-10]" -> n08, n09, n10). Text
+// may follow a bracket and an item may have several ("r[1-2]n[1-2]" -> r1n1, r1n2, r2n1, r2n2).
+// Empty items are skipped. Errors (InvalidArgument quoting the input): unbalanced or nested
+// brackets, a bad range, and lists of more than 1,000,000 names.
+Result<std::vector<std::string>> ExpandHostList(std::string_view text);
+
 }  // namespace swell

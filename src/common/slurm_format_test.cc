@@ -423,5 +423,33 @@ TEST(CompressHostListTest, NamesWithoutNumbers) {
   EXPECT_EQ(CompressHostList({"", "x"}), "x");
 }
 
+TEST(ExpandHostListTest, Forms) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(*ExpandHostList(""), V{});
+  EXPECT_EQ(*ExpandHostList("node7"), V{"node7"});
+  EXPECT_EQ(*ExpandHostList("n[1-3,5],login"), (V{"n1", "n2", "n3", "n5", "login"}));
+  EXPECT_EQ(*ExpandHostList("n[08-10]"), (V{"n08", "n09", "n10"}));
+  EXPECT_EQ(*ExpandHostList("r[1-2]n[1-2]"), (V{"r1n1", "r1n2", "r2n1", "r2n2"}));
+  EXPECT_EQ(*ExpandHostList("a[1]-x,,b"), (V{"a1-x", "b"}));
+}
+
+TEST(ExpandHostListTest, RoundTripsCompressHostList) {
+  std::vector<std::string> names = {"login", "n01", "n02", "n03", "n10", "node1", "node2", "node5"};
+  auto back = ExpandHostList(CompressHostList(names));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, names);
+}
+
+TEST(ExpandHostListTest, RejectsBadInput) {
+  for (const char* text : {"n[1-3", "n1-3]", "n[[1]]", "n[3-1]", "n[a-b]", "n[]", "n[1-]",
+                           "n[-1]", "n[1-99999999]"}) {
+    auto r = ExpandHostList(text);
+    EXPECT_FALSE(r.ok()) << text;
+    if (!r.ok()) {
+      EXPECT_NE(r.status().message().find(text), std::string::npos) << text;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace swell

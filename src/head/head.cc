@@ -1849,6 +1849,16 @@ void Head::Impl::FillInfo(const Job& job, pb::JobInfo* info, bool pending_indice
   std::set<std::string> nodes;
   for (auto lid : job.leases) nodes.insert(leases_.at(lid).node);
   for (const auto& n : nodes) info->add_nodes(n);
+  // The partition: the job's own, else the type of the nodes it runs on or is routed to.
+  std::string partition = job.spec.partition();
+  if (partition.empty() && !nodes.empty()) {
+    auto nit = nodes_.find(*nodes.begin());
+    if (nit != nodes_.end()) partition = nit->second.partition;
+  }
+  if (partition.empty() && pool_) {
+    if (auto t = JobType(job, clock_->Now())) partition = pool_->types()[static_cast<size_t>(*t)].name;
+  }
+  info->set_partition(partition);
   if (job.is_array()) {
     info->set_array_max_running(job.spec.array_max_running());
     if (pending_indices && (job.row.state == pb::PENDING || job.row.state == pb::RUNNING)) {
@@ -1890,6 +1900,14 @@ void Head::Impl::FillBrief(int64_t id, const JobRow& row, pb::JobInfo* info) {
   for (auto n : counts) info->add_state_counts(n);
 }
 
+namespace {
+// A spec as listings return it: without the script and the environment (big and private).
+void TrimSpec(pb::JobSpec* spec) {
+  spec->clear_env();
+  spec->clear_script();
+}
+}  // namespace
+
 Result<pb::QueueReply> Head::Impl::DoQueue(const rpc::Caller&, const pb::QueueRequest& req) {
   pb::QueueReply reply;
   std::set<int64_t> want(req.job_ids().begin(), req.job_ids().end());
@@ -1904,13 +1922,23 @@ Result<pb::QueueReply> Head::Impl::DoQueue(const rpc::Caller&, const pb::QueueRe
       auto row = store_->LoadJob(id);
       if (!row.ok() || !row->has_value()) continue;
       if (!wanted(id, (*row)->user)) continue;
-      FillBrief(id, **row, reply.add_jobs());
+      auto* info = reply.add_jobs();
+      FillBrief(id, **row, info);
+      if (req.specs()) {
+        info->mutable_spec()->ParseFromString((*row)->spec);
+        TrimSpec(info->mutable_spec());
+        info->set_partition(info->spec().partition());
+      }
     }
   }
   for (auto& [id, job] : jobs_) {
     if (!wanted(id, job.row.user)) continue;
     auto* info = reply.add_jobs();
     FillInfo(job, info, /*pending=*/true);
+    if (req.specs()) {
+      *info->mutable_spec() = job.spec;
+      TrimSpec(info->mutable_spec());
+    }
     if (req.tasks()) {
       for (auto& [pos, t] : job.live) {
         auto* ti = info->add_tasks();
@@ -1969,6 +1997,7 @@ Result<pb::InfoReply> Head::Impl::DoInfo(const pb::InfoRequest& req) {
   }
   *info->mutable_spec() = spec;
   info->mutable_spec()->clear_env();  // big and private; `swell info` does not show it
+  if (info->partition().empty()) info->set_partition(spec.partition());
   auto tasks = store_->LoadTasks(id);
   if (!tasks.ok()) return tasks.status();
   bool is_array = spec.array_indices_size() > 0;
@@ -2113,6 +2142,8 @@ Result<pb::CancelReply> Head::Impl::DoCancel(const rpc::Caller& who, const pb::C
 
 Result<pb::NodesReply> Head::Impl::DoNodes() {
   pb::NodesReply reply;
+  if (pool_)
+    for (const auto& ty : pool_->types()) reply.add_partitions(ty.name);
   std::map<std::string, sched::Resources> used;
   for (auto& [lid, l] : leases_)
     for (const auto& u : l.units)

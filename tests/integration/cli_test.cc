@@ -2,32 +2,19 @@
 // SWELL_HOME, real processes on this machine. Every test tears its cluster down, also when it
 // fails, and kills the job processes it left behind.
 
-#include <fcntl.h>
-#include <gtest/gtest.h>
-#include <poll.h>
-#include <signal.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <filesystem>
-#include <fstream>
-#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <sstream>
-#include <thread>
 
-#include "common/files.h"
-
-#ifndef SWELL_BIN
-#error "SWELL_BIN must name the swell binary"
-#endif
+#include "cli_harness.h"
 
 namespace swell {
 namespace {
+
+using namespace testing_cli;  // NOLINT
 
 // Under ThreadSanitizer every job start is a fork of a huge process (see launcher.cc): the
 // big array shrinks there so that the suite stays within minutes.
@@ -36,143 +23,6 @@ constexpr int kBigArray = 200;
 #else
 constexpr int kBigArray = 2000;
 #endif
-
-struct Out {
-  int code = -1;
-  std::string out, err;
-};
-
-// Runs argv (argv[0] resolved through PATH) with `input` on stdin; captures both streams.
-Out Exec(const std::vector<std::string>& argv, const std::string& cwd = "") {
-  int o[2], e[2];
-  EXPECT_EQ(pipe2(o, O_CLOEXEC), 0);
-  EXPECT_EQ(pipe2(e, O_CLOEXEC), 0);
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(o[1], 1);
-    dup2(e[1], 2);
-    int devnull = open("/dev/null", O_RDONLY);
-    dup2(devnull, 0);
-    if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
-    std::vector<char*> a;
-    for (auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
-    a.push_back(nullptr);
-    execvp(a[0], a.data());
-    _exit(127);
-  }
-  close(o[1]);
-  close(e[1]);
-  Out r;
-  pollfd fds[2] = {{o[0], POLLIN, 0}, {e[0], POLLIN, 0}};
-  int open_fds = 2;
-  char buf[65536];
-  while (open_fds > 0) {
-    if (poll(fds, 2, -1) < 0) break;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP))) continue;
-      ssize_t n = read(fds[i].fd, buf, sizeof buf);
-      if (n <= 0) {
-        close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_fds;
-      } else {
-        (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(n));
-      }
-    }
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return r;
-}
-
-// protobuf's JSON writes 64-bit integers as strings.
-int64_t I64(const nlohmann::json& j) {
-  return j.is_string() ? std::stoll(j.get<std::string>()) : j.get<int64_t>();
-}
-
-std::string Read(const std::string& path) {
-  auto r = ReadFile(path);
-  return r.ok() ? *r : "";
-}
-
-// Whether `pid` runs (a zombie does not).
-bool Alive(pid_t pid) {
-  std::string stat = Read("/proc/" + std::to_string(pid) + "/stat");
-  auto p = stat.rfind(')');
-  return p != std::string::npos && p + 2 < stat.size() && stat[p + 2] != 'Z';
-}
-
-class CliTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/swell-cli-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    chmod(dir_.c_str(), 0777);
-    home_ = dir_ + "/home";
-    setenv("SWELL_HOME", home_.c_str(), 1);
-    unsetenv("SWELL_HEAD");
-    std::ofstream(dir_ + "/cluster.toml") << "[cluster]\nnodes = 2\ncpus_per_node = 8\n"
-                                             "mem_per_node_mb = 4096\nnode_timeout_s = 2\n"
-                                             "kill_wait_s = 1\n";
-  }
-  void TearDown() override {
-    if (HasFailure()) {
-      // What the daemons said, for whoever reads the failure.
-      pid_t head = std::atoi(Read(home_ + "/head.pid").c_str());
-      std::fprintf(stderr, "---- head pid %d is %s\n", head,
-                   head > 0 && Alive(head) ? "alive" : "gone");
-      std::fprintf(stderr, "---- head.log\n%s", Read(home_ + "/head.log").c_str());
-      for (const char* n : {"node1", "node2"})
-        std::fprintf(stderr, "---- %s log\n%s", n, Read(home_ + "/nodes/" + n + "/log").c_str());
-    }
-    Swell({"down"});
-    for (pid_t pid : leftovers_) kill(-pid, SIGKILL), kill(pid, SIGKILL);
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  Out Swell(std::vector<std::string> args, const std::string& cwd = "") {
-    args.insert(args.begin(), SWELL_BIN);
-    return Exec(args, cwd.empty() ? dir_ : cwd);
-  }
-  void Up() {
-    auto r = Swell({"up", "--config", dir_ + "/cluster.toml"});
-    ASSERT_EQ(r.code, 0) << r.err;
-  }
-  int64_t SubmitOk(std::vector<std::string> args) {
-    args.insert(args.begin(), {"submit", "--parsable"});
-    auto r = Swell(args);
-    EXPECT_EQ(r.code, 0) << r.err;
-    return std::atoll(r.out.c_str());
-  }
-  nlohmann::json InfoJson(int64_t id) {
-    auto r = Swell({"info", std::to_string(id), "--json"});
-    EXPECT_EQ(r.code, 0) << r.err;
-    return nlohmann::json::parse(r.out, nullptr, false);
-  }
-  nlohmann::json Queue() {
-    auto r = Swell({"queue", "--all", "--json"});
-    EXPECT_EQ(r.code, 0) << r.err;
-    return nlohmann::json::parse(r.out, nullptr, false);
-  }
-  // Polls `swell info` until pred holds (or 30 s pass).
-  nlohmann::json WaitFor(int64_t id, const std::function<bool(const nlohmann::json&)>& pred) {
-    nlohmann::json j;
-    for (int i = 0; i < 1500; ++i) {
-      j = InfoJson(id);
-      if (pred(j["job"])) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return j["job"];
-  }
-  void Script(const std::string& name, const std::string& text) {
-    std::ofstream(dir_ + "/" + name) << text;
-  }
-  pid_t PidOf(const std::string& file) { return std::atoi(Read(dir_ + "/" + file).c_str()); }
-
-  std::string dir_, home_;
-  std::vector<pid_t> leftovers_;
-};
 
 TEST_F(CliTest, SbatchArrayWithPatternsEnvironmentAndDependency) {
   Up();

@@ -1,0 +1,281 @@
+// The Slurm commands as users run them: build/bin/sbatch, squeue, scancel, sinfo and scontrol
+// (links to swell) against a real `swell up` cluster. The expected texts are Slurm's default
+// formats (squeue(1): "%.18i %.9P %.8j %.8u %.2t %.10M %.6D %R"; sinfo(1):
+// "%#P %.5a %.10l %.6D %.6t %N" and, with -N, "%#N %.6D %#P %6t").
+
+#include <pwd.h>
+
+#include <regex>
+#include <sstream>
+
+#include "cli_harness.h"
+
+namespace swell {
+namespace {
+
+using namespace testing_cli;  // NOLINT
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+std::string Me() {
+  struct passwd* pw = getpwuid(getuid());
+  return pw ? pw->pw_name : std::to_string(getuid());
+}
+
+class SlurmCliTest : public CliTest {
+ protected:
+  // Runs a Slurm command through its link next to swell.
+  Out Slurm(const std::string& cmd, std::vector<std::string> args) {
+    std::string bin = SWELL_BIN;
+    args.insert(args.begin(), bin.substr(0, bin.rfind('/') + 1) + cmd);
+    return Exec(args, dir_);
+  }
+  int64_t Sbatch(std::vector<std::string> args) {
+    args.insert(args.begin(), "--parsable");
+    auto r = Slurm("sbatch", args);
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_TRUE(std::regex_match(r.out, std::regex("\\d+\n"))) << r.out;
+    return std::atoll(r.out.c_str());
+  }
+  // `squeue -h -o FORMAT ARGS...` once it prints `want` (or 30 s pass).
+  std::string SqueueUntil(const std::string& format, std::vector<std::string> args,
+                          const std::string& want) {
+    args.insert(args.begin(), {"-h", "-o", format});
+    std::string out;
+    for (int i = 0; i < 1500; ++i) {
+      auto r = Slurm("squeue", args);
+      EXPECT_EQ(r.code, 0) << r.err;
+      out = r.out;
+      if (out == want) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return out;
+  }
+};
+
+TEST_F(SlurmCliTest, SbatchAndSqueue) {
+  Up();
+  auto plain = Slurm("sbatch", {"--wrap", "true"});
+  EXPECT_EQ(plain.code, 0) << plain.err;
+  EXPECT_TRUE(std::regex_match(plain.out, std::regex("Submitted batch job \\d+\n"))) << plain.out;
+  int64_t run = Sbatch({"-o", "/dev/null", "--wrap", "sleep 60"});
+  int64_t held = Sbatch({"-H", "-J", "a-long-job-name", "--wrap", "true"});
+  std::string r = std::to_string(run), h = std::to_string(held);
+  EXPECT_EQ(SqueueUntil("%i %t", {}, h + " PD\n" + r + " R\n"), h + " PD\n" + r + " R\n");
+
+  // The default format: Slurm's header, then right- and left-justified columns.
+  auto q = Slurm("squeue", {});
+  ASSERT_EQ(q.code, 0) << q.err;
+  auto lines = Lines(q.out);
+  ASSERT_EQ(lines.size(), 3u) << q.out;
+  EXPECT_EQ(lines[0],
+            "             JOBID PARTITION     NAME     USER ST       TIME  NODES "
+            "NODELIST(REASON)");
+  std::string user8 = std::string(8 - std::min<size_t>(8, Me().size()), ' ') + Me().substr(0, 8);
+  EXPECT_EQ(lines[1], std::string(18 - h.size(), ' ') + h + "     batch a-long-j " + user8 +
+                          " PD       0:00      1 (JobHeldUser)");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_match(
+      lines[2], m,
+      std::regex(" {" + std::to_string(18 - r.size()) + "}" + r + "     batch     wrap " + user8 +
+                 "  R {6,7}\\d:\\d\\d      1 (node[12])")))
+      << lines[2];
+
+  // Filters.
+  EXPECT_EQ(Slurm("squeue", {"-h", "-o", "%i", "-t", "PD"}).out, h + "\n");
+  EXPECT_EQ(Slurm("squeue", {"-h", "-o", "%i", "--states=running"}).out, r + "\n");
+  EXPECT_EQ(Slurm("squeue", {"-h", "-o", "%i", "-t", "PD,R", "-u", Me()}).out, h + "\n" + r + "\n");
+  EXPECT_EQ(Slurm("squeue", {"-h", "-o", "%i", "-u", "nobody"}).out, "");
+  EXPECT_EQ(Slurm("squeue", {"-h", "-o", "%i", "-j", r}).out, r + "\n");
+  EXPECT_EQ(Slurm("squeue", {"-h", "-o", "%i %N %C %D", "-j" + r}).out,
+            r + " " + m[1].str() + " 1 1\n");
+  // The finished job shows with -t all, with its node.
+  auto all = Slurm("squeue", {"-h", "-t", "all", "-o", "%i %T %N"});
+  EXPECT_NE(all.out.find(" COMPLETED node"), std::string::npos) << all.out;
+
+  // Arrays: the pending part as ID_[...], each running task as ID_N.
+  int64_t arr = Sbatch({"--array=1-4%1", "-o", "/dev/null", "--wrap", "sleep 60"});
+  std::string a = std::to_string(arr);
+  EXPECT_EQ(SqueueUntil("%i %t", {"-j", a}, a + "_[2-4%1] PD\n" + a + "_1 R\n"),
+            a + "_[2-4%1] PD\n" + a + "_1 R\n");
+  EXPECT_EQ(Slurm("squeue", {"-h", "-o", "%i", "-j", a + "_3"}).out, a + "_3\n");
+
+  // JSON.
+  auto js = Slurm("squeue", {"--json"});
+  ASSERT_EQ(js.code, 0) << js.err;
+  auto j = nlohmann::json::parse(js.out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << js.out;
+  bool found = false;
+  for (const auto& job : j["jobs"]) {
+    if (job["job_id"] != run) continue;
+    found = true;
+    EXPECT_EQ(job["name"], "wrap");
+    EXPECT_EQ(job["user_name"], Me());
+    EXPECT_EQ(job["job_state"], nlohmann::json::array({"RUNNING"}));
+    EXPECT_EQ(job["partition"], "batch");
+    EXPECT_EQ(job["nodes"], m[1].str());
+  }
+  EXPECT_TRUE(found) << js.out;
+
+  // Bad input: Slurm's messages and exit code 1.
+  auto bad_state = Slurm("squeue", {"-t", "bogus"});
+  EXPECT_EQ(bad_state.code, 1);
+  EXPECT_EQ(bad_state.err.rfind("squeue: error: Invalid job state specified: bogus\n", 0), 0u)
+      << bad_state.err;
+  auto bad_opt = Slurm("squeue", {"--bogus"});
+  EXPECT_EQ(bad_opt.code, 1);
+  EXPECT_NE(bad_opt.err.find("unrecognized option '--bogus'"), std::string::npos);
+  auto unknown = Slurm("squeue", {"-j", "999999"});
+  EXPECT_EQ(unknown.code, 1);
+  EXPECT_EQ(unknown.err, "slurm_load_jobs error: Invalid job id specified\n");
+  auto bad_fmt = Slurm("squeue", {"-h", "-o", "%i %X"});
+  EXPECT_EQ(bad_fmt.code, 0);
+  EXPECT_NE(bad_fmt.err.find("squeue: error: Invalid job format specification: X"),
+            std::string::npos);
+}
+
+TEST_F(SlurmCliTest, Scancel) {
+  Up();
+  int64_t run = Sbatch({"-o", "/dev/null", "--wrap", "sleep 60"});
+  int64_t arr = Sbatch({"--array=1-4%1", "-o", "/dev/null", "--wrap", "sleep 60"});
+  std::string r = std::to_string(run), a = std::to_string(arr);
+  SqueueUntil("%i %t", {}, a + "_[2-4%1] PD\n" + r + " R\n" + a + "_1 R\n");
+
+  auto c = Slurm("scancel", {r});
+  EXPECT_EQ(c.code, 0) << c.err;
+  EXPECT_EQ(c.err, "");
+  EXPECT_EQ(SqueueUntil("%T", {"-t", "all", "-j", r}, "CANCELLED\n"), "CANCELLED\n");
+
+  // One pending task of an array, then one running.
+  EXPECT_EQ(Slurm("scancel", {a + "_2"}).code, 0);
+  EXPECT_EQ(SqueueUntil("%i %t", {"-j", a}, a + "_[3-4%1] PD\n" + a + "_1 R\n"),
+            a + "_[3-4%1] PD\n" + a + "_1 R\n");
+  EXPECT_EQ(Slurm("scancel", {a + "_1"}).code, 0);
+  EXPECT_EQ(SqueueUntil("%i %t", {"-j", a}, a + "_[4%1] PD\n" + a + "_3 R\n"),
+            a + "_[4%1] PD\n" + a + "_3 R\n");
+
+  // Unknown ids, as Slurm: ignored when given alone (reported with -v), an error when a
+  // filter or signal makes scancel check them.
+  auto quiet = Slurm("scancel", {"999999"});
+  EXPECT_EQ(quiet.code, 0);
+  EXPECT_EQ(quiet.err, "");
+  auto verbose = Slurm("scancel", {"-v", "999999"});
+  EXPECT_EQ(verbose.code, 0);
+  EXPECT_NE(verbose.err.find(
+                "scancel: error: Kill job error on job id 999999: Invalid job id specified\n"),
+            std::string::npos)
+      << verbose.err;
+  auto checked = Slurm("scancel", {"-s", "USR1", "999999"});
+  EXPECT_EQ(checked.code, 1);
+  EXPECT_EQ(checked.err,
+            "scancel: error: Kill job error on job id 999999: Invalid job id specified\n");
+  auto bad = Slurm("scancel", {"12x"});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_EQ(bad.err, "scancel: error: Invalid job id 12x\n");
+  auto none = Slurm("scancel", {});
+  EXPECT_EQ(none.code, 1);
+  EXPECT_EQ(none.err, "scancel: error: No job identification provided\n");
+
+  // Filters: by name and user, what is left of the array.
+  auto by_name = Slurm("scancel", {"-n", "wrap", "-u", Me()});
+  EXPECT_EQ(by_name.code, 0) << by_name.err;
+  EXPECT_EQ(SqueueUntil("%i", {}, ""), "");
+}
+
+TEST_F(SlurmCliTest, SinfoAndScontrol) {
+  Up();
+  auto s = Slurm("sinfo", {});
+  ASSERT_EQ(s.code, 0) << s.err;
+  EXPECT_EQ(s.out,
+            "PARTITION AVAIL  TIMELIMIT  NODES  STATE NODELIST\n"
+            "batch*       up   infinite      2   idle node[1-2]\n");
+  auto n = Slurm("sinfo", {"-N"});
+  ASSERT_EQ(n.code, 0) << n.err;
+  EXPECT_EQ(n.out,
+            "NODELIST   NODES PARTITION STATE \n"
+            "node1          1    batch* idle  \n"
+            "node2          1    batch* idle  \n");
+  EXPECT_EQ(Slurm("sinfo", {"-h", "-o", "%P %D %c %m"}).out, "batch* 2 8 4096\n");
+  auto js = nlohmann::json::parse(Slurm("sinfo", {"--json"}).out, nullptr, false);
+  ASSERT_TRUE(js.is_object());
+  EXPECT_EQ(js["sinfo"][0]["nodes"]["total"], 2);
+  EXPECT_EQ(js["sinfo"][0]["partition"]["name"], "batch");
+
+  int64_t run = Sbatch({"-c", "8", "-J", "busy", "-o", "/dev/null", "--wrap", "sleep 60"});
+  std::string r = std::to_string(run);
+  SqueueUntil("%i %t", {}, r + " R\n");
+  auto busy = Slurm("sinfo", {"-h"});
+  EXPECT_TRUE(busy.out ==
+                  "batch*       up   infinite      1  alloc node1\n"
+                  "batch*       up   infinite      1   idle node2\n" ||
+              busy.out ==
+                  "batch*       up   infinite      1  alloc node2\n"
+                  "batch*       up   infinite      1   idle node1\n")
+      << busy.out;
+  auto bad = Slurm("sinfo", {"-t", "sleepy"});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_EQ(bad.err.rfind("sinfo: error: Bad state string: \"sleepy\"\n", 0), 0u) << bad.err;
+
+  auto job = Slurm("scontrol", {"show", "job", r});
+  ASSERT_EQ(job.code, 0) << job.err;
+  EXPECT_EQ(job.out.rfind("JobId=" + r + " JobName=busy\n   UserId=" + Me() + "(", 0), 0u)
+      << job.out;
+  EXPECT_NE(job.out.find("\n   JobState=RUNNING Reason=None "), std::string::npos) << job.out;
+  EXPECT_NE(job.out.find("\n   NumNodes=1 NumCPUs=8 NumTasks=1 CPUs/Task=8 "), std::string::npos)
+      << job.out;
+  EXPECT_EQ(Slurm("scontrol", {"-o", "show", "job=" + r}).out.find('\n'),
+            Slurm("scontrol", {"-o", "show", "job=" + r}).out.size() - 1);
+  auto unknown = Slurm("scontrol", {"show", "job", "999999"});
+  EXPECT_EQ(unknown.code, 1);
+  EXPECT_EQ(unknown.err, "slurm_load_jobs error: Invalid job id specified\n");
+
+  auto node = Slurm("scontrol", {"show", "node", "node1"});
+  ASSERT_EQ(node.code, 0) << node.err;
+  EXPECT_EQ(node.out.rfind("NodeName=node1 ", 0), 0u) << node.out;
+  EXPECT_NE(node.out.find("\n   CPUAlloc="), std::string::npos);
+  EXPECT_NE(node.out.find(" CPUTot=8 "), std::string::npos);
+  EXPECT_NE(node.out.find("\n   RealMemory=4096 "), std::string::npos);
+  EXPECT_EQ(Lines(Slurm("scontrol", {"show", "nodes"}).out).size(), 2 * Lines(node.out).size());
+  auto missing = Slurm("scontrol", {"show", "node", "node9"});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_EQ(missing.out, "Node node9 not found\n");
+  EXPECT_EQ(Slurm("scontrol", {"show", "hostnames", "node[1-2]"}).out, "node1\nnode2\n");
+  auto entity = Slurm("scontrol", {"show", "bogus"});
+  EXPECT_EQ(entity.code, 1);
+  EXPECT_EQ(entity.err, "invalid entity:bogus for keyword:show \n");
+}
+
+TEST_F(SlurmCliTest, SbatchWaitScriptAndErrors) {
+  Up();
+  auto w = Slurm("sbatch", {"--wait", "-o", "/dev/null", "--wrap", "exit 3"});
+  EXPECT_EQ(w.code, 3) << w.err;
+  EXPECT_TRUE(std::regex_match(w.out, std::regex("Submitted batch job \\d+\n"))) << w.out;
+  Script("job.sh",
+         "#!/bin/bash\n#SBATCH --job-name=scripted\n#SBATCH --output=name_%j.log\n"
+         "echo \"$SLURM_JOB_NAME on $SLURM_JOB_NODELIST\"\n");
+  auto sub = Slurm("sbatch", {"--parsable", "--wait", "job.sh"});
+  ASSERT_EQ(sub.code, 0) << sub.err;
+  std::string id = sub.out.substr(0, sub.out.size() - 1);
+  EXPECT_TRUE(
+      std::regex_match(Read(dir_ + "/name_" + id + ".log"), std::regex("scripted on node[12]\n")))
+      << Read(dir_ + "/name_" + id + ".log");
+  // sbatch's errors: "sbatch: error: ..." and exit 1.
+  auto bad = Slurm("sbatch", {"--time=abc", "job.sh"});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_EQ(bad.err.rfind("sbatch: error: ", 0), 0u) << bad.err;
+  EXPECT_NE(bad.err.find("abc"), std::string::npos) << bad.err;
+  auto empty = Slurm("sbatch", {});  // the script from stdin, which is empty here
+  EXPECT_EQ(empty.code, 1);
+  EXPECT_EQ(empty.err, "sbatch: error: Batch script is empty!\n");
+  auto huge = Slurm("sbatch", {"-c", "1000", "--wrap", "true"});
+  EXPECT_EQ(huge.code, 1);
+  EXPECT_EQ(huge.err.rfind("sbatch: error: Batch job submission failed: ", 0), 0u) << huge.err;
+}
+
+}  // namespace
+}  // namespace swell
