@@ -1168,8 +1168,10 @@ void Head::Impl::Schedule(Time now) {
     std::stable_sort(d.blocked.begin(), d.blocked.end(),
                      [&](const auto& a, const auto& b) { return key(a) < key(b); });
   }
+  std::set<int64_t> blocked;  // jobs with units left waiting (keep their reason when some start)
   for (const auto& b : d.blocked) {
     Job& job = jobs_.at(static_cast<int64_t>(b.group));
+    blocked.insert(job.row.id);
     std::string reason = b.reason == sched::Reason::kPriority ? "Priority" : "Resources";
     if (!top_blocked_)
       top_blocked_ = std::make_tuple(JobPriority(job.spec), job.row.submit_ms, job.row.id);
@@ -1204,7 +1206,7 @@ void Head::Impl::Schedule(Time now) {
     lease->units.push_back(std::move(unit));
     lease->dirty = true;
     grown.insert(lease->id);
-    if (job.row.reason != "") job.row.reason.clear(), job.row_dirty = true;
+    if (job.row.reason != "" && !blocked.count(job_id)) job.row.reason.clear(), job.row_dirty = true;
   }
   for (auto lid : grown) {
     Lease& lease = leases_.at(lid);
@@ -1835,8 +1837,11 @@ void Head::Impl::FillInfo(const Job& job, pb::JobInfo* info, bool pending_indice
   info->set_user(job.row.user);
   info->set_uid(job.row.uid);
   info->set_state(static_cast<pb::JobState>(job.row.state));
-  info->set_reason(job.row.state == pb::PENDING || job.row.state == pb::RUNNING ? job.row.reason
-                                                                                : "");
+  std::string reason =
+      job.row.state == pb::PENDING || job.row.state == pb::RUNNING ? job.row.reason : "";
+  // Tasks handed to a node ahead of a free slot wait for resources, as Slurm would say.
+  if (reason.empty() && job.counts[pb::PENDING] > 0 && job.row.next_pos > 0) reason = "Resources";
+  info->set_reason(reason);
   info->set_exit_code(job.row.exit_code);
   info->set_signal(job.row.signal);
   info->set_submit_ms(job.row.submit_ms);

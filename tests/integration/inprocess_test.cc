@@ -56,6 +56,27 @@ TEST_F(ClusterTest, SignalledJobRecordsTheSignal) {
   EXPECT_EQ(j->signal(), SIGUSR1);
 }
 
+TEST_F(ClusterTest, TasksQueuedOnNodesWaitForResources) {
+  // 2 nodes x 2 cpus = 4 slots for 10 tasks: the ones handed to nodes ahead of a free slot are
+  // pending "Resources" (the job had no reason once its first tasks started).
+  auto spec = cluster_->Shell("sleep 1");
+  for (int i = 0; i < 10; ++i) spec.add_array_indices(i);
+  spec.set_array_spec("0-9");
+  auto id = cluster_->Submit(spec);
+  ASSERT_TRUE(id.ok());
+  std::string reason;
+  for (int i = 0; i < 200 && reason.empty(); ++i) {
+    auto info = cluster_->Info(*id);
+    if (info.ok() && info->state() == pb::RUNNING) reason = info->reason();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(reason, "Resources");
+  auto j = cluster_->WaitJob(*id);
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ(j->state(), pb::COMPLETED);
+  EXPECT_EQ(j->reason(), "");
+}
+
 TEST_F(ClusterTest, ArrayThrottleHoldsAndEveryTaskRunsOnce) {
   // 2 nodes x 2 cpus = 4 slots, throttle 2.
   auto spec = cluster_->Shell(
