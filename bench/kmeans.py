@@ -47,7 +47,7 @@ def main():
     ap.add_argument("--bin", required=True, help="directory with kmeans, kmeans-serial, kmeans-mpi")
     ap.add_argument("--mpirun", default="mpirun")
     ap.add_argument("--work", required=True)
-    ap.add_argument("--sizes", default="250000,500000,1000000,2000000")
+    ap.add_argument("--sizes", default="1000000,2000000,4000000,8000000")
     ap.add_argument("--git", default="unknown")
     ap.add_argument("--events", type=int, default=20_000_000, help="histogram events")
     ap.add_argument("--words", type=int, default=20_000_000, help="wordcount words")
