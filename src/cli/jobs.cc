@@ -86,7 +86,7 @@ Result<pb::JobSpec> BuildSpec(const SubmitOptions& o, const std::string& script,
                              : script.empty() ? (argv.empty() ? "run" : BaseName(argv[0]))
                                               : BaseName(script_path);
   spec.set_name(o.job_name.value_or(default_name));
-  spec.set_ntasks(o.ntasks.value_or(1));
+  spec.set_ntasks(o.ntasks.value_or(0));  // 0: the head takes one per node (-N), as Slurm
   spec.set_cpus_per_task(o.cpus_per_task.value_or(1));
   spec.set_min_nodes(o.nodes_min.value_or(1));
   spec.set_max_nodes(o.nodes_max.value_or(0));

@@ -1726,9 +1726,10 @@ void Head::Impl::DoSessionClosed(const std::string& node_name, uint64_t sid) {
 
 Result<pb::SubmitReply> Head::Impl::DoSubmit(const rpc::Caller& who, const pb::JobSpec& in) {
   pb::JobSpec spec = in;
-  if (spec.ntasks() < 1) spec.set_ntasks(1);
-  if (spec.cpus_per_task() < 1) spec.set_cpus_per_task(1);
   if (spec.min_nodes() < 1) spec.set_min_nodes(1);
+  // As Slurm: -N without -n means one task per node.
+  if (spec.ntasks() < 1) spec.set_ntasks(spec.min_nodes());
+  if (spec.cpus_per_task() < 1) spec.set_cpus_per_task(1);
   if (spec.script().empty() && spec.argv_size() == 0)
     return InvalidArgument("nothing to run: give a script or a command");
   if (spec.mem_mb() < 0 || spec.gpus() < 0 || spec.time_limit_ms() < 0)

@@ -57,6 +57,21 @@ TEST_F(ClusterTest, SignalledJobRecordsTheSignal) {
   EXPECT_EQ(j->signal(), SIGUSR1);
 }
 
+TEST_F(ClusterTest, NodesWithoutTasksMeansOneTaskPerNode) {
+  // sbatch -N 2 without -n: Slurm gives the job one task per node.
+  auto spec = cluster_->Shell("echo $SLURM_NTASKS $SLURM_JOB_NUM_NODES > n.out");
+  spec.set_ntasks(0);
+  spec.set_min_nodes(2);
+  auto id = cluster_->Submit(spec);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  auto j = cluster_->WaitJob(*id);
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ(j->state(), pb::COMPLETED);
+  EXPECT_EQ(Read(cluster_->dir() + "/n.out"), "2 2\n");
+  spec.set_ntasks(1);  // explicitly fewer tasks than nodes: refused
+  EXPECT_FALSE(cluster_->Submit(spec).ok());
+}
+
 TEST_F(ClusterTest, TasksQueuedOnNodesWaitForResources) {
   // 2 nodes x 2 cpus = 4 slots for 10 tasks: the ones handed to nodes ahead of a free slot are
   // pending "Resources" (the job had no reason once its first tasks started).
