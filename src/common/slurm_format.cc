@@ -813,4 +813,17 @@ Result<std::vector<std::string>> ExpandHostList(std::string_view text) {
   return out;
 }
 
+std::string CompressCounts(const std::vector<int>& counts) {
+  std::string out;
+  for (size_t i = 0; i < counts.size();) {
+    size_t j = i;
+    while (j < counts.size() && counts[j] == counts[i]) ++j;
+    if (!out.empty()) out += ',';
+    out += std::to_string(counts[i]);
+    if (j - i > 1) out += "(x" + std::to_string(j - i) + ")";
+    i = j;
+  }
+  return out;
+}
+
 }  // namespace swell

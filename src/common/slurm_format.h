@@ -115,6 +115,10 @@ Result<int64_t> ParseMemoryMb(std::string_view text);
 // single numbered host is written plainly ("node7"). Empty input gives "".
 std::string CompressHostList(std::vector<std::string> names);
 
+// Slurm's SLURM_TASKS_PER_NODE: counts in node order, runs of equal counts as "N(xK)":
+// {2, 2, 2, 1} -> "2(x3),1".
+std::string CompressCounts(const std::vector<int>& counts);
+
 // Expands a hostlist back into names, in the order written (scontrol show hostnames):
 // "n[1-3,5],login" -> {n1, n2, n3, n5, login}. A bracket holds comma-separated numbers and
 // ranges A-B (A <= B); a range keeps the zero padding of A ("n[08-10]" -> n08, n09, n10). Text

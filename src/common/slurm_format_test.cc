@@ -452,4 +452,11 @@ TEST(ExpandHostListTest, RejectsBadInput) {
 }
 
 }  // namespace
+TEST(CompressCountsTest, RunsOfEqualCountsAsSlurmWritesThem) {
+  EXPECT_EQ(CompressCounts({2, 2, 2, 1}), "2(x3),1");
+  EXPECT_EQ(CompressCounts({1}), "1");
+  EXPECT_EQ(CompressCounts({1, 2, 1}), "1,2,1");
+  EXPECT_EQ(CompressCounts({}), "");
+}
+
 }  // namespace swell

@@ -857,11 +857,23 @@ void Head::Impl::Dispatch(Job& job, Lease& lease, int64_t max_new, Time now) {
     l->mutable_user()->set_gid(job.row.gid);
     l->mutable_user()->set_name(job.row.user);
     l->set_submit_ms(job.row.submit_ms);
+    // The allocation's nodes (this lease's node first) and the tasks each holds.
     std::vector<std::string> names = {lease.node};
+    std::vector<int> tasks = {0};
     for (const auto& unit : lease.units)
-      for (const auto& sh : unit)
-        if (std::find(names.begin(), names.end(), sh.node) == names.end()) names.push_back(sh.node);
-    for (const auto& n : names) l->add_nodelist(n);
+      for (const auto& sh : unit) {
+        auto at = std::find(names.begin(), names.end(), sh.node);
+        if (at == names.end()) {
+          names.push_back(sh.node);
+          tasks.push_back(0);
+          at = names.end() - 1;
+        }
+        tasks[static_cast<size_t>(at - names.begin())] += sh.ntasks;
+      }
+    for (size_t i = 0; i < names.size(); ++i) {
+      l->add_nodelist(names[i]);
+      l->add_tasks_per_node(std::max(1, tasks[i]));
+    }
   }
   node.spec_sent[job.row.id] = now;
   *Out(node.session).add_launches() = std::move(launch);

@@ -113,6 +113,8 @@ class NodeDaemon::Impl {
     int running = 0;
     std::deque<pb::StepKey> queue;
     std::vector<std::string> nodelist;
+    std::vector<int> tasks_per_node;  // parallel to nodelist
+    std::string hostfile;             // the allocation's nodes and slots, for mpirun
     int64_t submit_ms = 0;
     std::string script_path;
     std::vector<std::string> base_env;  // everything but the per-task variables
@@ -532,6 +534,7 @@ void NodeDaemon::Impl::HandleLaunch(const pb::Launch& l) {
     job.spec = l.spec();
     job.user = l.user();
     job.nodelist.assign(l.nodelist().begin(), l.nodelist().end());
+    job.tasks_per_node.assign(l.tasks_per_node().begin(), l.tasks_per_node().end());
     job.submit_ms = l.submit_ms();
     Status s = PrepareJob(l.job_id(), job);
     // Only a prepared job runs steps: a failed one must not run later steps as the daemon.
@@ -620,6 +623,22 @@ Status NodeDaemon::Impl::PrepareJob(int64_t job_id, Job& job) {
   set("JOB_NODELIST", nodelist);
   set("NODELIST", nodelist);
   set("JOB_NUM_NODES", std::to_string(job.nodelist.size()));
+  // Tasks per node in the node list's (sorted) order, and a hostfile for mpirun.
+  if (job.tasks_per_node.size() == job.nodelist.size()) {
+    std::map<std::string, int> per;
+    for (size_t i = 0; i < job.nodelist.size(); ++i) per[job.nodelist[i]] = job.tasks_per_node[i];
+    std::vector<int> counts;
+    std::string hosts;
+    auto order = ExpandHostList(nodelist);
+    for (const auto& n : order.ok() ? *order : job.nodelist) {
+      counts.push_back(per[n]);
+      hosts += n + " slots=" + std::to_string(per[n]) + "\n";
+    }
+    set("TASKS_PER_NODE", CompressCounts(counts));
+    job.hostfile = opt_.spool_dir + "/jobs/" + std::to_string(job_id) + ".hosts";
+    SWELL_RETURN_IF_ERROR(WriteFileAtomic(job.hostfile, hosts, 0644));
+    env["SWELL_HOSTFILE"] = job.hostfile;
+  }
   set("NNODES", std::to_string(job.nodelist.size()));
   set("SUBMIT_DIR", spec.submit_dir());
   set("SUBMIT_HOST", spec.submit_host());
@@ -778,6 +797,7 @@ void NodeDaemon::Impl::Reap(pid_t which) {
     Job& j = it->second;
     if (j.running == 0 && j.queue.empty() && now - j.last_active > kForgetIdleJob) {
       if (!j.script_path.empty()) unlink(j.script_path.c_str());
+      if (!j.hostfile.empty()) unlink(j.hostfile.c_str());
       it = jobs_.erase(it);
     } else {
       ++it;

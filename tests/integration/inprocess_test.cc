@@ -59,7 +59,9 @@ TEST_F(ClusterTest, SignalledJobRecordsTheSignal) {
 
 TEST_F(ClusterTest, NodesWithoutTasksMeansOneTaskPerNode) {
   // sbatch -N 2 without -n: Slurm gives the job one task per node.
-  auto spec = cluster_->Shell("echo $SLURM_NTASKS $SLURM_JOB_NUM_NODES > n.out");
+  auto spec = cluster_->Shell(
+      "echo $SLURM_NTASKS $SLURM_JOB_NUM_NODES $SLURM_TASKS_PER_NODE > n.out; "
+      "cat $SWELL_HOSTFILE >> n.out");
   spec.set_ntasks(0);
   spec.set_min_nodes(2);
   auto id = cluster_->Submit(spec);
@@ -67,7 +69,11 @@ TEST_F(ClusterTest, NodesWithoutTasksMeansOneTaskPerNode) {
   auto j = cluster_->WaitJob(*id);
   ASSERT_TRUE(j.ok());
   EXPECT_EQ(j->state(), pb::COMPLETED);
-  EXPECT_EQ(Read(cluster_->dir() + "/n.out"), "2 2\n");
+  // The allocation's hostfile for mpirun, in node-list order.
+  std::string out = Read(cluster_->dir() + "/n.out");
+  EXPECT_EQ(out.substr(0, out.find('\n')), "2 2 1(x2)");
+  EXPECT_NE(out.find(" slots=1\n"), std::string::npos) << out;
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 3) << out;
   spec.set_ntasks(1);  // explicitly fewer tasks than nodes: refused
   EXPECT_FALSE(cluster_->Submit(spec).ok());
 }
