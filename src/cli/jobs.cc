@@ -343,6 +343,8 @@ int Run(const Args& args) {
   if (!opts.error) opts.error = run_dir + "/%j.err";
   auto spec = BuildSpec(opts, "", "", command);
   if (!spec.ok()) return Fail("run", spec.status(), 2);
+  // As srun: the command runs once per task (-n), over the allocation's nodes.
+  spec->set_launch_tasks(true);
   auto client = Connect(home);
   pb::SubmitRequest req;
   *req.mutable_spec() = *spec;

@@ -277,6 +277,8 @@ class Head::Impl {
   void MaintainLease(Job& job, Lease& lease, Time now);
   // How many tasks `lease` should have dispatched (queued or running) at most.
   int64_t DispatchTarget(const Job& job, const Lease& lease) const;
+  void DispatchRanks(Job& job, Lease& lease, Time now);
+  void AttachSpec(const Job& job, const Lease& lease, NodeEntry& node, pb::Launch& l, Time now);
   void DropLease(Job& job, int64_t lease_id);
   // When the lease's resources are free again at the latest: the last start (or now, for
   // tasks not started) plus the time limit; kNever without a limit or while the job still
@@ -724,7 +726,7 @@ void Head::Impl::UpdateAggregate(Job& job, Time now) {
     else
       st = pb::FAILED;
   } else if (c[pb::COMPLETED] + c[pb::FAILED] + c[pb::TIMEOUT] + c[pb::NODE_FAIL] > 0 &&
-             job.is_array()) {
+             (job.is_array() || job.spec.launch_tasks())) {
     st = pb::RUNNING;  // an array part way through: some done, the rest queued
   } else {
     st = pb::PENDING;
@@ -825,6 +827,10 @@ std::optional<std::pair<int64_t, int>> Head::Impl::NextPosition(Job& job) {
 
 void Head::Impl::Dispatch(Job& job, Lease& lease, int64_t max_new, Time now) {
   if (max_new <= 0) return;
+  if (job.spec.launch_tasks()) {
+    DispatchRanks(job, lease, now);
+    return;
+  }
   auto nit = nodes_.find(lease.node);
   if (nit == nodes_.end() || !nit->second.session || nit->second.draining) return;
   NodeEntry& node = nit->second;
@@ -849,6 +855,65 @@ void Head::Impl::Dispatch(Job& job, Lease& lease, int64_t max_new, Time now) {
     k->set_attempt(t.attempt);
   }
   if (l->steps_size() == 0) return;
+  AttachSpec(job, lease, node, *l, now);
+  *Out(node.session).add_launches() = std::move(launch);
+}
+
+// srun's launch: rank r of the job runs on the node that holds it in the allocation, ranks in
+// blocks over the sorted node list (Slurm's default block distribution), all at once.
+void Head::Impl::DispatchRanks(Job& job, Lease& lease, Time now) {
+  if (lease.units.empty()) return;
+  std::map<std::string, int> per_node;
+  for (const auto& sh : lease.units.front()) per_node[sh.node] += sh.ntasks;
+  std::vector<std::string> names;
+  for (const auto& [n, k] : per_node) names.push_back(n);
+  auto order = ExpandHostList(CompressHostList(names));
+  if (order.ok()) names = *order;
+  int64_t rank = 0;
+  for (size_t i = 0; i < names.size(); ++i) {
+    int count = per_node[names[i]];
+    auto nit = nodes_.find(names[i]);
+    if (nit == nodes_.end() || !nit->second.session) {
+      // The node went away between allocation and launch: its ranks stay undispatched and the
+      // job waits (node failure handling requeues or fails what was started).
+      LogWarning("head: job %lld: node %s is not connected for its ranks",
+                 static_cast<long long>(job.row.id), names[i].c_str());
+      rank += count;
+      continue;
+    }
+    NodeEntry& node = nit->second;
+    pb::Launch launch;
+    launch.set_job_id(job.row.id);
+    launch.set_slots(count);
+    launch.set_node_index(static_cast<int>(i));
+    launch.set_first_rank(rank);
+    for (int k = 0; k < count; ++k) {
+      auto next = NextPosition(job);
+      if (!next) break;
+      Task t;
+      t.pos = next->first;
+      t.attempt = next->second;
+      t.node = names[i];
+      t.lease = lease.id;
+      PutTask(job, t, pb::PENDING);
+      job.live[t.pos] = t;
+      lease.positions.insert(t.pos);
+      auto* key = launch.add_steps();
+      key->set_job_id(job.row.id);
+      key->set_pos(t.pos);
+      key->set_attempt(t.attempt);
+    }
+    rank += count;
+    if (launch.steps_size() == 0) continue;
+    AttachSpec(job, lease, node, launch, now);
+    *Out(node.session).add_launches() = std::move(launch);
+  }
+}
+
+// Adds the job's spec and allocation to a launch when the node has not had them lately.
+void Head::Impl::AttachSpec(const Job& job, const Lease& lease, NodeEntry& node, pb::Launch& l_ref,
+                            Time now) {
+  pb::Launch* l = &l_ref;
   auto sent = node.spec_sent.find(job.row.id);
   if (sent == node.spec_sent.end() || now - sent->second > kSpecResendAfter) {
     l->set_with_spec(true);
@@ -876,7 +941,6 @@ void Head::Impl::Dispatch(Job& job, Lease& lease, int64_t max_new, Time now) {
     }
   }
   node.spec_sent[job.row.id] = now;
-  *Out(node.session).add_launches() = std::move(launch);
 }
 
 bool Head::Impl::Ahead(const Job& a, int prio, int64_t submit_ms, int64_t id) const {
@@ -894,6 +958,7 @@ bool Head::Impl::RefillAllowed(const Job& job) const {
 
 int64_t Head::Impl::DispatchTarget(const Job& job, const Lease& lease) const {
   int64_t slots = static_cast<int64_t>(lease.units.size());
+  if (job.spec.launch_tasks()) return job.row.task_count;  // every rank at once
   if (!job.is_array()) return slots;
   // An elastic cluster queues nothing ahead on a node: tasks queued there would be invisible
   // to the autoscaler as demand, and would wait for that node while new ones boot idle.
@@ -1097,6 +1162,7 @@ void Head::Impl::Schedule(Time now) {
       reason.clear();
     int max_running = job.spec.array_max_running();
     int64_t units = job.undispatched();
+    if (job.spec.launch_tasks()) units = std::min<int64_t>(units, 1);  // one allocation
     if (reason.empty() && max_running > 0) {
       int64_t left = max_running - job_slots[id];
       if (left <= 0) reason = "JobArrayTaskLimit";
@@ -1410,6 +1476,7 @@ void Head::Impl::Autoscale(Time now) {
     p.cpus = NodeRequest(job.spec).cpus;
     if (job.spec.time_limit_ms() > 0) p.time_limit = Duration(job.spec.time_limit_ms());
     int64_t units = std::min(job.undispatched(), kMaxPendingUnits);
+    if (job.spec.launch_tasks()) units = std::min<int64_t>(units, 1);
     if (job.spec.array_max_running() > 0)
       units = std::min<int64_t>(units, job.spec.array_max_running());
     for (int64_t u = 0; u < units; ++u) v.pending.push_back(p);
@@ -1752,6 +1819,8 @@ Result<pb::SubmitReply> Head::Impl::DoSubmit(const rpc::Caller& who, const pb::J
     if (spec.array_indices(i) <= spec.array_indices(i - 1))
       return InvalidArgument("array indices must be increasing");
   if (spec.array_max_running() < 0) return InvalidArgument("negative array throttle");
+  if (spec.launch_tasks() && spec.array_indices_size() > 0)
+    return InvalidArgument("an array job cannot launch one process per task (srun semantics)");
   if (spec.work_dir().empty() || spec.work_dir()[0] != '/')
     return InvalidArgument("the working directory must be an absolute path");
   // Resources no node could ever hold.
@@ -1812,6 +1881,7 @@ Result<pb::SubmitReply> Head::Impl::DoSubmit(const rpc::Caller& who, const pb::J
   int64_t count = std::max<int64_t>(1, spec.array_indices_size());
   int64_t id = next_job_id_;
   next_job_id_ += count;  // array tasks take the ids after their job's (SLURM_JOB_ID)
+  if (spec.launch_tasks()) count = spec.ntasks();  // one task per rank, under the job's id
   Write(store_->SetCounter("next_job_id", next_job_id_));
   Job job;
   job.spec = spec;
@@ -1995,15 +2065,14 @@ Result<pb::InfoReply> Head::Impl::DoInfo(const pb::InfoRequest& req) {
       if (active != jobs_.begin()) cand = std::max(cand, std::prev(active)->first);
       if (cand > 0) {
         auto rc = store_->LoadJob(cand);
-        if (rc.ok() && rc->has_value() && id < cand + (*rc)->task_count) {
+        pb::JobSpec s;
+        if (rc.ok() && rc->has_value()) s.ParseFromString((*rc)->spec);
+        // An array task's own id (a job of ranks has one id for all its tasks).
+        if (rc.ok() && rc->has_value() && id < cand + s.array_indices_size()) {
           pb::InfoRequest inner;
           inner.mutable_job()->set_job_id(cand);
-          pb::JobSpec s;
-          s.ParseFromString((*rc)->spec);
-          if (s.array_indices_size() > 0) {
-            inner.mutable_job()->set_has_index(true);
-            inner.mutable_job()->set_array_index(s.array_indices(static_cast<int>(id - cand)));
-          }
+          inner.mutable_job()->set_has_index(true);
+          inner.mutable_job()->set_array_index(s.array_indices(static_cast<int>(id - cand)));
           return DoInfo(inner);
         }
       }

@@ -36,6 +36,7 @@ struct ChildArgs {
   const char* cwd;
   const char* in;
   const char* out;
+  int out_mode;  // O_TRUNC or O_APPEND
   const char* err_path;  // nullptr: same as out
   bool switch_user;
   uid_t uid;
@@ -119,16 +120,17 @@ int ChildMain(void* arg) {
   // for this child); opening a FIFO nobody reads fails with ENXIO instead. Cleared below.
   int in = open(a->in, O_RDONLY | O_NONBLOCK);
   if (in < 0) return Fail(a, "open input");
-  int out = open(a->out, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK, 0644);
+  int out = open(a->out, O_WRONLY | O_CREAT | a->out_mode | O_NONBLOCK, 0644);
   if (out < 0) return Fail(a, "open output file");
   int err = out;
   if (a->err_path != nullptr) {
-    err = open(a->err_path, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK, 0644);
+    err = open(a->err_path, O_WRONLY | O_CREAT | a->out_mode | O_NONBLOCK, 0644);
     if (err < 0) return Fail(a, "open error file");
   }
-  fcntl(in, F_SETFL, O_RDONLY);
-  fcntl(out, F_SETFL, O_WRONLY);
-  if (err != out) fcntl(err, F_SETFL, O_WRONLY);
+  // Back to blocking; the other status flags (O_APPEND) stay.
+  fcntl(in, F_SETFL, fcntl(in, F_GETFL) & ~O_NONBLOCK);
+  fcntl(out, F_SETFL, fcntl(out, F_GETFL) & ~O_NONBLOCK);
+  if (err != out) fcntl(err, F_SETFL, fcntl(err, F_GETFL) & ~O_NONBLOCK);
   if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) return Fail(a, "dup2");
   if (in > 2) close(in);
   if (out > 2) close(out);
@@ -173,6 +175,7 @@ Result<pid_t> Launcher::Spawn(const SpawnRequest& req) {
   a.cwd = req.cwd.c_str();
   a.in = req.stdin_path.c_str();
   a.out = req.stdout_path.c_str();
+  a.out_mode = req.append_output ? O_APPEND : O_TRUNC;
   a.err_path = req.stderr_path.empty() ? nullptr : req.stderr_path.c_str();
   a.switch_user = req.user.has_value();
   if (req.user) {

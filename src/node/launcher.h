@@ -33,6 +33,7 @@ struct SpawnRequest {
   std::string stdin_path = "/dev/null";
   std::string stdout_path = "/dev/null";
   std::string stderr_path;         // empty: same file as stdout
+  bool append_output = false;      // open the output files to append (several tasks share them)
   std::optional<Identity> user;    // switch to this user (needs root)
   int64_t rlimit_as_bytes = 0;     // 0: unlimited
   int64_t rlimit_cpu_seconds = 0;  // 0: unlimited

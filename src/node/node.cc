@@ -115,6 +115,8 @@ class NodeDaemon::Impl {
     std::vector<std::string> nodelist;
     std::vector<int> tasks_per_node;  // parallel to nodelist
     std::string hostfile;             // the allocation's nodes and slots, for mpirun
+    int node_index = 0;               // launch_tasks: SLURM_NODEID
+    int64_t first_rank = 0;           // launch_tasks: the lowest rank here (SLURM_LOCALID 0)
     int64_t submit_ms = 0;
     std::string script_path;
     std::vector<std::string> base_env;  // everything but the per-task variables
@@ -554,6 +556,8 @@ void NodeDaemon::Impl::HandleLaunch(const pb::Launch& l) {
     }
   }
   if (l.slots() > 0) job.slots = l.slots();
+  job.node_index = l.node_index();
+  job.first_rank = l.first_rank();
   if (!job.has_spec) {
     for (const auto& k : l.steps()) {
       pb::StepReport r;
@@ -635,6 +639,10 @@ Status NodeDaemon::Impl::PrepareJob(int64_t job_id, Job& job) {
       hosts += n + " slots=" + std::to_string(per[n]) + "\n";
     }
     set("TASKS_PER_NODE", CompressCounts(counts));
+    if (spec.launch_tasks()) {
+      set("STEP_TASKS_PER_NODE", CompressCounts(counts));
+      set("STEP_NODELIST", nodelist);
+    }
     job.hostfile = opt_.spool_dir + "/jobs/" + std::to_string(job_id) + ".hosts";
     SWELL_RETURN_IF_ERROR(WriteFileAtomic(job.hostfile, hosts, 0644));
     env["SWELL_HOSTFILE"] = job.hostfile;
@@ -709,6 +717,21 @@ void NodeDaemon::Impl::StartStep(int64_t job_id, Job& job, const pb::StepKey& ke
   req.env.push_back("SLURM_JOB_ID=" + std::to_string(task_job_id));
   req.env.push_back("SWELL_JOB_ID=" + std::to_string(task_job_id));
   req.env.push_back("SLURM_JOBID=" + std::to_string(task_job_id));
+  if (spec.launch_tasks()) {
+    // srun's per-task environment: rank, rank on this node, this node's index; one step.
+    auto both = [&req](const std::string& k, const std::string& v) {
+      req.env.push_back("SLURM_" + k + "=" + v);
+      req.env.push_back("SWELL_" + k + "=" + v);
+    };
+    both("PROCID", std::to_string(key.pos()));
+    both("LOCALID", std::to_string(key.pos() - job.first_rank));
+    both("NODEID", std::to_string(job.node_index));
+    both("STEP_ID", "0");
+    both("STEPID", "0");
+    both("STEP_NUM_TASKS", std::to_string(std::max(1, spec.ntasks())));
+    both("STEP_NUM_NODES", std::to_string(job.nodelist.size()));
+    req.append_output = true;  // every task of the step writes to the job's output
+  }
   if (index) {
     req.env.push_back("SLURM_ARRAY_JOB_ID=" + std::to_string(job_id));
     req.env.push_back("SWELL_ARRAY_JOB_ID=" + std::to_string(job_id));

@@ -6,6 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -76,6 +79,49 @@ TEST_F(ClusterTest, NodesWithoutTasksMeansOneTaskPerNode) {
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 3) << out;
   spec.set_ntasks(1);  // explicitly fewer tasks than nodes: refused
   EXPECT_FALSE(cluster_->Submit(spec).ok());
+}
+
+TEST_F(ClusterTest, LaunchTasksRunsOneProcessPerRankAcrossTheNodes) {
+  // srun's semantics (swell run): 3 ranks on the 2 nodes, each with its rank, its rank on the
+  // node and the node's index; one job id for all.
+  auto spec = cluster_->Shell(
+      "echo $SLURM_PROCID $SLURM_LOCALID $SLURM_NODEID $SLURMD_NODENAME $SLURM_JOB_ID "
+      "$SLURM_STEP_ID $SLURM_NTASKS >> ranks.out; exit $SLURM_PROCID");
+  spec.set_ntasks(3);
+  spec.set_min_nodes(2);
+  spec.set_launch_tasks(true);
+  auto id = cluster_->Submit(spec);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  auto j = cluster_->WaitJob(*id);
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ(j->state(), pb::FAILED);  // ranks 1 and 2 exit non-zero
+  EXPECT_EQ(j->exit_code(), 2);       // the highest, as srun returns
+  std::istringstream in(Read(cluster_->dir() + "/ranks.out"));
+  std::map<int, std::tuple<int, int, std::string>> ranks;  // rank -> local, node id, node
+  int rank, local, nodeid, step, ntasks;
+  std::string node;
+  int64_t job;
+  while (in >> rank >> local >> nodeid >> node >> job >> step >> ntasks) {
+    ranks[rank] = {local, nodeid, node};
+    EXPECT_EQ(job, *id);
+    EXPECT_EQ(step, 0);
+    EXPECT_EQ(ntasks, 3);
+  }
+  ASSERT_EQ(ranks.size(), 3u);
+  // Blocks over the sorted node list: node 0 holds the lowest ranks, local ids count from 0.
+  std::set<std::string> nodes;
+  for (auto& [r, v] : ranks) nodes.insert(std::get<2>(v));
+  EXPECT_EQ(nodes.size(), 2u);
+  EXPECT_EQ(std::get<0>(ranks[0]), 0);
+  EXPECT_EQ(std::get<1>(ranks[0]), 0);
+  EXPECT_EQ(std::get<1>(ranks[2]), 1);
+  int on_first = std::get<1>(ranks[1]) == 0 ? 2 : 1;
+  EXPECT_EQ(std::get<0>(ranks[2]), 3 - on_first - 1);
+  auto arr = cluster_->Shell("true");
+  arr.set_launch_tasks(true);
+  arr.add_array_indices(1);
+  arr.set_array_spec("1");
+  EXPECT_FALSE(cluster_->Submit(arr).ok());  // not with arrays
 }
 
 TEST_F(ClusterTest, TasksQueuedOnNodesWaitForResources) {

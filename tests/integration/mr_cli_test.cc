@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "common/files.h"
 #include "common/process.h"
 #include "testing/scratch.h"
@@ -63,6 +65,46 @@ TEST_F(MapFilesTest, AFailingCommandIsRetriedThenReported) {
   EXPECT_EQ(bad.code, 1);
   EXPECT_NE(bad.err.find("f3 failed (exit 4 after 2 attempts): broken f3"), std::string::npos)
       << bad.err;
+}
+
+// The launch: the same kmeans binary under `swell run -n 2` on a cluster (srun's
+// semantics: two processes with SLURM_PROCID 0 and 1, which find each other).
+TEST(SwellRunTest, KMeansRunsAsTwoRanksOfOneJob) {
+  testing::TempDir dir;
+  RunOptions o;
+  o.env = {"SWELL_HOME=" + dir.path() + "/home", "SWELL_MR_RENDEZVOUS=" + dir.path() + "/rdv"};
+  o.timeout = std::chrono::seconds(120);
+  auto swell = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), SWELL_BIN);
+    auto r = RunCommand(args, o);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : CommandResult{};
+  };
+  struct Down {  // the cluster goes whatever the test did
+    std::function<void()> f;
+    ~Down() { f(); }
+  } down{[&] { swell({"down"}); }};
+  ASSERT_EQ(swell({"up", "--nodes", "2"}).exit_code, 0);
+  std::vector<std::string> data = {"--dims", "3", "--k", "5", "--iterations", "6"};
+  auto gen = RunCommand({KMEANS_SERIAL_BIN, "--generate", "20000", "--data", dir.path() + "/d",
+                         "--partitions", "4", "--output", dir.path() + "/serial.txt",
+                         "--dims", "3", "--k", "5", "--iterations", "6"},
+                        o);
+  ASSERT_TRUE(gen.ok() && gen->exit_code == 0);
+  std::vector<std::string> run = {"run", "-n", "2", "--", KMEANS_BIN, "--output",
+                                  dir.path() + "/run.txt", "--input"};
+  for (int p = 0; p < 4; ++p) run.push_back(dir.path() + "/d/part-000" + std::to_string(p) + ".bin");
+  run.insert(run.end(), data.begin(), data.end());
+  auto r = swell(run);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("(swell mr, launcher, 2 workers)"), std::string::npos) << r.out;
+  auto got = ReadFile(dir.path() + "/run.txt"), want = ReadFile(dir.path() + "/serial.txt");
+  ASSERT_TRUE(got.ok() && want.ok());
+  EXPECT_EQ(*got, *want);  // bit for bit
+  auto ranks = swell({"run", "-n", "2", "--", "sh", "-c", "echo rank $SLURM_PROCID"});
+  EXPECT_EQ(ranks.exit_code, 0);
+  EXPECT_NE(ranks.out.find("rank 0\n"), std::string::npos) << ranks.out;
+  EXPECT_NE(ranks.out.find("rank 1\n"), std::string::npos) << ranks.out;
 }
 
 TEST(MapFilesExampleTest, SortsAndCompressesADirectory) {
