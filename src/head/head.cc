@@ -278,6 +278,7 @@ class Head::Impl {
   // How many tasks `lease` should have dispatched (queued or running) at most.
   int64_t DispatchTarget(const Job& job, const Lease& lease) const;
   void DispatchRanks(Job& job, Lease& lease, Time now);
+  bool DispatchNext(Job& job, Lease& lease, const std::string& node, pb::Launch& launch);
   void AttachSpec(const Job& job, const Lease& lease, NodeEntry& node, pb::Launch& l, Time now);
   void DropLease(Job& job, int64_t lease_id);
   // When the lease's resources are free again at the latest: the last start (or now, for
@@ -838,25 +839,32 @@ void Head::Impl::Dispatch(Job& job, Lease& lease, int64_t max_new, Time now) {
   pb::Launch* l = &launch;
   l->set_job_id(job.row.id);
   l->set_slots(static_cast<int>(lease.units.size()));
-  for (int64_t i = 0; i < max_new; ++i) {
-    auto next = NextPosition(job);
-    if (!next) break;
-    Task t;
-    t.pos = next->first;
-    t.attempt = next->second;
-    t.node = lease.node;
-    t.lease = lease.id;
-    PutTask(job, t, pb::PENDING);
-    job.live[t.pos] = t;
-    lease.positions.insert(t.pos);
-    auto* k = l->add_steps();
-    k->set_job_id(job.row.id);
-    k->set_pos(t.pos);
-    k->set_attempt(t.attempt);
-  }
+  for (int64_t i = 0; i < max_new; ++i)
+    if (!DispatchNext(job, lease, lease.node, *l)) break;
   if (l->steps_size() == 0) return;
   AttachSpec(job, lease, node, *l, now);
   *Out(node.session).add_launches() = std::move(launch);
+}
+
+// Takes the job's next position onto `node` in `launch` (written as dispatched first). False
+// when no position is left.
+bool Head::Impl::DispatchNext(Job& job, Lease& lease, const std::string& node,
+                              pb::Launch& launch) {
+  auto next = NextPosition(job);
+  if (!next) return false;
+  Task t;
+  t.pos = next->first;
+  t.attempt = next->second;
+  t.node = node;
+  t.lease = lease.id;
+  PutTask(job, t, pb::PENDING);
+  job.live[t.pos] = t;
+  lease.positions.insert(t.pos);
+  auto* key = launch.add_steps();
+  key->set_job_id(job.row.id);
+  key->set_pos(t.pos);
+  key->set_attempt(t.attempt);
+  return true;
 }
 
 // srun's launch: rank r of the job runs on the node that holds it in the allocation, ranks in
@@ -887,22 +895,8 @@ void Head::Impl::DispatchRanks(Job& job, Lease& lease, Time now) {
     launch.set_slots(count);
     launch.set_node_index(static_cast<int>(i));
     launch.set_first_rank(rank);
-    for (int k = 0; k < count; ++k) {
-      auto next = NextPosition(job);
-      if (!next) break;
-      Task t;
-      t.pos = next->first;
-      t.attempt = next->second;
-      t.node = names[i];
-      t.lease = lease.id;
-      PutTask(job, t, pb::PENDING);
-      job.live[t.pos] = t;
-      lease.positions.insert(t.pos);
-      auto* key = launch.add_steps();
-      key->set_job_id(job.row.id);
-      key->set_pos(t.pos);
-      key->set_attempt(t.attempt);
-    }
+    for (int k = 0; k < count; ++k)
+      if (!DispatchNext(job, lease, names[i], launch)) break;
     rank += count;
     if (launch.steps_size() == 0) continue;
     AttachSpec(job, lease, node, launch, now);
