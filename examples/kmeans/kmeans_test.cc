@@ -18,6 +18,12 @@ const std::vector<std::string> kData = {"--generate", "30000", "--dims",       "
                                         "--k",        "6",     "--iterations", "8",
                                         "--seed",     "7",     "--partitions", "6"};
 
+// mpirun as root, unbound; OpenMPI itself leaks at exit, which must not fail sanitizer builds.
+std::vector<std::string> MpiEnv() {
+  return {"OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1",
+          "OMPI_MCA_hwloc_base_binding_policy=none", "ASAN_OPTIONS=detect_leaks=0"};
+}
+
 std::vector<double> Numbers(const std::string& text) {
   std::istringstream in(text);
   std::vector<double> v;
@@ -84,15 +90,27 @@ TEST_F(KMeansTest, MpiCentresAgreeToRoundOff) {
   ASSERT_EQ(serial.code, 0) << serial.err;
   auto args = Args(KMEANS_MPI_BIN, "mpi.txt");
   args.insert(args.begin(), {MPIRUN, "-n", "2", "--oversubscribe", "--mca", "btl", "self,tcp"});
-  Outcome mpi = Exec(args, {"OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1",
-           // OpenMPI itself leaks at exit; the sanitizer builds must not fail on that.
-           "ASAN_OPTIONS=detect_leaks=0",
-                            "OMPI_MCA_hwloc_base_binding_policy=none"});
+  Outcome mpi = Exec(args, MpiEnv());
   ASSERT_EQ(mpi.code, 0) << mpi.err << mpi.out;
   auto want = Numbers(Centres("serial.txt")), got = Numbers(Centres("mpi.txt"));
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < want.size(); ++i)
     EXPECT_LE(std::fabs(got[i] - want[i]), 1e-12 * std::fabs(want[i])) << i;
+}
+
+// The same MapReduce kmeans binary under `mpirun -np 2`: rank 0 drives and works, rank 1
+// works; the centres are the serial reference's, bit for bit.
+TEST_F(KMeansTest, TheMapReduceBinaryRunsUnderMpirun) {
+  Outcome serial = Exec(Args(KMEANS_SERIAL_BIN, "serial.txt"));
+  ASSERT_EQ(serial.code, 0) << serial.err;
+  auto args = Args(KMEANS_BIN, "mr.txt");
+  args.insert(args.begin(), {MPIRUN, "-np", "2", "--oversubscribe"});
+  auto env = MpiEnv();
+  env.push_back("SWELL_MR_RENDEZVOUS=" + Path("rdv"));
+  Outcome mr = Exec(args, env);
+  ASSERT_EQ(mr.code, 0) << mr.err << mr.out;
+  EXPECT_NE(mr.out.find("(swell mr, launcher, 2 workers)"), std::string::npos) << mr.out;
+  EXPECT_EQ(Centres("mr.txt"), Centres("serial.txt"));
 }
 
 TEST_F(KMeansTest, StatsAndJsonReportThePhases) {
