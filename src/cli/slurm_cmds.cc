@@ -743,6 +743,15 @@ int SlurmCommand(const std::string& name, const Args& args) {
   if (name == "scancel") return Scancel(args);
   if (name == "sinfo") return Sinfo(args);
   if (name == "scontrol") return Scontrol(args);
+  if (name == "srun") {
+    // Outside an allocation srun makes one and runs the command once per task: `swell run`.
+    // Inside one (a batch script) it would start a step in that allocation: not yet.
+    if (std::getenv("SLURM_JOB_ID") == nullptr) return Run(args);
+    std::fprintf(stderr,
+                 "srun: error: job steps inside an allocation (srun in a batch script) are not "
+                 "supported by swell yet; run the command directly, or use swell run outside it\n");
+    return 1;
+  }
   std::fprintf(stderr,
                "%s: error: %s is not supported by swell yet (job steps come later); run "
                "commands with `swell run` or inside an sbatch script\n",

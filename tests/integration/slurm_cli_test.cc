@@ -278,4 +278,20 @@ TEST_F(SlurmCliTest, SbatchWaitScriptAndErrors) {
 }
 
 }  // namespace
+TEST_F(SlurmCliTest, SrunOutsideAnAllocationRunsOneProcessPerTask) {
+  Up();
+  auto r = Slurm("srun", {"-n", "2", "sh", "-c", "echo rank $SLURM_PROCID of $SLURM_NTASKS"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("rank 0 of 2\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rank 1 of 2\n"), std::string::npos) << r.out;
+  // srun's exit code is the highest of its tasks'.
+  EXPECT_EQ(Slurm("srun", {"-n", "2", "sh", "-c", "exit $((SLURM_PROCID + 3))"}).code, 4);
+  // Inside an allocation (a batch script) it would need job steps: a clear error for now.
+  std::string bin = SWELL_BIN;
+  auto in = Exec({"env", "SLURM_JOB_ID=7", bin.substr(0, bin.rfind('/') + 1) + "srun", "true"},
+                 dir_);
+  EXPECT_EQ(in.code, 1);
+  EXPECT_NE(in.err.find("inside an allocation"), std::string::npos) << in.err;
+}
+
 }  // namespace swell
