@@ -474,8 +474,13 @@ Status Head::Impl::Load() {
       (void)store_->DeleteLease(l.id);
       continue;
     }
+    // A task belongs to the lease whose units hold its node (a job of ranks runs on every
+    // node of its unit, not only on the first).
+    std::set<std::string> lease_nodes = {l.node};
+    for (const auto& unit : l.units)
+      for (const auto& sh : unit) lease_nodes.insert(sh.node);
     for (auto& [pos, t] : jit->second.live)
-      if (t.node == l.node && t.lease == 0) t.lease = l.id, l.positions.insert(pos);
+      if (lease_nodes.count(t.node) && t.lease == 0) t.lease = l.id, l.positions.insert(pos);
     jit->second.leases.insert(l.id);
     leases_.emplace(l.id, std::move(l));
   }
@@ -877,19 +882,20 @@ void Head::Impl::DispatchRanks(Job& job, Lease& lease, Time now) {
   for (const auto& [n, k] : per_node) names.push_back(n);
   auto order = ExpandHostList(CompressHostList(names));
   if (order.ok()) names = *order;
+  // All or nothing: a node that went away between allocation and launch leaves the whole
+  // world undispatched (the lease is then dropped and the job scheduled again).
+  for (const auto& n : names) {
+    auto nit = nodes_.find(n);
+    if (nit == nodes_.end() || !nit->second.session || nit->second.draining) {
+      LogWarning("head: job %lld: node %s cannot take its ranks now",
+                 static_cast<long long>(job.row.id), n.c_str());
+      return;
+    }
+  }
   int64_t rank = 0;
   for (size_t i = 0; i < names.size(); ++i) {
     int count = per_node[names[i]];
-    auto nit = nodes_.find(names[i]);
-    if (nit == nodes_.end() || !nit->second.session) {
-      // The node went away between allocation and launch: its ranks stay undispatched and the
-      // job waits (node failure handling requeues or fails what was started).
-      LogWarning("head: job %lld: node %s is not connected for its ranks",
-                 static_cast<long long>(job.row.id), names[i].c_str());
-      rank += count;
-      continue;
-    }
-    NodeEntry& node = nit->second;
+    NodeEntry& node = nodes_.at(names[i]);
     pb::Launch launch;
     launch.set_job_id(job.row.id);
     launch.set_slots(count);
@@ -1340,21 +1346,36 @@ void Head::Impl::NodeFailed(NodeEntry& node, Time now, const std::string& why) {
     std::vector<int64_t> positions(lit->second.positions.begin(), lit->second.positions.end());
     std::string primary = lit->second.node;
     DropLease(*job, lid);
-    // A job that lost a secondary node ends on its primary too.
-    if (primary != node.row.name && !positions.empty()) {
-      auto pit = nodes_.find(primary);
-      if (pit != nodes_.end() && pit->second.session) {
-        pb::Cancel* c = Out(pit->second.session).add_cancels();
-        c->set_job_id(job->row.id);
-        for (auto pos : positions) {
-          c->add_positions(pos);
-          c->add_attempts(job->live.at(pos).attempt);
-        }
-      }
-    }
+    // The job's tasks on the allocation's other nodes end too: a job that lost a secondary
+    // node ends on its primary (where its tasks run), a job of ranks loses every rank. Each
+    // node that runs some gets a cancel for its own.
+    std::map<std::string, pb::Cancel> others;
     for (auto pos : positions) {
       const Task& t = job->live.at(pos);
-      if (!t.started)
+      std::string where = t.node.empty() ? primary : t.node;
+      if (where == node.row.name) continue;
+      auto& c = others[where];
+      c.set_job_id(job->row.id);
+      c.add_positions(pos);
+      c.add_attempts(t.attempt);
+    }
+    for (auto& [where, c] : others) {
+      auto pit = nodes_.find(where);
+      if (pit != nodes_.end() && pit->second.session)
+        *Out(pit->second.session).add_cancels() = std::move(c);
+    }
+    // A job of ranks is one world: all of them run again, or all end with the node.
+    bool world_requeues = job->spec.launch_tasks() &&
+                          (job->spec.requeue() || job->row.rest_cancelled ||
+                           IsSpotNode(node.row.name));
+    for (auto pos : positions) {
+      const Task& t = job->live.at(pos);
+      if (job->spec.launch_tasks()) {
+        if (world_requeues)
+          RequeueTask(*job, pos, pos == positions.front());
+        else
+          FinishTask(*job, pos, pb::NODE_FAIL, 0, 0, now);
+      } else if (!t.started)
         RequeueTask(*job, pos, false);
       else if (job->spec.requeue() || job->row.rest_cancelled || t.cancel_requested ||
                IsSpotNode(node.row.name))
@@ -1471,8 +1492,12 @@ void Head::Impl::Autoscale(Time now) {
     if (job.spec.time_limit_ms() > 0) p.time_limit = Duration(job.spec.time_limit_ms());
     int64_t units = std::min(job.undispatched(), kMaxPendingUnits);
     if (job.spec.launch_tasks()) units = std::min<int64_t>(units, 1);
-    if (job.spec.array_max_running() > 0)
-      units = std::min<int64_t>(units, job.spec.array_max_running());
+    if (job.spec.array_max_running() > 0) {
+      // The throttle counts the slots the job holds already.
+      int64_t held = 0;
+      for (auto lid : job.leases) held += static_cast<int64_t>(leases_.at(lid).units.size());
+      units = std::min<int64_t>(units, job.spec.array_max_running() - held);
+    }
     for (int64_t u = 0; u < units; ++u) v.pending.push_back(p);
   }
   AddCalls(pool_->Apply(policy_->Decide(v), now));
@@ -1658,9 +1683,15 @@ void Head::Impl::DoRegister(const std::shared_ptr<Session>& s, uint64_t sid,
   }
   // Tasks we dispatched to this node that it never received go back to pending; tasks it has
   // that were cancelled meanwhile get their cancel (again: it may have been lost).
+  // By each task's own node: a job of ranks has tasks on every node of its lease.
   std::vector<int64_t> here;
-  for (auto& [lid, l] : leases_)
-    if (l.node == r.name()) here.push_back(lid);
+  for (auto& [lid, l] : leases_) {
+    const Job* job = FindJob(l.job_id);
+    bool mine = l.node == r.name();
+    if (job && job->spec.launch_tasks())
+      for (auto pos : l.positions) mine = mine || job->live.at(pos).node == r.name();
+    if (mine) here.push_back(lid);
+  }
   for (auto lid : here) {
     auto lit = leases_.find(lid);
     if (lit == leases_.end()) continue;
@@ -1670,6 +1701,7 @@ void Head::Impl::DoRegister(const std::shared_ptr<Session>& s, uint64_t sid,
     pb::Cancel cancel;
     for (auto pos : lit->second.positions) {
       const Task& t = job->live.at(pos);
+      if (t.node != r.name()) continue;  // another node's rank
       if (!has.count({job->row.id, pos, t.attempt})) lost.push_back(pos);
       else if (t.cancel_requested || job->row.rest_cancelled)
         cancel.add_positions(pos), cancel.add_attempts(t.attempt);
@@ -1897,7 +1929,7 @@ Result<pb::SubmitReply> Head::Impl::DoSubmit(const rpc::Caller& who, const pb::J
   if (pool_) {
     if (auto t = JobType(job, now)) {
       arrived_.resize(pool_->types().size(), 0);
-      arrived_[static_cast<size_t>(*t)] += count;
+      arrived_[static_cast<size_t>(*t)] += spec.launch_tasks() ? 1 : count;  // allocations
     }
   }
   jobs_.emplace(id, std::move(job));

@@ -109,7 +109,9 @@ class Driver::Impl {
     for (;;) {
       auto c = listener_->Accept();
       if (!c.ok()) return;
+      (*c)->set_max_frame(4096);  // a hello is small; the key comes first
       auto hello = (*c)->Recv();
+      (*c)->set_max_frame(net::kMaxFrame);
       proto::Hello h;
       if (!hello.ok() || hello->type != proto::kHello || !Decode(hello->payload, h)) continue;
       if (h.key != key_) {

@@ -158,23 +158,40 @@ class HadoopJob final : public internal::DriverJob {
     std::map<pid_t, size_t> running;
     size_t next = 0;
     while (next < todo.size() || !running.empty()) {
+      auto stop_all = [&] {
+        for (auto& [p, i] : running) kill(p, SIGKILL);
+        for (auto& [p, i] : running) waitpid(p, nullptr, 0);
+        running.clear();
+      };
       while (next < todo.size() && static_cast<int>(running.size()) < slots_) {
         size_t t = todo[next++];
         ++attempts[t];
-        SWELL_ASSIGN_OR_RETURN(pid_t pid, Launch(dir, tasks[t]));
-        running[pid] = t;
+        auto pid = Launch(dir, tasks[t]);
+        if (!pid.ok()) {
+          stop_all();
+          return pid.status();
+        }
+        running[*pid] = t;
       }
+      // Only our own tasks: the program may have children of its own.
       int status = 0;
-      pid_t pid = waitpid(-1, &status, 0);
-      if (pid < 0) return Internal(std::string("waitpid: ") + std::strerror(errno));
+      pid_t pid = 0;
+      while (pid == 0) {
+        for (auto& [p, i] : running) {
+          pid_t w = waitpid(p, &status, WNOHANG);
+          if (w == p) {
+            pid = p;
+            break;
+          }
+        }
+        if (pid == 0) usleep(1000);
+      }
       auto it = running.find(pid);
-      if (it == running.end()) continue;  // not ours
       size_t t = it->second;
       running.erase(it);
       if (WIFEXITED(status) && WEXITSTATUS(status) == 0) continue;
       if (attempts[t] >= kMaxAttempts) {
-        for (auto& [p, i] : running) kill(p, SIGKILL);
-        for (auto& [p, i] : running) waitpid(p, nullptr, 0);
+        stop_all();
         return Internal("mr job '" + name_ + "': " + kind + " task " + std::to_string(t) +
                         " failed " + std::to_string(kMaxAttempts) + " times");
       }

@@ -1,5 +1,6 @@
 #include "mr/net.h"
 
+#include <fcntl.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <net/if.h>
@@ -24,6 +25,10 @@ asio::io_context& Io() {
   return io;
 }
 
+// Sockets must not leak into the programs a worker runs (swell mr mapfiles): a tool that held
+// a dead worker's socket would hide its death from the driver.
+void CloseOnExec(int fd) { fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC); }
+
 Status NetError(const std::string& what, const asio::error_code& ec) {
   return Unavailable(what + ": " + ec.message());
 }
@@ -31,6 +36,7 @@ Status NetError(const std::string& what, const asio::error_code& ec) {
 class TcpConn final : public Conn {
  public:
   explicit TcpConn(tcp::socket s) : s_(std::move(s)) {
+    CloseOnExec(s_.native_handle());
     asio::error_code ec;
     s_.set_option(tcp::no_delay(true), ec);
     auto ep = s_.remote_endpoint(ec);
@@ -57,6 +63,8 @@ class TcpConn final : public Conn {
     return Status::Ok();
   }
 
+  void set_max_frame(size_t n) override { max_frame_ = n; }
+
   Result<Message> Recv() override {
     std::array<uint8_t, 5> prefix;
     asio::error_code ec;
@@ -64,7 +72,7 @@ class TcpConn final : public Conn {
     if (ec) return NetError("receive from " + peer_, ec);
     uint32_t len = 0;
     for (int i = 0; i < 4; ++i) len |= static_cast<uint32_t>(prefix[i]) << (8 * i);
-    if (len < 1 || len > kMaxFrame) return Unavailable("bad frame from " + peer_);
+    if (len < 1 || len > max_frame_) return Unavailable("bad frame from " + peer_);
     Message m;
     m.type = prefix[4];
     m.payload.resize(len - 1);
@@ -85,6 +93,7 @@ class TcpConn final : public Conn {
   tcp::socket s_;
   std::mutex send_mu_;
   std::string peer_ = "?";
+  size_t max_frame_ = kMaxFrame;
 };
 
 class TcpListener final : public Listener {
@@ -120,6 +129,7 @@ Result<std::unique_ptr<Listener>> Listen(const std::string& host, uint16_t port)
   tcp::acceptor a(Io());
   tcp::endpoint ep(addr, port);
   a.open(ep.protocol(), ec);
+  if (!ec) CloseOnExec(a.native_handle());
   if (!ec) a.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) a.bind(ep, ec);
   if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);

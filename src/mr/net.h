@@ -39,6 +39,9 @@ class Conn {
   virtual void Close() = 0;
   // "host:port" of the peer.
   virtual std::string peer() const = 0;
+  // The largest frame Recv accepts (kMaxFrame by default); a small one until a peer has
+  // shown the job's key, so that a stranger cannot make us allocate gigabytes.
+  virtual void set_max_frame(size_t n) = 0;
 };
 
 class Listener {

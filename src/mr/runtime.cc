@@ -126,7 +126,7 @@ std::string FormatStats(const IterationStats& s) {
 
 class Runtime::Impl {
  public:
-  enum class Mode { kLocal, kLauncher, kSingle, kWorker, kTask };
+  enum class Mode { kLocal, kLauncher, kSingle, kWorker, kTask, kIdle };
 
   Impl(int& argc, char** argv) {
     ParseFlags(argc, argv);
@@ -135,7 +135,12 @@ class Runtime::Impl {
       return;
     }
     if (hadoop_) {
-      // Every iteration starts its own task processes: no long-running workers.
+      // Every iteration starts its own task processes: no long-running workers. Under a
+      // launcher only rank 0 drives; the other ranks have nothing to do.
+      if (auto l = FromLauncher(); l && l->size > 1 && l->rank > 0) {
+        mode_ = Mode::kIdle;
+        return;
+      }
       mode_ = local_ > 0 ? Mode::kLocal : Mode::kSingle;
       expected_ = std::max(1, local_);
       return;
@@ -335,7 +340,8 @@ void Runtime::RegisterErased(const std::string& name, internal::JobFactory make)
 }
 
 bool Runtime::is_worker() const {
-  return impl_->mode_ == Impl::Mode::kWorker || impl_->mode_ == Impl::Mode::kTask;
+  return impl_->mode_ == Impl::Mode::kWorker || impl_->mode_ == Impl::Mode::kTask ||
+         impl_->mode_ == Impl::Mode::kIdle;
 }
 bool Runtime::stats() const { return impl_->stats_; }
 bool Runtime::hadoop() const { return impl_->hadoop_; }
@@ -348,6 +354,7 @@ std::string Runtime::launch() const {
     case Impl::Mode::kSingle: return "single";
     case Impl::Mode::kWorker: return "worker";
     case Impl::Mode::kTask: return "task";
+    case Impl::Mode::kIdle: return "idle";
   }
   return "?";
 }
@@ -358,6 +365,7 @@ int Runtime::Serve() {
     return 2;
   }
   if (impl_->mode_ == Impl::Mode::kTask) return RunHadoopTask(impl_->registry_);
+  if (impl_->mode_ == Impl::Mode::kIdle) return 0;
   struct sigaction sa {};
   sa.sa_handler = OnTerm;
   sigaction(SIGTERM, &sa, nullptr);

@@ -316,7 +316,7 @@ class Worker {
   void OnData(net::Message& m) {
     Reader r(m.payload);
     proto::Data d;
-    if (!r.Get(d)) return;
+    if (!r.Get(d) || d.partition < 0 || d.reducer < 0) return;
     Store(d, r.rest());
   }
 
@@ -324,7 +324,8 @@ class Worker {
     if (d.run.job == current_.run.job && d.run < current_.run) return;  // an old run's
     ReduceInput& in = shuffle_[d.run][d.reducer];
     in.parts[d.partition].append(body);
-    if (d.last) in.done.insert(d.partition);
+    if (d.last && (current_.run != d.run || d.partition < current_.partitions))
+      in.done.insert(d.partition);
   }
 
   void MaybeReduce() {
@@ -334,6 +335,7 @@ class Worker {
     auto job = jobs_.find(current_.run.job);
     if (job == jobs_.end()) return;
     for (auto& [r, in] : runs->second) {
+      if (r >= static_cast<int32_t>(current_.reducer_owner.size())) continue;  // malformed
       if (in.reduced || static_cast<int32_t>(in.done.size()) < current_.partitions) continue;
       if (current_.reducer_owner[r] != id_) continue;
       in.reduced = true;

@@ -770,11 +770,18 @@ void NodeDaemon::Impl::StartStep(int64_t job_id, Job& job, const pb::StepKey& ke
   }
   req.user = job.identity;
   int ncpus = std::max(1, spec.ntasks()) * std::max(1, spec.cpus_per_task());
-  std::unique_ptr<StepCgroup> cg = limits_.Create(StepName(key), ncpus, spec.mem_mb());
+  int64_t mem_mb = spec.mem_mb();
+  if (spec.launch_tasks()) {
+    // One rank: its own cpus, and its share of the node's memory (--mem is per node).
+    ncpus = std::max(1, spec.cpus_per_task());
+    int here = std::max(1, job.slots);
+    if (mem_mb > 0) mem_mb = std::max<int64_t>(1, mem_mb / here);
+  }
+  std::unique_ptr<StepCgroup> cg = limits_.Create(StepName(key), ncpus, mem_mb);
   if (cg) {
     req.cgroup_procs_fd = cg->procs_fd();
   } else {
-    if (spec.mem_mb() > 0) req.rlimit_as_bytes = spec.mem_mb() << 20;
+    if (mem_mb > 0) req.rlimit_as_bytes = mem_mb << 20;
     if (spec.time_limit_ms() > 0)
       req.rlimit_cpu_seconds = ncpus * (spec.time_limit_ms() / 1000 + 1) + 1;
   }

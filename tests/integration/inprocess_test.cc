@@ -15,6 +15,7 @@
 
 #include "common/files.h"
 #include "testing/cluster.h"
+#include "testing/scratch.h"
 
 namespace swell {
 namespace {
@@ -437,6 +438,62 @@ TEST(ClusterNodeTest, NodeShutdownFailsOrRequeuesItsJobs) {
   ASSERT_TRUE(fb.ok());
   EXPECT_EQ(fb->state(), pb::COMPLETED);
   EXPECT_EQ(Read(cluster.dir() + "/runs"), "run\nrun\n");
+}
+
+ClusterOptions TwoSingleCpuNodes() {
+  ClusterOptions o;
+  o.nodes = 2;
+  o.cpus = 1;
+  return o;
+}
+
+// Submits `script` as a job of 2 ranks on 2 nodes and waits until both run.
+Result<int64_t> StartTwoRanks(InProcessCluster& cluster, const std::string& script) {
+  auto s = cluster.Shell(script);
+  s.set_ntasks(2);
+  s.set_min_nodes(2);
+  s.set_launch_tasks(true);
+  auto id = cluster.Submit(s);
+  if (!id.ok()) return id;
+  auto running = cluster.WaitFor(
+      *id, [](const pb::JobInfo& j) { return j.state_counts(pb::RUNNING) == 2; });
+  if (!running.ok()) return running.status();
+  return id;
+}
+
+// A job of ranks is one world: a lost node ends every rank, on the other nodes too.
+TEST(ClusterNodeTest, ALostNodeEndsEveryRankOfTheJob) {
+  InProcessCluster cluster(TwoSingleCpuNodes());
+  ASSERT_TRUE(cluster.Start().ok());
+  auto id = StartTwoRanks(cluster, "echo $$ > pid.$SLURM_PROCID; exec sleep 60");
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  std::vector<pid_t> pids;
+  for (int i = 0; i < 500 && pids.size() < 2; ++i) {
+    pids = swell::testing::PidsIn(cluster.dir() + "/pid.0");
+    auto one = swell::testing::PidsIn(cluster.dir() + "/pid.1");
+    pids.insert(pids.end(), one.begin(), one.end());
+    if (pids.size() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(pids.size(), 2u);
+  cluster.StopNode(1);  // node2: rank 1's; rank 0 runs on node1
+  auto f = cluster.WaitFor(*id, IsTerminal);
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->state(), pb::NODE_FAIL);
+  EXPECT_TRUE(swell::testing::GoneSoon(pids[0])) << "rank 0 still runs on node1";
+}
+
+// After a head restart the ranks on every node are still the job's: none runs twice.
+TEST(ClusterNodeTest, RanksSurviveAHeadRestart) {
+  InProcessCluster cluster(TwoSingleCpuNodes());
+  ASSERT_TRUE(cluster.Start().ok());
+  auto id = StartTwoRanks(cluster, "echo run >> runs.$SLURM_PROCID; sleep 1");
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  ASSERT_TRUE(cluster.RestartHead().ok());
+  auto f = cluster.WaitJob(*id);
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->state(), pb::COMPLETED);
+  EXPECT_EQ(Read(cluster.dir() + "/runs.0"), "run\n");
+  EXPECT_EQ(Read(cluster.dir() + "/runs.1"), "run\n");
 }
 
 TEST(ClusterNodeTest, AStoppingNodeGivesItsQueuedTasksBack) {
