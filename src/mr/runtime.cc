@@ -37,6 +37,26 @@ namespace {
 std::atomic<bool> g_leave{false};
 void OnTerm(int) { g_leave = true; }
 
+// Rank 0's rendezvous file, removed if a signal ends the driver (scancel, a time limit), so
+// that no later launch with the same key reads a dead address.
+char g_rendezvous[4096];
+void RemoveRendezvousAndDie(int sig) {
+  unlink(g_rendezvous);
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+void RemoveOnSignal(const std::string& file) {
+  if (file.size() >= sizeof g_rendezvous) return;
+  std::memcpy(g_rendezvous, file.c_str(), file.size() + 1);
+  struct sigaction sa {};
+  sa.sa_handler = RemoveRendezvousAndDie;
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
+    struct sigaction old {};
+    sigaction(sig, nullptr, &old);
+    if (old.sa_handler == SIG_DFL) sigaction(sig, &sa, nullptr);  // the program's own stays
+  }
+}
+
 [[noreturn]] void Usage(const std::string& message) {
   std::fprintf(stderr, "error: %s\n", message.c_str());
   std::exit(2);
@@ -184,6 +204,7 @@ class Runtime::Impl {
           st = WriteFileAtomic(file, host + ":" + std::to_string(driver_->port()) + "\n", 0600);
         if (!st.ok()) Usage("cannot publish the driver's address: " + st.ToString());
         rendezvous_ = file;
+        RemoveOnSignal(file);
         expected_ = l->size;
         StartThreadWorker(l->key);
       } else {
@@ -302,17 +323,22 @@ class Runtime::Impl {
     return Status::Ok();
   }
 
+  // The address in `file` once a driver answers there. A file left by an earlier launch with
+  // the same key (a killed rank 0; job ids start again on a new cluster) names a port nobody
+  // listens on: it is read again until rank 0 has written its own.
   std::pair<std::string, uint16_t> WaitRendezvous(const std::string& file) {
-    for (int i = 0; i < 1200; ++i) {  // 60 s
+    for (int i = 0; i < 600; ++i) {  // about 60 s
       std::ifstream in(file);
       std::string line;
       if (in && std::getline(in, line)) {
         auto hp = SplitHostPort(line);
-        if (hp.second != 0) return hp;
+        if (hp.second != 0 &&
+            net::Connect(hp.first, hp.second, std::chrono::milliseconds(50)).ok())
+          return hp;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    Usage("rank 0 did not publish its address in " + file + " within 60 s");
+    Usage("rank 0 did not publish a reachable address in " + file + " within 60 s");
   }
 
   Registry registry_;
