@@ -915,7 +915,10 @@ void Head::Impl::AttachSpec(const Job& job, const Lease& lease, NodeEntry& node,
                             Time now) {
   pb::Launch* l = &l_ref;
   auto sent = node.spec_sent.find(job.row.id);
-  if (sent == node.spec_sent.end() || now - sent->second > kSpecResendAfter) {
+  // A job of ranks may be launched again on other nodes (requeued): its node list and layout
+  // go with every launch.
+  if (sent == node.spec_sent.end() || now - sent->second > kSpecResendAfter ||
+      job.spec.launch_tasks()) {
     l->set_with_spec(true);
     *l->mutable_spec() = job.spec;
     l->mutable_user()->set_uid(job.row.uid);

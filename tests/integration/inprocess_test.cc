@@ -482,6 +482,43 @@ TEST(ClusterNodeTest, ALostNodeEndsEveryRankOfTheJob) {
   EXPECT_TRUE(swell::testing::GoneSoon(pids[0])) << "rank 0 still runs on node1";
 }
 
+// A requeued world runs again on other nodes, and every rank sees the new node list (a node
+// that ran the job a moment ago gets the new layout too).
+TEST(ClusterNodeTest, ARequeuedWorldSeesItsNewNodes) {
+  ClusterOptions o = TwoSingleCpuNodes();
+  o.nodes = 3;
+  InProcessCluster cluster(o);
+  ASSERT_TRUE(cluster.Start().ok());
+  auto s = cluster.Shell(
+      "if [ -e started.$SLURM_PROCID ]; then echo $SLURM_JOB_NODELIST > again.$SLURM_PROCID; "
+      "exit 0; fi; echo $SLURMD_NODENAME > started.$SLURM_PROCID; exec sleep 60");
+  s.set_ntasks(2);
+  s.set_min_nodes(2);
+  s.set_max_nodes(2);
+  s.set_launch_tasks(true);
+  s.set_requeue(true);
+  auto id = cluster.Submit(s);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  ASSERT_TRUE(cluster
+                  .WaitFor(*id, [](const pb::JobInfo& j) { return j.state_counts(pb::RUNNING) == 2; })
+                  .ok());
+  // Rank 1's node goes; rank 0's stays and runs rank 0 again with the new list.
+  std::string rank1;
+  for (int i = 0; i < 500 && rank1.empty(); ++i) {
+    rank1 = Read(cluster.dir() + "/started.1");
+    if (rank1.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_FALSE(rank1.empty());
+  int lost = std::atoi(rank1.substr(4).c_str()) - 1;  // "nodeN\n"
+  cluster.StopNode(lost);
+  auto f = cluster.WaitJob(*id);
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->state(), pb::COMPLETED);
+  std::string again = Read(cluster.dir() + "/again.0");
+  EXPECT_EQ(again.find(cluster.NodeName(lost)), std::string::npos) << again;
+  EXPECT_FALSE(again.empty());
+}
+
 // After a head restart the ranks on every node are still the job's: none runs twice.
 TEST(ClusterNodeTest, RanksSurviveAHeadRestart) {
   InProcessCluster cluster(TwoSingleCpuNodes());
