@@ -63,6 +63,23 @@ Result<pid_t> SpawnDetached(const std::vector<std::string>& args, const std::str
   return pid;
 }
 
+Result<pid_t> SpawnChild(const std::string& path, const std::vector<std::string>& argv,
+                         const std::vector<std::string>& env) {
+  auto args = CStrings(argv);
+  auto envp = CStrings(env);
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, path.c_str(), nullptr, nullptr, args.data(), envp.data());
+  if (rc != 0) return Unavailable("cannot start " + path + ": " + strerror(rc));
+  return pid;
+}
+
+std::vector<std::string> EnvironmentWithout(const std::string& prefix) {
+  std::vector<std::string> out;
+  for (char** e = environ; *e; ++e)
+    if (std::strncmp(*e, prefix.c_str(), prefix.size()) != 0) out.emplace_back(*e);
+  return out;
+}
+
 bool ProcessAlive(pid_t pid) {
   if (pid <= 0) return false;
   int status = 0;

@@ -16,6 +16,13 @@ namespace swell {
 // Starts `argv` (argv[0] is the program) in its own session with stdin from /dev/null and
 // stdout/stderr appended to `log`; returns its pid.
 Result<pid_t> SpawnDetached(const std::vector<std::string>& argv, const std::string& log);
+// Starts `path` with `argv` (argv[0] included) and exactly the environment `env` as a child of
+// this process (same session, inherited stdio); the caller waits for it.
+Result<pid_t> SpawnChild(const std::string& path, const std::vector<std::string>& argv,
+                         const std::vector<std::string>& env);
+// This process's environment ("NAME=value") without the variables whose names start with
+// `prefix`.
+std::vector<std::string> EnvironmentWithout(const std::string& prefix);
 // Whether `pid` runs (reaps it when it is our exited child; a zombie counts as gone).
 bool ProcessAlive(pid_t pid);
 // SIGTERM, up to `timeout` to exit, then SIGKILL. True once it is gone.

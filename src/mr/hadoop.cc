@@ -1,6 +1,5 @@
 #include "mr/hadoop.h"
 
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,9 +12,9 @@
 #include <sstream>
 
 #include "common/files.h"
+#include "common/process.h"
 #include "common/log.h"
 
-extern char** environ;
 
 namespace swell::mr {
 
@@ -204,22 +203,11 @@ class HadoopJob final : public internal::DriverJob {
   Result<pid_t> Launch(const std::string& dir, const std::vector<std::string>& extra) {
     std::vector<std::string> args = {program_};
     args.insert(args.end(), args_.begin(), args_.end());
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> env;
-    for (char** e = environ; *e; ++e)
-      if (std::strncmp(*e, "SWELL_MR_", 9) != 0) env.emplace_back(*e);
+    std::vector<std::string> env = EnvironmentWithout("SWELL_MR_");
     env.push_back("SWELL_MR_JOB=" + name_);
     env.push_back("SWELL_MR_DIR=" + dir);
     env.insert(env.end(), extra.begin(), extra.end());
-    std::vector<char*> envp;
-    for (auto& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    pid_t pid = 0;
-    int rc = posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv.data(), envp.data());
-    if (rc != 0) return Internal("cannot start a task: " + std::string(std::strerror(rc)));
-    return pid;
+    return SpawnChild("/proc/self/exe", args, env);
   }
 
   std::string name_;

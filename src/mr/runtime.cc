@@ -3,7 +3,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +19,7 @@
 #include <thread>
 
 #include "common/files.h"
+#include "common/process.h"
 #include "common/log.h"
 #include "common/secret.h"
 #include "mr/driver.h"
@@ -28,7 +28,6 @@
 #include "mr/worker.h"
 #include "swell/mr/mr.h"
 
-extern char** environ;
 
 namespace swell::mr {
 
@@ -300,24 +299,11 @@ class Runtime::Impl {
   Status Spawn(int n) {
     std::vector<std::string> args = {program_};
     args.insert(args.end(), child_argv_.begin(), child_argv_.end());
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> env;
-    for (char** e = environ; *e; ++e) {
-      std::string_view v(*e);
-      if (v.rfind("SWELL_MR_DRIVER=", 0) == 0 || v.rfind("SWELL_MR_KEY=", 0) == 0) continue;
-      env.emplace_back(v);
-    }
+    std::vector<std::string> env = EnvironmentWithout("SWELL_MR_");
     env.push_back("SWELL_MR_DRIVER=127.0.0.1:" + std::to_string(driver_->port()));
     env.push_back("SWELL_MR_KEY=" + key_);
-    std::vector<char*> envp;
-    for (auto& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
     for (int i = 0; i < n; ++i) {
-      pid_t pid = 0;
-      int rc = posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv.data(), envp.data());
-      if (rc != 0) return Internal("cannot start a worker: " + std::string(std::strerror(rc)));
+      SWELL_ASSIGN_OR_RETURN(pid_t pid, SpawnChild("/proc/self/exe", args, env));
       children_.push_back(pid);
     }
     return Status::Ok();
