@@ -58,6 +58,11 @@ void PrintJson(const google::protobuf::Message& m);
 // The pool's limits from a cluster file's [autoscaler] table: the live head's and `swell sim`'s.
 head::elastic::PoolOptions PoolLimits(const head::config::ClusterConfig& c);
 
+struct SubmitOptions;
+// Parses job options; for `swell run`/srun (`for_run`) the command follows them (or `--`).
+Result<SubmitOptions> ParseJobOptions(const Args& args, bool for_run,
+                                      std::vector<std::string>* command);
+
 int Up(const Args& args);
 int Down(const Args& args);
 int HeadDaemon(const Args& args);
@@ -66,6 +71,10 @@ int Submit(const Args& args);
 // `swell submit` in a given voice: sbatch's is Slurm's.
 int SubmitAs(const Args& args, const Voice& voice);
 int Run(const Args& args);
+// srun (or `swell run`) inside an allocation ($SLURM_JOB_ID): a job step across its nodes.
+int RunStep(const Args& args, const Voice& voice);
+// swell-rsh [ssh options] HOST command...: MPI launchers' ssh, within the caller's allocation.
+int Relay(const Args& args);
 int Queue(const Args& args);
 int Nodes(const Args& args);
 int Stats(const Args& args);

@@ -86,10 +86,24 @@ Result<pb::JobSpec> BuildSpec(const SubmitOptions& o, const std::string& script,
                              : script.empty() ? (argv.empty() ? "run" : BaseName(argv[0]))
                                               : BaseName(script_path);
   spec.set_name(o.job_name.value_or(default_name));
+  if (o.nodelist || o.exclude)
+    return InvalidArgument(
+        "-w/--nodelist and -x/--exclude choose nodes for srun steps inside an allocation; an "
+        "allocation's own nodes are chosen by the scheduler (use -N, -n, --ntasks-per-node)");
   spec.set_ntasks(o.ntasks.value_or(0));  // 0: the head takes one per node (-N), as Slurm
   spec.set_cpus_per_task(o.cpus_per_task.value_or(1));
   spec.set_min_nodes(o.nodes_min.value_or(1));
   spec.set_max_nodes(o.nodes_max.value_or(0));
+  if (o.ntasks_per_node) {
+    // -N nodes with --ntasks-per-node each; or enough nodes for -n at that many per node.
+    int tpn = *o.ntasks_per_node;
+    if (!o.ntasks) spec.set_ntasks(spec.min_nodes() * tpn);
+    if (!o.nodes_min) {
+      int nodes = (spec.ntasks() + tpn - 1) / tpn;
+      spec.set_min_nodes(nodes);
+      spec.set_max_nodes(nodes);
+    }
+  }
   spec.set_mem_mb(o.mem_mb.value_or(0));
   spec.set_gpus(o.gpus.value_or(0));
   if (o.time_limit && *o.time_limit != kInfinite) spec.set_time_limit_ms(o.time_limit->count());
@@ -165,25 +179,6 @@ std::string Elapsed(const pb::JobInfo& j) {
 }
 
 // Parses the options of submit/run; `for_run` splits the command off at "--".
-Result<SubmitOptions> ParseJobOptions(const Args& args, bool for_run,
-                                      std::vector<std::string>* command) {
-  Time now = SystemClock().Now();
-  Args opts = args;
-  if (for_run) {
-    auto dd = std::find(args.begin(), args.end(), "--");
-    if (dd != args.end()) {
-      opts.assign(args.begin(), dd);
-      command->assign(dd + 1, args.end());
-    }
-  }
-  auto o = ParseSubmitArgs(opts, now);
-  if (!o.ok()) return o.status();
-  if (for_run && command->empty())
-    *command = o->positional;
-  else if (for_run && !o->positional.empty())
-    return InvalidArgument("unexpected '" + o->positional[0] + "' before --");
-  return o;
-}
 
 // Streams the new bytes of `path` from `*offset` to `fd`.
 void Pump(const std::string& path, off_t* offset, int out_fd) {
@@ -248,6 +243,26 @@ std::vector<std::string> SimpleCommand(const std::string& cmd) {
 }
 
 }  // namespace
+
+Result<SubmitOptions> ParseJobOptions(const Args& args, bool for_run,
+                                      std::vector<std::string>* command) {
+  Time now = SystemClock().Now();
+  Args opts = args;
+  if (for_run) {
+    auto dd = std::find(args.begin(), args.end(), "--");
+    if (dd != args.end()) {
+      opts.assign(args.begin(), dd);
+      command->assign(dd + 1, args.end());
+    }
+  }
+  auto o = ParseSubmitArgs(opts, now);
+  if (!o.ok()) return o.status();
+  if (for_run && command->empty())
+    *command = o->positional;
+  else if (for_run && !o->positional.empty())
+    return InvalidArgument("unexpected '" + o->positional[0] + "' before --");
+  return o;
+}
 
 int Submit(const Args& args) { return SubmitAs(args, {"submit", false}); }
 
@@ -326,6 +341,8 @@ int SubmitAs(const Args& args, const Voice& voice) {
 }
 
 int Run(const Args& args) {
+  // Inside an allocation (a batch script), as srun: a step on the allocation's nodes.
+  if (std::getenv("SLURM_JOB_ID") != nullptr) return RunStep(args, {"run", false});
   std::vector<std::string> command;
   auto o = ParseJobOptions(args, true, &command);
   if (!o.ok()) return Fail("run", o.status(), 2);
@@ -341,10 +358,24 @@ int Run(const Args& args) {
   SubmitOptions opts = *o;
   if (!opts.output) opts.output = run_dir + "/%j.out";
   if (!opts.error) opts.error = run_dir + "/%j.err";
+  if (o->mpi) {
+    // An MPI launcher runs the ranks: it starts once, on the allocation's first node, and
+    // reaches the others through swell-rsh (the node daemons set it up as its ssh).
+    std::string launcher;
+    if (o->mpi->empty() || *o->mpi == "openmpi" || *o->mpi == "ompi")
+      launcher = "mpirun";
+    else if (*o->mpi == "mpich" || *o->mpi == "hydra")
+      launcher = "mpiexec.mpich";
+    else
+      return Fail("run", "--mpi=" + *o->mpi + ": unknown MPI (openmpi or mpich)", 2);
+    int ntasks = o->ntasks.value_or(o->nodes_min.value_or(1) * o->ntasks_per_node.value_or(1));
+    command.insert(command.begin(), {launcher, "-n", std::to_string(ntasks)});
+  }
   auto spec = BuildSpec(opts, "", "", command);
   if (!spec.ok()) return Fail("run", spec.status(), 2);
-  // As srun: the command runs once per task (-n), over the allocation's nodes.
-  spec->set_launch_tasks(true);
+  // As srun: the command runs once per task (-n), over the allocation's nodes; with --mpi the
+  // launcher does that.
+  spec->set_launch_tasks(!o->mpi);
   auto client = Connect(home);
   pb::SubmitRequest req;
   *req.mutable_spec() = *spec;

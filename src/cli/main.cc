@@ -77,6 +77,7 @@ int main(int argc, char** argv) {
   if (cmd == "logs") return Logs(args);
   if (cmd == "info") return Info(args);
   if (cmd == "sim") return Sim(args);
+  if (cmd == "relay") return Relay(args);
   if (cmd == "mr") return Mr(argc, argv);
   if (cmd == "--version" || cmd == "version") {
     std::puts("swell 0.1.0");

@@ -729,7 +729,7 @@ int Scontrol(const Args& args) {
 }
 
 const char* const kCommands[] = {"sbatch",   "squeue", "scancel", "sinfo",
-                                 "scontrol", "srun",   "salloc"};
+                                 "scontrol", "srun",   "salloc", "swell-rsh"};
 
 }  // namespace
 
@@ -745,13 +745,11 @@ int SlurmCommand(const std::string& name, const Args& args) {
   if (name == "scontrol") return Scontrol(args);
   if (name == "srun") {
     // Outside an allocation srun makes one and runs the command once per task: `swell run`.
-    // Inside one (a batch script) it would start a step in that allocation: not yet.
+    // Inside one (a batch script) it starts a step on the allocation's nodes.
     if (std::getenv("SLURM_JOB_ID") == nullptr) return Run(args);
-    std::fprintf(stderr,
-                 "srun: error: job steps inside an allocation (srun in a batch script) are not "
-                 "supported by swell yet; run the command directly, or use swell run outside it\n");
-    return 1;
+    return RunStep(args, {"srun", true});
   }
+  if (name == "swell-rsh") return Relay(args);
   std::fprintf(stderr,
                "%s: error: %s is not supported by swell yet (job steps come later); run "
                "commands with `swell run` or inside an sbatch script\n",

@@ -202,6 +202,10 @@ const OptionDef kOptions[] = {
      }},
     {"error", 'e', ArgKind::kRequired, "PATTERN", "file for stderr (%j, %A, %a, %x, %N, %u)",
      SWELL_STRING_SETTER(error)},
+    {"exclude", 'x', ArgKind::kRequired, "NODES", "srun: nodes of the allocation to avoid",
+     SWELL_STRING_SETTER(exclude)},
+    {"exclusive", '\0', ArgKind::kNone, "", "accepted (nodes run one job's tasks here)",
+     SWELL_FLAG_SETTER(exclusive)},
     {"export", '\0', ArgKind::kRequired, "VARS", "ALL, NONE or [ALL,]VAR[=value],...",
      [](const Value& v, Time, SubmitOptions* o) -> Status {
        SWELL_RETURN_IF_ERROR(ValidateExportSpec(*v));
@@ -213,15 +217,30 @@ const OptionDef kOptions[] = {
     {"hold", 'H', ArgKind::kNone, "", "submit the job held", SWELL_FLAG_SETTER(hold)},
     {"input", 'i', ArgKind::kRequired, "PATTERN", "file for stdin", SWELL_STRING_SETTER(input)},
     {"job-name", 'J', ArgKind::kRequired, "NAME", "job name", SWELL_STRING_SETTER(job_name)},
+    {"kill-on-bad-exit", 'K', ArgKind::kNone, "", "srun: end the step when a task fails",
+     SWELL_FLAG_SETTER(kill_on_bad_exit)},
+    {"label", 'l', ArgKind::kNone, "", "srun: prefix output lines with the task's rank",
+     SWELL_FLAG_SETTER(label)},
     {"mem", '\0', ArgKind::kRequired, "SIZE", "memory per node, e.g. 100M, 4G (0 = all)",
      [](const Value& v, Time, SubmitOptions* o) -> Status {
        SWELL_ASSIGN_OR_RETURN(o->mem_mb, ParseMemoryMb(*v));
        return Status::Ok();
      }},
+    {"mpi", '\0', ArgKind::kOptional, "TYPE",
+     "run: start the command with mpirun (openmpi, the default) or mpiexec (mpich); srun "
+     "accepts and ignores it",
+     [](const Value& v, Time, SubmitOptions* o) -> Status {
+       o->mpi = v ? *v : "";
+       return Status::Ok();
+     }},
     {"nice", '\0', ArgKind::kOptional, "N", "lower the priority by N (default 100)", SetNice},
     {"no-requeue", '\0', ArgKind::kNone, "", "never requeue the job", SetNoRequeue},
     {"nodes", 'N', ArgKind::kRequired, "MIN[-MAX]", "node count", SetNodes},
+    {"nodelist", 'w', ArgKind::kRequired, "NODES", "srun: nodes of the allocation to use",
+     SWELL_STRING_SETTER(nodelist)},
     {"ntasks", 'n', ArgKind::kRequired, "N", "number of tasks", SWELL_COUNT_SETTER(ntasks)},
+    {"ntasks-per-node", '\0', ArgKind::kRequired, "N", "tasks on each node",
+     SWELL_COUNT_SETTER(ntasks_per_node)},
     {"output", 'o', ArgKind::kRequired, "PATTERN", "file for stdout (%j, %A, %a, %x, %N, %u)",
      SWELL_STRING_SETTER(output)},
     {"parsable", '\0', ArgKind::kNone, "", "print only the job id", SWELL_FLAG_SETTER(parsable)},
@@ -363,6 +382,13 @@ void Overlay(const SubmitOptions& top, SubmitOptions* base) {
   };
   take(top.job_name, &base->job_name);
   take(top.ntasks, &base->ntasks);
+  take(top.ntasks_per_node, &base->ntasks_per_node);
+  take(top.nodelist, &base->nodelist);
+  take(top.exclude, &base->exclude);
+  take(top.mpi, &base->mpi);
+  base->exclusive = base->exclusive || top.exclusive;
+  base->label = base->label || top.label;
+  base->kill_on_bad_exit = base->kill_on_bad_exit || top.kill_on_bad_exit;
   take(top.cpus_per_task, &base->cpus_per_task);
   if (top.nodes_min) {
     base->nodes_min = top.nodes_min;

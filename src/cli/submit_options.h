@@ -53,6 +53,14 @@ Status ValidateExportSpec(std::string_view text);
 struct SubmitOptions {
   std::optional<std::string> job_name;       // -J, --job-name
   std::optional<int> ntasks;                 // -n, --ntasks (>= 1)
+  std::optional<int> ntasks_per_node;        // --ntasks-per-node (>= 1)
+  std::optional<std::string> nodelist;       // -w, --nodelist (steps: nodes of the allocation)
+  std::optional<std::string> exclude;        // -x, --exclude (steps: nodes of the allocation)
+  bool exclusive = false;                    // --exclusive (nodes are never shared here)
+  bool label = false;                        // -l, --label (srun: prefix lines with the rank)
+  bool kill_on_bad_exit = false;             // -K, --kill-on-bad-exit (srun)
+  std::optional<std::string> mpi;            // --mpi (srun; accepted: ranks get PMI from
+                                             // mpirun, not srun)
   std::optional<int> cpus_per_task;          // -c, --cpus-per-task (>= 1)
   std::optional<int> nodes_min, nodes_max;   // -N, --nodes "2" (min = max = 2) or "2-4" (>= 1)
   std::optional<int64_t> mem_mb;             // --mem (0 = all memory of each node)

@@ -169,6 +169,33 @@ struct Waiter {
   std::string last;                  // loop only: the last snapshot pushed
 };
 
+// One caller of Exec(): the events of its step's ranks, passed on by the caller's handler
+// thread. The loop fills the fields above `mu` before the call is visible to anyone else.
+struct ExecCall {
+  int64_t id = 0;
+  int64_t job_id = 0;  // the allocation's (task's) id, as the caller named it
+  int64_t step_id = -1;
+  std::string name;
+  std::vector<std::string> nodes;
+  std::vector<std::pair<int, int>> ranks;  // per node: first rank, count
+  int ntasks = 0;
+  int64_t start_ms = 0;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<pb::ExecEvent> events;  // GUARDED_BY(mu)
+  std::set<int> ended;               // GUARDED_BY(mu)
+  bool closed = false;               // GUARDED_BY(mu): the head stops
+
+  // Queues `ev`; a rank's end counts once (its node's report and the node's loss may both
+  // come).
+  void Deliver(pb::ExecEvent ev) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (ev.ended() && !ended.insert(ev.rank()).second) return;
+    events.push_back(std::move(ev));
+    cv.notify_all();
+  }
+};
+
 namespace {
 
 struct Brief {  // a finished job, for dependencies and listings
@@ -251,6 +278,13 @@ class Head::Impl {
   void DoSessionClosed(const std::string& node, uint64_t sid);
   void DoHeartbeat(const std::string& node, uint64_t sid);
   void DoDraining(const std::string& node, uint64_t sid);
+
+  // Job steps (Exec): started on the loop; their events are routed from node sessions here.
+  Result<pb::ExecEvent> DoExecStart(const rpc::Caller& who, const pb::ExecRequest& req,
+                                    const std::shared_ptr<ExecCall>& call);
+  // The caller is done (`cancel`: it went away, so its ranks end).
+  void DoExecGone(int64_t id, bool cancel);
+  void RouteExec(const pb::ExecOutput& out);
 
   std::atomic<uint64_t> next_session_id_{1};
   std::atomic<bool> stopping_{false};
@@ -343,6 +377,21 @@ class Head::Impl {
     slot.first = s;
     return slot.second;
   }
+  // Running steps by exec id, and the nodes that ran ranks of each job (task id): when it
+  // ends they sweep what it left behind.
+  std::map<int64_t, std::shared_ptr<ExecCall>> execs_;
+  std::map<int64_t, std::set<std::string>> exec_nodes_;
+  std::map<int64_t, int64_t> next_step_;
+  int64_t next_exec_id_ = 1;
+  std::mutex exec_mu_;
+  std::unordered_map<int64_t, std::shared_ptr<ExecCall>> exec_routes_;  // GUARDED_BY(exec_mu_)
+  // The allocation of the job (task) `task_id`: its nodes in hostlist order and the tasks
+  // each holds. Empty when it is not running.
+  void Allocation(const Job& job, int64_t task_id, std::vector<std::string>* names,
+                  std::vector<int>* slots) const;
+  // The job (task) `task_id` ended or went back to the queue: its steps end everywhere.
+  void EndExecs(int64_t task_id);
+  void CloseExecs();
   // Waiters of Wait(); answered at the end of every pass that changed something.
   std::vector<std::shared_ptr<struct Waiter>> waiters_;
   void NotifyWaiters();
@@ -583,6 +632,7 @@ void Head::Impl::Stop() {
   provider_threads_.clear();
   if (pool_) (void)opt_.elastic->provider->Cleanup();  // e.g. netns: the bridge, once unused
   CloseWaiters();
+  CloseExecs();
   for (auto& [name, n] : nodes_)
     if (n.session) n.session->Close();
 }
@@ -782,6 +832,12 @@ void Head::Impl::FinishTask(Job& job, int64_t pos, pb::JobState state, int exit_
   auto lit = leases_.find(lease);
   if (lit != leases_.end()) MaintainLease(job, lit->second, now);
   UpdateAggregate(job, now);
+  if (!exec_nodes_.empty()) {
+    if (job.is_array())
+      EndExecs(job.row.id + pos);
+    else if (IsTerminal(static_cast<pb::JobState>(job.row.state)))
+      EndExecs(job.row.id);
+  }
   Changed();
 }
 
@@ -803,6 +859,7 @@ void Head::Impl::RequeueTask(Job& job, int64_t pos, bool count_restart) {
   int64_t lease = t.lease;
   PutTask(job, t, pb::PENDING);
   TaskLeft(job, pos);
+  if (!exec_nodes_.empty()) EndExecs(job.is_array() ? job.row.id + pos : job.row.id);
   job.requeued.push_back({pos, t.attempt});
   if (count_restart) {
     job.row.restarts++;
@@ -1332,6 +1389,18 @@ void Head::Impl::NodeFailed(NodeEntry& node, Time now, const std::string& why) {
   }
   node.session_id = 0;
   node.spec_sent.clear();
+  for (auto& [id, call] : execs_)
+    for (size_t i = 0; i < call->nodes.size(); ++i) {
+      if (call->nodes[i] != node.row.name) continue;
+      for (int r = 0; r < call->ranks[i].second; ++r) {
+        pb::ExecEvent ev;
+        ev.set_rank(call->ranks[i].first + r);
+        ev.set_ended(true);
+        ev.set_exit_code(1);
+        ev.set_error("node " + node.row.name + " is down: " + why);
+        call->Deliver(std::move(ev));
+      }
+    }
   // Every lease with a share on the node: a multi-node job loses a secondary node too.
   std::vector<int64_t> lease_ids;
   for (auto& [lid, l] : leases_) {
@@ -1964,8 +2033,22 @@ void Head::Impl::FillInfo(const Job& job, pb::JobInfo* info, bool pending_indice
   info->set_restarts(job.row.restarts);
   for (int s = 0; s < kNumStates; ++s) info->add_state_counts(job.counts[s]);
   std::set<std::string> nodes;
-  for (auto lid : job.leases) nodes.insert(leases_.at(lid).node);
+  for (auto lid : job.leases) {
+    const Lease& l = leases_.at(lid);
+    nodes.insert(l.node);
+    for (const auto& unit : l.units)
+      for (const auto& sh : unit) nodes.insert(sh.node);
+  }
   for (const auto& n : nodes) info->add_nodes(n);
+  for (const auto& [id, call] : execs_) {
+    if (call->step_id < 0 || call->job_id != job.row.id) continue;
+    auto* st = info->add_steps();
+    st->set_step_id(call->step_id);
+    st->set_name(call->name);
+    for (const auto& n : call->nodes) st->add_nodes(n);
+    st->set_ntasks(call->ntasks);
+    st->set_start_ms(call->start_ms);
+  }
   // The partition: the job's own, else the type of the nodes it runs on or is routed to.
   std::string partition = job.spec.partition();
   if (partition.empty() && !nodes.empty()) {
@@ -2478,6 +2561,254 @@ Status Head::Wait(const rpc::Caller&, const pb::WaitRequest& req, rpc::Writer<pb
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Job steps inside an allocation (srun in a batch script) and relayed commands (swell-rsh)
+
+void Head::Impl::Allocation(const Job& job, int64_t task_id, std::vector<std::string>* names,
+                            std::vector<int>* slots) const {
+  names->clear();
+  slots->clear();
+  std::set<int64_t> lease_ids;
+  // Dispatched is enough: the batch script may call srun before its start report arrives.
+  for (const auto& [pos, t] : job.live) {
+    if (job.is_array() && job.row.id + pos != task_id) continue;
+    lease_ids.insert(t.lease);
+  }
+  std::map<std::string, int> per;
+  for (auto lid : lease_ids) {
+    auto lit = leases_.find(lid);
+    if (lit == leases_.end()) continue;
+    for (const auto& unit : lit->second.units)
+      for (const auto& sh : unit) per[sh.node] += std::max(1, sh.ntasks);
+  }
+  std::vector<std::string> order;
+  for (const auto& [n, k] : per) order.push_back(n);
+  auto sorted = ExpandHostList(CompressHostList(order));
+  if (sorted.ok()) order = *sorted;
+  for (const auto& n : order) {
+    names->push_back(n);
+    slots->push_back(per[n]);
+  }
+}
+
+Result<pb::ExecEvent> Head::Impl::DoExecStart(const rpc::Caller& who, const pb::ExecRequest& req,
+                                              const std::shared_ptr<ExecCall>& call) {
+  const int64_t task_id = req.job_id();
+  const std::string job_text = std::to_string(task_id);
+  Job* job = FindJob(task_id);
+  if (job == nullptr) {
+    for (auto& [id, j] : jobs_)
+      if (j.is_array() && task_id > id && task_id < id + j.row.task_count) job = &j;
+  }
+  if (job == nullptr) return NotFound("Invalid job id specified (" + job_text + ")");
+  if (!who.has_secret && who.uid != 0 && who.uid != job->row.uid)
+    return PermissionDenied("Access/permission denied for job " + job_text);
+  std::vector<std::string> names;
+  std::vector<int> slots;
+  Allocation(*job, task_id, &names, &slots);
+  if (names.empty())
+    return InvalidArgument("Job " + job_text + " is not running (no allocation to run in)");
+  std::vector<std::string> step_nodes;
+  std::vector<int> counts;
+  if (req.relay()) {
+    if (req.nodelist_size() != 1) return InvalidArgument("a relayed command names one host");
+    const std::string& host = req.nodelist(0);
+    // By node name, else by host name when one node of the allocation has it.
+    if (std::find(names.begin(), names.end(), host) != names.end()) step_nodes.push_back(host);
+    for (const auto& n : names) {
+      auto nit = nodes_.find(n);
+      if (step_nodes.size() < 2 && n != host && nit != nodes_.end() &&
+          nit->second.row.hostname == host)
+        step_nodes.push_back(n);
+    }
+    if (step_nodes.size() > 1) step_nodes.clear();  // ambiguous
+    counts.assign(step_nodes.size(), 1);
+    if (step_nodes.empty())
+      return InvalidArgument("host " + host + " is not a node of job " + job_text +
+                             "'s allocation (" + CompressHostList(names) + ")");
+  } else {
+    std::set<std::string> wanted(req.nodelist().begin(), req.nodelist().end());
+    std::set<std::string> excluded(req.exclude().begin(), req.exclude().end());
+    for (const auto& w : wanted)
+      if (std::find(names.begin(), names.end(), w) == names.end())
+        return InvalidArgument("Requested node configuration is not available: " + w +
+                               " is not in job " + job_text + "'s allocation (" +
+                               CompressHostList(names) + ")");
+    std::vector<std::string> avail;
+    std::vector<int> avail_slots;
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (excluded.count(names[i]) || (!wanted.empty() && !wanted.count(names[i]))) continue;
+      avail.push_back(names[i]);
+      avail_slots.push_back(slots[i]);
+    }
+    int ntasks = req.ntasks();
+    int tpn = req.ntasks_per_node();
+    int nnodes = req.nodes() > 0 ? req.nodes() : static_cast<int>(avail.size());
+    if (req.nodes() == 0 && ntasks > 0 && !wanted.size()) nnodes = std::min(nnodes, ntasks);
+    if (nnodes > static_cast<int>(avail.size()) || nnodes <= 0)
+      return InvalidArgument("Requested node configuration is not available: " +
+                             std::to_string(nnodes) + " nodes asked, the allocation has " +
+                             std::to_string(avail.size()));
+    if (ntasks <= 0) ntasks = tpn > 0 ? tpn * nnodes : nnodes;
+    if (ntasks < nnodes)
+      return InvalidArgument("Requested node configuration is not available: " +
+                             std::to_string(ntasks) + " tasks on " + std::to_string(nnodes) +
+                             " nodes");
+    // Slurm's block distribution: one task on each node, then fill nodes in order up to the
+    // tasks they hold in the allocation (or exactly --ntasks-per-node).
+    counts.assign(static_cast<size_t>(nnodes), 1);
+    int left = ntasks - nnodes;
+    for (int i = 0; i < nnodes && left > 0; ++i) {
+      int cap = (tpn > 0 ? tpn : avail_slots[static_cast<size_t>(i)]) - 1;
+      int take = std::min(left, std::max(0, cap));
+      counts[static_cast<size_t>(i)] += take;
+      left -= take;
+    }
+    if (left > 0)
+      return InvalidArgument("More processors requested than permitted: " +
+                             std::to_string(ntasks) + " tasks, the allocation holds " +
+                             std::to_string(ntasks - left));
+    step_nodes.assign(avail.begin(), avail.begin() + nnodes);
+  }
+  for (const auto& n : step_nodes) {
+    auto nit = nodes_.find(n);
+    if (nit == nodes_.end() || !nit->second.session || nit->second.draining)
+      return Unavailable("node " + n + " of job " + job_text + " is not reachable now");
+  }
+  call->id = next_exec_id_++;
+  call->job_id = task_id;
+  call->step_id = req.relay() ? -1 : next_step_[task_id]++;
+  call->name = req.name().empty() && req.argv_size() > 0 ? req.argv(0) : req.name();
+  call->nodes = step_nodes;
+  call->start_ms = ToMillis(clock_->Now());
+  std::string tasks_per_node = CompressCounts(counts);
+  int total = 0;
+  for (int c : counts) total += c;
+  int rank = 0;
+  for (size_t i = 0; i < step_nodes.size(); ++i) {
+    call->ranks.push_back({rank, counts[i]});
+    pb::ExecLaunch x;
+    x.set_exec_id(call->id);
+    x.set_job_id(task_id);
+    x.set_step_id(call->step_id);
+    *x.mutable_argv() = req.argv();
+    for (const auto& [k, v] : req.env()) x.add_env(k + "=" + v);
+    x.set_cwd(req.cwd());
+    x.mutable_user()->set_uid(job->row.uid);
+    x.mutable_user()->set_gid(job->row.gid);
+    x.mutable_user()->set_name(job->row.user);
+    x.set_first_rank(rank);
+    x.set_count(counts[i]);
+    x.set_node_index(static_cast<int>(i));
+    x.set_shell(req.relay());
+    for (const auto& n : step_nodes) x.add_nodelist(n);
+    for (const auto& n : names) x.add_alloc_nodelist(n);
+    x.set_tasks_per_node(tasks_per_node);
+    rank += counts[i];
+    x.set_ntasks(total);
+    *Out(nodes_.at(step_nodes[i]).session).add_execs() = std::move(x);
+    exec_nodes_[task_id].insert(step_nodes[i]);
+  }
+  call->ntasks = total;
+  execs_[call->id] = call;
+  {
+    std::lock_guard<std::mutex> lock(exec_mu_);
+    exec_routes_[call->id] = call;
+  }
+  pb::ExecEvent first;
+  first.set_started(true);
+  first.set_step_id(call->step_id);
+  for (const auto& n : step_nodes) first.add_nodes(n);
+  Changed();
+  return first;
+}
+
+void Head::Impl::DoExecGone(int64_t id, bool cancel) {
+  auto it = execs_.find(id);
+  if (it == execs_.end()) return;
+  if (cancel) {
+    for (const auto& n : it->second->nodes) {
+      auto nit = nodes_.find(n);
+      if (nit == nodes_.end() || !nit->second.session) continue;
+      Out(nit->second.session).add_exec_cancels()->set_exec_id(id);
+    }
+  }
+  execs_.erase(it);
+  std::lock_guard<std::mutex> lock(exec_mu_);
+  exec_routes_.erase(id);
+}
+
+void Head::Impl::RouteExec(const pb::ExecOutput& out) {
+  std::shared_ptr<ExecCall> call;
+  {
+    std::lock_guard<std::mutex> lock(exec_mu_);
+    auto it = exec_routes_.find(out.exec_id());
+    if (it == exec_routes_.end()) return;
+    call = it->second;
+  }
+  for (const auto& ev : out.events()) call->Deliver(ev);
+}
+
+void Head::Impl::EndExecs(int64_t task_id) {
+  auto it = exec_nodes_.find(task_id);
+  if (it == exec_nodes_.end()) return;
+  for (const auto& n : it->second) {
+    auto nit = nodes_.find(n);
+    if (nit == nodes_.end() || !nit->second.session) continue;
+    Out(nit->second.session).add_exec_cancels()->set_job_id(task_id);
+  }
+  exec_nodes_.erase(it);
+}
+
+void Head::Impl::CloseExecs() {
+  std::lock_guard<std::mutex> lock(exec_mu_);
+  for (auto& [id, call] : exec_routes_) {
+    std::lock_guard<std::mutex> call_lock(call->mu);
+    call->closed = true;
+    call->cv.notify_all();
+  }
+  exec_routes_.clear();
+}
+
+Status Head::Exec(const rpc::Caller& who, const pb::ExecRequest& req,
+                  rpc::Writer<pb::ExecEvent>& out) {
+  if (req.argv_size() == 0) return InvalidArgument("no command given");
+  auto call = std::make_shared<ExecCall>();
+  auto first = impl_->OnLoop<pb::ExecEvent>([&] { return impl_->DoExecStart(who, req, call); });
+  if (!first.ok()) return first.status();
+  const int64_t id = call->id;
+  const size_t total = static_cast<size_t>(call->ntasks);
+  bool ok = out.Write(*first);
+  while (ok) {
+    std::deque<pb::ExecEvent> events;
+    bool finished = false, closed = false;
+    {
+      std::unique_lock<std::mutex> lock(call->mu);
+      call->cv.wait_for(lock, std::chrono::milliseconds(500), [&] {
+        return !call->events.empty() || call->closed;
+      });
+      events.swap(call->events);
+      finished = call->ended.size() >= total;
+      closed = call->closed;
+    }
+    for (const auto& ev : events) {
+      if (!out.Write(ev)) {
+        ok = false;
+        break;
+      }
+    }
+    if (!ok) break;
+    if (finished) {
+      impl_->Post([this, id] { impl_->DoExecGone(id, false); });
+      return Status::Ok();
+    }
+    if (closed) return Unavailable("the head is stopping");
+    if (out.Cancelled()) ok = false;
+  }
+  impl_->Post([this, id] { impl_->DoExecGone(id, true); });
+  return Unavailable("the step's caller went away");
+}
+
 Status Head::NodeSession(const rpc::Caller&,
                          rpc::Stream<pb::NodeMessage, pb::HeadMessage>& stream) {
   auto session = std::make_shared<Session>(&stream);
@@ -2500,6 +2831,8 @@ Status Head::NodeSession(const rpc::Caller&,
       impl_->Post([this, name, sid] { impl_->DoHeartbeat(name, sid); });
     } else if (msg.has_draining()) {
       impl_->Post([this, name, sid] { impl_->DoDraining(name, sid); });
+    } else if (msg.has_exec()) {
+      impl_->RouteExec(msg.exec());
     }
     msg.Clear();
   }

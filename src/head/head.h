@@ -68,6 +68,7 @@ class Head final : public rpc::HeadApi {
   Result<pb::NodesReply> Nodes(const rpc::Caller&, const pb::NodesRequest&) override;
   Result<pb::StatsReply> Stats(const rpc::Caller&, const pb::StatsRequest&) override;
   Status Wait(const rpc::Caller&, const pb::WaitRequest&, rpc::Writer<pb::WaitEvent>&) override;
+  Status Exec(const rpc::Caller&, const pb::ExecRequest&, rpc::Writer<pb::ExecEvent>&) override;
   Status NodeSession(const rpc::Caller&, rpc::Stream<pb::NodeMessage, pb::HeadMessage>&) override;
 
   class Impl;

@@ -38,6 +38,8 @@ struct ChildArgs {
   const char* out;
   int out_mode;  // O_TRUNC or O_APPEND
   const char* err_path;  // nullptr: same as out
+  int out_fd;            // >= 0: use instead of opening `out`
+  int err_fd;            // >= 0: use instead of opening `err_path`
   bool switch_user;
   uid_t uid;
   gid_t gid;
@@ -120,10 +122,13 @@ int ChildMain(void* arg) {
   // for this child); opening a FIFO nobody reads fails with ENXIO instead. Cleared below.
   int in = open(a->in, O_RDONLY | O_NONBLOCK);
   if (in < 0) return Fail(a, "open input");
-  int out = open(a->out, O_WRONLY | O_CREAT | a->out_mode | O_NONBLOCK, 0644);
+  int out = a->out_fd >= 0 ? a->out_fd
+                           : open(a->out, O_WRONLY | O_CREAT | a->out_mode | O_NONBLOCK, 0644);
   if (out < 0) return Fail(a, "open output file");
   int err = out;
-  if (a->err_path != nullptr) {
+  if (a->err_fd >= 0) {
+    err = a->err_fd;
+  } else if (a->err_path != nullptr) {
     err = open(a->err_path, O_WRONLY | O_CREAT | a->out_mode | O_NONBLOCK, 0644);
     if (err < 0) return Fail(a, "open error file");
   }
@@ -133,8 +138,8 @@ int ChildMain(void* arg) {
   if (err != out) fcntl(err, F_SETFL, fcntl(err, F_GETFL) & ~O_NONBLOCK);
   if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) return Fail(a, "dup2");
   if (in > 2) close(in);
-  if (out > 2) close(out);
-  if (err > 2 && err != out) close(err);
+  if (out > 2 && a->out_fd < 0) close(out);
+  if (err > 2 && err != out && a->err_fd < 0) close(err);
   sigset_t none;
   sigemptyset(&none);
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, _NSIG / 8);
@@ -177,6 +182,8 @@ Result<pid_t> Launcher::Spawn(const SpawnRequest& req) {
   a.out = req.stdout_path.c_str();
   a.out_mode = req.append_output ? O_APPEND : O_TRUNC;
   a.err_path = req.stderr_path.empty() ? nullptr : req.stderr_path.c_str();
+  a.out_fd = req.stdout_fd;
+  a.err_fd = req.stderr_fd;
   a.switch_user = req.user.has_value();
   if (req.user) {
     a.uid = req.user->uid;

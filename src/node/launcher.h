@@ -34,6 +34,8 @@ struct SpawnRequest {
   std::string stdout_path = "/dev/null";
   std::string stderr_path;         // empty: same file as stdout
   bool append_output = false;      // open the output files to append (several tasks share them)
+  int stdout_fd = -1;              // when set: standard output goes here (stdout_path unused)
+  int stderr_fd = -1;              // when set: standard error goes here (stderr_path unused)
   std::optional<Identity> user;    // switch to this user (needs root)
   int64_t rlimit_as_bytes = 0;     // 0: unlimited
   int64_t rlimit_cpu_seconds = 0;  // 0: unlimited

@@ -1,11 +1,16 @@
 #include "node/node.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -65,6 +70,68 @@ std::string Hostname() {
   return buf;
 }
 
+// Marks every process of a job's exec ranks (and whatever they start: daemonized MPI launchers
+// and their ranks) so that the job's end finds them all.
+constexpr char kExecMarkVar[] = "SWELL_EXEC_JOB";
+constexpr size_t kExecReadChunk = 64 * 1024;
+
+// The interface MPI should use on this node: the one on the head's subnet, or loopback when the
+// head is reached through its local socket (every node then shares this machine's loopback).
+std::string MpiInterface(const std::string& head_address) {
+  if (head_address.rfind("unix:", 0) == 0) return "lo";
+  std::string host = head_address.substr(0, head_address.rfind(':'));
+  in_addr head{};
+  if (inet_pton(AF_INET, host.c_str(), &head) != 1) return "";
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return "";
+  std::string found;
+  for (ifaddrs* i = list; i != nullptr && found.empty(); i = i->ifa_next) {
+    if (i->ifa_addr == nullptr || i->ifa_netmask == nullptr || i->ifa_addr->sa_family != AF_INET)
+      continue;
+    auto addr = reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr.s_addr;
+    auto mask = reinterpret_cast<sockaddr_in*>(i->ifa_netmask)->sin_addr.s_addr;
+    if ((addr & mask) == (head.s_addr & mask)) found = i->ifa_name;
+  }
+  freeifaddrs(list);
+  return found;
+}
+
+// Processes (other than this one) whose environment holds the entry `var=value` exactly.
+std::vector<pid_t> ProcessesWithEnv(const std::string& entry) {
+  std::vector<pid_t> out;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return out;
+  pid_t self = getpid();
+  while (dirent* e = readdir(proc)) {
+    char* end = nullptr;
+    long pid = std::strtol(e->d_name, &end, 10);
+    if (*end != 0 || pid <= 1 || pid == self) continue;
+    auto environ_text = ReadFile(std::string("/proc/") + e->d_name + "/environ");
+    if (!environ_text.ok()) continue;
+    // Variables are NUL-separated; match one whole entry.
+    const std::string& env = *environ_text;
+    bool found = false;
+    for (size_t at = 0; at < env.size() && !found;) {
+      size_t nul = env.find('\0', at);
+      if (nul == std::string::npos) nul = env.size();
+      found = env.compare(at, nul - at, entry) == 0;
+      at = nul + 1;
+    }
+    if (found) out.push_back(static_cast<pid_t>(pid));
+  }
+  closedir(proc);
+  return out;
+}
+
+// The directory holding this binary (for the swell-rsh link next to it).
+std::string SelfDir() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "";
+  std::string path(buf, static_cast<size_t>(n));
+  return path.substr(0, path.rfind('/'));
+}
+
 std::string StepName(const pb::StepKey& k) {
   return std::to_string(k.job_id()) + "." + std::to_string(k.pos()) + "." +
          std::to_string(k.attempt());
@@ -88,6 +155,8 @@ class NodeDaemon::Impl {
       sysinfo(&si);
       opt_.mem_mb = static_cast<int64_t>(si.totalram) * si.mem_unit / (1 << 20);
     }
+    mpi_if_ = MpiInterface(opt_.head_address);
+    rsh_ = SelfDir() + "/swell-rsh";
     auto inst = GenerateSecret();
     instance_ = inst.ok() ? inst->substr(0, 16) : std::to_string(getpid());
   }
@@ -122,6 +191,18 @@ class NodeDaemon::Impl {
     std::vector<std::string> base_env;  // everything but the per-task variables
     std::optional<Identity> identity;   // set when steps run as another user
     Time last_active;
+  };
+  // One rank of a job step started by srun inside an allocation, or one relayed command.
+  struct ExecRank {
+    int64_t exec_id = 0;
+    int64_t job_id = 0;
+    int rank = 0;
+    bool step = false;  // a step's rank: its process group ends with it
+    int out_fd = -1;
+    int err_fd = -1;
+    int pidfd = -1;
+    bool cancelled = false;
+    Time kill_at = kNever;
   };
   struct Step {
     pb::StepKey key;
@@ -161,6 +242,31 @@ class NodeDaemon::Impl {
   void HandleHead(const pb::HeadMessage& m);
   void HandleLaunch(const pb::Launch& l);
   void HandleCancel(const pb::Cancel& c);
+  // A pidfd for `pid` in the loop's epoll set (-1 if the kernel has none): its end wakes the
+  // loop, and only this loop (nodes share a process in tests, where SIGCHLD goes anywhere).
+  int WatchPid(pid_t pid) {
+    int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+    if (fd < 0) return -1;
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    epoll_event pev{};
+    pev.events = EPOLLIN;
+    pev.data.fd = fd;
+    epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &pev);
+    pidfds_[fd] = pid;
+    return fd;
+  }
+  void StartExec(const pb::ExecLaunch& x);
+  void CancelExec(const pb::ExecCancel& c);
+  // Reads what a rank wrote to `fd`; at EOF stops watching it. False at EOF or error.
+  bool ReadExecOutput(pid_t pid, int fd);
+  void ExecRankExited(pid_t pid, int status);
+  void ExecEvent(int64_t exec_id, pb::ExecEvent ev);
+  void FlushExecOutput();
+  // Kills every process marked with the job's exec mark (daemonized launchers, their ranks).
+  void SweepExecJob(int64_t job_id);
+  // The variables MPI launchers need on this node (no ssh, this node's interface).
+  void AddMpiEnv(std::map<std::string, std::string>& env, bool node_local) const;
+  Status ResolveIdentity(const pb::UserIdentity& user, std::optional<Identity>* out) const;
   Status PrepareJob(int64_t job_id, Job& job);
   void TryStart(int64_t job_id, Job& job);
   void StartStep(int64_t job_id, Job& job, const pb::StepKey& key);
@@ -189,6 +295,12 @@ class NodeDaemon::Impl {
   const int evfd_;
   int sigfd_ = -1;
   std::unordered_map<int, pid_t> pidfds_;  // pidfd -> step pid: a step's end wakes the loop
+  std::unordered_map<pid_t, ExecRank> exec_ranks_;
+  std::unordered_map<int, pid_t> exec_fds_;     // output pipe -> exec rank pid
+  std::map<int64_t, pb::ExecOutput> exec_out_;  // events not yet sent, per exec
+  std::set<int64_t> exec_jobs_;                 // jobs that ran exec ranks here
+  std::string mpi_if_;                          // MpiInterface()
+  std::string rsh_;                             // the swell-rsh link, for MPI launchers
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> stopping_{false};
 
@@ -282,16 +394,16 @@ Status NodeDaemon::Impl::Run() {
       stop_deadline = now + std::min<Duration>(opt_.kill_wait, std::chrono::seconds(5));
     }
     if (stopping_) {
-      if (steps_.empty()) break;
+      if (steps_.empty() && exec_ranks_.empty()) break;
       if (now >= stop_deadline) {
         TerminateAll(SIGKILL);
         stop_deadline = now + std::chrono::seconds(2);
       }
     }
-    epoll_event events[8];
+    epoll_event events[16];
     int timeout = NextTimeoutMs(now);
     if (stopping_) timeout = std::min(timeout, 100);
-    int n = epoll_wait(epfd_, events, 8, timeout);
+    int n = epoll_wait(epfd_, events, 16, timeout);
     for (int i = 0; i < n; ++i) {
       if (events[i].data.fd == sigfd_) {
         signalfd_siginfo si;
@@ -301,6 +413,8 @@ Status NodeDaemon::Impl::Run() {
         Reap(-1);
       } else if (auto pf = pidfds_.find(events[i].data.fd); pf != pidfds_.end()) {
         Reap(pf->second);
+      } else if (auto xf = exec_fds_.find(events[i].data.fd); xf != exec_fds_.end()) {
+        ReadExecOutput(xf->second, events[i].data.fd);
       } else if (events[i].data.fd == evfd_) {
         DrainInbox();
       }
@@ -314,6 +428,7 @@ Status NodeDaemon::Impl::Run() {
       next_heartbeat_ = now + opt_.heartbeat;
     }
     Flush();
+    FlushExecOutput();
   }
   // Give the final reports a moment to reach the head (acks keep arriving: the window of one
   // batch in flight still holds).
@@ -508,6 +623,8 @@ void NodeDaemon::Impl::HandleHead(const pb::HeadMessage& m) {
   // Launches first: a cancel in the same message may name tasks it launches.
   for (const auto& l : m.launches()) HandleLaunch(l);
   for (const auto& c : m.cancels()) HandleCancel(c);
+  for (const auto& x : m.execs()) StartExec(x);
+  for (const auto& c : m.exec_cancels()) CancelExec(c);
   if (m.ack() != 0) {
     uint64_t ack = m.ack();
     while (!unacked_seq_.empty() && unacked_seq_.front() <= ack) {
@@ -578,14 +695,14 @@ void NodeDaemon::Impl::HandleLaunch(const pb::Launch& l) {
   TryStart(l.job_id(), job);
 }
 
-Status NodeDaemon::Impl::PrepareJob(int64_t job_id, Job& job) {
-  const pb::JobSpec& spec = job.spec;
+Status NodeDaemon::Impl::ResolveIdentity(const pb::UserIdentity& user,
+                                         std::optional<Identity>* out) const {
   uid_t my_uid = getuid();
-  job.identity.reset();
-  if (my_uid == 0 && job.user.uid() != 0) {
+  out->reset();
+  if (my_uid == 0 && user.uid() != 0) {
     Identity id;
-    id.uid = job.user.uid();
-    id.gid = job.user.gid();
+    id.uid = user.uid();
+    id.gid = user.gid();
     struct passwd pw, *pwp = nullptr;
     char buf[4096];
     if (getpwuid_r(id.uid, &pw, buf, sizeof buf, &pwp) == 0 && pwp != nullptr) {
@@ -600,11 +717,17 @@ Status NodeDaemon::Impl::PrepareJob(int64_t job_id, Job& job) {
     } else {
       id.groups = {id.gid};
     }
-    job.identity = id;
-  } else if (my_uid != 0 && job.user.uid() != my_uid) {
+    *out = id;
+  } else if (my_uid != 0 && user.uid() != my_uid) {
     return PermissionDenied("node runs as uid " + std::to_string(my_uid) +
-                            " and cannot run jobs of uid " + std::to_string(job.user.uid()));
+                            " and cannot run jobs of uid " + std::to_string(user.uid()));
   }
+  return Status::Ok();
+}
+
+Status NodeDaemon::Impl::PrepareJob(int64_t job_id, Job& job) {
+  const pb::JobSpec& spec = job.spec;
+  SWELL_RETURN_IF_ERROR(ResolveIdentity(job.user, &job.identity));
   if (!spec.script().empty()) {
     std::string dir = opt_.spool_dir + "/jobs";
     job.script_path = dir + "/" + std::to_string(job_id) + ".sh";
@@ -660,6 +783,7 @@ Status NodeDaemon::Impl::PrepareJob(int64_t job_id, Job& job) {
       spec.time_limit_ms() > 0 ? std::to_string(spec.time_limit_ms() / 60000) : "UNLIMITED");
   env["SLURMD_NODENAME"] = opt_.name;
   env[kOwnerVar] = Owner();
+  AddMpiEnv(env, false);
   env["SWELL_NODENAME"] = opt_.name;
   if (spec.array_indices_size() > 0) {
     int64_t lo = spec.array_indices(0), hi = spec.array_indices(spec.array_indices_size() - 1);
@@ -717,6 +841,7 @@ void NodeDaemon::Impl::StartStep(int64_t job_id, Job& job, const pb::StepKey& ke
   req.env.push_back("SLURM_JOB_ID=" + std::to_string(task_job_id));
   req.env.push_back("SWELL_JOB_ID=" + std::to_string(task_job_id));
   req.env.push_back("SLURM_JOBID=" + std::to_string(task_job_id));
+  req.env.push_back(std::string(kExecMarkVar) + "=" + Owner() + ":" + std::to_string(task_job_id));
   if (spec.launch_tasks()) {
     // srun's per-task environment: rank, rank on this node, this node's index; one step.
     auto both = [&req](const std::string& k, const std::string& v) {
@@ -792,17 +917,7 @@ void NodeDaemon::Impl::StartStep(int64_t job_id, Job& job, const pb::StepKey& ke
   step.start = now;
   if (spec.time_limit_ms() > 0) step.deadline = now + Duration(spec.time_limit_ms());
   step.cgroup = std::move(cg);
-  // A pidfd tells this loop, and only this loop, that the step ended (several nodes may share a
-  // process in tests, where SIGCHLD would go to any of them).
-  step.pidfd = static_cast<int>(syscall(SYS_pidfd_open, *pid, 0));
-  if (step.pidfd >= 0) {
-    fcntl(step.pidfd, F_SETFD, FD_CLOEXEC);
-    epoll_event pev{};
-    pev.events = EPOLLIN;
-    pev.data.fd = step.pidfd;
-    epoll_ctl(epfd_, EPOLL_CTL_ADD, step.pidfd, &pev);
-    pidfds_[step.pidfd] = *pid;
-  }
+  step.pidfd = WatchPid(*pid);
   steps_.emplace(*pid, std::move(step));
   ++job.running;
   pb::StepReport r;
@@ -837,6 +952,7 @@ void NodeDaemon::Impl::Reap(pid_t which) {
 
 void NodeDaemon::Impl::StepExited(pid_t pid, int status) {
   {
+    if (exec_ranks_.count(pid)) return ExecRankExited(pid, status);
     auto it = steps_.find(pid);
     if (it == steps_.end()) return;  // an adopted orphan
     Step& step = it->second;
@@ -893,6 +1009,12 @@ void NodeDaemon::Impl::HandleCancel(const pb::Cancel& c) {
       step.kill_at = now + opt_.kill_wait;
     }
   }
+  if (c.positions_size() == 0) {
+    pb::ExecCancel xc;
+    xc.set_job_id(c.job_id());
+    xc.set_signal(c.signal());
+    CancelExec(xc);
+  }
   if (c.signal() != 0) return;
   auto jit = jobs_.find(c.job_id());
   if (jit == jobs_.end()) return;
@@ -912,7 +1034,267 @@ void NodeDaemon::Impl::HandleCancel(const pb::Cancel& c) {
   }
 }
 
+void NodeDaemon::Impl::AddMpiEnv(std::map<std::string, std::string>& env, bool node_local) const {
+  // OpenMPI: start remote daemons through this node's relay, never ssh (platform.md), one
+  // level deep; the nodes share this machine's cores, so no binding.
+  env["OMPI_MCA_plm"] = "rsh";
+  env["OMPI_MCA_plm_rsh_agent"] = rsh_;
+  env["OMPI_MCA_plm_rsh_no_tree_spawn"] = "1";
+  env["OMPI_MCA_hwloc_base_binding_policy"] = "none";
+  // MPICH (hydra): the same relay as its ssh.
+  env["HYDRA_LAUNCHER"] = "ssh";
+  env["HYDRA_LAUNCHER_EXEC"] = rsh_;
+  if (!mpi_if_.empty()) {
+    env["OMPI_MCA_oob_tcp_if_include"] = mpi_if_;
+    env["OMPI_MCA_btl_tcp_if_include"] = mpi_if_;
+    env["HYDRA_IFACE"] = mpi_if_;
+  }
+  if (node_local) {
+    // Nodes of the `local` provider share one host name and /dev/shm: each node's shared
+    // memory segments and session files go in its own directory, or they collide.
+    std::string shm = opt_.spool_dir + "/mpi";
+    (void)MakeDirs(shm, 01777);
+    chmod(shm.c_str(), 01777);
+    env["OMPI_MCA_btl_vader_backing_directory"] = shm;
+    env["OMPI_MCA_orte_tmpdir_base"] = shm;
+  }
+}
+
+void NodeDaemon::Impl::ExecEvent(int64_t exec_id, pb::ExecEvent ev) {
+  auto& out = exec_out_[exec_id];
+  out.set_exec_id(exec_id);
+  *out.add_events() = std::move(ev);
+}
+
+void NodeDaemon::Impl::FlushExecOutput() {
+  if (exec_out_.empty()) return;
+  if (!registered_) {
+    // The head lost the stream's caller with the session; nothing to deliver to.
+    if (!link_up_) exec_out_.clear();
+    return;
+  }
+  for (auto& [id, out] : exec_out_) {
+    pb::NodeMessage m;
+    *m.mutable_exec() = std::move(out);
+    Send(std::move(m));
+  }
+  exec_out_.clear();
+}
+
+void NodeDaemon::Impl::StartExec(const pb::ExecLaunch& x) {
+  auto fail = [&](int rank, const std::string& error) {
+    pb::ExecEvent ev;
+    ev.set_rank(rank);
+    ev.set_ended(true);
+    ev.set_exit_code(1);
+    ev.set_error(opt_.name + ": " + error);
+    ExecEvent(x.exec_id(), std::move(ev));
+  };
+  auto fail_all = [&](const std::string& error) {
+    for (int i = 0; i < x.count(); ++i) fail(x.first_rank() + i, error);
+  };
+  if (stopping_) return fail_all("the node is stopping");
+  std::optional<Identity> who;
+  if (Status s = ResolveIdentity(x.user(), &who); !s.ok()) return fail_all(s.message());
+  std::map<std::string, std::string> env;
+  for (const auto& kv : x.env()) {
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) continue;
+    std::string k = kv.substr(0, eq);
+    // A relayed command starts clean of its launcher's own state, as over ssh.
+    if (x.shell() && (k.rfind("PMIX_", 0) == 0 || k.rfind("PMI_", 0) == 0 ||
+                      (k.rfind("OMPI_", 0) == 0 && k.rfind("OMPI_MCA_", 0) != 0 &&
+                       k.rfind("OMPI_ALLOW_", 0) != 0)))
+      continue;
+    env[k] = kv.substr(eq + 1);
+  }
+  AddMpiEnv(env, mpi_if_ == "lo");
+  env["SLURMD_NODENAME"] = opt_.name;
+  env["SWELL_NODENAME"] = opt_.name;
+  env[kOwnerVar] = Owner();
+  env[kExecMarkVar] = Owner() + ":" + std::to_string(x.job_id());
+  if (env.find("PATH") == env.end()) env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
+  auto both = [&env](const std::string& k, const std::string& v) {
+    env["SLURM_" + k] = v;
+    env["SWELL_" + k] = v;
+  };
+  if (x.step_id() >= 0) {
+    std::string nodes = CompressHostList({x.nodelist().begin(), x.nodelist().end()});
+    both("STEP_ID", std::to_string(x.step_id()));
+    both("STEPID", std::to_string(x.step_id()));
+    both("STEP_NUM_TASKS", std::to_string(x.ntasks()));
+    both("STEP_NUM_NODES", std::to_string(x.nodelist_size()));
+    both("STEP_NODELIST", nodes);
+    both("STEP_TASKS_PER_NODE", x.tasks_per_node());
+    both("NTASKS", std::to_string(x.ntasks()));
+    both("NPROCS", std::to_string(x.ntasks()));
+    both("NNODES", std::to_string(x.nodelist_size()));
+    both("NODELIST", nodes);
+    both("TASKS_PER_NODE", x.tasks_per_node());
+    both("NODEID", std::to_string(x.node_index()));
+  }
+  SpawnRequest req;
+  req.cwd = x.cwd().empty() ? "/" : x.cwd();
+  req.user = who;
+  if (x.shell()) {
+    // As ssh does: the words joined by spaces, run by the shell.
+    std::string line;
+    for (const auto& a : x.argv()) line += (line.empty() ? "" : " ") + a;
+    req.path = "/bin/sh";
+    req.argv = {"sh", "-c", line};
+  } else {
+    if (x.argv_size() == 0) return fail_all("nothing to run");
+    auto prog = FindProgram(x.argv(0), env["PATH"], req.cwd);
+    if (!prog.ok()) return fail_all(prog.status().message());
+    req.path = *prog;
+    req.argv.assign(x.argv().begin(), x.argv().end());
+  }
+  exec_jobs_.insert(x.job_id());
+  for (int i = 0; i < x.count(); ++i) {
+    int rank = x.first_rank() + i;
+    std::vector<std::string> vars;
+    for (const auto& [k, v] : env) vars.push_back(k + "=" + v);
+    if (x.step_id() >= 0) {
+      for (const char* pre : {"SLURM_", "SWELL_"}) {
+        vars.push_back(std::string(pre) + "PROCID=" + std::to_string(rank));
+        vars.push_back(std::string(pre) + "LOCALID=" + std::to_string(i));
+      }
+    }
+    req.env = std::move(vars);
+    int out[2], err[2];
+    if (pipe2(out, O_CLOEXEC) != 0) return fail(rank, std::string("pipe: ") + strerror(errno));
+    if (pipe2(err, O_CLOEXEC) != 0) {
+      close(out[0]);
+      close(out[1]);
+      return fail(rank, std::string("pipe: ") + strerror(errno));
+    }
+    req.stdout_fd = out[1];
+    req.stderr_fd = err[1];
+    auto pid = launcher_.Spawn(req);
+    close(out[1]);
+    close(err[1]);
+    if (!pid.ok()) {
+      close(out[0]);
+      close(err[0]);
+      fail(rank, pid.status().message());
+      continue;
+    }
+    ExecRank r;
+    r.exec_id = x.exec_id();
+    r.job_id = x.job_id();
+    r.rank = rank;
+    r.step = x.step_id() >= 0;
+    r.out_fd = out[0];
+    r.err_fd = err[0];
+    for (int fd : {out[0], err[0]}) {
+      fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.fd = fd;
+      epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
+      exec_fds_[fd] = *pid;
+    }
+    r.pidfd = WatchPid(*pid);
+    exec_ranks_.emplace(*pid, r);
+  }
+}
+
+bool NodeDaemon::Impl::ReadExecOutput(pid_t pid, int fd) {
+  auto it = exec_ranks_.find(pid);
+  if (it == exec_ranks_.end()) return false;
+  ExecRank& r = it->second;
+  char buf[kExecReadChunk];
+  for (int round = 0; round < 16; ++round) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n > 0) {
+      pb::ExecEvent ev;
+      ev.set_rank(r.rank);
+      ev.set_fd(fd == r.out_fd ? 1 : 2);
+      ev.set_data(buf, static_cast<size_t>(n));
+      ExecEvent(r.exec_id, std::move(ev));
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
+    // EOF (or an error): stop watching this pipe.
+    epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+    exec_fds_.erase(fd);
+    close(fd);
+    (fd == r.out_fd ? r.out_fd : r.err_fd) = -1;
+    return false;
+  }
+  return true;
+}
+
+void NodeDaemon::Impl::ExecRankExited(pid_t pid, int status) {
+  auto it = exec_ranks_.find(pid);
+  if (it == exec_ranks_.end()) return;
+  // What it wrote before it ended is in the pipes; a child it left behind may hold them open,
+  // so read what is there and no more.
+  for (int fd : {it->second.out_fd, it->second.err_fd})
+    if (fd >= 0)
+      while (ReadExecOutput(pid, fd)) {
+        int avail = 0;
+        if (ioctl(fd, FIONREAD, &avail) != 0 || avail == 0) break;
+      }
+  ExecRank r = it->second;
+  for (int fd : {r.out_fd, r.err_fd}) {
+    if (fd < 0) continue;
+    epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+    exec_fds_.erase(fd);
+    close(fd);
+  }
+  if (r.pidfd >= 0) {
+    epoll_ctl(epfd_, EPOLL_CTL_DEL, r.pidfd, nullptr);
+    pidfds_.erase(r.pidfd);
+    close(r.pidfd);
+  }
+  // A step's rank takes its process group with it (a relayed command may have left a daemon
+  // behind on purpose, as over ssh: the job's end sweeps those).
+  if (r.step) kill(-pid, SIGKILL);
+  exec_ranks_.erase(it);
+  pb::ExecEvent ev;
+  ev.set_rank(r.rank);
+  ev.set_ended(true);
+  if (WIFEXITED(status)) ev.set_exit_code(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) ev.set_signal(WTERMSIG(status));
+  ExecEvent(r.exec_id, std::move(ev));
+}
+
+void NodeDaemon::Impl::CancelExec(const pb::ExecCancel& c) {
+  Time now = clock_.Now();
+  int sig = c.signal() != 0 ? c.signal() : SIGTERM;
+  for (auto& [pid, x] : exec_ranks_) {
+    bool match = c.exec_id() != 0 ? x.exec_id == c.exec_id() : x.job_id == c.job_id();
+    if (!match) continue;
+    kill(-pid, sig);
+    kill(pid, sig);
+    if (c.signal() == 0 && !x.cancelled) {
+      x.cancelled = true;
+      kill(-pid, SIGCONT);
+      x.kill_at = now + std::min<Duration>(opt_.kill_wait, std::chrono::seconds(2));
+    }
+  }
+  // The job is over: nothing it started through this node may stay.
+  if (c.exec_id() == 0 && c.signal() == 0 && exec_jobs_.erase(c.job_id())) SweepExecJob(c.job_id());
+}
+
+void NodeDaemon::Impl::SweepExecJob(int64_t job_id) {
+  auto pids = ProcessesWithEnv(std::string(kExecMarkVar) + "=" + Owner() + ":" +
+                               std::to_string(job_id));
+  for (pid_t p : pids) kill(p, SIGKILL);
+  if (!pids.empty())
+    LogInfo("node %s: job %lld ended; killed %zu of its processes left behind", opt_.name.c_str(),
+            static_cast<long long>(job_id), pids.size());
+}
+
 void NodeDaemon::Impl::CheckTimers(Time now) {
+  for (auto& [pid, x] : exec_ranks_) {
+    if (now >= x.kill_at) {
+      kill(-pid, SIGKILL);
+      kill(pid, SIGKILL);
+      x.kill_at = kNever;
+    }
+  }
   for (auto& [pid, step] : steps_) {
     if (now >= step.deadline && !step.timed_out && !step.cancelled) {
       step.timed_out = true;
@@ -931,6 +1313,7 @@ int NodeDaemon::Impl::NextTimeoutMs(Time now) const {
   Time next = link_up_ ? next_heartbeat_ : now + std::chrono::seconds(1);
   if (registered_ && sent_seq_ + 1 < next_seq_ && acked_seq_ >= sent_seq_)
     next = std::min(next, first_unsent_ + kReportDelay);
+  for (const auto& [pid, x] : exec_ranks_) next = std::min(next, x.kill_at);
   for (const auto& [pid, step] : steps_) {
     if (!step.timed_out && !step.cancelled) next = std::min(next, step.deadline);
     next = std::min(next, step.kill_at);
@@ -941,6 +1324,11 @@ int NodeDaemon::Impl::NextTimeoutMs(Time now) const {
 }
 
 void NodeDaemon::Impl::TerminateAll(int sig) {
+  for (auto& [pid, x] : exec_ranks_) {
+    x.cancelled = true;
+    kill(-pid, sig);
+    kill(pid, sig);
+  }
   for (auto& [pid, step] : steps_) {
     step.node_failed = true;
     kill(-pid, sig);
@@ -949,37 +1337,14 @@ void NodeDaemon::Impl::TerminateAll(int sig) {
 }
 
 void NodeDaemon::Impl::KillLeftovers() {
-  const std::string marker = std::string(kOwnerVar) + "=" + Owner();
-  DIR* proc = opendir("/proc");
-  if (proc == nullptr) return;
-  int killed = 0;
-  pid_t self = getpid();
-  while (dirent* e = readdir(proc)) {
-    char* end = nullptr;
-    long pid = std::strtol(e->d_name, &end, 10);
-    if (*end != 0 || pid <= 1 || pid == self) continue;
-    auto environ_text = ReadFile(std::string("/proc/") + e->d_name + "/environ");
-    if (!environ_text.ok()) continue;
-    // Variables are NUL-separated; match one whole entry.
-    const std::string& env = *environ_text;
-    size_t at = 0;
-    bool found = false;
-    while (at < env.size() && !found) {
-      size_t nul = env.find('\0', at);
-      if (nul == std::string::npos) nul = env.size();
-      found = env.compare(at, nul - at, marker) == 0;
-      at = nul + 1;
-    }
-    if (!found) continue;
-    pid_t p = static_cast<pid_t>(pid);
+  auto pids = ProcessesWithEnv(std::string(kOwnerVar) + "=" + Owner());
+  for (pid_t p : pids) {
     if (getpgid(p) == p) kill(-p, SIGKILL);
     kill(p, SIGKILL);
-    ++killed;
   }
-  closedir(proc);
-  if (killed > 0)
-    LogWarning("node %s: killed %d processes left by an earlier daemon of this node",
-               opt_.name.c_str(), killed);
+  if (!pids.empty())
+    LogWarning("node %s: killed %zu processes left by an earlier daemon of this node",
+               opt_.name.c_str(), pids.size());
 }
 
 void NodeDaemon::Impl::Report(pb::StepReport r) {

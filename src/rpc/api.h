@@ -64,6 +64,9 @@ class HeadApi {
   virtual Result<pb::StatsReply> Stats(const Caller&, const pb::StatsRequest&) = 0;
   // Streams WaitEvents until every waited task is terminal (OK) or the caller goes away.
   virtual Status Wait(const Caller&, const pb::WaitRequest&, Writer<pb::WaitEvent>& out) = 0;
+  // Runs a job step (or a relayed command) inside a running allocation, streaming its output
+  // and its ranks' ends; the step ends when the caller goes away.
+  virtual Status Exec(const Caller&, const pb::ExecRequest&, Writer<pb::ExecEvent>& out) = 0;
   // Runs one node's session until it ends. Only callers with the cluster secret get here.
   virtual Status NodeSession(const Caller&, Stream<pb::NodeMessage, pb::HeadMessage>& s) = 0;
 };

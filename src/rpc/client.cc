@@ -113,6 +113,22 @@ class GrpcHeadClient final : public HeadClient {
     return FromGrpc(reader->Finish());
   }
 
+  Status Exec(const pb::ExecRequest& in, const std::function<void(const pb::ExecEvent&)>& on_event,
+              CallCanceller* canceller) override {
+    grpc::ClientContext ctx;
+    Prepare(&ctx, /*deadline=*/false);
+    if (canceller) canceller->Arm([&ctx] { ctx.TryCancel(); });
+    auto reader = stub_->Exec(&ctx, in);
+    pb::ExecEvent ev;
+    while (reader->Read(&ev)) on_event(ev);
+    Status s = FromGrpc(reader->Finish());
+    if (canceller) {
+      canceller->Disarm();
+      if (canceller->cancelled() && !s.ok()) return Unavailable("cancelled");
+    }
+    return s;
+  }
+
   Status WaitReady(Duration timeout) override {
     auto deadline = std::chrono::system_clock::now() + timeout;
     if (channel_->WaitForConnected(deadline)) return Status::Ok();
@@ -150,6 +166,37 @@ class GrpcHeadClient final : public HeadClient {
 };
 
 }  // namespace
+
+void CallCanceller::Cancel() {
+  std::function<void()> fn;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (cancelled_) return;
+    cancelled_ = true;
+    fn = fn_;
+  }
+  if (fn) fn();
+}
+
+bool CallCanceller::cancelled() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return cancelled_;
+}
+
+void CallCanceller::Arm(std::function<void()> fn) {
+  bool run = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    fn_ = fn;
+    run = cancelled_;
+  }
+  if (run) fn();
+}
+
+void CallCanceller::Disarm() {
+  std::lock_guard<std::mutex> lock(mu_);
+  fn_ = nullptr;
+}
 
 std::unique_ptr<HeadClient> HeadClient::Create(const Endpoint& endpoint) {
   return std::make_unique<GrpcHeadClient>(endpoint);

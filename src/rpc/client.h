@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "common/clock.h"
@@ -28,6 +29,21 @@ class NodeLink : public Stream<pb::HeadMessage, pb::NodeMessage> {
   virtual void Close() = 0;
 };
 
+// Lets another thread (a signal watcher) end a streaming call in progress.
+class CallCanceller {
+ public:
+  void Cancel();
+  bool cancelled() const;
+  // Used by the client: `fn` ends the call; it runs at once if Cancel came first.
+  void Arm(std::function<void()> fn);
+  void Disarm();
+
+ private:
+  mutable std::mutex mu_;
+  std::function<void()> fn_;  // GUARDED_BY(mu_)
+  bool cancelled_ = false;    // GUARDED_BY(mu_)
+};
+
 class HeadClient {
  public:
   // Creates a channel; does not wait for the head (calls fail with Unavailable if it is down).
@@ -44,6 +60,11 @@ class HeadClient {
   // ended normally (all waited tasks terminal).
   virtual Status Wait(const pb::WaitRequest&,
                       const std::function<bool(const pb::WaitEvent&)>& on_event) = 0;
+  // Runs a step; calls `on_event` for every event until the step ends (OK) or `canceller`
+  // (optional) ends the call, which ends the step's ranks.
+  virtual Status Exec(const pb::ExecRequest&,
+                      const std::function<void(const pb::ExecEvent&)>& on_event,
+                      CallCanceller* canceller) = 0;
   // Waits up to `timeout` for the head to answer a connection.
   virtual Status WaitReady(Duration timeout) = 0;
   virtual Result<std::unique_ptr<NodeLink>> OpenNodeSession() = 0;

@@ -184,6 +184,13 @@ class ServerImpl final : public Server, public pb::Head::Service {
     GrpcWriter<pb::WaitEvent> out(c, w);
     return ToGrpc(api_->Wait(*who, *in, out));
   }
+  grpc::Status Exec(grpc::ServerContext* c, const pb::ExecRequest* in,
+                    grpc::ServerWriter<pb::ExecEvent>* w) override {
+    auto who = Identify(*c);
+    if (!who.ok()) return ToGrpc(who.status());
+    GrpcWriter<pb::ExecEvent> out(c, w);
+    return ToGrpc(api_->Exec(*who, *in, out));
+  }
   grpc::Status NodeSession(
       grpc::ServerContext* c,
       grpc::ServerReaderWriter<pb::HeadMessage, pb::NodeMessage>* rw) override {

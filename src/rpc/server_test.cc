@@ -44,6 +44,9 @@ class FakeApi : public HeadApi {
     }
     return Status::Ok();
   }
+  Status Exec(const Caller&, const pb::ExecRequest&, Writer<pb::ExecEvent>&) override {
+    return InvalidArgument("no steps here");
+  }
   Status NodeSession(const Caller&, Stream<pb::NodeMessage, pb::HeadMessage>& s) override {
     pb::NodeMessage in;
     while (s.Read(&in)) {

@@ -286,12 +286,14 @@ TEST_F(SlurmCliTest, SrunOutsideAnAllocationRunsOneProcessPerTask) {
   EXPECT_NE(r.out.find("rank 1 of 2\n"), std::string::npos) << r.out;
   // srun's exit code is the highest of its tasks'.
   EXPECT_EQ(Slurm("srun", {"-n", "2", "sh", "-c", "exit $((SLURM_PROCID + 3))"}).code, 4);
-  // Inside an allocation (a batch script) it would need job steps: a clear error for now.
+  // Inside an allocation that does not exist: Slurm's error and exit code.
   std::string bin = SWELL_BIN;
-  auto in = Exec({"env", "SLURM_JOB_ID=7", bin.substr(0, bin.rfind('/') + 1) + "srun", "true"},
+  auto in = Exec({"env", "SLURM_JOB_ID=777", bin.substr(0, bin.rfind('/') + 1) + "srun", "true"},
                  dir_);
   EXPECT_EQ(in.code, 1);
-  EXPECT_NE(in.err.find("inside an allocation"), std::string::npos) << in.err;
+  EXPECT_NE(in.err.find("srun: error: Unable to create step for job 777: Invalid job id"),
+            std::string::npos)
+      << in.err;
 }
 
 }  // namespace swell

@@ -29,6 +29,7 @@ namespace {
 struct Counts {
   int booting = 0, idle = 0, allocated = 0, deleting = 0;
   int64_t pending_nodes = 0;
+  int64_t widest = 0;  // the most nodes one pending job needs at once
   std::vector<const NodeView*> idle_nodes;
   int live() const { return booting + idle + allocated + deleting; }
 };
@@ -48,7 +49,9 @@ std::vector<Counts> Count(const View& v) {
   std::vector<int64_t> cpus(c.size(), 0);
   for (const auto& p : v.pending) {
     if (p.type < 0 || p.type >= static_cast<int>(c.size())) continue;
-    if (p.nodes > 1) c[static_cast<size_t>(p.type)].pending_nodes += p.nodes;
+    auto& k = c[static_cast<size_t>(p.type)];
+    k.widest = std::max<int64_t>(k.widest, p.nodes);
+    if (p.nodes > 1) k.pending_nodes += p.nodes;
     else cpus[static_cast<size_t>(p.type)] += std::max(1, p.cpus);
   }
   for (size_t t = 0; t < c.size(); ++t) {
@@ -102,6 +105,9 @@ class Clic final : public Policy {
       if (k.pending_nodes > 0) {
         bool cold = k.booting == 0 && k.idle == 0 && k.allocated == 0;
         int64_t want = CeilHalf(k.pending_nodes) - (cold ? 0 : k.idle + k.booting);
+        // Halving alone never reaches the size of a job that needs n nodes at once (1 of 2,
+        // then 0 more while that one idles): the widest waiting job is covered whole.
+        want = std::max(want, k.widest - k.idle - k.booting);
         a.create[t] = static_cast<int>(std::max<int64_t>(0, want));
       } else if (k.idle > 0) {
         // Queue empty: half of the idle nodes old enough to go, oldest first.

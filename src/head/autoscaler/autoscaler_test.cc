@@ -74,6 +74,15 @@ TEST_F(PolicyTest, ClicSubtractsIdleAndBooting) {
   EXPECT_EQ(MakeClic({})->Decide(At(100)).create[0], 0);  // 2 - 2, never negative
 }
 
+// A job that needs 4 nodes at once: halving would make 2, then 0 more while those idle.
+TEST_F(PolicyTest, ClicCoversTheWidestWaitingJobWhole) {
+  pending_.push_back({0, FromMillis(0), 4});
+  EXPECT_EQ(MakeClic({})->Decide(At(0)).create[0], 4);
+  AddNode(NodeState::kIdle, 0);
+  AddNode(NodeState::kBooting, 0);
+  EXPECT_EQ(MakeClic({})->Decide(At(10)).create[0], 2);  // 4 - 1 idle - 1 booting
+}
+
 TEST_F(PolicyTest, ClicDeletesHalfTheOldIdleNodesOnlyWhenTheQueueIsEmpty) {
   for (int i = 0; i < 5; ++i) AddNode(NodeState::kIdle, i * 100);  // created at 0..400 s
   AddNode(NodeState::kAllocated, 0);
