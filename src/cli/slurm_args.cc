@@ -171,6 +171,7 @@ Result<SqueueOptions> ParseSqueueArgs(const Args& args) {
                            Flag('h', "noheader", &o.no_header),
                            Flag('l', "long", &o.long_format),
                            Flag('r', "array", &o.one_per_task),
+                           Flag('s', "steps", &o.steps),
                            Opt{kJson, "json", optional_argument, &o.json},
                            List('n', "name", &o.names),
                            List('p', "partition", &o.partitions),

@@ -36,6 +36,7 @@ struct SqueueOptions : CommonOptions {
   bool no_header = false;             // -h, --noheader
   bool json = false;                  // --json
   bool one_per_task = false;          // -r, --array
+  bool steps = false;                 // -s, --steps: the running job steps
   // -t, --states: long state names; nullopt: Slurm's default (pending and running) unless
   // all_states ("-t all").
   std::optional<std::set<std::string>> states;

@@ -287,6 +287,28 @@ int Squeue(const Args& args) {
       if (!t.node().empty()) nodes.insert(t.node());
     row.nodes.assign(nodes.begin(), nodes.end());
   }
+  if (opts->steps) {
+    // squeue(1) with -s: "%.15i %.8j %.9P %.8u %.9M %N", one line per running step.
+    std::string out;
+    if (!opts->no_header)
+      out += PadField("STEPID", 15, true) + " " + PadField("NAME", 8, true) + " " +
+             PadField("PARTITION", 9, true) + " " + PadField("USER", 8, true) + " " +
+             PadField("TIME", 9, true) + " NODELIST\n";
+    std::set<int64_t> seen;
+    for (const auto& row : shown) {
+      if (!seen.insert(row.job->id()).second) continue;
+      for (const auto& st : row.job->steps()) {
+        int64_t used = std::max<int64_t>(0, (ToMillis(now) - st.start_ms()) / 1000);
+        out += PadField(std::to_string(row.job->id()) + "." + std::to_string(st.step_id()), 15,
+                        true) +
+               " " + PadField(st.name(), 8, true) + " " + PadField(row.partition, 9, true) + " " +
+               PadField(row.job->user(), 8, true) + " " + PadField(FormatSeconds(used), 9, true) +
+               " " + CompressHostList({st.nodes().begin(), st.nodes().end()}) + "\n";
+      }
+    }
+    std::fputs(out.c_str(), stdout);
+    return 0;
+  }
   if (opts->json) {
     PrintJson(JobsJson(shown), "squeue", args);
     return 0;

@@ -189,6 +189,7 @@ class NodeDaemon::Impl {
     int64_t submit_ms = 0;
     std::string script_path;
     std::vector<std::string> base_env;  // everything but the per-task variables
+    std::string path;                   // the PATH in base_env
     std::optional<Identity> identity;   // set when steps run as another user
     Time last_active;
   };
@@ -254,6 +255,13 @@ class NodeDaemon::Impl {
     epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &pev);
     pidfds_[fd] = pid;
     return fd;
+  }
+  // Appends the directory of swell and its Slurm command links (srun, squeue...) to a job's
+  // PATH, so that scripts written for Slurm find them; a PATH that has them already stays.
+  void AddOwnBinDir(std::string& path) const {
+    std::string dir = rsh_.substr(0, rsh_.rfind('/'));
+    if (dir.empty() || (":" + path + ":").find(":" + dir + ":") != std::string::npos) return;
+    path += (path.empty() ? "" : ":") + dir;
   }
   void StartExec(const pb::ExecLaunch& x);
   void CancelExec(const pb::ExecCancel& c);
@@ -805,6 +813,8 @@ Status NodeDaemon::Impl::PrepareJob(int64_t job_id, Job& job) {
     }
   }
   if (env.find("PATH") == env.end()) env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
+  AddOwnBinDir(env["PATH"]);
+  job.path = env["PATH"];
   job.base_env.clear();
   for (auto& [k, v] : env) job.base_env.push_back(k + "=" + v);
   return Status::Ok();
@@ -885,10 +895,7 @@ void NodeDaemon::Impl::StartStep(int64_t job_id, Job& job, const pb::StepKey& ke
     for (const auto& a : spec.argv()) req.argv.push_back(a);
   } else {
     if (spec.argv_size() == 0) return fail("nothing to run");
-    std::string path_env;
-    auto it = spec.env().find("PATH");
-    if (it != spec.env().end()) path_env = it->second;
-    auto prog = FindProgram(spec.argv(0), path_env, req.cwd);
+    auto prog = FindProgram(spec.argv(0), job.path, req.cwd);
     if (!prog.ok()) return fail(prog.status().message());
     req.path = *prog;
     req.argv.assign(spec.argv().begin(), spec.argv().end());
@@ -1114,6 +1121,7 @@ void NodeDaemon::Impl::StartExec(const pb::ExecLaunch& x) {
   env[kOwnerVar] = Owner();
   env[kExecMarkVar] = Owner() + ":" + std::to_string(x.job_id());
   if (env.find("PATH") == env.end()) env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
+  AddOwnBinDir(env["PATH"]);
   auto both = [&env](const std::string& k, const std::string& v) {
     env["SLURM_" + k] = v;
     env["SWELL_" + k] = v;

@@ -126,6 +126,12 @@ class CliTest : public ::testing::Test {
     args.insert(args.begin(), SWELL_BIN);
     return Exec(args, cwd.empty() ? dir_ : cwd);
   }
+  // Runs a Slurm command through its link next to swell.
+  Out Slurm(const std::string& cmd, std::vector<std::string> args) {
+    std::string bin = SWELL_BIN;
+    args.insert(args.begin(), bin.substr(0, bin.rfind('/') + 1) + cmd);
+    return Exec(args, dir_);
+  }
   void Up() {
     auto r = Swell({"up", "--config", dir_ + "/cluster.toml"});
     ASSERT_EQ(r.code, 0) << r.err;

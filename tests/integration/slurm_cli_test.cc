@@ -29,12 +29,6 @@ std::string Me() {
 
 class SlurmCliTest : public CliTest {
  protected:
-  // Runs a Slurm command through its link next to swell.
-  Out Slurm(const std::string& cmd, std::vector<std::string> args) {
-    std::string bin = SWELL_BIN;
-    args.insert(args.begin(), bin.substr(0, bin.rfind('/') + 1) + cmd);
-    return Exec(args, dir_);
-  }
   int64_t Sbatch(std::vector<std::string> args) {
     args.insert(args.begin(), "--parsable");
     auto r = Slurm("sbatch", args);

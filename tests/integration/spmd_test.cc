@@ -1,0 +1,221 @@
+// SPMD on swell as users run it: job steps (srun inside a batch script), MPI programs started
+// by mpirun (OpenMPI) and mpiexec (MPICH) across the nodes through swell-rsh, and a failed or
+// cancelled MPI job that leaves no process behind. Against a real `swell up` cluster.
+
+#include <dirent.h>
+#include <pwd.h>
+
+#include <regex>
+
+#include "cli_harness.h"
+
+namespace swell {
+namespace {
+
+using namespace testing_cli;  // NOLINT
+
+// Processes that carry a job mark of this cluster's nodes in their environment (ranks, orted,
+// hydra proxies, steps): none may outlive their job.
+std::vector<pid_t> JobProcesses(const std::string& home) {
+  std::vector<pid_t> out;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return out;
+  const std::string mark = "SWELL_EXEC_JOB=";
+  while (dirent* e = readdir(proc)) {
+    char* end = nullptr;
+    long pid = std::strtol(e->d_name, &end, 10);
+    if (*end != 0 || pid <= 1) continue;
+    std::string env = Read(std::string("/proc/") + e->d_name + "/environ");
+    size_t at = env.find(mark);
+    if (at == std::string::npos) continue;
+    std::string entry = env.substr(at, env.find('\0', at) - at);
+    if (entry.find(home) != std::string::npos && Alive(static_cast<pid_t>(pid)))
+      out.push_back(static_cast<pid_t>(pid));
+  }
+  closedir(proc);
+  return out;
+}
+
+std::string Me() {
+  struct passwd* pw = getpwuid(getuid());
+  return pw ? pw->pw_name : std::to_string(getuid());
+}
+
+// One line per hop in hop order, with the right numbers, and the summary line.
+void ExpectRing(const std::string& out, int ranks, int rounds) {
+  size_t at = 0;
+  for (int hop = 1; hop <= ranks; ++hop) {
+    std::string want = "hop " + std::to_string(hop) + ": rank " + std::to_string(hop % ranks) +
+                       " on ";
+    size_t found = out.find(want, at);
+    ASSERT_NE(found, std::string::npos) << want << "\n" << out;
+    std::string tail = " got token " + std::to_string(hop) + " from rank " +
+                       std::to_string(hop - 1) + "\n";
+    EXPECT_EQ(out.find(tail, found), out.find('\n', found) - tail.size() + 1) << out;
+    at = found + 1;
+  }
+  EXPECT_NE(out.find("ring of " + std::to_string(ranks) + " ranks: " +
+                     std::to_string(ranks * rounds) + " messages, "),
+            std::string::npos)
+      << out;
+}
+
+class SpmdTest : public CliTest {
+ protected:
+  void SetUp() override {
+    CliTest::SetUp();
+    // As root (CI), OpenMPI wants to be told; the sanitizer builds must not fail on OpenMPI's
+    // own leaks at exit.
+    setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+    setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+    setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
+  }
+  // Waits (up to 15 s) until no process of the cluster's jobs is left; returns those left.
+  std::vector<pid_t> Leftovers() {
+    std::vector<pid_t> left;
+    for (int i = 0; i < 300; ++i) {
+      left = JobProcesses(home_);
+      if (left.empty()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    for (pid_t p : left) leftovers_.push_back(p);
+    return left;
+  }
+};
+
+// The issue's batch script, written for Slurm, runs unmodified through sbatch: srun steps see
+// Slurm's variables, mpirun reaches the second node without ssh, exit codes come back.
+TEST_F(SpmdTest, ASlurmBatchScriptWithStepsAndMpirunRunsUnmodified) {
+  Up();
+  Script("job.sh", std::string("#!/bin/bash\n"
+                               "#SBATCH --nodes=2\n"
+                               "#SBATCH --ntasks-per-node=1\n"
+                               "#SBATCH --time=00:05:00\n"
+                               "#SBATCH --output=name_%j.log\n"
+                               "srun bash -c 'echo \"step $SLURM_STEP_ID task $SLURM_PROCID of "
+                               "$SLURM_NTASKS local $SLURM_LOCALID node $SLURM_NODEID of "
+                               "$SLURM_NNODES on $SLURMD_NODENAME ($SLURM_STEP_NODELIST)\"'\n"
+                               "srun -n 1 -l bash -c 'echo step $SLURM_STEPID'\n"
+                               "mpirun ") +
+                   RING_BIN +
+                   " 50\n"
+                   "echo \"mpirun said $?\"\n"
+                   "srun sh -c 'exit $((SLURM_PROCID + 5))'; echo \"srun said $?\"\n"
+                   "srun -n 5 true; echo \"too many said $?\"\n");
+  auto r = Slurm("sbatch", {"--parsable", "--wait", "job.sh"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  int64_t id = std::atoll(r.out.c_str());
+  ASSERT_GT(id, 0) << r.out;
+  std::string log = Read(dir_ + "/name_" + std::to_string(id) + ".log");
+  EXPECT_NE(log.find("step 0 task 0 of 2 local 0 node 0 of 2 on node1 (node[1-2])\n"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("step 0 task 1 of 2 local 0 node 1 of 2 on node2 (node[1-2])\n"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("0: step 1\n"), std::string::npos) << log;
+  ExpectRing(log, 2, 50);
+  EXPECT_NE(log.find("mpirun said 0\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("srun said 6\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("srun: error: task 1: Exited with exit code 6"), std::string::npos) << log;
+  EXPECT_NE(log.find("srun: error: Unable to create step for job " + std::to_string(id) +
+                     ": More processors requested than permitted"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("too many said 1\n"), std::string::npos) << log;
+  EXPECT_TRUE(Leftovers().empty());
+}
+
+// The book's experiment: 7 ranks on 2 nodes through `swell run --mpi`, one line per hop.
+TEST_F(SpmdTest, SwellRunMpiRunsTheRingAcrossTwoNodes) {
+  Up();
+  auto r = Swell({"run", "--mpi", "--nodes", "2", "-n", "7", RING_BIN, "20"});
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
+  ExpectRing(r.out, 7, 20);
+  // The ranks ran under an orted started through swell-rsh on each node.
+  auto where = Swell({"run", "--mpi", "--nodes", "2", "-n", "4", "sh", "-c",
+                      "tr '\\0' '\\n' < /proc/$PPID/environ | grep ^SLURMD_NODENAME=; "
+                      "cat /proc/$PPID/comm"});
+  ASSERT_EQ(where.code, 0) << where.err;
+  EXPECT_NE(where.out.find("SLURMD_NODENAME=node1\norted\n"), std::string::npos) << where.out;
+  EXPECT_NE(where.out.find("SLURMD_NODENAME=node2\norted\n"), std::string::npos) << where.out;
+  EXPECT_TRUE(Leftovers().empty());
+}
+
+#ifdef RING_MPICH_BIN
+TEST_F(SpmdTest, MpichRunsTheRingThroughHydra) {
+  Up();
+  auto r = Swell({"run", "--mpi=mpich", "--nodes", "2", "-n", "7", RING_MPICH_BIN, "20"});
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
+  ExpectRing(r.out, 7, 20);
+  EXPECT_TRUE(Leftovers().empty());
+}
+#endif
+
+// A rank that fails fails the job with its exit code; a cancelled MPI job leaves nothing.
+TEST_F(SpmdTest, AFailedOrCancelledMpiJobLeavesNoProcessBehind) {
+  Up();
+  auto r = Swell({"run", "--mpi", "--nodes", "2", "-n", "4", "sh", "-c",
+                  "if [ \"$OMPI_COMM_WORLD_RANK\" = 3 ]; then sleep 0.5; exit 3; fi; "
+                  "exec sleep 60"});
+  EXPECT_EQ(r.code, 3) << r.err << r.out;
+  EXPECT_TRUE(Leftovers().empty());
+  // Cancelled while every rank sleeps: the job is CANCELLED and its orteds and ranks go.
+  int64_t id = SubmitOk({"-N", "2", "-n", "4", "--wrap", "mpirun sleep 60"});
+  auto j = WaitFor(id, [&](const nlohmann::json&) { return JobProcesses(home_).size() >= 6; });
+  EXPECT_GE(JobProcesses(home_).size(), 6u) << j.dump();  // mpirun, 2 orteds, 4 ranks
+  EXPECT_EQ(Slurm("scancel", {std::to_string(id)}).code, 0);
+  j = WaitFor(id, [](const nlohmann::json& job) { return job["state"] == "CANCELLED"; });
+  EXPECT_EQ(j["state"], "CANCELLED");
+  EXPECT_TRUE(Leftovers().empty());
+}
+
+// Running steps show in `squeue -s` (Slurm's step format) and end with their job.
+TEST_F(SpmdTest, StepsShowInSqueueSteps) {
+  Up();
+  int64_t id = SubmitOk({"-N", "2", "-J", "steps", "--wrap", "srun -N 2 sleep 60"});
+  std::regex line("\\s+" + std::to_string(id) + "\\.0\\s+sleep\\s+\\S+\\s+" + Me() +
+                  "\\s+\\d+:\\d\\d node\\[1-2\\]\n");
+  std::string out;
+  for (int i = 0; i < 500 && !std::regex_match(out, line); ++i) {
+    out = Slurm("squeue", {"-s", "-h"}).out;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(std::regex_match(out, line)) << out;
+  auto header = Slurm("squeue", {"-s"}).out;
+  EXPECT_EQ(header.substr(0, header.find('\n')),
+            "         STEPID     NAME PARTITION     USER      TIME NODELIST");
+  EXPECT_EQ(Slurm("scancel", {std::to_string(id)}).code, 0);
+  WaitFor(id, [](const nlohmann::json& job) { return job["state"] == "CANCELLED"; });
+  EXPECT_TRUE(Leftovers().empty());
+  EXPECT_EQ(Slurm("squeue", {"-s", "-h"}).out, "");
+}
+
+// As root: the ring across netns nodes, each with its own IP address and host name.
+TEST_F(SpmdTest, TheRingRunsAcrossNetnsNodesWithTheirOwnHostnames) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root (network namespaces)";
+  int k = 100 + (getpid() + 50) % 100;
+  std::string bridge = "swmpi" + std::to_string(k), prefix = "swm" + std::to_string(k) + "-";
+  std::ofstream(dir_ + "/netns.toml")
+      << "[cluster]\nnodes = 0\nkill_wait_s = 1\n[provider]\nkind = \"netns\"\nsubnet = \"10.216."
+      << k << ".0/24\"\nbridge = \"" << bridge << "\"\nprefix = \"" << prefix
+      << "\"\n[autoscaler]\npolicy = \"clic\"\nmin_lifetime_s = 600\ninterval_s = 0.2\n"
+         "[[node_type]]\nname = \"mpi\"\ncpus = 4\nmemory_mb = 512\nmax_nodes = 2\n";
+  auto up = Swell({"up", "--config", dir_ + "/netns.toml"});
+  ASSERT_EQ(up.code, 0) << up.err;
+  auto r = Swell({"run", "--mpi", "--nodes", "2", "-n", "7", RING_BIN, "20"});
+  EXPECT_EQ(r.code, 0) << r.err << r.out;
+  ExpectRing(r.out, 7, 20);
+  // Both nodes' own names, never this machine's.
+  EXPECT_NE(r.out.find(" on mpi-1 got"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" on mpi-2 got"), std::string::npos) << r.out;
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  EXPECT_EQ(r.out.find(std::string(" on ") + host + " got"), std::string::npos) << r.out;
+  EXPECT_TRUE(Leftovers().empty());
+  EXPECT_EQ(Swell({"down"}).code, 0);
+  EXPECT_EQ(Exec({"ip", "netns", "list"}, dir_).out.find(prefix), std::string::npos);
+}
+
+}  // namespace
+}  // namespace swell
