@@ -2,6 +2,7 @@
 
 // Shared pieces of the swell command line: where the cluster lives and how to reach it.
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,6 +60,9 @@ void PrintJson(const google::protobuf::Message& m);
 head::elastic::PoolOptions PoolLimits(const head::config::ClusterConfig& c);
 
 struct SubmitOptions;
+// The environment a job gets under Slurm's --export rules: ALL (default, also for nullopt),
+// NONE, or NAME / NAME=value items, where a leading ALL keeps everything else too.
+std::map<std::string, std::string> ExportedEnv(const std::optional<std::string>& spec);
 // Parses job options; for `swell run`/srun (`for_run`) the command follows them (or `--`).
 Result<SubmitOptions> ParseJobOptions(const Args& args, bool for_run,
                                       std::vector<std::string>* command);

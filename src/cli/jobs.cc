@@ -38,40 +38,6 @@ std::string BaseName(const std::string& p) {
   return s == std::string::npos ? p : p.substr(s + 1);
 }
 
-// The job's environment under Slurm's --export rules: ALL (default), NONE, or a list of
-// NAME or NAME=value items, where a leading ALL keeps everything else too.
-std::map<std::string, std::string> ExportedEnv(const std::optional<std::string>& spec) {
-  std::map<std::string, std::string> all;
-  for (char** e = environ; *e; ++e) {
-    const char* eq = std::strchr(*e, '=');
-    if (eq) all[std::string(*e, static_cast<size_t>(eq - *e))] = eq + 1;
-  }
-  if (!spec || *spec == "ALL") return all;
-  if (*spec == "NONE") return {};
-  std::map<std::string, std::string> out;
-  size_t i = 0;
-  const std::string& s = *spec;
-  while (i <= s.size()) {
-    size_t j = s.find(',', i);
-    if (j == std::string::npos) j = s.size();
-    std::string item = s.substr(i, j - i);
-    i = j + 1;
-    if (item.empty()) continue;
-    if (item == "ALL") {
-      for (auto& kv : all) out.insert(kv);
-      continue;
-    }
-    if (item == "NONE") continue;
-    auto eq = item.find('=');
-    if (eq == std::string::npos) {
-      auto it = all.find(item);
-      if (it != all.end()) out[item] = it->second;
-    } else {
-      out[item.substr(0, eq)] = item.substr(eq + 1);
-    }
-  }
-  return out;
-}
 
 // Turns parsed options into a job spec. `script` is empty for `swell run`.
 Result<pb::JobSpec> BuildSpec(const SubmitOptions& o, const std::string& script,
@@ -189,12 +155,7 @@ void Pump(const std::string& path, off_t* offset, int out_fd) {
     ssize_t n = pread(fd, buf, sizeof buf, *offset);
     if (n <= 0) break;
     *offset += n;
-    ssize_t w = 0;
-    while (w < n) {
-      ssize_t k = write(out_fd, buf + w, static_cast<size_t>(n - w));
-      if (k <= 0) break;
-      w += k;
-    }
+    if (!WriteAll(out_fd, buf, static_cast<size_t>(n))) break;
   }
   close(fd);
 }
@@ -243,6 +204,41 @@ std::vector<std::string> SimpleCommand(const std::string& cmd) {
 }
 
 }  // namespace
+
+// The job's environment under Slurm's --export rules: ALL (default), NONE, or a list of
+// NAME or NAME=value items, where a leading ALL keeps everything else too.
+std::map<std::string, std::string> ExportedEnv(const std::optional<std::string>& spec) {
+  std::map<std::string, std::string> all;
+  for (char** e = environ; *e; ++e) {
+    const char* eq = std::strchr(*e, '=');
+    if (eq) all[std::string(*e, static_cast<size_t>(eq - *e))] = eq + 1;
+  }
+  if (!spec || *spec == "ALL") return all;
+  if (*spec == "NONE") return {};
+  std::map<std::string, std::string> out;
+  size_t i = 0;
+  const std::string& s = *spec;
+  while (i <= s.size()) {
+    size_t j = s.find(',', i);
+    if (j == std::string::npos) j = s.size();
+    std::string item = s.substr(i, j - i);
+    i = j + 1;
+    if (item.empty()) continue;
+    if (item == "ALL") {
+      for (auto& kv : all) out.insert(kv);
+      continue;
+    }
+    if (item == "NONE") continue;
+    auto eq = item.find('=');
+    if (eq == std::string::npos) {
+      auto it = all.find(item);
+      if (it != all.end()) out[item] = it->second;
+    } else {
+      out[item.substr(0, eq)] = item.substr(eq + 1);
+    }
+  }
+  return out;
+}
 
 Result<SubmitOptions> ParseJobOptions(const Args& args, bool for_run,
                                       std::vector<std::string>* command) {

@@ -18,32 +18,10 @@
 #include "common/files.h"
 #include "common/slurm_format.h"
 
-extern char** environ;
-
 namespace swell::cli {
 namespace {
 
 std::atomic<int> g_step_signal{0};
-
-void WriteAll(int fd, const char* data, size_t n) {
-  while (n > 0) {
-    ssize_t w = write(fd, data, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return;
-    data += w;
-    n -= static_cast<size_t>(w);
-  }
-}
-
-std::map<std::string, std::string> Environment() {
-  std::map<std::string, std::string> env;
-  for (char** e = environ; e && *e; ++e) {
-    std::string kv = *e;
-    size_t eq = kv.find('=');
-    if (eq != std::string::npos && eq > 0) env[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
-  return env;
-}
 
 Result<std::vector<std::string>> Hosts(const std::optional<std::string>& text) {
   if (!text) return std::vector<std::string>{};
@@ -139,7 +117,7 @@ int RunStep(const Args& args, const Voice& voice) {
   if (*end != 0 || req.job_id() <= 0)
     return voice.Fail(std::string("SLURM_JOB_ID is not a job id: '") + job + "'");
   for (const auto& a : command) req.add_argv(a);
-  auto env = Environment();
+  auto env = ExportedEnv(o->export_spec);
   for (const auto& [k, v] : env) (*req.mutable_env())[k] = v;
   req.set_cwd(o->chdir ? AbsolutePath(*o->chdir, CurrentDir()) : CurrentDir());
   // As srun: -n defaults to the allocation's task count unless -N or --ntasks-per-node say
@@ -213,7 +191,7 @@ int Relay(const Args& args) {
   req.set_relay(true);
   req.add_nodelist(args[i]);
   for (size_t k = i + 1; k < args.size(); ++k) req.add_argv(args[k]);
-  for (const auto& [k, v] : Environment()) (*req.mutable_env())[k] = v;
+  for (const auto& [k, v] : ExportedEnv(std::nullopt)) (*req.mutable_env())[k] = v;
   req.set_cwd(CurrentDir());
   req.set_name("relay");
   StepResult r;

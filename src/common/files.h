@@ -18,6 +18,8 @@ Status MakeDirs(const std::string& path, mode_t mode = 0755);
 // Absolute form of `path` relative to `base` (no symlink resolution).
 std::string AbsolutePath(const std::string& path, const std::string& base);
 std::string CurrentDir();
+// Writes all of `data` to `fd` (retrying short writes and EINTR); false if a write fails.
+bool WriteAll(int fd, const char* data, size_t n);
 // The pid stored in `path`, if the file exists and that process is alive.
 pid_t ReadLivePid(const std::string& path);
 

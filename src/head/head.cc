@@ -2644,7 +2644,7 @@ Result<pb::ExecEvent> Head::Impl::DoExecStart(const rpc::Caller& who, const pb::
     int ntasks = req.ntasks();
     int tpn = req.ntasks_per_node();
     int nnodes = req.nodes() > 0 ? req.nodes() : static_cast<int>(avail.size());
-    if (req.nodes() == 0 && ntasks > 0 && !wanted.size()) nnodes = std::min(nnodes, ntasks);
+    if (req.nodes() == 0 && ntasks > 0 && wanted.empty()) nnodes = std::min(nnodes, ntasks);
     if (nnodes > static_cast<int>(avail.size()) || nnodes <= 0)
       return InvalidArgument("Requested node configuration is not available: " +
                              std::to_string(nnodes) + " nodes asked, the allocation has " +

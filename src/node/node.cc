@@ -263,6 +263,8 @@ class NodeDaemon::Impl {
     if (dir.empty() || (":" + path + ":").find(":" + dir + ":") != std::string::npos) return;
     path += (path.empty() ? "" : ":") + dir;
   }
+  // This node's directory for MPI's shared-memory segments and session files (made once).
+  const std::string& MpiDir() const { return mpi_dir_; }
   void StartExec(const pb::ExecLaunch& x);
   void CancelExec(const pb::ExecCancel& c);
   // Reads what a rank wrote to `fd`; at EOF stops watching it. False at EOF or error.
@@ -309,6 +311,7 @@ class NodeDaemon::Impl {
   std::set<int64_t> exec_jobs_;                 // jobs that ran exec ranks here
   std::string mpi_if_;                          // MpiInterface()
   std::string rsh_;                             // the swell-rsh link, for MPI launchers
+  std::string mpi_dir_;                         // MpiDir()
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> stopping_{false};
 
@@ -366,6 +369,9 @@ Status NodeDaemon::Impl::Run() {
   ev.data.fd = evfd_;
   epoll_ctl(epfd_, EPOLL_CTL_ADD, evfd_, &ev);
   SWELL_RETURN_IF_ERROR(MakeDirs(opt_.spool_dir + "/jobs"));
+  mpi_dir_ = opt_.spool_dir + "/mpi";
+  SWELL_RETURN_IF_ERROR(MakeDirs(mpi_dir_, 01777));
+  chmod(mpi_dir_.c_str(), 01777);  // ranks of every user write here
   KillLeftovers();
   chmod((opt_.spool_dir + "/jobs").c_str(), 0755);
   LogInfo("node %s: %d cpus, %lld MB, %s", opt_.name.c_str(), opt_.cpus,
@@ -1059,11 +1065,8 @@ void NodeDaemon::Impl::AddMpiEnv(std::map<std::string, std::string>& env, bool n
   if (node_local) {
     // Nodes of the `local` provider share one host name and /dev/shm: each node's shared
     // memory segments and session files go in its own directory, or they collide.
-    std::string shm = opt_.spool_dir + "/mpi";
-    (void)MakeDirs(shm, 01777);
-    chmod(shm.c_str(), 01777);
-    env["OMPI_MCA_btl_vader_backing_directory"] = shm;
-    env["OMPI_MCA_orte_tmpdir_base"] = shm;
+    env["OMPI_MCA_btl_vader_backing_directory"] = MpiDir();
+    env["OMPI_MCA_orte_tmpdir_base"] = MpiDir();
   }
 }
 

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -92,6 +93,12 @@ inline bool Alive(pid_t pid) {
   std::string stat = Read("/proc/" + std::to_string(pid) + "/stat");
   auto p = stat.rfind(')');
   return p != std::string::npos && p + 2 < stat.size() && stat[p + 2] != 'Z';
+}
+
+// The user name the tests run as (as squeue prints it).
+inline std::string Me() {
+  struct passwd* pw = getpwuid(getuid());
+  return pw ? pw->pw_name : std::to_string(getuid());
 }
 
 class CliTest : public ::testing::Test {

@@ -3,7 +3,6 @@
 // formats (squeue(1): "%.18i %.9P %.8j %.8u %.2t %.10M %.6D %R"; sinfo(1):
 // "%#P %.5a %.10l %.6D %.6t %N" and, with -N, "%#N %.6D %#P %6t").
 
-#include <pwd.h>
 
 #include <regex>
 #include <sstream>
@@ -20,11 +19,6 @@ std::vector<std::string> Lines(const std::string& text) {
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) out.push_back(line);
   return out;
-}
-
-std::string Me() {
-  struct passwd* pw = getpwuid(getuid());
-  return pw ? pw->pw_name : std::to_string(getuid());
 }
 
 class SlurmCliTest : public CliTest {

@@ -3,7 +3,6 @@
 // cancelled MPI job that leaves no process behind. Against a real `swell up` cluster.
 
 #include <dirent.h>
-#include <pwd.h>
 
 #include <regex>
 
@@ -34,11 +33,6 @@ std::vector<pid_t> JobProcesses(const std::string& home) {
   }
   closedir(proc);
   return out;
-}
-
-std::string Me() {
-  struct passwd* pw = getpwuid(getuid());
-  return pw ? pw->pw_name : std::to_string(getuid());
 }
 
 // One line per hop in hop order, with the right numbers, and the summary line.
