@@ -63,6 +63,10 @@ struct SubmitOptions;
 // The environment a job gets under Slurm's --export rules: ALL (default, also for nullopt),
 // NONE, or NAME / NAME=value items, where a leading ALL keeps everything else too.
 std::map<std::string, std::string> ExportedEnv(const std::optional<std::string>& spec);
+
+// The nodes of -w/-x: a host list (`n[1-3],m4`), or as in Slurm, a file of names when the
+// text has a '/'.
+Result<std::vector<std::string>> NodeNames(const std::string& text);
 // Parses job options; for `swell run`/srun (`for_run`) the command follows them (or `--`).
 Result<SubmitOptions> ParseJobOptions(const Args& args, bool for_run,
                                       std::vector<std::string>* command);

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <set>
@@ -39,6 +40,24 @@ std::string BaseName(const std::string& p) {
 }
 
 
+}  // namespace
+
+Result<std::vector<std::string>> NodeNames(const std::string& text) {
+  if (text.find('/') == std::string::npos) return ExpandHostList(text);
+  std::ifstream in(text);
+  if (!in) return InvalidArgument("cannot read the node list file " + text);
+  std::vector<std::string> out;
+  std::string word;
+  while (in >> word) {
+    auto hosts = ExpandHostList(word);
+    if (!hosts.ok()) return hosts.status();
+    out.insert(out.end(), hosts->begin(), hosts->end());
+  }
+  return out;
+}
+
+namespace {
+
 // Turns parsed options into a job spec. `script` is empty for `swell run`.
 Result<pb::JobSpec> BuildSpec(const SubmitOptions& o, const std::string& script,
                               const std::string& script_path,
@@ -52,10 +71,14 @@ Result<pb::JobSpec> BuildSpec(const SubmitOptions& o, const std::string& script,
                              : script.empty() ? (argv.empty() ? "run" : BaseName(argv[0]))
                                               : BaseName(script_path);
   spec.set_name(o.job_name.value_or(default_name));
-  if (o.nodelist || o.exclude)
-    return InvalidArgument(
-        "-w/--nodelist and -x/--exclude choose nodes for srun steps inside an allocation; an "
-        "allocation's own nodes are chosen by the scheduler (use -N, -n, --ntasks-per-node)");
+  for (auto [text, out] : {std::pair{&o.nodelist, spec.mutable_nodelist()},
+                           std::pair{&o.exclude, spec.mutable_exclude()}}) {
+    if (!*text) continue;
+    auto hosts = NodeNames(**text);
+    if (!hosts.ok()) return hosts.status();
+    out->Add(hosts->begin(), hosts->end());
+  }
+  spec.set_exclusive(o.exclusive);
   spec.set_ntasks(o.ntasks.value_or(0));  // 0: the head takes one per node (-N), as Slurm
   spec.set_cpus_per_task(o.cpus_per_task.value_or(1));
   spec.set_min_nodes(o.nodes_min.value_or(1));

@@ -25,7 +25,7 @@ std::atomic<int> g_step_signal{0};
 
 Result<std::vector<std::string>> Hosts(const std::optional<std::string>& text) {
   if (!text) return std::vector<std::string>{};
-  return ExpandHostList(*text);
+  return NodeNames(*text);
 }
 
 // Runs `req`, passing the step's output on and ending it when a signal comes. Returns the

@@ -346,6 +346,7 @@ class Head::Impl {
   // What one node of a job's allocation needs, and the node type it goes to (nullopt when
   // none can hold it).
   as::Request NodeRequest(const pb::JobSpec& spec) const;
+  Status CheckNodeNames(pb::JobSpec* spec) const;
   std::optional<int> JobType(const Job& job, Time now) const;
   int TypeIndex(const std::string& name) const;
   bool PoolNodeUsable(const std::string& name) const;
@@ -982,22 +983,26 @@ void Head::Impl::AttachSpec(const Job& job, const Lease& lease, NodeEntry& node,
     l->mutable_user()->set_gid(job.row.gid);
     l->mutable_user()->set_name(job.row.user);
     l->set_submit_ms(job.row.submit_ms);
-    // The allocation's nodes (this lease's node first) and the tasks each holds.
+    // The allocation's nodes (this lease's node first) and the tasks and cpus each holds. The
+    // units of a lease are alike (several only for single-node units): one tells them all.
     std::vector<std::string> names = {lease.node};
-    std::vector<int> tasks = {0};
-    for (const auto& unit : lease.units)
-      for (const auto& sh : unit) {
+    std::vector<int> tasks = {0}, cpus = {0};
+    if (!lease.units.empty())
+      for (const auto& sh : lease.units.front()) {
         auto at = std::find(names.begin(), names.end(), sh.node);
         if (at == names.end()) {
           names.push_back(sh.node);
           tasks.push_back(0);
+          cpus.push_back(0);
           at = names.end() - 1;
         }
         tasks[static_cast<size_t>(at - names.begin())] += sh.ntasks;
+        cpus[static_cast<size_t>(at - names.begin())] += sh.res.cpus;
       }
     for (size_t i = 0; i < names.size(); ++i) {
       l->add_nodelist(names[i]);
       l->add_tasks_per_node(std::max(1, tasks[i]));
+      l->add_cpus_per_node(cpus[i]);
     }
   }
   node.spec_sent[job.row.id] = now;
@@ -1248,6 +1253,9 @@ void Head::Impl::Schedule(Time now) {
     g.min_nodes = std::max(1, job.spec.min_nodes());
     g.max_nodes = job.spec.max_nodes();
     g.time_limit = job.spec.time_limit_ms() > 0 ? Duration(job.spec.time_limit_ms()) : kInfinite;
+    g.require.assign(job.spec.nodelist().begin(), job.spec.nodelist().end());
+    g.exclude.assign(job.spec.exclude().begin(), job.spec.exclude().end());
+    g.exclusive = job.spec.exclusive();
     groups.push_back(g);
   }
   top_blocked_.reset();
@@ -1311,6 +1319,8 @@ void Head::Impl::Schedule(Time now) {
     Job& job = jobs_.at(static_cast<int64_t>(b.group));
     blocked.insert(job.row.id);
     std::string reason = b.reason == sched::Reason::kPriority ? "Priority" : "Resources";
+    for (const auto& name : job.spec.nodelist())
+      if (!index.count(name)) reason = "ReqNodeNotAvail";  // as Slurm: a -w node is not up
     if (!top_blocked_)
       top_blocked_ = std::make_tuple(JobPriority(job.spec), job.row.submit_ms, job.row.id);
     if (job.row.reason != reason) job.row.reason = reason, job.row_dirty = true, Changed();
@@ -1470,6 +1480,50 @@ int Head::Impl::TypeIndex(const std::string& name) const {
   for (size_t i = 0; i < types.size(); ++i)
     if (types[i].name == name) return static_cast<int>(i);
   return -1;
+}
+
+// Slurm's -w/-x: names of nodes of this cluster (Slurm: "Invalid node name specified"). On an
+// elastic cluster, -w names nodes that exist now and picks their partition; -x may name any
+// node, as nodes come and go.
+Status Head::Impl::CheckNodeNames(pb::JobSpec* spec) const {
+  std::set<std::string> wanted(spec->nodelist().begin(), spec->nodelist().end());
+  std::set<std::string> avoided(spec->exclude().begin(), spec->exclude().end());
+  spec->clear_nodelist();
+  spec->clear_exclude();
+  std::string partition;
+  for (const auto& name : wanted) {
+    auto it = nodes_.find(name);
+    if (it == nodes_.end())
+      return InvalidArgument("invalid node name specified: " + name +
+                             (pool_ ? " (on an elastic cluster, -w names nodes that are up now)"
+                                    : ""));
+    if (pool_ && !partition.empty() && it->second.partition != partition)
+      return InvalidArgument("-w/--nodelist names nodes of partitions " + partition + " and " +
+                             it->second.partition + "; a job runs in one");
+    partition = it->second.partition;
+    spec->add_nodelist(name);
+  }
+  for (const auto& name : avoided) {
+    if (!pool_ && !nodes_.count(name))
+      return InvalidArgument("invalid node name specified: " + name);
+    if (wanted.count(name))
+      return InvalidArgument("node " + name + " is both in -w/--nodelist and -x/--exclude");
+    spec->add_exclude(name);
+  }
+  if (pool_ && !partition.empty()) {
+    if (spec->partition().empty()) spec->set_partition(partition);
+    if (spec->partition() != partition)
+      return InvalidArgument("-w/--nodelist names nodes of partition " + partition +
+                             ", not of partition " + spec->partition());
+  }
+  int listed = spec->nodelist_size();
+  if (spec->max_nodes() != 0 && listed > spec->max_nodes())
+    return InvalidArgument("-w/--nodelist names " + std::to_string(listed) +
+                           " nodes but --nodes allows at most " +
+                           std::to_string(spec->max_nodes()));
+  // As Slurm: the job uses every listed node, and more if its node count asks for more.
+  if (listed > spec->min_nodes()) spec->set_min_nodes(listed);
+  return Status::Ok();
 }
 
 as::Request Head::Impl::NodeRequest(const pb::JobSpec& spec) const {
@@ -1904,6 +1958,7 @@ void Head::Impl::DoSessionClosed(const std::string& node_name, uint64_t sid) {
 Result<pb::SubmitReply> Head::Impl::DoSubmit(const rpc::Caller& who, const pb::JobSpec& in) {
   pb::JobSpec spec = in;
   if (spec.min_nodes() < 1) spec.set_min_nodes(1);
+  SWELL_RETURN_IF_ERROR(CheckNodeNames(&spec));
   // As Slurm: -N without -n means one task per node.
   if (spec.ntasks() < 1) spec.set_ntasks(spec.min_nodes());
   if (spec.cpus_per_task() < 1) spec.set_cpus_per_task(1);
@@ -1923,7 +1978,8 @@ Result<pb::SubmitReply> Head::Impl::DoSubmit(const rpc::Caller& who, const pb::J
     return InvalidArgument("the working directory must be an absolute path");
   // Resources no node could ever hold.
   std::vector<sched::Resources> totals;
-  for (auto& [name, n] : nodes_) totals.push_back(n.total());
+  std::vector<std::string> names;
+  for (auto& [name, n] : nodes_) totals.push_back(n.total()), names.push_back(name);
   if (pool_) {
     // An elastic cluster holds what its node types can: the job's type must exist and fit.
     const auto& types = pool_->types();
@@ -1960,7 +2016,10 @@ Result<pb::SubmitReply> Head::Impl::DoSubmit(const rpc::Caller& who, const pb::J
     g.gpus = spec.gpus();
     g.min_nodes = spec.min_nodes();
     g.max_nodes = spec.max_nodes();
-    Status f = sched::CheckFeasible(totals, g);
+    g.require.assign(spec.nodelist().begin(), spec.nodelist().end());
+    g.exclude.assign(spec.exclude().begin(), spec.exclude().end());
+    g.exclusive = spec.exclusive();
+    Status f = sched::CheckFeasible(totals, g, names);
     if (!f.ok()) return f;
   }
   // Dependencies must name jobs that exist.

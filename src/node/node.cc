@@ -183,6 +183,7 @@ class NodeDaemon::Impl {
     std::deque<pb::StepKey> queue;
     std::vector<std::string> nodelist;
     std::vector<int> tasks_per_node;  // parallel to nodelist
+    std::vector<int> cpus_per_node;   // parallel to nodelist (empty from an older head)
     std::string hostfile;             // the allocation's nodes and slots, for mpirun
     int node_index = 0;               // launch_tasks: SLURM_NODEID
     int64_t first_rank = 0;           // launch_tasks: the lowest rank here (SLURM_LOCALID 0)
@@ -668,6 +669,7 @@ void NodeDaemon::Impl::HandleLaunch(const pb::Launch& l) {
     job.user = l.user();
     job.nodelist.assign(l.nodelist().begin(), l.nodelist().end());
     job.tasks_per_node.assign(l.tasks_per_node().begin(), l.tasks_per_node().end());
+    job.cpus_per_node.assign(l.cpus_per_node().begin(), l.cpus_per_node().end());
     job.submit_ms = l.submit_ms();
     Status s = PrepareJob(l.job_id(), job);
     // Only a prepared job runs steps: a failed one must not run later steps as the daemon.
@@ -764,18 +766,26 @@ Status NodeDaemon::Impl::PrepareJob(int64_t job_id, Job& job) {
   set("JOB_NODELIST", nodelist);
   set("NODELIST", nodelist);
   set("JOB_NUM_NODES", std::to_string(job.nodelist.size()));
+  set("JOB_CPUS_PER_NODE", std::to_string(ntasks * cpt));  // from an older head; set below
   // Tasks per node in the node list's (sorted) order, and a hostfile for mpirun.
   if (job.tasks_per_node.size() == job.nodelist.size()) {
-    std::map<std::string, int> per;
-    for (size_t i = 0; i < job.nodelist.size(); ++i) per[job.nodelist[i]] = job.tasks_per_node[i];
-    std::vector<int> counts;
+    const bool with_cpus = job.cpus_per_node.size() == job.nodelist.size();
+    std::map<std::string, std::pair<int, int>> per;  // node -> (tasks, cpus)
+    for (size_t i = 0; i < job.nodelist.size(); ++i)
+      per[job.nodelist[i]] = {job.tasks_per_node[i], with_cpus ? job.cpus_per_node[i] : 0};
+    std::vector<int> counts, cpus;
     std::string hosts;
     auto order = ExpandHostList(nodelist);
     for (const auto& n : order.ok() ? *order : job.nodelist) {
-      counts.push_back(per[n]);
-      hosts += n + " slots=" + std::to_string(per[n]) + "\n";
+      counts.push_back(per[n].first);
+      cpus.push_back(per[n].second);
+      hosts += n + " slots=" + std::to_string(per[n].first) + "\n";
     }
     set("TASKS_PER_NODE", CompressCounts(counts));
+    if (with_cpus) {
+      set("JOB_CPUS_PER_NODE", CompressCounts(cpus));
+      set("CPUS_ON_NODE", std::to_string(per[opt_.name].second));
+    }
     if (spec.launch_tasks()) {
       set("STEP_TASKS_PER_NODE", CompressCounts(counts));
       set("STEP_NODELIST", nodelist);
@@ -792,7 +802,6 @@ Status NodeDaemon::Impl::PrepareJob(int64_t job_id, Job& job) {
   set("JOB_GID", std::to_string(job.user.gid()));
   set("CLUSTER_NAME", "swell");
   set("JOB_PARTITION", spec.partition().empty() ? "main" : spec.partition());
-  set("JOB_CPUS_PER_NODE", std::to_string(ntasks * cpt));
   set("TIMELIMIT",
       spec.time_limit_ms() > 0 ? std::to_string(spec.time_limit_ms() / 60000) : "UNLIMITED");
   env["SLURMD_NODENAME"] = opt_.name;

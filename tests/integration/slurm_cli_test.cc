@@ -265,7 +265,45 @@ TEST_F(SlurmCliTest, SbatchWaitScriptAndErrors) {
   EXPECT_EQ(huge.err.rfind("sbatch: error: Batch job submission failed: ", 0), 0u) << huge.err;
 }
 
-}  // namespace
+// -w, -x and --exclusive choose the allocation's nodes as in Slurm.
+TEST_F(SlurmCliTest, NodelistExcludeAndExclusive) {
+  Up();
+  auto where = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--wait", "-o", "out_%j.log"});
+    args.insert(args.end(),
+                {"--wrap", "echo $SLURM_JOB_NODELIST $SLURM_CPUS_ON_NODE $SLURM_NTASKS"});
+    auto r = Slurm("sbatch", args);
+    EXPECT_EQ(r.code, 0) << r.err;
+    std::string id = r.out.substr(r.out.rfind(' ') + 1);
+    id.pop_back();
+    return Read(dir_ + "/out_" + id + ".log");
+  };
+  EXPECT_EQ(where({"-w", "node2"}), "node2 1 1\n");
+  EXPECT_EQ(where({"-x", "node1", "-n", "3"}), "node2 3 3\n");
+  // Every listed node gets a task: the node count grows to the list's length.
+  EXPECT_EQ(where({"--nodelist=node[1-2]"}), "node[1-2] 1 2\n");
+  Script("nodes.txt", "node2\n");
+  EXPECT_EQ(where({"-w", dir_ + "/nodes.txt"}), "node2 1 1\n");
+  // --exclusive: the whole node, and never a node where other work runs.
+  int64_t busy = Sbatch({"-w", "node1", "-o", "/dev/null", "--wrap", "sleep 30"});
+  EXPECT_EQ(where({"--exclusive"}), "node2 8 1\n");
+  EXPECT_EQ(Slurm("scancel", {std::to_string(busy)}).code, 0);
+  // Names that are not nodes of the cluster, as Slurm refuses them.
+  for (auto args : std::vector<std::vector<std::string>>{
+           {"-w", "node9"}, {"-x", "nodeX"}, {"-w", "node1", "-x", "node1"}}) {
+    args.insert(args.end(), {"--wrap", "true"});
+    auto bad = Slurm("sbatch", args);
+    EXPECT_EQ(bad.code, 1) << bad.out;
+    EXPECT_EQ(bad.err.rfind("sbatch: error: Batch job submission failed: ", 0), 0u) << bad.err;
+  }
+  auto bad = Slurm("sbatch", {"-w", "node9", "--wrap", "true"});
+  EXPECT_NE(bad.err.find("invalid node name specified: node9"), std::string::npos) << bad.err;
+  bad = Slurm("sbatch", {"-N", "1", "-w", "node[1-2]", "--wrap", "true"});
+  EXPECT_NE(bad.err.find("-w/--nodelist names 2 nodes but --nodes allows at most 1"),
+            std::string::npos)
+      << bad.err;
+}
+
 TEST_F(SlurmCliTest, SrunOutsideAnAllocationRunsOneProcessPerTask) {
   Up();
   auto r = Slurm("srun", {"-n", "2", "sh", "-c", "echo rank $SLURM_PROCID of $SLURM_NTASKS"});
@@ -284,4 +322,5 @@ TEST_F(SlurmCliTest, SrunOutsideAnAllocationRunsOneProcessPerTask) {
       << in.err;
 }
 
+}  // namespace
 }  // namespace swell

@@ -185,7 +185,8 @@ TEST_F(SpmdTest, StepsShowInSqueueSteps) {
   EXPECT_EQ(Slurm("squeue", {"-s", "-h"}).out, "");
 }
 
-// As root: the ring across netns nodes, each with its own IP address and host name.
+// As root: the ring across netns nodes, each with its own IP address and host name, with
+// OpenMPI and with MPICH.
 TEST_F(SpmdTest, TheRingRunsAcrossNetnsNodesWithTheirOwnHostnames) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root (network namespaces)";
   int k = 100 + (getpid() + 50) % 100;
@@ -207,6 +208,15 @@ TEST_F(SpmdTest, TheRingRunsAcrossNetnsNodesWithTheirOwnHostnames) {
   gethostname(host, sizeof host - 1);
   EXPECT_EQ(r.out.find(std::string(" on ") + host + " got"), std::string::npos) << r.out;
   EXPECT_TRUE(Leftovers().empty());
+#ifdef RING_MPICH_BIN
+  // MPICH's hydra over the same relay, on the same nodes.
+  auto m = Swell({"run", "--mpi=mpich", "--nodes", "2", "-n", "7", RING_MPICH_BIN, "20"});
+  EXPECT_EQ(m.code, 0) << m.err << m.out;
+  ExpectRing(m.out, 7, 20);
+  EXPECT_NE(m.out.find(" on mpi-1 got"), std::string::npos) << m.out;
+  EXPECT_NE(m.out.find(" on mpi-2 got"), std::string::npos) << m.out;
+  EXPECT_TRUE(Leftovers().empty());
+#endif
   EXPECT_EQ(Swell({"down"}).code, 0);
   EXPECT_EQ(Exec({"ip", "netns", "list"}, dir_).out.find(prefix), std::string::npos);
 }

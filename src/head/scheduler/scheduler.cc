@@ -79,14 +79,63 @@ Status ValidateShape(const Group& g) {
         fmt::format("a unit with gpus must run on one node, but min_nodes is {}", g.min_nodes));
   }
   if (g.time_limit < Duration::zero()) return InvalidArgument("time_limit must not be negative");
+  const std::set<std::string> required(g.require.begin(), g.require.end());
+  if (g.max_nodes > 0 && required.size() > static_cast<size_t>(g.max_nodes)) {
+    return InvalidArgument(fmt::format("{} nodes are required but max_nodes is {}",
+                                       required.size(), g.max_nodes));
+  }
+  if (required.size() > static_cast<size_t>(g.ntasks)) {
+    return InvalidArgument(
+        fmt::format("{} nodes are required but there are only {} tasks; every node needs one",
+                    required.size(), g.ntasks));
+  }
+  if (g.gpus > 0 && required.size() > 1)
+    return InvalidArgument("a unit with gpus must run on one node, but several are required");
+  for (const std::string& name : g.exclude) {
+    if (required.count(name))
+      return InvalidArgument(fmt::format("node {} is both required and excluded", name));
+  }
   return Status::Ok();
+}
+
+// Where the units of one group may go: its node names resolved against the nodes at hand.
+struct Fence {
+  std::vector<char> allowed;  // per node; empty: every node
+  std::vector<int> required;  // node indices, ascending, no repeats
+  bool exclusive = false;
+  bool unknown_required = false;  // a required name is not among the nodes
+
+  bool Allows(int node) const { return allowed.empty() || allowed[node] != 0; }
+  bool Requires(int node) const {
+    return std::binary_search(required.begin(), required.end(), node);
+  }
+};
+
+// `name_of(i)` is the name of node i of `count`; it is only called when `g` names nodes.
+template <typename NameOf>
+Fence MakeFence(const Group& g, size_t count, NameOf name_of) {
+  Fence f;
+  f.exclusive = g.exclusive;
+  if (g.require.empty() && g.exclude.empty()) return f;
+  const std::set<std::string> excluded(g.exclude.begin(), g.exclude.end());
+  std::set<std::string> wanted(g.require.begin(), g.require.end());
+  f.allowed.assign(count, 1);
+  for (size_t i = 0; i < count; ++i) {
+    const std::string& name = name_of(i);
+    if (excluded.count(name)) f.allowed[i] = 0;
+    if (wanted.erase(name)) f.required.push_back(static_cast<int>(i));
+  }
+  f.unknown_required = !wanted.empty();
+  return f;
 }
 
 // Free resources per node, indexed by free cpus so that best-fit and most-free-first searches
 // start at the right node instead of scanning all of them. Values are never negative.
 class Pool {
  public:
-  explicit Pool(std::vector<Resources> free) : free_(std::move(free)) {
+  // `totals` (what each node has, for exclusive units) must outlive the pool.
+  Pool(std::vector<Resources> free, const std::vector<Resources>* totals)
+      : free_(std::move(free)), totals_(totals) {
     for (int i = 0; i < size(); ++i) {
       by_cpus_.emplace(free_[i].cpus, i);
       free_cpus_ += free_[i].cpus;
@@ -106,11 +155,13 @@ class Pool {
 
   // Finds where one unit of valid group `g` goes (see Schedule() for the rules). Returns false
   // if it fits nowhere. Fills `shares`, ordered by node index, and changes nothing else.
-  bool Place(const Group& g, std::vector<Share>* shares) const {
+  bool Place(const Group& g, const Fence& fence, std::vector<Share>* shares) const {
     shares->clear();
-    if (g.min_nodes <= 1 && PlaceOnOneNode(g, shares)) return true;
+    if (fence.unknown_required) return false;
+    if (g.min_nodes <= 1 && fence.required.size() <= 1 && PlaceOnOneNode(g, fence, shares))
+      return true;
     if (SingleNodeOnly(g)) return false;
-    return Spread(g, shares);
+    return Spread(g, fence, shares);
   }
 
   // How many copies of `res` (cpus > 0) fit on `node`.
@@ -123,22 +174,38 @@ class Pool {
   }
 
  private:
-  // Best fit: the node with the fewest free cpus that still holds the whole unit.
-  bool PlaceOnOneNode(const Group& g, std::vector<Share>* shares) const {
+  // Whether the fence lets the unit use `node` at all: not excluded, and for an exclusive unit
+  // nothing running there.
+  bool Usable(int node, const Fence& fence) const {
+    return fence.Allows(node) && (!fence.exclusive || free_[node] == (*totals_)[node]);
+  }
+
+  // What a unit takes on `node` when its tasks there need `need`: all of it when exclusive.
+  Resources Take(int node, const Resources& need, const Fence& fence) const {
+    return fence.exclusive ? (*totals_)[node] : need;
+  }
+
+  // Best fit: the node with the fewest free cpus that still holds the whole unit (the required
+  // node, if there is one).
+  bool PlaceOnOneNode(const Group& g, const Fence& fence, std::vector<Share>* shares) const {
     const int64_t cpus = UnitCpus(g);
     if (cpus > INT_MAX) return false;
     const Resources need{static_cast<int>(cpus), g.mem_mb, g.gpus};
+    auto fits = [&](int node) {
+      if (!Usable(node, fence) || !need.FitsIn(free_[node])) return false;
+      shares->push_back({node, g.ntasks, Take(node, need, fence)});
+      return true;
+    };
+    if (!fence.required.empty()) return fits(fence.required.front());
     for (auto it = by_cpus_.lower_bound({need.cpus, -1}); it != by_cpus_.end(); ++it) {
-      if (need.FitsIn(free_[it->second])) {
-        shares->push_back({it->second, g.ntasks, need});
-        return true;
-      }
+      if (fits(it->second)) return true;
     }
     return false;
   }
 
-  // Whole tasks over several nodes, most free cpus first; even when min_nodes > 1.
-  bool Spread(const Group& g, std::vector<Share>* shares) const {
+  // Whole tasks over several nodes, the required ones first, then most free cpus first; even
+  // when min_nodes > 1.
+  bool Spread(const Group& g, const Fence& fence, std::vector<Share>* shares) const {
     const int64_t cpt = g.cpus_per_task;
     if (UnitCpus(g) > free_cpus_) return false;
     const size_t max_nodes = g.max_nodes > 0 ? static_cast<size_t>(g.max_nodes) : SIZE_MAX;
@@ -150,17 +217,26 @@ class Pool {
     };
     std::vector<Pick> picks;
     int64_t capacity = 0;
-    // The first k nodes in this order hold the most tasks any k nodes can, so if they cannot
-    // hold the unit within max_nodes, no choice of nodes can.
-    VisitMostFreeFirst([&](int node) {
+    for (int node : fence.required) {
       const Resources& f = free_[node];
-      if (f.cpus < cpt) return false;        // every later node has even fewer free cpus
-      if (f.mem_mb < g.mem_mb) return true;  // cannot host any part of the unit
-      if (picks.size() == max_nodes) return false;
+      if (!Usable(node, fence) || f.cpus < cpt || f.mem_mb < g.mem_mb) return false;
       picks.push_back({node, f.cpus / cpt});
       capacity += picks.back().capacity;
-      return capacity < g.ntasks || picks.size() < min_nodes;
-    });
+    }
+    // Beyond the required nodes, the first k nodes in this order hold the most tasks any k
+    // nodes can, so if they cannot hold the unit within max_nodes, no choice of nodes can.
+    if (capacity < g.ntasks || picks.size() < min_nodes) {
+      VisitMostFreeFirst([&](int node) {
+        const Resources& f = free_[node];
+        if (f.cpus < cpt) return false;  // every later node has even fewer free cpus
+        // Nodes that cannot host any part of the unit, or that are already picked.
+        if (f.mem_mb < g.mem_mb || !Usable(node, fence) || fence.Requires(node)) return true;
+        if (picks.size() == max_nodes) return false;
+        picks.push_back({node, f.cpus / cpt});
+        capacity += picks.back().capacity;
+        return capacity < g.ntasks || picks.size() < min_nodes;
+      });
+    }
     if (capacity < g.ntasks || picks.size() < min_nodes) return false;
 
     int64_t left = g.ntasks;
@@ -186,8 +262,8 @@ class Pool {
       }
     }
     for (const Pick& p : picks) {
-      const Resources res{static_cast<int>(p.tasks * cpt), g.mem_mb, 0};
-      shares->push_back({p.node, static_cast<int>(p.tasks), res});
+      const Resources need{static_cast<int>(p.tasks * cpt), g.mem_mb, 0};
+      shares->push_back({p.node, static_cast<int>(p.tasks), Take(p.node, need, fence)});
     }
     std::sort(shares->begin(), shares->end(),
               [](const Share& a, const Share& b) { return a.node < b.node; });
@@ -210,6 +286,7 @@ class Pool {
   }
 
   std::vector<Resources> free_;
+  const std::vector<Resources>* totals_;
   std::set<std::pair<int, int>> by_cpus_;  // (free cpus, node index)
   int64_t free_cpus_ = 0;                  // sum over nodes, for a quick reject
 };
@@ -243,11 +320,13 @@ class Pass {
  public:
   Pass(const std::vector<Node>& nodes, const std::vector<Release>& releases, Time now,
        const Options& options)
-      : now_(now),
+      : nodes_(nodes),
+        now_(now),
         options_(options),
         totals_(Totals(nodes)),
-        empty_(totals_),
-        free_(FreeNow(nodes)) {
+        empty_(totals_, &totals_),
+        free_(FreeNow(nodes), &totals_) {
+
     releases_.reserve(releases.size());
     for (const Release& r : releases) {
       if (r.node < 0 || r.node >= static_cast<int>(nodes.size())) continue;
@@ -269,6 +348,9 @@ class Pass {
 
     bool blocked_seen = false;
     for (const Group* g : order) {
+      fence_ = MakeFence(*g, nodes_.size(), [&](size_t i) -> const std::string& {
+        return nodes_[i].name;
+      });
       // Work that cannot run here at all must not hold up the rest of the cluster.
       if (!ValidateShape(*g).ok() || !CanPlace(empty_, *g)) {
         Block(*g, Reason::kResources, g->units);
@@ -295,7 +377,7 @@ class Pass {
  private:
   bool CanPlace(const Pool& pool, const Group& g) {
     ++decision_.placement_attempts;
-    return pool.Place(g, &scratch_);
+    return pool.Place(g, fence_, &scratch_);
   }
 
   void Block(const Group& g, Reason reason, int units_left) {
@@ -315,7 +397,7 @@ class Pass {
     while (started < g.units) {
       if (!CanPlace(pool, g)) break;
       int64_t copies = 1;
-      if (scratch_.size() == 1) {
+      if (scratch_.size() == 1 && !g.exclusive) {
         copies = std::min<int64_t>(g.units - started,
                                    pool.CopiesThatFit(scratch_[0].node, scratch_[0].res));
       }
@@ -368,7 +450,7 @@ class Pass {
         cuts.push_back(i + 1);
       }
     }
-    auto fits_after = [&](size_t k) { return CanPlace(Pool(FreeAfter(cuts[k])), g); };
+    auto fits_after = [&](size_t k) { return CanPlace(Pool(FreeAfter(cuts[k]), &totals_), g); };
     // If it does not fit even after every release (e.g. usage the caller gave no release
     // for), there is no reservation and backfill goes on unconstrained, as in Slurm.
     if (cuts.empty() || !fits_after(cuts.size() - 1)) return;
@@ -383,7 +465,7 @@ class Pass {
       }
     }
     const std::vector<Resources> at_shadow = FreeAfter(cuts[lo]);
-    Pool(at_shadow).Place(g, &scratch_);
+    Pool(at_shadow, &totals_).Place(g, fence_, &scratch_);
     const Time end = releases_[cuts[lo] - 1].end;
 
     reserved_ = true;
@@ -400,12 +482,14 @@ class Pass {
       spare_[s.node] = at_shadow[s.node] - s.res;
       long_free[s.node] = Min(long_free[s.node], spare_[s.node]);
     }
-    long_.emplace(std::move(long_free));
+    long_.emplace(std::move(long_free), &totals_);
   }
 
+  const std::vector<Node>& nodes_;
   const Time now_;
   const Options options_;
   const std::vector<Resources> totals_;
+  Fence fence_;       // of the group being decided
   const Pool empty_;  // every node empty: whether a unit could ever run here
   Pool free_;         // free now, less the units decided so far
   // Until the reservation is made: the caller's releases and those of the units started.
@@ -443,9 +527,16 @@ Decision Schedule(const std::vector<Node>& nodes, const std::vector<Release>& re
   return Pass(nodes, releases, now, options).Run(groups);
 }
 
-Status CheckFeasible(const std::vector<Resources>& node_totals, const Group& g) {
+Status CheckFeasible(const std::vector<Resources>& node_totals, const Group& g,
+                     const std::vector<std::string>& names) {
   SWELL_RETURN_IF_ERROR(ValidateShape(g));
   if (node_totals.empty()) return InvalidArgument("there are no nodes to run on");
+  if (!names.empty() && names.size() != node_totals.size())
+    return InvalidArgument("one name per node is needed");
+  const Fence fence = MakeFence(g, names.size(), [&](size_t i) -> const std::string& {
+    return names[i];
+  });
+  if (fence.unknown_required) return InvalidArgument("a required node is not among the nodes");
   std::vector<Resources> totals;
   totals.reserve(node_totals.size());
   Resources largest;
@@ -456,7 +547,9 @@ Status CheckFeasible(const std::vector<Resources>& node_totals, const Group& g) 
     largest.gpus = std::max(largest.gpus, totals.back().gpus);
   }
   std::vector<Share> shares;
-  if (Pool(totals).Place(g, &shares)) return Status::Ok();
+  if (Pool(totals, &totals).Place(g, fence, &shares)) return Status::Ok();
+  if (!g.require.empty() || !g.exclude.empty())
+    return InvalidArgument("does not fit on the nodes it may use (-w/--nodelist, -x/--exclude)");
 
   // Explain why, from the most basic reason on.
   const int64_t cpus = UnitCpus(g);

@@ -93,6 +93,14 @@ struct Group {
   int min_nodes = 1;   // Slurm -N min; every node used gets at least one task
   int max_nodes = 0;   // 0 = no upper bound
   Duration time_limit = kInfinite;
+  // Which nodes, by Node::name (Slurm -w, -x, --exclusive). Every node in `require` gets at
+  // least one task of each unit (a name not among the nodes makes the unit unplaceable; more
+  // required nodes than max_nodes, or a node both required and excluded, is an invalid shape);
+  // no task goes to a node in `exclude`. An exclusive unit takes whole nodes: only nodes with
+  // nothing running, and all of each node's resources.
+  std::vector<std::string> require;
+  std::vector<std::string> exclude;
+  bool exclusive = false;
 };
 
 // Part of one unit on one node: `ntasks` tasks using `res` (ntasks * cpus_per_task cpus, the
@@ -158,7 +166,8 @@ struct Decision {
 // gpus == 0 and max_nodes != 1, its tasks spread over nodes with the most free cpus first
 // (ties to the lower index), each used node giving the unit its mem_mb and at least one task,
 // at most max_nodes nodes. With min_nodes > 1 the unit always spreads over at least min_nodes
-// nodes, its tasks as even as the nodes' free cpus allow.
+// nodes, its tasks as even as the nodes' free cpus allow. Required nodes are used first, then
+// the others in that order.
 Decision Schedule(const std::vector<Node>& nodes, const std::vector<Release>& releases,
                   const std::vector<Group>& groups, Time now, const Options& options = {});
 
@@ -167,6 +176,9 @@ Decision Schedule(const std::vector<Node>& nodes, const std::vector<Release>& re
 // InvalidArgument for an invalid shape (e.g. ntasks < 1, max_nodes < min_nodes, gpus with
 // min_nodes > 1) or with a message naming what is too large, e.g. "needs 64 cpus on one node;
 // the largest node has 8". `g.units` and `g.time_limit` do not matter beyond validation.
-Status CheckFeasible(const std::vector<Resources>& node_totals, const Group& g);
+// `names` (one per node, or empty when the group names no nodes) resolve `g.require` and
+// `g.exclude`.
+Status CheckFeasible(const std::vector<Resources>& node_totals, const Group& g,
+                     const std::vector<std::string>& names = {});
 
 }  // namespace swell::head::scheduler

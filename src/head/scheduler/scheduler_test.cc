@@ -408,6 +408,71 @@ TEST(ScheduleTest, GroupThatCannotRunOnTheseNodesDoesNotBlockOthers) {
   EXPECT_EQ(d.reservation_group, 0u);
 }
 
+// Nodes named n0, n1, ... with `cpus` each and `used` cpus in use.
+std::vector<Node> Named(std::vector<int> cpus, std::vector<int> used = {}) {
+  std::vector<Node> nodes;
+  for (size_t i = 0; i < cpus.size(); ++i) {
+    nodes.push_back(MakeNode(cpus[i], i < used.size() ? used[i] : 0));
+    nodes.back().name = "n" + std::to_string(i);
+  }
+  return nodes;
+}
+
+TEST(ScheduleTest, RequiredNodesEachGetATaskAndTheRestSpreadsAsUsual) {
+  // Best fit alone would take n1 (fewest free cpus that hold 2); -w n0 means n0.
+  Group one = Job(1, 2);
+  one.require = {"n0"};
+  Decision d = Schedule(Named({8, 2, 4}), {}, {one}, kNow);
+  EXPECT_EQ(NodesOf(d, 1), std::vector<int>{0});
+  // Two required nodes and more tasks than they hold: both used, the rest on the most free.
+  Group wide = Job(2, 6);
+  wide.require = {"n1", "n0"};
+  wide.min_nodes = 2;
+  d = Schedule(Named({2, 2, 1, 4}), {}, {wide}, kNow);
+  EXPECT_EQ(TasksOf(d, 2), (std::map<int, int>{{0, 2}, {1, 2}, {3, 2}}));
+  // A required node that is full, or not among the nodes, holds the unit back.
+  d = Schedule(Named({4, 4}, {4, 0}), {}, {one}, kNow);
+  EXPECT_TRUE(d.starts.empty());
+  one.require = {"n9"};
+  d = Schedule(Named({4, 4}), {}, {one}, kNow);
+  EXPECT_TRUE(d.starts.empty());
+  ExpectBlocked(d, 1, Reason::kResources, 1);
+}
+
+TEST(ScheduleTest, ExcludedNodesGetNothing) {
+  Group array = Job(1, 1);
+  array.units = 10;
+  array.exclude = {"n1"};
+  Decision d = Schedule(Named({2, 8, 2}), {}, {array}, kNow);
+  EXPECT_EQ(NodesOf(d, 1), (std::vector<int>{0, 0, 2, 2}));
+  Group spread = Job(2, 4);
+  spread.exclude = {"n0"};
+  d = Schedule(Named({8, 2, 2}), {}, {spread}, kNow);
+  EXPECT_EQ(TasksOf(d, 2), (std::map<int, int>{{1, 2}, {2, 2}}));
+}
+
+TEST(ScheduleTest, ExclusiveUnitsTakeWholeIdleNodes) {
+  Group ex = Job(1, 1);
+  ex.exclusive = true;
+  ex.units = 3;
+  // n0 has one cpu in use: an exclusive unit skips it; each unit takes a whole node.
+  Decision d = Schedule(Named({4, 4, 2}, {1}), {}, {ex, Job(2, 1)}, kNow);
+  EXPECT_EQ(NodesOf(d, 1), (std::vector<int>{2, 1}));
+  for (const Start& s : d.starts) {
+    if (s.group == 1) {
+      EXPECT_EQ(s.shares[0].res.cpus, s.shares[0].node == 1 ? 4 : 2);
+    }
+  }
+  // Nothing else lands on an exclusive unit's node.
+  EXPECT_EQ(NodesOf(d, 2), std::vector<int>{0});
+  // Spread over whole nodes.
+  Group wide = Job(3, 3);
+  wide.exclusive = true;
+  wide.min_nodes = 2;
+  d = Schedule(Named({2, 2, 2}, {0, 1}), {}, {wide}, kNow);
+  EXPECT_EQ(TasksOf(d, 3), (std::map<int, int>{{0, 2}, {2, 1}}));
+}
+
 TEST(ScheduleTest, InconsistentInputNeverOvercommits) {
   std::vector<Node> nodes = {MakeNode(4, 10), MakeNode(4, -3)};  // over-used, negative use
   std::vector<Release> releases = {Release{0, {1'000, -5, 0}, kNow + hours(1)}};
@@ -591,6 +656,29 @@ TEST_F(CheckFeasibleTest, RejectsInvalidShapes) {
   g = Job(1, 1);
   g.mem_mb = -1;
   EXPECT_EQ(Message(g), "mem_mb must not be negative (got -1)");
+}
+
+TEST_F(CheckFeasibleTest, NodeNamesRequireAndExclude) {
+  const std::vector<std::string> names = {"a", "b"};
+  Group g = Job(1, 9);
+  g.require = {"a"};
+  EXPECT_TRUE(CheckFeasible(nodes_, g, names).ok());  // a and then b
+  g.exclude = {"b"};
+  EXPECT_EQ(CheckFeasible(nodes_, g, names).message(),
+            "does not fit on the nodes it may use (-w/--nodelist, -x/--exclude)");
+  g = Job(1, 2);
+  g.require = {"c"};
+  EXPECT_EQ(CheckFeasible(nodes_, g, names).message(), "a required node is not among the nodes");
+  g.require = {"a"};
+  g.exclude = {"a"};
+  EXPECT_EQ(Message(g), "node a is both required and excluded");
+  g = Job(1, 1);
+  g.require = {"a", "b"};
+  EXPECT_EQ(Message(g), "2 nodes are required but there are only 1 tasks; every node needs one");
+  g = Job(1, 2);
+  g.require = {"a", "b"};
+  g.max_nodes = 1;
+  EXPECT_EQ(Message(g), "2 nodes are required but max_nodes is 1");
 }
 
 TEST_F(CheckFeasibleTest, NoNodes) {
