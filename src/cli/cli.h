@@ -67,6 +67,10 @@ std::map<std::string, std::string> ExportedEnv(const std::optional<std::string>&
 // The nodes of -w/-x: a host list (`n[1-3],m4`), or as in Slurm, a file of names when the
 // text has a '/'.
 Result<std::vector<std::string>> NodeNames(const std::string& text);
+// Turns parsed options into a job spec. `script` is empty for `swell run`.
+Result<pb::JobSpec> BuildSpec(const SubmitOptions& o, const std::string& script,
+                              const std::string& script_path,
+                              const std::vector<std::string>& argv);
 // Parses job options; for `swell run`/srun (`for_run`) the command follows them (or `--`).
 Result<SubmitOptions> ParseJobOptions(const Args& args, bool for_run,
                                       std::vector<std::string>* command);
@@ -83,6 +87,8 @@ int Run(const Args& args);
 int RunStep(const Args& args, const Voice& voice);
 // swell-rsh [ssh options] HOST command...: MPI launchers' ssh, within the caller's allocation.
 int Relay(const Args& args);
+// salloc [options] [command [args...]]: an allocation held while `command` runs here.
+int Salloc(const Args& args);
 int Queue(const Args& args);
 int Nodes(const Args& args);
 int Stats(const Args& args);

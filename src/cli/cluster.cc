@@ -30,17 +30,15 @@
 namespace swell::cli {
 namespace {
 
-std::string SelfExe() {
-  char buf[4096];
-  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return "swell";
-  buf[n] = 0;
-  return buf;
+// This binary, to start the daemons with.
+std::string DaemonExe() {
+  std::string exe = SelfExe();
+  return exe.empty() ? "swell" : exe;
 }
 
 // Starts `swell args...` (args[0] is "swell") detached from us, output to `log`.
 Result<pid_t> StartDaemon(std::vector<std::string> args, const std::string& log) {
-  args[0] = SelfExe();
+  args[0] = DaemonExe();
   return SpawnDetached(args, log);
 }
 
@@ -211,7 +209,7 @@ int Up(const Args& args) {
   auto secret = LoadOrCreateSecret(home + "/secret");
   if (!secret.ok()) return Fail("up", secret.status());
 
-  std::string exe = SelfExe();
+  std::string exe = DaemonExe();
   int started = 0;
   if (ReadLivePid(home + "/head.pid") == 0) {
     std::vector<std::string> a = {"swell", "head", "--home", home, "--config", saved};
@@ -423,7 +421,7 @@ int HeadDaemon(const Args& args) {
     e.interval = std::chrono::milliseconds(static_cast<int64_t>(cfg.interval_s * 1000));
     head::elastic::ProviderContext ctx;
     ctx.home = home;
-    ctx.swell_exe = SelfExe();
+    ctx.swell_exe = DaemonExe();
     ctx.head_address = "unix:" + o.unix_path;
     ctx.secret_file = home + "/secret";
     ctx.kill_wait_s = cfg.kill_wait_s;

@@ -56,9 +56,6 @@ Result<std::vector<std::string>> NodeNames(const std::string& text) {
   return out;
 }
 
-namespace {
-
-// Turns parsed options into a job spec. `script` is empty for `swell run`.
 Result<pb::JobSpec> BuildSpec(const SubmitOptions& o, const std::string& script,
                               const std::string& script_path,
                               const std::vector<std::string>& argv) {
@@ -129,6 +126,8 @@ Result<pb::JobSpec> BuildSpec(const SubmitOptions& o, const std::string& script,
   spec.set_hold(o.hold);
   return spec;
 }
+
+namespace {
 
 // "123" or "123_4".
 Result<pb::JobRef> ParseRef(const std::string& text) {

@@ -772,11 +772,7 @@ int SlurmCommand(const std::string& name, const Args& args) {
     return RunStep(args, {"srun", true});
   }
   if (name == "swell-rsh") return Relay(args);
-  std::fprintf(stderr,
-               "%s: error: %s is not supported by swell yet (job steps come later); run "
-               "commands with `swell run` or inside an sbatch script\n",
-               name.c_str(), name.c_str());
-  return 1;
+  return Salloc(args);
 }
 
 }  // namespace swell::cli

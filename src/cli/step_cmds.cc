@@ -1,11 +1,14 @@
 // Job steps inside an allocation (srun in a batch script) and swell-rsh, the relay MPI
-// launchers use instead of ssh. Both stream a step's output through the head (Exec).
+// launchers use instead of ssh. Both stream a step's output through the head (Exec). And
+// salloc, which holds an allocation while a command runs here, with its steps in it.
 
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -16,6 +19,7 @@
 #include "cli/cli.h"
 #include "cli/submit_options.h"
 #include "common/files.h"
+#include "common/mpi_env.h"
 #include "common/slurm_format.h"
 
 namespace swell::cli {
@@ -203,6 +207,211 @@ int Relay(const Args& args) {
   }
   if (!r.errors.empty()) return 255;
   return StepExitCode(r);
+}
+
+namespace {
+
+// What holds a salloc allocation on its first node: a batch script that waits until salloc's
+// command ends. salloc then signals it: USR2 ends it COMPLETED, USR1 FAILED.
+constexpr char kHolder[] =
+    "#!/bin/sh\n"
+    "# salloc: holds the allocation while salloc's command runs.\n"
+    "trap 'exit 0' USR2\n"
+    "trap 'exit 1' USR1\n"
+    "while :; do sleep 3600 & wait $!; done\n";
+
+std::atomic<int> g_salloc_signal{0};
+
+bool Ended(pb::JobState s) { return s != pb::PENDING && s != pb::RUNNING; }
+
+// The environment of salloc's command: the allocation's, as Slurm gives it, and the MPI
+// launchers' relay (mpirun here starts its daemons on the nodes through swell-rsh).
+std::vector<std::string> AllocationEnv(const pb::JobInfo& j, bool local_cluster) {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string kv = *e;
+    size_t eq = kv.find('=');
+    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  std::vector<std::string> nodes(j.nodes().begin(), j.nodes().end());
+  std::string nodelist = CompressHostList(nodes);
+  // Tasks per node in the compressed list's (sorted) order, as SLURM_TASKS_PER_NODE has them.
+  std::map<std::string, int> per;
+  for (int i = 0; i < j.nodes_size() && i < j.node_tasks_size(); ++i)
+    per[j.nodes(i)] = j.node_tasks(i);
+  std::vector<int> counts;
+  auto order = ExpandHostList(nodelist);
+  for (const auto& n : order.ok() ? *order : nodes) counts.push_back(std::max(1, per[n]));
+  const pb::JobSpec& spec = j.spec();
+  auto set = [&](const std::string& k, const std::string& v) { env["SLURM_" + k] = v; };
+  set("JOB_ID", std::to_string(j.id()));
+  set("JOBID", std::to_string(j.id()));
+  set("JOB_NAME", j.name());
+  set("JOB_NODELIST", nodelist);
+  set("NODELIST", nodelist);
+  set("JOB_NUM_NODES", std::to_string(nodes.size()));
+  set("NNODES", std::to_string(nodes.size()));
+  set("TASKS_PER_NODE", CompressCounts(counts));
+  set("NTASKS", std::to_string(std::max(1, spec.ntasks())));
+  set("NPROCS", std::to_string(std::max(1, spec.ntasks())));
+  set("CPUS_PER_TASK", std::to_string(std::max(1, spec.cpus_per_task())));
+  set("JOB_PARTITION", j.partition().empty() ? "batch" : j.partition());
+  set("SUBMIT_DIR", spec.submit_dir());
+  set("SUBMIT_HOST", spec.submit_host());
+  set("CLUSTER_NAME", "swell");
+  // srun and the other commands on the PATH, as in a batch job.
+  std::string& path = env["PATH"];
+  if (path.empty()) path = "/usr/local/bin:/usr/bin:/bin";
+  if (!SelfDir().empty() && (":" + path + ":").find(":" + SelfDir() + ":") == std::string::npos)
+    path += ":" + SelfDir();
+  // On a local cluster the nodes are processes of this machine: MPI talks over loopback.
+  AddMpiRelayEnv(env, SelfDir() + "/swell-rsh", local_cluster ? "lo" : "");
+  std::vector<std::string> out;
+  for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+  return out;
+}
+
+}  // namespace
+
+int Salloc(const Args& args) {
+  const Voice voice{"salloc", true};
+  std::vector<std::string> command;
+  auto o = ParseJobOptions(args, true, &command);
+  if (!o.ok()) return voice.Fail(o.status());
+  if (o->help) {
+    std::printf("usage: salloc [options] [command [args...]]\n%s", SubmitUsage().c_str());
+    return 0;
+  }
+  if (o->array) return voice.Fail("--array is for sbatch");
+  if (command.empty()) {
+    // As Slurm without SallocDefaultCommand: the user's shell.
+    const char* shell = std::getenv("SHELL");
+    command.push_back(shell != nullptr && *shell != 0 ? shell : "/bin/sh");
+  }
+  SubmitOptions opts = *o;
+  if (!opts.job_name) opts.job_name = command[0].substr(command[0].rfind('/') + 1);
+  opts.output = "/dev/null";
+  opts.error = "/dev/null";
+  auto spec = BuildSpec(opts, kHolder, "", {});
+  if (!spec.ok()) return voice.Fail(spec.status());
+  auto client = Connect(Home());
+  pb::SubmitRequest sub;
+  *sub.mutable_spec() = *spec;
+  auto r = client->Submit(sub);
+  if (!r.ok()) return voice.Fail("Job submit/allocate failed: " + ErrorText(r.status()));
+  const int64_t id = r->job_id();
+  pb::InfoRequest info;
+  info.mutable_job()->set_job_id(id);
+  auto cancel = [&](int sig) {
+    pb::CancelRequest c;
+    c.add_jobs()->set_job_id(id);
+    c.set_signal(sig);
+    return client->Cancel(c);
+  };
+
+  struct sigaction sa {};
+  sa.sa_handler = [](int sig) { g_salloc_signal = sig; };
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);
+  // Wait for the allocation (a signal gives it up).
+  pb::JobInfo job;
+  bool said_pending = false;
+  const auto asked = std::chrono::steady_clock::now();
+  for (;;) {
+    auto j = client->Info(info);
+    if (!j.ok()) return voice.Fail(ErrorText(j.status()));
+    job = j->job();
+    if (job.state() == pb::RUNNING && job.nodes_size() > 0) break;
+    if (Ended(job.state())) {
+      std::fprintf(stderr, "salloc: Job allocation %lld has been revoked.\n",
+                   static_cast<long long>(id));
+      return 1;
+    }
+    // As Slurm: an allocation granted at once is only "Granted".
+    if (!said_pending && std::chrono::steady_clock::now() - asked > std::chrono::seconds(1)) {
+      std::fprintf(stderr, "salloc: Pending job allocation %lld\n", static_cast<long long>(id));
+      std::fprintf(stderr, "salloc: job %lld queued and waiting for resources\n",
+                   static_cast<long long>(id));
+      said_pending = true;
+    }
+    if (g_salloc_signal != 0) {
+      (void)cancel(0);
+      std::fprintf(stderr, "salloc: Job allocation %lld has been revoked.\n",
+                   static_cast<long long>(id));
+      return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (said_pending)
+    std::fprintf(stderr, "salloc: job %lld has been allocated resources\n",
+                 static_cast<long long>(id));
+  std::fprintf(stderr, "salloc: Granted job allocation %lld\n", static_cast<long long>(id));
+
+  // The command runs here, in the allocation's environment; salloc only waits for it (the
+  // command gets the terminal's signals itself).
+  std::vector<std::string> env = AllocationEnv(job, std::getenv("SWELL_HEAD") == nullptr);
+  std::vector<char*> argv, envp;
+  for (auto& a : command) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  pid_t child = fork();
+  if (child == 0) {
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    execvpe(argv[0], argv.data(), envp.data());
+    std::fprintf(stderr, "salloc: error: %s: %s\n", argv[0], std::strerror(errno));
+    _exit(errno == ENOENT ? 127 : 126);
+  }
+  int status = 0;
+  if (child < 0) {
+    std::fprintf(stderr, "salloc: error: fork: %s\n", std::strerror(errno));
+    status = 1 << 8;
+  } else {
+    signal(SIGINT, SIG_IGN);
+    signal(SIGQUIT, SIG_IGN);
+    // Wait for the command; say once if the allocation goes away meanwhile (Slurm's salloc
+    // keeps waiting for its command unless --kill-command, which swell does not offer).
+    bool revoked = false;
+    auto last_check = std::chrono::steady_clock::now();
+    for (;;) {
+      pid_t w = waitpid(child, &status, WNOHANG);
+      if (w == child || (w < 0 && errno != EINTR)) break;
+      if (!revoked && std::chrono::steady_clock::now() - last_check > std::chrono::seconds(1)) {
+        last_check = std::chrono::steady_clock::now();
+        auto j = client->Info(info);
+        if (j.ok() && Ended(j->job().state())) {
+          std::fprintf(stderr, "salloc: Job allocation %lld has been revoked.\n",
+                       static_cast<long long>(id));
+          revoked = true;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  const int code = WIFEXITED(status)     ? WEXITSTATUS(status)
+                   : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
+                                         : 1;
+  std::fprintf(stderr, "salloc: Relinquishing job allocation %lld\n", static_cast<long long>(id));
+  // End the holder: COMPLETED when the command succeeded, FAILED otherwise. Its traps are set
+  // once its shell runs, which a just-started job may not have done yet.
+  for (int i = 0; i < 200; ++i) {
+    auto j = client->Info(info);
+    if (!j.ok() || Ended(j->job().state())) return code;
+    int64_t now_ms = ToMillis(SystemClock().Now());
+    if (j->job().start_ms() != 0 && now_ms - j->job().start_ms() >= 1000) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  (void)cancel(code == 0 ? SIGUSR2 : SIGUSR1);
+  for (int i = 0; i < 250; ++i) {
+    auto j = client->Info(info);
+    if (!j.ok() || Ended(j->job().state())) return code;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  (void)cancel(0);  // the holder did not end: take the allocation back the hard way
+  return code;
 }
 
 }  // namespace swell::cli

@@ -117,4 +117,16 @@ bool WriteAll(int fd, const char* data, size_t n) {
   return true;
 }
 
+std::string SelfExe() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "";
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+std::string SelfDir() {
+  std::string exe = SelfExe();
+  return exe.substr(0, exe.empty() ? 0 : exe.rfind('/'));
+}
+
 }  // namespace swell

@@ -2091,14 +2091,17 @@ void Head::Impl::FillInfo(const Job& job, pb::JobInfo* info, bool pending_indice
   info->set_priority(job.row.priority);
   info->set_restarts(job.row.restarts);
   for (int s = 0; s < kNumStates; ++s) info->add_state_counts(job.counts[s]);
-  std::set<std::string> nodes;
+  std::map<std::string, int> nodes;  // node -> the job's tasks there
   for (auto lid : job.leases) {
     const Lease& l = leases_.at(lid);
-    nodes.insert(l.node);
+    nodes[l.node];
     for (const auto& unit : l.units)
-      for (const auto& sh : unit) nodes.insert(sh.node);
+      for (const auto& sh : unit) nodes[sh.node] += sh.ntasks;
   }
-  for (const auto& n : nodes) info->add_nodes(n);
+  for (const auto& [n, tasks] : nodes) {
+    info->add_nodes(n);
+    info->add_node_tasks(tasks);
+  }
   for (const auto& [id, call] : execs_) {
     if (call->step_id < 0 || call->job_id != job.row.id) continue;
     auto* st = info->add_steps();
@@ -2111,7 +2114,7 @@ void Head::Impl::FillInfo(const Job& job, pb::JobInfo* info, bool pending_indice
   // The partition: the job's own, else the type of the nodes it runs on or is routed to.
   std::string partition = job.spec.partition();
   if (partition.empty() && !nodes.empty()) {
-    auto nit = nodes_.find(*nodes.begin());
+    auto nit = nodes_.find(nodes.begin()->first);
     if (nit != nodes_.end()) partition = nit->second.partition;
   }
   if (partition.empty() && pool_) {

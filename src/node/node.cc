@@ -33,6 +33,7 @@
 #include <variant>
 
 #include "common/files.h"
+#include "common/mpi_env.h"
 #include "common/log.h"
 #include "common/secret.h"
 #include "common/slurm_format.h"
@@ -121,15 +122,6 @@ std::vector<pid_t> ProcessesWithEnv(const std::string& entry) {
   }
   closedir(proc);
   return out;
-}
-
-// The directory holding this binary (for the swell-rsh link next to it).
-std::string SelfDir() {
-  char buf[4096];
-  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return "";
-  std::string path(buf, static_cast<size_t>(n));
-  return path.substr(0, path.rfind('/'));
 }
 
 std::string StepName(const pb::StepKey& k) {
@@ -1057,20 +1049,7 @@ void NodeDaemon::Impl::HandleCancel(const pb::Cancel& c) {
 }
 
 void NodeDaemon::Impl::AddMpiEnv(std::map<std::string, std::string>& env, bool node_local) const {
-  // OpenMPI: start remote daemons through this node's relay, never ssh (platform.md), one
-  // level deep; the nodes share this machine's cores, so no binding.
-  env["OMPI_MCA_plm"] = "rsh";
-  env["OMPI_MCA_plm_rsh_agent"] = rsh_;
-  env["OMPI_MCA_plm_rsh_no_tree_spawn"] = "1";
-  env["OMPI_MCA_hwloc_base_binding_policy"] = "none";
-  // MPICH (hydra): the same relay as its ssh.
-  env["HYDRA_LAUNCHER"] = "ssh";
-  env["HYDRA_LAUNCHER_EXEC"] = rsh_;
-  if (!mpi_if_.empty()) {
-    env["OMPI_MCA_oob_tcp_if_include"] = mpi_if_;
-    env["OMPI_MCA_btl_tcp_if_include"] = mpi_if_;
-    env["HYDRA_IFACE"] = mpi_if_;
-  }
+  AddMpiRelayEnv(env, rsh_, mpi_if_);
   if (node_local) {
     // Nodes of the `local` provider share one host name and /dev/shm: each node's shared
     // memory segments and session files go in its own directory, or they collide.

@@ -126,13 +126,14 @@ TEST_F(SpmdTest, SwellRunMpiRunsTheRingAcrossTwoNodes) {
   auto r = Swell({"run", "--mpi", "--nodes", "2", "-n", "7", RING_BIN, "20"});
   ASSERT_EQ(r.code, 0) << r.err << r.out;
   ExpectRing(r.out, 7, 20);
-  // The ranks ran under an orted started through swell-rsh on each node.
+  // The ranks ran under an orted started through swell-rsh on each node. (One line per rank,
+  // written at once: the ranks' outputs interleave by writes.)
   auto where = Swell({"run", "--mpi", "--nodes", "2", "-n", "4", "sh", "-c",
-                      "tr '\\0' '\\n' < /proc/$PPID/environ | grep ^SLURMD_NODENAME=; "
-                      "cat /proc/$PPID/comm"});
+                      "echo \"$(tr '\\0' '\\n' < /proc/$PPID/environ | grep ^SLURMD_NODENAME=)"
+                      " $(cat /proc/$PPID/comm)\""});
   ASSERT_EQ(where.code, 0) << where.err;
-  EXPECT_NE(where.out.find("SLURMD_NODENAME=node1\norted\n"), std::string::npos) << where.out;
-  EXPECT_NE(where.out.find("SLURMD_NODENAME=node2\norted\n"), std::string::npos) << where.out;
+  EXPECT_NE(where.out.find("SLURMD_NODENAME=node1 orted\n"), std::string::npos) << where.out;
+  EXPECT_NE(where.out.find("SLURMD_NODENAME=node2 orted\n"), std::string::npos) << where.out;
   EXPECT_TRUE(Leftovers().empty());
 }
 
@@ -183,6 +184,44 @@ TEST_F(SpmdTest, StepsShowInSqueueSteps) {
   WaitFor(id, [](const nlohmann::json& job) { return job["state"] == "CANCELLED"; });
   EXPECT_TRUE(Leftovers().empty());
   EXPECT_EQ(Slurm("squeue", {"-s", "-h"}).out, "");
+}
+
+// salloc holds an allocation while its command runs here: srun steps and mpirun in it reach
+// the allocation's nodes, its exit code is the command's, and the job ends with it.
+TEST_F(SpmdTest, SallocHoldsAnAllocationForStepsAndMpirun) {
+  Up();
+  auto granted = [](const std::string& err) -> int64_t {
+    std::smatch m;
+    if (!std::regex_search(err, m, std::regex("salloc: Granted job allocation (\\d+)\n")))
+      return -1;
+    EXPECT_NE(err.find("salloc: Relinquishing job allocation " + m[1].str() + "\n"),
+              std::string::npos)
+        << err;
+    return std::stoll(m[1].str());
+  };
+  auto r = Slurm("salloc", {"-N", "2", "sh", "-c",
+                            "echo $SLURM_JOB_NODELIST $SLURM_TASKS_PER_NODE; "
+                            "srun -l printenv SLURMD_NODENAME | sort"});
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
+  EXPECT_EQ(r.out, "node[1-2] 1(x2)\n0: node1\n1: node2\n");
+  int64_t id = granted(r.err);
+  ASSERT_GT(id, 0) << r.err;
+  EXPECT_EQ(WaitFor(id, [](const nlohmann::json& j) { return j["state"] != "RUNNING"; })["state"],
+            "COMPLETED");
+  // mpirun in salloc's shell starts its daemons on the nodes through swell-rsh.
+  auto m = Slurm("salloc", {"-N", "2", "-n", "3", "mpirun", RING_BIN, "5"});
+  ASSERT_EQ(m.code, 0) << m.err << m.out;
+  ExpectRing(m.out, 3, 5);
+  EXPECT_TRUE(Leftovers().empty());
+  // The command's exit code is salloc's; the job FAILED.
+  auto f = Slurm("salloc", {"sh", "-c", "exit 7"});
+  EXPECT_EQ(f.code, 7) << f.err;
+  id = granted(f.err);
+  EXPECT_EQ(WaitFor(id, [](const nlohmann::json& j) { return j["state"] != "RUNNING"; })["state"],
+            "FAILED");
+  auto bad = Slurm("salloc", {"-c", "1000", "true"});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_EQ(bad.err.rfind("salloc: error: Job submit/allocate failed: ", 0), 0u) << bad.err;
 }
 
 // As root: the ring across netns nodes, each with its own IP address and host name, with
