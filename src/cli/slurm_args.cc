@@ -405,8 +405,8 @@ Result<ScancelOptions> ParseScancelArgs(const Args& args) {
         for (int64_t i : spec->indices) o.jobs.push_back({id->id, i});
         continue;
       }
-      auto ref = ParseJobRef(item);
-      if (!ref.ok()) return bad;
+      auto ref = ParseJobRef(item, /*steps=*/true);
+      if (!ref.ok() || (ref->step && ref->index)) return bad;
       o.jobs.push_back(*ref);
     }
   }

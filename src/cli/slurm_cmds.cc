@@ -434,7 +434,10 @@ int Sinfo(const Args& args) {
 // ---- scancel ---------------------------------------------------------------------------------
 
 std::string RefText(const JobRef& r) {
-  return r.index ? std::to_string(r.id) + "_" + std::to_string(*r.index) : std::to_string(r.id);
+  std::string text = std::to_string(r.id);
+  if (r.index) text += "_" + std::to_string(*r.index);
+  if (r.step) text += "." + std::to_string(*r.step);
+  return text;
 }
 
 // Slurm's words for the head's refusals.
@@ -472,11 +475,28 @@ int Scancel(const Args& args) {
       auto* j = req.add_jobs();
       j->set_job_id(r.id);
       if (r.index) j->set_has_index(true), j->set_array_index(*r.index);
+      if (r.step) j->set_has_step(true), j->set_step_id(*r.step);
     }
     if (!cancel) req.set_signal(*opts->signal);
     return client->Cancel(req).status();
   };
   int rc = 0;
+  // Steps (ID.STEP) are cancelled or signalled as named, whatever the filters.
+  const bool named_jobs = !opts->jobs.empty();
+  for (auto it = opts->jobs.begin(); it != opts->jobs.end();) {
+    if (!it->step) {
+      ++it;
+      continue;
+    }
+    announce(*it);
+    Status s = send({*it});
+    if (!s.ok() && !opts->quiet)
+      std::fprintf(stderr, "scancel: error: Kill job error on job step id %s: %s\n",
+                   RefText(*it).c_str(), KillError(s).c_str());
+    if (!s.ok()) rc = 1;
+    it = opts->jobs.erase(it);
+  }
+  if (named_jobs && opts->jobs.empty()) return rc;  // steps only: never every job
   if (!opts->Filtered()) {
     // Ids alone: each is sent as given; ids that do not exist (or ended) are quietly ignored
     // unless -v, as Slurm does.

@@ -268,7 +268,7 @@ std::vector<JobRow> JobRows(const pb::QueueReply& reply, bool one_per_task) {
   return rows;
 }
 
-Result<JobRef> ParseJobRef(std::string_view text) {
+Result<JobRef> ParseJobRef(std::string_view text, bool steps) {
   auto number = [](std::string_view s) -> std::optional<int64_t> {
     if (s.empty() || s.size() > 15) return std::nullopt;
     int64_t v = 0;
@@ -279,6 +279,13 @@ Result<JobRef> ParseJobRef(std::string_view text) {
     return v;
   };
   JobRef ref;
+  size_t dot = text.find('.');
+  if (steps && dot != std::string_view::npos) {
+    auto step = number(text.substr(dot + 1));
+    if (!step) return InvalidArgument(std::string(text));
+    ref.step = *step;
+    text = text.substr(0, dot);
+  }
   size_t us = text.find('_');
   auto id = number(text.substr(0, us));
   if (!id || *id <= 0) return InvalidArgument(std::string(text));

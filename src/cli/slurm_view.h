@@ -76,10 +76,12 @@ std::vector<JobRow> JobRows(const pb::QueueReply& reply, bool one_per_task);
 struct JobRef {
   int64_t id = 0;
   std::optional<int64_t> index;
+  std::optional<int64_t> step;  // "ID.STEP": one job step
 
   bool operator==(const JobRef&) const = default;
 };
-Result<JobRef> ParseJobRef(std::string_view text);
+// "ID", "ID_INDEX", and with `steps` also "ID.STEP".
+Result<JobRef> ParseJobRef(std::string_view text, bool steps = false);
 // Whether the line shows (part of) the job `ref` names: the job or array by its id, a task by
 // its own id or by "ID_INDEX".
 bool RowMatches(const JobRow& row, const JobRef& ref);

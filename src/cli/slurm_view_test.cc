@@ -192,6 +192,11 @@ TEST_F(SlurmViewTest, JobRefsAndNarrowing) {
   EXPECT_EQ(*ParseJobRef("12_3"), (JobRef{12, 3}));
   for (const char* bad : {"", "x", "12_", "_3", "12_x", "-1", "0", "1.5", "12_3_4"})
     EXPECT_FALSE(ParseJobRef(bad).ok()) << bad;
+  // Steps, where the caller takes them (scancel).
+  EXPECT_EQ(*ParseJobRef("12.0", true), (JobRef{12, std::nullopt, 0}));
+  EXPECT_EQ(*ParseJobRef("12_3.4", true), (JobRef{12, 3, 4}));
+  for (const char* bad : {"12.", "12.x", ".3", "12.1.2"})
+    EXPECT_FALSE(ParseJobRef(bad, true).ok()) << bad;
   pb::QueueReply q = Queue();
   auto rows = JobRows(q, false);
   JobRow pending = rows[1];

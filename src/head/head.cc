@@ -2325,6 +2325,27 @@ Result<pb::CancelReply> Head::Impl::DoCancel(const rpc::Caller& who, const pb::C
     if (who.uid != 0 && who.uid != job->row.uid)
       return PermissionDenied("job " + std::to_string(ref.job_id()) + " belongs to " +
                               job->row.user);
+    if (ref.has_step()) {
+      // One step: its ranks end (or get the signal) and the job goes on, as Slurm's.
+      std::shared_ptr<ExecCall> call;
+      for (const auto& [id, c] : execs_)
+        if (c->job_id == ref.job_id() && c->step_id == ref.step_id()) call = c;
+      if (!call)
+        return NotFound("job " + std::to_string(ref.job_id()) + " has no running step " +
+                        std::to_string(ref.step_id()));
+      for (const auto& n : call->nodes) {
+        auto nit = nodes_.find(n);
+        if (nit == nodes_.end() || !nit->second.session) continue;
+        auto* c = Out(nit->second.session).add_exec_cancels();
+        c->set_exec_id(call->id);
+        c->set_signal(req.signal());
+      }
+      if (req.signal() == 0) {
+        ++cancelled;
+        Event(now, "cancel", job->row.id, "", who.user);
+      }
+      continue;
+    }
     std::vector<int64_t> positions;  // empty: all
     if (ref.has_index()) {
       auto& idx = job->spec.array_indices();

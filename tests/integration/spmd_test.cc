@@ -186,6 +186,34 @@ TEST_F(SpmdTest, StepsShowInSqueueSteps) {
   EXPECT_EQ(Slurm("squeue", {"-s", "-h"}).out, "");
 }
 
+// scancel JOB.STEP ends one step; the job goes on with its next one. A step that does not
+// exist is Slurm's error.
+TEST_F(SpmdTest, ScancelEndsOneStepAndTheJobGoesOn) {
+  Up();
+  int64_t id = SubmitOk({"-N", "2", "-o", dir_ + "/steps.log", "--wrap",
+                         "srun -N 2 sleep 60; echo first=$?; srun -N 2 true; echo second=$?"});
+  std::string step = std::to_string(id) + ".0";
+  std::string out;
+  for (int i = 0; i < 500 && out.find(step) == std::string::npos; ++i) {
+    out = Slurm("squeue", {"-s", "-h"}).out;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_NE(out.find(step), std::string::npos) << out;
+  auto bad = Slurm("scancel", {std::to_string(id) + ".7"});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("scancel: error: Kill job error on job step id " + std::to_string(id) +
+                         ".7: Invalid job id specified"),
+            std::string::npos)
+      << bad.err;
+  auto c = Slurm("scancel", {step});
+  EXPECT_EQ(c.code, 0) << c.err;
+  auto j = WaitFor(id, [](const nlohmann::json& job) { return job["state"] != "RUNNING"; });
+  EXPECT_EQ(j["state"], "COMPLETED") << j.dump();
+  EXPECT_NE(Read(dir_ + "/steps.log").find("first=143\nsecond=0\n"), std::string::npos)
+      << Read(dir_ + "/steps.log");
+  EXPECT_TRUE(Leftovers().empty());
+}
+
 // salloc holds an allocation while its command runs here: srun steps and mpirun in it reach
 // the allocation's nodes, its exit code is the command's, and the job ends with it.
 TEST_F(SpmdTest, SallocHoldsAnAllocationForStepsAndMpirun) {
