@@ -320,6 +320,11 @@ class Head::Impl {
   // has tasks to dispatch (the lease may take more).
   Time LeaseEnd(const Lease& lease, Time now);
   void NodeFailed(NodeEntry& node, Time now, const std::string& why);
+  // The lease's allocation lost `lost_node`: its tasks elsewhere are cancelled, and each of its
+  // tasks runs again or ends NODE_FAIL. A job of ranks does so as one world, which always runs
+  // again when `requeue_world`.
+  void LoseLease(Job& job, int64_t lid, const std::string& lost_node, bool requeue_world,
+                 Time now);
   pb::JobState DependencyState(const Job& job, std::string* reason);
   std::optional<int> RefState(const std::string& ref, bool* started);
   // `pending` also lists an array's pending indices: O(tasks), for listings only (waiters get
@@ -1424,6 +1429,18 @@ void Head::Impl::NodeFailed(NodeEntry& node, Time now, const std::string& why) {
     if (lit == leases_.end()) continue;
     Job* job = FindJob(lit->second.job_id);
     if (job == nullptr) continue;
+    LoseLease(*job, lid, node.row.name, false, now);
+  }
+  sched_dirty_ = true;
+  Changed();
+}
+
+void Head::Impl::LoseLease(Job& job_ref, int64_t lid, const std::string& lost_node,
+                           bool requeue_world, Time now) {
+  Job* job = &job_ref;
+  auto lit = leases_.find(lid);
+  if (lit == leases_.end()) return;
+  {
     // Take the lease away first, so that nothing below dispatches into it again.
     std::vector<int64_t> positions(lit->second.positions.begin(), lit->second.positions.end());
     std::string primary = lit->second.node;
@@ -1435,7 +1452,7 @@ void Head::Impl::NodeFailed(NodeEntry& node, Time now, const std::string& why) {
     for (auto pos : positions) {
       const Task& t = job->live.at(pos);
       std::string where = t.node.empty() ? primary : t.node;
-      if (where == node.row.name) continue;
+      if (where == lost_node) continue;
       auto& c = others[where];
       c.set_job_id(job->row.id);
       c.add_positions(pos);
@@ -1448,8 +1465,8 @@ void Head::Impl::NodeFailed(NodeEntry& node, Time now, const std::string& why) {
     }
     // A job of ranks is one world: all of them run again, or all end with the node.
     bool world_requeues = job->spec.launch_tasks() &&
-                          (job->spec.requeue() || job->row.rest_cancelled ||
-                           IsSpotNode(node.row.name));
+                          (requeue_world || job->spec.requeue() || job->row.rest_cancelled ||
+                           IsSpotNode(lost_node));
     for (auto pos : positions) {
       const Task& t = job->live.at(pos);
       if (job->spec.launch_tasks()) {
@@ -1460,15 +1477,13 @@ void Head::Impl::NodeFailed(NodeEntry& node, Time now, const std::string& why) {
       } else if (!t.started)
         RequeueTask(*job, pos, false);
       else if (job->spec.requeue() || job->row.rest_cancelled || t.cancel_requested ||
-               IsSpotNode(node.row.name))
+               IsSpotNode(lost_node))
         RequeueTask(*job, pos, true);
       else
         FinishTask(*job, pos, pb::NODE_FAIL, 0, 0, now);
     }
     UpdateAggregate(*job, now);
   }
-  sched_dirty_ = true;
-  Changed();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1885,6 +1900,13 @@ void Head::Impl::DoReports(const std::string& node_name, uint64_t sid, const pb:
       continue;
     }
     pb::JobState st;
+    if (job->spec.launch_tasks() && leases_.count(t.lease) &&
+        (rep.requeue() || (rep.node_failed() && !rep.cancelled()))) {
+      // A job of ranks is one world: a rank its node handed back unstarted, or lost as it
+      // shut down, takes the others along (they all run again, or all end NODE_FAIL).
+      LoseLease(*job, t.lease, node_name, rep.requeue(), now);
+      continue;
+    }
     if (rep.requeue()) {
       RequeueTask(*job, t.pos, false);
       continue;
