@@ -6,11 +6,13 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -420,7 +422,9 @@ int Run(const Args& args) {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
 
-  std::atomic<bool> done{false};
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;  // GUARDED_BY(mu)
   pb::JobInfo final_info;
   Status wait_status;
   std::thread waiter([&] {
@@ -430,21 +434,34 @@ int Run(const Args& args) {
       if (ev.jobs_size() > 0) final_info = ev.jobs(0);
       return true;
     });
+    std::lock_guard<std::mutex> lock(mu);
     done = true;
+    cv.notify_all();
   });
   off_t out_off = 0, err_off = 0;
   bool cancel_sent = false;
+  // Output is polled: every 2 ms while it flows, backing off to 25 ms while it does not, so a
+  // long quiet job (an MPI run on busy cores) is not slowed by the client; the job's end
+  // wakes the loop at once.
+  auto idle = std::chrono::milliseconds(2);
+  std::unique_lock<std::mutex> lock(mu);
   while (!done) {
+    lock.unlock();
     if (g_interrupted && !cancel_sent) {
       pb::CancelRequest c;
       c.add_jobs()->set_job_id(id);
       (void)client->Cancel(c);
       cancel_sent = true;
     }
+    off_t before = out_off + err_off;
     if (!out_path.empty()) Pump(out_path, &out_off, 1);
     if (!err_path.empty()) Pump(err_path, &err_off, 2);
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    idle = out_off + err_off != before ? std::chrono::milliseconds(2)
+                                       : std::min(idle * 2, std::chrono::milliseconds(25));
+    lock.lock();
+    cv.wait_for(lock, idle, [&] { return done; });
   }
+  lock.unlock();
   waiter.join();
   if (!out_path.empty()) Pump(out_path, &out_off, 1), unlink(out_path.c_str());
   if (!err_path.empty()) Pump(err_path, &err_off, 2), unlink(err_path.c_str());
