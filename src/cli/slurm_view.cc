@@ -905,7 +905,10 @@ std::string JobRecord(const pb::JobInfo& j, const JobPart& p, Time now, bool one
          " Scheduler=Main");
   std::string partition = j.partition().empty() ? kStaticPartition : j.partition();
   r.Line(fmt::format("Partition={} AllocNode:Sid={}:0", partition, OrNull(s.submit_host())));
-  r.Line("ReqNodeList=(null) ExcNodeList=(null)");
+  auto names = [](const auto& list) {
+    return OrNull(CompressHostList(std::vector<std::string>(list.begin(), list.end())));
+  };
+  r.Line("ReqNodeList=" + names(s.nodelist()) + " ExcNodeList=" + names(s.exclude()));
   std::string nodelist = CompressHostList(p.nodes);
   r.Line("NodeList=" + OrNull(nodelist));
   if (!p.nodes.empty()) r.Line("BatchHost=" + p.nodes[0]);
@@ -926,7 +929,8 @@ std::string JobRecord(const pb::JobInfo& j, const JobPart& p, Time now, bool one
   r.Line(fmt::format("MinCPUsNode={} MinMemoryNode={} MinTmpDiskNode=0", CpusPerTask(s),
                      MemText(s.mem_mb())));
   r.Line("Features=(null) DelayBoot=00:00:00");
-  r.Line("OverSubscribe=OK Contiguous=0 Licenses=(null) Network=(null)");
+  r.Line(fmt::format("OverSubscribe={} Contiguous=0 Licenses=(null) Network=(null)",
+                     s.exclusive() ? "NO" : "OK"));
   r.Line("Command=" + Command(s));
   r.Line("WorkDir=" + s.work_dir());
   if (!s.comment().empty()) r.Line("Comment=" + s.comment() + " ");

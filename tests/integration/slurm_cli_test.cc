@@ -288,6 +288,11 @@ TEST_F(SlurmCliTest, NodelistExcludeAndExclusive) {
   int64_t busy = Sbatch({"-w", "node1", "-o", "/dev/null", "--wrap", "sleep 30"});
   EXPECT_EQ(where({"--exclusive"}), "node2 8 1\n");
   EXPECT_EQ(Slurm("scancel", {std::to_string(busy)}).code, 0);
+  // scontrol shows the requests.
+  int64_t shown = Sbatch({"-w", "node2", "-x", "node1", "--exclusive", "-W", "--wrap", "true"});
+  auto show = Slurm("scontrol", {"show", "job", std::to_string(shown)});
+  EXPECT_NE(show.out.find("ReqNodeList=node2 ExcNodeList=node1\n"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("OverSubscribe=NO "), std::string::npos) << show.out;
   // Names that are not nodes of the cluster, as Slurm refuses them.
   for (auto args : std::vector<std::vector<std::string>>{
            {"-w", "node9"}, {"-x", "nodeX"}, {"-w", "node1", "-x", "node1"}}) {
