@@ -80,13 +80,15 @@ Result<pb::JobSpec> BuildSpec(const SubmitOptions& o, const std::string& script,
   spec.set_exclusive(o.exclusive);
   spec.set_ntasks(o.ntasks.value_or(0));  // 0: the head takes one per node (-N), as Slurm
   spec.set_cpus_per_task(o.cpus_per_task.value_or(1));
-  spec.set_min_nodes(o.nodes_min.value_or(1));
+  // Without -N, a -w list is the node count (the head raises a smaller -N to it too).
+  const int listed = spec.nodelist_size();
+  spec.set_min_nodes(o.nodes_min.value_or(std::max(1, listed)));
   spec.set_max_nodes(o.nodes_max.value_or(0));
   if (o.ntasks_per_node) {
     // -N nodes with --ntasks-per-node each; or enough nodes for -n at that many per node.
     int tpn = *o.ntasks_per_node;
     if (!o.ntasks) spec.set_ntasks(spec.min_nodes() * tpn);
-    if (!o.nodes_min) {
+    if (!o.nodes_min && listed == 0) {
       int nodes = (spec.ntasks() + tpn - 1) / tpn;
       spec.set_min_nodes(nodes);
       spec.set_max_nodes(nodes);
@@ -378,21 +380,26 @@ int Run(const Args& args) {
   SubmitOptions opts = *o;
   if (!opts.output) opts.output = run_dir + "/%j.out";
   if (!opts.error) opts.error = run_dir + "/%j.err";
+  std::string launcher;
   if (o->mpi) {
     // An MPI launcher runs the ranks: it starts once, on the allocation's first node, and
     // reaches the others through swell-rsh (the node daemons set it up as its ssh).
-    std::string launcher;
     if (o->mpi->empty() || *o->mpi == "openmpi" || *o->mpi == "ompi")
       launcher = "mpirun";
     else if (*o->mpi == "mpich" || *o->mpi == "hydra")
       launcher = "mpiexec.mpich";
     else
       return Fail("run", "--mpi=" + *o->mpi + ": unknown MPI (openmpi or mpich)", 2);
-    int ntasks = o->ntasks.value_or(o->nodes_min.value_or(1) * o->ntasks_per_node.value_or(1));
-    command.insert(command.begin(), {launcher, "-n", std::to_string(ntasks)});
   }
   auto spec = BuildSpec(opts, "", "", command);
   if (!spec.ok()) return Fail("run", spec.status(), 2);
+  if (!launcher.empty()) {
+    // As many ranks as the allocation has tasks (the spec knows -N, -w, --ntasks-per-node).
+    int ntasks = spec->ntasks() > 0 ? spec->ntasks() : spec->min_nodes();
+    spec->clear_argv();
+    for (const auto& a : {launcher, std::string("-n"), std::to_string(ntasks)}) spec->add_argv(a);
+    for (const auto& a : command) spec->add_argv(a);
+  }
   // As srun: the command runs once per task (-n), over the allocation's nodes; with --mpi the
   // launcher does that.
   spec->set_launch_tasks(!o->mpi);

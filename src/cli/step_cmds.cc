@@ -212,17 +212,34 @@ int Relay(const Args& args) {
 namespace {
 
 // What holds a salloc allocation on its first node: a batch script that waits until salloc's
-// command ends. salloc then signals it: USR2 ends it COMPLETED, USR1 FAILED.
+// command ends. salloc then signals it: URG ends it COMPLETED, WINCH FAILED. Both are ignored
+// by default, so one that comes before the shell has set its traps does no harm (salloc sends
+// again).
 constexpr char kHolder[] =
     "#!/bin/sh\n"
     "# salloc: holds the allocation while salloc's command runs.\n"
-    "trap 'exit 0' USR2\n"
-    "trap 'exit 1' USR1\n"
+    "trap 'kill $! 2>/dev/null; exit 0' URG\n"
+    "trap 'kill $! 2>/dev/null; exit 1' WINCH\n"
     "while :; do sleep 3600 & wait $!; done\n";
 
 std::atomic<int> g_salloc_signal{0};
 
 bool Ended(pb::JobState s) { return s != pb::PENDING && s != pb::RUNNING; }
+
+// Whether every node of the allocation runs on this machine (the `local` provider's nodes):
+// then MPI between here and there goes over loopback.
+bool NodesAreHere(rpc::HeadClient* client, const pb::JobInfo& j) {
+  auto nodes = client->Nodes(pb::NodesRequest());
+  if (!nodes.ok()) return false;
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  for (const auto& name : j.nodes()) {
+    bool here = false;
+    for (const auto& n : nodes->nodes()) here = here || (n.name() == name && n.hostname() == host);
+    if (!here) return false;
+  }
+  return true;
+}
 
 // The environment of salloc's command: the allocation's, as Slurm gives it, and the MPI
 // launchers' relay (mpirun here starts its daemons on the nodes through swell-rsh).
@@ -320,7 +337,10 @@ int Salloc(const Args& args) {
   const auto asked = std::chrono::steady_clock::now();
   for (;;) {
     auto j = client->Info(info);
-    if (!j.ok()) return voice.Fail(ErrorText(j.status()));
+    if (!j.ok()) {
+      (void)cancel(0);  // never leave an allocation behind that nobody holds
+      return voice.Fail(ErrorText(j.status()));
+    }
     job = j->job();
     if (job.state() == pb::RUNNING && job.nodes_size() > 0) break;
     if (Ended(job.state())) {
@@ -350,12 +370,15 @@ int Salloc(const Args& args) {
 
   // The command runs here, in the allocation's environment; salloc only waits for it (the
   // command gets the terminal's signals itself).
-  std::vector<std::string> env = AllocationEnv(job, std::getenv("SWELL_HEAD") == nullptr);
+  std::vector<std::string> env = AllocationEnv(job, NodesAreHere(client.get(), job));
   std::vector<char*> argv, envp;
   for (auto& a : command) argv.push_back(a.data());
   argv.push_back(nullptr);
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
+  // execvpe searches the caller's PATH: the command's (with srun's directory) it is.
+  for (const auto& e : env)
+    if (e.rfind("PATH=", 0) == 0) setenv("PATH", e.c_str() + 5, 1);
   pid_t child = fork();
   if (child == 0) {
     signal(SIGINT, SIG_DFL);
@@ -395,20 +418,15 @@ int Salloc(const Args& args) {
                    : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
                                          : 1;
   std::fprintf(stderr, "salloc: Relinquishing job allocation %lld\n", static_cast<long long>(id));
-  // End the holder: COMPLETED when the command succeeded, FAILED otherwise. Its traps are set
-  // once its shell runs, which a just-started job may not have done yet.
-  for (int i = 0; i < 200; ++i) {
-    auto j = client->Info(info);
-    if (!j.ok() || Ended(j->job().state())) return code;
-    int64_t now_ms = ToMillis(SystemClock().Now());
-    if (j->job().start_ms() != 0 && now_ms - j->job().start_ms() >= 1000) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  (void)cancel(code == 0 ? SIGUSR2 : SIGUSR1);
-  for (int i = 0; i < 250; ++i) {
-    auto j = client->Info(info);
-    if (!j.ok() || Ended(j->job().state())) return code;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // End the holder: COMPLETED when the command succeeded, FAILED otherwise. A signal that
+  // comes before its shell set the traps is ignored, so it is sent again until the job ends.
+  for (int round = 0; round < 20; ++round) {
+    (void)cancel(code == 0 ? SIGURG : SIGWINCH);
+    for (int i = 0; i < 25; ++i) {
+      auto j = client->Info(info);
+      if (j.ok() && Ended(j->job().state())) return code;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
   }
   (void)cancel(0);  // the holder did not end: take the allocation back the hard way
   return code;

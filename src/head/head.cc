@@ -299,6 +299,8 @@ class Head::Impl {
 
   // Jobs and tasks.
   Job* FindJob(int64_t id);
+  // The job a task id belongs to: a job's own id, or an array task's (SLURM_JOB_ID).
+  Job* FindJobOfTask(int64_t task_id);
   void PutJobRow(Job& job);
   void PutTask(Job& job, const Task& t, pb::JobState state, int exit_code = 0, int signal = 0,
                int64_t end_ms = 0);
@@ -746,6 +748,16 @@ void Head::Impl::Event(Time t, const std::string& kind, int64_t job, const std::
 Job* Head::Impl::FindJob(int64_t id) {
   auto it = jobs_.find(id);
   return it == jobs_.end() ? nullptr : &it->second;
+}
+
+Job* Head::Impl::FindJobOfTask(int64_t task_id) {
+  if (Job* job = FindJob(task_id)) return job;
+  // An array task's own id: its job's id and the ids after it.
+  auto it = jobs_.upper_bound(task_id);
+  if (it == jobs_.begin()) return nullptr;
+  --it;
+  Job& j = it->second;
+  return j.is_array() && task_id < it->first + j.row.task_count ? &j : nullptr;
 }
 
 void Head::Impl::PutJobRow(Job& job) {
@@ -1467,11 +1479,14 @@ void Head::Impl::LoseLease(Job& job_ref, int64_t lid, const std::string& lost_no
     bool world_requeues = job->spec.launch_tasks() &&
                           (requeue_world || job->spec.requeue() || job->row.rest_cancelled ||
                            IsSpotNode(lost_node));
+    // A restart counts when some rank had started (a world handed back unstarted did not run).
+    bool any_started = false;
+    for (auto pos : positions) any_started = any_started || job->live.at(pos).started;
     for (auto pos : positions) {
       const Task& t = job->live.at(pos);
       if (job->spec.launch_tasks()) {
         if (world_requeues)
-          RequeueTask(*job, pos, pos == positions.front());
+          RequeueTask(*job, pos, any_started && pos == positions.front());
         else
           FinishTask(*job, pos, pb::NODE_FAIL, 0, 0, now);
       } else if (!t.started)
@@ -1505,16 +1520,18 @@ Status Head::Impl::CheckNodeNames(pb::JobSpec* spec) const {
   std::set<std::string> avoided(spec->exclude().begin(), spec->exclude().end());
   spec->clear_nodelist();
   spec->clear_exclude();
-  std::string partition;
+  std::optional<std::string> partition;
   for (const auto& name : wanted) {
     auto it = nodes_.find(name);
     if (it == nodes_.end())
       return InvalidArgument("invalid node name specified: " + name +
                              (pool_ ? " (on an elastic cluster, -w names nodes that are up now)"
                                     : ""));
-    if (pool_ && !partition.empty() && it->second.partition != partition)
-      return InvalidArgument("-w/--nodelist names nodes of partitions " + partition + " and " +
-                             it->second.partition + "; a job runs in one");
+    if (pool_ && partition && it->second.partition != *partition)
+      return InvalidArgument("-w/--nodelist names nodes of different partitions (" +
+                             (partition->empty() ? "static" : *partition) + ", " +
+                             (it->second.partition.empty() ? "static" : it->second.partition) +
+                             "); a job runs in one");
     partition = it->second.partition;
     spec->add_nodelist(name);
   }
@@ -1525,10 +1542,10 @@ Status Head::Impl::CheckNodeNames(pb::JobSpec* spec) const {
       return InvalidArgument("node " + name + " is both in -w/--nodelist and -x/--exclude");
     spec->add_exclude(name);
   }
-  if (pool_ && !partition.empty()) {
-    if (spec->partition().empty()) spec->set_partition(partition);
-    if (spec->partition() != partition)
-      return InvalidArgument("-w/--nodelist names nodes of partition " + partition +
+  if (pool_ && partition && !partition->empty()) {
+    if (spec->partition().empty()) spec->set_partition(*partition);
+    if (spec->partition() != *partition)
+      return InvalidArgument("-w/--nodelist names nodes of partition " + *partition +
                              ", not of partition " + spec->partition());
   }
   int listed = spec->nodelist_size();
@@ -1623,6 +1640,8 @@ void Head::Impl::Autoscale(Time now) {
     // and array throttles are not demand.
     if (!job.row.reason.empty() && job.row.reason != "Resources" && job.row.reason != "Priority")
       continue;
+    // A job bound to named nodes (-w) waits for those: no new node can serve it.
+    if (job.spec.nodelist_size() > 0) continue;
     auto t = JobType(job, now);
     if (!t) continue;
     as::Pending p;
@@ -1630,6 +1649,8 @@ void Head::Impl::Autoscale(Time now) {
     p.submitted = FromMillis(job.row.submit_ms);
     p.nodes = std::max(1, job.spec.min_nodes());
     p.cpus = NodeRequest(job.spec).cpus;
+    // An exclusive job takes whole nodes: it is not packed with others.
+    if (job.spec.exclusive()) p.cpus = pool_->types()[static_cast<size_t>(*t)].cpus;
     if (job.spec.time_limit_ms() > 0) p.time_limit = Duration(job.spec.time_limit_ms());
     int64_t units = std::min(job.undispatched(), kMaxPendingUnits);
     if (job.spec.launch_tasks()) units = std::min<int64_t>(units, 1);
@@ -1858,6 +1879,18 @@ void Head::Impl::DoRegister(const std::shared_ptr<Session>& s, uint64_t sid,
   for (const auto& rep : r.unacked()) *b.add_reports() = rep;
   b.set_seq(r.next_seq() > 0 ? r.next_seq() - 1 : 0);
   DoReports(r.name(), sid, b);
+  // Jobs that ran relayed commands or steps there: swept when they end (this head may be a
+  // new one that never saw them start), or now when they have ended already.
+  for (int64_t task_id : r.exec_jobs()) {
+    Job* job = FindJobOfTask(task_id);
+    std::vector<std::string> names;
+    std::vector<int> slots;
+    if (job != nullptr) Allocation(*job, task_id, &names, &slots);
+    if (!names.empty())
+      exec_nodes_[task_id].insert(r.name());
+    else
+      Out(s).add_exec_cancels()->set_job_id(task_id);
+  }
   // Leases left without tasks give their slots back.
   std::vector<int64_t> ids;
   for (auto& [lid, l] : leases_)
@@ -2339,7 +2372,8 @@ Result<pb::CancelReply> Head::Impl::DoCancel(const rpc::Caller& who, const pb::C
   Time now = clock_->Now();
   int cancelled = 0;
   for (const auto& ref : req.jobs()) {
-    Job* job = FindJob(ref.job_id());
+    // A step is named by its task's id, which may be an array task's own.
+    Job* job = ref.has_step() ? FindJobOfTask(ref.job_id()) : FindJob(ref.job_id());
     if (!job) {
       if (done_.count(ref.job_id())) continue;  // already finished: nothing to do
       return NotFound("no job " + std::to_string(ref.job_id()));
@@ -2700,11 +2734,7 @@ Result<pb::ExecEvent> Head::Impl::DoExecStart(const rpc::Caller& who, const pb::
                                               const std::shared_ptr<ExecCall>& call) {
   const int64_t task_id = req.job_id();
   const std::string job_text = std::to_string(task_id);
-  Job* job = FindJob(task_id);
-  if (job == nullptr) {
-    for (auto& [id, j] : jobs_)
-      if (j.is_array() && task_id > id && task_id < id + j.row.task_count) job = &j;
-  }
+  Job* job = FindJobOfTask(task_id);
   if (job == nullptr) return NotFound("Invalid job id specified (" + job_text + ")");
   if (!who.has_secret && who.uid != 0 && who.uid != job->row.uid)
     return PermissionDenied("Access/permission denied for job " + job_text);

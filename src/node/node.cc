@@ -592,6 +592,7 @@ void NodeDaemon::Impl::SendRegister() {
   for (auto& [id, job] : jobs_)
     for (auto& k : job.queue) *r->add_queued() = k;
   for (auto& rep : unacked_) *r->add_unacked() = rep;
+  for (int64_t id : exec_jobs_) r->add_exec_jobs(id);
   r->set_next_seq(next_seq_);
   sent_seq_ = next_seq_ - 1;
   // The head acks the reports carried by Register in its answer.

@@ -282,6 +282,7 @@ TEST_F(SlurmCliTest, NodelistExcludeAndExclusive) {
   EXPECT_EQ(where({"-x", "node1", "-n", "3"}), "node2 3 3\n");
   // Every listed node gets a task: the node count grows to the list's length.
   EXPECT_EQ(where({"--nodelist=node[1-2]"}), "node[1-2] 1 2\n");
+  EXPECT_EQ(where({"-w", "node[1-2]", "--ntasks-per-node=2"}), "node[1-2] 2 4\n");
   Script("nodes.txt", "node2\n");
   EXPECT_EQ(where({"-w", dir_ + "/nodes.txt"}), "node2 1 1\n");
   // --exclusive: the whole node, and never a node where other work runs.

@@ -214,6 +214,30 @@ TEST_F(SpmdTest, ScancelEndsOneStepAndTheJobGoesOn) {
   EXPECT_TRUE(Leftovers().empty());
 }
 
+// A head restart breaks a running step's srun, but the step's ranks still go with their job:
+// the nodes tell the new head which jobs ran steps on them.
+TEST_F(SpmdTest, AStepsRanksGoWithItsJobAfterAHeadRestart) {
+  Up();
+  int64_t id = SubmitOk({"-N", "2", "-o", dir_ + "/restart.log", "--wrap",
+                         "srun -N 2 sleep 60; echo srun=$?; sleep 1"});
+  std::string step = std::to_string(id) + ".0";
+  std::string out;
+  for (int i = 0; i < 500 && out.find(step) == std::string::npos; ++i) {
+    out = Slurm("squeue", {"-s", "-h"}).out;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_NE(out.find(step), std::string::npos) << out;
+  pid_t head = std::atoi(Read(home_ + "/head.pid").c_str());
+  ASSERT_GT(head, 0);
+  EXPECT_EQ(kill(head, SIGKILL), 0);
+  while (kill(head, 0) == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  Up();
+  auto j = WaitFor(id, [](const nlohmann::json& job) { return job["state"] != "RUNNING"; });
+  EXPECT_EQ(j["state"], "COMPLETED") << j.dump();
+  EXPECT_NE(Read(dir_ + "/restart.log").find("srun="), std::string::npos);
+  EXPECT_TRUE(Leftovers().empty());
+}
+
 // salloc holds an allocation while its command runs here: srun steps and mpirun in it reach
 // the allocation's nodes, its exit code is the command's, and the job ends with it.
 TEST_F(SpmdTest, SallocHoldsAnAllocationForStepsAndMpirun) {
