@@ -64,6 +64,15 @@ class SpmdTest : public CliTest {
     setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
     setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
   }
+  // Polls `squeue -s -h` (up to 10 s) until it lists `step`; returns what it printed last.
+  std::string WaitForStep(const std::string& step) {
+    std::string out;
+    for (int i = 0; i < 500 && out.find(step) == std::string::npos; ++i) {
+      out = Slurm("squeue", {"-s", "-h"}).out;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return out;
+  }
   // Waits (up to 15 s) until no process of the cluster's jobs is left; returns those left.
   std::vector<pid_t> Leftovers() {
     std::vector<pid_t> left;
@@ -193,11 +202,7 @@ TEST_F(SpmdTest, ScancelEndsOneStepAndTheJobGoesOn) {
   int64_t id = SubmitOk({"-N", "2", "-o", dir_ + "/steps.log", "--wrap",
                          "srun -N 2 sleep 60; echo first=$?; srun -N 2 true; echo second=$?"});
   std::string step = std::to_string(id) + ".0";
-  std::string out;
-  for (int i = 0; i < 500 && out.find(step) == std::string::npos; ++i) {
-    out = Slurm("squeue", {"-s", "-h"}).out;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  std::string out = WaitForStep(step);
   ASSERT_NE(out.find(step), std::string::npos) << out;
   auto bad = Slurm("scancel", {std::to_string(id) + ".7"});
   EXPECT_EQ(bad.code, 1);
@@ -221,11 +226,7 @@ TEST_F(SpmdTest, AStepsRanksGoWithItsJobAfterAHeadRestart) {
   int64_t id = SubmitOk({"-N", "2", "-o", dir_ + "/restart.log", "--wrap",
                          "srun -N 2 sleep 60; echo srun=$?; sleep 1"});
   std::string step = std::to_string(id) + ".0";
-  std::string out;
-  for (int i = 0; i < 500 && out.find(step) == std::string::npos; ++i) {
-    out = Slurm("squeue", {"-s", "-h"}).out;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  std::string out = WaitForStep(step);
   ASSERT_NE(out.find(step), std::string::npos) << out;
   pid_t head = std::atoi(Read(home_ + "/head.pid").c_str());
   ASSERT_GT(head, 0);
