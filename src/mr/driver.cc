@@ -174,6 +174,18 @@ class Driver::Impl {
   // Leaving workers that own nothing in any open job are told to stop.
   void StopLeavers();
 
+  // Takes worker `id` out because worker `by` cannot reach it: told to stop, its connection
+  // closed (its read loop then reports it gone).
+  void Expel(int32_t id, int32_t by) {
+    WorkerState* w = Worker(id);
+    if (w == nullptr || !w->alive) return;
+    LogWarning("mr driver: worker %d cannot reach worker %d (pid %lld at %s); taking it out", by,
+               id, static_cast<long long>(w->hello.pid), w->conn->peer().c_str());
+    if (!w->stopped) (void)w->conn->Send(proto::kStop, {});
+    w->stopped = true;
+    w->conn->Close();
+  }
+
   WorkerState* Worker(int32_t id) {
     auto it = workers_.find(id);
     return it == workers_.end() ? nullptr : &it->second;
@@ -414,6 +426,14 @@ class JobCore final : public internal::DriverJob {
           stats_.reduce_s = std::max(stats_.reduce_s, h.reduce_s);
           stats_.shuffle_s = std::max(stats_.shuffle_s, h.wait_s);
         }
+        return Status::Ok();
+      }
+      case proto::kUnreachable: {
+        // A worker cannot reach a peer of this run: the peer is taken out (told to stop and
+        // cut off), so its death ends this run and the survivors run it again.
+        proto::Unreachable u;
+        if (!r.Get(u) || u.run != run_ || u.worker == e.worker) return Status::Ok();
+        d_.Expel(u.worker, e.worker);
         return Status::Ok();
       }
       default:  // kLeave: handled at the next boundary (Rebalance)

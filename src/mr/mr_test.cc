@@ -263,6 +263,26 @@ TEST(MapReduceTest, AWorkerThatDiesMidIterationChangesNothing) {
   EXPECT_TRUE(testing::GoneSoon(pid[0]));
 }
 
+// A worker alive to the driver but unreachable to its peers (a network partition): a peer
+// reports it, the driver takes it out and the survivors run the iteration again, instead of
+// waiting forever for data that cannot arrive.
+TEST(MapReduceTest, AWorkerItsPeersCannotReachIsTakenOut) {
+  Outcome clean = Program({"--local", "3", "--job", "sum", "--parts", "6"});
+  ASSERT_EQ(clean.code, 0) << clean.err;
+  testing::TempDir dir;
+  std::string marker = dir.path() + "/deaf";
+  Outcome r = Program({"--local", "3", "--job", "sum", "--parts", "6"},
+                      {"SWELL_TEST_MR_DEAF_ONCE=" + marker});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(access(marker.c_str(), F_OK), 0);  // a worker was cut off
+  EXPECT_NE(r.err.find("cannot reach worker"), std::string::npos) << r.err;
+  EXPECT_EQ(Results(r.out), Results(clean.out));
+  EXPECT_NE(r.out.find("workers at the end: 2"), std::string::npos) << r.out;
+  auto pid = testing::PidsIn(marker);
+  ASSERT_EQ(pid.size(), 1u);
+  EXPECT_TRUE(testing::GoneSoon(pid[0]));
+}
+
 TEST(MapReduceTest, ReduceOrderHoldsAfterAFailure) {
   testing::TempDir dir;
   Outcome r = Program({"--local", "2", "--job", "order", "--parts", "4", "--die-once",

@@ -18,6 +18,7 @@
 //   kLeave    w->d  (no payload)                        I was told to stop (SIGTERM)
 //   kStop     d->w  (no payload)                        exit now
 //   kError    w->d  job id, message                     the job's own code failed
+//   kUnreachable w->d  job id, iter, attempt, worker id  I cannot reach that peer (it goes)
 // Worker -> worker, on a shuffle connection (the sender connects):
 //   kPeer     w->w  worker id
 //   kData     w->w  job id, iter, attempt, partition, reducer, last, bytes
@@ -50,6 +51,7 @@ enum Type : uint8_t {
   kError,
   kPeer,
   kData,
+  kUnreachable,
 };
 
 struct Hello {
@@ -96,6 +98,11 @@ struct Mapped {
   Run run;
   double map_s = 0;
   int64_t bytes = 0;
+};
+
+struct Unreachable {  // a worker could not connect or send to the peer `worker` during `run`
+  Run run;
+  int32_t worker = -1;
 };
 
 }  // namespace swell::mr::proto

@@ -1,9 +1,11 @@
 #include "mr/worker.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -85,6 +87,18 @@ class Worker {
     driver_ = std::move(driver).value();
     proto::Hello hello{o_.key, static_cast<int64_t>(getpid()), o_.advertise, listener_->port()};
     if (!driver_->Send(proto::kHello, Encode(hello)).ok()) return 1;
+    // Fault injection for tests: the first worker to claim this file takes no peer
+    // connections. It stays alive to the driver but unreachable to its peers, as if behind a
+    // network partition.
+    if (const char* deaf = std::getenv("SWELL_TEST_MR_DEAF_ONCE")) {
+      int fd = open(deaf, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+      if (fd >= 0) {
+        std::string pid = std::to_string(getpid()) + "\n";
+        (void)!write(fd, pid.data(), pid.size());
+        close(fd);
+        listener_->Close();
+      }
+    }
     threads_.emplace_back([this] { AcceptLoop(); });
     threads_.emplace_back([this] { ControlLoop(); });
     for (;;) {
@@ -240,6 +254,7 @@ class Worker {
 
   void OnIterate(const proto::Iterate& it, std::string_view dynamic) {
     current_ = it;
+    unreachable_.clear();
     // Older runs of this job are over (a new attempt after a failure, or the next iteration).
     std::erase_if(shuffle_,
                   [&](const auto& e) { return e.first.job == it.run.job && e.first < it.run; });
@@ -288,7 +303,7 @@ class Worker {
       return;
     }
     net::Conn* c = Peer(owner);
-    if (!c) return;  // the peer is gone: the driver sees it and runs the iteration again
+    if (!c) return;  // reported to the driver, which runs the iteration again without it
     std::string head;
     Writer(head).Put(d);
     if (!c->Send(proto::kData, head, body).ok()) {
@@ -296,17 +311,28 @@ class Worker {
       c->Close();
       dead_out_.push_back(std::move(out_[owner]));
       out_.erase(owner);
+      Unreachable(owner);
     }
+  }
+
+  // Tells the driver that peer `id` cannot be reached in this run: the driver takes it out
+  // and runs the iteration again, instead of waiting for data that will never come. Once
+  // per peer and run; later pieces for it are dropped at once.
+  void Unreachable(int32_t id) {
+    if (!unreachable_.insert(id).second) return;
+    (void)driver_->Send(proto::kUnreachable, Encode(proto::Unreachable{current_.run, id}));
   }
 
   net::Conn* Peer(int32_t id) {
     if (auto it = out_.find(id); it != out_.end()) return it->second.get();
+    if (unreachable_.count(id)) return nullptr;
     auto addr = peers_.find(id);
     if (addr == peers_.end()) return nullptr;
     auto c = net::Connect(addr->second.first, addr->second.second, std::chrono::seconds(5));
     if (!c.ok()) {
       LogWarning("mr worker %d: cannot reach worker %d: %s", id_, id,
                  c.status().ToString().c_str());
+      Unreachable(id);
       return nullptr;
     }
     if (!(*c)->Send(proto::kPeer, Encode(id_)).ok()) return nullptr;
@@ -382,6 +408,7 @@ class Worker {
   std::map<int32_t, std::pair<std::string, uint16_t>> peers_;
   std::map<int32_t, std::unique_ptr<net::Conn>> out_;
   std::vector<std::unique_ptr<net::Conn>> dead_out_;
+  std::set<int32_t> unreachable_;  // peers reported unreachable in the current run
 };
 
 }  // namespace
