@@ -327,6 +327,8 @@ class Head::Impl {
   // again when `requeue_world`.
   void LoseLease(Job& job, int64_t lid, const std::string& lost_node, bool requeue_world,
                  Time now);
+  // Puts a requeued world's ranks that had already ended back in the queue with the others.
+  void RequeueEndedRanks(Job& job);
   pb::JobState DependencyState(const Job& job, std::string* reason);
   std::optional<int> RefState(const std::string& ref, bool* started);
   // `pending` also lists an array's pending indices: O(tasks), for listings only (waiters get
@@ -1497,8 +1499,38 @@ void Head::Impl::LoseLease(Job& job_ref, int64_t lid, const std::string& lost_no
       else
         FinishTask(*job, pos, pb::NODE_FAIL, 0, 0, now);
     }
+    if (world_requeues && !job->row.rest_cancelled) RequeueEndedRanks(*job);
     UpdateAggregate(*job, now);
   }
+}
+
+void Head::Impl::RequeueEndedRanks(Job& job) {
+  // A world runs again whole: the ranks that had already ended (their rows say how) join
+  // the requeued ones, and all go out in rank order (a node's ranks are consecutive).
+  std::set<int64_t> queued;
+  for (const auto& [pos, attempt] : job.requeued) queued.insert(pos);
+  for (int64_t pos = 0; pos < job.row.next_pos; ++pos) {
+    if (job.live.count(pos) || queued.count(pos) || job.skip.count(pos)) continue;
+    auto row = store_->LoadTask(job.row.id, pos);
+    if (!row.ok() || !row->has_value()) continue;
+    const int st = (*row)->state;
+    if (st != pb::COMPLETED && st != pb::FAILED && st != pb::TIMEOUT && st != pb::NODE_FAIL)
+      continue;
+    job.counts[st]--;
+    job.counts[pb::PENDING]++;
+    Task t;
+    t.pos = pos;
+    t.attempt = (*row)->attempt + 1;
+    PutTask(job, t, pb::PENDING);
+    job.requeued.push_back({pos, t.attempt});
+  }
+  std::stable_sort(job.requeued.begin(), job.requeued.end());
+  // The earlier attempt's exit codes are void: the job's is its new world's.
+  job.row.exit_code = 0;
+  job.row.signal = 0;
+  job.row_dirty = true;
+  sched_dirty_ = true;
+  Changed();
 }
 
 // ---------------------------------------------------------------------------------------------

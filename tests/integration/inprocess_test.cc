@@ -482,34 +482,51 @@ TEST(ClusterNodeTest, ALostNodeEndsEveryRankOfTheJob) {
   EXPECT_TRUE(swell::testing::GoneSoon(pids[0])) << "rank 0 still runs on node1";
 }
 
-// A requeued world runs again on other nodes, and every rank sees the new node list (a node
-// that ran the job a moment ago gets the new layout too).
-TEST(ClusterNodeTest, ARequeuedWorldSeesItsNewNodes) {
+// Three single-cpu nodes: room for a world of 2 ranks to run again without one of them.
+ClusterOptions SpareNodeForAWorld() {
   ClusterOptions o = TwoSingleCpuNodes();
   o.nodes = 3;
-  InProcessCluster cluster(o);
-  ASSERT_TRUE(cluster.Start().ok());
-  auto s = cluster.Shell(
-      "if [ -e started.$SLURM_PROCID ]; then echo $SLURM_JOB_NODELIST > again.$SLURM_PROCID; "
-      "exit 0; fi; echo $SLURMD_NODENAME > started.$SLURM_PROCID; exec sleep 60");
+  return o;
+}
+
+// A job of 2 ranks on 2 of the cluster's nodes that runs again when it loses one.
+pb::JobSpec RequeuedWorld(InProcessCluster& cluster, const std::string& script) {
+  auto s = cluster.Shell(script);
   s.set_ntasks(2);
   s.set_min_nodes(2);
   s.set_max_nodes(2);
   s.set_launch_tasks(true);
   s.set_requeue(true);
-  auto id = cluster.Submit(s);
+  return s;
+}
+
+// The index of the node whose name the file holds ("nodeN\n"), once it is written; -1 if it
+// is not within 5 s.
+int NodeIn(const std::string& path) {
+  std::string text;
+  for (int i = 0; i < 500 && text.empty(); ++i) {
+    text = Read(path);
+    if (text.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return text.size() > 4 ? std::atoi(text.substr(4).c_str()) - 1 : -1;
+}
+
+// A requeued world runs again on other nodes, and every rank sees the new node list (a node
+// that ran the job a moment ago gets the new layout too).
+TEST(ClusterNodeTest, ARequeuedWorldSeesItsNewNodes) {
+  InProcessCluster cluster(SpareNodeForAWorld());
+  ASSERT_TRUE(cluster.Start().ok());
+  auto id = cluster.Submit(RequeuedWorld(
+      cluster,
+      "if [ -e started.$SLURM_PROCID ]; then echo $SLURM_JOB_NODELIST > again.$SLURM_PROCID; "
+      "exit 0; fi; echo $SLURMD_NODENAME > started.$SLURM_PROCID; exec sleep 60"));
   ASSERT_TRUE(id.ok()) << id.status().ToString();
   ASSERT_TRUE(cluster
                   .WaitFor(*id, [](const pb::JobInfo& j) { return j.state_counts(pb::RUNNING) == 2; })
                   .ok());
   // Rank 1's node goes; rank 0's stays and runs rank 0 again with the new list.
-  std::string rank1;
-  for (int i = 0; i < 500 && rank1.empty(); ++i) {
-    rank1 = Read(cluster.dir() + "/started.1");
-    if (rank1.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ASSERT_FALSE(rank1.empty());
-  int lost = std::atoi(rank1.substr(4).c_str()) - 1;  // "nodeN\n"
+  int lost = NodeIn(cluster.dir() + "/started.1");
+  ASSERT_GE(lost, 0);
   cluster.StopNode(lost);
   auto f = cluster.WaitJob(*id);
   ASSERT_TRUE(f.ok());
@@ -517,6 +534,37 @@ TEST(ClusterNodeTest, ARequeuedWorldSeesItsNewNodes) {
   std::string again = Read(cluster.dir() + "/again.0");
   EXPECT_EQ(again.find(cluster.NodeName(lost)), std::string::npos) << again;
   EXPECT_FALSE(again.empty());
+}
+
+// A requeued world runs again whole: a rank that had already ended runs again with the rank
+// its lost node was running.
+TEST(ClusterNodeTest, ARequeuedWorldRunsItsEndedRanksAgainToo) {
+  InProcessCluster cluster(SpareNodeForAWorld());
+  ASSERT_TRUE(cluster.Start().ok());
+  auto id = cluster.Submit(RequeuedWorld(
+      cluster,
+      "echo run >> runs.$SLURM_PROCID; [ -e started.$SLURM_PROCID ] && exit 0; "
+      "echo $SLURMD_NODENAME > started.$SLURM_PROCID; [ $SLURM_PROCID = 0 ] && exit 3; "
+      "exec sleep 60"));
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  // Rank 0 has failed (exit 3), rank 1 runs.
+  ASSERT_TRUE(cluster
+                  .WaitFor(*id,
+                           [](const pb::JobInfo& j) {
+                             return j.state_counts(pb::FAILED) == 1 &&
+                                    j.state_counts(pb::RUNNING) == 1;
+                           })
+                  .ok());
+  int lost = NodeIn(cluster.dir() + "/started.1");
+  ASSERT_GE(lost, 0);
+  cluster.StopNode(lost);
+  auto f = cluster.WaitJob(*id);
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->state(), pb::COMPLETED) << "exit " << f->exit_code();
+  EXPECT_EQ(f->exit_code(), 0);
+  EXPECT_EQ(f->restarts(), 1);
+  EXPECT_EQ(Read(cluster.dir() + "/runs.0"), "run\nrun\n");
+  EXPECT_EQ(Read(cluster.dir() + "/runs.1"), "run\nrun\n");
 }
 
 // After a head restart the ranks on every node are still the job's: none runs twice.
