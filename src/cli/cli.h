@@ -65,8 +65,8 @@ struct SubmitOptions;
 std::map<std::string, std::string> ExportedEnv(const std::optional<std::string>& spec);
 
 // The nodes of -w/-x: a host list (`n[1-3],m4`), or as in Slurm, a file of names when the
-// text has a '/'.
-Result<std::vector<std::string>> NodeNames(const std::string& text);
+// text has a '/'; none without the option.
+Result<std::vector<std::string>> NodeNames(const std::optional<std::string>& text);
 // Turns parsed options into a job spec. `script` is empty for `swell run`.
 Result<pb::JobSpec> BuildSpec(const SubmitOptions& o, const std::string& script,
                               const std::string& script_path,

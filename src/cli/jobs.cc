@@ -44,10 +44,11 @@ std::string BaseName(const std::string& p) {
 
 }  // namespace
 
-Result<std::vector<std::string>> NodeNames(const std::string& text) {
-  if (text.find('/') == std::string::npos) return ExpandHostList(text);
-  std::ifstream in(text);
-  if (!in) return InvalidArgument("cannot read the node list file " + text);
+Result<std::vector<std::string>> NodeNames(const std::optional<std::string>& text) {
+  if (!text) return std::vector<std::string>{};
+  if (text->find('/') == std::string::npos) return ExpandHostList(*text);
+  std::ifstream in(*text);
+  if (!in) return InvalidArgument("cannot read the node list file " + *text);
   std::vector<std::string> out;
   std::string word;
   while (in >> word) {
@@ -72,8 +73,7 @@ Result<pb::JobSpec> BuildSpec(const SubmitOptions& o, const std::string& script,
   spec.set_name(o.job_name.value_or(default_name));
   for (auto [text, out] : {std::pair{&o.nodelist, spec.mutable_nodelist()},
                            std::pair{&o.exclude, spec.mutable_exclude()}}) {
-    if (!*text) continue;
-    auto hosts = NodeNames(**text);
+    auto hosts = NodeNames(*text);
     if (!hosts.ok()) return hosts.status();
     out->Add(hosts->begin(), hosts->end());
   }

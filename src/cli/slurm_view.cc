@@ -16,8 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-bool Terminal(pb::JobState s) { return s != pb::PENDING && s != pb::RUNNING; }
-
 std::string Upper(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -267,6 +265,8 @@ std::vector<JobRow> JobRows(const pb::QueueReply& reply, bool one_per_task) {
   });
   return rows;
 }
+
+bool Terminal(pb::JobState s) { return s != pb::PENDING && s != pb::RUNNING; }
 
 Result<JobRef> ParseJobRef(std::string_view text, bool steps) {
   auto number = [](std::string_view s) -> std::optional<int64_t> {

@@ -80,6 +80,8 @@ struct JobRef {
 
   bool operator==(const JobRef&) const = default;
 };
+// Whether a job in state `s` has ended (neither PENDING nor RUNNING).
+bool Terminal(pb::JobState s);
 // "ID", "ID_INDEX", and with `steps` also "ID.STEP".
 Result<JobRef> ParseJobRef(std::string_view text, bool steps = false);
 // Whether the line shows (part of) the job `ref` names: the job or array by its id, a task by

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "cli/cli.h"
+#include "cli/slurm_view.h"
 #include "cli/submit_options.h"
 #include "common/files.h"
 #include "common/mpi_env.h"
@@ -26,11 +27,6 @@ namespace swell::cli {
 namespace {
 
 std::atomic<int> g_step_signal{0};
-
-Result<std::vector<std::string>> Hosts(const std::optional<std::string>& text) {
-  if (!text) return std::vector<std::string>{};
-  return NodeNames(*text);
-}
 
 // Runs `req`, passing the step's output on and ending it when a signal comes. Returns the
 // status of the call; fills the ranks' ends.
@@ -134,10 +130,10 @@ int RunStep(const Args& args, const Voice& voice) {
   }
   if (o->nodes_min) req.set_nodes(*o->nodes_min);
   if (o->ntasks_per_node) req.set_ntasks_per_node(*o->ntasks_per_node);
-  auto wanted = Hosts(o->nodelist);
+  auto wanted = NodeNames(o->nodelist);
   if (!wanted.ok()) return voice.Fail(wanted.status());
   for (const auto& n : *wanted) req.add_nodelist(n);
-  auto excluded = Hosts(o->exclude);
+  auto excluded = NodeNames(o->exclude);
   if (!excluded.ok()) return voice.Fail(excluded.status());
   for (const auto& n : *excluded) req.add_exclude(n);
   req.set_name(o->job_name.value_or(command[0].substr(command[0].rfind('/') + 1)));
@@ -224,8 +220,6 @@ constexpr char kHolder[] =
 
 std::atomic<int> g_salloc_signal{0};
 
-bool Ended(pb::JobState s) { return s != pb::PENDING && s != pb::RUNNING; }
-
 // Whether every node of the allocation runs on this machine (the `local` provider's nodes):
 // then MPI between here and there goes over loopback.
 bool NodesAreHere(rpc::HeadClient* client, const pb::JobInfo& j) {
@@ -244,12 +238,7 @@ bool NodesAreHere(rpc::HeadClient* client, const pb::JobInfo& j) {
 // The environment of salloc's command: the allocation's, as Slurm gives it, and the MPI
 // launchers' relay (mpirun here starts its daemons on the nodes through swell-rsh).
 std::vector<std::string> AllocationEnv(const pb::JobInfo& j, bool local_cluster) {
-  std::map<std::string, std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string kv = *e;
-    size_t eq = kv.find('=');
-    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
+  std::map<std::string, std::string> env = ExportedEnv(std::nullopt);  // all of ours
   std::vector<std::string> nodes(j.nodes().begin(), j.nodes().end());
   std::string nodelist = CompressHostList(nodes);
   // Tasks per node in the compressed list's (sorted) order, as SLURM_TASKS_PER_NODE has them.
@@ -257,8 +246,7 @@ std::vector<std::string> AllocationEnv(const pb::JobInfo& j, bool local_cluster)
   for (int i = 0; i < j.nodes_size() && i < j.node_tasks_size(); ++i)
     per[j.nodes(i)] = j.node_tasks(i);
   std::vector<int> counts;
-  auto order = ExpandHostList(nodelist);
-  for (const auto& n : order.ok() ? *order : nodes) counts.push_back(std::max(1, per[n]));
+  for (const auto& n : HostListOrder(nodes)) counts.push_back(std::max(1, per[n]));
   const pb::JobSpec& spec = j.spec();
   auto set = [&](const std::string& k, const std::string& v) { env["SLURM_" + k] = v; };
   set("JOB_ID", std::to_string(j.id()));
@@ -343,7 +331,7 @@ int Salloc(const Args& args) {
     }
     job = j->job();
     if (job.state() == pb::RUNNING && job.nodes_size() > 0) break;
-    if (Ended(job.state())) {
+    if (slurm::Terminal(job.state())) {
       std::fprintf(stderr, "salloc: Job allocation %lld has been revoked.\n",
                    static_cast<long long>(id));
       return 1;
@@ -405,7 +393,7 @@ int Salloc(const Args& args) {
       if (!revoked && std::chrono::steady_clock::now() - last_check > std::chrono::seconds(1)) {
         last_check = std::chrono::steady_clock::now();
         auto j = client->Info(info);
-        if (j.ok() && Ended(j->job().state())) {
+        if (j.ok() && slurm::Terminal(j->job().state())) {
           std::fprintf(stderr, "salloc: Job allocation %lld has been revoked.\n",
                        static_cast<long long>(id));
           revoked = true;
@@ -424,7 +412,7 @@ int Salloc(const Args& args) {
     (void)cancel(code == 0 ? SIGURG : SIGWINCH);
     for (int i = 0; i < 25; ++i) {
       auto j = client->Info(info);
-      if (j.ok() && Ended(j->job().state())) return code;
+      if (j.ok() && slurm::Terminal(j->job().state())) return code;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }

@@ -826,4 +826,9 @@ std::string CompressCounts(const std::vector<int>& counts) {
   return out;
 }
 
+std::vector<std::string> HostListOrder(const std::vector<std::string>& names) {
+  auto order = ExpandHostList(CompressHostList(names));
+  return order.ok() ? std::move(order).value() : names;
+}
+
 }  // namespace swell

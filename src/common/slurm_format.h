@@ -127,4 +127,8 @@ std::string CompressCounts(const std::vector<int>& counts);
 // brackets, a bad range, and lists of more than 1,000,000 names.
 Result<std::vector<std::string>> ExpandHostList(std::string_view text);
 
+// `names` in the order of their compressed hostlist, as Slurm lists an allocation's nodes
+// (SLURM_JOB_NODELIST, SLURM_TASKS_PER_NODE, rank blocks): sorted by prefix, then number.
+std::vector<std::string> HostListOrder(const std::vector<std::string>& names);
+
 }  // namespace swell

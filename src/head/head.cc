@@ -957,8 +957,7 @@ void Head::Impl::DispatchRanks(Job& job, Lease& lease, Time now) {
   for (const auto& sh : lease.units.front()) per_node[sh.node] += sh.ntasks;
   std::vector<std::string> names;
   for (const auto& [n, k] : per_node) names.push_back(n);
-  auto order = ExpandHostList(CompressHostList(names));
-  if (order.ok()) names = *order;
+  names = HostListOrder(names);
   // All or nothing: a node that went away between allocation and launch leaves the whole
   // world undispatched (the lease is then dropped and the job scheduled again).
   for (const auto& n : names) {
@@ -1449,59 +1448,56 @@ void Head::Impl::NodeFailed(NodeEntry& node, Time now, const std::string& why) {
   Changed();
 }
 
-void Head::Impl::LoseLease(Job& job_ref, int64_t lid, const std::string& lost_node,
+void Head::Impl::LoseLease(Job& job, int64_t lid, const std::string& lost_node,
                            bool requeue_world, Time now) {
-  Job* job = &job_ref;
   auto lit = leases_.find(lid);
   if (lit == leases_.end()) return;
-  {
-    // Take the lease away first, so that nothing below dispatches into it again.
-    std::vector<int64_t> positions(lit->second.positions.begin(), lit->second.positions.end());
-    std::string primary = lit->second.node;
-    DropLease(*job, lid);
-    // The job's tasks on the allocation's other nodes end too: a job that lost a secondary
-    // node ends on its primary (where its tasks run), a job of ranks loses every rank. Each
-    // node that runs some gets a cancel for its own.
-    std::map<std::string, pb::Cancel> others;
-    for (auto pos : positions) {
-      const Task& t = job->live.at(pos);
-      std::string where = t.node.empty() ? primary : t.node;
-      if (where == lost_node) continue;
-      auto& c = others[where];
-      c.set_job_id(job->row.id);
-      c.add_positions(pos);
-      c.add_attempts(t.attempt);
-    }
-    for (auto& [where, c] : others) {
-      auto pit = nodes_.find(where);
-      if (pit != nodes_.end() && pit->second.session)
-        *Out(pit->second.session).add_cancels() = std::move(c);
-    }
-    // A job of ranks is one world: all of them run again, or all end with the node.
-    bool world_requeues = job->spec.launch_tasks() &&
-                          (requeue_world || job->spec.requeue() || job->row.rest_cancelled ||
-                           IsSpotNode(lost_node));
-    // A restart counts when some rank had started (a world handed back unstarted did not run).
-    bool any_started = false;
-    for (auto pos : positions) any_started = any_started || job->live.at(pos).started;
-    for (auto pos : positions) {
-      const Task& t = job->live.at(pos);
-      if (job->spec.launch_tasks()) {
-        if (world_requeues)
-          RequeueTask(*job, pos, any_started && pos == positions.front());
-        else
-          FinishTask(*job, pos, pb::NODE_FAIL, 0, 0, now);
-      } else if (!t.started)
-        RequeueTask(*job, pos, false);
-      else if (job->spec.requeue() || job->row.rest_cancelled || t.cancel_requested ||
-               IsSpotNode(lost_node))
-        RequeueTask(*job, pos, true);
-      else
-        FinishTask(*job, pos, pb::NODE_FAIL, 0, 0, now);
-    }
-    if (world_requeues && !job->row.rest_cancelled) RequeueEndedRanks(*job);
-    UpdateAggregate(*job, now);
+  // Take the lease away first, so that nothing below dispatches into it again.
+  std::vector<int64_t> positions(lit->second.positions.begin(), lit->second.positions.end());
+  std::string primary = lit->second.node;
+  DropLease(job, lid);
+  // The job's tasks on the allocation's other nodes end too: a job that lost a secondary
+  // node ends on its primary (where its tasks run), a job of ranks loses every rank. Each
+  // node that runs some gets a cancel for its own.
+  std::map<std::string, pb::Cancel> others;
+  for (auto pos : positions) {
+    const Task& t = job.live.at(pos);
+    std::string where = t.node.empty() ? primary : t.node;
+    if (where == lost_node) continue;
+    auto& c = others[where];
+    c.set_job_id(job.row.id);
+    c.add_positions(pos);
+    c.add_attempts(t.attempt);
   }
+  for (auto& [where, c] : others) {
+    auto pit = nodes_.find(where);
+    if (pit != nodes_.end() && pit->second.session)
+      *Out(pit->second.session).add_cancels() = std::move(c);
+  }
+  // A job of ranks is one world: all of them run again, or all end with the node.
+  bool world_requeues = job.spec.launch_tasks() &&
+                        (requeue_world || job.spec.requeue() || job.row.rest_cancelled ||
+                         IsSpotNode(lost_node));
+  // A restart counts when some rank had started (a world handed back unstarted did not run).
+  bool any_started = false;
+  for (auto pos : positions) any_started = any_started || job.live.at(pos).started;
+  for (auto pos : positions) {
+    const Task& t = job.live.at(pos);
+    if (job.spec.launch_tasks()) {
+      if (world_requeues)
+        RequeueTask(job, pos, any_started && pos == positions.front());
+      else
+        FinishTask(job, pos, pb::NODE_FAIL, 0, 0, now);
+    } else if (!t.started)
+      RequeueTask(job, pos, false);
+    else if (job.spec.requeue() || job.row.rest_cancelled || t.cancel_requested ||
+             IsSpotNode(lost_node))
+      RequeueTask(job, pos, true);
+    else
+      FinishTask(job, pos, pb::NODE_FAIL, 0, 0, now);
+  }
+  if (world_requeues && !job.row.rest_cancelled) RequeueEndedRanks(job);
+  UpdateAggregate(job, now);
 }
 
 void Head::Impl::RequeueEndedRanks(Job& job) {
@@ -2754,9 +2750,7 @@ void Head::Impl::Allocation(const Job& job, int64_t task_id, std::vector<std::st
   }
   std::vector<std::string> order;
   for (const auto& [n, k] : per) order.push_back(n);
-  auto sorted = ExpandHostList(CompressHostList(order));
-  if (sorted.ok()) order = *sorted;
-  for (const auto& n : order) {
+  for (const auto& n : HostListOrder(order)) {
     names->push_back(n);
     slots->push_back(per[n]);
   }

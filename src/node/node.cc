@@ -768,8 +768,7 @@ Status NodeDaemon::Impl::PrepareJob(int64_t job_id, Job& job) {
       per[job.nodelist[i]] = {job.tasks_per_node[i], with_cpus ? job.cpus_per_node[i] : 0};
     std::vector<int> counts, cpus;
     std::string hosts;
-    auto order = ExpandHostList(nodelist);
-    for (const auto& n : order.ok() ? *order : job.nodelist) {
+    for (const auto& n : HostListOrder(job.nodelist)) {
       counts.push_back(per[n].first);
       cpus.push_back(per[n].second);
       hosts += n + " slots=" + std::to_string(per[n].first) + "\n";

@@ -500,15 +500,17 @@ pb::JobSpec RequeuedWorld(InProcessCluster& cluster, const std::string& script) 
   return s;
 }
 
-// The index of the node whose name the file holds ("nodeN\n"), once it is written; -1 if it
-// is not within 5 s.
-int NodeIn(const std::string& path) {
+// Stops the node of rank 1, which wrote its name to started.1 ("nodeN\n"), once it has;
+// returns the node's index, or -1 when the name did not come within 5 s.
+int StopRankOnesNode(InProcessCluster& cluster) {
   std::string text;
   for (int i = 0; i < 500 && text.empty(); ++i) {
-    text = Read(path);
+    text = Read(cluster.dir() + "/started.1");
     if (text.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  return text.size() > 4 ? std::atoi(text.substr(4).c_str()) - 1 : -1;
+  int node = text.size() > 4 ? std::atoi(text.substr(4).c_str()) - 1 : -1;
+  if (node >= 0) cluster.StopNode(node);
+  return node;
 }
 
 // A requeued world runs again on other nodes, and every rank sees the new node list (a node
@@ -525,9 +527,8 @@ TEST(ClusterNodeTest, ARequeuedWorldSeesItsNewNodes) {
                   .WaitFor(*id, [](const pb::JobInfo& j) { return j.state_counts(pb::RUNNING) == 2; })
                   .ok());
   // Rank 1's node goes; rank 0's stays and runs rank 0 again with the new list.
-  int lost = NodeIn(cluster.dir() + "/started.1");
+  int lost = StopRankOnesNode(cluster);
   ASSERT_GE(lost, 0);
-  cluster.StopNode(lost);
   auto f = cluster.WaitJob(*id);
   ASSERT_TRUE(f.ok());
   EXPECT_EQ(f->state(), pb::COMPLETED);
@@ -555,9 +556,8 @@ TEST(ClusterNodeTest, ARequeuedWorldRunsItsEndedRanksAgainToo) {
                                     j.state_counts(pb::RUNNING) == 1;
                            })
                   .ok());
-  int lost = NodeIn(cluster.dir() + "/started.1");
+  int lost = StopRankOnesNode(cluster);
   ASSERT_GE(lost, 0);
-  cluster.StopNode(lost);
   auto f = cluster.WaitJob(*id);
   ASSERT_TRUE(f.ok());
   EXPECT_EQ(f->state(), pb::COMPLETED) << "exit " << f->exit_code();

@@ -73,6 +73,16 @@ class SpmdTest : public CliTest {
     }
     return out;
   }
+  // Brings the cluster up and submits `script` on 2 nodes (output to `log` in the test's
+  // directory); returns its id once its step 0 runs, -1 (with a failure) if it does not.
+  int64_t UpWithARunningStep(const std::string& log, const std::string& script) {
+    Up();
+    int64_t id = SubmitOk({"-N", "2", "-o", dir_ + "/" + log, "--wrap", script});
+    std::string step = std::to_string(id) + ".0";
+    std::string out = WaitForStep(step);
+    EXPECT_NE(out.find(step), std::string::npos) << out;
+    return out.find(step) == std::string::npos ? -1 : id;
+  }
   // Waits (up to 15 s) until no process of the cluster's jobs is left; returns those left.
   std::vector<pid_t> Leftovers() {
     std::vector<pid_t> left;
@@ -198,12 +208,10 @@ TEST_F(SpmdTest, StepsShowInSqueueSteps) {
 // scancel JOB.STEP ends one step; the job goes on with its next one. A step that does not
 // exist is Slurm's error.
 TEST_F(SpmdTest, ScancelEndsOneStepAndTheJobGoesOn) {
-  Up();
-  int64_t id = SubmitOk({"-N", "2", "-o", dir_ + "/steps.log", "--wrap",
-                         "srun -N 2 sleep 60; echo first=$?; srun -N 2 true; echo second=$?"});
+  int64_t id = UpWithARunningStep(
+      "steps.log", "srun -N 2 sleep 60; echo first=$?; srun -N 2 true; echo second=$?");
+  ASSERT_GT(id, 0);
   std::string step = std::to_string(id) + ".0";
-  std::string out = WaitForStep(step);
-  ASSERT_NE(out.find(step), std::string::npos) << out;
   auto bad = Slurm("scancel", {std::to_string(id) + ".7"});
   EXPECT_EQ(bad.code, 1);
   EXPECT_NE(bad.err.find("scancel: error: Kill job error on job step id " + std::to_string(id) +
@@ -222,12 +230,8 @@ TEST_F(SpmdTest, ScancelEndsOneStepAndTheJobGoesOn) {
 // A head restart breaks a running step's srun, but the step's ranks still go with their job:
 // the nodes tell the new head which jobs ran steps on them.
 TEST_F(SpmdTest, AStepsRanksGoWithItsJobAfterAHeadRestart) {
-  Up();
-  int64_t id = SubmitOk({"-N", "2", "-o", dir_ + "/restart.log", "--wrap",
-                         "srun -N 2 sleep 60; echo srun=$?; sleep 1"});
-  std::string step = std::to_string(id) + ".0";
-  std::string out = WaitForStep(step);
-  ASSERT_NE(out.find(step), std::string::npos) << out;
+  int64_t id = UpWithARunningStep("restart.log", "srun -N 2 sleep 60; echo srun=$?; sleep 1");
+  ASSERT_GT(id, 0);
   pid_t head = std::atoi(Read(home_ + "/head.pid").c_str());
   ASSERT_GT(head, 0);
   EXPECT_EQ(kill(head, SIGKILL), 0);
