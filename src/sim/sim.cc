@@ -8,8 +8,10 @@
 #include <random>
 #include <set>
 #include <tuple>
+#include <unordered_map>
 
 #include "common/stats.h"
+#include "head/reconcile/reconcile.h"
 #include "head/scheduler/scheduler.h"
 #include "sim/oracle.h"
 
@@ -17,6 +19,7 @@ namespace swell::sim {
 
 namespace as = head::autoscaler;
 namespace elastic = head::elastic;
+namespace reconcile = head::reconcile;
 namespace sched = head::scheduler;
 using std::chrono::seconds;
 
@@ -87,10 +90,15 @@ struct Event {
 struct SimNode {
   std::string name;  // the pool's
   int type = 0;
-  bool ready = false;        // registered and not on its way out: takes work
-  Time busy_until = kNever;  // while it runs work: when the last of it ends
+  bool ready = false;  // registered and not on its way out: takes work
   sched::Resources used;
-  int running = 0;
+  std::vector<size_t> jobs;  // running here (a multi-node job on each of its nodes)
+};
+
+// Where a running job holds resources: node id and amount, one per node.
+struct Placed {
+  int64_t node = 0;
+  sched::Resources res;
 };
 
 // What a job needs on its node. Jobs of one type and one shape are interchangeable for the
@@ -99,8 +107,27 @@ struct Shape {
   int cpus = 1;
   int64_t mem_mb = 0;
   int gpus = 0;
+  int nodes = 1;
+  bool exclusive = false;
   auto operator<=>(const Shape&) const = default;
 };
+
+// A simulated job as the reconcile core sees a waiting job: one unit whose time limit is its
+// run time (a perfect estimate), `nodes` nodes of `need` each.
+reconcile::WaitingJob WaitingOf(const SimJob& j, size_t index) {
+  reconcile::WaitingJob w;
+  w.id = static_cast<int64_t>(index) + 1;
+  w.submit = j.submit;
+  w.units = 1;
+  w.shape.ntasks = std::max(1, j.nodes);
+  w.shape.cpus_per_task = j.need.cpus;
+  w.shape.mem_mb = j.need.memory_mb;
+  w.shape.gpus = j.need.gpus;
+  w.shape.min_nodes = w.shape.max_nodes = std::max(1, j.nodes);
+  w.shape.exclusive = j.exclusive;
+  w.shape.time_limit = j.run;
+  return w;
+}
 
 double Hours(Duration d) { return std::chrono::duration<double>(d).count() / 3600; }
 
@@ -122,21 +149,25 @@ Duration Billed(Duration life, const SimOptions& o) {
 class Simulation {
  public:
   Simulation(const std::vector<SimJob>& jobs, const SimOptions& o, std::vector<int> type_of,
-             std::unique_ptr<as::Policy> policy, std::vector<Sample>* series)
+             std::unique_ptr<as::Policy> policy, std::vector<Sample>* series, Trace* trace)
       : jobs_(jobs),
         o_(o),
         type_of_(std::move(type_of)),
         policy_(std::move(policy)),
         series_(series),
+        trace_(trace),
         pool_(o.types, o.pool),
         hangs_(o.boot_hang_seed),
-        open_(o.types.size()),
+        open_(o.types.size(), NodeSet(ByName{this})),
+        ready_(o.types.size(), NodeSet(ByName{this})),
         free_(o.types.size()),
         queue_(o.types.size()),
         queued_(o.types.size(), 0),
         arrived_(o.types.size(), 0),
         dirty_(o.types.size(), false),
-        started_(jobs.size(), false) {}
+        started_(jobs.size(), false) {
+    routing_.types = &o_.types;
+  }
 
   Result<Metrics> Run(Time first, Time first_decision) {
     for (size_t i = 0; i < jobs_.size(); ++i)
@@ -156,9 +187,9 @@ class Simulation {
         Event e = events_.top();
         events_.pop();
         switch (e.kind) {
-          case EventKind::kArrival: Arrive(static_cast<size_t>(e.a)); break;
+          case EventKind::kArrival: Arrive(static_cast<size_t>(e.a), now); break;
           case EventKind::kRegister: Register(e.a, now); break;
-          case EventKind::kJobEnd: JobEnd(static_cast<size_t>(e.a), e.b, now); break;
+          case EventKind::kJobEnd: JobEnd(static_cast<size_t>(e.a)); break;
           case EventKind::kDeleted: Deleted(e.a, now); break;
           case EventKind::kTick: tick = decide = true; break;
           case EventKind::kWake:
@@ -195,9 +226,8 @@ class Simulation {
     const auto& t = TypeOf(n);
     return {t.cpus, t.memory_mb, t.gpus};
   }
-  static Shape ShapeOf(const SimJob& j) { return {j.need.cpus, j.need.memory_mb, j.need.gpus}; }
-  static sched::Resources Need(const SimJob& j) {
-    return {j.need.cpus, j.need.memory_mb, j.need.gpus};
+  static Shape ShapeOf(const SimJob& j) {
+    return {j.need.cpus, j.need.memory_mb, j.need.gpus, std::max(1, j.nodes), j.exclusive};
   }
 
   // A ready node joins or leaves its type's open set (free capacity) as its usage changes.
@@ -206,6 +236,9 @@ class Simulation {
     auto& open = open_[static_cast<size_t>(n.type)];
     if (n.ready && Total(n).cpus - n.used.cpus > 0) open.insert(id);
     else open.erase(id);
+    auto& ready = ready_[static_cast<size_t>(n.type)];
+    if (n.ready) ready.insert(id);
+    else ready.erase(id);
   }
   // Adds (sign 1) or removes (sign -1) a ready node's free capacity from its type's sums.
   void CountFree(const SimNode& n, int sign) {
@@ -227,6 +260,7 @@ class Simulation {
   // Makes the provider calls the pool asks for, on the virtual provider.
   void Perform(const std::vector<elastic::Call>& calls, Time now) {
     for (const auto& c : calls) {
+      if (trace_) trace_->calls.push_back({now, c.name, c.kind == elastic::Call::kCreate});
       if (c.kind == elastic::Call::kCreate) {
         if (nodes_.size() < static_cast<size_t>(c.id)) nodes_.resize(static_cast<size_t>(c.id));
         SimNode& n = Node(c.id);
@@ -250,13 +284,40 @@ class Simulation {
     }
   }
 
-  void Arrive(size_t ji) {
-    size_t t = static_cast<size_t>(type_of_[ji]);
+  // Queues the job on the type the reconcile core routes it to now (the smallest that fits,
+  // away from types backed off after failures), as the head routes a waiting job.
+  void Arrive(size_t ji, Time now) {
+    routing_.usable = reconcile::UsableTypes(pool_, now);
+    size_t t = static_cast<size_t>(Route(ji));
     queue_[t][ShapeOf(jobs_[ji])].push_back(ji);
     ++queued_[t];
     ++arrived_[t];
     ++arrived_total_;
     dirty_[t] = true;
+  }
+  int Route(size_t ji) const {
+    auto t = reconcile::RouteJob(WaitingOf(jobs_[ji], ji), routing_);
+    return t ? *t : type_of_[ji];
+  }
+  // The head routes waiting jobs again on every pass: when a type is backed off (or back), the
+  // queued jobs move to the type they route to now.
+  void Reroute(Time now) {
+    auto usable = reconcile::UsableTypes(pool_, now);
+    if (usable == routing_.usable) return;
+    routing_.usable = std::move(usable);
+    std::vector<std::map<Shape, std::deque<size_t>>> queues(o_.types.size());
+    std::vector<size_t> all;
+    for (auto& per_type : queue_)
+      for (auto& [shape, q] : per_type) all.insert(all.end(), q.begin(), q.end());
+    std::sort(all.begin(), all.end());  // arrival order within a shape is index order
+    std::fill(queued_.begin(), queued_.end(), 0);
+    for (size_t ji : all) {
+      size_t t = static_cast<size_t>(Route(ji));
+      queues[t][ShapeOf(jobs_[ji])].push_back(ji);
+      ++queued_[t];
+    }
+    queue_ = std::move(queues);
+    std::fill(dirty_.begin(), dirty_.end(), true);
   }
 
   // The node daemon registers; the pool refuses one it has given up on (its boot took longer
@@ -270,18 +331,21 @@ class Simulation {
     dirty_[static_cast<size_t>(n.type)] = true;
   }
 
-  void JobEnd(size_t ji, int64_t id, Time now) {
-    SimNode& n = Node(id);
-    CountFree(n, -1);
-    n.used -= Need(jobs_[ji]);
-    CountFree(n, 1);
-    --running_;
-    if (--n.running == 0) {
-      n.busy_until = kNever;
-      Perform(pool_.SetBusy(n.name, false, now), now);
+  // The job's resources come back on every node it held; the pool hears of idle nodes at the
+  // autoscaler's next turn, as the head's does.
+  void JobEnd(size_t ji) {
+    auto it = placed_.find(ji);
+    for (const Placed& p : it->second.placed) {
+      SimNode& n = Node(p.node);
+      CountFree(n, -1);
+      n.used -= p.res;
+      CountFree(n, 1);
+      n.jobs.erase(std::find(n.jobs.begin(), n.jobs.end(), ji));
+      Reindex(p.node);
+      dirty_[static_cast<size_t>(n.type)] = true;
     }
-    Reindex(id);
-    dirty_[static_cast<size_t>(n.type)] = true;
+    placed_.erase(it);
+    --running_;
   }
 
   // The provider's delete completed: the node is gone, and billed from its create until now.
@@ -299,66 +363,59 @@ class Simulation {
     pool_.Forget(n.name);  // accounted for: its record need not stay
   }
 
-  // Starts what the production scheduler starts, exactly as asking it about every type after
-  // every event with all nodes and jobs would (SimulationTest checks this against
-  // reference_placement). A type is only looked at when it has queued jobs and something that
-  // could let one start happened since its last look (an arrival, a node ready, a job end):
-  // with nothing changed, a pass starts nothing the last one did not. The scheduler sees only
-  // the type's nodes with free cpus (a full node takes nothing and, having no releases, frees
-  // nothing a reservation could use). When the type's queue holds one shape of job, it sees
-  // only as many of the oldest as the free cpus (and memory and gpus) could hold: jobs of one
-  // shape are identical to it, so once one does not fit none after it does. Without releases
-  // for running work, the scheduler's only reservations come from its own starts; a pass that
-  // held a job back that way ("Priority") is rerun at the next event, as a rescan would be.
+  // Starts what the reconcile core starts, exactly as asking it about every type after every
+  // event with all its ready nodes, their running work and all its queued jobs would
+  // (SimulationTest checks this against reference_placement). A type is only looked at when it
+  // has queued jobs and something that could let one start happened since its last look (an
+  // arrival, a node ready, a job end): with nothing changed, a pass starts nothing the last
+  // one did not. When the type's queue holds one shape of job, the core sees only the type's
+  // nodes with free cpus and as many of the oldest jobs as the free resources could hold: jobs
+  // of one shape are identical to it, so once one does not fit none after it does, and no
+  // reservation can let a later one past an earlier. With several shapes the oldest blocked
+  // job of one shape holds an EASY reservation, against the release times of running work,
+  // that holds back or lets past jobs of another shape: the core then sees the whole queue,
+  // every ready node of the type and what runs there. A pass that held a job back by a
+  // reservation ("Priority") is rerun at the next event, as the head's next pass would be.
   void Place(Time now) {
     for (size_t t = 0; t < o_.types.size(); ++t) {
       if (!dirty_[t] && !o_.reference_placement) continue;
       dirty_[t] = false;
       if (queued_[t] == 0 || open_[t].empty()) continue;
       const auto& type = o_.types[t];
-      std::vector<int64_t> ids(open_[t].begin(), open_[t].end());
-      if (o_.reference_placement) {  // every ready node of the type, full ones too
-        ids.clear();
-        for (size_t k = 0; k < nodes_.size(); ++k)
-          if (nodes_[k].ready && nodes_[k].type == static_cast<int>(t))
-            ids.push_back(static_cast<int64_t>(k) + 1);
-      }
-      std::vector<sched::Node> view;
+      const bool whole = o_.reference_placement || queue_[t].size() > 1;
+      const auto& ready = whole ? ready_[t] : open_[t];
+      std::vector<int64_t> ids(ready.begin(), ready.end());
+      std::vector<reconcile::Node> view;
+      std::vector<reconcile::Hold> holds;
       view.reserve(ids.size());
-      for (int64_t id : ids)
-        view.push_back({"", {type.cpus, type.memory_mb, type.gpus}, Node(id).used});
+      for (size_t k = 0; k < ids.size(); ++k) {
+        view.push_back({"", {type.cpus, type.memory_mb, type.gpus}, -1, true});
+        for (size_t ji : Node(ids[k]).jobs) {
+          const Running& r = placed_.at(ji);
+          for (const Placed& p : r.placed)
+            if (p.node == ids[k]) holds.push_back({static_cast<int>(k), p.res, r.end});
+        }
+      }
       const sched::Resources& f = free_[t];
-      std::vector<sched::Group> groups;
+      std::vector<reconcile::WaitingJob> waiting;
       std::vector<std::pair<std::deque<size_t>*, size_t>> offered;  // per shape: queue, count
       for (auto& [shape, q] : queue_[t]) {
-        int64_t cap = f.cpus / std::max(1, shape.cpus);
-        if (shape.mem_mb > 0) cap = std::min(cap, f.mem_mb / shape.mem_mb);
-        if (shape.gpus > 0) cap = std::min<int64_t>(cap, f.gpus / shape.gpus);
-        // With several shapes the oldest blocked job of one shape can hold an EASY
-        // reservation that holds back, or lets past, jobs of another shape in ways no count
-        // bounds: the scheduler then sees the whole queue of the type.
-        if (o_.reference_placement || queue_[t].size() > 1) cap = static_cast<int64_t>(q.size());
+        int64_t cap = f.cpus / std::max(1, shape.cpus * shape.nodes);
+        if (shape.mem_mb > 0) cap = std::min(cap, f.mem_mb / (shape.mem_mb * shape.nodes));
+        if (shape.gpus > 0) cap = std::min<int64_t>(cap, f.gpus / (shape.gpus * shape.nodes));
+        if (whole) cap = static_cast<int64_t>(q.size());
         size_t n = static_cast<size_t>(std::min<int64_t>(cap, static_cast<int64_t>(q.size())));
         if (n == 0) continue;
         offered.push_back({&q, n});
-        for (size_t k = 0; k < n; ++k) {
-          const SimJob& j = jobs_[q[k]];
-          sched::Group g;
-          g.id = q[k] + 1;
-          g.submit_time = j.submit;
-          g.cpus_per_task = j.need.cpus;
-          g.mem_mb = j.need.memory_mb;
-          g.gpus = j.need.gpus;
-          g.time_limit = j.run;
-          groups.push_back(g);
-        }
+        for (size_t k = 0; k < n; ++k) waiting.push_back(WaitingOf(jobs_[q[k]], q[k]));
       }
-      if (groups.empty()) continue;
-      auto d = sched::Schedule(view, {}, groups, now);
-      for (const auto& s : d.starts) {
-        size_t ji = static_cast<size_t>(s.group - 1);
-        int64_t id = ids[static_cast<size_t>(s.shares.front().node)];
-        Start(ji, id, s.shares.front().res, now);
+      if (waiting.empty()) continue;
+      // One type's nodes and jobs: a partition of its own.
+      auto plan = reconcile::Schedule(view, holds, waiting, reconcile::Routing{}, now);
+      for (const auto& st : plan.starts) {
+        std::vector<Placed> placed;
+        for (const auto& sh : st.shares) placed.push_back({ids[static_cast<size_t>(sh.node)], sh.res});
+        Start(static_cast<size_t>(st.group - 1), std::move(placed), now);
       }
       for (auto [q, n] : offered) {
         // Started jobs leave the offered front of their queue; the rest keep their order.
@@ -370,47 +427,55 @@ class Simulation {
       }
       for (auto it = queue_[t].begin(); it != queue_[t].end();)
         it = it->second.empty() ? queue_[t].erase(it) : std::next(it);
-      for (const auto& b : d.blocked)
-        if (b.reason == sched::Reason::kPriority) dirty_[t] = true;
+      if (plan.priority_blocked) dirty_[t] = true;
     }
   }
 
-  void Start(size_t ji, int64_t id, const sched::Resources& res, Time now) {
-    SimNode& n = Node(id);
+  void Start(size_t ji, std::vector<Placed> placed, Time now) {
     const SimJob& j = jobs_[ji];
-    CountFree(n, -1);
-    n.used += res;
-    CountFree(n, 1);
-    if (++n.running == 1) Perform(pool_.SetBusy(n.name, true, now), now);
-    n.busy_until = n.running == 1 ? now + j.run : std::max(n.busy_until, now + j.run);
-    Reindex(id);
+    int type = Node(placed.front().node).type;
+    for (const Placed& p : placed) {
+      SimNode& n = Node(p.node);
+      CountFree(n, -1);
+      n.used += p.res;
+      CountFree(n, 1);
+      n.jobs.push_back(ji);
+      Reindex(p.node);
+    }
     started_[ji] = true;
-    --queued_[static_cast<size_t>(n.type)];
+    if (trace_) trace_->starts.push_back({j.id, now});
+    --queued_[static_cast<size_t>(type)];
     waits_.push_back(std::chrono::duration<double>(now - j.submit).count());
     // Node-hours of work: a job using c of a node's C cpus for h hours counts h * c / C.
-    m_.job_hours += Hours(j.run) * j.need.cpus / std::max(1, TypeOf(n).cpus);
+    m_.job_hours += Hours(j.run) * j.need.cpus * std::max(1, j.nodes) /
+                    std::max(1, o_.types[static_cast<size_t>(type)].cpus);
     ++running_;
-    Push(now + j.run, EventKind::kJobEnd, static_cast<int64_t>(ji), id);
+    placed_[ji] = {std::move(placed), now + j.run};
+    Push(now + j.run, EventKind::kJobEnd, static_cast<int64_t>(ji));
   }
 
-  // The autoscaler's turn: the policy sees the pool as the head shows it, plus when the work
-  // on busy nodes ends (the head derives that from its leases); its decision and the boot
-  // timeouts go through the pool, under every limit.
+  // The autoscaler's turn, through the reconcile core as the head takes it: the pool's nodes
+  // marked busy (until their work ends) or idle, the demand of the queued jobs, the policy's
+  // decision and the boot timeouts applied by the pool under every limit.
   void Decide(Time now) {
-    as::View v;
-    v.now = now;
-    v.types = &pool_.types();
-    v.nodes = pool_.View();
-    for (auto& nv : v.nodes) nv.busy_until = Node(nv.id).busy_until;
+    std::vector<reconcile::WaitingJob> waiting;
     for (size_t t = 0; t < queue_.size(); ++t)
       for (const auto& [shape, q] : queue_[t])
-        for (size_t ji : q)
-          v.pending.push_back(
-              {static_cast<int>(t), jobs_[ji].submit, 1, jobs_[ji].need.cpus, jobs_[ji].run});
-    v.arrived = arrived_;
-    as::Action a = policy_->Decide(v);
-    Perform(pool_.Apply(a, now), now);
-    Perform(pool_.Tick(now), now);
+        for (size_t ji : q) waiting.push_back(WaitingOf(jobs_[ji], ji));
+    auto state = [this](const elastic::PoolNode& pn) {
+      reconcile::PoolNodeState st;
+      st.connected = true;  // a registered node never goes away here
+      for (size_t ji : Node(pn.id).jobs) {
+        Time end = placed_.at(ji).end;
+        st.busy_until = st.busy_until ? std::max(*st.busy_until, end) : end;
+      }
+      return st;
+    };
+    auto turn = reconcile::Autoscale(pool_, *policy_, state,
+                                     reconcile::Demand(waiting, routing_), arrived_, now);
+    Perform(turn.calls, now);
+    Reroute(now);
+    const as::Action& a = turn.action;
     if (a.wake != kNever && a.wake > now) Wake(a.wake);
     m_.nodes_max = std::max(m_.nodes_max, pool_.Live());
     if (series_) {
@@ -437,6 +502,7 @@ class Simulation {
   const std::vector<int> type_of_;
   std::unique_ptr<as::Policy> policy_;
   std::vector<Sample>* series_;
+  Trace* trace_;
 
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
   uint64_t seq_ = 0;
@@ -445,12 +511,29 @@ class Simulation {
   elastic::Pool pool_;                          // the nodes' lifecycle
   std::mt19937_64 hangs_;                       // draws for boot_hang_rate
   std::vector<SimNode> nodes_;                  // every node ever created; id = index + 1
-  std::vector<std::set<int64_t>> open_;         // per type: ready nodes with free cpus
+  // Node ids in name order, as the head orders its nodes for the scheduler.
+  struct ByName {
+    const Simulation* sim;
+    bool operator()(int64_t a, int64_t b) const {
+      const auto& x = sim->nodes_[static_cast<size_t>(a - 1)].name;
+      const auto& y = sim->nodes_[static_cast<size_t>(b - 1)].name;
+      return x != y ? x < y : a < b;
+    }
+  };
+  using NodeSet = std::set<int64_t, ByName>;
+  struct Running {
+    std::vector<Placed> placed;
+    Time end;
+  };
+  std::vector<NodeSet> open_;                   // per type: ready nodes with free cpus
+  std::vector<NodeSet> ready_;                  // per type: ready nodes
   std::vector<sched::Resources> free_;          // per type: free resources of ready nodes
   std::vector<std::map<Shape, std::deque<size_t>>> queue_;  // per type and shape, FIFO
   std::vector<int64_t> queued_, arrived_;       // per type
   std::vector<bool> dirty_;                     // per type: worth a scheduler pass
   std::vector<bool> started_;                   // per job
+  std::unordered_map<size_t, Running> placed_;  // running jobs by index
+  reconcile::Routing routing_;                  // the types, and which are usable
   int64_t arrived_total_ = 0, running_ = 0;
 
   std::vector<double> waits_;
@@ -461,7 +544,7 @@ class Simulation {
 }  // namespace
 
 Result<Metrics> Simulate(const std::vector<SimJob>& jobs, const SimOptions& o,
-                         std::vector<Sample>* series) {
+                         std::vector<Sample>* series, Trace* trace) {
   auto wall_start = std::chrono::steady_clock::now();
   if (o.types.empty()) return InvalidArgument("no node types");
   std::vector<int> type_of(jobs.size());
@@ -507,7 +590,7 @@ Result<Metrics> Simulate(const std::vector<SimJob>& jobs, const SimOptions& o,
   if (jobs.empty()) return Metrics{o.policy};
   Time first = jobs.front().submit;
   for (const auto& j : jobs) first = std::min(first, j.submit);
-  Simulation sim(jobs, o, std::move(type_of), std::move(policy), series);
+  Simulation sim(jobs, o, std::move(type_of), std::move(policy), series, trace);
   auto m = sim.Run(first, first_decision);
   if (m.ok())
     m->sim_wall_s =

@@ -28,7 +28,9 @@ struct SimJob {
   int64_t id = 0;
   Time submit;
   Duration run{0};                 // how long it runs once started
-  head::autoscaler::Request need;  // on one node
+  head::autoscaler::Request need;  // on each of its nodes
+  int nodes = 1;                   // nodes it spans at once (one task of `need` on each)
+  bool exclusive = false;          // takes whole nodes (Slurm's --exclusive)
 };
 
 // CLIC's stress test (Vance & Polik 2017): every 10 minutes for 4 hours a random number of
@@ -93,12 +95,25 @@ struct Sample {
   int booting = 0;
 };
 
+// What a simulation decided, in order: for comparing it with a live head running the same
+// workload (tests/integration/head_sim_test.cc).
+struct Trace {
+  struct NodeCall {
+    Time at;
+    std::string name;  // the pool's node name ("<type>-<n>")
+    bool create = true;  // false: a delete
+  };
+  std::vector<NodeCall> calls;                   // provider calls, as the pool made them
+  std::vector<std::pair<int64_t, Time>> starts;  // job id and start
+};
+
 // Runs the workload to completion. Fails (InvalidArgument) on a job no type can hold, an
 // unknown policy, or pool limits under which a type that jobs need could never run them (its
 // boot past the boot timeout, its price over the budget). Policy "oracle" (sim/oracle.h) is
-// built here from the workload itself. With `series`, appends one Sample per autoscaler tick.
+// built here from the workload itself. With `series`, appends one Sample per autoscaler tick;
+// with `trace`, what was decided.
 Result<Metrics> Simulate(const std::vector<SimJob>& jobs, const SimOptions& options,
-                         std::vector<Sample>* series = nullptr);
+                         std::vector<Sample>* series = nullptr, Trace* trace = nullptr);
 
 // "t_s,queued,running,nodes_up,booting" and one line per sample.
 std::string ToCsv(const std::vector<Sample>& series);

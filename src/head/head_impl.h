@@ -1,0 +1,275 @@
+#pragma once
+
+// Head::Impl, the head's one loop and the state it owns, shared by the files that implement it
+// (internal to src/head): head.cc (the loop and the wiring), state_load.cc (loading the state),
+// job_lifecycle.cc (task and lease transitions, dispatch), dependencies.cc, scheduling.cc (the
+// reconcile core's adapter), node_sessions.cc (registration, reports, node failure),
+// elastic_driver.cc (the autoscaler, the pool and provider calls), submit.cc and queries.cc
+// (the API bodies), exec_routing.cc (job steps and relayed commands).
+//
+// Runs on the head loop; not thread-safe, except where a member says otherwise.
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "head/autoscaler/autoscaler.h"
+#include "head/elastic/pool.h"
+#include "head/head.h"
+#include "head/job_model.h"
+#include "head/reconcile/reconcile.h"
+#include "head/state/store.h"
+
+namespace swell::head {
+
+// One caller of Wait(): the loop pushes a fresh snapshot whenever the waited jobs change.
+struct Waiter {
+  std::vector<pb::JobRef> refs;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<pb::WaitEvent> events;  // GUARDED_BY(mu)
+  bool closed = false;               // GUARDED_BY(mu): the head stops
+  std::string last;                  // loop only: the last snapshot pushed
+};
+
+// One caller of Exec(): the events of its step's ranks, passed on by the caller's handler
+// thread. The loop fills the fields above `mu` before the call is visible to anyone else.
+struct ExecCall {
+  int64_t id = 0;
+  int64_t job_id = 0;  // the allocation's (task's) id, as the caller named it
+  int64_t step_id = -1;
+  std::string name;
+  std::vector<std::string> nodes;
+  std::vector<std::pair<int, int>> ranks;  // per node: first rank, count
+  int ntasks = 0;
+  int64_t start_ms = 0;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<pb::ExecEvent> events;  // GUARDED_BY(mu)
+  std::set<int> ended;               // GUARDED_BY(mu)
+  bool closed = false;               // GUARDED_BY(mu): the head stops
+
+  // Queues `ev`; a rank's end counts once (its node's report and the node's loss may both
+  // come).
+  void Deliver(pb::ExecEvent ev) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (ev.ended() && !ended.insert(ev.rank()).second) return;
+    events.push_back(std::move(ev));
+    cv.notify_all();
+  }
+};
+
+class Head::Impl {
+ public:
+  Impl(HeadOptions o, Clock* clock, std::unique_ptr<state::Store> store)
+      : opt_(std::move(o)), clock_(clock), store_(std::move(store)) {}
+
+  Status Load();
+  Status Start(HeadApi* api);
+  void Stop();
+  int tcp_port() const { return server_ ? server_->tcp_port() : 0; }
+
+  // Runs `fn` on the loop; returns its result once the pass that ran it has committed.
+  template <typename T>
+  Result<T> OnLoop(std::function<Result<T>()> fn) {
+    auto promise = std::make_shared<std::promise<Result<T>>>();
+    auto future = promise->get_future();
+    Post([this, fn = std::move(fn), promise] {
+      auto r = std::make_shared<Result<T>>(fn());
+      after_commit_.push_back([promise, r] { promise->set_value(std::move(*r)); });
+    });
+    try {
+      return future.get();
+    } catch (const std::future_error&) {
+      return Unavailable("the head is stopping");
+    }
+  }
+  void Post(std::function<void()> fn) {
+    // Notify under the lock: Stop() takes it after the server's handlers are done, so the
+    // loop's condition variable is never touched once Stop() has returned.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return;
+    queue_.push_back(std::move(fn));
+    cv_.notify_one();
+  }
+
+  // API bodies, run on the loop.
+  Result<pb::SubmitReply> DoSubmit(const rpc::Caller& who, const pb::JobSpec& spec);
+  Result<pb::QueueReply> DoQueue(const rpc::Caller& who, const pb::QueueRequest& req);
+  Result<pb::InfoReply> DoInfo(const pb::InfoRequest& req);
+  Result<pb::CancelReply> DoCancel(const rpc::Caller& who, const pb::CancelRequest& req);
+  Result<pb::NodesReply> DoNodes();
+  Result<pb::StatsReply> DoStats();
+  Result<pb::WaitEvent> DoWaitSnapshot(const std::vector<pb::JobRef>& refs);
+  void DoRegister(const std::shared_ptr<Session>& s, uint64_t sid, const pb::Register& r);
+  void DoReports(const std::string& node, uint64_t sid, const pb::ReportBatch& b);
+  void DoSessionClosed(const std::string& node, uint64_t sid);
+  void DoHeartbeat(const std::string& node, uint64_t sid);
+  void DoDraining(const std::string& node, uint64_t sid);
+
+  // Job steps (Exec): started on the loop; their events are routed from node sessions here.
+  Result<pb::ExecEvent> DoExecStart(const rpc::Caller& who, const pb::ExecRequest& req,
+                                    const std::shared_ptr<ExecCall>& call);
+  // The caller is done (`cancel`: it went away, so its ranks end).
+  void DoExecGone(int64_t id, bool cancel);
+  void RouteExec(const pb::ExecOutput& out);
+
+  std::atomic<uint64_t> next_session_id_{1};
+  std::atomic<bool> stopping_{false};
+
+ private:
+  void Loop();
+  void Pass(std::vector<std::function<void()>>& work);
+  void Housekeeping(Time now);
+  void Schedule(Time now);
+  // The reconcile core's view of this head's state (head/reconcile/reconcile.h).
+  void ClusterNodes(Time now, std::vector<reconcile::Node>* nodes,
+                    std::vector<reconcile::Hold>* holds);
+  std::vector<reconcile::WaitingJob> WaitingJobs(Time now);
+  reconcile::WaitingJob WaitingOf(const Job& job) const;
+  reconcile::Routing Routing(Time now) const;
+  // Records that this pass wrote; a failed write ends the process (see the definition).
+  void Write(const Status& s);
+
+  // Jobs and tasks.
+  Job* FindJob(int64_t id);
+  // The job a task id belongs to: a job's own id, or an array task's (SLURM_JOB_ID).
+  Job* FindJobOfTask(int64_t task_id);
+  void PutJobRow(Job& job);
+  void PutTask(Job& job, const Task& t, pb::JobState state, int exit_code = 0, int signal = 0,
+               int64_t end_ms = 0);
+  void UpdateAggregate(Job& job, Time now);
+  void FinishTask(Job& job, int64_t pos, pb::JobState state, int exit_code, int signal, Time now);
+  void RequeueTask(Job& job, int64_t pos, bool count_restart);
+  void TaskLeft(Job& job, int64_t pos);
+  std::optional<std::pair<int64_t, int>> NextPosition(Job& job);
+  void Dispatch(Job& job, Lease& lease, int64_t max_new, Time now);
+  void MaintainLease(Job& job, Lease& lease, Time now);
+  // How many tasks `lease` should have dispatched (queued or running) at most.
+  int64_t DispatchTarget(const Job& job, const Lease& lease) const;
+  void DispatchRanks(Job& job, Lease& lease, Time now);
+  bool DispatchNext(Job& job, Lease& lease, const std::string& node, pb::Launch& launch);
+  void AttachSpec(const Job& job, const Lease& lease, NodeEntry& node, pb::Launch& l, Time now);
+  void DropLease(Job& job, int64_t lease_id);
+  // When the lease's resources are free again at the latest: the last start (or now, for
+  // tasks not started) plus the time limit; kNever without a limit or while the job still
+  // has tasks to dispatch (the lease may take more).
+  Time LeaseEnd(const Lease& lease, Time now);
+  void NodeFailed(NodeEntry& node, Time now, const std::string& why);
+  // The lease's allocation lost `lost_node`: its tasks elsewhere are cancelled, and each of its
+  // tasks runs again or ends NODE_FAIL. A job of ranks does so as one world, which always runs
+  // again when `requeue_world`.
+  void LoseLease(Job& job, int64_t lid, const std::string& lost_node, bool requeue_world,
+                 Time now);
+  // Puts a requeued world's ranks that had already ended back in the queue with the others.
+  void RequeueEndedRanks(Job& job);
+  pb::JobState DependencyState(const Job& job, std::string* reason);
+  std::optional<int> RefState(const std::string& ref, bool* started);
+  // `pending` also lists an array's pending indices: O(tasks), for listings only (waiters get
+  // a snapshot every pass and must stay cheap).
+  void FillInfo(const Job& job, pb::JobInfo* info, bool pending = false);
+  void FillBrief(int64_t id, const state::JobRow& row, pb::JobInfo* info);
+  bool RefillAllowed(const Job& job) const;
+  void Changed() { changed_ = true; }
+  void Event(Time t, const std::string& kind, int64_t job, const std::string& node,
+             const std::string& detail);
+  static int JobPriority(const pb::JobSpec& spec) { return -spec.nice(); }
+
+  // The elastic pool (opt_.elastic): autoscaler decisions, node lifecycle, provider calls.
+  void Autoscale(Time now);
+  // Persists the pool's changed records and follows their phases on the head's side.
+  void SyncPool(Time now);
+  void AddCalls(std::vector<elastic::Call> calls) {
+    for (auto& c : calls) calls_.push_back(std::move(c));
+  }
+  void StartCalls();  // after commit: the records they act on are durable
+  void RunProvider(std::function<void()> fn);
+  void ProviderWorker();
+  // The node type a job goes to (nullopt when none can hold it).
+  std::optional<int> JobType(const Job& job, Time now) const;
+  int TypeIndex(const std::string& name) const;
+  bool PoolNodeUsable(const std::string& name) const;
+  bool IsSpotNode(const std::string& name) const;
+
+  HeadOptions opt_;
+  Clock* clock_;
+  std::unique_ptr<state::Store> store_;
+  std::unique_ptr<rpc::Server> server_;
+  std::thread loop_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;  // GUARDED_BY(mu_)
+  bool stopped_ = false;                     // GUARDED_BY(mu_)
+
+  // Loop-only state.
+  std::map<int64_t, Job> jobs_;    // PENDING or RUNNING
+  std::map<int64_t, Brief> done_;  // finished
+  std::map<std::string, NodeEntry> nodes_;
+  std::map<int64_t, Lease> leases_;
+  int64_t next_job_id_ = 1;
+  int64_t next_lease_id_ = 1;
+  std::vector<std::function<void()>> after_commit_;
+  // What each node session gets after this pass commits, one message per session.
+  std::map<Session*, std::pair<std::shared_ptr<Session>, pb::HeadMessage>> outgoing_;
+  pb::HeadMessage& Out(const std::shared_ptr<Session>& s) {
+    auto& slot = outgoing_[s.get()];
+    slot.first = s;
+    return slot.second;
+  }
+  // Running steps by exec id, and the nodes that ran ranks of each job (task id): when it
+  // ends they sweep what it left behind.
+  std::map<int64_t, std::shared_ptr<ExecCall>> execs_;
+  std::map<int64_t, std::set<std::string>> exec_nodes_;
+  std::map<int64_t, int64_t> next_step_;
+  int64_t next_exec_id_ = 1;
+  std::mutex exec_mu_;
+  std::unordered_map<int64_t, std::shared_ptr<ExecCall>> exec_routes_;  // GUARDED_BY(exec_mu_)
+  // The allocation of the job (task) `task_id`: its nodes in hostlist order and the tasks
+  // each holds. Empty when it is not running.
+  void Allocation(const Job& job, int64_t task_id, std::vector<std::string>* names,
+                  std::vector<int>* slots) const;
+  // The job (task) `task_id` ended or went back to the queue: its steps end everywhere.
+  void EndExecs(int64_t task_id);
+  void CloseExecs();
+  // Waiters of Wait(); answered at the end of every pass that changed something.
+  std::vector<std::shared_ptr<struct Waiter>> waiters_;
+  void NotifyWaiters();
+
+ public:
+  Result<bool> AddWaiter(const std::shared_ptr<Waiter>& w);
+  void CloseWaiters();
+
+ private:
+  bool wrote_ = false;
+  bool sched_dirty_ = true;
+  bool changed_ = false;
+  // Order key of the first group the last pass could not start (priority desc, submit, id).
+  std::optional<reconcile::OrderKey> top_blocked_;
+  Time next_housekeeping_;
+
+  std::unique_ptr<elastic::Pool> pool_;
+  std::unique_ptr<autoscaler::Policy> policy_;
+  std::vector<elastic::Call> calls_;  // started after this pass commits
+  Time next_autoscale_, next_list_;
+  bool list_running_ = false;
+  std::vector<int64_t> arrived_;  // per type, tasks routed there since the head started
+  std::vector<std::thread> provider_threads_;
+  std::mutex provider_mu_;
+  std::condition_variable provider_cv_;
+  std::deque<std::function<void()>> provider_queue_;  // GUARDED_BY(provider_mu_)
+  bool provider_stop_ = false;                        // GUARDED_BY(provider_mu_)
+};
+
+}  // namespace swell::head

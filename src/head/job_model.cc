@@ -1,0 +1,65 @@
+#include "head/head.h"
+#include "head/job_model.h"
+
+#include <algorithm>
+
+namespace swell::head {
+
+const char* StateName(pb::JobState s) {
+  switch (s) {
+    case pb::PENDING:
+      return "PENDING";
+    case pb::RUNNING:
+      return "RUNNING";
+    case pb::COMPLETED:
+      return "COMPLETED";
+    case pb::FAILED:
+      return "FAILED";
+    case pb::CANCELLED:
+      return "CANCELLED";
+    case pb::TIMEOUT:
+      return "TIMEOUT";
+    case pb::NODE_FAIL:
+      return "NODE_FAIL";
+    default:
+      return "UNKNOWN";
+  }
+}
+
+bool IsTerminal(pb::JobState s) { return s >= pb::COMPLETED; }
+
+reconcile::Shape ShapeOf(const pb::JobSpec& spec) {
+  reconcile::Shape s;
+  s.ntasks = std::max(1, spec.ntasks());
+  s.cpus_per_task = std::max(1, spec.cpus_per_task());
+  s.mem_mb = spec.mem_mb();
+  s.gpus = spec.gpus();
+  s.min_nodes = std::max(1, spec.min_nodes());
+  s.max_nodes = spec.max_nodes();
+  s.time_limit = spec.time_limit_ms() > 0 ? Duration(spec.time_limit_ms()) : kInfinite;
+  s.require.assign(spec.nodelist().begin(), spec.nodelist().end());
+  s.exclude.assign(spec.exclude().begin(), spec.exclude().end());
+  s.exclusive = spec.exclusive();
+  return s;
+}
+
+
+state::UnitRows ToRows(const std::vector<std::vector<Share>>& units) {
+  state::UnitRows rows;
+  for (const auto& unit : units) {
+    auto& r = rows.emplace_back();
+    for (const auto& s : unit) r.push_back({s.node, s.ntasks, s.res.cpus, s.res.mem_mb, s.res.gpus});
+  }
+  return rows;
+}
+
+std::vector<std::vector<Share>> FromRows(const state::UnitRows& rows) {
+  std::vector<std::vector<Share>> units;
+  for (const auto& r : rows) {
+    auto& unit = units.emplace_back();
+    for (const auto& s : r) unit.push_back({s.node, s.ntasks, {s.cpus, s.mem_mb, s.gpus}});
+  }
+  return units;
+}
+
+}  // namespace swell::head

@@ -1,0 +1,340 @@
+// Node sessions: registration, step reports, heartbeats, a node stopping or going silent.
+
+#include "head/head_impl.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/log.h"
+
+namespace swell::head {
+
+namespace sched = scheduler;
+namespace as = autoscaler;
+using state::JobRow;
+using state::TaskRow;
+
+void Head::Impl::Housekeeping(Time now) {
+  for (auto& [name, n] : nodes_) {
+    if (!n.up) continue;
+    if (now - n.last_seen > opt_.node_timeout) NodeFailed(n, now, "not responding");
+  }
+  // Begin times and dependencies may have come due.
+  for (auto& [id, job] : jobs_) {
+    if (job.undispatched() > 0 && !job.row.reason.empty() && job.row.reason != "Resources" &&
+        job.row.reason != "Priority") {
+      sched_dirty_ = true;
+      break;
+    }
+  }
+}
+
+void Head::Impl::NodeFailed(NodeEntry& node, Time now, const std::string& why) {
+  LogWarning("head: node %s is down: %s", node.row.name.c_str(), why.c_str());
+  if (pool_) AddCalls(pool_->Lost(node.row.name, why, now));
+  node.up = false;
+  node.row.state = "DOWN";
+  Write(store_->PutNode(node.row));
+  Event(now, "node_down", 0, node.row.name, why);
+  // End its stream too: if the node is alive after all, it reconnects and registers again,
+  // which tells it which of its steps to end.
+  if (node.session) {
+    node.session->Close();
+    node.session.reset();
+  }
+  node.session_id = 0;
+  node.spec_sent.clear();
+  for (auto& [id, call] : execs_)
+    for (size_t i = 0; i < call->nodes.size(); ++i) {
+      if (call->nodes[i] != node.row.name) continue;
+      for (int r = 0; r < call->ranks[i].second; ++r) {
+        pb::ExecEvent ev;
+        ev.set_rank(call->ranks[i].first + r);
+        ev.set_ended(true);
+        ev.set_exit_code(1);
+        ev.set_error("node " + node.row.name + " is down: " + why);
+        call->Deliver(std::move(ev));
+      }
+    }
+  // Every lease with a share on the node: a multi-node job loses a secondary node too.
+  std::vector<int64_t> lease_ids;
+  for (auto& [lid, l] : leases_) {
+    bool on_node = l.node == node.row.name;
+    for (const auto& unit : l.units)
+      for (const auto& sh : unit) on_node = on_node || sh.node == node.row.name;
+    if (on_node) lease_ids.push_back(lid);
+  }
+  for (auto lid : lease_ids) {
+    auto lit = leases_.find(lid);
+    if (lit == leases_.end()) continue;
+    Job* job = FindJob(lit->second.job_id);
+    if (job == nullptr) continue;
+    LoseLease(*job, lid, node.row.name, false, now);
+  }
+  sched_dirty_ = true;
+  Changed();
+}
+
+void Head::Impl::DoRegister(const std::shared_ptr<Session>& s, uint64_t sid,
+                            const pb::Register& r) {
+  Time now = clock_->Now();
+  if (r.name().empty()) {
+    auto& m = Out(s);
+    m.mutable_registered()->set_ok(false);
+    m.mutable_registered()->set_message("a node needs a name");
+    return;
+  }
+  if (pool_ && !r.partition().empty() && !pool_->Registered(r.name(), now)) {
+    // A node the pool never made, or has given up on (its delete is under way).
+    auto& m = Out(s);
+    m.mutable_registered()->set_ok(false);
+    m.mutable_registered()->set_message("node " + r.name() +
+                                        " is not an elastic node of this cluster any more");
+    return;
+  }
+  NodeEntry& n = nodes_[r.name()];
+  n.partition = r.partition();
+  bool restarted = !n.row.instance.empty() && n.row.instance != r.instance();
+  if (n.session && n.session != s) n.session->Close();
+  if (restarted && n.up) NodeFailed(n, now, "node daemon restarted");
+  n.row.name = r.name();
+  n.row.instance = r.instance();
+  n.row.hostname = r.hostname();
+  n.row.cpus = r.resources().cpus();
+  n.row.mem_mb = r.resources().mem_mb();
+  n.row.gpus = r.resources().gpus();
+  n.row.pid = r.pid();
+  n.row.last_seen_ms = ToMillis(now);
+  n.row.state = "UP";
+  n.up = true;
+  n.last_seen = now;
+  n.session = s;
+  n.session_id = sid;
+  n.draining = false;
+  n.spec_sent.clear();
+  Write(store_->PutNode(n.row));
+  Event(now, "node_up", 0, r.name(), r.hostname());
+
+  // What the node has, by (job, pos, attempt).
+  std::set<std::tuple<int64_t, int64_t, int>> has;
+  for (const auto& k : r.running()) has.insert({k.job_id(), k.pos(), k.attempt()});
+  for (const auto& k : r.queued()) has.insert({k.job_id(), k.pos(), k.attempt()});
+  for (const auto& rep : r.unacked())
+    has.insert({rep.key().job_id(), rep.key().pos(), rep.key().attempt()});
+  pb::HeadMessage& reply = Out(s);
+  auto* reg = reply.mutable_registered();
+  reg->set_ok(true);
+  // Steps the node runs that we do not consider current: end them.
+  for (const auto& list : {r.running(), r.queued()}) {
+    for (const auto& k : list) {
+      Job* job = FindJob(k.job_id());
+      bool current = false;
+      if (job) {
+        auto it = job->live.find(k.pos());
+        current = it != job->live.end() && it->second.attempt == k.attempt() &&
+                  it->second.node == r.name();
+      }
+      if (!current) *reg->add_kill() = k;
+    }
+  }
+  // Tasks we dispatched to this node that it never received go back to pending; tasks it has
+  // that were cancelled meanwhile get their cancel (again: it may have been lost).
+  // By each task's own node: a job of ranks has tasks on every node of its lease.
+  std::vector<int64_t> here;
+  for (auto& [lid, l] : leases_) {
+    const Job* job = FindJob(l.job_id);
+    bool mine = l.node == r.name();
+    if (job && job->spec.launch_tasks())
+      for (auto pos : l.positions) mine = mine || job->live.at(pos).node == r.name();
+    if (mine) here.push_back(lid);
+  }
+  for (auto lid : here) {
+    auto lit = leases_.find(lid);
+    if (lit == leases_.end()) continue;
+    Job* job = FindJob(lit->second.job_id);
+    if (!job) continue;
+    std::vector<int64_t> lost;
+    pb::Cancel cancel;
+    for (auto pos : lit->second.positions) {
+      const Task& t = job->live.at(pos);
+      if (t.node != r.name()) continue;  // another node's rank
+      if (!has.count({job->row.id, pos, t.attempt})) lost.push_back(pos);
+      else if (t.cancel_requested || job->row.rest_cancelled)
+        cancel.add_positions(pos), cancel.add_attempts(t.attempt);
+    }
+    if (cancel.positions_size() > 0) {
+      cancel.set_job_id(job->row.id);
+      *reply.add_cancels() = std::move(cancel);
+    }
+    for (auto pos : lost) RequeueTask(*job, pos, false);  // may end the lease
+  }
+  // Reports the node kept while we were away; the answer acks them all.
+  pb::ReportBatch b;
+  for (const auto& rep : r.unacked()) *b.add_reports() = rep;
+  b.set_seq(r.next_seq() > 0 ? r.next_seq() - 1 : 0);
+  DoReports(r.name(), sid, b);
+  // Jobs that ran relayed commands or steps there: swept when they end (this head may be a
+  // new one that never saw them start), or now when they have ended already.
+  for (int64_t task_id : r.exec_jobs()) {
+    Job* job = FindJobOfTask(task_id);
+    std::vector<std::string> names;
+    std::vector<int> slots;
+    if (job != nullptr) Allocation(*job, task_id, &names, &slots);
+    if (!names.empty())
+      exec_nodes_[task_id].insert(r.name());
+    else
+      Out(s).add_exec_cancels()->set_job_id(task_id);
+  }
+  // Leases left without tasks give their slots back.
+  std::vector<int64_t> ids;
+  for (auto& [lid, l] : leases_)
+    if (l.node == r.name()) ids.push_back(lid);
+  for (auto lid : ids) {
+    auto it = leases_.find(lid);
+    if (it == leases_.end()) continue;
+    Job* job = FindJob(it->second.job_id);
+    if (job) MaintainLease(*job, it->second, now);
+  }
+  sched_dirty_ = true;
+  Changed();
+  LogInfo("head: node %s registered (%d cpus, %lld MB)%s", r.name().c_str(), n.row.cpus,
+          static_cast<long long>(n.row.mem_mb), restarted ? " after a restart" : "");
+}
+
+void Head::Impl::DoReports(const std::string& node_name, uint64_t sid, const pb::ReportBatch& b) {
+  auto nit = nodes_.find(node_name);
+  if (nit == nodes_.end() || nit->second.session_id != sid) return;
+  NodeEntry& node = nit->second;
+  Time now = clock_->Now();
+  node.last_seen = now;
+  for (const auto& rep : b.reports()) {
+    Job* job = FindJob(rep.key().job_id());
+    if (!job) continue;
+    auto it = job->live.find(rep.key().pos());
+    if (it == job->live.end() || it->second.attempt != rep.key().attempt() ||
+        it->second.node != node_name)
+      continue;  // stale: an earlier attempt, or already settled
+    Task& t = it->second;
+    if (rep.started()) {
+      if (t.started) continue;
+      t.started = true;
+      t.start_ms = rep.time_ms();
+      job->counts[pb::PENDING]--;
+      job->counts[pb::RUNNING]++;
+      PutTask(*job, t, pb::RUNNING);
+      UpdateAggregate(*job, now);
+      Changed();
+      continue;
+    }
+    pb::JobState st;
+    if (job->spec.launch_tasks() && leases_.count(t.lease) &&
+        (rep.requeue() || (rep.node_failed() && !rep.cancelled()))) {
+      // A job of ranks is one world: a rank its node handed back unstarted, or lost as it
+      // shut down, takes the others along (they all run again, or all end NODE_FAIL).
+      LoseLease(*job, t.lease, node_name, rep.requeue(), now);
+      continue;
+    }
+    if (rep.requeue()) {
+      RequeueTask(*job, t.pos, false);
+      continue;
+    }
+    if (!t.started && rep.start_ms() != 0) {
+      // Started and ended within one batch: the node sent only the end.
+      t.started = true;
+      t.start_ms = rep.start_ms();
+      job->counts[pb::PENDING]--;
+      job->counts[pb::RUNNING]++;
+    }
+    if (rep.node_failed() && !rep.cancelled()) {
+      // The node shut down under the step: as a node failure. A preempted spot node's work
+      // runs again (Slurm requeues preempted jobs).
+      if (job->spec.requeue() || IsSpotNode(node_name))
+        RequeueTask(*job, t.pos, true);
+      else
+        FinishTask(*job, t.pos, pb::NODE_FAIL, rep.exit_code(), rep.signal(), now);
+      continue;
+    }
+    if (rep.cancelled())
+      st = pb::CANCELLED;
+    else if (rep.timed_out())
+      st = pb::TIMEOUT;
+    else if (rep.exit_code() == 0 && rep.signal() == 0 && rep.error().empty())
+      st = pb::COMPLETED;
+    else
+      st = pb::FAILED;
+    if (!rep.error().empty()) {
+      LogWarning("head: job %lld task %lld failed to start on %s: %s",
+                 static_cast<long long>(job->row.id), static_cast<long long>(t.pos),
+                 node_name.c_str(), rep.error().c_str());
+      Event(now, "launch_failed", job->row.id, node_name, rep.error());
+    }
+    FinishTask(*job, t.pos, st, rep.exit_code(), rep.signal(), now);
+  }
+  if (node.session && b.seq() > 0) {
+    auto& out = Out(node.session);
+    out.set_ack(std::max(out.ack(), b.seq()));
+  }
+}
+
+void Head::Impl::DoHeartbeat(const std::string& node_name, uint64_t sid) {
+  auto nit = nodes_.find(node_name);
+  if (nit == nodes_.end() || nit->second.session_id != sid) return;
+  nit->second.last_seen = clock_->Now();
+}
+
+void Head::Impl::DoDraining(const std::string& node_name, uint64_t sid) {
+  auto nit = nodes_.find(node_name);
+  if (nit == nodes_.end() || nit->second.session_id != sid) return;
+  nit->second.draining = true;
+  sched_dirty_ = true;
+  LogInfo("head: node %s is stopping", node_name.c_str());
+  // An elastic node that stops without being asked to (a spot preemption's notice) is lost.
+  if (pool_) AddCalls(pool_->Lost(node_name, "stopped by its host", clock_->Now()));
+}
+
+void Head::Impl::DoSessionClosed(const std::string& node_name, uint64_t sid) {
+  auto nit = nodes_.find(node_name);
+  if (nit == nodes_.end() || nit->second.session_id != sid) return;
+  // The node has node_timeout to come back before its work is given up.
+  nit->second.session.reset();
+  nit->second.spec_sent.clear();
+  sched_dirty_ = true;
+}
+
+Status Head::NodeSession(const rpc::Caller&,
+                         rpc::Stream<pb::NodeMessage, pb::HeadMessage>& stream) {
+  auto session = std::make_shared<Session>(&stream);
+  uint64_t sid = impl_->next_session_id_++;
+  std::thread writer([session] { session->WriteLoop(); });
+  std::string name;
+  pb::NodeMessage msg;
+  while (stream.Read(&msg)) {
+    if (msg.has_register_()) {
+      if (!name.empty() && name != msg.register_().name()) break;
+      name = msg.register_().name();
+      auto reg = std::make_shared<pb::Register>(std::move(*msg.mutable_register_()));
+      impl_->Post([this, session, sid, reg] { impl_->DoRegister(session, sid, *reg); });
+    } else if (name.empty()) {
+      break;  // must register first
+    } else if (msg.has_reports()) {
+      auto batch = std::make_shared<pb::ReportBatch>(std::move(*msg.mutable_reports()));
+      impl_->Post([this, name, sid, batch] { impl_->DoReports(name, sid, *batch); });
+    } else if (msg.has_heartbeat()) {
+      impl_->Post([this, name, sid] { impl_->DoHeartbeat(name, sid); });
+    } else if (msg.has_draining()) {
+      impl_->Post([this, name, sid] { impl_->DoDraining(name, sid); });
+    } else if (msg.has_exec()) {
+      impl_->RouteExec(msg.exec());
+    }
+    msg.Clear();
+  }
+  if (!name.empty()) impl_->Post([this, name, sid] { impl_->DoSessionClosed(name, sid); });
+  session->Ended();
+  writer.join();
+  return Status::Ok();
+}
+
+}  // namespace swell::head

@@ -1,0 +1,272 @@
+#include "head/reconcile/reconcile.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace swell::head::reconcile {
+
+namespace as = autoscaler;
+namespace sched = scheduler;
+
+autoscaler::Request NodeRequest(const Shape& shape) {
+  int nodes = std::max(1, shape.min_nodes);
+  int ntasks = std::max(1, shape.ntasks);
+  as::Request r;
+  // The most tasks any node of the allocation gets when they are spread evenly.
+  r.cpus = std::max(1, shape.cpus_per_task) * ((ntasks + nodes - 1) / nodes);
+  r.memory_mb = shape.mem_mb;
+  r.gpus = shape.gpus;
+  return r;
+}
+
+std::optional<int> RouteJob(const WaitingJob& job, const Routing& routing) {
+  if (routing.types == nullptr) return std::nullopt;
+  const auto& types = *routing.types;
+  if (!job.partition.empty()) {
+    for (size_t i = 0; i < types.size(); ++i)
+      if (types[i].name == job.partition) return static_cast<int>(i);
+    return std::nullopt;
+  }
+  as::Request need = NodeRequest(job.shape);
+  bool avoid_spot = job.restarts >= routing.max_preemptions;
+  std::vector<bool> allowed(types.size(), true);
+  for (size_t i = 0; i < types.size(); ++i)
+    allowed[i] = (routing.usable.empty() || routing.usable[i]) && !(avoid_spot && types[i].spot);
+  if (auto t = as::Route(types, need, &allowed)) return t;
+  return as::Route(types, need);
+}
+
+OrderKey KeyOf(const WaitingJob& job) {
+  return {-job.priority, ToMillis(job.submit), job.id};
+}
+
+std::optional<scheduler::Group> GroupOf(const WaitingJob& job, std::string* reason) {
+  reason->clear();
+  if (!job.gate.empty()) {
+    *reason = job.gate;
+    return std::nullopt;
+  }
+  int64_t units = job.one_allocation ? std::min<int64_t>(job.units, 1) : job.units;
+  if (job.max_running > 0) {
+    int64_t left = job.max_running - job.held;
+    if (left <= 0) {
+      *reason = kArrayTaskLimit;
+      return std::nullopt;
+    }
+    units = std::min(units, left);
+  }
+  const Shape& s = job.shape;
+  sched::Group g;
+  g.id = static_cast<uint64_t>(job.id);
+  g.priority = job.priority;
+  g.submit_time = job.submit;
+  g.units = static_cast<int>(std::min<int64_t>(units, 1 << 30));
+  g.ntasks = std::max(1, s.ntasks);
+  g.cpus_per_task = std::max(1, s.cpus_per_task);
+  g.mem_mb = s.mem_mb;
+  g.gpus = s.gpus;
+  g.min_nodes = std::max(1, s.min_nodes);
+  g.max_nodes = s.max_nodes;
+  g.time_limit = s.time_limit;
+  g.require = s.require;
+  g.exclude = s.exclude;
+  g.exclusive = s.exclusive;
+  return g;
+}
+
+namespace {
+
+// Schedules `groups` on the usable nodes `subset` (indices into `nodes`), with the holds on
+// them; maps the starts' node indices back to `nodes`.
+sched::Decision SchedulePartition(const std::vector<Node>& nodes, const std::vector<Hold>& holds,
+                                  const std::vector<int>& subset,
+                                  const std::vector<sched::Group>& groups, Time now) {
+  std::vector<sched::Node> sub;
+  sub.reserve(subset.size());
+  std::map<int, int> local;  // index into nodes -> index into sub
+  for (int i : subset) {
+    local[i] = static_cast<int>(sub.size());
+    const Node& n = nodes[static_cast<size_t>(i)];
+    sub.push_back({n.name, n.total, {}});
+  }
+  std::vector<sched::Release> rel;
+  for (Hold h : holds) {
+    auto l = local.find(h.node);
+    if (l == local.end()) continue;
+    sub[static_cast<size_t>(l->second)].used += h.res;
+    h.node = l->second;
+    rel.push_back(h);
+  }
+  auto d = sched::Schedule(sub, rel, groups, now);
+  for (auto& st : d.starts)
+    for (auto& sh : st.shares) sh.node = subset[static_cast<size_t>(sh.node)];
+  return d;
+}
+
+}  // namespace
+
+Plan Schedule(const std::vector<Node>& nodes, const std::vector<Hold>& holds,
+              const std::vector<WaitingJob>& jobs, const Routing& routing, Time now) {
+  Plan plan;
+  std::map<int64_t, const WaitingJob*> by_id;
+  std::vector<sched::Group> groups;
+  for (const auto& job : jobs) {
+    std::string reason;
+    auto g = GroupOf(job, &reason);
+    if (!g) {
+      plan.reasons.push_back({job.id, reason});
+      continue;
+    }
+    by_id[job.id] = &job;
+    groups.push_back(std::move(*g));
+  }
+  // The usable nodes, and per type the indices of its usable nodes.
+  std::vector<int> usable;
+  std::set<std::string> usable_names;
+  std::map<int, std::vector<int>> type_nodes;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (!nodes[i].usable) continue;
+    usable.push_back(static_cast<int>(i));
+    usable_names.insert(nodes[i].name);
+    type_nodes[nodes[i].type].push_back(static_cast<int>(i));
+  }
+  if (groups.empty()) return plan;
+  if (usable.empty()) {
+    for (const auto& g : groups) plan.reasons.push_back({static_cast<int64_t>(g.id), kResources});
+    return plan;
+  }
+  sched::Decision d;
+  if (routing.types == nullptr) {
+    d = SchedulePartition(nodes, holds, usable, groups, now);
+  } else {
+    // One partition per node type: a job runs only on nodes of the type it is routed to.
+    std::map<int, std::vector<sched::Group>> type_groups;
+    for (const auto& g : groups) {
+      auto t = RouteJob(*by_id.at(static_cast<int64_t>(g.id)), routing);
+      type_groups[t ? *t : -1].push_back(g);
+    }
+    for (auto& [t, gs] : type_groups) {
+      auto nit = type_nodes.find(t);
+      if (t < 0 || nit == type_nodes.end()) {
+        for (const auto& g : gs) d.blocked.push_back({g.id, sched::Reason::kResources, g.units});
+        continue;
+      }
+      auto part = SchedulePartition(nodes, holds, nit->second, gs, now);
+      for (auto& st : part.starts) d.starts.push_back(std::move(st));
+      for (const auto& b : part.blocked) d.blocked.push_back(b);
+    }
+    // The blocked groups of all partitions, in order (the first one is the top).
+    auto key = [&](const sched::Blocked& b) { return KeyOf(*by_id.at(static_cast<int64_t>(b.group))); };
+    std::stable_sort(d.blocked.begin(), d.blocked.end(),
+                     [&](const auto& a, const auto& b) { return key(a) < key(b); });
+  }
+  std::set<int64_t> blocked;  // jobs with units left waiting keep their reason
+  for (const auto& b : d.blocked) {
+    const WaitingJob& job = *by_id.at(static_cast<int64_t>(b.group));
+    blocked.insert(job.id);
+    std::string reason = b.reason == sched::Reason::kPriority ? kPriority : kResources;
+    if (b.reason == sched::Reason::kPriority) plan.priority_blocked = true;
+    for (const auto& name : job.shape.require)
+      if (!usable_names.count(name)) reason = kReqNodeNotAvail;  // as Slurm: a -w node is down
+    if (!plan.top_blocked) plan.top_blocked = KeyOf(job);
+    plan.reasons.push_back({job.id, reason});
+  }
+  std::set<int64_t> started;
+  for (const auto& st : d.starts) {
+    int64_t id = static_cast<int64_t>(st.group);
+    if (!blocked.count(id) && started.insert(id).second) plan.reasons.push_back({id, ""});
+  }
+  plan.starts = std::move(d.starts);
+  return plan;
+}
+
+std::vector<autoscaler::Pending> Demand(const std::vector<WaitingJob>& jobs,
+                                        const Routing& routing) {
+  constexpr int64_t kMaxPendingUnits = 100000;  // per job: beyond that it changes nothing
+  std::vector<as::Pending> out;
+  if (routing.types == nullptr) return out;
+  for (const auto& job : jobs) {
+    if (job.units <= 0 || !job.gate.empty()) continue;
+    // Waiting for resources; or no reason at all: the scheduler started some of the job's
+    // units in its last pass (an array) and the rest wait too. Throttled arrays wait for their
+    // own slots, not for nodes.
+    if (!job.reason.empty() && job.reason != kResources && job.reason != kPriority) continue;
+    // A job bound to named nodes (-w) waits for those: no new node can serve it.
+    if (!job.shape.require.empty()) continue;
+    auto t = RouteJob(job, routing);
+    if (!t) continue;
+    as::Pending p;
+    p.type = *t;
+    p.submitted = job.submit;
+    p.nodes = std::max(1, job.shape.min_nodes);
+    p.cpus = NodeRequest(job.shape).cpus;
+    // An exclusive job takes whole nodes: it is not packed with others.
+    if (job.shape.exclusive) p.cpus = (*routing.types)[static_cast<size_t>(*t)].cpus;
+    p.time_limit = job.shape.time_limit;
+    int64_t units = std::min(job.units, kMaxPendingUnits);
+    if (job.one_allocation) units = std::min<int64_t>(units, 1);
+    if (job.max_running > 0) units = std::min<int64_t>(units, job.max_running - job.held);
+    for (int64_t u = 0; u < units; ++u) out.push_back(p);
+  }
+  return out;
+}
+
+std::vector<std::optional<Time>> BusyUntil(const std::vector<Hold>& holds, size_t nodes_count) {
+  std::vector<std::optional<Time>> busy(nodes_count);
+  for (const auto& h : holds) {
+    if (h.node < 0 || static_cast<size_t>(h.node) >= nodes_count) continue;
+    auto& b = busy[static_cast<size_t>(h.node)];
+    b = b ? std::max(*b, h.end) : h.end;
+  }
+  return busy;
+}
+
+Turn Autoscale(elastic::Pool& pool, autoscaler::Policy& policy,
+               const std::function<PoolNodeState(const elastic::PoolNode& node)>& state,
+               std::vector<autoscaler::Pending> pending, std::vector<int64_t> arrived, Time now) {
+  Turn turn;
+  auto add = [&](std::vector<elastic::Call> calls) {
+    for (auto& c : calls) turn.calls.push_back(std::move(c));
+  };
+  std::vector<std::pair<std::string, PoolNodeState>> states;
+  for (const auto& [name, pn] : pool.nodes()) {
+    if (pn.phase == elastic::Phase::kGone) continue;
+    states.push_back({name, state(pn)});
+  }
+  for (const auto& [name, st] : states) {
+    const auto* pn = pool.Find(name);
+    if (pn == nullptr) continue;
+    if (pn->phase != elastic::Phase::kIdle && pn->phase != elastic::Phase::kAllocated &&
+        pn->phase != elastic::Phase::kDraining)
+      continue;
+    // Registered but not connected now: neither idle nor busy until it is back or failed.
+    if (!st.connected) continue;
+    add(pool.SetBusy(name, st.busy_until.has_value(), now));
+  }
+  as::View v;
+  v.now = now;
+  v.types = &pool.types();
+  v.nodes = pool.View();
+  std::map<int64_t, Time> busy_by_id;
+  for (const auto& [name, st] : states)
+    if (st.busy_until) busy_by_id[pool.Find(name)->id] = *st.busy_until;
+  for (auto& nv : v.nodes) {
+    auto it = busy_by_id.find(nv.id);
+    if (it != busy_by_id.end()) nv.busy_until = it->second;
+  }
+  v.pending = std::move(pending);
+  v.arrived = std::move(arrived);
+  turn.action = policy.Decide(v);
+  add(pool.Apply(turn.action, now));
+  add(pool.Tick(now));
+  return turn;
+}
+
+std::vector<bool> UsableTypes(const elastic::Pool& pool, Time now) {
+  std::vector<bool> usable(pool.types().size());
+  for (size_t i = 0; i < usable.size(); ++i) usable[i] = pool.Usable(static_cast<int>(i), now);
+  return usable;
+}
+
+}  // namespace swell::head::reconcile

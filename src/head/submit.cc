@@ -1,0 +1,181 @@
+// Submitting and cancelling: a job's spec checked against the cluster and queued; cancels and
+// signals sent to its tasks and steps.
+
+#include "head/head_impl.h"
+#include "head/submit_check.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/log.h"
+
+namespace swell::head {
+
+namespace sched = scheduler;
+namespace as = autoscaler;
+using state::JobRow;
+using state::TaskRow;
+
+Result<pb::SubmitReply> Head::Impl::DoSubmit(const rpc::Caller& who, const pb::JobSpec& in) {
+  pb::JobSpec spec = in;
+  SubmitCluster cluster;
+  for (const auto& [name, n] : nodes_) cluster.nodes.push_back({name, n.partition, n.total()});
+  if (pool_) cluster.types = &pool_->types();
+  cluster.job_exists = [this](const std::string& ref) {
+    bool started;
+    return RefState(ref, &started).has_value();
+  };
+  SWELL_RETURN_IF_ERROR(CheckSubmit(&spec, cluster));
+  Time now = clock_->Now();
+  int64_t count = std::max<int64_t>(1, spec.array_indices_size());
+  int64_t id = next_job_id_;
+  next_job_id_ += count;  // array tasks take the ids after their job's (SLURM_JOB_ID)
+  if (spec.launch_tasks()) count = spec.ntasks();  // one task per rank, under the job's id
+  Write(store_->SetCounter("next_job_id", next_job_id_));
+  Job job;
+  job.spec = spec;
+  job.row.id = id;
+  job.row.name = spec.name();
+  job.row.uid = who.uid;
+  job.row.gid = who.gid;
+  job.row.user = who.user;
+  job.row.state = pb::PENDING;
+  job.row.submit_ms = ToMillis(now);
+  job.row.priority = JobPriority(spec);
+  job.row.task_count = count;
+  job.row.next_pos = 0;
+  job.spec.SerializeToString(&job.row.spec);
+  job.counts[pb::PENDING] = count;
+  Write(store_->PutJob(job.row));
+  Write(store_->PutSpec(id, job.row.spec));
+  Event(now, "submit", id, "", spec.name());
+  if (pool_) {
+    if (auto t = JobType(job, now)) {
+      arrived_.resize(pool_->types().size(), 0);
+      arrived_[static_cast<size_t>(*t)] += spec.launch_tasks() ? 1 : count;  // allocations
+    }
+  }
+  jobs_.emplace(id, std::move(job));
+  sched_dirty_ = true;
+  Changed();
+  pb::SubmitReply reply;
+  reply.set_job_id(id);
+  return reply;
+}
+
+
+Result<pb::CancelReply> Head::Impl::DoCancel(const rpc::Caller& who, const pb::CancelRequest& req) {
+  Time now = clock_->Now();
+  int cancelled = 0;
+  for (const auto& ref : req.jobs()) {
+    // A step is named by its task's id, which may be an array task's own.
+    Job* job = ref.has_step() ? FindJobOfTask(ref.job_id()) : FindJob(ref.job_id());
+    if (!job) {
+      if (done_.count(ref.job_id())) continue;  // already finished: nothing to do
+      return NotFound("no job " + std::to_string(ref.job_id()));
+    }
+    if (who.uid != 0 && who.uid != job->row.uid)
+      return PermissionDenied("job " + std::to_string(ref.job_id()) + " belongs to " +
+                              job->row.user);
+    if (ref.has_step()) {
+      // One step: its ranks end (or get the signal) and the job goes on, as Slurm's.
+      std::shared_ptr<ExecCall> call;
+      for (const auto& [id, c] : execs_)
+        if (c->job_id == ref.job_id() && c->step_id == ref.step_id()) call = c;
+      if (!call)
+        return NotFound("job " + std::to_string(ref.job_id()) + " has no running step " +
+                        std::to_string(ref.step_id()));
+      for (const auto& n : call->nodes) {
+        auto nit = nodes_.find(n);
+        if (nit == nodes_.end() || !nit->second.session) continue;
+        auto* c = Out(nit->second.session).add_exec_cancels();
+        c->set_exec_id(call->id);
+        c->set_signal(req.signal());
+      }
+      if (req.signal() == 0) {
+        ++cancelled;
+        Event(now, "cancel", job->row.id, "", who.user);
+      }
+      continue;
+    }
+    std::vector<int64_t> positions;  // empty: all
+    if (ref.has_index()) {
+      auto& idx = job->spec.array_indices();
+      auto it = std::lower_bound(idx.begin(), idx.end(), ref.array_index());
+      if (it == idx.end() || *it != ref.array_index())
+        return NotFound("job " + std::to_string(ref.job_id()) + " has no array index " +
+                        std::to_string(ref.array_index()));
+      positions.push_back(it - idx.begin());
+    }
+    // Signals only reach running steps.
+    std::map<std::string, pb::Cancel> to_nodes;
+    auto send_cancel = [&](const Task& t) {
+      auto& c = to_nodes[t.node];
+      c.set_job_id(job->row.id);
+      c.add_positions(t.pos);
+      c.add_attempts(t.attempt);
+      c.set_signal(req.signal());
+    };
+    if (req.signal() != 0) {
+      for (auto& [pos, t] : job->live)
+        if (t.started && (positions.empty() || positions[0] == pos)) send_cancel(t);
+    } else {
+      ++cancelled;
+      Event(now, "cancel", job->row.id, "", who.user);
+      // Pending tasks end here; dispatched ones end when their node confirms.
+      auto cancel_pending = [&](int64_t pos) {
+        Task t;
+        t.pos = pos;
+        PutTask(*job, t, pb::CANCELLED, 0, 0, ToMillis(now));
+        job->counts[pb::PENDING]--;
+        job->counts[pb::CANCELLED]++;
+      };
+      if (positions.empty()) {
+        for (auto [pos, attempt] : job->requeued) cancel_pending(pos);
+        job->requeued.clear();
+        int64_t rest =
+            job->row.task_count - job->row.next_pos - static_cast<int64_t>(job->skip.size());
+        job->counts[pb::PENDING] -= rest;
+        job->counts[pb::CANCELLED] += rest;
+        job->row.next_pos = job->row.task_count;
+        job->row.rest_cancelled = true;
+        job->skip.clear();
+        job->row_dirty = true;
+        for (auto& [pos, t] : job->live) send_cancel(t);
+      } else {
+        int64_t pos = positions[0];
+        auto live = job->live.find(pos);
+        auto rq = std::find_if(job->requeued.begin(), job->requeued.end(),
+                               [pos](const auto& p) { return p.first == pos; });
+        if (live != job->live.end()) {
+          live->second.cancel_requested = true;
+          PutTask(*job, live->second, live->second.started ? pb::RUNNING : pb::PENDING);
+          send_cancel(live->second);
+        } else if (rq != job->requeued.end()) {
+          job->requeued.erase(rq);
+          cancel_pending(pos);
+        } else if (pos >= job->row.next_pos && !job->skip.count(pos)) {
+          job->skip.insert(pos);
+          cancel_pending(pos);
+        }
+      }
+      UpdateAggregate(*job, now);
+      sched_dirty_ = true;
+      Changed();
+    }
+    for (auto& [node_name, c] : to_nodes) {
+      auto nit = nodes_.find(node_name);
+      if (nit == nodes_.end() || !nit->second.session) continue;
+      *Out(nit->second.session).add_cancels() = std::move(c);
+    }
+  }
+  pb::CancelReply reply;
+  reply.set_cancelled(cancelled);
+  return reply;
+}
+
+
+}  // namespace swell::head

@@ -1,0 +1,106 @@
+#include "head/submit_check.h"
+
+#include <gtest/gtest.h>
+
+namespace swell::head {
+namespace {
+
+pb::JobSpec Spec() {
+  pb::JobSpec s;
+  s.add_argv("true");
+  s.set_work_dir("/tmp");
+  return s;
+}
+
+SubmitCluster Static() {
+  SubmitCluster c;
+  c.nodes = {{"node1", "", {4, 8192, 0}}, {"node2", "", {4, 8192, 1}}};
+  c.job_exists = [](const std::string& ref) { return ref == "7" || ref == "8_1"; };
+  return c;
+}
+
+std::string Error(pb::JobSpec spec, const SubmitCluster& c) {
+  Status s = CheckSubmit(&spec, c);
+  return s.ok() ? "" : s.message();
+}
+
+TEST(SubmitCheckTest, FillsInSlurmsDefaults) {
+  auto spec = Spec();
+  spec.set_min_nodes(2);
+  ASSERT_TRUE(CheckSubmit(&spec, Static()).ok());
+  EXPECT_EQ(spec.ntasks(), 2);  // -N without -n: one task per node
+  EXPECT_EQ(spec.cpus_per_task(), 1);
+  spec = Spec();
+  spec.add_nodelist("node2");
+  spec.add_nodelist("node1");
+  ASSERT_TRUE(CheckSubmit(&spec, Static()).ok());
+  EXPECT_EQ(spec.min_nodes(), 2);  // every -w node is used
+}
+
+TEST(SubmitCheckTest, RefusesWhatTheClusterCouldNeverRun) {
+  auto c = Static();
+  auto spec = Spec();
+  spec.clear_argv();
+  EXPECT_NE(Error(spec, c).find("nothing to run"), std::string::npos);
+  spec = Spec();
+  spec.set_work_dir("relative");
+  EXPECT_NE(Error(spec, c).find("absolute"), std::string::npos);
+  spec = Spec();
+  spec.set_cpus_per_task(8);  // no node has 8 cpus
+  EXPECT_NE(Error(spec, c), "");
+  spec = Spec();
+  spec.set_gpus(1);
+  EXPECT_EQ(Error(spec, c), "");  // node2 has one
+  spec = Spec();
+  spec.add_nodelist("node9");
+  EXPECT_NE(Error(spec, c).find("invalid node name specified: node9"), std::string::npos);
+  spec = Spec();
+  spec.add_nodelist("node1");
+  spec.add_exclude("node1");
+  EXPECT_NE(Error(spec, c).find("both"), std::string::npos);
+  spec = Spec();
+  spec.add_array_indices(3);
+  spec.add_array_indices(2);
+  EXPECT_NE(Error(spec, c).find("increasing"), std::string::npos);
+  spec = Spec();
+  auto* term = spec.mutable_dependency()->add_terms();
+  term->set_type("afterok");
+  term->add_job_ids("7");
+  term->add_job_ids("8_1");
+  EXPECT_EQ(Error(spec, c), "");
+  term->add_job_ids("9");
+  EXPECT_NE(Error(spec, c).find("job 9, which does not exist"), std::string::npos);
+  term->set_type("before");
+  EXPECT_NE(Error(spec, c).find("unknown dependency type"), std::string::npos);
+}
+
+TEST(SubmitCheckTest, AnElasticClusterChecksItsNodeTypes) {
+  std::vector<autoscaler::NodeType> types = {{"small", 2, 4096}, {"big", 8, 16384}};
+  SubmitCluster c;
+  c.types = &types;
+  c.nodes = {{"big-1", "big", {8, 16384, 0}}};
+  c.job_exists = [](const std::string&) { return false; };
+  auto spec = Spec();
+  spec.set_cpus_per_task(8);
+  EXPECT_EQ(Error(spec, c), "");
+  spec.set_cpus_per_task(16);
+  EXPECT_NE(Error(spec, c).find("no node type can hold the job"), std::string::npos);
+  spec = Spec();
+  spec.set_partition("tiny");
+  EXPECT_NE(Error(spec, c).find("invalid partition 'tiny' (partitions: small, big)"),
+            std::string::npos);
+  // -w names nodes that are up now, and the job takes their partition.
+  spec = Spec();
+  spec.add_nodelist("big-1");
+  ASSERT_TRUE(CheckSubmit(&spec, c).ok());
+  EXPECT_EQ(spec.partition(), "big");
+  spec = Spec();
+  spec.add_nodelist("small-1");
+  EXPECT_NE(Error(spec, c).find("-w names nodes that are up now"), std::string::npos);
+  spec = Spec();
+  spec.add_exclude("small-7");  // -x may name nodes that come later
+  EXPECT_EQ(Error(spec, c), "");
+}
+
+}  // namespace
+}  // namespace swell::head
