@@ -328,7 +328,7 @@ class Worker {
     if (unreachable_.count(id)) return nullptr;
     auto addr = peers_.find(id);
     if (addr == peers_.end()) return nullptr;
-    auto c = net::Connect(addr->second.first, addr->second.second, std::chrono::seconds(5));
+    auto c = o_.dial_peer(addr->second.first, addr->second.second, std::chrono::seconds(5));
     if (!c.ok()) {
       LogWarning("mr worker %d: cannot reach worker %d: %s", id_, id,
                  c.status().ToString().c_str());
