@@ -31,17 +31,9 @@ struct FileResult {
 }  // namespace cli
 
 template <>
-struct mr::Serde<cli::FileResult> {
-  static void Write(Writer& w, const cli::FileResult& v) {
-    w.Put(v.exit_code);
-    w.Put(v.attempts);
-    w.Put(v.seconds);
-    w.Put(v.error);
-  }
-  static bool Read(Reader& r, cli::FileResult& v) {
-    return r.Get(v.exit_code) && r.Get(v.attempts) && r.Get(v.seconds) && r.Get(v.error);
-  }
-};
+struct mr::Serde<cli::FileResult>
+    : mr::SerdeMembers<&cli::FileResult::exit_code, &cli::FileResult::attempts,
+                       &cli::FileResult::seconds, &cli::FileResult::error> {};
 
 namespace cli {
 namespace {

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -55,7 +56,17 @@ class Listener {
 // Listens on `host` ("0.0.0.0", "127.0.0.1") and `port` (0: any free port).
 Result<std::unique_ptr<Listener>> Listen(const std::string& host, uint16_t port);
 // Connects, retrying refused connections until `timeout` (the peer may still be starting).
+// Unavailable when the host cannot be resolved or the connection is still refused (or fails
+// otherwise) at the deadline. Thread-safe.
 Result<std::unique_ptr<Conn>> Connect(const std::string& host, uint16_t port, Duration timeout);
+
+// How a worker opens its shuffle connections to its peers: Connect in production; in tests, a
+// wrapper of Connect that injects faults (a peer behind a network partition). The contract is
+// Connect's: a connection, or a non-OK status (Unavailable for an unreachable peer) and then
+// nothing to close. A worker calls it from its own main thread only, so a dialer shared by
+// several workers of one process must be thread-safe.
+using Dialer = std::function<Result<std::unique_ptr<Conn>>(const std::string& host, uint16_t port,
+                                                           Duration timeout)>;
 
 // The address other hosts reach this one at: $SWELL_MR_HOST if set, else the first IPv4
 // address of an interface that is up and not loopback, else 127.0.0.1.

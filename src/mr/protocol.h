@@ -110,32 +110,13 @@ struct Unreachable {  // a worker could not connect or send to the peer `worker`
 namespace swell::mr {
 
 template <>
-struct Serde<proto::Hello> {
-  static void Write(Writer& w, const proto::Hello& v) {
-    w.Put(v.key);
-    w.Put(v.pid);
-    w.Put(v.host);
-    w.Put(v.data_port);
-  }
-  static bool Read(Reader& r, proto::Hello& v) {
-    return r.Get(v.key) && r.Get(v.pid) && r.Get(v.host) && r.Get(v.data_port);
-  }
-};
+struct Serde<proto::Hello> : SerdeMembers<&proto::Hello::key, &proto::Hello::pid,
+                                          &proto::Hello::host, &proto::Hello::data_port> {};
 
 template <>
-struct Serde<proto::Iterate> {
-  static void Write(Writer& w, const proto::Iterate& v) {
-    w.Put(v.run);
-    w.Put(v.partitions);
-    w.Put(v.maps);
-    w.Put(v.reducer_owner);
-    w.Put(v.peers);
-  }
-  static bool Read(Reader& r, proto::Iterate& v) {
-    return r.Get(v.run) && r.Get(v.partitions) && r.Get(v.maps) && r.Get(v.reducer_owner) &&
-           r.Get(v.peers);
-  }
-};
+struct Serde<proto::Iterate>
+    : SerdeMembers<&proto::Iterate::run, &proto::Iterate::partitions, &proto::Iterate::maps,
+                   &proto::Iterate::reducer_owner, &proto::Iterate::peers> {};
 
 template <>
 struct Serde<proto::Data> {

@@ -19,7 +19,17 @@ struct Named {  // not trivially copyable: needs a Serde
   bool operator==(const Named&) const = default;
 };
 
+struct Labeled {  // the same, through SerdeMembers
+  std::string label;
+  std::vector<int32_t> ids;
+  Point at;
+  bool operator==(const Labeled&) const = default;
+};
+
 }  // namespace
+
+template <>
+struct Serde<Labeled> : SerdeMembers<&Labeled::label, &Labeled::ids, &Labeled::at> {};
 
 template <>
 struct Serde<Named> {
@@ -64,6 +74,19 @@ TEST(SerializeTest, StandardContainersAndUserTypes) {
   EXPECT_EQ(RoundTrip(none), none);
   Named n{"n", {0.5, 1.5}};
   EXPECT_EQ(RoundTrip(n), n);
+}
+
+TEST(SerializeTest, SerdeMembersWritesTheMembersInOrder) {
+  Labeled l{"l", {4, 5}, {1, 2, 3}};
+  EXPECT_EQ(RoundTrip(l), l);
+  std::string by_hand;
+  Writer w(by_hand);
+  w.Put(l.label);
+  w.Put(l.ids);
+  w.Put(l.at);
+  EXPECT_EQ(Encode(l), by_hand);
+  Labeled out;
+  EXPECT_FALSE(Decode(by_hand.substr(0, by_hand.size() - 1), out));
 }
 
 TEST(SerializeTest, ShortOrMalformedInputIsRejectedNotOverread) {

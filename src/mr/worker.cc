@@ -1,11 +1,9 @@
 #include "mr/worker.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
-#include <cstdlib>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -87,18 +85,6 @@ class Worker {
     driver_ = std::move(driver).value();
     proto::Hello hello{o_.key, static_cast<int64_t>(getpid()), o_.advertise, listener_->port()};
     if (!driver_->Send(proto::kHello, Encode(hello)).ok()) return 1;
-    // Fault injection for tests: the first worker to claim this file takes no peer
-    // connections. It stays alive to the driver but unreachable to its peers, as if behind a
-    // network partition.
-    if (const char* deaf = std::getenv("SWELL_TEST_MR_DEAF_ONCE")) {
-      int fd = open(deaf, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
-      if (fd >= 0) {
-        std::string pid = std::to_string(getpid()) + "\n";
-        (void)!write(fd, pid.data(), pid.size());
-        close(fd);
-        listener_->Close();
-      }
-    }
     threads_.emplace_back([this] { AcceptLoop(); });
     threads_.emplace_back([this] { ControlLoop(); });
     for (;;) {
@@ -328,7 +314,7 @@ class Worker {
     if (unreachable_.count(id)) return nullptr;
     auto addr = peers_.find(id);
     if (addr == peers_.end()) return nullptr;
-    auto c = net::Connect(addr->second.first, addr->second.second, std::chrono::seconds(5));
+    auto c = o_.dial_peer(addr->second.first, addr->second.second, std::chrono::seconds(5));
     if (!c.ok()) {
       LogWarning("mr worker %d: cannot reach worker %d: %s", id_, id,
                  c.status().ToString().c_str());

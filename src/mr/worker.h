@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "mr/net.h"
 #include "swell/mr/mr.h"
 
 namespace swell::mr {
@@ -23,6 +24,7 @@ struct WorkerOptions {
   std::string listen_host;   // for the shuffle listener: "127.0.0.1" or "0.0.0.0"
   std::string advertise;     // the host others reach this worker at
   const std::atomic<bool>* leave = nullptr;  // set (e.g. by SIGTERM): ask the driver to go
+  net::Dialer dial_peer = net::Connect;      // opens the shuffle connections to peers
 };
 
 // Serves until the driver says stop or goes away. Returns 0 after a stop, 1 when the driver

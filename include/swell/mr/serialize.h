@@ -11,6 +11,11 @@
 //     static bool Read(Reader& r, MyType& v) { return r.Get(v.name) && r.Get(v.values); }
 //   };
 //
+// or, the same for a struct sent member by member, listing each member once (SerdeMembers):
+//
+//   template <> struct swell::mr::Serde<MyType>
+//       : swell::mr::SerdeMembers<&MyType::name, &MyType::values> {};
+//
 // Read returns false on malformed input (the runtime then fails the job with an error naming the
 // job). Bytes are in the host's order: every process of a job runs the same binary, and swell's
 // clusters are homogeneous (x86-64 or arm64, both little-endian).
@@ -202,6 +207,20 @@ struct Serde<std::optional<T>, std::enable_if_t<!std::is_trivially_copyable_v<st
     if (!r.Get(e)) return false;
     v = std::move(e);
     return true;
+  }
+};
+
+// A Serde that writes the listed data members (pointers to members of one struct) in order,
+// and reads them back in the same order; Read stops at the first member that fails.
+template <auto... members>
+struct SerdeMembers {
+  template <typename T>
+  static void Write(Writer& w, const T& v) {
+    (w.Put(v.*members), ...);
+  }
+  template <typename T>
+  static bool Read(Reader& r, T& v) {
+    return (r.Get(v.*members) && ...);
   }
 };
 
