@@ -1,22 +1,14 @@
 #include "node/node.h"
 
-#include <arpa/inet.h>
-#include <dirent.h>
-#include <ifaddrs.h>
-#include <net/if.h>
-#include <netinet/in.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/sysinfo.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,12 +25,13 @@
 #include <variant>
 
 #include "common/files.h"
-#include "common/mpi_env.h"
 #include "common/log.h"
 #include "common/secret.h"
 #include "common/slurm_format.h"
+#include "node/host.h"
 #include "node/launcher.h"
 #include "node/limits.h"
+#include "node/slurm_env.h"
 #include "rpc/client.h"
 
 namespace swell::node {
@@ -47,7 +40,6 @@ namespace {
 // Jobs idle this long are forgotten; the head resends a job's spec when it has not launched
 // on this node for a minute (head/head.cc kSpecResendAfter), well inside this.
 constexpr auto kForgetIdleJob = std::chrono::minutes(10);
-constexpr char kOwnerVar[] = "SWELL_STEP_OWNER";
 // Reports of a busy node wait at most this long, or until this many are ready.
 constexpr auto kReportDelay = std::chrono::milliseconds(20);
 constexpr size_t kReportBatch = 512;
@@ -65,64 +57,7 @@ struct FromHead {
 };
 using Inbound = std::variant<LinkUp, LinkDown, FromHead>;
 
-std::string Hostname() {
-  char buf[256] = {0};
-  gethostname(buf, sizeof buf - 1);
-  return buf;
-}
-
-// Marks every process of a job's exec ranks (and whatever they start: daemonized MPI launchers
-// and their ranks) so that the job's end finds them all.
-constexpr char kExecMarkVar[] = "SWELL_EXEC_JOB";
 constexpr size_t kExecReadChunk = 64 * 1024;
-
-// The interface MPI should use on this node: the one on the head's subnet, or loopback when the
-// head is reached through its local socket (every node then shares this machine's loopback).
-std::string MpiInterface(const std::string& head_address) {
-  if (head_address.rfind("unix:", 0) == 0) return "lo";
-  std::string host = head_address.substr(0, head_address.rfind(':'));
-  in_addr head{};
-  if (inet_pton(AF_INET, host.c_str(), &head) != 1) return "";
-  ifaddrs* list = nullptr;
-  if (getifaddrs(&list) != 0) return "";
-  std::string found;
-  for (ifaddrs* i = list; i != nullptr && found.empty(); i = i->ifa_next) {
-    if (i->ifa_addr == nullptr || i->ifa_netmask == nullptr || i->ifa_addr->sa_family != AF_INET)
-      continue;
-    auto addr = reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr.s_addr;
-    auto mask = reinterpret_cast<sockaddr_in*>(i->ifa_netmask)->sin_addr.s_addr;
-    if ((addr & mask) == (head.s_addr & mask)) found = i->ifa_name;
-  }
-  freeifaddrs(list);
-  return found;
-}
-
-// Processes (other than this one) whose environment holds the entry `var=value` exactly.
-std::vector<pid_t> ProcessesWithEnv(const std::string& entry) {
-  std::vector<pid_t> out;
-  DIR* proc = opendir("/proc");
-  if (proc == nullptr) return out;
-  pid_t self = getpid();
-  while (dirent* e = readdir(proc)) {
-    char* end = nullptr;
-    long pid = std::strtol(e->d_name, &end, 10);
-    if (*end != 0 || pid <= 1 || pid == self) continue;
-    auto environ_text = ReadFile(std::string("/proc/") + e->d_name + "/environ");
-    if (!environ_text.ok()) continue;
-    // Variables are NUL-separated; match one whole entry.
-    const std::string& env = *environ_text;
-    bool found = false;
-    for (size_t at = 0; at < env.size() && !found;) {
-      size_t nul = env.find('\0', at);
-      if (nul == std::string::npos) nul = env.size();
-      found = env.compare(at, nul - at, entry) == 0;
-      at = nul + 1;
-    }
-    if (found) out.push_back(static_cast<pid_t>(pid));
-  }
-  closedir(proc);
-  return out;
-}
 
 std::string StepName(const pb::StepKey& k) {
   return std::to_string(k.job_id()) + "." + std::to_string(k.pos()) + "." +
@@ -141,14 +76,15 @@ class NodeDaemon::Impl {
         epfd_(epoll_create1(EPOLL_CLOEXEC)),
         evfd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
     if (opt_.hostname.empty()) opt_.hostname = Hostname();
-    if (opt_.cpus <= 0) opt_.cpus = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
-    if (opt_.mem_mb <= 0) {
-      struct sysinfo si;
-      sysinfo(&si);
-      opt_.mem_mb = static_cast<int64_t>(si.totalram) * si.mem_unit / (1 << 20);
-    }
-    mpi_if_ = MpiInterface(opt_.head_address);
-    rsh_ = SelfDir() + "/swell-rsh";
+    if (opt_.cpus <= 0) opt_.cpus = OnlineCpus();
+    if (opt_.mem_mb <= 0) opt_.mem_mb = TotalMemoryMb();
+    node_.name = opt_.name;
+    // Marks every step's environment, so that a later daemon of this node finds the steps an
+    // earlier one left behind when it was killed.
+    node_.owner = opt_.name + "@" + opt_.spool_dir;
+    node_.rsh = SelfDir() + "/swell-rsh";
+    node_.mpi_interface = MpiInterface(opt_.head_address);
+    node_.mpi_dir = opt_.spool_dir + "/mpi";
     auto inst = GenerateSecret();
     instance_ = inst.ok() ? inst->substr(0, 16) : std::to_string(getpid());
   }
@@ -173,12 +109,8 @@ class NodeDaemon::Impl {
     int slots = 1;
     int running = 0;
     std::deque<pb::StepKey> queue;
-    std::vector<std::string> nodelist;
-    std::vector<int> tasks_per_node;  // parallel to nodelist
-    std::vector<int> cpus_per_node;   // parallel to nodelist (empty from an older head)
-    std::string hostfile;             // the allocation's nodes and slots, for mpirun
-    int node_index = 0;               // launch_tasks: SLURM_NODEID
-    int64_t first_rank = 0;           // launch_tasks: the lowest rank here (SLURM_LOCALID 0)
+    Allocation alloc;
+    std::string hostfile;  // the allocation's nodes and slots, for mpirun
     int64_t submit_ms = 0;
     std::string script_path;
     std::vector<std::string> base_env;  // everything but the per-task variables
@@ -249,15 +181,6 @@ class NodeDaemon::Impl {
     pidfds_[fd] = pid;
     return fd;
   }
-  // Appends the directory of swell and its Slurm command links (srun, squeue...) to a job's
-  // PATH, so that scripts written for Slurm find them; a PATH that has them already stays.
-  void AddOwnBinDir(std::string& path) const {
-    std::string dir = rsh_.substr(0, rsh_.rfind('/'));
-    if (dir.empty() || (":" + path + ":").find(":" + dir + ":") != std::string::npos) return;
-    path += (path.empty() ? "" : ":") + dir;
-  }
-  // This node's directory for MPI's shared-memory segments and session files (made once).
-  const std::string& MpiDir() const { return mpi_dir_; }
   void StartExec(const pb::ExecLaunch& x);
   void CancelExec(const pb::ExecCancel& c);
   // Reads what a rank wrote to `fd`; at EOF stops watching it. False at EOF or error.
@@ -267,9 +190,6 @@ class NodeDaemon::Impl {
   void FlushExecOutput();
   // Kills every process marked with the job's exec mark (daemonized launchers, their ranks).
   void SweepExecJob(int64_t job_id);
-  // The variables MPI launchers need on this node (no ssh, this node's interface).
-  void AddMpiEnv(std::map<std::string, std::string>& env, bool node_local) const;
-  Status ResolveIdentity(const pb::UserIdentity& user, std::optional<Identity>* out) const;
   Status PrepareJob(int64_t job_id, Job& job);
   void TryStart(int64_t job_id, Job& job);
   void StartStep(int64_t job_id, Job& job, const pb::StepKey& key);
@@ -281,9 +201,6 @@ class NodeDaemon::Impl {
   void Flush();
   void SendRegister();
   void TerminateAll(int sig);
-  // Marks every step's environment, so that a later daemon of this node finds the steps an
-  // earlier one left behind when it was killed.
-  std::string Owner() const { return opt_.name + "@" + opt_.spool_dir; }
   // Kills processes left by an earlier daemon of this node (found by their environment).
   void KillLeftovers();
   int NextTimeoutMs(Time now) const;
@@ -302,9 +219,7 @@ class NodeDaemon::Impl {
   std::unordered_map<int, pid_t> exec_fds_;     // output pipe -> exec rank pid
   std::map<int64_t, pb::ExecOutput> exec_out_;  // events not yet sent, per exec
   std::set<int64_t> exec_jobs_;                 // jobs that ran exec ranks here
-  std::string mpi_if_;                          // MpiInterface()
-  std::string rsh_;                             // the swell-rsh link, for MPI launchers
-  std::string mpi_dir_;                         // MpiDir()
+  NodeContext node_;                            // what every environment of a step names
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> stopping_{false};
 
@@ -362,9 +277,8 @@ Status NodeDaemon::Impl::Run() {
   ev.data.fd = evfd_;
   epoll_ctl(epfd_, EPOLL_CTL_ADD, evfd_, &ev);
   SWELL_RETURN_IF_ERROR(MakeDirs(opt_.spool_dir + "/jobs"));
-  mpi_dir_ = opt_.spool_dir + "/mpi";
-  SWELL_RETURN_IF_ERROR(MakeDirs(mpi_dir_, 01777));
-  chmod(mpi_dir_.c_str(), 01777);  // ranks of every user write here
+  SWELL_RETURN_IF_ERROR(MakeDirs(node_.mpi_dir, 01777));
+  chmod(node_.mpi_dir.c_str(), 01777);  // ranks of every user write here
   KillLeftovers();
   chmod((opt_.spool_dir + "/jobs").c_str(), 0755);
   LogInfo("node %s: %d cpus, %lld MB, %s", opt_.name.c_str(), opt_.cpus,
@@ -660,9 +574,9 @@ void NodeDaemon::Impl::HandleLaunch(const pb::Launch& l) {
   if (l.with_spec()) {
     job.spec = l.spec();
     job.user = l.user();
-    job.nodelist.assign(l.nodelist().begin(), l.nodelist().end());
-    job.tasks_per_node.assign(l.tasks_per_node().begin(), l.tasks_per_node().end());
-    job.cpus_per_node.assign(l.cpus_per_node().begin(), l.cpus_per_node().end());
+    job.alloc.nodelist.assign(l.nodelist().begin(), l.nodelist().end());
+    job.alloc.tasks_per_node.assign(l.tasks_per_node().begin(), l.tasks_per_node().end());
+    job.alloc.cpus_per_node.assign(l.cpus_per_node().begin(), l.cpus_per_node().end());
     job.submit_ms = l.submit_ms();
     Status s = PrepareJob(l.job_id(), job);
     // Only a prepared job runs steps: a failed one must not run later steps as the daemon.
@@ -682,8 +596,8 @@ void NodeDaemon::Impl::HandleLaunch(const pb::Launch& l) {
     }
   }
   if (l.slots() > 0) job.slots = l.slots();
-  job.node_index = l.node_index();
-  job.first_rank = l.first_rank();
+  job.alloc.node_index = l.node_index();
+  job.alloc.first_rank = l.first_rank();
   if (!job.has_spec) {
     for (const auto& k : l.steps()) {
       pb::StepReport r;
@@ -704,126 +618,23 @@ void NodeDaemon::Impl::HandleLaunch(const pb::Launch& l) {
   TryStart(l.job_id(), job);
 }
 
-Status NodeDaemon::Impl::ResolveIdentity(const pb::UserIdentity& user,
-                                         std::optional<Identity>* out) const {
-  uid_t my_uid = getuid();
-  out->reset();
-  if (my_uid == 0 && user.uid() != 0) {
-    Identity id;
-    id.uid = user.uid();
-    id.gid = user.gid();
-    struct passwd pw, *pwp = nullptr;
-    char buf[4096];
-    if (getpwuid_r(id.uid, &pw, buf, sizeof buf, &pwp) == 0 && pwp != nullptr) {
-      int n = 64;
-      std::vector<gid_t> groups(static_cast<size_t>(n));
-      if (getgrouplist(pw.pw_name, id.gid, groups.data(), &n) < 0) {
-        groups.resize(static_cast<size_t>(n));
-        getgrouplist(pw.pw_name, id.gid, groups.data(), &n);
-      }
-      groups.resize(static_cast<size_t>(n));
-      id.groups = groups;
-    } else {
-      id.groups = {id.gid};
-    }
-    *out = id;
-  } else if (my_uid != 0 && user.uid() != my_uid) {
-    return PermissionDenied("node runs as uid " + std::to_string(my_uid) +
-                            " and cannot run jobs of uid " + std::to_string(user.uid()));
-  }
-  return Status::Ok();
-}
-
 Status NodeDaemon::Impl::PrepareJob(int64_t job_id, Job& job) {
   const pb::JobSpec& spec = job.spec;
-  SWELL_RETURN_IF_ERROR(ResolveIdentity(job.user, &job.identity));
+  SWELL_ASSIGN_OR_RETURN(job.identity, ResolveIdentity(job.user));
   if (!spec.script().empty()) {
     std::string dir = opt_.spool_dir + "/jobs";
     job.script_path = dir + "/" + std::to_string(job_id) + ".sh";
     SWELL_RETURN_IF_ERROR(WriteFileAtomic(job.script_path, spec.script(), 0755));
   }
-  // The environment every step of the job shares.
-  std::map<std::string, std::string> env(spec.env().begin(), spec.env().end());
-  auto set = [&env](const std::string& k, const std::string& v) {
-    env["SLURM_" + k] = v;
-    env["SWELL_" + k] = v;
-  };
-  std::string nodelist = CompressHostList(job.nodelist);
-  int ntasks = std::max(1, spec.ntasks());
-  int cpt = std::max(1, spec.cpus_per_task());
-  set("JOB_NAME", spec.name());
-  set("NTASKS", std::to_string(ntasks));
-  set("NPROCS", std::to_string(ntasks));
-  set("CPUS_PER_TASK", std::to_string(cpt));
-  if (spec.mem_mb() > 0) set("MEM_PER_NODE", std::to_string(spec.mem_mb()));
-  set("JOB_NODELIST", nodelist);
-  set("NODELIST", nodelist);
-  set("JOB_NUM_NODES", std::to_string(job.nodelist.size()));
-  set("JOB_CPUS_PER_NODE", std::to_string(ntasks * cpt));  // from an older head; set below
-  // Tasks per node in the node list's (sorted) order, and a hostfile for mpirun.
-  if (job.tasks_per_node.size() == job.nodelist.size()) {
-    const bool with_cpus = job.cpus_per_node.size() == job.nodelist.size();
-    std::map<std::string, std::pair<int, int>> per;  // node -> (tasks, cpus)
-    for (size_t i = 0; i < job.nodelist.size(); ++i)
-      per[job.nodelist[i]] = {job.tasks_per_node[i], with_cpus ? job.cpus_per_node[i] : 0};
-    std::vector<int> counts, cpus;
-    std::string hosts;
-    for (const auto& n : HostListOrder(job.nodelist)) {
-      counts.push_back(per[n].first);
-      cpus.push_back(per[n].second);
-      hosts += n + " slots=" + std::to_string(per[n].first) + "\n";
-    }
-    set("TASKS_PER_NODE", CompressCounts(counts));
-    if (with_cpus) {
-      set("JOB_CPUS_PER_NODE", CompressCounts(cpus));
-      set("CPUS_ON_NODE", std::to_string(per[opt_.name].second));
-    }
-    if (spec.launch_tasks()) {
-      set("STEP_TASKS_PER_NODE", CompressCounts(counts));
-      set("STEP_NODELIST", nodelist);
-    }
+  if (job.alloc.knows_tasks_per_node()) {
     job.hostfile = opt_.spool_dir + "/jobs/" + std::to_string(job_id) + ".hosts";
-    SWELL_RETURN_IF_ERROR(WriteFileAtomic(job.hostfile, hosts, 0644));
-    env["SWELL_HOSTFILE"] = job.hostfile;
+    SWELL_RETURN_IF_ERROR(WriteFileAtomic(job.hostfile, Hostfile(job.alloc), 0644));
   }
-  set("NNODES", std::to_string(job.nodelist.size()));
-  set("SUBMIT_DIR", spec.submit_dir());
-  set("SUBMIT_HOST", spec.submit_host());
-  set("JOB_USER", job.user.name());
-  set("JOB_UID", std::to_string(job.user.uid()));
-  set("JOB_GID", std::to_string(job.user.gid()));
-  set("CLUSTER_NAME", "swell");
-  set("JOB_PARTITION", spec.partition().empty() ? "main" : spec.partition());
-  set("TIMELIMIT",
-      spec.time_limit_ms() > 0 ? std::to_string(spec.time_limit_ms() / 60000) : "UNLIMITED");
-  env["SLURMD_NODENAME"] = opt_.name;
-  env[kOwnerVar] = Owner();
-  AddMpiEnv(env, false);
-  env["SWELL_NODENAME"] = opt_.name;
-  if (spec.array_indices_size() > 0) {
-    int64_t lo = spec.array_indices(0), hi = spec.array_indices(spec.array_indices_size() - 1);
-    int64_t step = spec.array_indices_size() > 1 ? spec.array_indices(1) - lo : 1;
-    for (int i = 2; i < spec.array_indices_size(); ++i)
-      if (spec.array_indices(i) - spec.array_indices(i - 1) != step) step = 1;
-    set("ARRAY_TASK_MIN", std::to_string(lo));
-    set("ARRAY_TASK_MAX", std::to_string(hi));
-    set("ARRAY_TASK_COUNT", std::to_string(spec.array_indices_size()));
-    set("ARRAY_TASK_STEP", std::to_string(step));
-  }
-  if (job.identity) {
-    struct passwd pw, *pwp = nullptr;
-    char buf[4096];
-    if (getpwuid_r(job.identity->uid, &pw, buf, sizeof buf, &pwp) == 0 && pwp != nullptr) {
-      env.emplace("HOME", pw.pw_dir);
-      env.emplace("USER", pw.pw_name);
-      env.emplace("LOGNAME", pw.pw_name);
-    }
-  }
-  if (env.find("PATH") == env.end()) env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
-  AddOwnBinDir(env["PATH"]);
+  std::optional<Account> account;
+  if (job.identity) account = LookupAccount(job.identity->uid);
+  Env env = JobEnv(spec, job.user, job.alloc, node_, job.hostfile, account);
   job.path = env["PATH"];
-  job.base_env.clear();
-  for (auto& [k, v] : env) job.base_env.push_back(k + "=" + v);
+  job.base_env = EnvEntries(env);
   return Status::Ok();
 }
 
@@ -839,9 +650,7 @@ void NodeDaemon::Impl::StartStep(int64_t job_id, Job& job, const pb::StepKey& ke
   const pb::JobSpec& spec = job.spec;
   Time now = clock_.Now();
   bool is_array = spec.array_indices_size() > 0;
-  int64_t task_job_id = is_array ? job_id + key.pos() : job_id;
-  std::optional<int64_t> index;
-  if (is_array && key.pos() < spec.array_indices_size()) index = spec.array_indices(key.pos());
+  int64_t task_job_id = TaskJobId(spec, job_id, key.pos());
 
   auto fail = [&](const std::string& error) {
     pb::StepReport r;
@@ -855,36 +664,15 @@ void NodeDaemon::Impl::StartStep(int64_t job_id, Job& job, const pb::StepKey& ke
 
   SpawnRequest req;
   req.env = job.base_env;
-  req.env.push_back("SLURM_JOB_ID=" + std::to_string(task_job_id));
-  req.env.push_back("SWELL_JOB_ID=" + std::to_string(task_job_id));
-  req.env.push_back("SLURM_JOBID=" + std::to_string(task_job_id));
-  req.env.push_back(std::string(kExecMarkVar) + "=" + Owner() + ":" + std::to_string(task_job_id));
-  if (spec.launch_tasks()) {
-    // srun's per-task environment: rank, rank on this node, this node's index; one step.
-    auto both = [&req](const std::string& k, const std::string& v) {
-      req.env.push_back("SLURM_" + k + "=" + v);
-      req.env.push_back("SWELL_" + k + "=" + v);
-    };
-    both("PROCID", std::to_string(key.pos()));
-    both("LOCALID", std::to_string(key.pos() - job.first_rank));
-    both("NODEID", std::to_string(job.node_index));
-    both("STEP_ID", "0");
-    both("STEPID", "0");
-    both("STEP_NUM_TASKS", std::to_string(std::max(1, spec.ntasks())));
-    both("STEP_NUM_NODES", std::to_string(job.nodelist.size()));
-    req.append_output = true;  // every task of the step writes to the job's output
-  }
-  if (index) {
-    req.env.push_back("SLURM_ARRAY_JOB_ID=" + std::to_string(job_id));
-    req.env.push_back("SWELL_ARRAY_JOB_ID=" + std::to_string(job_id));
-    req.env.push_back("SLURM_ARRAY_TASK_ID=" + std::to_string(*index));
-    req.env.push_back("SWELL_ARRAY_TASK_ID=" + std::to_string(*index));
-  }
+  for (auto& var : EnvEntries(StepEnv(spec, job_id, key, job.alloc, node_.owner)))
+    req.env.push_back(std::move(var));
+  // Every task of a job that launches tasks writes to the job's output.
+  req.append_output = spec.launch_tasks();
   req.cwd = spec.work_dir().empty() ? "/" : spec.work_dir();
   PatternFields f;
   f.job_id = task_job_id;
   f.array_job_id = job_id;
-  f.array_task_id = index;
+  f.array_task_id = ArrayTaskIndex(spec, key.pos());
   f.job_name = spec.name();
   f.node = opt_.name;
   f.user = job.user.name();
@@ -1048,16 +836,6 @@ void NodeDaemon::Impl::HandleCancel(const pb::Cancel& c) {
   }
 }
 
-void NodeDaemon::Impl::AddMpiEnv(std::map<std::string, std::string>& env, bool node_local) const {
-  AddMpiRelayEnv(env, rsh_, mpi_if_);
-  if (node_local) {
-    // Nodes of the `local` provider share one host name and /dev/shm: each node's shared
-    // memory segments and session files go in its own directory, or they collide.
-    env["OMPI_MCA_btl_vader_backing_directory"] = MpiDir();
-    env["OMPI_MCA_orte_tmpdir_base"] = MpiDir();
-  }
-}
-
 void NodeDaemon::Impl::ExecEvent(int64_t exec_id, pb::ExecEvent ev) {
   auto& out = exec_out_[exec_id];
   out.set_exec_id(exec_id);
@@ -1092,49 +870,12 @@ void NodeDaemon::Impl::StartExec(const pb::ExecLaunch& x) {
     for (int i = 0; i < x.count(); ++i) fail(x.first_rank() + i, error);
   };
   if (stopping_) return fail_all("the node is stopping");
-  std::optional<Identity> who;
-  if (Status s = ResolveIdentity(x.user(), &who); !s.ok()) return fail_all(s.message());
-  std::map<std::string, std::string> env;
-  for (const auto& kv : x.env()) {
-    size_t eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) continue;
-    std::string k = kv.substr(0, eq);
-    // A relayed command starts clean of its launcher's own state, as over ssh.
-    if (x.shell() && (k.rfind("PMIX_", 0) == 0 || k.rfind("PMI_", 0) == 0 ||
-                      (k.rfind("OMPI_", 0) == 0 && k.rfind("OMPI_MCA_", 0) != 0 &&
-                       k.rfind("OMPI_ALLOW_", 0) != 0)))
-      continue;
-    env[k] = kv.substr(eq + 1);
-  }
-  AddMpiEnv(env, mpi_if_ == "lo");
-  env["SLURMD_NODENAME"] = opt_.name;
-  env["SWELL_NODENAME"] = opt_.name;
-  env[kOwnerVar] = Owner();
-  env[kExecMarkVar] = Owner() + ":" + std::to_string(x.job_id());
-  if (env.find("PATH") == env.end()) env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
-  AddOwnBinDir(env["PATH"]);
-  auto both = [&env](const std::string& k, const std::string& v) {
-    env["SLURM_" + k] = v;
-    env["SWELL_" + k] = v;
-  };
-  if (x.step_id() >= 0) {
-    std::string nodes = CompressHostList({x.nodelist().begin(), x.nodelist().end()});
-    both("STEP_ID", std::to_string(x.step_id()));
-    both("STEPID", std::to_string(x.step_id()));
-    both("STEP_NUM_TASKS", std::to_string(x.ntasks()));
-    both("STEP_NUM_NODES", std::to_string(x.nodelist_size()));
-    both("STEP_NODELIST", nodes);
-    both("STEP_TASKS_PER_NODE", x.tasks_per_node());
-    both("NTASKS", std::to_string(x.ntasks()));
-    both("NPROCS", std::to_string(x.ntasks()));
-    both("NNODES", std::to_string(x.nodelist_size()));
-    both("NODELIST", nodes);
-    both("TASKS_PER_NODE", x.tasks_per_node());
-    both("NODEID", std::to_string(x.node_index()));
-  }
+  auto who = ResolveIdentity(x.user());
+  if (!who.ok()) return fail_all(who.status().message());
+  Env env = ExecEnv(x, node_);
   SpawnRequest req;
   req.cwd = x.cwd().empty() ? "/" : x.cwd();
-  req.user = who;
+  req.user = *who;
   if (x.shell()) {
     // As ssh does: the words joined by spaces, run by the shell.
     std::string line;
@@ -1149,17 +890,11 @@ void NodeDaemon::Impl::StartExec(const pb::ExecLaunch& x) {
     req.argv.assign(x.argv().begin(), x.argv().end());
   }
   exec_jobs_.insert(x.job_id());
+  const std::vector<std::string> shared = EnvEntries(env);
   for (int i = 0; i < x.count(); ++i) {
     int rank = x.first_rank() + i;
-    std::vector<std::string> vars;
-    for (const auto& [k, v] : env) vars.push_back(k + "=" + v);
-    if (x.step_id() >= 0) {
-      for (const char* pre : {"SLURM_", "SWELL_"}) {
-        vars.push_back(std::string(pre) + "PROCID=" + std::to_string(rank));
-        vars.push_back(std::string(pre) + "LOCALID=" + std::to_string(i));
-      }
-    }
-    req.env = std::move(vars);
+    req.env = shared;
+    for (auto& var : EnvEntries(ExecRankEnv(x, i))) req.env.push_back(std::move(var));
     int out[2], err[2];
     if (pipe2(out, O_CLOEXEC) != 0) return fail(rank, std::string("pipe: ") + strerror(errno));
     if (pipe2(err, O_CLOEXEC) != 0) {
@@ -1278,8 +1013,7 @@ void NodeDaemon::Impl::CancelExec(const pb::ExecCancel& c) {
 }
 
 void NodeDaemon::Impl::SweepExecJob(int64_t job_id) {
-  auto pids = ProcessesWithEnv(std::string(kExecMarkVar) + "=" + Owner() + ":" +
-                               std::to_string(job_id));
+  auto pids = ProcessesWithEnv(ExecJobEntry(node_.owner, job_id));
   for (pid_t p : pids) kill(p, SIGKILL);
   if (!pids.empty())
     LogInfo("node %s: job %lld ended; killed %zu of its processes left behind", opt_.name.c_str(),
@@ -1336,7 +1070,7 @@ void NodeDaemon::Impl::TerminateAll(int sig) {
 }
 
 void NodeDaemon::Impl::KillLeftovers() {
-  auto pids = ProcessesWithEnv(std::string(kOwnerVar) + "=" + Owner());
+  auto pids = ProcessesWithEnv(StepOwnerEntry(node_.owner));
   for (pid_t p : pids) {
     if (getpgid(p) == p) kill(-p, SIGKILL);
     kill(p, SIGKILL);
