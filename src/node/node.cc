@@ -73,6 +73,7 @@ class NodeDaemon::Impl {
   explicit Impl(NodeOptions o)
       : opt_(std::move(o)),
         limits_(opt_.name),
+        clock_(opt_.clock != nullptr ? opt_.clock : &system_clock_),
         epfd_(epoll_create1(EPOLL_CLOEXEC)),
         evfd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
     if (opt_.hostname.empty()) opt_.hostname = Hostname();
@@ -209,7 +210,8 @@ class NodeDaemon::Impl {
   std::string instance_;
   Launcher launcher_;
   Limits limits_;
-  SystemClock clock_;
+  SystemClock system_clock_;  // when the options name no clock
+  Clock* const clock_;
 
   const int epfd_;
   const int evfd_;
@@ -286,11 +288,11 @@ Status NodeDaemon::Impl::Run() {
 
   std::thread link([this] { LinkThread(); });
   std::thread writer([this] { WriterThread(); });
-  next_heartbeat_ = clock_.Now();
+  next_heartbeat_ = clock_->Now();
 
   Time stop_deadline = kNever;
   for (;;) {
-    Time now = clock_.Now();
+    Time now = clock_->Now();
     if (stop_requested_ && !stopping_) {
       stopping_ = true;
       LogInfo("node %s: stopping, ending %zu steps", opt_.name.c_str(), steps_.size());
@@ -340,7 +342,7 @@ Status NodeDaemon::Impl::Run() {
         DrainInbox();
       }
     }
-    now = clock_.Now();
+    now = clock_->Now();
     CheckTimers(now);
     if (link_up_ && now >= next_heartbeat_) {
       pb::NodeMessage hb;
@@ -512,7 +514,7 @@ void NodeDaemon::Impl::SendRegister() {
   // The head acks the reports carried by Register in its answer.
   acked_seq_ = unacked_seq_.empty() ? sent_seq_ : unacked_seq_.front() - 1;
   Send(std::move(msg));
-  next_heartbeat_ = clock_.Now() + opt_.heartbeat;
+  next_heartbeat_ = clock_->Now() + opt_.heartbeat;
 }
 
 void NodeDaemon::Impl::HandleHead(const pb::HeadMessage& m) {
@@ -564,13 +566,13 @@ void NodeDaemon::Impl::HandleLaunch(const pb::Launch& l) {
       *r.mutable_key() = k;
       r.set_requeue(true);
       r.set_error("the node is stopping");
-      r.set_time_ms(ToMillis(clock_.Now()));
+      r.set_time_ms(ToMillis(clock_->Now()));
       Report(std::move(r));
     }
     return;
   }
   Job& job = jobs_[l.job_id()];
-  job.last_active = clock_.Now();
+  job.last_active = clock_->Now();
   if (l.with_spec()) {
     job.spec = l.spec();
     job.user = l.user();
@@ -589,7 +591,7 @@ void NodeDaemon::Impl::HandleLaunch(const pb::Launch& l) {
         r.set_started(false);
         r.set_exit_code(1);
         r.set_error(s.message());
-        r.set_time_ms(ToMillis(clock_.Now()));
+        r.set_time_ms(ToMillis(clock_->Now()));
         Report(std::move(r));
       }
       return;
@@ -609,7 +611,7 @@ void NodeDaemon::Impl::HandleLaunch(const pb::Launch& l) {
         r.set_error("the node lost the job's description");
         r.set_requeue(true);
       }
-      r.set_time_ms(ToMillis(clock_.Now()));
+      r.set_time_ms(ToMillis(clock_->Now()));
       Report(std::move(r));
     }
     return;
@@ -648,7 +650,7 @@ void NodeDaemon::Impl::TryStart(int64_t job_id, Job& job) {
 
 void NodeDaemon::Impl::StartStep(int64_t job_id, Job& job, const pb::StepKey& key) {
   const pb::JobSpec& spec = job.spec;
-  Time now = clock_.Now();
+  Time now = clock_->Now();
   bool is_array = spec.array_indices_size() > 0;
   int64_t task_job_id = TaskJobId(spec, job_id, key.pos());
 
@@ -739,7 +741,7 @@ void NodeDaemon::Impl::Reap(pid_t which) {
     if (which > 0) break;
   }
   // Forget idle jobs now and then.
-  Time now = clock_.Now();
+  Time now = clock_->Now();
   for (auto it = jobs_.begin(); it != jobs_.end();) {
     Job& j = it->second;
     if (j.running == 0 && j.queue.empty() && now - j.last_active > kForgetIdleJob) {
@@ -768,7 +770,7 @@ void NodeDaemon::Impl::StepExited(pid_t pid, int status) {
     pb::StepReport r;
     *r.mutable_key() = step.key;
     r.set_started(false);
-    r.set_time_ms(ToMillis(clock_.Now()));
+    r.set_time_ms(ToMillis(clock_->Now()));
     if (WIFEXITED(status)) r.set_exit_code(WEXITSTATUS(status));
     if (WIFSIGNALED(status)) r.set_signal(WTERMSIG(status));
     r.set_timed_out(step.timed_out);
@@ -782,14 +784,14 @@ void NodeDaemon::Impl::StepExited(pid_t pid, int status) {
     auto jit = jobs_.find(job_id);
     if (jit != jobs_.end()) {
       --jit->second.running;
-      jit->second.last_active = clock_.Now();
+      jit->second.last_active = clock_->Now();
       TryStart(job_id, jit->second);
     }
   }
 }
 
 void NodeDaemon::Impl::HandleCancel(const pb::Cancel& c) {
-  Time now = clock_.Now();
+  Time now = clock_->Now();
   // With attempts, only those attempts: a newer attempt of the same task must survive.
   bool by_attempt = c.attempts_size() == c.positions_size() && c.positions_size() > 0;
   auto matches = [&c, by_attempt](const pb::StepKey& k) {
@@ -995,7 +997,7 @@ void NodeDaemon::Impl::ExecRankExited(pid_t pid, int status) {
 }
 
 void NodeDaemon::Impl::CancelExec(const pb::ExecCancel& c) {
-  Time now = clock_.Now();
+  Time now = clock_->Now();
   int sig = c.signal() != 0 ? c.signal() : SIGTERM;
   for (auto& [pid, x] : exec_ranks_) {
     bool match = c.exec_id() != 0 ? x.exec_id == c.exec_id() : x.job_id == c.job_id();
@@ -1081,7 +1083,7 @@ void NodeDaemon::Impl::KillLeftovers() {
 }
 
 void NodeDaemon::Impl::Report(pb::StepReport r) {
-  if (sent_seq_ + 1 == next_seq_) first_unsent_ = clock_.Now();
+  if (sent_seq_ + 1 == next_seq_) first_unsent_ = clock_->Now();
   unacked_seq_.push_back(next_seq_++);
   unacked_.push_back(std::move(r));
 }
@@ -1094,7 +1096,7 @@ void NodeDaemon::Impl::Flush() {
   size_t unsent = static_cast<size_t>(next_seq_ - 1 - sent_seq_);
   size_t start = unacked_.size() - unsent;
   bool busy = !steps_.empty();
-  if (busy && unsent < kReportBatch && clock_.Now() - first_unsent_ < kReportDelay) return;
+  if (busy && unsent < kReportBatch && clock_->Now() - first_unsent_ < kReportDelay) return;
   pb::NodeMessage msg;
   auto* batch = msg.mutable_reports();
   // A step that started and ended within this batch is reported once, by its end.
