@@ -28,9 +28,11 @@
 #include "common/log.h"
 #include "common/secret.h"
 #include "common/slurm_format.h"
+#include "node/head_link.h"
 #include "node/host.h"
 #include "node/launcher.h"
 #include "node/limits.h"
+#include "node/poller.h"
 #include "node/slurm_env.h"
 #include "rpc/client.h"
 
@@ -40,22 +42,6 @@ namespace {
 // Jobs idle this long are forgotten; the head resends a job's spec when it has not launched
 // on this node for a minute (head/head.cc kSpecResendAfter), well inside this.
 constexpr auto kForgetIdleJob = std::chrono::minutes(10);
-// Reports of a busy node wait at most this long, or until this many are ready.
-constexpr auto kReportDelay = std::chrono::milliseconds(20);
-constexpr size_t kReportBatch = 512;
-
-struct LinkUp {
-  std::shared_ptr<rpc::NodeLink> link;
-  uint64_t gen;
-};
-struct LinkDown {
-  uint64_t gen;
-};
-struct FromHead {
-  pb::HeadMessage msg;
-  uint64_t gen;
-};
-using Inbound = std::variant<LinkUp, LinkDown, FromHead>;
 
 constexpr size_t kExecReadChunk = 64 * 1024;
 
@@ -68,14 +54,13 @@ std::string StepName(const pb::StepKey& k) {
 
 class NodeDaemon::Impl {
  public:
-  // The loop's fds exist for the object's whole life, so that Stop() may Wake() from any
-  // thread at any time.
   explicit Impl(NodeOptions o)
       : opt_(std::move(o)),
         limits_(opt_.name),
         clock_(opt_.clock != nullptr ? opt_.clock : &system_clock_),
-        epfd_(epoll_create1(EPOLL_CLOEXEC)),
-        evfd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+        link_({opt_.name, opt_.head_address, opt_.secret, opt_.heartbeat}, clock_,
+              {[this] { poller_.Wake(); }, [this](pb::Register* r) { Describe(r); },
+               [this](const pb::HeadMessage& m) { HandleHead(m); }}) {
     if (opt_.hostname.empty()) opt_.hostname = Hostname();
     if (opt_.cpus <= 0) opt_.cpus = OnlineCpus();
     if (opt_.mem_mb <= 0) opt_.mem_mb = TotalMemoryMb();
@@ -90,15 +75,10 @@ class NodeDaemon::Impl {
     instance_ = inst.ok() ? inst->substr(0, 16) : std::to_string(getpid());
   }
 
-  ~Impl() {
-    close(evfd_);
-    close(epfd_);
-  }
-
   Status Run();
   void Stop() {
     stop_requested_ = true;
-    Wake();
+    poller_.Wake();
   }
 
  private:
@@ -143,45 +123,13 @@ class NodeDaemon::Impl {
     int pidfd = -1;
   };
 
-  void Post(Inbound in) {
-    {
-      std::lock_guard<std::mutex> lock(in_mu_);
-      inbox_.push_back(std::move(in));
-    }
-    Wake();
+  void DrainInbox() {
+    poller_.ClearWake();
+    link_.Drain();
   }
-  void Wake() {
-    uint64_t one = 1;
-    (void)!write(evfd_, &one, sizeof one);
-  }
-  void Send(pb::NodeMessage msg) {
-    {
-      std::lock_guard<std::mutex> lock(out_mu_);
-      outbox_.push_back(std::move(msg));
-    }
-    out_cv_.notify_one();
-  }
-
-  void LinkThread();
-  void WriterThread();
-  void HandleInbound(Inbound& in);
-  void DrainInbox();
   void HandleHead(const pb::HeadMessage& m);
   void HandleLaunch(const pb::Launch& l);
   void HandleCancel(const pb::Cancel& c);
-  // A pidfd for `pid` in the loop's epoll set (-1 if the kernel has none): its end wakes the
-  // loop, and only this loop (nodes share a process in tests, where SIGCHLD goes anywhere).
-  int WatchPid(pid_t pid) {
-    int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-    if (fd < 0) return -1;
-    fcntl(fd, F_SETFD, FD_CLOEXEC);
-    epoll_event pev{};
-    pev.events = EPOLLIN;
-    pev.data.fd = fd;
-    epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &pev);
-    pidfds_[fd] = pid;
-    return fd;
-  }
   void StartExec(const pb::ExecLaunch& x);
   void CancelExec(const pb::ExecCancel& c);
   // Reads what a rank wrote to `fd`; at EOF stops watching it. False at EOF or error.
@@ -198,9 +146,9 @@ class NodeDaemon::Impl {
   void Reap(pid_t pid);
   void StepExited(pid_t pid, int status);
   void CheckTimers(Time now);
-  void Report(pb::StepReport r);
-  void Flush();
-  void SendRegister();
+  void Report(pb::StepReport r) { link_.Report(std::move(r)); }
+  // The node's part of its Register.
+  void Describe(pb::Register* r) const;
   void TerminateAll(int sig);
   // Kills processes left by an earlier daemon of this node (found by their environment).
   void KillLeftovers();
@@ -213,10 +161,9 @@ class NodeDaemon::Impl {
   SystemClock system_clock_;  // when the options name no clock
   Clock* const clock_;
 
-  const int epfd_;
-  const int evfd_;
+  Poller poller_;
+  HeadLink link_;
   int sigfd_ = -1;
-  std::unordered_map<int, pid_t> pidfds_;  // pidfd -> step pid: a step's end wakes the loop
   std::unordered_map<pid_t, ExecRank> exec_ranks_;
   std::unordered_map<int, pid_t> exec_fds_;     // output pipe -> exec rank pid
   std::map<int64_t, pb::ExecOutput> exec_out_;  // events not yet sent, per exec
@@ -225,37 +172,13 @@ class NodeDaemon::Impl {
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> stopping_{false};
 
-  std::mutex in_mu_;
-  std::deque<Inbound> inbox_;  // GUARDED_BY(in_mu_)
-
-  std::mutex out_mu_;
-  std::condition_variable out_cv_;
-  std::deque<pb::NodeMessage> outbox_;       // GUARDED_BY(out_mu_)
-  std::shared_ptr<rpc::NodeLink> out_link_;  // GUARDED_BY(out_mu_)
-
-  std::mutex link_mu_;
-  std::condition_variable link_cv_;
-  std::shared_ptr<rpc::NodeLink> current_link_;  // GUARDED_BY(link_mu_), for Close at stop
-
   // Loop-only state below.
   std::map<int64_t, Job> jobs_;
   std::unordered_map<pid_t, Step> steps_;
-  std::deque<pb::StepReport> unacked_;  // reports with seq (pid field reused? no: kept below)
-  std::deque<uint64_t> unacked_seq_;
-  uint64_t next_seq_ = 1;
-  uint64_t sent_seq_ = 0;
-  uint64_t acked_seq_ = 0;
-  Time first_unsent_;  // when the oldest report not yet sent was made
-  uint64_t gen_ = 0;   // of the current link
-  bool link_up_ = false;
-  bool registered_ = false;
-  Time next_heartbeat_;
 };
 
 Status NodeDaemon::Impl::Run() {
-  if (evfd_ < 0 || epfd_ < 0) return Internal("node: cannot create loop fds");
-  epoll_event ev{};
-  ev.events = EPOLLIN;
+  if (!poller_.ok()) return Internal("node: cannot create loop fds");
   if (opt_.own_process) {
     sigset_t mask;
     sigemptyset(&mask);
@@ -273,11 +196,8 @@ Status NodeDaemon::Impl::Run() {
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     sigfd_ = signalfd(-1, &fdmask, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sigfd_ < 0) return Internal("node: cannot create a signalfd");
-    ev.data.fd = sigfd_;
-    epoll_ctl(epfd_, EPOLL_CTL_ADD, sigfd_, &ev);
+    poller_.Add(sigfd_);
   }
-  ev.data.fd = evfd_;
-  epoll_ctl(epfd_, EPOLL_CTL_ADD, evfd_, &ev);
   SWELL_RETURN_IF_ERROR(MakeDirs(opt_.spool_dir + "/jobs"));
   SWELL_RETURN_IF_ERROR(MakeDirs(node_.mpi_dir, 01777));
   chmod(node_.mpi_dir.c_str(), 01777);  // ranks of every user write here
@@ -286,15 +206,14 @@ Status NodeDaemon::Impl::Run() {
   LogInfo("node %s: %d cpus, %lld MB, %s", opt_.name.c_str(), opt_.cpus,
           static_cast<long long>(opt_.mem_mb), limits_.description().c_str());
 
-  std::thread link([this] { LinkThread(); });
-  std::thread writer([this] { WriterThread(); });
-  next_heartbeat_ = clock_->Now();
+  link_.Start();
 
   Time stop_deadline = kNever;
   for (;;) {
     Time now = clock_->Now();
     if (stop_requested_ && !stopping_) {
       stopping_ = true;
+      link_.BeginStop();
       LogInfo("node %s: stopping, ending %zu steps", opt_.name.c_str(), steps_.size());
       // Queued steps never started: give them back, and tell the head to send no more.
       for (auto& [id, job] : jobs_) {
@@ -308,10 +227,10 @@ Status NodeDaemon::Impl::Run() {
         }
         job.queue.clear();
       }
-      if (link_up_) {
+      if (link_.up()) {
         pb::NodeMessage drain;
         drain.set_draining(true);
-        Send(std::move(drain));
+        link_.Send(std::move(drain));
       }
       TerminateAll(SIGTERM);
       stop_deadline = now + std::min<Duration>(opt_.kill_wait, std::chrono::seconds(5));
@@ -326,7 +245,7 @@ Status NodeDaemon::Impl::Run() {
     epoll_event events[16];
     int timeout = NextTimeoutMs(now);
     if (stopping_) timeout = std::min(timeout, 100);
-    int n = epoll_wait(epfd_, events, 16, timeout);
+    int n = poller_.Wait(events, 16, timeout);
     for (int i = 0; i < n; ++i) {
       if (events[i].data.fd == sigfd_) {
         signalfd_siginfo si;
@@ -334,168 +253,39 @@ Status NodeDaemon::Impl::Run() {
           if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) stop_requested_ = true;
         }
         Reap(-1);
-      } else if (auto pf = pidfds_.find(events[i].data.fd); pf != pidfds_.end()) {
-        Reap(pf->second);
+      } else if (pid_t pid = poller_.PidOf(events[i].data.fd); pid > 0) {
+        Reap(pid);
       } else if (auto xf = exec_fds_.find(events[i].data.fd); xf != exec_fds_.end()) {
         ReadExecOutput(xf->second, events[i].data.fd);
-      } else if (events[i].data.fd == evfd_) {
+      } else if (events[i].data.fd == poller_.wake_fd()) {
         DrainInbox();
       }
     }
     now = clock_->Now();
     CheckTimers(now);
-    if (link_up_ && now >= next_heartbeat_) {
-      pb::NodeMessage hb;
-      hb.set_heartbeat(true);
-      Send(std::move(hb));
-      next_heartbeat_ = now + opt_.heartbeat;
-    }
-    Flush();
+    link_.Heartbeat(now);
+    link_.Flush(!steps_.empty());
     FlushExecOutput();
   }
   // Give the final reports a moment to reach the head (acks keep arriving: the window of one
   // batch in flight still holds).
-  for (int i = 0; i < 50 && registered_ && (sent_seq_ + 1 < next_seq_ || acked_seq_ < sent_seq_);
-       ++i) {
+  for (int i = 0; i < 50 && link_.pending(); ++i) {
     DrainInbox();
-    Flush();
+    link_.Flush(!steps_.empty());
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  {
-    std::lock_guard<std::mutex> lock(out_mu_);
-    for (int i = 0; i < 20 && !outbox_.empty(); ++i) {
-      out_mu_.unlock();
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      out_mu_.lock();
-    }
-  }
-  stopping_ = true;
-  {
-    std::lock_guard<std::mutex> lock(link_mu_);
-    if (current_link_) current_link_->Close();
-  }
-  link_cv_.notify_all();
-  out_cv_.notify_all();
-  link.join();
-  writer.join();
-  for (auto& [fd, pid] : pidfds_) close(fd);
-  pidfds_.clear();
+  link_.Stop();
   if (sigfd_ >= 0) {
-    epoll_ctl(epfd_, EPOLL_CTL_DEL, sigfd_, nullptr);
+    poller_.Remove(sigfd_);
     close(sigfd_);
     sigfd_ = -1;
   }
-  epoll_ctl(epfd_, EPOLL_CTL_DEL, evfd_, nullptr);
   LogInfo("node %s: stopped", opt_.name.c_str());
   return Status::Ok();
 }
 
-void NodeDaemon::Impl::LinkThread() {
-  uint64_t gen = 0;
-  auto backoff = std::chrono::milliseconds(50);
-  while (!stopping_) {
-    // A fresh channel per attempt: a channel that saw the head die waits out gRPC's own
-    // reconnect backoff (seconds), a new one connects at once.
-    auto client = rpc::HeadClient::Create({opt_.head_address, opt_.secret});
-    auto link_or = client->OpenNodeSession();
-    if (link_or.ok()) {
-      std::shared_ptr<rpc::NodeLink> link(std::move(link_or).value());
-      {
-        std::lock_guard<std::mutex> lock(link_mu_);
-        current_link_ = link;
-      }
-      ++gen;
-      Post(LinkUp{link, gen});
-      pb::HeadMessage m;
-      bool got_any = false;
-      while (link->Read(&m)) {
-        got_any = true;
-        Post(FromHead{std::move(m), gen});
-        m.Clear();
-      }
-      Post(LinkDown{gen});
-      if (got_any) LogInfo("node %s: lost the head; reconnecting", opt_.name.c_str());
-      link->Close();
-      {
-        std::lock_guard<std::mutex> lock(link_mu_);
-        current_link_.reset();
-      }
-      if (got_any) backoff = std::chrono::milliseconds(50);
-    }
-    std::unique_lock<std::mutex> lock(link_mu_);
-    link_cv_.wait_for(lock, backoff, [this] { return stopping_.load(); });
-    backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::milliseconds(1000));
-  }
-}
 
-void NodeDaemon::Impl::WriterThread() {
-  std::unique_lock<std::mutex> lock(out_mu_);
-  for (;;) {
-    out_cv_.wait(lock, [this] { return stopping_ || (!outbox_.empty() && out_link_); });
-    if (stopping_ && (outbox_.empty() || !out_link_)) return;
-    auto link = out_link_;
-    std::deque<pb::NodeMessage> batch;
-    batch.swap(outbox_);
-    lock.unlock();
-    // Merge consecutive report batches into one message.
-    std::vector<pb::NodeMessage> msgs;
-    for (auto& m : batch) {
-      if (m.has_reports() && !msgs.empty() && msgs.back().has_reports()) {
-        auto* dst = msgs.back().mutable_reports();
-        for (auto& r : *m.mutable_reports()->mutable_reports()) *dst->add_reports() = std::move(r);
-        dst->set_seq(m.reports().seq());
-      } else {
-        msgs.push_back(std::move(m));
-      }
-    }
-    for (auto& m : msgs) {
-      if (!link->Write(m)) {
-        link->Close();
-        break;
-      }
-    }
-    lock.lock();
-  }
-}
-
-void NodeDaemon::Impl::DrainInbox() {
-  uint64_t v;
-  (void)!read(evfd_, &v, sizeof v);
-  std::deque<Inbound> batch;
-  {
-    std::lock_guard<std::mutex> lock(in_mu_);
-    batch.swap(inbox_);
-  }
-  for (auto& in : batch) HandleInbound(in);
-}
-
-void NodeDaemon::Impl::HandleInbound(Inbound& in) {
-  if (auto* up = std::get_if<LinkUp>(&in)) {
-    gen_ = up->gen;
-    link_up_ = true;
-    registered_ = false;
-    {
-      std::lock_guard<std::mutex> lock(out_mu_);
-      outbox_.clear();
-      out_link_ = up->link;
-    }
-    SendRegister();
-  } else if (auto* down = std::get_if<LinkDown>(&in)) {
-    if (down->gen != gen_) return;
-    link_up_ = false;
-    registered_ = false;
-    std::lock_guard<std::mutex> lock(out_mu_);
-    out_link_.reset();
-    outbox_.clear();
-  } else if (auto* m = std::get_if<FromHead>(&in)) {
-    if (m->gen != gen_) return;
-    HandleHead(m->msg);
-  }
-}
-
-void NodeDaemon::Impl::SendRegister() {
-  pb::NodeMessage msg;
-  auto* r = msg.mutable_register_();
+void NodeDaemon::Impl::Describe(pb::Register* r) const {
   r->set_name(opt_.name);
   r->set_instance(instance_);
   r->set_hostname(opt_.hostname);
@@ -507,14 +297,7 @@ void NodeDaemon::Impl::SendRegister() {
   for (auto& [pid, step] : steps_) *r->add_running() = step.key;
   for (auto& [id, job] : jobs_)
     for (auto& k : job.queue) *r->add_queued() = k;
-  for (auto& rep : unacked_) *r->add_unacked() = rep;
   for (int64_t id : exec_jobs_) r->add_exec_jobs(id);
-  r->set_next_seq(next_seq_);
-  sent_seq_ = next_seq_ - 1;
-  // The head acks the reports carried by Register in its answer.
-  acked_seq_ = unacked_seq_.empty() ? sent_seq_ : unacked_seq_.front() - 1;
-  Send(std::move(msg));
-  next_heartbeat_ = clock_->Now() + opt_.heartbeat;
 }
 
 void NodeDaemon::Impl::HandleHead(const pb::HeadMessage& m) {
@@ -525,8 +308,6 @@ void NodeDaemon::Impl::HandleHead(const pb::HeadMessage& m) {
       stop_requested_ = true;
       return;
     }
-    registered_ = true;
-    LogInfo("node %s: registered with the head", opt_.name.c_str());
     // Exactly the attempts named: a newer attempt of the same task may be here too.
     for (const auto& k : reg.kill()) {
       for (auto& [pid, step] : steps_) {
@@ -549,14 +330,6 @@ void NodeDaemon::Impl::HandleHead(const pb::HeadMessage& m) {
   for (const auto& c : m.cancels()) HandleCancel(c);
   for (const auto& x : m.execs()) StartExec(x);
   for (const auto& c : m.exec_cancels()) CancelExec(c);
-  if (m.ack() != 0) {
-    uint64_t ack = m.ack();
-    while (!unacked_seq_.empty() && unacked_seq_.front() <= ack) {
-      unacked_seq_.pop_front();
-      unacked_.pop_front();
-    }
-    acked_seq_ = std::max(acked_seq_, ack);
-  }
 }
 
 void NodeDaemon::Impl::HandleLaunch(const pb::Launch& l) {
@@ -721,7 +494,7 @@ void NodeDaemon::Impl::StartStep(int64_t job_id, Job& job, const pb::StepKey& ke
   step.start = now;
   if (spec.time_limit_ms() > 0) step.deadline = now + Duration(spec.time_limit_ms());
   step.cgroup = std::move(cg);
-  step.pidfd = WatchPid(*pid);
+  step.pidfd = poller_.WatchPid(*pid);
   steps_.emplace(*pid, std::move(step));
   ++job.running;
   pb::StepReport r;
@@ -760,10 +533,7 @@ void NodeDaemon::Impl::StepExited(pid_t pid, int status) {
     auto it = steps_.find(pid);
     if (it == steps_.end()) return;  // an adopted orphan
     Step& step = it->second;
-    if (step.pidfd >= 0) {
-      pidfds_.erase(step.pidfd);
-      close(step.pidfd);
-    }
+    poller_.UnwatchPid(step.pidfd);
     // The step is over: nothing of it may linger (Slurm does the same at job end).
     kill(-pid, SIGKILL);
     if (step.cgroup) step.cgroup->KillAll();
@@ -846,15 +616,15 @@ void NodeDaemon::Impl::ExecEvent(int64_t exec_id, pb::ExecEvent ev) {
 
 void NodeDaemon::Impl::FlushExecOutput() {
   if (exec_out_.empty()) return;
-  if (!registered_) {
+  if (!link_.registered()) {
     // The head lost the stream's caller with the session; nothing to deliver to.
-    if (!link_up_) exec_out_.clear();
+    if (!link_.up()) exec_out_.clear();
     return;
   }
   for (auto& [id, out] : exec_out_) {
     pb::NodeMessage m;
     *m.mutable_exec() = std::move(out);
-    Send(std::move(m));
+    link_.Send(std::move(m));
   }
   exec_out_.clear();
 }
@@ -924,13 +694,10 @@ void NodeDaemon::Impl::StartExec(const pb::ExecLaunch& x) {
     r.err_fd = err[0];
     for (int fd : {out[0], err[0]}) {
       fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-      epoll_event ev{};
-      ev.events = EPOLLIN;
-      ev.data.fd = fd;
-      epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
+      poller_.Add(fd);
       exec_fds_[fd] = *pid;
     }
-    r.pidfd = WatchPid(*pid);
+    r.pidfd = poller_.WatchPid(*pid);
     exec_ranks_.emplace(*pid, r);
   }
 }
@@ -952,7 +719,7 @@ bool NodeDaemon::Impl::ReadExecOutput(pid_t pid, int fd) {
     }
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
     // EOF (or an error): stop watching this pipe.
-    epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+    poller_.Remove(fd);
     exec_fds_.erase(fd);
     close(fd);
     (fd == r.out_fd ? r.out_fd : r.err_fd) = -1;
@@ -975,15 +742,11 @@ void NodeDaemon::Impl::ExecRankExited(pid_t pid, int status) {
   ExecRank r = it->second;
   for (int fd : {r.out_fd, r.err_fd}) {
     if (fd < 0) continue;
-    epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+    poller_.Remove(fd);
     exec_fds_.erase(fd);
     close(fd);
   }
-  if (r.pidfd >= 0) {
-    epoll_ctl(epfd_, EPOLL_CTL_DEL, r.pidfd, nullptr);
-    pidfds_.erase(r.pidfd);
-    close(r.pidfd);
-  }
+  poller_.UnwatchPid(r.pidfd);
   // A step's rank takes its process group with it (a relayed command may have left a daemon
   // behind on purpose, as over ssh: the job's end sweeps those).
   if (r.step) kill(-pid, SIGKILL);
@@ -1045,9 +808,7 @@ void NodeDaemon::Impl::CheckTimers(Time now) {
 }
 
 int NodeDaemon::Impl::NextTimeoutMs(Time now) const {
-  Time next = link_up_ ? next_heartbeat_ : now + std::chrono::seconds(1);
-  if (registered_ && sent_seq_ + 1 < next_seq_ && acked_seq_ >= sent_seq_)
-    next = std::min(next, first_unsent_ + kReportDelay);
+  Time next = link_.NextDeadline(now);
   for (const auto& [pid, x] : exec_ranks_) next = std::min(next, x.kill_at);
   for (const auto& [pid, step] : steps_) {
     if (!step.timed_out && !step.cancelled) next = std::min(next, step.deadline);
@@ -1080,39 +841,6 @@ void NodeDaemon::Impl::KillLeftovers() {
   if (!pids.empty())
     LogWarning("node %s: killed %zu processes left by an earlier daemon of this node",
                opt_.name.c_str(), pids.size());
-}
-
-void NodeDaemon::Impl::Report(pb::StepReport r) {
-  if (sent_seq_ + 1 == next_seq_) first_unsent_ = clock_->Now();
-  unacked_seq_.push_back(next_seq_++);
-  unacked_.push_back(std::move(r));
-}
-
-void NodeDaemon::Impl::Flush() {
-  // One batch in flight: while the head commits it, the next one grows. A busy node also holds
-  // its reports up to kReportDelay so that a stream of short steps costs the head one pass per
-  // batch, not per step; an idle node (the last step just ended) sends at once.
-  if (!registered_ || sent_seq_ + 1 >= next_seq_ || acked_seq_ < sent_seq_) return;
-  size_t unsent = static_cast<size_t>(next_seq_ - 1 - sent_seq_);
-  size_t start = unacked_.size() - unsent;
-  bool busy = !steps_.empty();
-  if (busy && unsent < kReportBatch && clock_->Now() - first_unsent_ < kReportDelay) return;
-  pb::NodeMessage msg;
-  auto* batch = msg.mutable_reports();
-  // A step that started and ended within this batch is reported once, by its end.
-  std::set<std::tuple<int64_t, int64_t, int>> ended;
-  for (size_t i = start; i < unacked_.size(); ++i)
-    if (!unacked_[i].started())
-      ended.insert(
-          {unacked_[i].key().job_id(), unacked_[i].key().pos(), unacked_[i].key().attempt()});
-  for (size_t i = start; i < unacked_.size(); ++i) {
-    const auto& r = unacked_[i];
-    if (r.started() && ended.count({r.key().job_id(), r.key().pos(), r.key().attempt()})) continue;
-    *batch->add_reports() = r;
-  }
-  batch->set_seq(next_seq_ - 1);
-  sent_seq_ = next_seq_ - 1;
-  Send(std::move(msg));
 }
 
 NodeDaemon::NodeDaemon(NodeOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
