@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <initializer_list>
+#include <utility>
+
 namespace swell::node {
 namespace {
 
@@ -12,6 +15,10 @@ void ExpectBoth(const Env& env, const std::string& name, const std::string& valu
     ASSERT_NE(it, env.end()) << prefix << name << " is not set";
     EXPECT_EQ(it->second, value) << prefix << name;
   }
+}
+void ExpectBoth(const Env& env,
+                std::initializer_list<std::pair<std::string, std::string>> variables) {
+  for (const auto& [name, value] : variables) ExpectBoth(env, name, value);
 }
 void ExpectNeither(const Env& env, const std::string& name) {
   EXPECT_EQ(env.count("SLURM_" + name), 0u) << "SLURM_" << name;
@@ -68,26 +75,26 @@ Allocation OneNode() {
 TEST(SlurmEnvTest, SingleTask) {
   Env env = JobEnv(OneTask(), Alice(), OneNode(), Node("n1"), "/spool/jobs/7.hosts",
                    Account{"/home/alice", "alice"});
-  ExpectBoth(env, "JOB_NAME", "job");
-  ExpectBoth(env, "NTASKS", "1");
-  ExpectBoth(env, "NPROCS", "1");
-  ExpectBoth(env, "CPUS_PER_TASK", "2");
-  ExpectBoth(env, "MEM_PER_NODE", "512");
-  ExpectBoth(env, "JOB_NODELIST", "n1");
-  ExpectBoth(env, "NODELIST", "n1");
-  ExpectBoth(env, "JOB_NUM_NODES", "1");
-  ExpectBoth(env, "NNODES", "1");
-  ExpectBoth(env, "TASKS_PER_NODE", "1");
-  ExpectBoth(env, "JOB_CPUS_PER_NODE", "2");
-  ExpectBoth(env, "CPUS_ON_NODE", "2");
-  ExpectBoth(env, "SUBMIT_DIR", "/home/alice");
-  ExpectBoth(env, "SUBMIT_HOST", "login1");
-  ExpectBoth(env, "JOB_USER", "alice");
-  ExpectBoth(env, "JOB_UID", "1000");
-  ExpectBoth(env, "JOB_GID", "100");
-  ExpectBoth(env, "CLUSTER_NAME", "swell");
-  ExpectBoth(env, "JOB_PARTITION", "main");
-  ExpectBoth(env, "TIMELIMIT", "90");
+  ExpectBoth(env, {{"JOB_NAME", "job"},
+                   {"NTASKS", "1"},
+                   {"NPROCS", "1"},
+                   {"CPUS_PER_TASK", "2"},
+                   {"MEM_PER_NODE", "512"},
+                   {"JOB_NODELIST", "n1"},
+                   {"NODELIST", "n1"},
+                   {"JOB_NUM_NODES", "1"},
+                   {"NNODES", "1"},
+                   {"TASKS_PER_NODE", "1"},
+                   {"JOB_CPUS_PER_NODE", "2"},
+                   {"CPUS_ON_NODE", "2"},
+                   {"SUBMIT_DIR", "/home/alice"},
+                   {"SUBMIT_HOST", "login1"},
+                   {"JOB_USER", "alice"},
+                   {"JOB_UID", "1000"},
+                   {"JOB_GID", "100"},
+                   {"CLUSTER_NAME", "swell"},
+                   {"JOB_PARTITION", "main"},
+                   {"TIMELIMIT", "90"}});
   ExpectNeither(env, "STEP_TASKS_PER_NODE");
   ExpectNeither(env, "STEP_NODELIST");
   ExpectNeither(env, "ARRAY_TASK_COUNT");
@@ -146,8 +153,7 @@ TEST(SlurmEnvTest, WhatAnOlderHeadAndABareSpecLeave) {
 
   alloc.tasks_per_node = {3};  // tasks, but no cpus per node
   env = JobEnv(spec, Alice(), alloc, Node("n1"), "/h", std::nullopt);
-  ExpectBoth(env, "TASKS_PER_NODE", "3");
-  ExpectBoth(env, "JOB_CPUS_PER_NODE", "6");
+  ExpectBoth(env, {{"TASKS_PER_NODE", "3"}, {"JOB_CPUS_PER_NODE", "6"}});
   ExpectNeither(env, "CPUS_ON_NODE");
 }
 
@@ -155,10 +161,10 @@ TEST(SlurmEnvTest, AnArrayTask) {
   pb::JobSpec spec = OneTask();
   for (int64_t i : {1, 3, 5, 7}) spec.add_array_indices(i);
   Env env = JobEnv(spec, Alice(), OneNode(), Node("n1"), "/h", std::nullopt);
-  ExpectBoth(env, "ARRAY_TASK_MIN", "1");
-  ExpectBoth(env, "ARRAY_TASK_MAX", "7");
-  ExpectBoth(env, "ARRAY_TASK_COUNT", "4");
-  ExpectBoth(env, "ARRAY_TASK_STEP", "2");
+  ExpectBoth(env, {{"ARRAY_TASK_MIN", "1"},
+                   {"ARRAY_TASK_MAX", "7"},
+                   {"ARRAY_TASK_COUNT", "4"},
+                   {"ARRAY_TASK_STEP", "2"}});
 
   // The task at position 2 has index 5 and its own job id, the array's plus its position.
   EXPECT_EQ(TaskJobId(spec, 100, 2), 102);
@@ -183,8 +189,7 @@ TEST(SlurmEnvTest, AnArrayWithoutAStrideHasStepOne) {
   spec.clear_array_indices();
   spec.add_array_indices(4);
   Env env = JobEnv(spec, Alice(), OneNode(), Node("n1"), "/h", std::nullopt);
-  ExpectBoth(env, "ARRAY_TASK_STEP", "1");
-  ExpectBoth(env, "ARRAY_TASK_COUNT", "1");
+  ExpectBoth(env, {{"ARRAY_TASK_STEP", "1"}, {"ARRAY_TASK_COUNT", "1"}});
 }
 
 TEST(SlurmEnvTest, ARankOfAMultiNodeJob) {
@@ -201,28 +206,28 @@ TEST(SlurmEnvTest, ARankOfAMultiNodeJob) {
   alloc.node_index = 1;  // n2
   alloc.first_rank = 2;
   Env env = JobEnv(spec, Alice(), alloc, Node("n2"), "/spool/jobs/9.hosts", std::nullopt);
-  ExpectBoth(env, "NTASKS", "5");
-  ExpectBoth(env, "JOB_NODELIST", "n[1-2,10]");
-  ExpectBoth(env, "JOB_NUM_NODES", "3");
-  ExpectBoth(env, "NNODES", "3");
-  ExpectBoth(env, "TASKS_PER_NODE", "2(x2),1");
-  ExpectBoth(env, "STEP_TASKS_PER_NODE", "2(x2),1");
-  ExpectBoth(env, "STEP_NODELIST", "n[1-2,10]");
-  ExpectBoth(env, "JOB_CPUS_PER_NODE", "2(x2),1");
-  ExpectBoth(env, "CPUS_ON_NODE", "2");
+  ExpectBoth(env, {{"NTASKS", "5"},
+                   {"JOB_NODELIST", "n[1-2,10]"},
+                   {"JOB_NUM_NODES", "3"},
+                   {"NNODES", "3"},
+                   {"TASKS_PER_NODE", "2(x2),1"},
+                   {"STEP_TASKS_PER_NODE", "2(x2),1"},
+                   {"STEP_NODELIST", "n[1-2,10]"},
+                   {"JOB_CPUS_PER_NODE", "2(x2),1"},
+                   {"CPUS_ON_NODE", "2"}});
   EXPECT_EQ(env["SWELL_HOSTFILE"], "/spool/jobs/9.hosts");
   EXPECT_EQ(Hostfile(alloc), "n1 slots=2\nn2 slots=2\nn10 slots=1\n");
 
   // Rank 3 is n2's second.
   Env step = StepEnv(spec, 9, Key(9, 3), alloc, "n2@/spool");
-  ExpectBoth(step, "JOB_ID", "9");
-  ExpectBoth(step, "PROCID", "3");
-  ExpectBoth(step, "LOCALID", "1");
-  ExpectBoth(step, "NODEID", "1");
-  ExpectBoth(step, "STEP_ID", "0");
-  ExpectBoth(step, "STEPID", "0");
-  ExpectBoth(step, "STEP_NUM_TASKS", "5");
-  ExpectBoth(step, "STEP_NUM_NODES", "3");
+  ExpectBoth(step, {{"JOB_ID", "9"},
+                    {"PROCID", "3"},
+                    {"LOCALID", "1"},
+                    {"NODEID", "1"},
+                    {"STEP_ID", "0"},
+                    {"STEPID", "0"},
+                    {"STEP_NUM_TASKS", "5"},
+                    {"STEP_NUM_NODES", "3"}});
   EXPECT_EQ(step["SLURM_JOBID"], "9");
   EXPECT_EQ(step[kExecJobVar], "n2@/spool:9");
   EXPECT_EQ(step.size(), 2u * 8 + 2);
@@ -250,18 +255,18 @@ pb::ExecLaunch SrunStep() {
 TEST(SlurmEnvTest, ARankOfAnSrunStep) {
   pb::ExecLaunch x = SrunStep();
   Env env = ExecEnv(x, Node("n2", "lo"));
-  ExpectBoth(env, "STEP_ID", "1");
-  ExpectBoth(env, "STEPID", "1");
-  ExpectBoth(env, "STEP_NUM_TASKS", "4");
-  ExpectBoth(env, "STEP_NUM_NODES", "2");
-  ExpectBoth(env, "STEP_NODELIST", "n[1-2]");
-  ExpectBoth(env, "STEP_TASKS_PER_NODE", "2(x2)");
-  ExpectBoth(env, "NTASKS", "4");
-  ExpectBoth(env, "NPROCS", "4");
-  ExpectBoth(env, "NNODES", "2");
-  ExpectBoth(env, "NODELIST", "n[1-2]");
-  ExpectBoth(env, "TASKS_PER_NODE", "2(x2)");
-  ExpectBoth(env, "NODEID", "1");
+  ExpectBoth(env, {{"STEP_ID", "1"},
+                   {"STEPID", "1"},
+                   {"STEP_NUM_TASKS", "4"},
+                   {"STEP_NUM_NODES", "2"},
+                   {"STEP_NODELIST", "n[1-2]"},
+                   {"STEP_TASKS_PER_NODE", "2(x2)"},
+                   {"NTASKS", "4"},
+                   {"NPROCS", "4"},
+                   {"NNODES", "2"},
+                   {"NODELIST", "n[1-2]"},
+                   {"TASKS_PER_NODE", "2(x2)"},
+                   {"NODEID", "1"}});
   ExpectNeither(env, "PROCID");          // per rank (ExecRankEnv)
   EXPECT_EQ(env["SLURM_JOB_ID"], "42");  // the caller's, passed on
   EXPECT_EQ(env["PMIX_RANK"], "3");      // a step's rank keeps its caller's variables
