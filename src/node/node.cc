@@ -1,407 +1,154 @@
 #include "node/node.h"
 
-#include <arpa/inet.h>
-#include <dirent.h>
-#include <ifaddrs.h>
-#include <net/if.h>
-#include <netinet/in.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
-#include <sys/epoll.h>
-#include <sys/ioctl.h>
-#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/sysinfo.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
-#include <condition_variable>
-#include <cstring>
-#include <deque>
-#include <map>
-#include <mutex>
-#include <set>
 #include <thread>
-#include <tuple>
-#include <unordered_map>
-#include <variant>
 
 #include "common/files.h"
-#include "common/mpi_env.h"
 #include "common/log.h"
 #include "common/secret.h"
-#include "common/slurm_format.h"
+#include "node/exec_relay.h"
+#include "node/head_link.h"
+#include "node/host.h"
 #include "node/launcher.h"
 #include "node/limits.h"
-#include "rpc/client.h"
+#include "node/poller.h"
+#include "node/slurm_env.h"
+#include "node/steps.h"
 
 namespace swell::node {
-namespace {
 
-// Jobs idle this long are forgotten; the head resends a job's spec when it has not launched
-// on this node for a minute (head/head.cc kSpecResendAfter), well inside this.
-constexpr auto kForgetIdleJob = std::chrono::minutes(10);
-constexpr char kOwnerVar[] = "SWELL_STEP_OWNER";
-// Reports of a busy node wait at most this long, or until this many are ready.
-constexpr auto kReportDelay = std::chrono::milliseconds(20);
-constexpr size_t kReportBatch = 512;
-
-struct LinkUp {
-  std::shared_ptr<rpc::NodeLink> link;
-  uint64_t gen;
-};
-struct LinkDown {
-  uint64_t gen;
-};
-struct FromHead {
-  pb::HeadMessage msg;
-  uint64_t gen;
-};
-using Inbound = std::variant<LinkUp, LinkDown, FromHead>;
-
-std::string Hostname() {
-  char buf[256] = {0};
-  gethostname(buf, sizeof buf - 1);
-  return buf;
-}
-
-// Marks every process of a job's exec ranks (and whatever they start: daemonized MPI launchers
-// and their ranks) so that the job's end finds them all.
-constexpr char kExecMarkVar[] = "SWELL_EXEC_JOB";
-constexpr size_t kExecReadChunk = 64 * 1024;
-
-// The interface MPI should use on this node: the one on the head's subnet, or loopback when the
-// head is reached through its local socket (every node then shares this machine's loopback).
-std::string MpiInterface(const std::string& head_address) {
-  if (head_address.rfind("unix:", 0) == 0) return "lo";
-  std::string host = head_address.substr(0, head_address.rfind(':'));
-  in_addr head{};
-  if (inet_pton(AF_INET, host.c_str(), &head) != 1) return "";
-  ifaddrs* list = nullptr;
-  if (getifaddrs(&list) != 0) return "";
-  std::string found;
-  for (ifaddrs* i = list; i != nullptr && found.empty(); i = i->ifa_next) {
-    if (i->ifa_addr == nullptr || i->ifa_netmask == nullptr || i->ifa_addr->sa_family != AF_INET)
-      continue;
-    auto addr = reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr.s_addr;
-    auto mask = reinterpret_cast<sockaddr_in*>(i->ifa_netmask)->sin_addr.s_addr;
-    if ((addr & mask) == (head.s_addr & mask)) found = i->ifa_name;
-  }
-  freeifaddrs(list);
-  return found;
-}
-
-// Processes (other than this one) whose environment holds the entry `var=value` exactly.
-std::vector<pid_t> ProcessesWithEnv(const std::string& entry) {
-  std::vector<pid_t> out;
-  DIR* proc = opendir("/proc");
-  if (proc == nullptr) return out;
-  pid_t self = getpid();
-  while (dirent* e = readdir(proc)) {
-    char* end = nullptr;
-    long pid = std::strtol(e->d_name, &end, 10);
-    if (*end != 0 || pid <= 1 || pid == self) continue;
-    auto environ_text = ReadFile(std::string("/proc/") + e->d_name + "/environ");
-    if (!environ_text.ok()) continue;
-    // Variables are NUL-separated; match one whole entry.
-    const std::string& env = *environ_text;
-    bool found = false;
-    for (size_t at = 0; at < env.size() && !found;) {
-      size_t nul = env.find('\0', at);
-      if (nul == std::string::npos) nul = env.size();
-      found = env.compare(at, nul - at, entry) == 0;
-      at = nul + 1;
-    }
-    if (found) out.push_back(static_cast<pid_t>(pid));
-  }
-  closedir(proc);
-  return out;
-}
-
-std::string StepName(const pb::StepKey& k) {
-  return std::to_string(k.job_id()) + "." + std::to_string(k.pos()) + "." +
-         std::to_string(k.attempt());
-}
-
-}  // namespace
-
+// The loop and the wiring: the head link brings the head's messages, which go to the steps
+// and the exec relay; their reports and output go back through the link; the poller wakes the
+// loop for a process's end, a rank's output, a signal or the link.
 class NodeDaemon::Impl {
  public:
-  // The loop's fds exist for the object's whole life, so that Stop() may Wake() from any
-  // thread at any time.
   explicit Impl(NodeOptions o)
       : opt_(std::move(o)),
         limits_(opt_.name),
-        epfd_(epoll_create1(EPOLL_CLOEXEC)),
-        evfd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+        clock_(opt_.clock != nullptr ? opt_.clock : &system_clock_),
+        node_(Context(opt_)),
+        link_({opt_.name, opt_.head_address, opt_.secret, opt_.heartbeat}, clock_,
+              {[this] { poller_.Wake(); }, [this](pb::Register* r) { Describe(r); },
+               [this](const pb::HeadMessage& m) { HandleHead(m); }}),
+        steps_({opt_.spool_dir, opt_.kill_wait}, &node_, clock_, &poller_, &launcher_, &limits_,
+               [this](pb::StepReport r) { link_.Report(std::move(r)); }),
+        exec_(&node_, opt_.kill_wait, clock_, &poller_, &launcher_) {
     if (opt_.hostname.empty()) opt_.hostname = Hostname();
-    if (opt_.cpus <= 0) opt_.cpus = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
-    if (opt_.mem_mb <= 0) {
-      struct sysinfo si;
-      sysinfo(&si);
-      opt_.mem_mb = static_cast<int64_t>(si.totalram) * si.mem_unit / (1 << 20);
-    }
-    mpi_if_ = MpiInterface(opt_.head_address);
-    rsh_ = SelfDir() + "/swell-rsh";
+    if (opt_.cpus <= 0) opt_.cpus = OnlineCpus();
+    if (opt_.mem_mb <= 0) opt_.mem_mb = TotalMemoryMb();
     auto inst = GenerateSecret();
     instance_ = inst.ok() ? inst->substr(0, 16) : std::to_string(getpid());
-  }
-
-  ~Impl() {
-    close(evfd_);
-    close(epfd_);
   }
 
   Status Run();
   void Stop() {
     stop_requested_ = true;
-    Wake();
+    poller_.Wake();
   }
 
  private:
-  struct Job {
-    pb::JobSpec spec;
-    bool has_spec = false;   // the spec arrived and PrepareJob accepted it
-    std::string spec_error;  // why PrepareJob refused it
-    pb::UserIdentity user;
-    int slots = 1;
-    int running = 0;
-    std::deque<pb::StepKey> queue;
-    std::vector<std::string> nodelist;
-    std::vector<int> tasks_per_node;  // parallel to nodelist
-    std::vector<int> cpus_per_node;   // parallel to nodelist (empty from an older head)
-    std::string hostfile;             // the allocation's nodes and slots, for mpirun
-    int node_index = 0;               // launch_tasks: SLURM_NODEID
-    int64_t first_rank = 0;           // launch_tasks: the lowest rank here (SLURM_LOCALID 0)
-    int64_t submit_ms = 0;
-    std::string script_path;
-    std::vector<std::string> base_env;  // everything but the per-task variables
-    std::string path;                   // the PATH in base_env
-    std::optional<Identity> identity;   // set when steps run as another user
-    Time last_active;
-  };
-  // One rank of a job step started by srun inside an allocation, or one relayed command.
-  struct ExecRank {
-    int64_t exec_id = 0;
-    int64_t job_id = 0;
-    int rank = 0;
-    bool step = false;  // a step's rank: its process group ends with it
-    int out_fd = -1;
-    int err_fd = -1;
-    int pidfd = -1;
-    bool cancelled = false;
-    Time kill_at = kNever;
-  };
-  struct Step {
-    pb::StepKey key;
-    Time start;
-    Time deadline = kNever;
-    Time kill_at = kNever;
-    bool timed_out = false;
-    bool cancelled = false;
-    bool node_failed = false;  // ended by the node's own shutdown
-    std::unique_ptr<StepCgroup> cgroup;
-    int pidfd = -1;
-  };
-
-  void Post(Inbound in) {
-    {
-      std::lock_guard<std::mutex> lock(in_mu_);
-      inbox_.push_back(std::move(in));
-    }
-    Wake();
-  }
-  void Wake() {
-    uint64_t one = 1;
-    (void)!write(evfd_, &one, sizeof one);
-  }
-  void Send(pb::NodeMessage msg) {
-    {
-      std::lock_guard<std::mutex> lock(out_mu_);
-      outbox_.push_back(std::move(msg));
-    }
-    out_cv_.notify_one();
+  static NodeContext Context(const NodeOptions& o) {
+    NodeContext c;
+    c.name = o.name;
+    // Marks every step's environment, so that a later daemon of this node finds the steps an
+    // earlier one left behind when it was killed.
+    c.owner = o.name + "@" + o.spool_dir;
+    c.rsh = SelfDir() + "/swell-rsh";
+    c.mpi_interface = MpiInterface(o.head_address);
+    c.mpi_dir = o.spool_dir + "/mpi";
+    return c;
   }
 
-  void LinkThread();
-  void WriterThread();
-  void HandleInbound(Inbound& in);
-  void DrainInbox();
+  // Blocks the daemon's signals in this thread and takes them through a signalfd.
+  Status OwnProcess();
+  // The node stops: queued steps go back, the head is told to send no more, and every step
+  // and rank gets SIGTERM.
+  void BeginStop();
+  void DrainInbox() {
+    poller_.ClearWake();
+    link_.Drain();
+  }
   void HandleHead(const pb::HeadMessage& m);
-  void HandleLaunch(const pb::Launch& l);
   void HandleCancel(const pb::Cancel& c);
-  // A pidfd for `pid` in the loop's epoll set (-1 if the kernel has none): its end wakes the
-  // loop, and only this loop (nodes share a process in tests, where SIGCHLD goes anywhere).
-  int WatchPid(pid_t pid) {
-    int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-    if (fd < 0) return -1;
-    fcntl(fd, F_SETFD, FD_CLOEXEC);
-    epoll_event pev{};
-    pev.events = EPOLLIN;
-    pev.data.fd = fd;
-    epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &pev);
-    pidfds_[fd] = pid;
-    return fd;
-  }
-  // Appends the directory of swell and its Slurm command links (srun, squeue...) to a job's
-  // PATH, so that scripts written for Slurm find them; a PATH that has them already stays.
-  void AddOwnBinDir(std::string& path) const {
-    std::string dir = rsh_.substr(0, rsh_.rfind('/'));
-    if (dir.empty() || (":" + path + ":").find(":" + dir + ":") != std::string::npos) return;
-    path += (path.empty() ? "" : ":") + dir;
-  }
-  // This node's directory for MPI's shared-memory segments and session files (made once).
-  const std::string& MpiDir() const { return mpi_dir_; }
-  void StartExec(const pb::ExecLaunch& x);
-  void CancelExec(const pb::ExecCancel& c);
-  // Reads what a rank wrote to `fd`; at EOF stops watching it. False at EOF or error.
-  bool ReadExecOutput(pid_t pid, int fd);
-  void ExecRankExited(pid_t pid, int status);
-  void ExecEvent(int64_t exec_id, pb::ExecEvent ev);
-  void FlushExecOutput();
-  // Kills every process marked with the job's exec mark (daemonized launchers, their ranks).
-  void SweepExecJob(int64_t job_id);
-  // The variables MPI launchers need on this node (no ssh, this node's interface).
-  void AddMpiEnv(std::map<std::string, std::string>& env, bool node_local) const;
-  Status ResolveIdentity(const pb::UserIdentity& user, std::optional<Identity>* out) const;
-  Status PrepareJob(int64_t job_id, Job& job);
-  void TryStart(int64_t job_id, Job& job);
-  void StartStep(int64_t job_id, Job& job, const pb::StepKey& key);
-  // Reaps `pid` (a step) or, with -1, every exited child (steps and adopted orphans).
+  // Reaps `pid` (a step or a rank) or, with -1, every exited child (adopted orphans too).
   void Reap(pid_t pid);
-  void StepExited(pid_t pid, int status);
-  void CheckTimers(Time now);
-  void Report(pb::StepReport r);
-  void Flush();
-  void SendRegister();
-  void TerminateAll(int sig);
-  // Marks every step's environment, so that a later daemon of this node finds the steps an
-  // earlier one left behind when it was killed.
-  std::string Owner() const { return opt_.name + "@" + opt_.spool_dir; }
+  // The node's part of its Register.
+  void Describe(pb::Register* r) const;
+  void TerminateAll(int sig) {
+    exec_.TerminateAll(sig);
+    steps_.TerminateAll(sig);
+  }
   // Kills processes left by an earlier daemon of this node (found by their environment).
   void KillLeftovers();
   int NextTimeoutMs(Time now) const;
 
   NodeOptions opt_;
-  std::string instance_;
+  std::string instance_;  // random per daemon: the head tells a restarted node from a reconnect
   Launcher launcher_;
   Limits limits_;
-  SystemClock clock_;
+  SystemClock system_clock_;  // when the options name no clock
+  Clock* const clock_;
+  const NodeContext node_;  // what every environment of a step names
 
-  const int epfd_;
-  const int evfd_;
+  Poller poller_;
+  HeadLink link_;
+  Steps steps_;
+  ExecRelay exec_;
   int sigfd_ = -1;
-  std::unordered_map<int, pid_t> pidfds_;  // pidfd -> step pid: a step's end wakes the loop
-  std::unordered_map<pid_t, ExecRank> exec_ranks_;
-  std::unordered_map<int, pid_t> exec_fds_;     // output pipe -> exec rank pid
-  std::map<int64_t, pb::ExecOutput> exec_out_;  // events not yet sent, per exec
-  std::set<int64_t> exec_jobs_;                 // jobs that ran exec ranks here
-  std::string mpi_if_;                          // MpiInterface()
-  std::string rsh_;                             // the swell-rsh link, for MPI launchers
-  std::string mpi_dir_;                         // MpiDir()
   std::atomic<bool> stop_requested_{false};
-  std::atomic<bool> stopping_{false};
-
-  std::mutex in_mu_;
-  std::deque<Inbound> inbox_;  // GUARDED_BY(in_mu_)
-
-  std::mutex out_mu_;
-  std::condition_variable out_cv_;
-  std::deque<pb::NodeMessage> outbox_;       // GUARDED_BY(out_mu_)
-  std::shared_ptr<rpc::NodeLink> out_link_;  // GUARDED_BY(out_mu_)
-
-  std::mutex link_mu_;
-  std::condition_variable link_cv_;
-  std::shared_ptr<rpc::NodeLink> current_link_;  // GUARDED_BY(link_mu_), for Close at stop
-
-  // Loop-only state below.
-  std::map<int64_t, Job> jobs_;
-  std::unordered_map<pid_t, Step> steps_;
-  std::deque<pb::StepReport> unacked_;  // reports with seq (pid field reused? no: kept below)
-  std::deque<uint64_t> unacked_seq_;
-  uint64_t next_seq_ = 1;
-  uint64_t sent_seq_ = 0;
-  uint64_t acked_seq_ = 0;
-  Time first_unsent_;  // when the oldest report not yet sent was made
-  uint64_t gen_ = 0;   // of the current link
-  bool link_up_ = false;
-  bool registered_ = false;
-  Time next_heartbeat_;
+  bool stopping_ = false;  // loop only
 };
 
+Status NodeDaemon::Impl::OwnProcess() {
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+  sigset_t fdmask;
+  sigemptyset(&fdmask);
+  sigaddset(&fdmask, SIGCHLD);
+  sigaddset(&fdmask, SIGTERM);
+  sigaddset(&fdmask, SIGINT);
+  // Orphaned grandchildren (daemonized MPI launchers, background jobs) come back to us.
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  sigfd_ = signalfd(-1, &fdmask, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sigfd_ < 0) return Internal("node: cannot create a signalfd");
+  poller_.Add(sigfd_);
+  return Status::Ok();
+}
+
 Status NodeDaemon::Impl::Run() {
-  if (evfd_ < 0 || epfd_ < 0) return Internal("node: cannot create loop fds");
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  if (opt_.own_process) {
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGCHLD);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &mask, nullptr);
-    sigset_t fdmask;
-    sigemptyset(&fdmask);
-    sigaddset(&fdmask, SIGCHLD);
-    sigaddset(&fdmask, SIGTERM);
-    sigaddset(&fdmask, SIGINT);
-    // Orphaned grandchildren (daemonized MPI launchers, background jobs) come back to us.
-    prctl(PR_SET_CHILD_SUBREAPER, 1);
-    sigfd_ = signalfd(-1, &fdmask, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (sigfd_ < 0) return Internal("node: cannot create a signalfd");
-    ev.data.fd = sigfd_;
-    epoll_ctl(epfd_, EPOLL_CTL_ADD, sigfd_, &ev);
-  }
-  ev.data.fd = evfd_;
-  epoll_ctl(epfd_, EPOLL_CTL_ADD, evfd_, &ev);
+  if (!poller_.ok()) return Internal("node: cannot create loop fds");
+  if (opt_.own_process) SWELL_RETURN_IF_ERROR(OwnProcess());
   SWELL_RETURN_IF_ERROR(MakeDirs(opt_.spool_dir + "/jobs"));
-  mpi_dir_ = opt_.spool_dir + "/mpi";
-  SWELL_RETURN_IF_ERROR(MakeDirs(mpi_dir_, 01777));
-  chmod(mpi_dir_.c_str(), 01777);  // ranks of every user write here
+  SWELL_RETURN_IF_ERROR(MakeDirs(node_.mpi_dir, 01777));
+  chmod(node_.mpi_dir.c_str(), 01777);  // ranks of every user write here
   KillLeftovers();
   chmod((opt_.spool_dir + "/jobs").c_str(), 0755);
   LogInfo("node %s: %d cpus, %lld MB, %s", opt_.name.c_str(), opt_.cpus,
           static_cast<long long>(opt_.mem_mb), limits_.description().c_str());
 
-  std::thread link([this] { LinkThread(); });
-  std::thread writer([this] { WriterThread(); });
-  next_heartbeat_ = clock_.Now();
-
+  link_.Start();
   Time stop_deadline = kNever;
   for (;;) {
-    Time now = clock_.Now();
+    Time now = clock_->Now();
     if (stop_requested_ && !stopping_) {
-      stopping_ = true;
-      LogInfo("node %s: stopping, ending %zu steps", opt_.name.c_str(), steps_.size());
-      // Queued steps never started: give them back, and tell the head to send no more.
-      for (auto& [id, job] : jobs_) {
-        for (const auto& k : job.queue) {
-          pb::StepReport r;
-          *r.mutable_key() = k;
-          r.set_requeue(true);
-          r.set_error("the node is stopping");
-          r.set_time_ms(ToMillis(now));
-          Report(std::move(r));
-        }
-        job.queue.clear();
-      }
-      if (link_up_) {
-        pb::NodeMessage drain;
-        drain.set_draining(true);
-        Send(std::move(drain));
-      }
-      TerminateAll(SIGTERM);
+      BeginStop();
       stop_deadline = now + std::min<Duration>(opt_.kill_wait, std::chrono::seconds(5));
     }
     if (stopping_) {
-      if (steps_.empty() && exec_ranks_.empty()) break;
+      if (steps_.running() == 0 && exec_.running() == 0) break;
       if (now >= stop_deadline) {
         TerminateAll(SIGKILL);
         stop_deadline = now + std::chrono::seconds(2);
@@ -410,176 +157,63 @@ Status NodeDaemon::Impl::Run() {
     epoll_event events[16];
     int timeout = NextTimeoutMs(now);
     if (stopping_) timeout = std::min(timeout, 100);
-    int n = epoll_wait(epfd_, events, 16, timeout);
+    int n = poller_.Wait(events, 16, timeout);
     for (int i = 0; i < n; ++i) {
-      if (events[i].data.fd == sigfd_) {
+      int fd = events[i].data.fd;
+      if (fd == sigfd_) {
         signalfd_siginfo si;
         while (read(sigfd_, &si, sizeof si) == sizeof si) {
           if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) stop_requested_ = true;
         }
         Reap(-1);
-      } else if (auto pf = pidfds_.find(events[i].data.fd); pf != pidfds_.end()) {
-        Reap(pf->second);
-      } else if (auto xf = exec_fds_.find(events[i].data.fd); xf != exec_fds_.end()) {
-        ReadExecOutput(xf->second, events[i].data.fd);
-      } else if (events[i].data.fd == evfd_) {
+      } else if (pid_t pid = poller_.PidOf(fd); pid > 0) {
+        Reap(pid);
+      } else if (fd == poller_.wake_fd()) {
         DrainInbox();
+      } else {
+        exec_.HandlePipe(fd);
       }
     }
-    now = clock_.Now();
-    CheckTimers(now);
-    if (link_up_ && now >= next_heartbeat_) {
-      pb::NodeMessage hb;
-      hb.set_heartbeat(true);
-      Send(std::move(hb));
-      next_heartbeat_ = now + opt_.heartbeat;
-    }
-    Flush();
-    FlushExecOutput();
+    now = clock_->Now();
+    exec_.CheckTimers(now);
+    steps_.CheckTimers(now);
+    link_.Heartbeat(now);
+    link_.Flush(/*busy=*/steps_.running() > 0);
+    exec_.FlushTo(link_);
   }
   // Give the final reports a moment to reach the head (acks keep arriving: the window of one
   // batch in flight still holds).
-  for (int i = 0; i < 50 && registered_ && (sent_seq_ + 1 < next_seq_ || acked_seq_ < sent_seq_);
-       ++i) {
+  for (int i = 0; i < 50 && link_.pending(); ++i) {
     DrainInbox();
-    Flush();
+    link_.Flush(/*busy=*/false);  // no step runs any more
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  {
-    std::lock_guard<std::mutex> lock(out_mu_);
-    for (int i = 0; i < 20 && !outbox_.empty(); ++i) {
-      out_mu_.unlock();
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      out_mu_.lock();
-    }
-  }
-  stopping_ = true;
-  {
-    std::lock_guard<std::mutex> lock(link_mu_);
-    if (current_link_) current_link_->Close();
-  }
-  link_cv_.notify_all();
-  out_cv_.notify_all();
-  link.join();
-  writer.join();
-  for (auto& [fd, pid] : pidfds_) close(fd);
-  pidfds_.clear();
+  link_.Stop();
   if (sigfd_ >= 0) {
-    epoll_ctl(epfd_, EPOLL_CTL_DEL, sigfd_, nullptr);
+    poller_.Remove(sigfd_);
     close(sigfd_);
     sigfd_ = -1;
   }
-  epoll_ctl(epfd_, EPOLL_CTL_DEL, evfd_, nullptr);
   LogInfo("node %s: stopped", opt_.name.c_str());
   return Status::Ok();
 }
 
-void NodeDaemon::Impl::LinkThread() {
-  uint64_t gen = 0;
-  auto backoff = std::chrono::milliseconds(50);
-  while (!stopping_) {
-    // A fresh channel per attempt: a channel that saw the head die waits out gRPC's own
-    // reconnect backoff (seconds), a new one connects at once.
-    auto client = rpc::HeadClient::Create({opt_.head_address, opt_.secret});
-    auto link_or = client->OpenNodeSession();
-    if (link_or.ok()) {
-      std::shared_ptr<rpc::NodeLink> link(std::move(link_or).value());
-      {
-        std::lock_guard<std::mutex> lock(link_mu_);
-        current_link_ = link;
-      }
-      ++gen;
-      Post(LinkUp{link, gen});
-      pb::HeadMessage m;
-      bool got_any = false;
-      while (link->Read(&m)) {
-        got_any = true;
-        Post(FromHead{std::move(m), gen});
-        m.Clear();
-      }
-      Post(LinkDown{gen});
-      if (got_any) LogInfo("node %s: lost the head; reconnecting", opt_.name.c_str());
-      link->Close();
-      {
-        std::lock_guard<std::mutex> lock(link_mu_);
-        current_link_.reset();
-      }
-      if (got_any) backoff = std::chrono::milliseconds(50);
-    }
-    std::unique_lock<std::mutex> lock(link_mu_);
-    link_cv_.wait_for(lock, backoff, [this] { return stopping_.load(); });
-    backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::milliseconds(1000));
+void NodeDaemon::Impl::BeginStop() {
+  stopping_ = true;
+  link_.BeginStop();
+  LogInfo("node %s: stopping, ending %zu steps", opt_.name.c_str(), steps_.running());
+  // Queued steps never started: give them back, and tell the head to send no more.
+  steps_.Drain();
+  exec_.StopAccepting();
+  if (link_.up()) {
+    pb::NodeMessage drain;
+    drain.set_draining(true);
+    link_.Send(std::move(drain));
   }
+  TerminateAll(SIGTERM);
 }
 
-void NodeDaemon::Impl::WriterThread() {
-  std::unique_lock<std::mutex> lock(out_mu_);
-  for (;;) {
-    out_cv_.wait(lock, [this] { return stopping_ || (!outbox_.empty() && out_link_); });
-    if (stopping_ && (outbox_.empty() || !out_link_)) return;
-    auto link = out_link_;
-    std::deque<pb::NodeMessage> batch;
-    batch.swap(outbox_);
-    lock.unlock();
-    // Merge consecutive report batches into one message.
-    std::vector<pb::NodeMessage> msgs;
-    for (auto& m : batch) {
-      if (m.has_reports() && !msgs.empty() && msgs.back().has_reports()) {
-        auto* dst = msgs.back().mutable_reports();
-        for (auto& r : *m.mutable_reports()->mutable_reports()) *dst->add_reports() = std::move(r);
-        dst->set_seq(m.reports().seq());
-      } else {
-        msgs.push_back(std::move(m));
-      }
-    }
-    for (auto& m : msgs) {
-      if (!link->Write(m)) {
-        link->Close();
-        break;
-      }
-    }
-    lock.lock();
-  }
-}
-
-void NodeDaemon::Impl::DrainInbox() {
-  uint64_t v;
-  (void)!read(evfd_, &v, sizeof v);
-  std::deque<Inbound> batch;
-  {
-    std::lock_guard<std::mutex> lock(in_mu_);
-    batch.swap(inbox_);
-  }
-  for (auto& in : batch) HandleInbound(in);
-}
-
-void NodeDaemon::Impl::HandleInbound(Inbound& in) {
-  if (auto* up = std::get_if<LinkUp>(&in)) {
-    gen_ = up->gen;
-    link_up_ = true;
-    registered_ = false;
-    {
-      std::lock_guard<std::mutex> lock(out_mu_);
-      outbox_.clear();
-      out_link_ = up->link;
-    }
-    SendRegister();
-  } else if (auto* down = std::get_if<LinkDown>(&in)) {
-    if (down->gen != gen_) return;
-    link_up_ = false;
-    registered_ = false;
-    std::lock_guard<std::mutex> lock(out_mu_);
-    out_link_.reset();
-    outbox_.clear();
-  } else if (auto* m = std::get_if<FromHead>(&in)) {
-    if (m->gen != gen_) return;
-    HandleHead(m->msg);
-  }
-}
-
-void NodeDaemon::Impl::SendRegister() {
-  pb::NodeMessage msg;
-  auto* r = msg.mutable_register_();
+void NodeDaemon::Impl::Describe(pb::Register* r) const {
   r->set_name(opt_.name);
   r->set_instance(instance_);
   r->set_hostname(opt_.hostname);
@@ -588,17 +222,8 @@ void NodeDaemon::Impl::SendRegister() {
   r->mutable_resources()->set_mem_mb(opt_.mem_mb);
   r->mutable_resources()->set_gpus(opt_.gpus);
   r->set_pid(getpid());
-  for (auto& [pid, step] : steps_) *r->add_running() = step.key;
-  for (auto& [id, job] : jobs_)
-    for (auto& k : job.queue) *r->add_queued() = k;
-  for (auto& rep : unacked_) *r->add_unacked() = rep;
-  for (int64_t id : exec_jobs_) r->add_exec_jobs(id);
-  r->set_next_seq(next_seq_);
-  sent_seq_ = next_seq_ - 1;
-  // The head acks the reports carried by Register in its answer.
-  acked_seq_ = unacked_seq_.empty() ? sent_seq_ : unacked_seq_.front() - 1;
-  Send(std::move(msg));
-  next_heartbeat_ = clock_.Now() + opt_.heartbeat;
+  steps_.Describe(r);
+  exec_.Describe(r);
 }
 
 void NodeDaemon::Impl::HandleHead(const pb::HeadMessage& m) {
@@ -609,337 +234,25 @@ void NodeDaemon::Impl::HandleHead(const pb::HeadMessage& m) {
       stop_requested_ = true;
       return;
     }
-    registered_ = true;
-    LogInfo("node %s: registered with the head", opt_.name.c_str());
     // Exactly the attempts named: a newer attempt of the same task may be here too.
-    for (const auto& k : reg.kill()) {
-      for (auto& [pid, step] : steps_) {
-        if (step.key.job_id() == k.job_id() && step.key.pos() == k.pos() &&
-            step.key.attempt() == k.attempt()) {
-          kill(-pid, SIGKILL);
-          step.cancelled = true;
-        }
-      }
-      auto it = jobs_.find(k.job_id());
-      if (it != jobs_.end()) {
-        auto& q = it->second.queue;
-        for (auto qi = q.begin(); qi != q.end();)
-          qi = (qi->pos() == k.pos() && qi->attempt() == k.attempt()) ? q.erase(qi) : qi + 1;
-      }
-    }
+    for (const auto& k : reg.kill()) steps_.Kill(k);
   }
   // Launches first: a cancel in the same message may name tasks it launches.
-  for (const auto& l : m.launches()) HandleLaunch(l);
+  for (const auto& l : m.launches()) steps_.Launch(l);
   for (const auto& c : m.cancels()) HandleCancel(c);
-  for (const auto& x : m.execs()) StartExec(x);
-  for (const auto& c : m.exec_cancels()) CancelExec(c);
-  if (m.ack() != 0) {
-    uint64_t ack = m.ack();
-    while (!unacked_seq_.empty() && unacked_seq_.front() <= ack) {
-      unacked_seq_.pop_front();
-      unacked_.pop_front();
-    }
-    acked_seq_ = std::max(acked_seq_, ack);
-  }
+  for (const auto& x : m.execs()) exec_.Start(x);
+  for (const auto& c : m.exec_cancels()) exec_.Cancel(c);
 }
 
-void NodeDaemon::Impl::HandleLaunch(const pb::Launch& l) {
-  if (stopping_) {  // too late to start: give them back
-    for (const auto& k : l.steps()) {
-      pb::StepReport r;
-      *r.mutable_key() = k;
-      r.set_requeue(true);
-      r.set_error("the node is stopping");
-      r.set_time_ms(ToMillis(clock_.Now()));
-      Report(std::move(r));
-    }
-    return;
+void NodeDaemon::Impl::HandleCancel(const pb::Cancel& c) {
+  steps_.Cancel(c);
+  // A cancel of the whole job ends its srun steps and relayed commands too.
+  if (c.positions_size() == 0) {
+    pb::ExecCancel xc;
+    xc.set_job_id(c.job_id());
+    xc.set_signal(c.signal());
+    exec_.Cancel(xc);
   }
-  Job& job = jobs_[l.job_id()];
-  job.last_active = clock_.Now();
-  if (l.with_spec()) {
-    job.spec = l.spec();
-    job.user = l.user();
-    job.nodelist.assign(l.nodelist().begin(), l.nodelist().end());
-    job.tasks_per_node.assign(l.tasks_per_node().begin(), l.tasks_per_node().end());
-    job.cpus_per_node.assign(l.cpus_per_node().begin(), l.cpus_per_node().end());
-    job.submit_ms = l.submit_ms();
-    Status s = PrepareJob(l.job_id(), job);
-    // Only a prepared job runs steps: a failed one must not run later steps as the daemon.
-    job.has_spec = s.ok();
-    job.spec_error = s.ok() ? "" : s.message();
-    if (!s.ok()) {
-      for (const auto& k : l.steps()) {
-        pb::StepReport r;
-        *r.mutable_key() = k;
-        r.set_started(false);
-        r.set_exit_code(1);
-        r.set_error(s.message());
-        r.set_time_ms(ToMillis(clock_.Now()));
-        Report(std::move(r));
-      }
-      return;
-    }
-  }
-  if (l.slots() > 0) job.slots = l.slots();
-  job.node_index = l.node_index();
-  job.first_rank = l.first_rank();
-  if (!job.has_spec) {
-    for (const auto& k : l.steps()) {
-      pb::StepReport r;
-      *r.mutable_key() = k;
-      if (!job.spec_error.empty()) {
-        r.set_exit_code(1);
-        r.set_error(job.spec_error);
-      } else {
-        r.set_error("the node lost the job's description");
-        r.set_requeue(true);
-      }
-      r.set_time_ms(ToMillis(clock_.Now()));
-      Report(std::move(r));
-    }
-    return;
-  }
-  for (const auto& k : l.steps()) job.queue.push_back(k);
-  TryStart(l.job_id(), job);
-}
-
-Status NodeDaemon::Impl::ResolveIdentity(const pb::UserIdentity& user,
-                                         std::optional<Identity>* out) const {
-  uid_t my_uid = getuid();
-  out->reset();
-  if (my_uid == 0 && user.uid() != 0) {
-    Identity id;
-    id.uid = user.uid();
-    id.gid = user.gid();
-    struct passwd pw, *pwp = nullptr;
-    char buf[4096];
-    if (getpwuid_r(id.uid, &pw, buf, sizeof buf, &pwp) == 0 && pwp != nullptr) {
-      int n = 64;
-      std::vector<gid_t> groups(static_cast<size_t>(n));
-      if (getgrouplist(pw.pw_name, id.gid, groups.data(), &n) < 0) {
-        groups.resize(static_cast<size_t>(n));
-        getgrouplist(pw.pw_name, id.gid, groups.data(), &n);
-      }
-      groups.resize(static_cast<size_t>(n));
-      id.groups = groups;
-    } else {
-      id.groups = {id.gid};
-    }
-    *out = id;
-  } else if (my_uid != 0 && user.uid() != my_uid) {
-    return PermissionDenied("node runs as uid " + std::to_string(my_uid) +
-                            " and cannot run jobs of uid " + std::to_string(user.uid()));
-  }
-  return Status::Ok();
-}
-
-Status NodeDaemon::Impl::PrepareJob(int64_t job_id, Job& job) {
-  const pb::JobSpec& spec = job.spec;
-  SWELL_RETURN_IF_ERROR(ResolveIdentity(job.user, &job.identity));
-  if (!spec.script().empty()) {
-    std::string dir = opt_.spool_dir + "/jobs";
-    job.script_path = dir + "/" + std::to_string(job_id) + ".sh";
-    SWELL_RETURN_IF_ERROR(WriteFileAtomic(job.script_path, spec.script(), 0755));
-  }
-  // The environment every step of the job shares.
-  std::map<std::string, std::string> env(spec.env().begin(), spec.env().end());
-  auto set = [&env](const std::string& k, const std::string& v) {
-    env["SLURM_" + k] = v;
-    env["SWELL_" + k] = v;
-  };
-  std::string nodelist = CompressHostList(job.nodelist);
-  int ntasks = std::max(1, spec.ntasks());
-  int cpt = std::max(1, spec.cpus_per_task());
-  set("JOB_NAME", spec.name());
-  set("NTASKS", std::to_string(ntasks));
-  set("NPROCS", std::to_string(ntasks));
-  set("CPUS_PER_TASK", std::to_string(cpt));
-  if (spec.mem_mb() > 0) set("MEM_PER_NODE", std::to_string(spec.mem_mb()));
-  set("JOB_NODELIST", nodelist);
-  set("NODELIST", nodelist);
-  set("JOB_NUM_NODES", std::to_string(job.nodelist.size()));
-  set("JOB_CPUS_PER_NODE", std::to_string(ntasks * cpt));  // from an older head; set below
-  // Tasks per node in the node list's (sorted) order, and a hostfile for mpirun.
-  if (job.tasks_per_node.size() == job.nodelist.size()) {
-    const bool with_cpus = job.cpus_per_node.size() == job.nodelist.size();
-    std::map<std::string, std::pair<int, int>> per;  // node -> (tasks, cpus)
-    for (size_t i = 0; i < job.nodelist.size(); ++i)
-      per[job.nodelist[i]] = {job.tasks_per_node[i], with_cpus ? job.cpus_per_node[i] : 0};
-    std::vector<int> counts, cpus;
-    std::string hosts;
-    for (const auto& n : HostListOrder(job.nodelist)) {
-      counts.push_back(per[n].first);
-      cpus.push_back(per[n].second);
-      hosts += n + " slots=" + std::to_string(per[n].first) + "\n";
-    }
-    set("TASKS_PER_NODE", CompressCounts(counts));
-    if (with_cpus) {
-      set("JOB_CPUS_PER_NODE", CompressCounts(cpus));
-      set("CPUS_ON_NODE", std::to_string(per[opt_.name].second));
-    }
-    if (spec.launch_tasks()) {
-      set("STEP_TASKS_PER_NODE", CompressCounts(counts));
-      set("STEP_NODELIST", nodelist);
-    }
-    job.hostfile = opt_.spool_dir + "/jobs/" + std::to_string(job_id) + ".hosts";
-    SWELL_RETURN_IF_ERROR(WriteFileAtomic(job.hostfile, hosts, 0644));
-    env["SWELL_HOSTFILE"] = job.hostfile;
-  }
-  set("NNODES", std::to_string(job.nodelist.size()));
-  set("SUBMIT_DIR", spec.submit_dir());
-  set("SUBMIT_HOST", spec.submit_host());
-  set("JOB_USER", job.user.name());
-  set("JOB_UID", std::to_string(job.user.uid()));
-  set("JOB_GID", std::to_string(job.user.gid()));
-  set("CLUSTER_NAME", "swell");
-  set("JOB_PARTITION", spec.partition().empty() ? "main" : spec.partition());
-  set("TIMELIMIT",
-      spec.time_limit_ms() > 0 ? std::to_string(spec.time_limit_ms() / 60000) : "UNLIMITED");
-  env["SLURMD_NODENAME"] = opt_.name;
-  env[kOwnerVar] = Owner();
-  AddMpiEnv(env, false);
-  env["SWELL_NODENAME"] = opt_.name;
-  if (spec.array_indices_size() > 0) {
-    int64_t lo = spec.array_indices(0), hi = spec.array_indices(spec.array_indices_size() - 1);
-    int64_t step = spec.array_indices_size() > 1 ? spec.array_indices(1) - lo : 1;
-    for (int i = 2; i < spec.array_indices_size(); ++i)
-      if (spec.array_indices(i) - spec.array_indices(i - 1) != step) step = 1;
-    set("ARRAY_TASK_MIN", std::to_string(lo));
-    set("ARRAY_TASK_MAX", std::to_string(hi));
-    set("ARRAY_TASK_COUNT", std::to_string(spec.array_indices_size()));
-    set("ARRAY_TASK_STEP", std::to_string(step));
-  }
-  if (job.identity) {
-    struct passwd pw, *pwp = nullptr;
-    char buf[4096];
-    if (getpwuid_r(job.identity->uid, &pw, buf, sizeof buf, &pwp) == 0 && pwp != nullptr) {
-      env.emplace("HOME", pw.pw_dir);
-      env.emplace("USER", pw.pw_name);
-      env.emplace("LOGNAME", pw.pw_name);
-    }
-  }
-  if (env.find("PATH") == env.end()) env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
-  AddOwnBinDir(env["PATH"]);
-  job.path = env["PATH"];
-  job.base_env.clear();
-  for (auto& [k, v] : env) job.base_env.push_back(k + "=" + v);
-  return Status::Ok();
-}
-
-void NodeDaemon::Impl::TryStart(int64_t job_id, Job& job) {
-  while (!stopping_ && job.running < job.slots && !job.queue.empty()) {
-    pb::StepKey key = job.queue.front();
-    job.queue.pop_front();
-    StartStep(job_id, job, key);
-  }
-}
-
-void NodeDaemon::Impl::StartStep(int64_t job_id, Job& job, const pb::StepKey& key) {
-  const pb::JobSpec& spec = job.spec;
-  Time now = clock_.Now();
-  bool is_array = spec.array_indices_size() > 0;
-  int64_t task_job_id = is_array ? job_id + key.pos() : job_id;
-  std::optional<int64_t> index;
-  if (is_array && key.pos() < spec.array_indices_size()) index = spec.array_indices(key.pos());
-
-  auto fail = [&](const std::string& error) {
-    pb::StepReport r;
-    *r.mutable_key() = key;
-    r.set_started(false);
-    r.set_exit_code(1);
-    r.set_error(error);
-    r.set_time_ms(ToMillis(now));
-    Report(std::move(r));
-  };
-
-  SpawnRequest req;
-  req.env = job.base_env;
-  req.env.push_back("SLURM_JOB_ID=" + std::to_string(task_job_id));
-  req.env.push_back("SWELL_JOB_ID=" + std::to_string(task_job_id));
-  req.env.push_back("SLURM_JOBID=" + std::to_string(task_job_id));
-  req.env.push_back(std::string(kExecMarkVar) + "=" + Owner() + ":" + std::to_string(task_job_id));
-  if (spec.launch_tasks()) {
-    // srun's per-task environment: rank, rank on this node, this node's index; one step.
-    auto both = [&req](const std::string& k, const std::string& v) {
-      req.env.push_back("SLURM_" + k + "=" + v);
-      req.env.push_back("SWELL_" + k + "=" + v);
-    };
-    both("PROCID", std::to_string(key.pos()));
-    both("LOCALID", std::to_string(key.pos() - job.first_rank));
-    both("NODEID", std::to_string(job.node_index));
-    both("STEP_ID", "0");
-    both("STEPID", "0");
-    both("STEP_NUM_TASKS", std::to_string(std::max(1, spec.ntasks())));
-    both("STEP_NUM_NODES", std::to_string(job.nodelist.size()));
-    req.append_output = true;  // every task of the step writes to the job's output
-  }
-  if (index) {
-    req.env.push_back("SLURM_ARRAY_JOB_ID=" + std::to_string(job_id));
-    req.env.push_back("SWELL_ARRAY_JOB_ID=" + std::to_string(job_id));
-    req.env.push_back("SLURM_ARRAY_TASK_ID=" + std::to_string(*index));
-    req.env.push_back("SWELL_ARRAY_TASK_ID=" + std::to_string(*index));
-  }
-  req.cwd = spec.work_dir().empty() ? "/" : spec.work_dir();
-  PatternFields f;
-  f.job_id = task_job_id;
-  f.array_job_id = job_id;
-  f.array_task_id = index;
-  f.job_name = spec.name();
-  f.node = opt_.name;
-  f.user = job.user.name();
-  std::string out_pattern =
-      !spec.output().empty() ? spec.output() : (is_array ? "swell-%A_%a.out" : "swell-%j.out");
-  req.stdout_path = AbsolutePath(ExpandPattern(out_pattern, f), req.cwd);
-  if (!spec.error().empty()) {
-    req.stderr_path = AbsolutePath(ExpandPattern(spec.error(), f), req.cwd);
-    if (req.stderr_path == req.stdout_path) req.stderr_path.clear();
-  }
-  if (!spec.input().empty()) req.stdin_path = AbsolutePath(spec.input(), req.cwd);
-  if (!job.script_path.empty()) {
-    req.path = job.script_path;
-    req.argv.push_back(spec.script_path().empty() ? job.script_path : spec.script_path());
-    for (const auto& a : spec.argv()) req.argv.push_back(a);
-  } else {
-    if (spec.argv_size() == 0) return fail("nothing to run");
-    auto prog = FindProgram(spec.argv(0), job.path, req.cwd);
-    if (!prog.ok()) return fail(prog.status().message());
-    req.path = *prog;
-    req.argv.assign(spec.argv().begin(), spec.argv().end());
-  }
-  req.user = job.identity;
-  int ncpus = std::max(1, spec.ntasks()) * std::max(1, spec.cpus_per_task());
-  int64_t mem_mb = spec.mem_mb();
-  if (spec.launch_tasks()) {
-    // One rank: its own cpus, and its share of the node's memory (--mem is per node).
-    ncpus = std::max(1, spec.cpus_per_task());
-    int here = std::max(1, job.slots);
-    if (mem_mb > 0) mem_mb = std::max<int64_t>(1, mem_mb / here);
-  }
-  std::unique_ptr<StepCgroup> cg = limits_.Create(StepName(key), ncpus, mem_mb);
-  if (cg) {
-    req.cgroup_procs_fd = cg->procs_fd();
-  } else {
-    if (mem_mb > 0) req.rlimit_as_bytes = mem_mb << 20;
-    if (spec.time_limit_ms() > 0)
-      req.rlimit_cpu_seconds = ncpus * (spec.time_limit_ms() / 1000 + 1) + 1;
-  }
-  auto pid = launcher_.Spawn(req);
-  if (!pid.ok()) return fail(pid.status().message());
-  Step step;
-  step.key = key;
-  step.start = now;
-  if (spec.time_limit_ms() > 0) step.deadline = now + Duration(spec.time_limit_ms());
-  step.cgroup = std::move(cg);
-  step.pidfd = WatchPid(*pid);
-  steps_.emplace(*pid, std::move(step));
-  ++job.running;
-  pb::StepReport r;
-  *r.mutable_key() = key;
-  r.set_started(true);
-  r.set_time_ms(ToMillis(now));
-  r.set_pid(*pid);
-  Report(std::move(r));
 }
 
 void NodeDaemon::Impl::Reap(pid_t which) {
@@ -947,396 +260,22 @@ void NodeDaemon::Impl::Reap(pid_t which) {
     int status = 0;
     pid_t pid = waitpid(which, &status, WNOHANG);
     if (pid <= 0) break;
-    StepExited(pid, status);
+    // Neither a rank nor a step: an adopted orphan.
+    if (!exec_.Exited(pid, status)) steps_.Exited(pid, status);
     if (which > 0) break;
   }
-  // Forget idle jobs now and then.
-  Time now = clock_.Now();
-  for (auto it = jobs_.begin(); it != jobs_.end();) {
-    Job& j = it->second;
-    if (j.running == 0 && j.queue.empty() && now - j.last_active > kForgetIdleJob) {
-      if (!j.script_path.empty()) unlink(j.script_path.c_str());
-      if (!j.hostfile.empty()) unlink(j.hostfile.c_str());
-      it = jobs_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-}
-
-void NodeDaemon::Impl::StepExited(pid_t pid, int status) {
-  {
-    if (exec_ranks_.count(pid)) return ExecRankExited(pid, status);
-    auto it = steps_.find(pid);
-    if (it == steps_.end()) return;  // an adopted orphan
-    Step& step = it->second;
-    if (step.pidfd >= 0) {
-      pidfds_.erase(step.pidfd);
-      close(step.pidfd);
-    }
-    // The step is over: nothing of it may linger (Slurm does the same at job end).
-    kill(-pid, SIGKILL);
-    if (step.cgroup) step.cgroup->KillAll();
-    pb::StepReport r;
-    *r.mutable_key() = step.key;
-    r.set_started(false);
-    r.set_time_ms(ToMillis(clock_.Now()));
-    if (WIFEXITED(status)) r.set_exit_code(WEXITSTATUS(status));
-    if (WIFSIGNALED(status)) r.set_signal(WTERMSIG(status));
-    r.set_timed_out(step.timed_out);
-    r.set_cancelled(step.cancelled);
-    r.set_node_failed(step.node_failed);
-    r.set_pid(pid);
-    r.set_start_ms(ToMillis(step.start));
-    int64_t job_id = step.key.job_id();
-    steps_.erase(it);
-    Report(std::move(r));
-    auto jit = jobs_.find(job_id);
-    if (jit != jobs_.end()) {
-      --jit->second.running;
-      jit->second.last_active = clock_.Now();
-      TryStart(job_id, jit->second);
-    }
-  }
-}
-
-void NodeDaemon::Impl::HandleCancel(const pb::Cancel& c) {
-  Time now = clock_.Now();
-  // With attempts, only those attempts: a newer attempt of the same task must survive.
-  bool by_attempt = c.attempts_size() == c.positions_size() && c.positions_size() > 0;
-  auto matches = [&c, by_attempt](const pb::StepKey& k) {
-    if (c.positions_size() == 0) return true;
-    for (int i = 0; i < c.positions_size(); ++i)
-      if (c.positions(i) == k.pos() && (!by_attempt || c.attempts(i) == k.attempt())) return true;
-    return false;
-  };
-  for (auto& [pid, step] : steps_) {
-    if (step.key.job_id() != c.job_id() || !matches(step.key)) continue;
-    if (c.signal() != 0) {
-      kill(-pid, c.signal());
-      continue;
-    }
-    if (!step.cancelled) {
-      step.cancelled = true;
-      kill(-pid, SIGTERM);
-      kill(-pid, SIGCONT);
-      step.kill_at = now + opt_.kill_wait;
-    }
-  }
-  if (c.positions_size() == 0) {
-    pb::ExecCancel xc;
-    xc.set_job_id(c.job_id());
-    xc.set_signal(c.signal());
-    CancelExec(xc);
-  }
-  if (c.signal() != 0) return;
-  auto jit = jobs_.find(c.job_id());
-  if (jit == jobs_.end()) return;
-  auto& q = jit->second.queue;
-  for (auto it = q.begin(); it != q.end();) {
-    if (matches(*it)) {
-      pb::StepReport r;
-      *r.mutable_key() = *it;
-      r.set_started(false);
-      r.set_cancelled(true);
-      r.set_time_ms(ToMillis(now));
-      Report(std::move(r));
-      it = q.erase(it);
-    } else {
-      ++it;
-    }
-  }
-}
-
-void NodeDaemon::Impl::AddMpiEnv(std::map<std::string, std::string>& env, bool node_local) const {
-  AddMpiRelayEnv(env, rsh_, mpi_if_);
-  if (node_local) {
-    // Nodes of the `local` provider share one host name and /dev/shm: each node's shared
-    // memory segments and session files go in its own directory, or they collide.
-    env["OMPI_MCA_btl_vader_backing_directory"] = MpiDir();
-    env["OMPI_MCA_orte_tmpdir_base"] = MpiDir();
-  }
-}
-
-void NodeDaemon::Impl::ExecEvent(int64_t exec_id, pb::ExecEvent ev) {
-  auto& out = exec_out_[exec_id];
-  out.set_exec_id(exec_id);
-  *out.add_events() = std::move(ev);
-}
-
-void NodeDaemon::Impl::FlushExecOutput() {
-  if (exec_out_.empty()) return;
-  if (!registered_) {
-    // The head lost the stream's caller with the session; nothing to deliver to.
-    if (!link_up_) exec_out_.clear();
-    return;
-  }
-  for (auto& [id, out] : exec_out_) {
-    pb::NodeMessage m;
-    *m.mutable_exec() = std::move(out);
-    Send(std::move(m));
-  }
-  exec_out_.clear();
-}
-
-void NodeDaemon::Impl::StartExec(const pb::ExecLaunch& x) {
-  auto fail = [&](int rank, const std::string& error) {
-    pb::ExecEvent ev;
-    ev.set_rank(rank);
-    ev.set_ended(true);
-    ev.set_exit_code(1);
-    ev.set_error(opt_.name + ": " + error);
-    ExecEvent(x.exec_id(), std::move(ev));
-  };
-  auto fail_all = [&](const std::string& error) {
-    for (int i = 0; i < x.count(); ++i) fail(x.first_rank() + i, error);
-  };
-  if (stopping_) return fail_all("the node is stopping");
-  std::optional<Identity> who;
-  if (Status s = ResolveIdentity(x.user(), &who); !s.ok()) return fail_all(s.message());
-  std::map<std::string, std::string> env;
-  for (const auto& kv : x.env()) {
-    size_t eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) continue;
-    std::string k = kv.substr(0, eq);
-    // A relayed command starts clean of its launcher's own state, as over ssh.
-    if (x.shell() && (k.rfind("PMIX_", 0) == 0 || k.rfind("PMI_", 0) == 0 ||
-                      (k.rfind("OMPI_", 0) == 0 && k.rfind("OMPI_MCA_", 0) != 0 &&
-                       k.rfind("OMPI_ALLOW_", 0) != 0)))
-      continue;
-    env[k] = kv.substr(eq + 1);
-  }
-  AddMpiEnv(env, mpi_if_ == "lo");
-  env["SLURMD_NODENAME"] = opt_.name;
-  env["SWELL_NODENAME"] = opt_.name;
-  env[kOwnerVar] = Owner();
-  env[kExecMarkVar] = Owner() + ":" + std::to_string(x.job_id());
-  if (env.find("PATH") == env.end()) env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
-  AddOwnBinDir(env["PATH"]);
-  auto both = [&env](const std::string& k, const std::string& v) {
-    env["SLURM_" + k] = v;
-    env["SWELL_" + k] = v;
-  };
-  if (x.step_id() >= 0) {
-    std::string nodes = CompressHostList({x.nodelist().begin(), x.nodelist().end()});
-    both("STEP_ID", std::to_string(x.step_id()));
-    both("STEPID", std::to_string(x.step_id()));
-    both("STEP_NUM_TASKS", std::to_string(x.ntasks()));
-    both("STEP_NUM_NODES", std::to_string(x.nodelist_size()));
-    both("STEP_NODELIST", nodes);
-    both("STEP_TASKS_PER_NODE", x.tasks_per_node());
-    both("NTASKS", std::to_string(x.ntasks()));
-    both("NPROCS", std::to_string(x.ntasks()));
-    both("NNODES", std::to_string(x.nodelist_size()));
-    both("NODELIST", nodes);
-    both("TASKS_PER_NODE", x.tasks_per_node());
-    both("NODEID", std::to_string(x.node_index()));
-  }
-  SpawnRequest req;
-  req.cwd = x.cwd().empty() ? "/" : x.cwd();
-  req.user = who;
-  if (x.shell()) {
-    // As ssh does: the words joined by spaces, run by the shell.
-    std::string line;
-    for (const auto& a : x.argv()) line += (line.empty() ? "" : " ") + a;
-    req.path = "/bin/sh";
-    req.argv = {"sh", "-c", line};
-  } else {
-    if (x.argv_size() == 0) return fail_all("nothing to run");
-    auto prog = FindProgram(x.argv(0), env["PATH"], req.cwd);
-    if (!prog.ok()) return fail_all(prog.status().message());
-    req.path = *prog;
-    req.argv.assign(x.argv().begin(), x.argv().end());
-  }
-  exec_jobs_.insert(x.job_id());
-  for (int i = 0; i < x.count(); ++i) {
-    int rank = x.first_rank() + i;
-    std::vector<std::string> vars;
-    for (const auto& [k, v] : env) vars.push_back(k + "=" + v);
-    if (x.step_id() >= 0) {
-      for (const char* pre : {"SLURM_", "SWELL_"}) {
-        vars.push_back(std::string(pre) + "PROCID=" + std::to_string(rank));
-        vars.push_back(std::string(pre) + "LOCALID=" + std::to_string(i));
-      }
-    }
-    req.env = std::move(vars);
-    int out[2], err[2];
-    if (pipe2(out, O_CLOEXEC) != 0) return fail(rank, std::string("pipe: ") + strerror(errno));
-    if (pipe2(err, O_CLOEXEC) != 0) {
-      close(out[0]);
-      close(out[1]);
-      return fail(rank, std::string("pipe: ") + strerror(errno));
-    }
-    req.stdout_fd = out[1];
-    req.stderr_fd = err[1];
-    auto pid = launcher_.Spawn(req);
-    close(out[1]);
-    close(err[1]);
-    if (!pid.ok()) {
-      close(out[0]);
-      close(err[0]);
-      fail(rank, pid.status().message());
-      continue;
-    }
-    ExecRank r;
-    r.exec_id = x.exec_id();
-    r.job_id = x.job_id();
-    r.rank = rank;
-    r.step = x.step_id() >= 0;
-    r.out_fd = out[0];
-    r.err_fd = err[0];
-    for (int fd : {out[0], err[0]}) {
-      fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-      epoll_event ev{};
-      ev.events = EPOLLIN;
-      ev.data.fd = fd;
-      epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
-      exec_fds_[fd] = *pid;
-    }
-    r.pidfd = WatchPid(*pid);
-    exec_ranks_.emplace(*pid, r);
-  }
-}
-
-bool NodeDaemon::Impl::ReadExecOutput(pid_t pid, int fd) {
-  auto it = exec_ranks_.find(pid);
-  if (it == exec_ranks_.end()) return false;
-  ExecRank& r = it->second;
-  char buf[kExecReadChunk];
-  for (int round = 0; round < 16; ++round) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n > 0) {
-      pb::ExecEvent ev;
-      ev.set_rank(r.rank);
-      ev.set_fd(fd == r.out_fd ? 1 : 2);
-      ev.set_data(buf, static_cast<size_t>(n));
-      ExecEvent(r.exec_id, std::move(ev));
-      continue;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
-    // EOF (or an error): stop watching this pipe.
-    epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
-    exec_fds_.erase(fd);
-    close(fd);
-    (fd == r.out_fd ? r.out_fd : r.err_fd) = -1;
-    return false;
-  }
-  return true;
-}
-
-void NodeDaemon::Impl::ExecRankExited(pid_t pid, int status) {
-  auto it = exec_ranks_.find(pid);
-  if (it == exec_ranks_.end()) return;
-  // What it wrote before it ended is in the pipes; a child it left behind may hold them open,
-  // so read what is there and no more.
-  for (int fd : {it->second.out_fd, it->second.err_fd})
-    if (fd >= 0)
-      while (ReadExecOutput(pid, fd)) {
-        int avail = 0;
-        if (ioctl(fd, FIONREAD, &avail) != 0 || avail == 0) break;
-      }
-  ExecRank r = it->second;
-  for (int fd : {r.out_fd, r.err_fd}) {
-    if (fd < 0) continue;
-    epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
-    exec_fds_.erase(fd);
-    close(fd);
-  }
-  if (r.pidfd >= 0) {
-    epoll_ctl(epfd_, EPOLL_CTL_DEL, r.pidfd, nullptr);
-    pidfds_.erase(r.pidfd);
-    close(r.pidfd);
-  }
-  // A step's rank takes its process group with it (a relayed command may have left a daemon
-  // behind on purpose, as over ssh: the job's end sweeps those).
-  if (r.step) kill(-pid, SIGKILL);
-  exec_ranks_.erase(it);
-  pb::ExecEvent ev;
-  ev.set_rank(r.rank);
-  ev.set_ended(true);
-  if (WIFEXITED(status)) ev.set_exit_code(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) ev.set_signal(WTERMSIG(status));
-  ExecEvent(r.exec_id, std::move(ev));
-}
-
-void NodeDaemon::Impl::CancelExec(const pb::ExecCancel& c) {
-  Time now = clock_.Now();
-  int sig = c.signal() != 0 ? c.signal() : SIGTERM;
-  for (auto& [pid, x] : exec_ranks_) {
-    bool match = c.exec_id() != 0 ? x.exec_id == c.exec_id() : x.job_id == c.job_id();
-    if (!match) continue;
-    kill(-pid, sig);
-    kill(pid, sig);
-    if (c.signal() == 0 && !x.cancelled) {
-      x.cancelled = true;
-      kill(-pid, SIGCONT);
-      x.kill_at = now + std::min<Duration>(opt_.kill_wait, std::chrono::seconds(2));
-    }
-  }
-  // The job is over: nothing it started through this node may stay.
-  if (c.exec_id() == 0 && c.signal() == 0 && exec_jobs_.erase(c.job_id())) SweepExecJob(c.job_id());
-}
-
-void NodeDaemon::Impl::SweepExecJob(int64_t job_id) {
-  auto pids = ProcessesWithEnv(std::string(kExecMarkVar) + "=" + Owner() + ":" +
-                               std::to_string(job_id));
-  for (pid_t p : pids) kill(p, SIGKILL);
-  if (!pids.empty())
-    LogInfo("node %s: job %lld ended; killed %zu of its processes left behind", opt_.name.c_str(),
-            static_cast<long long>(job_id), pids.size());
-}
-
-void NodeDaemon::Impl::CheckTimers(Time now) {
-  for (auto& [pid, x] : exec_ranks_) {
-    if (now >= x.kill_at) {
-      kill(-pid, SIGKILL);
-      kill(pid, SIGKILL);
-      x.kill_at = kNever;
-    }
-  }
-  for (auto& [pid, step] : steps_) {
-    if (now >= step.deadline && !step.timed_out && !step.cancelled) {
-      step.timed_out = true;
-      kill(-pid, SIGTERM);
-      kill(-pid, SIGCONT);
-      step.kill_at = now + opt_.kill_wait;
-    }
-    if (now >= step.kill_at) {
-      kill(-pid, SIGKILL);
-      step.kill_at = kNever;
-    }
-  }
+  steps_.ForgetIdleJobs();
 }
 
 int NodeDaemon::Impl::NextTimeoutMs(Time now) const {
-  Time next = link_up_ ? next_heartbeat_ : now + std::chrono::seconds(1);
-  if (registered_ && sent_seq_ + 1 < next_seq_ && acked_seq_ >= sent_seq_)
-    next = std::min(next, first_unsent_ + kReportDelay);
-  for (const auto& [pid, x] : exec_ranks_) next = std::min(next, x.kill_at);
-  for (const auto& [pid, step] : steps_) {
-    if (!step.timed_out && !step.cancelled) next = std::min(next, step.deadline);
-    next = std::min(next, step.kill_at);
-  }
+  Time next = std::min({link_.NextDeadline(now), exec_.NextDeadline(), steps_.NextDeadline()});
   auto ms = (next - now).count();
   if (ms < 0) return 0;
   return static_cast<int>(std::min<int64_t>(ms + 1, 1000));
 }
 
-void NodeDaemon::Impl::TerminateAll(int sig) {
-  for (auto& [pid, x] : exec_ranks_) {
-    x.cancelled = true;
-    kill(-pid, sig);
-    kill(pid, sig);
-  }
-  for (auto& [pid, step] : steps_) {
-    step.node_failed = true;
-    kill(-pid, sig);
-    if (sig == SIGTERM) kill(-pid, SIGCONT);
-  }
-}
-
 void NodeDaemon::Impl::KillLeftovers() {
-  auto pids = ProcessesWithEnv(std::string(kOwnerVar) + "=" + Owner());
+  auto pids = ProcessesWithEnv(StepOwnerEntry(node_.owner));
   for (pid_t p : pids) {
     if (getpgid(p) == p) kill(-p, SIGKILL);
     kill(p, SIGKILL);
@@ -1344,39 +283,6 @@ void NodeDaemon::Impl::KillLeftovers() {
   if (!pids.empty())
     LogWarning("node %s: killed %zu processes left by an earlier daemon of this node",
                opt_.name.c_str(), pids.size());
-}
-
-void NodeDaemon::Impl::Report(pb::StepReport r) {
-  if (sent_seq_ + 1 == next_seq_) first_unsent_ = clock_.Now();
-  unacked_seq_.push_back(next_seq_++);
-  unacked_.push_back(std::move(r));
-}
-
-void NodeDaemon::Impl::Flush() {
-  // One batch in flight: while the head commits it, the next one grows. A busy node also holds
-  // its reports up to kReportDelay so that a stream of short steps costs the head one pass per
-  // batch, not per step; an idle node (the last step just ended) sends at once.
-  if (!registered_ || sent_seq_ + 1 >= next_seq_ || acked_seq_ < sent_seq_) return;
-  size_t unsent = static_cast<size_t>(next_seq_ - 1 - sent_seq_);
-  size_t start = unacked_.size() - unsent;
-  bool busy = !steps_.empty();
-  if (busy && unsent < kReportBatch && clock_.Now() - first_unsent_ < kReportDelay) return;
-  pb::NodeMessage msg;
-  auto* batch = msg.mutable_reports();
-  // A step that started and ended within this batch is reported once, by its end.
-  std::set<std::tuple<int64_t, int64_t, int>> ended;
-  for (size_t i = start; i < unacked_.size(); ++i)
-    if (!unacked_[i].started())
-      ended.insert(
-          {unacked_[i].key().job_id(), unacked_[i].key().pos(), unacked_[i].key().attempt()});
-  for (size_t i = start; i < unacked_.size(); ++i) {
-    const auto& r = unacked_[i];
-    if (r.started() && ended.count({r.key().job_id(), r.key().pos(), r.key().attempt()})) continue;
-    *batch->add_reports() = r;
-  }
-  batch->set_seq(next_seq_ - 1);
-  sent_seq_ = next_seq_ - 1;
-  Send(std::move(msg));
 }
 
 NodeDaemon::NodeDaemon(NodeOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}

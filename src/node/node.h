@@ -34,6 +34,11 @@ struct NodeOptions {
   // The daemon owns its process: it handles SIGTERM/SIGINT/SIGCHLD and adopts orphans (child
   // subreaper). False when several nodes share one process (the in-process test cluster).
   bool own_process = true;
+  // Every time the node reads: steps' starts, ends and time limits, kill_wait, heartbeats,
+  // report batching, the loop's timeouts. Read on the node loop only (a clock shared with other
+  // threads must be thread-safe, as SystemClock is); must outlive the daemon. nullptr: a
+  // SystemClock of the daemon's own.
+  Clock* clock = nullptr;
 };
 
 class NodeDaemon {

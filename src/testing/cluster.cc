@@ -59,6 +59,7 @@ Status InProcessCluster::StartNode(int i) {
   o.kill_wait = opt_.kill_wait;
   o.heartbeat = std::chrono::milliseconds(200);
   o.own_process = false;
+  o.clock = &clock_;
   auto& n = nodes_[static_cast<size_t>(i)];
   if (n.daemon) return InvalidArgument(o.name + " is running");
   n.daemon = std::make_unique<node::NodeDaemon>(o);
@@ -162,6 +163,7 @@ std::unique_ptr<head::elastic::Provider> InProcessCluster::NodeProvider() {
   o.kill_wait = opt_.kill_wait;
   o.heartbeat = std::chrono::milliseconds(200);
   o.own_process = false;
+  o.clock = &clock_;
   return std::make_unique<ThreadProvider>(o);
 }
 

@@ -1,0 +1,240 @@
+#include "node/exec_relay.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "common/log.h"
+#include "node/host.h"
+
+namespace swell::node {
+namespace {
+
+constexpr size_t kReadChunk = 64 * 1024;
+
+}  // namespace
+
+ExecRelay::ExecRelay(const NodeContext* node, Duration kill_wait, Clock* clock, Poller* poller,
+                     Launcher* launcher)
+    : node_(node), kill_wait_(kill_wait), clock_(clock), poller_(poller), launcher_(launcher) {}
+
+void ExecRelay::Event(int64_t exec_id, pb::ExecEvent ev) {
+  auto& out = out_[exec_id];
+  out.set_exec_id(exec_id);
+  *out.add_events() = std::move(ev);
+}
+
+void ExecRelay::FlushTo(HeadLink& link) {
+  if (out_.empty()) return;
+  if (!link.registered()) {
+    // The head lost the stream's caller with the session; nothing to deliver to.
+    if (!link.up()) out_.clear();
+    return;
+  }
+  for (auto& [id, out] : out_) {
+    pb::NodeMessage m;
+    *m.mutable_exec() = std::move(out);
+    link.Send(std::move(m));
+  }
+  out_.clear();
+}
+
+void ExecRelay::Describe(pb::Register* r) const {
+  for (int64_t id : jobs_) r->add_exec_jobs(id);
+}
+
+void ExecRelay::Start(const pb::ExecLaunch& x) {
+  auto fail = [&](int rank, const std::string& error) {
+    pb::ExecEvent ev;
+    ev.set_rank(rank);
+    ev.set_ended(true);
+    ev.set_exit_code(1);
+    ev.set_error(node_->name + ": " + error);
+    Event(x.exec_id(), std::move(ev));
+  };
+  auto fail_all = [&](const std::string& error) {
+    for (int i = 0; i < x.count(); ++i) fail(x.first_rank() + i, error);
+  };
+  if (!accepting_) return fail_all("the node is stopping");
+  auto who = ResolveIdentity(x.user());
+  if (!who.ok()) return fail_all(who.status().message());
+  Env env = ExecEnv(x, *node_);
+  SpawnRequest req;
+  req.cwd = x.cwd().empty() ? "/" : x.cwd();
+  req.user = *who;
+  if (x.shell()) {
+    // As ssh does: the words joined by spaces, run by the shell.
+    std::string line;
+    for (const auto& a : x.argv()) line += (line.empty() ? "" : " ") + a;
+    req.path = "/bin/sh";
+    req.argv = {"sh", "-c", line};
+  } else {
+    if (x.argv_size() == 0) return fail_all("nothing to run");
+    auto prog = FindProgram(x.argv(0), env["PATH"], req.cwd);
+    if (!prog.ok()) return fail_all(prog.status().message());
+    req.path = *prog;
+    req.argv.assign(x.argv().begin(), x.argv().end());
+  }
+  jobs_.insert(x.job_id());
+  const std::vector<std::string> shared = EnvEntries(env);
+  for (int i = 0; i < x.count(); ++i) {
+    int rank = x.first_rank() + i;
+    req.env = shared;
+    for (auto& var : EnvEntries(ExecRankEnv(x, i))) req.env.push_back(std::move(var));
+    int out[2], err[2];
+    if (pipe2(out, O_CLOEXEC) != 0) return fail(rank, std::string("pipe: ") + strerror(errno));
+    if (pipe2(err, O_CLOEXEC) != 0) {
+      close(out[0]);
+      close(out[1]);
+      return fail(rank, std::string("pipe: ") + strerror(errno));
+    }
+    req.stdout_fd = out[1];
+    req.stderr_fd = err[1];
+    auto pid = launcher_->Spawn(req);
+    close(out[1]);
+    close(err[1]);
+    if (!pid.ok()) {
+      close(out[0]);
+      close(err[0]);
+      fail(rank, pid.status().message());
+      continue;
+    }
+    Rank r;
+    r.exec_id = x.exec_id();
+    r.job_id = x.job_id();
+    r.rank = rank;
+    r.step = x.step_id() >= 0;
+    r.out_fd = out[0];
+    r.err_fd = err[0];
+    for (int fd : {out[0], err[0]}) {
+      fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+      poller_->Add(fd);
+      pipes_[fd] = *pid;
+    }
+    r.pidfd = poller_->WatchPid(*pid);
+    ranks_.emplace(*pid, r);
+  }
+}
+
+bool ExecRelay::HandlePipe(int fd) {
+  auto it = pipes_.find(fd);
+  if (it == pipes_.end()) return false;
+  ReadOutput(it->second, fd);
+  return true;
+}
+
+bool ExecRelay::ReadOutput(pid_t pid, int fd) {
+  auto it = ranks_.find(pid);
+  if (it == ranks_.end()) return false;
+  Rank& r = it->second;
+  char buf[kReadChunk];
+  for (int round = 0; round < 16; ++round) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n > 0) {
+      pb::ExecEvent ev;
+      ev.set_rank(r.rank);
+      ev.set_fd(fd == r.out_fd ? 1 : 2);
+      ev.set_data(buf, static_cast<size_t>(n));
+      Event(r.exec_id, std::move(ev));
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
+    // EOF (or an error): stop watching this pipe.
+    poller_->Remove(fd);
+    pipes_.erase(fd);
+    close(fd);
+    (fd == r.out_fd ? r.out_fd : r.err_fd) = -1;
+    return false;
+  }
+  return true;
+}
+
+bool ExecRelay::Exited(pid_t pid, int status) {
+  auto it = ranks_.find(pid);
+  if (it == ranks_.end()) return false;
+  // What it wrote before it ended is in the pipes; a child it left behind may hold them open,
+  // so read what is there and no more.
+  for (int fd : {it->second.out_fd, it->second.err_fd})
+    if (fd >= 0)
+      while (ReadOutput(pid, fd)) {
+        int avail = 0;
+        if (ioctl(fd, FIONREAD, &avail) != 0 || avail == 0) break;
+      }
+  Rank r = it->second;
+  for (int fd : {r.out_fd, r.err_fd}) {
+    if (fd < 0) continue;
+    poller_->Remove(fd);
+    pipes_.erase(fd);
+    close(fd);
+  }
+  poller_->UnwatchPid(r.pidfd);
+  // A step's rank takes its process group with it (a relayed command may have left a daemon
+  // behind on purpose, as over ssh: the job's end sweeps those).
+  if (r.step) kill(-pid, SIGKILL);
+  ranks_.erase(it);
+  pb::ExecEvent ev;
+  ev.set_rank(r.rank);
+  ev.set_ended(true);
+  if (WIFEXITED(status)) ev.set_exit_code(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) ev.set_signal(WTERMSIG(status));
+  Event(r.exec_id, std::move(ev));
+  return true;
+}
+
+void ExecRelay::Cancel(const pb::ExecCancel& c) {
+  Time now = clock_->Now();
+  int sig = c.signal() != 0 ? c.signal() : SIGTERM;
+  for (auto& [pid, x] : ranks_) {
+    bool match = c.exec_id() != 0 ? x.exec_id == c.exec_id() : x.job_id == c.job_id();
+    if (!match) continue;
+    kill(-pid, sig);
+    kill(pid, sig);
+    if (c.signal() == 0 && !x.cancelled) {
+      x.cancelled = true;
+      kill(-pid, SIGCONT);
+      x.kill_at = now + std::min<Duration>(kill_wait_, std::chrono::seconds(2));
+    }
+  }
+  // The job is over: nothing it started through this node may stay.
+  if (c.exec_id() == 0 && c.signal() == 0 && jobs_.erase(c.job_id())) SweepJob(c.job_id());
+}
+
+void ExecRelay::SweepJob(int64_t job_id) {
+  auto pids = ProcessesWithEnv(ExecJobEntry(node_->owner, job_id));
+  for (pid_t p : pids) kill(p, SIGKILL);
+  if (!pids.empty())
+    LogInfo("node %s: job %lld ended; killed %zu of its processes left behind", node_->name.c_str(),
+            static_cast<long long>(job_id), pids.size());
+}
+
+void ExecRelay::CheckTimers(Time now) {
+  for (auto& [pid, x] : ranks_) {
+    if (now >= x.kill_at) {
+      kill(-pid, SIGKILL);
+      kill(pid, SIGKILL);
+      x.kill_at = kNever;
+    }
+  }
+}
+
+Time ExecRelay::NextDeadline() const {
+  Time next = kNever;
+  for (const auto& [pid, x] : ranks_) next = std::min(next, x.kill_at);
+  return next;
+}
+
+void ExecRelay::TerminateAll(int sig) {
+  for (auto& [pid, x] : ranks_) {
+    x.cancelled = true;
+    kill(-pid, sig);
+    kill(pid, sig);
+  }
+}
+
+}  // namespace swell::node

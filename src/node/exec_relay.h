@@ -1,0 +1,98 @@
+#pragma once
+
+// The exec relay: runs the ranks of a job step started by srun inside an allocation, and the
+// commands an MPI launcher relays through swell-rsh (its daemons on this node), and streams
+// what they write and how they end back to the caller through the head (ExecOutput).
+//
+// Each rank runs in its own process group, as the job's user, with its output on pipes the
+// node loop reads. A step's rank takes its process group with it when it ends; a relayed
+// command may leave a daemon behind on purpose (as over ssh). Every process carries the job's
+// exec mark (slurm_env.h kExecJobVar), so when the job is over (a cancel of the whole job)
+// whatever it left on this node is killed. Cancel sends SIGTERM (and SIGCONT), then SIGKILL
+// after kill_wait, at most 2 s.
+//
+// Runs on the node loop; not thread-safe.
+
+#include <sys/types.h>
+
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+#include "common/clock.h"
+#include "node/head_link.h"
+#include "node/launcher.h"
+#include "node/poller.h"
+#include "node/slurm_env.h"
+#include "rpc/swell.pb.h"
+
+namespace swell::node {
+
+class ExecRelay {
+ public:
+  // Every pointer must outlive the object; `poller` learns each rank's pidfd and pipes.
+  ExecRelay(const NodeContext* node, Duration kill_wait, Clock* clock, Poller* poller,
+            Launcher* launcher);
+
+  // Starts the exec's ranks on this node; a rank that cannot start ends at once with exit
+  // code 1 and the reason (as every rank does after StopAccepting).
+  void Start(const pb::ExecLaunch& x);
+  // Ends one exec's ranks, or (exec_id 0) a job's; with a signal only signals them. Ending a
+  // whole job also kills every process that carries its mark.
+  void Cancel(const pb::ExecCancel& c);
+  // A rank's output pipe is readable: reads it (at EOF stops watching it). False when `fd` is
+  // not a rank's pipe.
+  bool HandlePipe(int fd);
+  // A child ended: if it is a rank, reads what is left in its pipes and reports its end.
+  // False for other processes.
+  bool Exited(pid_t pid, int status);
+  // The SIGKILL after a cancel's kill_wait.
+  void CheckTimers(Time now);
+  // The earliest pending SIGKILL; kNever without one.
+  Time NextDeadline() const;
+
+  // Sends the output and ends gathered since the last call, once the head has accepted the
+  // node's registration; drops them when the session is gone (the head lost their callers).
+  void FlushTo(HeadLink& link);
+  // For the node's Register: the jobs that ran ranks here and have not been swept.
+  void Describe(pb::Register* r) const;
+  // The node stops: every later Start fails.
+  void StopAccepting() { accepting_ = false; }
+  // Sends `sig` to every rank and its process group (no SIGKILL follows of itself).
+  void TerminateAll(int sig);
+  size_t running() const { return ranks_.size(); }
+
+ private:
+  struct Rank {
+    int64_t exec_id = 0;
+    int64_t job_id = 0;
+    int rank = 0;
+    bool step = false;  // a step's rank: its process group ends with it
+    int out_fd = -1;
+    int err_fd = -1;
+    int pidfd = -1;
+    bool cancelled = false;
+    Time kill_at = kNever;
+  };
+
+  // Reads what a rank wrote to `fd`; at EOF stops watching it. False at EOF or error.
+  bool ReadOutput(pid_t pid, int fd);
+  void Event(int64_t exec_id, pb::ExecEvent ev);
+  // Kills every process marked with the job's exec mark (daemonized launchers, their ranks).
+  void SweepJob(int64_t job_id);
+
+  const NodeContext* const node_;
+  const Duration kill_wait_;
+  Clock* const clock_;
+  Poller* const poller_;
+  Launcher* const launcher_;
+  bool accepting_ = true;
+
+  std::unordered_map<pid_t, Rank> ranks_;
+  std::unordered_map<int, pid_t> pipes_;   // output pipe -> rank pid
+  std::map<int64_t, pb::ExecOutput> out_;  // events not yet sent, per exec
+  std::set<int64_t> jobs_;                 // jobs that ran ranks here, not yet swept
+};
+
+}  // namespace swell::node
