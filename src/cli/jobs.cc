@@ -22,6 +22,8 @@
 #include "cli/slurm_args.h"
 #include "cli/submit_options.h"
 #include "common/files.h"
+#include "common/hostlist.h"
+#include "common/local_time.h"
 #include "common/slurm_format.h"
 #include "common/slurm_output.h"
 

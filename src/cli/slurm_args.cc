@@ -10,6 +10,7 @@
 #include <functional>
 #include <limits>
 
+#include "common/hostlist.h"
 #include "common/slurm_format.h"
 
 namespace swell::cli::slurm {

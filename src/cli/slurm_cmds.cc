@@ -16,7 +16,7 @@
 #include "cli/cli.h"
 #include "cli/slurm_args.h"
 #include "cli/slurm_view.h"
-#include "common/slurm_format.h"
+#include "common/hostlist.h"
 #include "common/slurm_output.h"
 
 namespace swell::cli {

@@ -9,6 +9,8 @@
 #include <limits>
 #include <map>
 
+#include "common/hostlist.h"
+#include "common/local_time.h"
 #include "common/slurm_format.h"
 
 namespace swell::cli::slurm {

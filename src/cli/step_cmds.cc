@@ -20,8 +20,8 @@
 #include "cli/slurm_view.h"
 #include "cli/submit_options.h"
 #include "common/files.h"
+#include "common/hostlist.h"
 #include "common/mpi_env.h"
-#include "common/slurm_format.h"
 
 namespace swell::cli {
 namespace {

@@ -16,6 +16,8 @@
 #include <limits>
 #include <utility>
 
+#include "common/local_time.h"
+
 namespace swell::cli {
 namespace {
 
