@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
+#include "cli/job_state.h"
 #include "cli/slurm_args.h"
 #include "cli/submit_options.h"
 #include "common/files.h"

@@ -10,6 +10,7 @@
 #include <functional>
 #include <limits>
 
+#include "cli/job_state.h"
 #include "common/hostlist.h"
 #include "common/slurm_format.h"
 

@@ -15,7 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "cli/slurm_view.h"
+#include "cli/slurm_fields.h"
+#include "cli/squeue_view.h"
 #include "common/status.h"
 
 namespace swell::cli::slurm {

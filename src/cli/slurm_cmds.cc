@@ -1,6 +1,7 @@
 // The Slurm commands: sbatch, squeue, scancel, sinfo and scontrol, run when the swell binary is
-// called by their names (build/bin/squeue -> swell). What they print comes from slurm_view.h;
-// docs/slurm.md lists the supported subset and every known difference from Slurm.
+// called by their names (build/bin/squeue -> swell). What they print comes from squeue_view.h,
+// sinfo_view.h and scontrol_view.h; docs/slurm.md lists the supported subset and every known
+// difference from Slurm.
 
 #include <pwd.h>
 #include <signal.h>
@@ -14,8 +15,12 @@
 #include <set>
 
 #include "cli/cli.h"
+#include "cli/job_state.h"
 #include "cli/slurm_args.h"
-#include "cli/slurm_view.h"
+#include "cli/scontrol_view.h"
+#include "cli/sinfo_view.h"
+#include "cli/slurm_fields.h"
+#include "cli/squeue_view.h"
 #include "common/hostlist.h"
 #include "common/slurm_output.h"
 

@@ -17,7 +17,7 @@
 #include <thread>
 
 #include "cli/cli.h"
-#include "cli/slurm_view.h"
+#include "cli/job_state.h"
 #include "cli/submit_options.h"
 #include "common/files.h"
 #include "common/hostlist.h"
