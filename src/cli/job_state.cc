@@ -51,13 +51,8 @@ bool Terminal(pb::JobState s) { return s != pb::PENDING && s != pb::RUNNING; }
 Result<std::optional<std::set<std::string>>> ParseJobStates(std::string_view text) {
   if (ToLower(text) == "all") return std::optional<std::set<std::string>>();
   std::set<std::string> out;
-  size_t i = 0;
-  while (i <= text.size()) {
-    size_t j = text.find(',', i);
-    if (j == std::string_view::npos) j = text.size();
-    std::string_view raw = text.substr(i, j - i);
+  for (std::string_view raw : Split(text, ',')) {
     std::string item = ToUpper(raw);
-    i = j + 1;
     if (item.empty()) continue;
     bool found = false;
     for (const auto& [compact, name] : kSlurmJobStates) {

@@ -220,13 +220,8 @@ nlohmann::json NodesJson(const std::vector<NodeGroup>& groups) {
     Counts nc = NodeCounts(g), cc = CpuCounts(g);
     json states = json::array();
     std::string complete = g.nodes.empty() ? "" : g.state.complete;
-    size_t i = 0;
-    while (!complete.empty() && i <= complete.size()) {
-      size_t j = complete.find('+', i);
-      if (j == std::string::npos) j = complete.size();
-      states.push_back(complete.substr(i, j - i));
-      i = j + 1;
-    }
+    if (!complete.empty())
+      for (std::string_view state : Split(complete, '+')) states.push_back(std::string(state));
     json names = json::array(), hosts = json::array();
     int64_t min_cpus = 0, max_cpus = 0, min_mem = 0, max_mem = 0, mem_used = 0;
     for (size_t k = 0; k < g.nodes.size(); ++k) {

@@ -23,6 +23,7 @@
 #include "cli/squeue_view.h"
 #include "common/hostlist.h"
 #include "common/slurm_output.h"
+#include "common/text.h"
 
 namespace swell::cli {
 namespace {
@@ -97,13 +98,6 @@ bool UserMatches(const std::vector<std::string>& users, const std::string& name,
 bool KnownUser(const std::string& u) {
   if (!u.empty() && u.find_first_not_of("0123456789") == std::string::npos) return true;
   return getpwnam(u.c_str()) != nullptr;
-}
-
-bool EqualsIgnoreCase(const std::string& a, const std::string& b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 // A job id as the head knows it: a task's own id ("15" for task 3 of array 12) becomes "12_3".
