@@ -7,7 +7,8 @@
 namespace swell::cli::slurm {
 namespace {
 
-// Slurm's job states, compact and long (squeue(1), JOB STATE CODES), in Slurm's order.
+// Slurm's job states, compact and long (squeue(1), JOB STATE CODES), in Slurm's order. swell's
+// states (pb::JobState) are named as here.
 constexpr std::pair<const char*, const char*> kSlurmJobStates[] = {
     {"PD", "PENDING"},    {"R", "RUNNING"},       {"S", "SUSPENDED"},     {"CD", "COMPLETED"},
     {"CA", "CANCELLED"},  {"F", "FAILED"},        {"TO", "TIMEOUT"},      {"NF", "NODE_FAIL"},
@@ -20,24 +21,10 @@ constexpr std::pair<const char*, const char*> kSlurmJobStates[] = {
 }  // namespace
 
 std::string_view JobStateCompact(pb::JobState s) {
-  switch (s) {
-    case pb::PENDING:
-      return "PD";
-    case pb::RUNNING:
-      return "R";
-    case pb::COMPLETED:
-      return "CD";
-    case pb::FAILED:
-      return "F";
-    case pb::CANCELLED:
-      return "CA";
-    case pb::TIMEOUT:
-      return "TO";
-    case pb::NODE_FAIL:
-      return "NF";
-    default:
-      return "?";
-  }
+  std::string_view name = JobStateName(s);
+  for (const auto& [compact, long_name] : kSlurmJobStates)
+    if (name == long_name) return compact;
+  return "?";
 }
 
 std::string_view JobStateName(pb::JobState s) {

@@ -17,6 +17,8 @@ TEST_F(SlurmViewTest, JobStateNames) {
   EXPECT_EQ(JobStateCompact(pb::NODE_FAIL), "NF");
   EXPECT_EQ(JobStateName(pb::NODE_FAIL), "NODE_FAIL");
   EXPECT_EQ(JobStateName(pb::CANCELLED), "CANCELLED");
+  EXPECT_EQ(JobStateCompact(pb::JOB_STATE_UNSPECIFIED), "?");
+  EXPECT_EQ(JobStateName(pb::JOB_STATE_UNSPECIFIED), "UNKNOWN");
 }
 
 TEST_F(SlurmViewTest, ParseJobStates) {
