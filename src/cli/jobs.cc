@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
@@ -19,9 +20,12 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
+#include "cli/job_state.h"
 #include "cli/slurm_args.h"
 #include "cli/submit_options.h"
 #include "common/files.h"
+#include "common/hostlist.h"
+#include "common/local_time.h"
 #include "common/slurm_format.h"
 #include "common/slurm_output.h"
 
@@ -647,25 +651,43 @@ int Wait(const Args& args) {
   return last.failed() == 0 ? 0 : 1;
 }
 
-int Logs(const Args& args) {
-  bool err = false;
+namespace {
+
+// `swell CMD ID[_INDEX] [FLAG]` (logs, info): the job from the head, and in *flag whether one of
+// `flags` was given. On a usage error or a failed call the error has been reported and its exit
+// code is returned.
+std::optional<int> AskOneJob(const std::string& cmd, const Args& args,
+                             std::initializer_list<std::string_view> flags,
+                             const std::string& usage, bool* flag, pb::InfoReply* reply) {
   std::string id;
   for (const auto& a : args) {
-    if (a == "-e" || a == "--error")
-      err = true;
+    if (std::find(flags.begin(), flags.end(), a) != flags.end())
+      *flag = true;
     else if (id.empty())
       id = a;
     else
-      return Fail("logs", "one job at a time", 2);
+      return Fail(cmd, "one job at a time", 2);
   }
-  if (id.empty()) return Fail("logs", "which job? (swell logs ID[_INDEX] [-e])", 2);
+  if (id.empty()) return Fail(cmd, "which job? (" + usage + ")", 2);
   auto ref = ParseRef(id);
-  if (!ref.ok()) return Fail("logs", ref.status(), 2);
+  if (!ref.ok()) return Fail(cmd, ref.status(), 2);
   pb::InfoRequest req;
   *req.mutable_job() = *ref;
   auto r = Connect(Home())->Info(req);
-  if (!r.ok()) return Fail("logs", r.status());
-  const std::string& path = err ? r->job().stderr_path() : r->job().stdout_path();
+  if (!r.ok()) return Fail(cmd, r.status());
+  *reply = std::move(*r);
+  return std::nullopt;
+}
+
+}  // namespace
+
+int Logs(const Args& args) {
+  bool err = false;
+  pb::InfoReply r;
+  if (auto code =
+          AskOneJob("logs", args, {"-e", "--error"}, "swell logs ID[_INDEX] [-e]", &err, &r))
+    return *code;
+  const std::string& path = err ? r.job().stderr_path() : r.job().stdout_path();
   auto text = ReadFile(path);
   if (!text.ok()) return Fail("logs", "no output yet at " + path);
   std::fwrite(text->data(), 1, text->size(), stdout);
@@ -674,27 +696,14 @@ int Logs(const Args& args) {
 
 int Info(const Args& args) {
   bool json = false;
-  std::string id;
-  for (const auto& a : args) {
-    if (a == "--json")
-      json = true;
-    else if (id.empty())
-      id = a;
-    else
-      return Fail("info", "one job at a time", 2);
-  }
-  if (id.empty()) return Fail("info", "which job? (swell info ID[_INDEX] [--json])", 2);
-  auto ref = ParseRef(id);
-  if (!ref.ok()) return Fail("info", ref.status(), 2);
-  pb::InfoRequest req;
-  *req.mutable_job() = *ref;
-  auto r = Connect(Home())->Info(req);
-  if (!r.ok()) return Fail("info", r.status());
+  pb::InfoReply r;
+  if (auto code = AskOneJob("info", args, {"--json"}, "swell info ID[_INDEX] [--json]", &json, &r))
+    return *code;
   if (json) {
-    PrintJson(*r);
+    PrintJson(r);
     return 0;
   }
-  const auto& j = r->job();
+  const auto& j = r.job();
   const auto& s = j.spec();
   auto when = [](int64_t ms) { return ms ? FormatTime(FromMillis(ms)) : std::string("Unknown"); };
   std::printf("JobId=%lld JobName=%s\n", (long long)j.id(), j.name().c_str());

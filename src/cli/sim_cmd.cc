@@ -28,31 +28,27 @@ int Sim(const Args& args) {
                  "workload; the cost floor, only here)");
   app.add_option("--compare", compare, "several policies, comma separated: one table");
   app.add_option("--seed", seed, "workload seed");
-  app.add_option("--boot-seconds", boot_seconds, "override every type's boot time")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--shutdown-seconds", shutdown_seconds,
-                 "override every type's shutdown time (billed)")
-      ->check(CLI::NonNegativeNumber);
+  // Seconds and weights: zero or more.
+  auto non_negative = [&](const std::string& name, auto& value, const std::string& help) {
+    app.add_option(name, value, help)->check(CLI::NonNegativeNumber);
+  };
+  non_negative("--boot-seconds", boot_seconds, "override every type's boot time");
+  non_negative("--shutdown-seconds", shutdown_seconds,
+               "override every type's shutdown time (billed)");
   app.add_option("--tick", tick_seconds, "seconds between autoscaler decisions")
       ->check(CLI::PositiveNumber);
-  app.add_option("--tick-phase", tick_phase,
-                 "seconds after the first arrival of the first decision (0 .. --tick)")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--min-lifetime", min_lifetime, "CLIC's minimum node lifetime, seconds")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--wait-weight", wait_weight,
-                 "lookahead: a second of a job's wait costs this many node-seconds")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--register-seconds", register_seconds,
-                 "after a node boots, until the scheduler can use it (billed; policies do not "
-                 "know it)")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--billing-increment", billing_increment,
-                 "bill each node in whole increments of this many seconds (e.g. 60)")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--billing-minimum", billing_minimum,
-                 "bill each node at least this many seconds (GCE in 2017: 600)")
-      ->check(CLI::NonNegativeNumber);
+  non_negative("--tick-phase", tick_phase,
+               "seconds after the first arrival of the first decision (0 .. --tick)");
+  non_negative("--min-lifetime", min_lifetime, "CLIC's minimum node lifetime, seconds");
+  non_negative("--wait-weight", wait_weight,
+               "lookahead: a second of a job's wait costs this many node-seconds");
+  non_negative("--register-seconds", register_seconds,
+               "after a node boots, until the scheduler can use it (billed; policies do not "
+               "know it)");
+  non_negative("--billing-increment", billing_increment,
+               "bill each node in whole increments of this many seconds (e.g. 60)");
+  non_negative("--billing-minimum", billing_minimum,
+               "bill each node at least this many seconds (GCE in 2017: 600)");
   app.add_option("--boot-hang-rate", boot_hang_rate,
                  "this share of the boots never finish: the pool fails such a node at its "
                  "boot timeout and the policy replaces it (drawn with --seed)")

@@ -10,7 +10,10 @@
 #include <functional>
 #include <limits>
 
+#include "cli/job_state.h"
+#include "common/hostlist.h"
 #include "common/slurm_format.h"
+#include "common/text.h"
 
 namespace swell::cli::slurm {
 namespace {
@@ -140,8 +143,7 @@ std::optional<int> SignalNumber(std::string_view text) {
     }
     return n >= 1 && n <= 64 ? std::optional<int>(n) : std::nullopt;
   }
-  std::string name;
-  for (char c : text) name += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::string name = ToUpper(text);
   if (name.rfind("SIG", 0) == 0) name = name.substr(3);
   static const std::pair<const char*, int> kSignals[] = {
       {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"ABRT", SIGABRT}, {"KILL", SIGKILL},
@@ -272,8 +274,7 @@ constexpr NodeStateName kNodeStateNames[] = {
 
 std::optional<uint32_t> NodeStateValue(std::string_view text) {
   if (text.empty()) return std::nullopt;
-  std::string up;
-  for (char c : text) up += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::string up = ToUpper(text);
   for (const auto& s : kNodeStateNames)
     if (std::string_view(s.name).substr(0, up.size()) == up) return s.value;
   return std::nullopt;
@@ -281,12 +282,7 @@ std::optional<uint32_t> NodeStateValue(std::string_view text) {
 
 std::string ValidNodeStates() {
   std::string out;
-  for (const auto& s : kNodeStateNames) {
-    std::string lower;
-    for (const char* c = s.name; *c; ++c)
-      lower += static_cast<char>(std::tolower(static_cast<unsigned char>(*c)));
-    out += (out.empty() ? "" : ",") + lower;
-  }
+  for (const auto& s : kNodeStateNames) out += (out.empty() ? "" : ",") + ToLower(s.name);
   return out;
 }
 

@@ -15,7 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "cli/slurm_view.h"
+#include "cli/slurm_fields.h"
+#include "cli/squeue_view.h"
 #include "common/status.h"
 
 namespace swell::cli::slurm {
@@ -30,13 +31,17 @@ struct CommonOptions {
   int verbose = 0;
 };
 
-struct SqueueOptions : CommonOptions {
+// What the listing commands (squeue, sinfo) take besides: -o, -l, -h, --json.
+struct ListingOptions : CommonOptions {
   std::optional<std::string> format;  // -o, --format
   bool long_format = false;           // -l, --long
   bool no_header = false;             // -h, --noheader
   bool json = false;                  // --json
-  bool one_per_task = false;          // -r, --array
-  bool steps = false;                 // -s, --steps: the running job steps
+};
+
+struct SqueueOptions : ListingOptions {
+  bool one_per_task = false;  // -r, --array
+  bool steps = false;         // -s, --steps: the running job steps
   // -t, --states: long state names; nullopt: Slurm's default (pending and running) unless
   // all_states ("-t all").
   std::optional<std::set<std::string>> states;
@@ -49,15 +54,11 @@ struct SqueueOptions : CommonOptions {
 };
 Result<SqueueOptions> ParseSqueueArgs(const Args& args);
 
-struct SinfoOptions : CommonOptions {
-  std::optional<std::string> format;  // -o, --format
-  bool long_format = false;           // -l, --long
-  bool no_header = false;             // -h, --noheader
-  bool json = false;                  // --json
-  bool node_oriented = false;         // -N, --Node
-  bool summarize = false;             // -s, --summarize
-  bool responding = false;            // -r, --responding
-  bool dead = false;                  // -d, --dead
+struct SinfoOptions : ListingOptions {
+  bool node_oriented = false;  // -N, --Node
+  bool summarize = false;      // -s, --summarize
+  bool responding = false;     // -r, --responding
+  bool dead = false;           // -d, --dead
   // -t, --states: Slurm's numeric node states and flags to match (see NodeMatchesStates).
   std::vector<uint32_t> states;
   std::vector<std::string> partitions;  // -p, --partition

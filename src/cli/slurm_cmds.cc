@@ -1,6 +1,7 @@
 // The Slurm commands: sbatch, squeue, scancel, sinfo and scontrol, run when the swell binary is
-// called by their names (build/bin/squeue -> swell). What they print comes from slurm_view.h;
-// docs/slurm.md lists the supported subset and every known difference from Slurm.
+// called by their names (build/bin/squeue -> swell). What they print comes from squeue_view.h,
+// sinfo_view.h and scontrol_view.h; docs/slurm.md lists the supported subset and every known
+// difference from Slurm.
 
 #include <pwd.h>
 #include <signal.h>
@@ -14,10 +15,15 @@
 #include <set>
 
 #include "cli/cli.h"
+#include "cli/job_state.h"
 #include "cli/slurm_args.h"
-#include "cli/slurm_view.h"
-#include "common/slurm_format.h"
+#include "cli/scontrol_view.h"
+#include "cli/sinfo_view.h"
+#include "cli/slurm_fields.h"
+#include "cli/squeue_view.h"
+#include "common/hostlist.h"
 #include "common/slurm_output.h"
+#include "common/text.h"
 
 namespace swell::cli {
 namespace {
@@ -92,13 +98,6 @@ bool UserMatches(const std::vector<std::string>& users, const std::string& name,
 bool KnownUser(const std::string& u) {
   if (!u.empty() && u.find_first_not_of("0123456789") == std::string::npos) return true;
   return getpwnam(u.c_str()) != nullptr;
-}
-
-bool EqualsIgnoreCase(const std::string& a, const std::string& b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 // A job id as the head knows it: a task's own id ("15" for task 3 of array 12) becomes "12_3".

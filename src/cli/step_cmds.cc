@@ -17,11 +17,11 @@
 #include <thread>
 
 #include "cli/cli.h"
-#include "cli/slurm_view.h"
+#include "cli/job_state.h"
 #include "cli/submit_options.h"
 #include "common/files.h"
+#include "common/hostlist.h"
 #include "common/mpi_env.h"
-#include "common/slurm_format.h"
 
 namespace swell::cli {
 namespace {

@@ -16,6 +16,9 @@
 #include <limits>
 #include <utility>
 
+#include "common/local_time.h"
+#include "common/text.h"
+
 namespace swell::cli {
 namespace {
 
@@ -68,30 +71,11 @@ bool IsIdentifier(std::string_view name) {
   });
 }
 
-std::string ToLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::vector<std::string_view> Split(std::string_view s, char sep) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  for (size_t end; (end = s.find(sep, start)) != std::string_view::npos; start = end + 1) {
-    parts.push_back(s.substr(start, end - start));
-  }
-  parts.push_back(s.substr(start));
-  return parts;
-}
-
 // "123" or "123_4": a job id >= 1, optionally with an array task index.
 bool IsDependencyJobId(std::string_view id) {
   size_t underscore = id.find('_');
   std::string_view job = id.substr(0, underscore);
-  auto digits_only = [](std::string_view s) {
-    return !s.empty() && s.size() <= 18 &&
-           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-  };
+  auto digits_only = [](std::string_view s) { return s.size() <= 18 && AllDigits(s); };
   if (!digits_only(job) || job.find_first_not_of('0') == std::string_view::npos) return false;
   return underscore == std::string_view::npos || digits_only(id.substr(underscore + 1));
 }

@@ -1,11 +1,11 @@
 #pragma once
 
-// Parsers and formatters for the value syntaxes Slurm users already know: time limits, begin
-// times, job array specs, output-file patterns, memory sizes and host lists.
+// Parsers and formatters for the value syntaxes Slurm users already know: time limits, job
+// array specs, output-file patterns and memory sizes. Begin times and time stamps are in
+// common/local_time.h, host lists in common/hostlist.h.
 //
-// All functions are pure (no I/O, no clock reads: "now" is passed in) and thread-safe, except
-// that the begin-time and FormatTime functions read the process time zone (TZ) through
-// localtime_r/mktime. Errors are InvalidArgument with a one-line message that quotes the input.
+// All functions are pure (no I/O, no clock reads) and thread-safe. Errors are InvalidArgument
+// with a one-line message that quotes the input.
 
 #include <cstdint>
 #include <optional>
@@ -14,6 +14,9 @@
 #include <vector>
 
 #include "common/clock.h"
+// Not used here: src/head/head.cc and src/node/node.cc take their host lists from this header
+// until they include common/hostlist.h themselves. Other files include common/hostlist.h.
+#include "common/hostlist.h"
 #include "common/status.h"
 
 namespace swell {
@@ -32,27 +35,6 @@ Result<Duration> ParseTimeLimit(std::string_view text);
 // truncated. kInfinite gives "UNLIMITED", a negative duration "INVALID".
 // ParseTimeLimit(FormatDuration(d)) == d for every positive whole-second d.
 std::string FormatDuration(Duration d);
-
-// ---- Begin times (--begin) ---------------------------------------------------------------------
-
-// Parses a Slurm --begin value relative to `now`, in the process's local time zone. Forms
-// (keywords are case-insensitive; a date and a time may be combined, separated by blanks, or
-// by 'T' / '-' after a date, e.g. "2024-01-20T12:34", "01/20-12:34", "tomorrow noon"):
-//   now | now+N[unit] | now-N[unit]    unit: second(s) (default), minute(s), hour(s), day(s),
-//                                      week(s); blanks are allowed around '+' and the unit
-//   HH:MM[:SS] [AM|PM]                 today if still ahead of `now`, otherwise tomorrow
-//   midnight | noon | elevenses | fika | teatime     00:00, 12:00, 11:00, 15:00, 16:00
-//   today | tomorrow                   date only (time defaults to 00:00:00)
-//   YYYY-MM-DD                         explicit date
-//   MM/DD[/YY] | MM.DD[.YY] | MMDD[YY] without a year: this year if still ahead, else next
-//   uts<seconds since the epoch>       an absolute instant (as Slurm's "uts" form)
-// "now" cannot be combined with other items. Dates that do not exist (02/30) are rejected.
-// The result has whole-second precision except for the "now" forms, which keep `now`'s
-// milliseconds. A result in the past is allowed (the job is simply eligible at once).
-Result<Time> ParseBeginTime(std::string_view text, Time now);
-
-// "YYYY-MM-DDTHH:MM:SS" in local time (sub-seconds truncated); kNever gives "Unknown".
-std::string FormatTime(Time t);
 
 // ---- Job arrays (-a/--array) -------------------------------------------------------------------
 
@@ -105,30 +87,5 @@ std::string ExpandPattern(std::string_view pattern, const PatternFields& fields)
 // "4gb"). K is rounded up to whole MiB. "0" is returned as 0, which (as in Slurm) means "all
 // the memory of each node". Rejects signs, fractions, unknown units and overflow.
 Result<int64_t> ParseMemoryMb(std::string_view text);
-
-// ---- Host lists (SLURM_JOB_NODELIST) -----------------------------------------------------------
-
-// Compresses host names into Slurm's hostlist form: names that share a prefix and end in a
-// number are bracketed, e.g. {node1,node2,node3,node5,login} -> "login,node[1-3,5]". Zero
-// padding is kept ("n01,n02,n03" -> "n[01-03]"); numbers of different padding never share a
-// range. The output is sorted (prefix, then number) and free of duplicates; a prefix with a
-// single numbered host is written plainly ("node7"). Empty input gives "".
-std::string CompressHostList(std::vector<std::string> names);
-
-// Slurm's SLURM_TASKS_PER_NODE: counts in node order, runs of equal counts as "N(xK)":
-// {2, 2, 2, 1} -> "2(x3),1".
-std::string CompressCounts(const std::vector<int>& counts);
-
-// Expands a hostlist back into names, in the order written (scontrol show hostnames):
-// "n[1-3,5],login" -> {n1, n2, n3, n5, login}. A bracket holds comma-separated numbers and
-// ranges A-B (A <= B); a range keeps the zero padding of A ("n[08-10]" -> n08, n09, n10). Text
-// may follow a bracket and an item may have several ("r[1-2]n[1-2]" -> r1n1, r1n2, r2n1, r2n2).
-// Empty items are skipped. Errors (InvalidArgument quoting the input): unbalanced or nested
-// brackets, a bad range, and lists of more than 1,000,000 names.
-Result<std::vector<std::string>> ExpandHostList(std::string_view text);
-
-// `names` in the order of their compressed hostlist, as Slurm lists an allocation's nodes
-// (SLURM_JOB_NODELIST, SLURM_TASKS_PER_NODE, rank blocks): sorted by prefix, then number.
-std::vector<std::string> HostListOrder(const std::vector<std::string>& names);
 
 }  // namespace swell

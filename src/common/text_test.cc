@@ -1,0 +1,56 @@
+#include "common/text.h"
+
+#include <gtest/gtest.h>
+
+namespace swell {
+namespace {
+
+TEST(TextTest, CharacterClasses) {
+  EXPECT_TRUE(IsDigit('0'));
+  EXPECT_TRUE(IsDigit('9'));
+  EXPECT_FALSE(IsDigit('a'));
+  EXPECT_TRUE(IsAlpha('Z'));
+  EXPECT_FALSE(IsAlpha('1'));
+  EXPECT_TRUE(IsBlank(' '));
+  EXPECT_TRUE(IsBlank('\t'));
+  EXPECT_FALSE(IsBlank('\n'));
+}
+
+TEST(TextTest, CaseFolding) {
+  EXPECT_EQ(ToLower("Pending-1"), "pending-1");
+  EXPECT_EQ(ToUpper("Pending-1"), "PENDING-1");
+  EXPECT_EQ(ToLower('Q'), 'q');
+  EXPECT_TRUE(EqualsIgnoreCase("TeaTime", "teatime"));
+  EXPECT_TRUE(EqualsIgnoreCase("", ""));
+  EXPECT_FALSE(EqualsIgnoreCase("tea", "teatime"));
+  EXPECT_FALSE(EqualsIgnoreCase("tea", "tee"));
+}
+
+TEST(TextTest, Digits) {
+  EXPECT_TRUE(AllDigits("0123"));
+  EXPECT_FALSE(AllDigits(""));
+  EXPECT_FALSE(AllDigits("12a"));
+  EXPECT_EQ(ParseDigits("007"), 7);
+  EXPECT_EQ(ParseDigits("9223372036854775807"), INT64_MAX);
+  EXPECT_EQ(ParseDigits("9223372036854775808"), std::nullopt);  // overflows
+  for (const char* bad : {"", "-1", "+1", " 1", "1 ", "1.5"}) {
+    EXPECT_EQ(ParseDigits(bad), std::nullopt) << bad;
+  }
+}
+
+TEST(TextTest, Split) {
+  using V = std::vector<std::string_view>;
+  EXPECT_EQ(Split("a,,b", ','), (V{"a", "", "b"}));
+  EXPECT_EQ(Split("", ','), V{""});
+  EXPECT_EQ(Split("a,", ','), (V{"a", ""}));
+  EXPECT_EQ(Split("abc", ','), V{"abc"});
+}
+
+TEST(TextTest, PadNumber) {
+  EXPECT_EQ(PadNumber(7, 3), "007");
+  EXPECT_EQ(PadNumber(7, 0), "7");
+  EXPECT_EQ(PadNumber(1234, 2), "1234");
+}
+
+}  // namespace
+}  // namespace swell
