@@ -23,9 +23,9 @@
 #include "common/process.h"
 #include "common/secret.h"
 #include "head/config/config.h"
-#include "head/elastic/providers.h"
 #include "head/head.h"
 #include "node/node.h"
+#include "provider/providers.h"
 
 namespace swell::cli {
 namespace {
@@ -55,8 +55,8 @@ bool WaitGone(pid_t pid, std::chrono::milliseconds timeout) {
 std::string NodeName(int i) { return "node" + std::to_string(i); }
 
 // The provider settings of a cluster file.
-head::elastic::ProviderConfig ProviderSettings(const head::config::ClusterConfig& c) {
-  head::elastic::ProviderConfig p;
+provider::ProviderConfig ProviderSettings(const head::config::ClusterConfig& c) {
+  provider::ProviderConfig p;
   p.kind = c.provider;
   p.boot_delay = std::chrono::duration_cast<Duration>(
       std::chrono::duration<double>(c.provider_boot_s));
@@ -316,11 +316,11 @@ int Down(const Args& args) {
   stop_nodes();
   // Network namespaces, veths and the bridge of netns nodes go with their cluster.
   if (auto cfg = head::config::Load(home + "/cluster.toml"); cfg.ok() && cfg->provider == "netns") {
-    head::elastic::ProviderContext ctx;
+    provider::ProviderContext ctx;
     ctx.home = home;
     ctx.head_address = "127.0.0.1:1";  // not used to tear down
-    auto no = head::elastic::NetnsSettings(ProviderSettings(*cfg));
-    if (auto p = head::elastic::MakeNetnsProvider(ctx, no); p.ok()) {
+    auto no = provider::NetnsSettings(ProviderSettings(*cfg));
+    if (auto p = provider::MakeNetnsProvider(ctx, no); p.ok()) {
       if (Status s = (*p)->Teardown(); !s.ok())
         std::fprintf(stderr, "swell down: removing the netns nodes: %s\n", s.ToString().c_str());
     }
@@ -419,7 +419,7 @@ int HeadDaemon(const Args& args) {
     e.pool = PoolLimits(cfg);
     e.max_preemptions = cfg.max_preemptions;
     e.interval = std::chrono::milliseconds(static_cast<int64_t>(cfg.interval_s * 1000));
-    head::elastic::ProviderContext ctx;
+    provider::ProviderContext ctx;
     ctx.home = home;
     ctx.swell_exe = DaemonExe();
     ctx.head_address = "unix:" + o.unix_path;
@@ -431,14 +431,14 @@ int HeadDaemon(const Args& args) {
       if (!o.tcp_address.empty())
         return Fail("head", "with the netns provider the head listens on the nodes' bridge; "
                             "leave [cluster] tcp empty", 2);
-      auto bind = head::elastic::PrepareNetns(head::elastic::NetnsSettings(settings));
+      auto bind = provider::PrepareNetns(provider::NetnsSettings(settings));
       if (!bind.ok()) return Fail("head", bind.status(), 2);
       std::string ip = bind->substr(0, bind->rfind(':'));
       auto port = FreePort(ip);
       if (!port.ok()) return Fail("head", port.status(), 2);
       o.tcp_address = ctx.head_address = ip + ":" + std::to_string(*port);
     }
-    auto provider = head::elastic::MakeProvider(settings, ctx);
+    auto provider = provider::MakeProvider(settings, ctx);
     if (!provider.ok()) return Fail("head", provider.status(), 2);
     e.provider = std::move(provider).value();
     o.elastic = std::move(e);

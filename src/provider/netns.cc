@@ -1,4 +1,4 @@
-#include "head/elastic/netns.h"
+#include "provider/netns.h"
 
 #include <arpa/inet.h>
 #include <signal.h>
@@ -10,9 +10,9 @@
 
 #include "common/files.h"
 #include "common/process.h"
-#include "head/elastic/local.h"
+#include "provider/local.h"
 
-namespace swell::head::elastic {
+namespace swell::provider {
 
 namespace {
 
@@ -46,7 +46,7 @@ class Netns final : public NetnsProvider {
     return Ip({"link", "set", br, "up"});
   }
 
-  Status Create(const std::string& name, const autoscaler::NodeType& type) override {
+  Status Create(const std::string& name, const head::autoscaler::NodeType& type) override {
     SWELL_RETURN_IF_ERROR(CheckNodeName(name));
     const std::string& head = ctx_.head_address;
     if (head.rfind("unix:", 0) == 0 || head.find(':') == std::string::npos)
@@ -128,8 +128,8 @@ class Netns final : public NetnsProvider {
   std::string Cidr(uint32_t addr) const { return Ipv4(addr) + "/" + std::to_string(prefix_len_); }
 
   // The namespace exists; wires it to the bridge and starts the daemon in it.
-  Status Build(const std::string& name, const std::string& ns, const autoscaler::NodeType& type,
-               const std::string& dir) {
+  Status Build(const std::string& name, const std::string& ns,
+               const head::autoscaler::NodeType& type, const std::string& dir) {
     // The lowest host number whose veth is free. Taken under a lock and by making the veth at
     // once, so parallel creates get distinct numbers; the veth goes with its namespace.
     std::string veth;
@@ -251,4 +251,4 @@ Result<std::string> PrepareNetns(const NetnsOptions& options) {
   return p->BridgeAddress() + ":0";
 }
 
-}  // namespace swell::head::elastic
+}  // namespace swell::provider

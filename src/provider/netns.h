@@ -28,9 +28,9 @@
 #include <string>
 
 #include "common/clock.h"
-#include "head/elastic/provider.h"
+#include "provider/provider.h"
 
-namespace swell::head::elastic {
+namespace swell::provider {
 
 struct NetnsOptions {
   std::string bridge = "swell0";         // at most 9 characters (veths are <bridge>v<k>)
@@ -64,4 +64,4 @@ Result<std::unique_ptr<NetnsProvider>> MakeNetnsProvider(const ProviderContext& 
 // ProviderContext::head_address.
 Result<std::string> PrepareNetns(const NetnsOptions& options);
 
-}  // namespace swell::head::elastic
+}  // namespace swell::provider
