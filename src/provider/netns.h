@@ -22,7 +22,7 @@
 //
 // The bridge stays while the head runs (the head's listener is bound to its address); the
 // head calls Cleanup() when it stops, which removes the bridge once no namespace of ours is
-// left. Teardown() deletes every node first (tests, `swell down`).
+// left. Teardown() deletes every node first (tests, `swell down` through TeardownNetns).
 
 #include <memory>
 #include <string>
@@ -63,5 +63,16 @@ Result<std::unique_ptr<NetnsProvider>> MakeNetnsProvider(const ProviderContext& 
 // listener to, "<bridge address>:0"; the head then passes "<bridge address>:<its port>" as
 // ProviderContext::head_address.
 Result<std::string> PrepareNetns(const NetnsOptions& options);
+
+// For `swell head`, which hands the provider its address before it listens: makes the bridge
+// and picks a free TCP port on its address (the kernel's choice, let go again at once).
+// Returns "<bridge address>:<port>", both the head's TCP listener and
+// ProviderContext::head_address.
+Result<std::string> NetnsHeadAddress(const NetnsOptions& options);
+
+// For `swell down`: deletes every node of the cluster in `home` (daemons, namespaces, veths),
+// then the bridge (Teardown). Returns Ok without touching anything when the provider cannot be
+// made (not root, unusable options), as there is nothing it could remove then.
+Status TeardownNetns(const std::string& home, const NetnsOptions& options);
 
 }  // namespace swell::provider
