@@ -1,9 +1,6 @@
 // swell up / down and the two daemons.
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <google/protobuf/util/json_util.h>
 #include <pwd.h>
 #include <signal.h>
@@ -13,7 +10,6 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <thread>
 
@@ -23,9 +19,9 @@
 #include "common/process.h"
 #include "common/secret.h"
 #include "head/config/config.h"
-#include "head/elastic/providers.h"
 #include "head/head.h"
 #include "node/node.h"
+#include "provider/providers.h"
 
 namespace swell::cli {
 namespace {
@@ -55,8 +51,8 @@ bool WaitGone(pid_t pid, std::chrono::milliseconds timeout) {
 std::string NodeName(int i) { return "node" + std::to_string(i); }
 
 // The provider settings of a cluster file.
-head::elastic::ProviderConfig ProviderSettings(const head::config::ClusterConfig& c) {
-  head::elastic::ProviderConfig p;
+provider::ProviderConfig ProviderSettings(const head::config::ClusterConfig& c) {
+  provider::ProviderConfig p;
   p.kind = c.provider;
   p.boot_delay = std::chrono::duration_cast<Duration>(
       std::chrono::duration<double>(c.provider_boot_s));
@@ -69,24 +65,6 @@ head::elastic::ProviderConfig ProviderSettings(const head::config::ClusterConfig
   if (!c.provider_bridge.empty()) p.bridge = c.provider_bridge;
   if (!c.provider_prefix.empty()) p.prefix = c.provider_prefix;
   return p;
-}
-
-// A free TCP port on `host` (the kernel picks it; we let it go again at once).
-Result<int> FreePort(const std::string& host) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Internal(std::string("socket: ") + strerror(errno));
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  inet_pton(AF_INET, host.c_str(), &a.sin_addr);
-  socklen_t len = sizeof a;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    int e = errno;
-    close(fd);
-    return Unavailable("cannot bind " + host + ": " + strerror(e));
-  }
-  close(fd);
-  return static_cast<int>(ntohs(a.sin_port));
 }
 
 }  // namespace
@@ -316,14 +294,9 @@ int Down(const Args& args) {
   stop_nodes();
   // Network namespaces, veths and the bridge of netns nodes go with their cluster.
   if (auto cfg = head::config::Load(home + "/cluster.toml"); cfg.ok() && cfg->provider == "netns") {
-    head::elastic::ProviderContext ctx;
-    ctx.home = home;
-    ctx.head_address = "127.0.0.1:1";  // not used to tear down
-    auto no = head::elastic::NetnsSettings(ProviderSettings(*cfg));
-    if (auto p = head::elastic::MakeNetnsProvider(ctx, no); p.ok()) {
-      if (Status s = (*p)->Teardown(); !s.ok())
-        std::fprintf(stderr, "swell down: removing the netns nodes: %s\n", s.ToString().c_str());
-    }
+    auto no = provider::NetnsSettings(ProviderSettings(*cfg));
+    if (Status s = provider::TeardownNetns(home, no); !s.ok())
+      std::fprintf(stderr, "swell down: removing the netns nodes: %s\n", s.ToString().c_str());
   }
   if (stopped == 0) {
     std::printf("swell: nothing running in %s\n", home.c_str());
@@ -419,7 +392,7 @@ int HeadDaemon(const Args& args) {
     e.pool = PoolLimits(cfg);
     e.max_preemptions = cfg.max_preemptions;
     e.interval = std::chrono::milliseconds(static_cast<int64_t>(cfg.interval_s * 1000));
-    head::elastic::ProviderContext ctx;
+    provider::ProviderContext ctx;
     ctx.home = home;
     ctx.swell_exe = DaemonExe();
     ctx.head_address = "unix:" + o.unix_path;
@@ -431,14 +404,11 @@ int HeadDaemon(const Args& args) {
       if (!o.tcp_address.empty())
         return Fail("head", "with the netns provider the head listens on the nodes' bridge; "
                             "leave [cluster] tcp empty", 2);
-      auto bind = head::elastic::PrepareNetns(head::elastic::NetnsSettings(settings));
-      if (!bind.ok()) return Fail("head", bind.status(), 2);
-      std::string ip = bind->substr(0, bind->rfind(':'));
-      auto port = FreePort(ip);
-      if (!port.ok()) return Fail("head", port.status(), 2);
-      o.tcp_address = ctx.head_address = ip + ":" + std::to_string(*port);
+      auto address = provider::NetnsHeadAddress(provider::NetnsSettings(settings));
+      if (!address.ok()) return Fail("head", address.status(), 2);
+      o.tcp_address = ctx.head_address = *address;
     }
-    auto provider = head::elastic::MakeProvider(settings, ctx);
+    auto provider = provider::MakeProvider(settings, ctx);
     if (!provider.ok()) return Fail("head", provider.status(), 2);
     e.provider = std::move(provider).value();
     o.elastic = std::move(e);

@@ -18,7 +18,7 @@
 #include "common/status.h"
 #include "head/autoscaler/autoscaler.h"
 #include "head/elastic/pool.h"
-#include "head/elastic/provider.h"
+#include "provider/provider.h"
 #include "rpc/api.h"
 
 namespace swell::head {
@@ -33,7 +33,7 @@ struct ElasticOptions {
   Duration interval = std::chrono::seconds(1);        // between autoscaler decisions
   Duration list_interval = std::chrono::seconds(10);  // between provider List() reconciles
   int max_preemptions = 2;  // a job requeued this often by lost nodes avoids spot types
-  std::shared_ptr<elastic::Provider> provider;
+  std::shared_ptr<provider::Provider> provider;
   int provider_threads = 4;  // provider calls run here, never on the loop
 };
 

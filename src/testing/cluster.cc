@@ -95,7 +95,7 @@ void InProcessCluster::Stop() {
 
 namespace {
 
-class ThreadProvider final : public head::elastic::Provider {
+class ThreadProvider final : public provider::Provider {
  public:
   explicit ThreadProvider(node::NodeOptions base) : base_(std::move(base)) {}
   ~ThreadProvider() override {
@@ -155,7 +155,7 @@ class ThreadProvider final : public head::elastic::Provider {
 
 }  // namespace
 
-std::unique_ptr<head::elastic::Provider> InProcessCluster::NodeProvider() {
+std::unique_ptr<provider::Provider> InProcessCluster::NodeProvider() {
   node::NodeOptions o;
   o.head_address = "unix:" + dir_ + "/head.sock";
   o.secret = secret_;

@@ -46,8 +46,8 @@ class InProcessCluster {
 
   // A provider whose nodes are node daemons on threads of this process, joining this cluster
   // with the type's cpus, memory and gpus.
-  std::unique_ptr<head::elastic::Provider> NodeProvider();
-  void SetProvider(std::shared_ptr<head::elastic::Provider> p) { opt_.elastic->provider = p; }
+  std::unique_ptr<provider::Provider> NodeProvider();
+  void SetProvider(std::shared_ptr<provider::Provider> p) { opt_.elastic->provider = p; }
 
   rpc::HeadClient& client() { return *client_; }
   const std::string& dir() const { return dir_; }

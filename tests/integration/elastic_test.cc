@@ -7,14 +7,14 @@
 #include <set>
 #include <thread>
 
-#include "head/elastic/faulty.h"
+#include "provider/faulty.h"
 #include "testing/cluster.h"
 
 namespace swell {
 namespace {
 
-using head::elastic::FaultPlan;
-using head::elastic::FaultyProvider;
+using provider::FaultPlan;
+using provider::FaultyProvider;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 

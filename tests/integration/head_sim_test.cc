@@ -132,7 +132,7 @@ class FakeNode final : public rpc::Stream<pb::NodeMessage, pb::HeadMessage> {
 };
 
 // Makes a node by registering a FakeNode one boot time after the create; deletes at once.
-class FakeProvider final : public head::elastic::Provider {
+class FakeProvider final : public provider::Provider {
  public:
   explicit FakeProvider(const ManualClock* clock) : clock_(clock) {}
   std::string kind() const override { return "fake"; }

@@ -22,9 +22,9 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "head/elastic/provider.h"
+#include "provider/provider.h"
 
-namespace swell::head::elastic {
+namespace swell::provider {
 
 struct CommandOptions {
   std::string create;  // paths of the three executables
@@ -39,4 +39,4 @@ struct CommandOptions {
 Result<std::unique_ptr<Provider>> MakeCommandProvider(const ProviderContext& ctx,
                                                       CommandOptions options);
 
-}  // namespace swell::head::elastic
+}  // namespace swell::provider

@@ -1,8 +1,8 @@
-#include "head/elastic/faulty.h"
+#include "provider/faulty.h"
 
-namespace swell::head::elastic {
+namespace swell::provider {
 
-Status FaultyProvider::Create(const std::string& name, const autoscaler::NodeType& type) {
+Status FaultyProvider::Create(const std::string& name, const head::autoscaler::NodeType& type) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++creates_;
@@ -71,4 +71,4 @@ int FaultyProvider::deletes() const {
   return deletes_;
 }
 
-}  // namespace swell::head::elastic
+}  // namespace swell::provider

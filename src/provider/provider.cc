@@ -1,6 +1,6 @@
-#include "head/elastic/provider.h"
+#include "provider/provider.h"
 
-namespace swell::head::elastic {
+namespace swell::provider {
 
 Status CheckNodeName(const std::string& name) {
   bool ok = !name.empty() && name.size() <= 63 && name[0] != '.' && name[0] != '-';
@@ -13,4 +13,4 @@ Status CheckNodeName(const std::string& name) {
                          "or '-'");
 }
 
-}  // namespace swell::head::elastic
+}  // namespace swell::provider

@@ -22,15 +22,15 @@
 //
 // The bridge stays while the head runs (the head's listener is bound to its address); the
 // head calls Cleanup() when it stops, which removes the bridge once no namespace of ours is
-// left. Teardown() deletes every node first (tests, `swell down`).
+// left. Teardown() deletes every node first (tests, `swell down` through TeardownNetns).
 
 #include <memory>
 #include <string>
 
 #include "common/clock.h"
-#include "head/elastic/provider.h"
+#include "provider/provider.h"
 
-namespace swell::head::elastic {
+namespace swell::provider {
 
 struct NetnsOptions {
   std::string bridge = "swell0";         // at most 9 characters (veths are <bridge>v<k>)
@@ -64,4 +64,15 @@ Result<std::unique_ptr<NetnsProvider>> MakeNetnsProvider(const ProviderContext& 
 // ProviderContext::head_address.
 Result<std::string> PrepareNetns(const NetnsOptions& options);
 
-}  // namespace swell::head::elastic
+// For `swell head`, which hands the provider its address before it listens: makes the bridge
+// and picks a free TCP port on its address (the kernel's choice, let go again at once).
+// Returns "<bridge address>:<port>", both the head's TCP listener and
+// ProviderContext::head_address.
+Result<std::string> NetnsHeadAddress(const NetnsOptions& options);
+
+// For `swell down`: deletes every node of the cluster in `home` (daemons, namespaces, veths),
+// then the bridge (Teardown). Returns Ok without touching anything when the provider cannot be
+// made (not root, unusable options), as there is nothing it could remove then.
+Status TeardownNetns(const std::string& home, const NetnsOptions& options);
+
+}  // namespace swell::provider

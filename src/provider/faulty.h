@@ -8,9 +8,9 @@
 #include <mutex>
 #include <set>
 
-#include "head/elastic/provider.h"
+#include "provider/provider.h"
 
-namespace swell::head::elastic {
+namespace swell::provider {
 
 struct FaultPlan {
   int fail_creates = 0;  // the next N creates fail
@@ -22,7 +22,7 @@ class FaultyProvider final : public Provider {
   FaultyProvider(std::unique_ptr<Provider> inner, FaultPlan plan)
       : inner_(std::move(inner)), plan_(plan) {}
   std::string kind() const override { return "faulty(" + inner_->kind() + ")"; }
-  Status Create(const std::string& name, const autoscaler::NodeType& type) override;
+  Status Create(const std::string& name, const head::autoscaler::NodeType& type) override;
   Status Delete(const std::string& name) override;
   Result<std::vector<std::string>> List() override;
 
@@ -43,4 +43,4 @@ class FaultyProvider final : public Provider {
   int creates_ = 0, deletes_ = 0;
 };
 
-}  // namespace swell::head::elastic
+}  // namespace swell::provider

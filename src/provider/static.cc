@@ -1,8 +1,8 @@
-#include "head/elastic/static.h"
+#include "provider/static.h"
 
 #include <set>
 
-namespace swell::head::elastic {
+namespace swell::provider {
 
 namespace {
 
@@ -11,7 +11,7 @@ class StaticProvider final : public Provider {
   explicit StaticProvider(std::vector<std::string> hosts) : hosts_(std::move(hosts)) {}
   std::string kind() const override { return "static"; }
 
-  Status Create(const std::string& name, const autoscaler::NodeType&) override {
+  Status Create(const std::string& name, const head::autoscaler::NodeType&) override {
     return InvalidArgument("the static provider cannot create nodes (asked for " + name +
                            "); add hosts to the list and run `swell node` on them");
   }
@@ -35,4 +35,4 @@ Result<std::unique_ptr<Provider>> MakeStaticProvider(std::vector<std::string> ho
   return std::unique_ptr<Provider>(std::make_unique<StaticProvider>(std::move(hosts)));
 }
 
-}  // namespace swell::head::elastic
+}  // namespace swell::provider

@@ -12,12 +12,12 @@
 
 #include "common/files.h"
 #include "common/process.h"
-#include "head/elastic/command.h"
-#include "head/elastic/providers.h"
-#include "head/elastic/static.h"
+#include "provider/command.h"
+#include "provider/providers.h"
+#include "provider/static.h"
 #include "testing/scratch.h"
 
-namespace swell::head::elastic {
+namespace swell::provider {
 namespace {
 
 using namespace std::chrono_literals;
@@ -39,8 +39,8 @@ ProviderContext Context(const std::string& home) {
   return ctx;
 }
 
-autoscaler::NodeType Gpu() {
-  autoscaler::NodeType t;
+head::autoscaler::NodeType Gpu() {
+  head::autoscaler::NodeType t;
   t.name = "gpu";
   t.cpus = 8;
   t.memory_mb = 61440;
@@ -224,4 +224,4 @@ TEST(ProviderFactory, MakesEachKindFromItsConfig) {
 }
 
 }  // namespace
-}  // namespace swell::head::elastic
+}  // namespace swell::provider

@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "head/elastic/provider.h"
+#include "provider/provider.h"
 
-namespace swell::head::elastic {
+namespace swell::provider {
 
 struct LocalOptions {
   Duration boot_delay{0};
@@ -21,8 +21,9 @@ struct LocalOptions {
 
 // The `swell node` command line of node `name` of `type` (for `local` and `netns`).
 std::vector<std::string> NodeDaemonArgs(const ProviderContext& ctx, const std::string& name,
-                                        const autoscaler::NodeType& type, Duration boot_delay);
+                                        const head::autoscaler::NodeType& type,
+                                        Duration boot_delay);
 
 std::unique_ptr<Provider> MakeLocalProvider(const ProviderContext& ctx, LocalOptions options);
 
-}  // namespace swell::head::elastic
+}  // namespace swell::provider

@@ -1,18 +1,22 @@
-#include "head/elastic/netns.h"
+#include "provider/netns.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <thread>
 
 #include "common/files.h"
 #include "common/process.h"
-#include "head/elastic/local.h"
+#include "provider/local.h"
 
-namespace swell::head::elastic {
+namespace swell::provider {
 
 namespace {
 
@@ -25,6 +29,24 @@ std::string Ipv4(uint32_t host_order) {
   char buf[INET_ADDRSTRLEN];
   inet_ntop(AF_INET, &a, buf, sizeof buf);
   return buf;
+}
+
+// A free TCP port on `host` (the kernel picks it; we let it go again at once).
+Result<int> FreePort(const std::string& host) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Internal(std::string("socket: ") + strerror(errno));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  inet_pton(AF_INET, host.c_str(), &a.sin_addr);
+  socklen_t len = sizeof a;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    int e = errno;
+    close(fd);
+    return Unavailable("cannot bind " + host + ": " + strerror(e));
+  }
+  close(fd);
+  return static_cast<int>(ntohs(a.sin_port));
 }
 
 class Netns final : public NetnsProvider {
@@ -46,7 +68,7 @@ class Netns final : public NetnsProvider {
     return Ip({"link", "set", br, "up"});
   }
 
-  Status Create(const std::string& name, const autoscaler::NodeType& type) override {
+  Status Create(const std::string& name, const head::autoscaler::NodeType& type) override {
     SWELL_RETURN_IF_ERROR(CheckNodeName(name));
     const std::string& head = ctx_.head_address;
     if (head.rfind("unix:", 0) == 0 || head.find(':') == std::string::npos)
@@ -128,8 +150,8 @@ class Netns final : public NetnsProvider {
   std::string Cidr(uint32_t addr) const { return Ipv4(addr) + "/" + std::to_string(prefix_len_); }
 
   // The namespace exists; wires it to the bridge and starts the daemon in it.
-  Status Build(const std::string& name, const std::string& ns, const autoscaler::NodeType& type,
-               const std::string& dir) {
+  Status Build(const std::string& name, const std::string& ns,
+               const head::autoscaler::NodeType& type, const std::string& dir) {
     // The lowest host number whose veth is free. Taken under a lock and by making the veth at
     // once, so parallel creates get distinct numbers; the veth goes with its namespace.
     std::string veth;
@@ -251,4 +273,20 @@ Result<std::string> PrepareNetns(const NetnsOptions& options) {
   return p->BridgeAddress() + ":0";
 }
 
-}  // namespace swell::head::elastic
+Result<std::string> NetnsHeadAddress(const NetnsOptions& options) {
+  SWELL_ASSIGN_OR_RETURN(std::string bind, PrepareNetns(options));
+  std::string ip = bind.substr(0, bind.rfind(':'));
+  SWELL_ASSIGN_OR_RETURN(int port, FreePort(ip));
+  return ip + ":" + std::to_string(port);
+}
+
+Status TeardownNetns(const std::string& home, const NetnsOptions& options) {
+  ProviderContext ctx;
+  ctx.home = home;
+  ctx.head_address = "127.0.0.1:1";  // not used to tear down
+  auto p = MakeNetnsProvider(ctx, options);
+  if (!p.ok()) return Status::Ok();
+  return (*p)->Teardown();
+}
+
+}  // namespace swell::provider

@@ -1,10 +1,10 @@
-#include "head/elastic/command.h"
+#include "provider/command.h"
 
 #include <unistd.h>
 
 #include "common/process.h"
 
-namespace swell::head::elastic {
+namespace swell::provider {
 
 namespace {
 
@@ -13,7 +13,7 @@ class CommandProvider final : public Provider {
   CommandProvider(ProviderContext ctx, CommandOptions o) : ctx_(std::move(ctx)), o_(std::move(o)) {}
   std::string kind() const override { return "command"; }
 
-  Status Create(const std::string& name, const autoscaler::NodeType& type) override {
+  Status Create(const std::string& name, const head::autoscaler::NodeType& type) override {
     SWELL_RETURN_IF_ERROR(CheckNodeName(name));
     std::vector<std::string> env = {
         "SWELL_NODE_NAME=" + name,
@@ -97,4 +97,4 @@ Result<std::unique_ptr<Provider>> MakeCommandProvider(const ProviderContext& ctx
   return std::unique_ptr<Provider>(std::make_unique<CommandProvider>(ctx, std::move(options)));
 }
 
-}  // namespace swell::head::elastic
+}  // namespace swell::provider

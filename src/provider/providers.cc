@@ -1,9 +1,9 @@
-#include "head/elastic/providers.h"
+#include "provider/providers.h"
 
-#include "head/elastic/local.h"
-#include "head/elastic/static.h"
+#include "provider/local.h"
+#include "provider/static.h"
 
-namespace swell::head::elastic {
+namespace swell::provider {
 
 NetnsOptions NetnsSettings(const ProviderConfig& c) {
   NetnsOptions o;
@@ -34,4 +34,4 @@ Result<std::unique_ptr<Provider>> MakeProvider(const ProviderConfig& c,
                          "' (one of local, netns, command, static)");
 }
 
-}  // namespace swell::head::elastic
+}  // namespace swell::provider

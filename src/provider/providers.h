@@ -23,11 +23,11 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "head/elastic/command.h"
-#include "head/elastic/netns.h"
-#include "head/elastic/provider.h"
+#include "provider/command.h"
+#include "provider/netns.h"
+#include "provider/provider.h"
 
-namespace swell::head::elastic {
+namespace swell::provider {
 
 struct ProviderConfig {
   std::string kind = "local";
@@ -51,4 +51,4 @@ NetnsOptions NetnsSettings(const ProviderConfig& config);
 Result<std::unique_ptr<Provider>> MakeProvider(const ProviderConfig& config,
                                                const ProviderContext& ctx);
 
-}  // namespace swell::head::elastic
+}  // namespace swell::provider

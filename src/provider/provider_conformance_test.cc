@@ -16,11 +16,11 @@
 #include "common/files.h"
 #include "common/process.h"
 #include "common/secret.h"
-#include "head/elastic/faulty.h"
-#include "head/elastic/local.h"
-#include "head/elastic/providers.h"
-#include "head/elastic/static.h"
 #include "head/head.h"
+#include "provider/faulty.h"
+#include "provider/local.h"
+#include "provider/providers.h"
+#include "provider/static.h"
 #include "rpc/client.h"
 #include "testing/scratch.h"
 
@@ -31,7 +31,7 @@
 #error "SWELL_SOURCE_DIR must name the source tree"
 #endif
 
-namespace swell::head::elastic {
+namespace swell::provider {
 namespace {
 
 using namespace std::chrono_literals;
@@ -120,13 +120,13 @@ class TestHead {
   // `tcp`: also listen there (netns nodes reach the head over the bridge).
   Status Start(const std::string& home, const std::string& tcp) {
     SWELL_ASSIGN_OR_RETURN(secret_, LoadOrCreateSecret(home + "/secret"));
-    HeadOptions o;
+    head::HeadOptions o;
     o.state_path = home + "/state.db";
     o.unix_path = home + "/head.sock";
     o.tcp_address = tcp;
     o.secret = secret_;
     o.node_timeout = 3s;
-    SWELL_ASSIGN_OR_RETURN(head_, Head::Open(o, &clock_));
+    SWELL_ASSIGN_OR_RETURN(head_, head::Head::Open(o, &clock_));
     SWELL_RETURN_IF_ERROR(head_->Start());
     client_ = rpc::HeadClient::Create({"unix:" + o.unix_path, ""});
     return Status::Ok();
@@ -171,12 +171,12 @@ class TestHead {
  private:
   SystemClock clock_;
   std::string secret_;
-  std::unique_ptr<Head> head_;
+  std::unique_ptr<head::Head> head_;
   std::unique_ptr<rpc::HeadClient> client_;
 };
 
-autoscaler::NodeType Small() {
-  autoscaler::NodeType t;
+head::autoscaler::NodeType Small() {
+  head::autoscaler::NodeType t;
   t.name = "small";
   t.cpus = 1;
   t.memory_mb = 256;
@@ -415,4 +415,4 @@ INSTANTIATE_TEST_SUITE_P(Netns, NetnsNode, ::testing::Values("netns"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace
-}  // namespace swell::head::elastic
+}  // namespace swell::provider

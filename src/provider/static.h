@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "head/elastic/provider.h"
+#include "provider/provider.h"
 
-namespace swell::head::elastic {
+namespace swell::provider {
 
 // Fails when a host name is not a valid node name or is listed twice.
 Result<std::unique_ptr<Provider>> MakeStaticProvider(std::vector<std::string> hosts);
 
-}  // namespace swell::head::elastic
+}  // namespace swell::provider

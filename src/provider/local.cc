@@ -1,4 +1,4 @@
-#include "head/elastic/local.h"
+#include "provider/local.h"
 
 #include <signal.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 #include "common/files.h"
 #include "common/process.h"
 
-namespace swell::head::elastic {
+namespace swell::provider {
 
 namespace {
 
@@ -17,7 +17,7 @@ class LocalProvider final : public Provider {
   LocalProvider(ProviderContext ctx, LocalOptions o) : ctx_(std::move(ctx)), o_(o) {}
   std::string kind() const override { return "local"; }
 
-  Status Create(const std::string& name, const autoscaler::NodeType& type) override {
+  Status Create(const std::string& name, const head::autoscaler::NodeType& type) override {
     SWELL_RETURN_IF_ERROR(CheckNodeName(name));
     std::string dir = Dir(name);
     SWELL_RETURN_IF_ERROR(MakeDirs(dir, 0755));
@@ -59,7 +59,8 @@ class LocalProvider final : public Provider {
 }  // namespace
 
 std::vector<std::string> NodeDaemonArgs(const ProviderContext& ctx, const std::string& name,
-                                        const autoscaler::NodeType& type, Duration boot_delay) {
+                                        const head::autoscaler::NodeType& type,
+                                        Duration boot_delay) {
   char delay[32];
   snprintf(delay, sizeof delay, "%.3f", std::chrono::duration<double>(boot_delay).count());
   return {ctx.swell_exe,  "node",
@@ -78,4 +79,4 @@ std::unique_ptr<Provider> MakeLocalProvider(const ProviderContext& ctx, LocalOpt
   return std::make_unique<LocalProvider>(ctx, options);
 }
 
-}  // namespace swell::head::elastic
+}  // namespace swell::provider

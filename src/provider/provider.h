@@ -2,7 +2,7 @@
 
 // Providers: where elastic nodes come from. One interface, four kinds (local, netns, command,
 // static) and a fault-injecting wrapper for tests; one conformance suite
-// (src/head/elastic/provider_conformance_test.cc) runs against each.
+// (src/provider/provider_conformance_test.cc) runs against each.
 //
 // The contract, the same as Slurm's ResumeProgram/SuspendProgram:
 //  - Create(name, type) starts making a node and returns once the provider has accepted the
@@ -28,7 +28,7 @@
 #include "common/status.h"
 #include "head/autoscaler/autoscaler.h"
 
-namespace swell::head::elastic {
+namespace swell::provider {
 
 // What a provider needs to make a node that joins this cluster.
 struct ProviderContext {
@@ -43,7 +43,7 @@ class Provider {
  public:
   virtual ~Provider() = default;
   virtual std::string kind() const = 0;
-  virtual Status Create(const std::string& name, const autoscaler::NodeType& type) = 0;
+  virtual Status Create(const std::string& name, const head::autoscaler::NodeType& type) = 0;
   virtual Status Delete(const std::string& name) = 0;
   virtual Result<std::vector<std::string>> List() = 0;
   // Called when the head stops: releases what the provider holds besides its nodes (netns:
@@ -55,4 +55,4 @@ class Provider {
 // '-'. Providers refuse others before running anything with them.
 Status CheckNodeName(const std::string& name);
 
-}  // namespace swell::head::elastic
+}  // namespace swell::provider
