@@ -91,6 +91,7 @@ struct SimNode {
   std::string name;  // the pool's
   int type = 0;
   bool ready = false;  // registered and not on its way out: takes work
+  bool in_open = false, in_ready = false;  // in its type's open_ and ready_ sets
   sched::Resources used;
   std::vector<size_t> jobs;  // running here (a multi-node job on each of its nodes)
 };
@@ -233,12 +234,19 @@ class Simulation {
   // A ready node joins or leaves its type's open set (free capacity) as its usage changes.
   void Reindex(int64_t id) {
     SimNode& n = Node(id);
-    auto& open = open_[static_cast<size_t>(n.type)];
-    if (n.ready && Total(n).cpus - n.used.cpus > 0) open.insert(id);
-    else open.erase(id);
-    auto& ready = ready_[static_cast<size_t>(n.type)];
-    if (n.ready) ready.insert(id);
-    else ready.erase(id);
+    bool open = n.ready && Total(n).cpus - n.used.cpus > 0;
+    if (open != n.in_open) {
+      auto& set = open_[static_cast<size_t>(n.type)];
+      if (open) set.insert(id);
+      else set.erase(id);
+      n.in_open = open;
+    }
+    if (n.ready != n.in_ready) {
+      auto& set = ready_[static_cast<size_t>(n.type)];
+      if (n.ready) set.insert(id);
+      else set.erase(id);
+      n.in_ready = n.ready;
+    }
   }
   // Adds (sign 1) or removes (sign -1) a ready node's free capacity from its type's sums.
   void CountFree(const SimNode& n, int sign) {

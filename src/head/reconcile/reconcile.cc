@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 namespace swell::head::reconcile {
 
@@ -36,6 +37,29 @@ std::optional<int> RouteJob(const WaitingJob& job, const Routing& routing) {
   if (auto t = as::Route(types, need, &allowed)) return t;
   return as::Route(types, need);
 }
+
+namespace {
+
+// RouteJob for many jobs: jobs that ask the same of a node route the same way.
+class Router {
+ public:
+  explicit Router(const Routing& routing) : routing_(routing) {}
+  std::optional<int> operator()(const WaitingJob& job) {
+    if (!job.partition.empty()) return RouteJob(job, routing_);
+    as::Request r = NodeRequest(job.shape);
+    auto key = std::make_tuple(r.cpus, r.memory_mb, r.gpus,
+                               job.restarts >= routing_.max_preemptions);
+    auto it = memo_.find(key);
+    if (it == memo_.end()) it = memo_.emplace(key, RouteJob(job, routing_)).first;
+    return it->second;
+  }
+
+ private:
+  const Routing& routing_;
+  std::map<std::tuple<int, int64_t, int, bool>, std::optional<int>> memo_;
+};
+
+}  // namespace
 
 OrderKey KeyOf(const WaitingJob& job) {
   return {-job.priority, ToMillis(job.submit), job.id};
@@ -84,18 +108,20 @@ sched::Decision SchedulePartition(const std::vector<Node>& nodes, const std::vec
                                   const std::vector<sched::Group>& groups, Time now) {
   std::vector<sched::Node> sub;
   sub.reserve(subset.size());
-  std::map<int, int> local;  // index into nodes -> index into sub
+  std::vector<int> local(nodes.size(), -1);  // index into nodes -> index into sub
   for (int i : subset) {
-    local[i] = static_cast<int>(sub.size());
+    local[static_cast<size_t>(i)] = static_cast<int>(sub.size());
     const Node& n = nodes[static_cast<size_t>(i)];
     sub.push_back({n.name, n.total, {}});
   }
   std::vector<sched::Release> rel;
+  rel.reserve(holds.size());
   for (Hold h : holds) {
-    auto l = local.find(h.node);
-    if (l == local.end()) continue;
-    sub[static_cast<size_t>(l->second)].used += h.res;
-    h.node = l->second;
+    if (h.node < 0 || static_cast<size_t>(h.node) >= nodes.size()) continue;
+    int l = local[static_cast<size_t>(h.node)];
+    if (l < 0) continue;
+    sub[static_cast<size_t>(l)].used += h.res;
+    h.node = l;
     rel.push_back(h);
   }
   auto d = sched::Schedule(sub, rel, groups, now);
@@ -109,7 +135,7 @@ sched::Decision SchedulePartition(const std::vector<Node>& nodes, const std::vec
 Plan Schedule(const std::vector<Node>& nodes, const std::vector<Hold>& holds,
               const std::vector<WaitingJob>& jobs, const Routing& routing, Time now) {
   Plan plan;
-  std::map<int64_t, const WaitingJob*> by_id;
+  std::unordered_map<int64_t, const WaitingJob*> by_id;
   std::vector<sched::Group> groups;
   for (const auto& job : jobs) {
     std::string reason;
@@ -123,14 +149,17 @@ Plan Schedule(const std::vector<Node>& nodes, const std::vector<Hold>& holds,
   }
   // The usable nodes, and per type the indices of its usable nodes.
   std::vector<int> usable;
-  std::set<std::string> usable_names;
   std::map<int, std::vector<int>> type_nodes;
   for (size_t i = 0; i < nodes.size(); ++i) {
     if (!nodes[i].usable) continue;
     usable.push_back(static_cast<int>(i));
-    usable_names.insert(nodes[i].name);
     type_nodes[nodes[i].type].push_back(static_cast<int>(i));
   }
+  auto is_usable = [&](const std::string& name) {
+    for (int i : usable)
+      if (nodes[static_cast<size_t>(i)].name == name) return true;
+    return false;
+  };
   if (groups.empty()) return plan;
   if (usable.empty()) {
     for (const auto& g : groups) plan.reasons.push_back({static_cast<int64_t>(g.id), kResources});
@@ -142,8 +171,9 @@ Plan Schedule(const std::vector<Node>& nodes, const std::vector<Hold>& holds,
   } else {
     // One partition per node type: a job runs only on nodes of the type it is routed to.
     std::map<int, std::vector<sched::Group>> type_groups;
+    Router route(routing);
     for (const auto& g : groups) {
-      auto t = RouteJob(*by_id.at(static_cast<int64_t>(g.id)), routing);
+      auto t = route(*by_id.at(static_cast<int64_t>(g.id)));
       type_groups[t ? *t : -1].push_back(g);
     }
     for (auto& [t, gs] : type_groups) {
@@ -168,7 +198,7 @@ Plan Schedule(const std::vector<Node>& nodes, const std::vector<Hold>& holds,
     std::string reason = b.reason == sched::Reason::kPriority ? kPriority : kResources;
     if (b.reason == sched::Reason::kPriority) plan.priority_blocked = true;
     for (const auto& name : job.shape.require)
-      if (!usable_names.count(name)) reason = kReqNodeNotAvail;  // as Slurm: a -w node is down
+      if (!is_usable(name)) reason = kReqNodeNotAvail;  // as Slurm: a -w node is down
     if (!plan.top_blocked) plan.top_blocked = KeyOf(job);
     plan.reasons.push_back({job.id, reason});
   }
@@ -186,6 +216,7 @@ std::vector<autoscaler::Pending> Demand(const std::vector<WaitingJob>& jobs,
   constexpr int64_t kMaxPendingUnits = 100000;  // per job: beyond that it changes nothing
   std::vector<as::Pending> out;
   if (routing.types == nullptr) return out;
+  Router route(routing);
   for (const auto& job : jobs) {
     if (job.units <= 0 || !job.gate.empty()) continue;
     // Waiting for resources; or no reason at all: the scheduler started some of the job's
@@ -194,7 +225,7 @@ std::vector<autoscaler::Pending> Demand(const std::vector<WaitingJob>& jobs,
     if (!job.reason.empty() && job.reason != kResources && job.reason != kPriority) continue;
     // A job bound to named nodes (-w) waits for those: no new node can serve it.
     if (!job.shape.require.empty()) continue;
-    auto t = RouteJob(job, routing);
+    auto t = route(job);
     if (!t) continue;
     as::Pending p;
     p.type = *t;
@@ -229,16 +260,14 @@ Turn Autoscale(elastic::Pool& pool, autoscaler::Policy& policy,
   auto add = [&](std::vector<elastic::Call> calls) {
     for (auto& c : calls) turn.calls.push_back(std::move(c));
   };
-  std::vector<std::pair<std::string, PoolNodeState>> states;
+  // SetBusy changes a node's phase (and may start its delete) but never adds or removes one.
+  std::unordered_map<int64_t, Time> busy_by_id;
   for (const auto& [name, pn] : pool.nodes()) {
     if (pn.phase == elastic::Phase::kGone) continue;
-    states.push_back({name, state(pn)});
-  }
-  for (const auto& [name, st] : states) {
-    const auto* pn = pool.Find(name);
-    if (pn == nullptr) continue;
-    if (pn->phase != elastic::Phase::kIdle && pn->phase != elastic::Phase::kAllocated &&
-        pn->phase != elastic::Phase::kDraining)
+    PoolNodeState st = state(pn);
+    if (st.busy_until) busy_by_id[pn.id] = *st.busy_until;
+    if (pn.phase != elastic::Phase::kIdle && pn.phase != elastic::Phase::kAllocated &&
+        pn.phase != elastic::Phase::kDraining)
       continue;
     // Registered but not connected now: neither idle nor busy until it is back or failed.
     if (!st.connected) continue;
@@ -248,9 +277,6 @@ Turn Autoscale(elastic::Pool& pool, autoscaler::Policy& policy,
   v.now = now;
   v.types = &pool.types();
   v.nodes = pool.View();
-  std::map<int64_t, Time> busy_by_id;
-  for (const auto& [name, st] : states)
-    if (st.busy_until) busy_by_id[pool.Find(name)->id] = *st.busy_until;
   for (auto& nv : v.nodes) {
     auto it = busy_by_id.find(nv.id);
     if (it != busy_by_id.end()) nv.busy_until = it->second;
