@@ -166,7 +166,8 @@ class Simulation {
         queued_(o.types.size(), 0),
         arrived_(o.types.size(), 0),
         dirty_(o.types.size(), false),
-        started_(jobs.size(), false) {
+        started_(jobs.size(), false),
+        end_(jobs.size()) {
     routing_.types = &o_.types;
   }
 
@@ -399,9 +400,8 @@ class Simulation {
       for (size_t k = 0; k < ids.size(); ++k) {
         view.push_back({"", {type.cpus, type.memory_mb, type.gpus}, -1, true});
         for (size_t ji : Node(ids[k]).jobs) {
-          const Running& r = placed_.at(ji);
-          for (const Placed& p : r.placed)
-            if (p.node == ids[k]) holds.push_back({static_cast<int>(k), p.res, r.end});
+          for (const Placed& p : placed_.at(ji).placed)
+            if (p.node == ids[k]) holds.push_back({static_cast<int>(k), p.res, end_[ji]});
         }
       }
       const sched::Resources& f = free_[t];
@@ -458,7 +458,8 @@ class Simulation {
     m_.job_hours += Hours(j.run) * j.need.cpus * std::max(1, j.nodes) /
                     std::max(1, o_.types[static_cast<size_t>(type)].cpus);
     ++running_;
-    placed_[ji] = {std::move(placed), now + j.run};
+    placed_[ji] = {std::move(placed)};
+    end_[ji] = now + j.run;
     Push(now + j.run, EventKind::kJobEnd, static_cast<int64_t>(ji));
   }
 
@@ -474,7 +475,7 @@ class Simulation {
       reconcile::PoolNodeState st;
       st.connected = true;  // a registered node never goes away here
       for (size_t ji : Node(pn.id).jobs) {
-        Time end = placed_.at(ji).end;
+        Time end = end_[ji];
         st.busy_until = st.busy_until ? std::max(*st.busy_until, end) : end;
       }
       return st;
@@ -531,7 +532,6 @@ class Simulation {
   using NodeSet = std::set<int64_t, ByName>;
   struct Running {
     std::vector<Placed> placed;
-    Time end;
   };
   std::vector<NodeSet> open_;                   // per type: ready nodes with free cpus
   std::vector<NodeSet> ready_;                  // per type: ready nodes
@@ -541,6 +541,7 @@ class Simulation {
   std::vector<bool> dirty_;                     // per type: worth a scheduler pass
   std::vector<bool> started_;                   // per job
   std::unordered_map<size_t, Running> placed_;  // running jobs by index
+  std::vector<Time> end_;                       // per job: when it ends, once started
   reconcile::Routing routing_;                  // the types, and which are usable
   int64_t arrived_total_ = 0, running_ = 0;
 

@@ -271,7 +271,10 @@ Turn Autoscale(elastic::Pool& pool, autoscaler::Policy& policy,
       continue;
     // Registered but not connected now: neither idle nor busy until it is back or failed.
     if (!st.connected) continue;
-    add(pool.SetBusy(name, st.busy_until.has_value(), now));
+    // Only a change is news to the pool (an idle node busy, a busy or draining one idle).
+    bool busy = st.busy_until.has_value();
+    bool idle = pn.phase == elastic::Phase::kIdle;
+    if (busy ? idle : !idle) add(pool.SetBusy(name, busy, now));
   }
   as::View v;
   v.now = now;
