@@ -88,7 +88,7 @@ struct NodeEntry {
   std::shared_ptr<Session> session;
   uint64_t session_id = 0;
   bool draining = false;  // the node said it stops: schedule and dispatch nothing there
-  std::string partition;  // node type of an elastic node
+  std::string node_type;  // of an elastic node ("" for a static one): its partition to Slurm
   std::map<int64_t, Time> spec_sent;
   scheduler::Resources total() const { return {row.cpus, row.mem_mb, row.gpus}; }
 };

@@ -96,7 +96,7 @@ void Head::Impl::DoRegister(const std::shared_ptr<Session>& s, uint64_t sid,
     return;
   }
   NodeEntry& n = nodes_[r.name()];
-  n.partition = r.partition();
+  n.node_type = r.partition();
   bool restarted = !n.row.instance.empty() && n.row.instance != r.instance();
   if (n.session && n.session != s) n.session->Close();
   if (restarted && n.up) NodeFailed(n, now, "node daemon restarted");

@@ -64,7 +64,7 @@ void Head::Impl::FillInfo(const Job& job, pb::JobInfo* info, bool pending_indice
   std::string partition = job.spec.partition();
   if (partition.empty() && !nodes.empty()) {
     auto nit = nodes_.find(nodes.begin()->first);
-    if (nit != nodes_.end()) partition = nit->second.partition;
+    if (nit != nodes_.end()) partition = nit->second.node_type;
   }
   if (partition.empty() && pool_) {
     if (auto t = JobType(job, clock_->Now())) partition = pool_->types()[static_cast<size_t>(*t)].name;
@@ -289,7 +289,7 @@ Result<pb::NodesReply> Head::Impl::DoNodes() {
                                             : "MIXED";
     if (n.up && !n.session) st = "UNKNOWN";
     if (n.up && n.draining) st = "DRAINING";
-    ni->set_partition(n.partition);
+    ni->set_partition(n.node_type);
     if (pool_) {
       if (const auto* pn = pool_->Find(name)) {
         ni->set_phase(elastic::PhaseName(pn->phase));

@@ -23,7 +23,7 @@ void Head::Impl::ClusterNodes(Time now, std::vector<reconcile::Node>* nodes,
   for (auto& [name, n] : nodes_) {
     bool usable = n.up && n.session && !n.draining && (!pool_ || PoolNodeUsable(name));
     index[name] = static_cast<int>(nodes->size());
-    nodes->push_back({name, n.total(), TypeIndex(n.partition), usable});
+    nodes->push_back({name, n.total(), TypeIndex(n.node_type), usable});
   }
   for (auto& [lid, lease] : leases_) {
     Time end = LeaseEnd(lease, now);

@@ -22,7 +22,7 @@ using state::TaskRow;
 Result<pb::SubmitReply> Head::Impl::DoSubmit(const rpc::Caller& who, const pb::JobSpec& in) {
   pb::JobSpec spec = in;
   SubmitCluster cluster;
-  for (const auto& [name, n] : nodes_) cluster.nodes.push_back({name, n.partition, n.total()});
+  for (const auto& [name, n] : nodes_) cluster.nodes.push_back({name, n.node_type, n.total()});
   if (pool_) cluster.types = &pool_->types();
   cluster.job_exists = [this](const std::string& ref) {
     bool started;
