@@ -1,23 +1,18 @@
 #include "head/state/store.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cstdlib>
-#include <filesystem>
+#include <cstdio>
+
+#include "testing/scratch.h"
 
 namespace swell::head::state {
 namespace {
 
 class StoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/swell-store-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    path_ = dir_ + "/state.db";
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string dir_, path_;
+  swell::testing::TempDir dir_;
+  const std::string path_ = dir_.path() + "/state.db";
 };
 
 TEST_F(StoreTest, CommittedJobSurvivesReopen) {
