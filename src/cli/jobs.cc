@@ -551,18 +551,29 @@ int Queue(const Args& args) {
   return 0;
 }
 
-int Nodes(const Args& args) {
+namespace {
+
+// `swell CMD [--json]` (nodes, stats): asks the head with `ask` and prints its answer with
+// `print`, told whether --json was given. Returns the exit code.
+template <typename Request, typename Reply>
+int AskAndPrint(const std::string& cmd, const Args& args,
+                Result<Reply> (rpc::HeadClient::*ask)(const Request&),
+                int (*print)(const Reply& reply, bool json)) {
   bool json = !args.empty() && args[0] == "--json";
-  if (!args.empty() && !json) return Fail("nodes", "unknown option '" + args[0] + "' (--json)", 2);
-  auto r = Connect(Home())->Nodes({});
-  if (!r.ok()) return Fail("nodes", r.status());
+  if (!args.empty() && !json) return Fail(cmd, "unknown option '" + args[0] + "' (--json)", 2);
+  auto r = (*Connect(Home()).*ask)(Request());
+  if (!r.ok()) return Fail(cmd, r.status());
+  return print(*r, json);
+}
+
+int PrintNodes(const pb::NodesReply& r, bool json) {
   if (json) {
-    PrintJson(*r);
+    PrintJson(r);
     return 0;
   }
   std::printf("%-12s %-13s %-10s %9s %15s %6s  %s\n", "NODE", "STATE", "PARTITION", "CPUS",
               "MEMORY(MB)", "GPUS", "HOST");
-  for (const auto& n : r->nodes()) {
+  for (const auto& n : r.nodes()) {
     std::string cpus = std::to_string(n.cpus_used()) + "/" + std::to_string(n.cpus());
     std::string mem = std::to_string(n.mem_used_mb()) + "/" + std::to_string(n.mem_mb());
     std::string gpus = std::to_string(n.gpus_used()) + "/" + std::to_string(n.gpus());
@@ -573,16 +584,12 @@ int Nodes(const Args& args) {
   return 0;
 }
 
-int Stats(const Args& args) {
-  bool json = !args.empty() && args[0] == "--json";
-  if (!args.empty() && !json) return Fail("stats", "unknown option '" + args[0] + "' (--json)", 2);
-  auto r = Connect(Home())->Stats({});
-  if (!r.ok()) return Fail("stats", r.status());
+int PrintStats(const pb::StatsReply& r, bool json) {
   if (json) {
-    std::printf("%s\n", r->json().c_str());
+    std::printf("%s\n", r.json().c_str());
     return 0;
   }
-  auto j = nlohmann::json::parse(r->json(), nullptr, false);
+  auto j = nlohmann::json::parse(r.json(), nullptr, false);
   if (j.is_discarded()) return Fail("stats", "the head sent unreadable stats", 1);
   std::printf("jobs %lld (tasks %lld)   nodes created %lld, deleted %lld, at most %d at once\n",
               j["jobs"].get<long long>(), j["tasks"].get<long long>(),
@@ -601,6 +608,16 @@ int Stats(const Args& args) {
                 u["tasks"].get<long long>(), u["job_hours"].get<double>(),
                 u["cost"].get<double>());
   return 0;
+}
+
+}  // namespace
+
+int Nodes(const Args& args) {
+  return AskAndPrint("nodes", args, &rpc::HeadClient::Nodes, PrintNodes);
+}
+
+int Stats(const Args& args) {
+  return AskAndPrint("stats", args, &rpc::HeadClient::Stats, PrintStats);
 }
 
 int Cancel(const Args& args) {

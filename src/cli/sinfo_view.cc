@@ -214,10 +214,16 @@ FieldText NodeField(char type, const NodeGroup& g) {
   }
 }
 
+// Counts as sinfo --json writes them, beside the fields of `more`.
+json CountsJson(const Counts& c, json more) {
+  more.update({{"allocated", c.alloc}, {"idle", c.idle}, {"other", c.other}, {"total", c.total}});
+  return more;
+}
+
 nlohmann::json NodesJson(const std::vector<NodeGroup>& groups) {
   json out = json::array();
   for (const auto& g : groups) {
-    Counts nc = NodeCounts(g), cc = CpuCounts(g);
+    Counts nc = NodeCounts(g);
     json states = json::array();
     std::string complete = g.nodes.empty() ? "" : g.state.complete;
     if (!complete.empty())
@@ -237,21 +243,8 @@ nlohmann::json NodesJson(const std::vector<NodeGroup>& groups) {
     std::string reason = g.nodes.empty() ? "" : g.nodes[0]->reason();
     out.push_back({
         {"node", {{"state", states}}},
-        {"nodes",
-         {{"allocated", nc.alloc},
-          {"idle", nc.idle},
-          {"other", nc.other},
-          {"total", nc.total},
-          {"hostnames", hosts},
-          {"addresses", hosts},
-          {"nodes", names}}},
-        {"cpus",
-         {{"allocated", cc.alloc},
-          {"idle", cc.idle},
-          {"other", cc.other},
-          {"total", cc.total},
-          {"minimum", min_cpus},
-          {"maximum", max_cpus}}},
+        {"nodes", CountsJson(nc, {{"hostnames", hosts}, {"addresses", hosts}, {"nodes", names}})},
+        {"cpus", CountsJson(CpuCounts(g), {{"minimum", min_cpus}, {"maximum", max_cpus}})},
         {"memory",
          {{"minimum", min_mem},
           {"maximum", max_mem},

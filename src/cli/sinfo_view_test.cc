@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <initializer_list>
+
 #include "cli/slurm_view_testing.h"
 #include "common/slurm_output.h"
 
@@ -24,12 +26,16 @@ std::string NodeHeaderLine(const std::string& format) {
                     [](const OutputField& f) { return NodeHeader(f.type); });
 }
 
-TEST_F(SlurmViewTest, SinfoDefaultLines) {
+// The head's answer listing `nodes`.
+pb::NodesReply Reply(std::initializer_list<pb::NodeInfo> nodes) {
   pb::NodesReply r;
-  *r.add_nodes() = Node("node2", "IDLE");
-  *r.add_nodes() = Node("node1", "IDLE");
-  *r.add_nodes() = Node("node3", "MIXED", 2);
-  *r.add_nodes() = Node("node4", "DOWN");
+  for (const auto& n : nodes) *r.add_nodes() = n;
+  return r;
+}
+
+TEST_F(SlurmViewTest, SinfoDefaultLines) {
+  pb::NodesReply r = Reply({Node("node2", "IDLE"), Node("node1", "IDLE"), Node("node3", "MIXED", 2),
+                            Node("node4", "DOWN")});
   auto groups = NodeGroups(r, false, true, false);
   ASSERT_EQ(groups.size(), 3u);
   EXPECT_EQ(NodeHeaderLine(kSinfoDefault), "PARTITION AVAIL  TIMELIMIT  NODES  STATE NODELIST");
@@ -48,9 +54,7 @@ TEST_F(SlurmViewTest, SinfoDefaultLines) {
 }
 
 TEST_F(SlurmViewTest, SinfoNodeOriented) {
-  pb::NodesReply r;
-  *r.add_nodes() = Node("node10", "IDLE");
-  *r.add_nodes() = Node("node2", "ALLOCATED", 8);
+  pb::NodesReply r = Reply({Node("node10", "IDLE"), Node("node2", "ALLOCATED", 8)});
   auto groups = NodeGroups(r, true, true, false);
   ASSERT_EQ(groups.size(), 2u);
   EXPECT_EQ(NodeHeaderLine(kSinfoNode), "NODELIST   NODES PARTITION STATE ");

@@ -71,6 +71,9 @@ bool IsIdentifier(std::string_view name) {
   });
 }
 
+// A count of tasks, cpus or nodes: at least 1.
+Result<int> ParseCount(std::string_view text) { return ParseInt(text, 1); }
+
 // "123" or "123_4": a job id >= 1, optionally with an array task index.
 bool IsDependencyJobId(std::string_view id) {
   size_t underscore = id.find('_');
@@ -82,22 +85,20 @@ bool IsDependencyJobId(std::string_view id) {
 
 // ---- Setters ----
 
-#define SWELL_STRING_SETTER(field)                       \
+// Sets `field` to what `parse` makes of the option's argument.
+#define SWELL_PARSED_SETTER(field, parse)                \
   [](const Value& v, Time, SubmitOptions* o) -> Status { \
-    SWELL_ASSIGN_OR_RETURN(o->field, NonEmpty(*v));      \
+    SWELL_ASSIGN_OR_RETURN(o->field, parse(*v));         \
     return Status::Ok();                                 \
   }
+
+#define SWELL_STRING_SETTER(field) SWELL_PARSED_SETTER(field, NonEmpty)
+#define SWELL_COUNT_SETTER(field) SWELL_PARSED_SETTER(field, ParseCount)
 
 #define SWELL_FLAG_SETTER(field)                       \
   [](const Value&, Time, SubmitOptions* o) -> Status { \
     o->field = true;                                   \
     return Status::Ok();                               \
-  }
-
-#define SWELL_COUNT_SETTER(field)                        \
-  [](const Value& v, Time, SubmitOptions* o) -> Status { \
-    SWELL_ASSIGN_OR_RETURN(o->field, ParseInt(*v, 1));   \
-    return Status::Ok();                                 \
   }
 
 Status SetNodes(const Value& v, Time, SubmitOptions* o) {
@@ -180,10 +181,7 @@ const OptionDef kOptions[] = {
      SWELL_COUNT_SETTER(cpus_per_task)},
     {"dependency", 'd', ArgKind::kRequired, "LIST",
      "e.g. afterok:123:124, afterany:5?afternotok:6, singleton",
-     [](const Value& v, Time, SubmitOptions* o) -> Status {
-       SWELL_ASSIGN_OR_RETURN(o->dependency, ParseDependency(*v));
-       return Status::Ok();
-     }},
+     SWELL_PARSED_SETTER(dependency, ParseDependency)},
     {"error", 'e', ArgKind::kRequired, "PATTERN", "file for stderr (%j, %A, %a, %x, %N, %u)",
      SWELL_STRING_SETTER(error)},
     {"exclude", 'x', ArgKind::kRequired, "NODES", "nodes to avoid (host list, or a file of names)",
@@ -206,10 +204,7 @@ const OptionDef kOptions[] = {
     {"label", 'l', ArgKind::kNone, "", "srun: prefix output lines with the task's rank",
      SWELL_FLAG_SETTER(label)},
     {"mem", '\0', ArgKind::kRequired, "SIZE", "memory per node, e.g. 100M, 4G (0 = all)",
-     [](const Value& v, Time, SubmitOptions* o) -> Status {
-       SWELL_ASSIGN_OR_RETURN(o->mem_mb, ParseMemoryMb(*v));
-       return Status::Ok();
-     }},
+     SWELL_PARSED_SETTER(mem_mb, ParseMemoryMb)},
     {"mpi", '\0', ArgKind::kOptional, "TYPE",
      "run: start the command with mpirun (openmpi, the default) or mpiexec (mpich); srun "
      "accepts and ignores it",
@@ -220,8 +215,8 @@ const OptionDef kOptions[] = {
     {"nice", '\0', ArgKind::kOptional, "N", "lower the priority by N (default 100)", SetNice},
     {"no-requeue", '\0', ArgKind::kNone, "", "never requeue the job", SetNoRequeue},
     {"nodes", 'N', ArgKind::kRequired, "MIN[-MAX]", "node count", SetNodes},
-    {"nodelist", 'w', ArgKind::kRequired, "NODES", "nodes to use, each at least one task (host list or file)",
-     SWELL_STRING_SETTER(nodelist)},
+    {"nodelist", 'w', ArgKind::kRequired, "NODES",
+     "nodes to use, each at least one task (host list or file)", SWELL_STRING_SETTER(nodelist)},
     {"ntasks", 'n', ArgKind::kRequired, "N", "number of tasks", SWELL_COUNT_SETTER(ntasks)},
     {"ntasks-per-node", '\0', ArgKind::kRequired, "N", "tasks on each node",
      SWELL_COUNT_SETTER(ntasks_per_node)},
@@ -233,19 +228,17 @@ const OptionDef kOptions[] = {
     {"quiet", 'Q', ArgKind::kNone, "", "print nothing but errors", SWELL_FLAG_SETTER(quiet)},
     {"requeue", '\0', ArgKind::kNone, "", "allow the job to be requeued", SetRequeue},
     {"time", 't', ArgKind::kRequired, "LIMIT", "time limit: M, M:S, H:M:S, D-H[:M[:S]], UNLIMITED",
-     [](const Value& v, Time, SubmitOptions* o) -> Status {
-       SWELL_ASSIGN_OR_RETURN(o->time_limit, ParseTimeLimit(*v));
-       return Status::Ok();
-     }},
+     SWELL_PARSED_SETTER(time_limit, ParseTimeLimit)},
     {"wait", 'W', ArgKind::kNone, "", "return only when the job has ended",
      SWELL_FLAG_SETTER(wait)},
     {"wrap", '\0', ArgKind::kRequired, "COMMAND", "run COMMAND under sh instead of a script",
      SWELL_STRING_SETTER(wrap)},
 };
 
+#undef SWELL_PARSED_SETTER
 #undef SWELL_STRING_SETTER
-#undef SWELL_FLAG_SETTER
 #undef SWELL_COUNT_SETTER
+#undef SWELL_FLAG_SETTER
 
 // Exact name, else the only option the name is a prefix of.
 Result<const OptionDef*> FindLong(std::string_view name) {
@@ -361,6 +354,7 @@ Status ValidateCombination(const SubmitOptions& o) {
 
 // Copies every option `top` sets over `base`.
 void Overlay(const SubmitOptions& top, SubmitOptions* base) {
+  // A value `top` gives replaces base's.
   auto take = [](const auto& from, auto* to) {
     if (from) *to = from;
   };
@@ -370,44 +364,31 @@ void Overlay(const SubmitOptions& top, SubmitOptions* base) {
   take(top.nodelist, &base->nodelist);
   take(top.exclude, &base->exclude);
   take(top.mpi, &base->mpi);
-  base->exclusive = base->exclusive || top.exclusive;
-  base->label = base->label || top.label;
-  base->kill_on_bad_exit = base->kill_on_bad_exit || top.kill_on_bad_exit;
   take(top.cpus_per_task, &base->cpus_per_task);
-  if (top.nodes_min) {
-    base->nodes_min = top.nodes_min;
-    base->nodes_max = top.nodes_max;
-  }
   take(top.mem_mb, &base->mem_mb);
   take(top.time_limit, &base->time_limit);
   take(top.output, &base->output);
   take(top.error, &base->error);
   take(top.input, &base->input);
-  if (top.array) {
-    base->array = top.array;
-    base->array_text = top.array_text;
-  }
   take(top.dependency, &base->dependency);
   take(top.chdir, &base->chdir);
   take(top.export_spec, &base->export_spec);
   take(top.wrap, &base->wrap);
-  if (top.requeue || top.no_requeue) {
-    base->requeue = top.requeue;
-    base->no_requeue = top.no_requeue;
-  }
   take(top.gpus, &base->gpus);
-  if (top.begin) {
-    base->begin = top.begin;
-    base->begin_text = top.begin_text;
-  }
   take(top.partition, &base->partition);
   take(top.nice, &base->nice);
   take(top.comment, &base->comment);
-  base->hold = base->hold || top.hold;
-  base->quiet = base->quiet || top.quiet;
-  base->parsable = base->parsable || top.parsable;
-  base->wait = base->wait || top.wait;
-  base->help = base->help || top.help;
+  // Values that go together move together.
+  if (top.nodes_min) base->nodes_min = top.nodes_min, base->nodes_max = top.nodes_max;
+  if (top.array) base->array = top.array, base->array_text = top.array_text;
+  if (top.begin) base->begin = top.begin, base->begin_text = top.begin_text;
+  if (top.requeue || top.no_requeue) base->requeue = top.requeue, base->no_requeue = top.no_requeue;
+  // A flag either side sets stays set.
+  for (bool SubmitOptions::*flag :
+       {&SubmitOptions::exclusive, &SubmitOptions::label, &SubmitOptions::kill_on_bad_exit,
+        &SubmitOptions::hold, &SubmitOptions::quiet, &SubmitOptions::parsable, &SubmitOptions::wait,
+        &SubmitOptions::help})
+    base->*flag = base->*flag || top.*flag;
 }
 
 bool IsShellBlank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }

@@ -14,9 +14,7 @@ namespace {
 using namespace std::chrono_literals;
 
 using testing::GoneSoon;
-using testing::PidGuard;
-using testing::PidsIn;
-using testing::TempDir;
+using testing::PidFile;
 
 TEST(RunCommand, ReturnsOutputErrorAndExitCode) {
   RunOptions o;
@@ -38,35 +36,32 @@ TEST(RunCommand, SearchesPathAndFailsClearlyForMissingPrograms) {
 }
 
 TEST(RunCommand, ReturnsWhenTheCommandExitsThoughItsChildKeepsTheOutputOpen) {
-  TempDir dir;
-  std::string pids = dir.path() + "/pids";
-  PidGuard guard(pids);
+  PidFile pids;
   RunOptions o;
   o.timeout = 120s;  // would end as DeadlineExceeded if we waited for the child's end of file
-  auto r = RunCommand({"/bin/sh", "-c", "sleep 1000 & echo $! > " + pids + "; echo started"}, o);
+  auto r =
+      RunCommand({"/bin/sh", "-c", "sleep 1000 & echo $! > " + pids.path() + "; echo started"}, o);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->exit_code, 0);
   EXPECT_EQ(r->out, "started\n");
 }
 
 TEST(RunCommand, KillsTheWholeProcessGroupPastTheTimeout) {
-  TempDir dir;
-  std::string pids = dir.path() + "/pids";
-  PidGuard guard(pids);
+  PidFile pids;
   RunOptions o;
   o.timeout = 500ms;
   o.kill_grace = 500ms;
   // The script ignores SIGTERM, so it takes the SIGKILL; its child is killed with it.
   auto r = RunCommand({"/bin/sh", "-c",
-                       "trap '' TERM; sleep 1000 & echo $! > " + pids + "; echo $$ >> " + pids +
-                           "; echo stuck >&2; while :; do sleep 1; done"},
+                       "trap '' TERM; sleep 1000 & echo $! > " + pids.path() + "; echo $$ >> " +
+                           pids.path() + "; echo stuck >&2; while :; do sleep 1; done"},
                       o);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Code::kDeadlineExceeded);
   EXPECT_NE(r.status().message().find("did not finish within 0.5 s"), std::string::npos)
       << r.status().message();
   EXPECT_NE(r.status().message().find("stuck"), std::string::npos) << r.status().message();
-  auto started = PidsIn(pids);
+  auto started = pids.Pids();
   ASSERT_EQ(started.size(), 2u);
   for (pid_t p : started) EXPECT_TRUE(GoneSoon(p)) << "pid " << p << " survived";
 }

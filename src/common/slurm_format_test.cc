@@ -170,15 +170,16 @@ PatternFields ArrayTask() {
   return f;
 }
 
+std::string ExpandForTask(std::string_view pattern) { return ExpandPattern(pattern, ArrayTask()); }
+
 TEST(ExpandPatternTest, AllSpecifiers) {
-  PatternFields f = ArrayTask();
-  EXPECT_EQ(ExpandPattern("out/%x-%A_%a.out", f), "out/sweep-1000_7.out");
-  EXPECT_EQ(ExpandPattern("%j %J %N %u %%", f), "1042 1042 node03 alice %");
-  EXPECT_EQ(ExpandPattern("slurm-%j.out", f), "slurm-1042.out");
-  EXPECT_EQ(ExpandPattern("plain", f), "plain");
-  EXPECT_EQ(ExpandPattern("", f), "");
-  EXPECT_EQ(ExpandPattern("%%j", f), "%j");
-  EXPECT_EQ(ExpandPattern("%%%j", f), "%1042");
+  EXPECT_EQ(ExpandForTask("out/%x-%A_%a.out"), "out/sweep-1000_7.out");
+  EXPECT_EQ(ExpandForTask("%j %J %N %u %%"), "1042 1042 node03 alice %");
+  EXPECT_EQ(ExpandForTask("slurm-%j.out"), "slurm-1042.out");
+  EXPECT_EQ(ExpandForTask("plain"), "plain");
+  EXPECT_EQ(ExpandForTask(""), "");
+  EXPECT_EQ(ExpandForTask("%%j"), "%j");
+  EXPECT_EQ(ExpandForTask("%%%j"), "%1042");
 }
 
 TEST(ExpandPatternTest, NonArrayJob) {
@@ -189,27 +190,24 @@ TEST(ExpandPatternTest, NonArrayJob) {
 }
 
 TEST(ExpandPatternTest, ZeroPadding) {
-  PatternFields f = ArrayTask();
-  EXPECT_EQ(ExpandPattern("%5a", f), "00007");
-  EXPECT_EQ(ExpandPattern("%3j", f), "1042");  // wider values are not cut
-  EXPECT_EQ(ExpandPattern("%6A-%2a", f), "001000-07");
-  EXPECT_EQ(ExpandPattern("%0a", f), "7");
-  EXPECT_EQ(ExpandPattern("%20a", f), "0000000007");                 // clamped to 10
-  EXPECT_EQ(ExpandPattern("%5x_%3N_%4u", f), "sweep_node03_alice");  // width ignored
+  EXPECT_EQ(ExpandForTask("%5a"), "00007");
+  EXPECT_EQ(ExpandForTask("%3j"), "1042");  // wider values are not cut
+  EXPECT_EQ(ExpandForTask("%6A-%2a"), "001000-07");
+  EXPECT_EQ(ExpandForTask("%0a"), "7");
+  EXPECT_EQ(ExpandForTask("%20a"), "0000000007");                 // clamped to 10
+  EXPECT_EQ(ExpandForTask("%5x_%3N_%4u"), "sweep_node03_alice");  // width ignored
 }
 
 TEST(ExpandPatternTest, UnknownAndTrailingKeptLiterally) {
-  PatternFields f = ArrayTask();
-  EXPECT_EQ(ExpandPattern("%q.%3q", f), "%q.%3q");
-  EXPECT_EQ(ExpandPattern("a%", f), "a%");
-  EXPECT_EQ(ExpandPattern("a%7", f), "a%7");
-  EXPECT_EQ(ExpandPattern("%5%j", f), "%51042");
+  EXPECT_EQ(ExpandForTask("%q.%3q"), "%q.%3q");
+  EXPECT_EQ(ExpandForTask("a%"), "a%");
+  EXPECT_EQ(ExpandForTask("a%7"), "a%7");
+  EXPECT_EQ(ExpandForTask("%5%j"), "%51042");
 }
 
 TEST(ExpandPatternTest, BackslashDisablesExpansion) {
-  PatternFields f = ArrayTask();
-  EXPECT_EQ(ExpandPattern("out\\%j.log", f), "out%j.log");
-  EXPECT_EQ(ExpandPattern("a\\b%x", f), "ab%x");
+  EXPECT_EQ(ExpandForTask("out\\%j.log"), "out%j.log");
+  EXPECT_EQ(ExpandForTask("a\\b%x"), "ab%x");
 }
 
 // ---- Memory ------------------------------------------------------------------------------------

@@ -1,27 +1,22 @@
 #include "common/status.h"
 
+#include <iterator>
+
 namespace swell {
 
 const char* CodeName(Code code) {
-  switch (code) {
-    case Code::kOk:
-      return "OK";
-    case Code::kInvalidArgument:
-      return "INVALID_ARGUMENT";
-    case Code::kNotFound:
-      return "NOT_FOUND";
-    case Code::kUnavailable:
-      return "UNAVAILABLE";
-    case Code::kDeadlineExceeded:
-      return "DEADLINE_EXCEEDED";
-    case Code::kResourceExhausted:
-      return "RESOURCE_EXHAUSTED";
-    case Code::kPermissionDenied:
-      return "PERMISSION_DENIED";
-    case Code::kInternal:
-      return "INTERNAL";
-  }
-  return "UNKNOWN";
+  // Indexed by Code.
+  static constexpr const char* kNames[] = {"OK",
+                                           "INVALID_ARGUMENT",
+                                           "NOT_FOUND",
+                                           "UNAVAILABLE",
+                                           "DEADLINE_EXCEEDED",
+                                           "RESOURCE_EXHAUSTED",
+                                           "PERMISSION_DENIED",
+                                           "INTERNAL"};
+  static_assert(std::size(kNames) == static_cast<size_t>(Code::kInternal) + 1);
+  auto i = static_cast<size_t>(code);
+  return i < std::size(kNames) ? kNames[i] : "UNKNOWN";
 }
 
 std::string Status::ToString() const {

@@ -6,24 +6,9 @@
 namespace swell::head {
 
 const char* StateName(pb::JobState s) {
-  switch (s) {
-    case pb::PENDING:
-      return "PENDING";
-    case pb::RUNNING:
-      return "RUNNING";
-    case pb::COMPLETED:
-      return "COMPLETED";
-    case pb::FAILED:
-      return "FAILED";
-    case pb::CANCELLED:
-      return "CANCELLED";
-    case pb::TIMEOUT:
-      return "TIMEOUT";
-    case pb::NODE_FAIL:
-      return "NODE_FAIL";
-    default:
-      return "UNKNOWN";
-  }
+  // The enum's own names are Slurm's (PENDING, ..., NODE_FAIL), as cli/job_state.cc prints them.
+  if (s == pb::JOB_STATE_UNSPECIFIED || !pb::JobState_IsValid(s)) return "UNKNOWN";
+  return pb::JobState_Name(s).c_str();  // static storage
 }
 
 bool IsTerminal(pb::JobState s) { return s >= pb::COMPLETED; }

@@ -6,20 +6,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <filesystem>
-
 #include "common/files.h"
+#include "testing/scratch.h"
 
 namespace swell::node {
 namespace {
 
 class LauncherTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/swell-launcher-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   SpawnRequest Shell(const std::string& cmd) {
     SpawnRequest r;
     r.path = "/bin/sh";
@@ -45,7 +39,8 @@ class LauncherTest : public ::testing::Test {
     EXPECT_EQ(waitpid(pid, &status, 0), pid);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
-  std::string dir_;
+  swell::testing::TempDir tmp_;
+  const std::string dir_ = tmp_.path();
   Launcher launcher_;
 };
 

@@ -23,8 +23,7 @@ namespace {
 using namespace std::chrono_literals;
 
 using swell::testing::GoneSoon;
-using swell::testing::PidGuard;
-using swell::testing::PidsIn;
+using swell::testing::PidFile;
 using swell::testing::TempDir;
 
 // ---- the command provider
@@ -111,11 +110,10 @@ TEST(CommandProvider, FailingScriptReportsItsStderr) {
 
 TEST(CommandProvider, HungScriptIsKilledAfterItsTimeout) {
   TempDir dir;
-  std::string pids = dir.path() + "/pids";
-  PidGuard guard(pids);
+  PidFile pids;
   CommandOptions o;
-  o.create = dir.Script("create", "sleep 1000 &\necho $! > " + pids + "\necho $$ >> " + pids +
-                                      "\necho 'waiting for the cloud' >&2\nwait\n");
+  o.create = dir.Script("create", "sleep 1000 &\necho $! > " + pids.path() + "\necho $$ >> " +
+                                      pids.path() + "\necho 'waiting for the cloud' >&2\nwait\n");
   o.remove = dir.Script("delete", "exit 0\n");
   o.list = dir.Script("list", "exec sleep 1000\n");
   o.timeout = 1s;
@@ -126,7 +124,7 @@ TEST(CommandProvider, HungScriptIsKilledAfterItsTimeout) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.code(), Code::kDeadlineExceeded) << s.ToString();
   EXPECT_NE(s.message().find("waiting for the cloud"), std::string::npos) << s.ToString();
-  auto started = PidsIn(pids);
+  auto started = pids.Pids();
   ASSERT_EQ(started.size(), 2u);
   for (pid_t pid : started) EXPECT_TRUE(GoneSoon(pid)) << "pid " << pid << " survived";
   auto names = (*p)->List();

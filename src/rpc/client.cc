@@ -78,24 +78,18 @@ class GrpcHeadClient final : public HeadClient {
     stub_ = pb::Head::NewStub(channel_);
   }
 
-  Result<pb::SubmitReply> Submit(const pb::SubmitRequest& in) override {
-    return Call(in, &pb::Head::Stub::Submit);
+  // Each unary RPC is the stub's method of the same name, under the unary deadline.
+#define SWELL_UNARY_CALL(Method)                                             \
+  Result<pb::Method##Reply> Method(const pb::Method##Request& in) override { \
+    return Call(in, &pb::Head::Stub::Method);                                \
   }
-  Result<pb::QueueReply> Queue(const pb::QueueRequest& in) override {
-    return Call(in, &pb::Head::Stub::Queue);
-  }
-  Result<pb::InfoReply> Info(const pb::InfoRequest& in) override {
-    return Call(in, &pb::Head::Stub::Info);
-  }
-  Result<pb::CancelReply> Cancel(const pb::CancelRequest& in) override {
-    return Call(in, &pb::Head::Stub::Cancel);
-  }
-  Result<pb::NodesReply> Nodes(const pb::NodesRequest& in) override {
-    return Call(in, &pb::Head::Stub::Nodes);
-  }
-  Result<pb::StatsReply> Stats(const pb::StatsRequest& in) override {
-    return Call(in, &pb::Head::Stub::Stats);
-  }
+  SWELL_UNARY_CALL(Submit)
+  SWELL_UNARY_CALL(Queue)
+  SWELL_UNARY_CALL(Info)
+  SWELL_UNARY_CALL(Cancel)
+  SWELL_UNARY_CALL(Nodes)
+  SWELL_UNARY_CALL(Stats)
+#undef SWELL_UNARY_CALL
 
   Status Wait(const pb::WaitRequest& in,
               const std::function<bool(const pb::WaitEvent&)>& on_event) override {

@@ -23,6 +23,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <iterator>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -42,33 +43,19 @@ constexpr char kUserKey[] = "x-swell-user";
 
 grpc::Status ToGrpc(const Status& s) {
   using grpc::StatusCode;
-  StatusCode c = StatusCode::UNKNOWN;
-  switch (s.code()) {
-    case Code::kOk:
-      return grpc::Status::OK;
-    case Code::kInvalidArgument:
-      c = StatusCode::INVALID_ARGUMENT;
-      break;
-    case Code::kNotFound:
-      c = StatusCode::NOT_FOUND;
-      break;
-    case Code::kUnavailable:
-      c = StatusCode::UNAVAILABLE;
-      break;
-    case Code::kDeadlineExceeded:
-      c = StatusCode::DEADLINE_EXCEEDED;
-      break;
-    case Code::kResourceExhausted:
-      c = StatusCode::RESOURCE_EXHAUSTED;
-      break;
-    case Code::kPermissionDenied:
-      c = StatusCode::PERMISSION_DENIED;
-      break;
-    case Code::kInternal:
-      c = StatusCode::INTERNAL;
-      break;
-  }
-  return grpc::Status(c, s.message());
+  if (s.ok()) return grpc::Status::OK;
+  // Indexed by Code.
+  static constexpr StatusCode kCodes[] = {StatusCode::OK,
+                                          StatusCode::INVALID_ARGUMENT,
+                                          StatusCode::NOT_FOUND,
+                                          StatusCode::UNAVAILABLE,
+                                          StatusCode::DEADLINE_EXCEEDED,
+                                          StatusCode::RESOURCE_EXHAUSTED,
+                                          StatusCode::PERMISSION_DENIED,
+                                          StatusCode::INTERNAL};
+  static_assert(std::size(kCodes) == static_cast<size_t>(Code::kInternal) + 1);
+  auto i = static_cast<size_t>(s.code());
+  return grpc::Status(i < std::size(kCodes) ? kCodes[i] : StatusCode::UNKNOWN, s.message());
 }
 
 std::string UserName(uid_t uid) {
@@ -147,49 +134,27 @@ class ServerImpl final : public Server, public pb::Head::Service {
   }
 
   // ---- gRPC handlers ----
-  grpc::Status Submit(grpc::ServerContext* c, const pb::SubmitRequest* in,
-                      pb::SubmitReply* out) override {
-    return Unary(
-        c, [&](const Caller& who) { return api_->Submit(who, *in); }, out);
+  // Each unary RPC answers with what the HeadApi method of the same name returns.
+#define SWELL_UNARY_HANDLER(Method)                                          \
+  grpc::Status Method(grpc::ServerContext* c, const pb::Method##Request* in, \
+                      pb::Method##Reply* out) override {                     \
+    return Unary(c, &HeadApi::Method, *in, out);                             \
   }
-  grpc::Status Queue(grpc::ServerContext* c, const pb::QueueRequest* in,
-                     pb::QueueReply* out) override {
-    return Unary(
-        c, [&](const Caller& who) { return api_->Queue(who, *in); }, out);
-  }
-  grpc::Status Info(grpc::ServerContext* c, const pb::InfoRequest* in,
-                    pb::InfoReply* out) override {
-    return Unary(
-        c, [&](const Caller& who) { return api_->Info(who, *in); }, out);
-  }
-  grpc::Status Cancel(grpc::ServerContext* c, const pb::CancelRequest* in,
-                      pb::CancelReply* out) override {
-    return Unary(
-        c, [&](const Caller& who) { return api_->Cancel(who, *in); }, out);
-  }
-  grpc::Status Nodes(grpc::ServerContext* c, const pb::NodesRequest* in,
-                     pb::NodesReply* out) override {
-    return Unary(
-        c, [&](const Caller& who) { return api_->Nodes(who, *in); }, out);
-  }
-  grpc::Status Stats(grpc::ServerContext* c, const pb::StatsRequest* in,
-                     pb::StatsReply* out) override {
-    return Unary(
-        c, [&](const Caller& who) { return api_->Stats(who, *in); }, out);
-  }
+  SWELL_UNARY_HANDLER(Submit)
+  SWELL_UNARY_HANDLER(Queue)
+  SWELL_UNARY_HANDLER(Info)
+  SWELL_UNARY_HANDLER(Cancel)
+  SWELL_UNARY_HANDLER(Nodes)
+  SWELL_UNARY_HANDLER(Stats)
+#undef SWELL_UNARY_HANDLER
+
   grpc::Status Wait(grpc::ServerContext* c, const pb::WaitRequest* in,
                     grpc::ServerWriter<pb::WaitEvent>* w) override {
-    auto who = Identify(*c);
-    if (!who.ok()) return ToGrpc(who.status());
-    GrpcWriter<pb::WaitEvent> out(c, w);
-    return ToGrpc(api_->Wait(*who, *in, out));
+    return ServerStreaming(c, &HeadApi::Wait, *in, w);
   }
   grpc::Status Exec(grpc::ServerContext* c, const pb::ExecRequest* in,
                     grpc::ServerWriter<pb::ExecEvent>* w) override {
-    auto who = Identify(*c);
-    if (!who.ok()) return ToGrpc(who.status());
-    GrpcWriter<pb::ExecEvent> out(c, w);
-    return ToGrpc(api_->Exec(*who, *in, out));
+    return ServerStreaming(c, &HeadApi::Exec, *in, w);
   }
   grpc::Status NodeSession(
       grpc::ServerContext* c,
@@ -203,14 +168,29 @@ class ServerImpl final : public Server, public pb::Head::Service {
   }
 
  private:
-  template <typename Fn, typename Reply>
-  grpc::Status Unary(grpc::ServerContext* c, Fn&& fn, Reply* out) {
+  // Identifies the caller and answers with the reply of `method`, or its error.
+  template <typename Request, typename Reply>
+  grpc::Status Unary(grpc::ServerContext* c,
+                     Result<Reply> (HeadApi::*method)(const Caller&, const Request&),
+                     const Request& in, Reply* out) {
     auto who = Identify(*c);
     if (!who.ok()) return ToGrpc(who.status());
-    auto r = fn(*who);
+    auto r = (api_->*method)(*who, in);
     if (!r.ok()) return ToGrpc(r.status());
     *out = std::move(r).value();
     return grpc::Status::OK;
+  }
+
+  // Identifies the caller and lets `method` write its events to the call until it returns.
+  template <typename Request, typename Event>
+  grpc::Status ServerStreaming(grpc::ServerContext* c,
+                               Status (HeadApi::*method)(const Caller&, const Request&,
+                                                         Writer<Event>&),
+                               const Request& in, grpc::ServerWriter<Event>* w) {
+    auto who = Identify(*c);
+    if (!who.ok()) return ToGrpc(who.status());
+    GrpcWriter<Event> out(c, w);
+    return ToGrpc((api_->*method)(*who, in, out));
   }
 
   Result<Caller> Identify(const grpc::ServerContext& c) {

@@ -3,10 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <filesystem>
-
 #include "rpc/api.h"
 #include "rpc/client.h"
+#include "testing/scratch.h"
 
 namespace swell::rpc {
 namespace {
@@ -62,8 +61,6 @@ class FakeApi : public HeadApi {
 class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/swell-rpc-XXXXXX";
-    dir_ = mkdtemp(tmpl);
     ServerOptions o;
     o.unix_path = dir_ + "/head.sock";
     o.tcp_address = "127.0.0.1:0";
@@ -73,10 +70,7 @@ class ServerTest : public ::testing::Test {
     server_ = std::move(s).value();
     ASSERT_GT(server_->tcp_port(), 0);
   }
-  void TearDown() override {
-    server_->Shutdown();
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { server_->Shutdown(); }
   std::unique_ptr<HeadClient> Local(const std::string& secret = "") {
     return HeadClient::Create({"unix:" + dir_ + "/head.sock", secret});
   }
@@ -84,7 +78,8 @@ class ServerTest : public ::testing::Test {
     return HeadClient::Create({"127.0.0.1:" + std::to_string(server_->tcp_port()), secret});
   }
   FakeApi api_;
-  std::string dir_;
+  swell::testing::TempDir tmp_;
+  const std::string dir_ = tmp_.path();
   std::unique_ptr<Server> server_;
 };
 

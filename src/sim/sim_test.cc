@@ -32,6 +32,14 @@ TEST(ClicWorkloadTest, SeededBurstsOfSingleCpuSleeps) {
   EXPECT_LT(a.size(), 300u);
 }
 
+// Simulates `jobs`, failing the test when the simulation fails (its metrics are then all zero).
+Metrics MustSimulate(const std::vector<SimJob>& jobs, const SimOptions& o,
+                     std::vector<Sample>* series = nullptr) {
+  auto m = Simulate(jobs, o, series);
+  EXPECT_TRUE(m.ok()) << m.status().ToString();
+  return m.ok() ? *m : Metrics{};
+}
+
 // `n` 100 s one-cpu jobs at t = 0.
 std::vector<SimJob> JobsAtOnce(int n) {
   std::vector<SimJob> jobs;
@@ -54,15 +62,14 @@ TEST(SimulateTest, HandComputedGreedyRun) {
   // the first tick, runs the jobs from 60 s to 160 s and deletes the nodes at 160 s.
   std::vector<SimJob> jobs = JobsAtOnce(4);
   SimOptions o = GreedyOnQuickNodes();
-  auto m = Simulate(jobs, o);
-  ASSERT_TRUE(m.ok()) << m.status().ToString();
-  EXPECT_EQ(m->scale_ups, 4);
-  EXPECT_EQ(m->scale_downs, 4);
-  EXPECT_EQ(m->nodes_max, 4);
-  EXPECT_DOUBLE_EQ(m->wait_max_s, 60);
-  EXPECT_NEAR(m->node_hours, 4 * 160.0 / 3600, 1e-9);
-  EXPECT_NEAR(m->job_hours, 400.0 / 3600, 1e-9);
-  EXPECT_NEAR(m->efficiency, 400.0 / 640, 1e-9);
+  Metrics m = MustSimulate(jobs, o);
+  EXPECT_EQ(m.scale_ups, 4);
+  EXPECT_EQ(m.scale_downs, 4);
+  EXPECT_EQ(m.nodes_max, 4);
+  EXPECT_DOUBLE_EQ(m.wait_max_s, 60);
+  EXPECT_NEAR(m.node_hours, 4 * 160.0 / 3600, 1e-9);
+  EXPECT_NEAR(m.job_hours, 400.0 / 3600, 1e-9);
+  EXPECT_NEAR(m.efficiency, 400.0 / 640, 1e-9);
 }
 
 TEST(SimulateTest, ATickPhaseDelaysTheFirstDecision) {
@@ -70,10 +77,9 @@ TEST(SimulateTest, ATickPhaseDelaysTheFirstDecision) {
   // and each node is created (and billed) 4 s later.
   SimOptions o = GreedyOnQuickNodes();
   o.tick_phase = seconds(4);
-  auto m = Simulate(JobsAtOnce(4), o);
-  ASSERT_TRUE(m.ok()) << m.status().ToString();
-  EXPECT_DOUBLE_EQ(m->wait_max_s, 64);
-  EXPECT_NEAR(m->node_hours, 4 * 160.0 / 3600, 1e-9);
+  Metrics m = MustSimulate(JobsAtOnce(4), o);
+  EXPECT_DOUBLE_EQ(m.wait_max_s, 64);
+  EXPECT_NEAR(m.node_hours, 4 * 160.0 / 3600, 1e-9);
 }
 
 TEST(SimulateTest, RegistrationDelayAndBillingRules) {
@@ -84,17 +90,15 @@ TEST(SimulateTest, RegistrationDelayAndBillingRules) {
   o.register_delay = seconds(20);
   o.billing_increment = seconds(60);
   o.billing_minimum = seconds(600);
-  auto m = Simulate(jobs, o);
-  ASSERT_TRUE(m.ok()) << m.status().ToString();
-  EXPECT_EQ(m->scale_ups, 4);
-  EXPECT_DOUBLE_EQ(m->wait_max_s, 80);
-  EXPECT_NEAR(m->node_hours, 4 * 600.0 / 3600, 1e-9);
+  Metrics m = MustSimulate(jobs, o);
+  EXPECT_EQ(m.scale_ups, 4);
+  EXPECT_DOUBLE_EQ(m.wait_max_s, 80);
+  EXPECT_NEAR(m.node_hours, 4 * 600.0 / 3600, 1e-9);
   // Without the minimum, 180 s is three whole minutes; 190 s would be billed as four.
   o.billing_minimum = seconds(0);
   jobs[0].run = seconds(110);
-  m = Simulate(jobs, o);
-  ASSERT_TRUE(m.ok());
-  EXPECT_NEAR(m->node_hours, (3 * 180.0 + 240) / 3600, 1e-9);
+  m = MustSimulate(jobs, o);
+  EXPECT_NEAR(m.node_hours, (3 * 180.0 + 240) / 3600, 1e-9);
 }
 
 // 400 jobs in waves; round 0: 1-cpu jobs, round 1: 3-cpu jobs (one shape per type), later
@@ -143,21 +147,19 @@ TEST(SimulateTest, ClicHalvesAndWaits) {
   SimOptions o;
   o.types = ClicTypes();
   o.policy = "clic";
-  auto clic = Simulate(jobs, o);
-  ASSERT_TRUE(clic.ok());
+  Metrics clic = MustSimulate(jobs, o);
   o.policy = "greedy";
-  auto greedy = Simulate(jobs, o);
-  ASSERT_TRUE(greedy.ok());
-  for (const auto* m : {&*clic, &*greedy}) {
+  Metrics greedy = MustSimulate(jobs, o);
+  for (const Metrics* m : {&clic, &greedy}) {
     EXPECT_EQ(m->jobs, static_cast<int64_t>(jobs.size()));
     EXPECT_EQ(m->scale_ups, m->scale_downs) << m->policy << " left nodes behind";
     EXPECT_GT(m->efficiency, 0);
     EXPECT_LE(m->efficiency, 1);
   }
   // Greedy starts every job one tick plus one boot after it arrives at the latest.
-  EXPECT_LE(greedy->wait_max_s, 10 + 90);
+  EXPECT_LE(greedy.wait_max_s, 10 + 90);
   // CLIC's half rule makes jobs wait longer than that, as its article reports (minutes).
-  EXPECT_GT(clic->wait_max_s, greedy->wait_max_s);
+  EXPECT_GT(clic.wait_max_s, greedy.wait_max_s);
 }
 
 TEST(SimulateTest, SeriesFollowTheRun) {
@@ -192,14 +194,13 @@ TEST(SimulateTest, LookaheadMeetsItsTargetsOnTheClicWorkload) {
       SimOptions o;
       o.types = ClicTypes();
       o.policy = names[k];
-      auto m = Simulate(jobs, o);
-      ASSERT_TRUE(m.ok()) << m.status().ToString();
-      EXPECT_EQ(m->scale_ups, m->scale_downs) << names[k] << " seed " << seed;
-      sum[k] += m->efficiency;
+      Metrics m = MustSimulate(jobs, o);
+      EXPECT_EQ(m.scale_ups, m.scale_downs) << names[k] << " seed " << seed;
+      sum[k] += m.efficiency;
       if (k == 0) {
-        EXPECT_LE(m->wait_max_s, 180) << "seed " << seed;
+        EXPECT_LE(m.wait_max_s, 180) << "seed " << seed;
       } else if (k == 1) {
-        EXPECT_EQ(m->wait_max_s, 0) << "seed " << seed;
+        EXPECT_EQ(m.wait_max_s, 0) << "seed " << seed;
       }
     }
   }
@@ -220,12 +221,11 @@ TEST(SimulateTest, LookaheadCostsLessThanClicOnBurstsAndOnATrace) {
     SimOptions o;
     o.types = DefaultTypes();
     o.policy = "lookahead";
-    auto ours = Simulate(*jobs, o);
+    Metrics ours = MustSimulate(*jobs, o);
     o.policy = "clic";
-    auto clic = Simulate(*jobs, o);
-    ASSERT_TRUE(ours.ok() && clic.ok());
-    EXPECT_LT(ours->cost, clic->cost) << jobs->size() << " jobs";
-    EXPECT_LE(ours->wait_p95_s, clic->wait_p95_s) << jobs->size() << " jobs";
+    Metrics clic = MustSimulate(*jobs, o);
+    EXPECT_LT(ours.cost, clic.cost) << jobs->size() << " jobs";
+    EXPECT_LE(ours.wait_p95_s, clic.wait_p95_s) << jobs->size() << " jobs";
   }
 }
 
@@ -251,17 +251,15 @@ TEST(SimulateTest, BadInputIsRefused) {
 TEST(SimulateTest, ThePoolsMaximumHolds) {
   std::vector<SimJob> jobs = JobsAtOnce(40);
   SimOptions o = GreedyOnQuickNodes();
-  auto free = Simulate(jobs, o);
-  ASSERT_TRUE(free.ok());
-  EXPECT_EQ(free->nodes_max, 40);
+  Metrics free = MustSimulate(jobs, o);
+  EXPECT_EQ(free.nodes_max, 40);
   // Greedy asks for 40 nodes; the pool makes 10, and the jobs run on them in four waves.
   o.pool.max_nodes = 10;
-  auto capped = Simulate(jobs, o);
-  ASSERT_TRUE(capped.ok()) << capped.status().ToString();
-  EXPECT_EQ(capped->nodes_max, 10);
-  EXPECT_EQ(capped->scale_ups, 10);
-  EXPECT_NEAR(capped->job_hours, free->job_hours, 1e-9);
-  EXPECT_DOUBLE_EQ(capped->wait_max_s, 60 + 3 * 100);
+  Metrics capped = MustSimulate(jobs, o);
+  EXPECT_EQ(capped.nodes_max, 10);
+  EXPECT_EQ(capped.scale_ups, 10);
+  EXPECT_NEAR(capped.job_hours, free.job_hours, 1e-9);
+  EXPECT_DOUBLE_EQ(capped.wait_max_s, 60 + 3 * 100);
 }
 
 TEST(SimulateTest, ThePoolsCreateRateHolds) {
@@ -269,8 +267,7 @@ TEST(SimulateTest, ThePoolsCreateRateHolds) {
   SimOptions o = GreedyOnQuickNodes();
   o.pool.creates_per_minute = 8;
   std::vector<Sample> series;
-  auto m = Simulate(jobs, o, &series);
-  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  Metrics m = MustSimulate(jobs, o, &series);
   // 8 nodes at t = 0, 8 more a minute later (their boot ends as the first ones come up), ...
   for (const auto& s : series) {
     int want = s.t_s < 60 ? 8 : s.t_s < 120 ? 16 : -1;
@@ -278,8 +275,8 @@ TEST(SimulateTest, ThePoolsCreateRateHolds) {
       EXPECT_EQ(s.booting + s.nodes_up, want) << "t = " << s.t_s;
     }
   }
-  EXPECT_EQ(m->jobs, 40);
-  EXPECT_GT(m->wait_max_s, 60);
+  EXPECT_EQ(m.jobs, 40);
+  EXPECT_GT(m.wait_max_s, 60);
 }
 
 TEST(SimulateTest, AHungBootFailsAtTheBootTimeoutAndIsReplaced) {
@@ -291,14 +288,13 @@ TEST(SimulateTest, AHungBootFailsAtTheBootTimeoutAndIsReplaced) {
   o.pool.boot_timeout = seconds(100);
   o.boot_hang_rate = 0.5;
   o.boot_hang_seed = 11;
-  auto m = Simulate(jobs, o);
-  ASSERT_TRUE(m.ok()) << m.status().ToString();
-  EXPECT_EQ(m->scale_ups, 2);
-  EXPECT_EQ(m->scale_downs, 2);
-  EXPECT_EQ(m->nodes_failed, 1);
-  EXPECT_DOUBLE_EQ(m->wait_max_s, 170);
-  EXPECT_NEAR(m->node_hours, (100.0 + 160.0) / 3600, 1e-9);  // the failed node is paid too
-  EXPECT_DOUBLE_EQ(m->makespan_s, 270);
+  Metrics m = MustSimulate(jobs, o);
+  EXPECT_EQ(m.scale_ups, 2);
+  EXPECT_EQ(m.scale_downs, 2);
+  EXPECT_EQ(m.nodes_failed, 1);
+  EXPECT_DOUBLE_EQ(m.wait_max_s, 170);
+  EXPECT_NEAR(m.node_hours, (100.0 + 160.0) / 3600, 1e-9);  // the failed node is paid too
+  EXPECT_DOUBLE_EQ(m.makespan_s, 270);
 }
 
 }  // namespace

@@ -67,16 +67,19 @@ inline bool GoneSoon(pid_t pid) {
   return false;
 }
 
-// SIGKILLs the pids listed in `file` when it goes out of scope.
-class PidGuard {
+// A file "pids" in a temporary directory, for the scripts a test runs to list the processes they
+// start (one pid a line): those are SIGKILLed when it goes out of scope, whatever the test did.
+class PidFile {
  public:
-  explicit PidGuard(std::string file) : file_(std::move(file)) {}
-  ~PidGuard() {
-    for (pid_t p : PidsIn(file_)) kill(p, SIGKILL);
+  ~PidFile() {
+    for (pid_t p : Pids()) kill(p, SIGKILL);
   }
+  const std::string& path() const { return path_; }
+  std::vector<pid_t> Pids() const { return PidsIn(path_); }
 
  private:
-  std::string file_;
+  TempDir dir_;
+  std::string path_ = dir_.path() + "/pids";
 };
 
 }  // namespace swell::testing

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <deque>
 #include <tuple>
+#include <utility>
 
 namespace swell::head::autoscaler {
 
@@ -92,89 +93,67 @@ void TakeEarliest(std::vector<const NodeView*> nodes, Time NodeView::*since, int
     out->push_back(nodes[static_cast<size_t>(i)]->id);
 }
 
-class Clic final : public Policy {
- public:
-  explicit Clic(PolicyOptions o) : o_(o) {}
-  std::string name() const override { return "clic"; }
-  Action Decide(const View& v) override {
-    Action a;
-    a.create.assign(v.types->size(), 0);
-    auto c = Count(v);
-    for (size_t t = 0; t < c.size(); ++t) {
-      const Counts& k = c[t];
-      if (k.pending_nodes > 0) {
-        bool cold = k.booting == 0 && k.idle == 0 && k.allocated == 0;
-        int64_t want = CeilHalf(k.pending_nodes) - (cold ? 0 : k.idle + k.booting);
-        // Halving alone never reaches the size of a job that needs n nodes at once (1 of 2,
-        // then 0 more while that one idles): the widest waiting job is covered whole.
-        want = std::max(want, k.widest - k.idle - k.booting);
-        a.create[t] = static_cast<int>(std::max<int64_t>(0, want));
-      } else if (k.idle > 0) {
-        // Queue empty: half of the idle nodes old enough to go, oldest first.
-        std::vector<const NodeView*> old;
-        for (auto* n : k.idle_nodes)
-          if (v.now - n->created >= o_.min_lifetime) old.push_back(n);
-        // CLIC's code halves the deletable ones (idle and old enough), rounding up.
-        TakeEarliest(old, &NodeView::created, CeilHalf(static_cast<int64_t>(old.size())),
-                     &a.remove);
-      }
-    }
-    Clamp(v, c, o_.max_nodes, &a);
-    return a;
+// The stateless policies decide each type alone, from its counts: they return how many nodes of
+// the type counted in `k` to create, and append to `remove` the ids of its idle nodes to delete.
+using TypeRule = int (*)(const PolicyOptions& o, const View& v, const Counts& k,
+                         std::vector<int64_t>* remove);
+
+int ClicRule(const PolicyOptions& o, const View& v, const Counts& k, std::vector<int64_t>* remove) {
+  if (k.pending_nodes > 0) {
+    bool cold = k.booting == 0 && k.idle == 0 && k.allocated == 0;
+    int64_t want = CeilHalf(k.pending_nodes) - (cold ? 0 : k.idle + k.booting);
+    // Halving alone never reaches the size of a job that needs n nodes at once (1 of 2, then 0
+    // more while that one idles): the widest waiting job is covered whole.
+    want = std::max(want, k.widest - k.idle - k.booting);
+    return static_cast<int>(std::max<int64_t>(0, want));
   }
+  // Queue empty: half of the idle nodes old enough to go, oldest first.
+  std::vector<const NodeView*> old;
+  for (auto* n : k.idle_nodes)
+    if (v.now - n->created >= o.min_lifetime) old.push_back(n);
+  // CLIC's code halves the deletable ones (idle and old enough), rounding up.
+  TakeEarliest(old, &NodeView::created, CeilHalf(static_cast<int64_t>(old.size())), remove);
+  return 0;
+}
 
- private:
-  PolicyOptions o_;
-};
-
-class Greedy final : public Policy {
- public:
-  explicit Greedy(PolicyOptions o) : o_(o) {}
-  std::string name() const override { return "greedy"; }
-  Action Decide(const View& v) override {
-    Action a;
-    a.create.assign(v.types->size(), 0);
-    auto c = Count(v);
-    for (size_t t = 0; t < c.size(); ++t) {
-      const Counts& k = c[t];
-      a.create[t] = Uncovered(k);
-      if (k.pending_nodes == 0)
-        for (auto* n : k.idle_nodes) a.remove.push_back(n->id);
-    }
-    Clamp(v, c, o_.max_nodes, &a);
-    return a;
-  }
-
- private:
-  PolicyOptions o_;
-};
+int GreedyRule(const PolicyOptions&, const View&, const Counts& k, std::vector<int64_t>* remove) {
+  if (k.pending_nodes == 0)
+    for (auto* n : k.idle_nodes) remove->push_back(n->id);
+  return Uncovered(k);
+}
 
 // Slurm's power saving: resume exactly the nodes the pending work needs; suspend a node once it
 // has been idle for idle_timeout (SuspendTime), whatever else waits.
-class PowerSave final : public Policy {
+int PowerSaveRule(const PolicyOptions& o, const View& v, const Counts& k,
+                  std::vector<int64_t>* remove) {
+  // Idle nodes that pending work will take stay; of the others, those idle long enough go, the
+  // longest idle first.
+  std::vector<const NodeView*> expired;
+  for (auto* n : k.idle_nodes)
+    if (v.now - n->idle_since >= o.idle_timeout) expired.push_back(n);
+  TakeEarliest(expired, &NodeView::idle_since, k.idle - k.pending_nodes, remove);
+  return Uncovered(k);
+}
+
+// A stateless policy: its rule applied to each type, the creates clamped to the maximums.
+class PerType final : public Policy {
  public:
-  explicit PowerSave(PolicyOptions o) : o_(o) {}
-  std::string name() const override { return "powersave"; }
+  PerType(std::string name, TypeRule rule, PolicyOptions o)
+      : name_(std::move(name)), rule_(rule), o_(o) {}
+  std::string name() const override { return name_; }
   Action Decide(const View& v) override {
     Action a;
     a.create.assign(v.types->size(), 0);
     auto c = Count(v);
-    for (size_t t = 0; t < c.size(); ++t) {
-      const Counts& k = c[t];
-      a.create[t] = Uncovered(k);
-      // Idle nodes that pending work will take stay; of the others, those idle long enough go,
-      // the longest idle first.
-      std::vector<const NodeView*> expired;
-      for (auto* n : k.idle_nodes)
-        if (v.now - n->idle_since >= o_.idle_timeout) expired.push_back(n);
-      TakeEarliest(expired, &NodeView::idle_since, k.idle - k.pending_nodes, &a.remove);
-    }
+    for (size_t t = 0; t < c.size(); ++t) a.create[t] = rule_(o_, v, c[t], &a.remove);
     Clamp(v, c, o_.max_nodes, &a);
     return a;
   }
 
  private:
-  PolicyOptions o_;
+  const std::string name_;
+  const TypeRule rule_;
+  const PolicyOptions o_;
 };
 
 // Lookahead: see autoscaler.h for the rules and docs/autoscaler.md for why.
@@ -389,17 +368,18 @@ class Lookahead final : public Policy {
 }  // namespace
 
 std::unique_ptr<Policy> MakeClic(const PolicyOptions& options) {
-  return std::make_unique<Clic>(options);
+  return std::make_unique<PerType>("clic", ClicRule, options);
 }
 
 std::unique_ptr<Policy> MakeGreedy(const PolicyOptions& options) {
-  return std::make_unique<Greedy>(options);
+  return std::make_unique<PerType>("greedy", GreedyRule, options);
 }
 
 Result<std::unique_ptr<Policy>> MakePolicy(const std::string& name, const PolicyOptions& options) {
   if (name == "clic") return MakeClic(options);
   if (name == "greedy") return MakeGreedy(options);
-  if (name == "powersave") return std::unique_ptr<Policy>(std::make_unique<PowerSave>(options));
+  if (name == "powersave")
+    return std::unique_ptr<Policy>(std::make_unique<PerType>("powersave", PowerSaveRule, options));
   if (name == "lookahead") return std::unique_ptr<Policy>(std::make_unique<Lookahead>(options));
   if (name == "oracle")
     return InvalidArgument(

@@ -2,9 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "common/stats.h"
 
@@ -69,27 +68,12 @@ Usage Account(const std::vector<PaidNode>& nodes, const std::vector<UsedTask>& t
   return u;
 }
 
-std::string ToJson(const Usage& u) {
-  nlohmann::json j;
-  j["jobs"] = u.jobs;
-  j["tasks"] = u.tasks;
-  j["job_hours"] = u.job_hours;
-  j["node_hours"] = u.node_hours;
-  j["efficiency"] = u.efficiency;
-  j["wait_p50_s"] = u.wait_p50_s;
-  j["wait_p95_s"] = u.wait_p95_s;
-  j["wait_max_s"] = u.wait_max_s;
-  j["cost"] = u.cost;
-  j["overhead_cost"] = u.overhead_cost;
-  j["nodes_max"] = u.nodes_max;
-  j["scale_ups"] = u.scale_ups;
-  j["scale_downs"] = u.scale_downs;
-  nlohmann::json users = nlohmann::json::object();
-  for (const auto& [name, uu] : u.users)
-    users[name] = {{"jobs", uu.jobs}, {"tasks", uu.tasks}, {"job_hours", uu.job_hours},
-                   {"cost", uu.cost}};
-  j["users"] = users;
-  return j.dump();
-}
+// Every field, by its own name (swell stats reads them).
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UserUsage, jobs, tasks, job_hours, cost)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Usage, jobs, tasks, job_hours, node_hours, efficiency,
+                                   wait_p50_s, wait_p95_s, wait_max_s, cost, overhead_cost,
+                                   nodes_max, scale_ups, scale_downs, users)
+
+std::string ToJson(const Usage& u) { return nlohmann::json(u).dump(); }
 
 }  // namespace swell::head::elastic

@@ -35,9 +35,22 @@ TEST(Accounting, ChargesTasksTheirShareAndThePoolTheRest) {
 }
 
 TEST(Accounting, NodesThatFollowEachOtherAreNotCountedAtOnce) {
-  std::vector<PaidNode> nodes = {{"a", 1, 1.0, 0, kHour, true}, {"b", 1, 1.0, kHour, 2 * kHour, true}};
+  std::vector<PaidNode> nodes = {{"a", 1, 1.0, 0, kHour, true},
+                                 {"b", 1, 1.0, kHour, 2 * kHour, true}};
   EXPECT_EQ(Account(nodes, {}).nodes_max, 1);
   EXPECT_EQ(Account({}, {}).efficiency, 0);
+}
+
+TEST(Accounting, JsonNamesEveryFieldAndTheUsers) {
+  Usage u{2, 3, 1.5, 2, 0.75, 1, 2, 4, 2.5, 0.5, 2, 3, 1, {}};
+  EXPECT_EQ(ToJson(u),
+            R"({"cost":2.5,"efficiency":0.75,"job_hours":1.5,"jobs":2,"node_hours":2.0,)"
+            R"("nodes_max":2,"overhead_cost":0.5,"scale_downs":1,"scale_ups":3,"tasks":3,)"
+            R"("users":{},"wait_max_s":4.0,"wait_p50_s":1.0,"wait_p95_s":2.0})");
+  u.users["alice"] = {2, 3, 1.5, 2};
+  EXPECT_NE(ToJson(u).find(R"("users":{"alice":{"cost":2.0,"job_hours":1.5,"jobs":2,"tasks":3}})"),
+            std::string::npos)
+      << ToJson(u);
 }
 
 }  // namespace

@@ -25,6 +25,13 @@ as::Action Create(int small, int big) { return {{small, big}, {}}; }
 
 Time T(int s) { return FromMillis(s * 1000LL); }
 
+// In a pool that has no node yet: small-1 is created at 0, boots at 1 and is idle from 2.
+void BringUpOneSmallNode(Pool* pool) {
+  pool->Apply(Create(1, 0), T(0));
+  pool->CreateDone("small-1", Status::Ok(), T(1));
+  pool->Registered("small-1", T(2));
+}
+
 TEST(Pool, CreatesBootsAndRunsThroughTheLifecycle) {
   Pool pool(Types(), {});
   auto calls = pool.Apply(Create(2, 0), T(0));
@@ -135,9 +142,7 @@ TEST(Pool, DeletedWhileCreatingIsDeletedAfterTheCreateReturns) {
 
 TEST(Pool, DrainingWaitsForTheWorkToEnd) {
   Pool pool(Types(), {});
-  pool.Apply(Create(1, 0), T(0));
-  pool.CreateDone("small-1", Status::Ok(), T(1));
-  pool.Registered("small-1", T(2));
+  BringUpOneSmallNode(&pool);
   pool.SetBusy("small-1", true, T(3));
   EXPECT_TRUE(pool.Drain("small-1", "maintenance", T(4)).empty());
   EXPECT_EQ(pool.Find("small-1")->phase, Phase::kDraining);
@@ -148,9 +153,7 @@ TEST(Pool, DrainingWaitsForTheWorkToEnd) {
 
 TEST(Pool, ReconcileDeletesUnknownInstancesAndNoticesLostOnes) {
   Pool pool(Types(), {});
-  pool.Apply(Create(1, 0), T(0));
-  pool.CreateDone("small-1", Status::Ok(), T(1));
-  pool.Registered("small-1", T(2));
+  BringUpOneSmallNode(&pool);
   auto calls = pool.Reconcile({"small-1", "big-7"}, T(3));
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_EQ(calls[0].name, "big-7");

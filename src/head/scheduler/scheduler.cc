@@ -511,15 +511,10 @@ class Pass {
 }  // namespace
 
 const char* ReasonName(Reason reason) {
-  switch (reason) {
-    case Reason::kNone:
-      return "None";
-    case Reason::kResources:
-      return "Resources";
-    case Reason::kPriority:
-      return "Priority";
-  }
-  return "Unknown";
+  static constexpr const char* kNames[] = {"None", "Resources", "Priority"};  // by Reason
+  static_assert(std::size(kNames) == static_cast<size_t>(Reason::kPriority) + 1);
+  auto i = static_cast<size_t>(reason);
+  return i < std::size(kNames) ? kNames[i] : "Unknown";
 }
 
 Decision Schedule(const std::vector<Node>& nodes, const std::vector<Release>& releases,

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <tuple>
 #include <utility>
 
 namespace swell::head::state {
@@ -40,8 +41,9 @@ class Stmt {
  public:
   Stmt() = default;
   ~Stmt() { sqlite3_finalize(s_); }
-  Status Prepare(sqlite3* db, const char* sql) {
-    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s_, nullptr) != SQLITE_OK)
+  Status Prepare(sqlite3* db, const std::string& sql) {
+    if (sqlite3_prepare_v3(db, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &s_, nullptr) !=
+        SQLITE_OK)
       return Internal(std::string("prepare: ") + sqlite3_errmsg(db) + " in: " + sql);
     return Status::Ok();
   }
@@ -78,6 +80,19 @@ class Stmt {
     sqlite3_reset(s_);
     sqlite3_clear_bindings(s_);
   }
+  // Binds the `members` of `row` (integers, bools and strings) to the parameters 1, 2, ...
+  template <typename Row, typename... Member>
+  Stmt& BindAll(const Row& row, const std::tuple<Member...>& members) {
+    int i = 0;
+    std::apply([&](auto... m) { (Bind(++i, row.*m), ...); }, members);
+    return *this;
+  }
+  // Reads the columns 0, 1, ... of the current row into the `members` of *row.
+  template <typename Row, typename... Member>
+  void ReadAll(const std::tuple<Member...>& members, Row* row) const {
+    int i = 0;
+    std::apply([&](auto... m) { (Get(i++, &(row->*m)), ...); }, members);
+  }
   int64_t Int(int col) const { return sqlite3_column_int64(s_, col); }
   std::string Text(int col) const {
     const void* p = sqlite3_column_blob(s_, col);
@@ -86,6 +101,13 @@ class Stmt {
   }
 
  private:
+  void Get(int col, std::string* v) const { *v = Text(col); }
+  void Get(int col, bool* v) const { *v = Int(col) != 0; }
+  template <typename Integer>
+  void Get(int col, Integer* v) const {
+    *v = static_cast<Integer>(Int(col));
+  }
+
   sqlite3_stmt* s_ = nullptr;
 };
 
@@ -100,43 +122,57 @@ constexpr const char* kJobSelect =
     "j.restarts, s.spec FROM jobs j LEFT JOIN specs s ON s.job_id = j.id";
 constexpr const char* kTaskCols =
     "job_id, pos, state, node, exit_code, signal, start_ms, end_ms, attempt, cancel_requested";
+constexpr const char* kLeaseCols = "id, job_id, node, slots, shares";
+constexpr const char* kNodeCols =
+    "name, instance, hostname, state, cpus, mem_mb, gpus, last_seen_ms, pid";
+constexpr const char* kPoolCols =
+    "name, id, type, phase, requested_ms, ready_ms, gone_ms, failed, reason";
 
-JobRow ReadJob(const Stmt& s) {
-  JobRow j;
-  j.id = s.Int(0);
-  j.name = s.Text(1);
-  j.uid = static_cast<uint32_t>(s.Int(2));
-  j.gid = static_cast<uint32_t>(s.Int(3));
-  j.user = s.Text(4);
-  j.state = static_cast<int>(s.Int(5));
-  j.reason = s.Text(6);
-  j.exit_code = static_cast<int>(s.Int(7));
-  j.signal = static_cast<int>(s.Int(8));
-  j.submit_ms = s.Int(9);
-  j.start_ms = s.Int(10);
-  j.end_ms = s.Int(11);
-  j.priority = static_cast<int>(s.Int(12));
-  j.task_count = s.Int(13);
-  j.next_pos = s.Int(14);
-  j.rest_cancelled = s.Int(15) != 0;
-  j.restarts = static_cast<int>(s.Int(16));
-  j.spec = s.Text(17);
-  return j;
+// "INSERT OR REPLACE INTO table(cols) VALUES(?,...)", a parameter per column.
+std::string Upsert(const char* table, const char* cols) {
+  std::string params = "?";
+  for (const char* c = cols; *c; ++c)
+    if (*c == ',') params += ",?";
+  return std::string("INSERT OR REPLACE INTO ") + table + "(" + cols + ") VALUES(" + params + ")";
 }
 
-TaskRow ReadTask(const Stmt& s) {
-  TaskRow t;
-  t.job_id = s.Int(0);
-  t.pos = s.Int(1);
-  t.state = static_cast<int>(s.Int(2));
-  t.node = s.Text(3);
-  t.exit_code = static_cast<int>(s.Int(4));
-  t.signal = static_cast<int>(s.Int(5));
-  t.start_ms = s.Int(6);
-  t.end_ms = s.Int(7);
-  t.attempt = static_cast<int>(s.Int(8));
-  t.cancel_requested = s.Int(9) != 0;
-  return t;
+std::string Select(const char* cols, const char* table) {
+  return std::string("SELECT ") + cols + " FROM " + table;
+}
+
+// The members of each row in the order of its table's columns (kJobCols, ...): Put* binds them,
+// Load* reads them.
+constexpr auto kJobMembers = std::make_tuple(
+    &JobRow::id, &JobRow::name, &JobRow::uid, &JobRow::gid, &JobRow::user, &JobRow::state,
+    &JobRow::reason, &JobRow::exit_code, &JobRow::signal, &JobRow::submit_ms, &JobRow::start_ms,
+    &JobRow::end_ms, &JobRow::priority, &JobRow::task_count, &JobRow::next_pos,
+    &JobRow::rest_cancelled, &JobRow::restarts);
+constexpr auto kTaskMembers =
+    std::make_tuple(&TaskRow::job_id, &TaskRow::pos, &TaskRow::state, &TaskRow::node,
+                    &TaskRow::exit_code, &TaskRow::signal, &TaskRow::start_ms, &TaskRow::end_ms,
+                    &TaskRow::attempt, &TaskRow::cancel_requested);
+constexpr auto kLeaseMembers = std::make_tuple(&LeaseRow::id, &LeaseRow::job_id, &LeaseRow::node,
+                                               &LeaseRow::slots, &LeaseRow::shares);
+constexpr auto kNodeMembers = std::make_tuple(
+    &NodeRow::name, &NodeRow::instance, &NodeRow::hostname, &NodeRow::state, &NodeRow::cpus,
+    &NodeRow::mem_mb, &NodeRow::gpus, &NodeRow::last_seen_ms, &NodeRow::pid);
+constexpr auto kPoolMembers = std::make_tuple(
+    &PoolRow::name, &PoolRow::id, &PoolRow::type, &PoolRow::phase, &PoolRow::requested_ms,
+    &PoolRow::ready_ms, &PoolRow::gone_ms, &PoolRow::failed, &PoolRow::reason);
+
+// A row of a statement that selects the columns of `members`, in order.
+template <typename Row, const auto& members>
+Row ReadRow(const Stmt& s) {
+  Row r;
+  s.ReadAll(members, &r);
+  return r;
+}
+
+// A row of kJobSelect: the job's columns, then its spec.
+JobRow ReadJob(const Stmt& s) {
+  JobRow j = ReadRow<JobRow, kJobMembers>(s);
+  j.spec = s.Text(std::tuple_size_v<decltype(kJobMembers)>);
+  return j;
 }
 
 }  // namespace
@@ -202,51 +238,28 @@ Status Store::Prepare() {
   st_ = std::make_unique<Statements>();
   auto& s = *st_;
   const std::string jobs_select = kJobSelect;
-  const std::string tasks_select = std::string("SELECT ") + kTaskCols + " FROM tasks";
-  const std::string put_job = std::string("INSERT OR REPLACE INTO jobs(") + kJobCols +
-                              ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-  const std::string put_task =
-      std::string("INSERT OR REPLACE INTO tasks(") + kTaskCols + ") VALUES(?,?,?,?,?,?,?,?,?,?)";
+  const std::string tasks_select = Select(kTaskCols, "tasks");
   SWELL_RETURN_IF_ERROR(s.get_counter.Prepare(db_, "SELECT value FROM counters WHERE key=?"));
-  SWELL_RETURN_IF_ERROR(
-      s.set_counter.Prepare(db_, "INSERT OR REPLACE INTO counters(key, value) VALUES(?,?)"));
-  SWELL_RETURN_IF_ERROR(s.put_job.Prepare(db_, put_job.c_str()));
-  SWELL_RETURN_IF_ERROR(s.put_task.Prepare(db_, put_task.c_str()));
-  SWELL_RETURN_IF_ERROR(
-      s.put_spec.Prepare(db_, "INSERT OR REPLACE INTO specs(job_id, spec) VALUES(?,?)"));
-  SWELL_RETURN_IF_ERROR(s.put_lease.Prepare(
-      db_, "INSERT OR REPLACE INTO leases(id, job_id, node, slots, shares) VALUES(?,?,?,?,?)"));
+  SWELL_RETURN_IF_ERROR(s.set_counter.Prepare(db_, Upsert("counters", "key, value")));
+  SWELL_RETURN_IF_ERROR(s.put_job.Prepare(db_, Upsert("jobs", kJobCols)));
+  SWELL_RETURN_IF_ERROR(s.put_task.Prepare(db_, Upsert("tasks", kTaskCols)));
+  SWELL_RETURN_IF_ERROR(s.put_spec.Prepare(db_, Upsert("specs", "job_id, spec")));
+  SWELL_RETURN_IF_ERROR(s.put_lease.Prepare(db_, Upsert("leases", kLeaseCols)));
   SWELL_RETURN_IF_ERROR(s.delete_lease.Prepare(db_, "DELETE FROM leases WHERE id=?"));
-  SWELL_RETURN_IF_ERROR(s.put_node.Prepare(
-      db_,
-      "INSERT OR REPLACE INTO nodes(name, instance, hostname, state, cpus, mem_mb, gpus, "
-      "last_seen_ms, pid) VALUES(?,?,?,?,?,?,?,?,?)"));
+  SWELL_RETURN_IF_ERROR(s.put_node.Prepare(db_, Upsert("nodes", kNodeCols)));
   SWELL_RETURN_IF_ERROR(s.add_event.Prepare(
       db_, "INSERT INTO events(time_ms, kind, job_id, node, detail) VALUES(?,?,?,?,?)"));
   SWELL_RETURN_IF_ERROR(
-      s.load_active_jobs.Prepare(db_, (jobs_select + " WHERE j.state <= 2 ORDER BY j.id").c_str()));
-  SWELL_RETURN_IF_ERROR(s.load_all_jobs.Prepare(db_, (jobs_select + " ORDER BY j.id").c_str()));
-  SWELL_RETURN_IF_ERROR(s.load_job.Prepare(db_, (jobs_select + " WHERE j.id=?").c_str()));
-  SWELL_RETURN_IF_ERROR(
-      s.load_tasks.Prepare(db_, (tasks_select + " WHERE job_id=? ORDER BY pos").c_str()));
-  SWELL_RETURN_IF_ERROR(
-      s.load_live_tasks.Prepare(db_, (tasks_select + " WHERE state <= 2").c_str()));
-  SWELL_RETURN_IF_ERROR(
-      s.load_task.Prepare(db_, (tasks_select + " WHERE job_id=? AND pos=?").c_str()));
-  SWELL_RETURN_IF_ERROR(
-      s.load_leases.Prepare(db_, "SELECT id, job_id, node, slots, shares FROM leases"));
-  SWELL_RETURN_IF_ERROR(s.load_nodes.Prepare(
-      db_,
-      "SELECT name, instance, hostname, state, cpus, mem_mb, gpus, last_seen_ms, pid FROM nodes "
-      "ORDER BY name"));
-  SWELL_RETURN_IF_ERROR(s.put_pool.Prepare(
-      db_,
-      "INSERT OR REPLACE INTO pool(name, id, type, phase, requested_ms, ready_ms, gone_ms, "
-      "failed, reason) VALUES(?,?,?,?,?,?,?,?,?)"));
-  SWELL_RETURN_IF_ERROR(s.load_pool.Prepare(
-      db_,
-      "SELECT name, id, type, phase, requested_ms, ready_ms, gone_ms, failed, reason FROM pool "
-      "ORDER BY id"));
+      s.load_active_jobs.Prepare(db_, jobs_select + " WHERE j.state <= 2 ORDER BY j.id"));
+  SWELL_RETURN_IF_ERROR(s.load_all_jobs.Prepare(db_, jobs_select + " ORDER BY j.id"));
+  SWELL_RETURN_IF_ERROR(s.load_job.Prepare(db_, jobs_select + " WHERE j.id=?"));
+  SWELL_RETURN_IF_ERROR(s.load_tasks.Prepare(db_, tasks_select + " WHERE job_id=? ORDER BY pos"));
+  SWELL_RETURN_IF_ERROR(s.load_live_tasks.Prepare(db_, tasks_select + " WHERE state <= 2"));
+  SWELL_RETURN_IF_ERROR(s.load_task.Prepare(db_, tasks_select + " WHERE job_id=? AND pos=?"));
+  SWELL_RETURN_IF_ERROR(s.load_leases.Prepare(db_, Select(kLeaseCols, "leases")));
+  SWELL_RETURN_IF_ERROR(s.load_nodes.Prepare(db_, Select(kNodeCols, "nodes") + " ORDER BY name"));
+  SWELL_RETURN_IF_ERROR(s.put_pool.Prepare(db_, Upsert("pool", kPoolCols)));
+  SWELL_RETURN_IF_ERROR(s.load_pool.Prepare(db_, Select(kPoolCols, "pool") + " ORDER BY id"));
   SWELL_RETURN_IF_ERROR(s.count_tasks.Prepare(
       db_, "SELECT state, COUNT(*) FROM tasks WHERE job_id=? GROUP BY state"));
   return Status::Ok();
@@ -291,45 +304,19 @@ Status Store::SetCounter(const std::string& key, int64_t value) {
   return st_->set_counter.Bind(1, key).Bind(2, value).Run();
 }
 
-Status Store::PutJob(const JobRow& j) {
-  auto& s = st_->put_job;
-  s.Bind(1, j.id).Bind(2, j.name).Bind(3, j.uid).Bind(4, j.gid).Bind(5, j.user);
-  s.Bind(6, j.state).Bind(7, j.reason).Bind(8, j.exit_code).Bind(9, j.signal);
-  s.Bind(10, j.submit_ms).Bind(11, j.start_ms).Bind(12, j.end_ms).Bind(13, j.priority);
-  s.Bind(14, j.task_count).Bind(15, j.next_pos).Bind(16, j.rest_cancelled ? 1 : 0);
-  s.Bind(17, j.restarts);
-  return s.Run();
-}
+Status Store::PutJob(const JobRow& j) { return st_->put_job.BindAll(j, kJobMembers).Run(); }
 
 Status Store::PutSpec(int64_t job_id, const std::string& spec) {
   return st_->put_spec.Bind(1, job_id).BindBlob(2, spec).Run();
 }
 
-Status Store::PutTask(const TaskRow& t) {
-  auto& s = st_->put_task;
-  s.Bind(1, t.job_id).Bind(2, t.pos).Bind(3, t.state).Bind(4, t.node).Bind(5, t.exit_code);
-  s.Bind(6, t.signal).Bind(7, t.start_ms).Bind(8, t.end_ms).Bind(9, t.attempt);
-  s.Bind(10, t.cancel_requested ? 1 : 0);
-  return s.Run();
-}
+Status Store::PutTask(const TaskRow& t) { return st_->put_task.BindAll(t, kTaskMembers).Run(); }
 
-Status Store::PutLease(const LeaseRow& l) {
-  return st_->put_lease.Bind(1, l.id)
-      .Bind(2, l.job_id)
-      .Bind(3, l.node)
-      .Bind(4, l.slots)
-      .Bind(5, l.shares)
-      .Run();
-}
+Status Store::PutLease(const LeaseRow& l) { return st_->put_lease.BindAll(l, kLeaseMembers).Run(); }
 
 Status Store::DeleteLease(int64_t id) { return st_->delete_lease.Bind(1, id).Run(); }
 
-Status Store::PutNode(const NodeRow& n) {
-  auto& s = st_->put_node;
-  s.Bind(1, n.name).Bind(2, n.instance).Bind(3, n.hostname).Bind(4, n.state).Bind(5, n.cpus);
-  s.Bind(6, n.mem_mb).Bind(7, n.gpus).Bind(8, n.last_seen_ms).Bind(9, n.pid);
-  return s.Run();
-}
+Status Store::PutNode(const NodeRow& n) { return st_->put_node.BindAll(n, kNodeMembers).Run(); }
 
 Status Store::AddEvent(int64_t time_ms, const std::string& kind, int64_t job_id,
                        const std::string& node, const std::string& detail) {
@@ -373,64 +360,33 @@ Result<std::optional<JobRow>> Store::LoadJob(int64_t id) {
 
 Result<std::vector<TaskRow>> Store::LoadTasks(int64_t job_id) {
   st_->load_tasks.Bind(1, job_id);
-  return Collect<TaskRow>(st_->load_tasks, ReadTask);
+  return Collect<TaskRow>(st_->load_tasks, ReadRow<TaskRow, kTaskMembers>);
 }
 
 Result<std::vector<TaskRow>> Store::LoadLiveTasks() {
-  return Collect<TaskRow>(st_->load_live_tasks, ReadTask);
+  return Collect<TaskRow>(st_->load_live_tasks, ReadRow<TaskRow, kTaskMembers>);
 }
 
 Result<std::optional<TaskRow>> Store::LoadTask(int64_t job_id, int64_t pos) {
   st_->load_task.Bind(1, job_id).Bind(2, pos);
-  auto rows = Collect<TaskRow>(st_->load_task, ReadTask);
+  auto rows = Collect<TaskRow>(st_->load_task, ReadRow<TaskRow, kTaskMembers>);
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return std::optional<TaskRow>();
   return std::optional<TaskRow>(std::move(rows->front()));
 }
 
 Result<std::vector<LeaseRow>> Store::LoadLeases() {
-  return Collect<LeaseRow>(st_->load_leases, [](const Stmt& s) {
-    return LeaseRow{s.Int(0), s.Int(1), s.Text(2), static_cast<int>(s.Int(3)), s.Text(4)};
-  });
+  return Collect<LeaseRow>(st_->load_leases, ReadRow<LeaseRow, kLeaseMembers>);
 }
 
 Result<std::vector<NodeRow>> Store::LoadNodes() {
-  return Collect<NodeRow>(st_->load_nodes, [](const Stmt& s) {
-    NodeRow n;
-    n.name = s.Text(0);
-    n.instance = s.Text(1);
-    n.hostname = s.Text(2);
-    n.state = s.Text(3);
-    n.cpus = static_cast<int>(s.Int(4));
-    n.mem_mb = s.Int(5);
-    n.gpus = static_cast<int>(s.Int(6));
-    n.last_seen_ms = s.Int(7);
-    n.pid = static_cast<int>(s.Int(8));
-    return n;
-  });
+  return Collect<NodeRow>(st_->load_nodes, ReadRow<NodeRow, kNodeMembers>);
 }
 
-Status Store::PutPoolNode(const PoolRow& r) {
-  auto& s = st_->put_pool;
-  s.Bind(1, r.name).Bind(2, r.id).Bind(3, r.type).Bind(4, r.phase).Bind(5, r.requested_ms);
-  s.Bind(6, r.ready_ms).Bind(7, r.gone_ms).Bind(8, int64_t{r.failed}).Bind(9, r.reason);
-  return s.Run();
-}
+Status Store::PutPoolNode(const PoolRow& r) { return st_->put_pool.BindAll(r, kPoolMembers).Run(); }
 
 Result<std::vector<PoolRow>> Store::LoadPool() {
-  return Collect<PoolRow>(st_->load_pool, [](const Stmt& s) {
-    PoolRow r;
-    r.name = s.Text(0);
-    r.id = s.Int(1);
-    r.type = s.Text(2);
-    r.phase = s.Text(3);
-    r.requested_ms = s.Int(4);
-    r.ready_ms = s.Int(5);
-    r.gone_ms = s.Int(6);
-    r.failed = s.Int(7) != 0;
-    r.reason = s.Text(8);
-    return r;
-  });
+  return Collect<PoolRow>(st_->load_pool, ReadRow<PoolRow, kPoolMembers>);
 }
 
 Result<std::vector<std::pair<int, int64_t>>> Store::CountTasks(int64_t job_id) {

@@ -40,6 +40,8 @@ struct JobRow {
   bool rest_cancelled = false;  // never-dispatched positions count as CANCELLED
   int restarts = 0;
   std::string spec;  // serialized pb::JobSpec (loaded; written with PutSpec)
+
+  bool operator==(const JobRow&) const = default;
 };
 
 struct TaskRow {
@@ -53,6 +55,8 @@ struct TaskRow {
   int64_t end_ms = 0;
   int attempt = 0;
   bool cancel_requested = false;  // a cancel was sent to its node; never run it again
+
+  bool operator==(const TaskRow&) const = default;
 };
 
 // Resources a job holds on a node: `slots` units, each using `cpus/mem_mb/gpus` there.
@@ -62,6 +66,8 @@ struct LeaseRow {
   std::string node;
   int slots = 0;
   std::string shares;  // serialized unit shares (see head/lease.h)
+
+  bool operator==(const LeaseRow&) const = default;
 };
 
 struct NodeRow {
@@ -74,6 +80,8 @@ struct NodeRow {
   int gpus = 0;
   int64_t last_seen_ms = 0;
   int pid = 0;
+
+  bool operator==(const NodeRow&) const = default;
 };
 
 // A node of the elastic pool (src/head/elastic/pool.h), kept after it is gone for accounting.
@@ -87,6 +95,8 @@ struct PoolRow {
   int64_t gone_ms = 0;
   bool failed = false;
   std::string reason;
+
+  bool operator==(const PoolRow&) const = default;
 };
 
 class Store {

@@ -1,23 +1,18 @@
 #include "head/state/store.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cstdlib>
-#include <filesystem>
+#include <cstdio>
+
+#include "testing/scratch.h"
 
 namespace swell::head::state {
 namespace {
 
 class StoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/swell-store-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    path_ = dir_ + "/state.db";
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string dir_, path_;
+  swell::testing::TempDir dir_;
+  const std::string path_ = dir_.path() + "/state.db";
 };
 
 TEST_F(StoreTest, CommittedJobSurvivesReopen) {
@@ -86,6 +81,29 @@ TEST_F(StoreTest, TasksLiveAndCounted) {
   ASSERT_TRUE(one.ok());
   ASSERT_TRUE(one->has_value());
   EXPECT_EQ((*one)->state, 3);
+}
+
+TEST_F(StoreTest, EveryColumnIsReadBackAsWritten) {
+  auto opened = Store::Open(path_);
+  ASSERT_TRUE(opened.ok());
+  Store& store = **opened;
+  const JobRow job{7,  "sweep", 1000, 100, "alice", 2, "Resources", 3, 9,
+                   11, 12,      13,   5,   40,      6, true,        2, "spec"};
+  const TaskRow task{7, 4, 2, "n2", 1, 15, 21, 22, 3, true};
+  const LeaseRow lease{5, 7, "n2", 3, "shares"};
+  const NodeRow node{"n2", "i-2", "host2", "up", 8, 16000, 1, 99, 1234};
+  const PoolRow pool{"small-1", 3, "small", "idle", 10, 20, 30, true, "boot timeout"};
+  ASSERT_TRUE(store.PutJob(job).ok());
+  ASSERT_TRUE(store.PutSpec(job.id, job.spec).ok());
+  ASSERT_TRUE(store.PutTask(task).ok());
+  ASSERT_TRUE(store.PutLease(lease).ok());
+  ASSERT_TRUE(store.PutNode(node).ok());
+  ASSERT_TRUE(store.PutPoolNode(pool).ok());
+  EXPECT_EQ(**store.LoadJob(7), job);
+  EXPECT_EQ(**store.LoadTask(7, 4), task);
+  EXPECT_EQ(*store.LoadLeases(), std::vector<LeaseRow>{lease});
+  EXPECT_EQ(*store.LoadNodes(), std::vector<NodeRow>{node});
+  EXPECT_EQ(*store.LoadPool(), std::vector<PoolRow>{pool});
 }
 
 TEST_F(StoreTest, RefusesGarbageFile) {
