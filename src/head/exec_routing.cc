@@ -2,6 +2,7 @@
 // placed on the allocation's nodes, their output routed back to the caller.
 
 #include "head/head_impl.h"
+#include "head/step_placement.h"
 
 #include <algorithm>
 #include <map>
@@ -56,68 +57,17 @@ Result<pb::ExecEvent> Head::Impl::DoExecStart(const rpc::Caller& who, const pb::
   Allocation(*job, task_id, &names, &slots);
   if (names.empty())
     return InvalidArgument("Job " + job_text + " is not running (no allocation to run in)");
-  std::vector<std::string> step_nodes;
-  std::vector<int> counts;
-  if (req.relay()) {
-    if (req.nodelist_size() != 1) return InvalidArgument("a relayed command names one host");
-    const std::string& host = req.nodelist(0);
-    // By node name, else by host name when one node of the allocation has it.
-    if (std::find(names.begin(), names.end(), host) != names.end()) step_nodes.push_back(host);
-    for (const auto& n : names) {
-      auto nit = nodes_.find(n);
-      if (step_nodes.size() < 2 && n != host && nit != nodes_.end() &&
-          nit->second.row.hostname == host)
-        step_nodes.push_back(n);
-    }
-    if (step_nodes.size() > 1) step_nodes.clear();  // ambiguous
-    counts.assign(step_nodes.size(), 1);
-    if (step_nodes.empty())
-      return InvalidArgument("host " + host + " is not a node of job " + job_text +
-                             "'s allocation (" + CompressHostList(names) + ")");
-  } else {
-    std::set<std::string> wanted(req.nodelist().begin(), req.nodelist().end());
-    std::set<std::string> excluded(req.exclude().begin(), req.exclude().end());
-    for (const auto& w : wanted)
-      if (std::find(names.begin(), names.end(), w) == names.end())
-        return InvalidArgument("Requested node configuration is not available: " + w +
-                               " is not in job " + job_text + "'s allocation (" +
-                               CompressHostList(names) + ")");
-    std::vector<std::string> avail;
-    std::vector<int> avail_slots;
-    for (size_t i = 0; i < names.size(); ++i) {
-      if (excluded.count(names[i]) || (!wanted.empty() && !wanted.count(names[i]))) continue;
-      avail.push_back(names[i]);
-      avail_slots.push_back(slots[i]);
-    }
-    int ntasks = req.ntasks();
-    int tpn = req.ntasks_per_node();
-    int nnodes = req.nodes() > 0 ? req.nodes() : static_cast<int>(avail.size());
-    if (req.nodes() == 0 && ntasks > 0 && wanted.empty()) nnodes = std::min(nnodes, ntasks);
-    if (nnodes > static_cast<int>(avail.size()) || nnodes <= 0)
-      return InvalidArgument("Requested node configuration is not available: " +
-                             std::to_string(nnodes) + " nodes asked, the allocation has " +
-                             std::to_string(avail.size()));
-    if (ntasks <= 0) ntasks = tpn > 0 ? tpn * nnodes : nnodes;
-    if (ntasks < nnodes)
-      return InvalidArgument("Requested node configuration is not available: " +
-                             std::to_string(ntasks) + " tasks on " + std::to_string(nnodes) +
-                             " nodes");
-    // Slurm's block distribution: one task on each node, then fill nodes in order up to the
-    // tasks they hold in the allocation (or exactly --ntasks-per-node).
-    counts.assign(static_cast<size_t>(nnodes), 1);
-    int left = ntasks - nnodes;
-    for (int i = 0; i < nnodes && left > 0; ++i) {
-      int cap = (tpn > 0 ? tpn : avail_slots[static_cast<size_t>(i)]) - 1;
-      int take = std::min(left, std::max(0, cap));
-      counts[static_cast<size_t>(i)] += take;
-      left -= take;
-    }
-    if (left > 0)
-      return InvalidArgument("More processors requested than permitted: " +
-                             std::to_string(ntasks) + " tasks, the allocation holds " +
-                             std::to_string(ntasks - left));
-    step_nodes.assign(avail.begin(), avail.begin() + nnodes);
+  StepAllocation alloc;
+  alloc.job = job_text;
+  alloc.nodes = names;
+  alloc.slots = slots;
+  for (const auto& n : names) {
+    auto nit = nodes_.find(n);
+    alloc.hostnames.push_back(nit != nodes_.end() ? nit->second.row.hostname : "");
   }
+  SWELL_ASSIGN_OR_RETURN(StepPlacement placed, PlaceStep(alloc, req));
+  const std::vector<std::string>& step_nodes = placed.nodes;
+  const std::vector<int>& counts = placed.counts;
   for (const auto& n : step_nodes) {
     auto nit = nodes_.find(n);
     if (nit == nodes_.end() || !nit->second.session || nit->second.draining)
