@@ -191,7 +191,7 @@ class Simulation {
         switch (e.kind) {
           case EventKind::kArrival: Arrive(static_cast<size_t>(e.a), now); break;
           case EventKind::kRegister: Register(e.a, now); break;
-          case EventKind::kJobEnd: JobEnd(static_cast<size_t>(e.a)); break;
+          case EventKind::kJobEnd: JobEnd(static_cast<size_t>(e.a), now); break;
           case EventKind::kDeleted: Deleted(e.a, now); break;
           case EventKind::kTick: tick = decide = true; break;
           case EventKind::kWake:
@@ -296,12 +296,27 @@ class Simulation {
   // Queues the job on the type the reconcile core routes it to now (the smallest that fits,
   // away from types backed off after failures), as the head routes a waiting job.
   void Arrive(size_t ji, Time now) {
+    ++arrived_total_;
+    routing_.usable = reconcile::UsableTypes(pool_, now);
+    ++arrived_[static_cast<size_t>(Route(ji))];  // as the head counts a submit's tasks
+    const SimJob& j = jobs_[ji];
+    if (j.array != 0 && j.max_running > 0) {
+      // A throttled array's task waits for a free slot of its throttle first.
+      Throttle& a = throttles_[j.array];
+      if (a.out >= j.max_running) {
+        a.held.push_back(ji);
+        ++held_;
+        return;
+      }
+      ++a.out;
+    }
+    Queue(ji, now);
+  }
+  void Queue(size_t ji, Time now) {
     routing_.usable = reconcile::UsableTypes(pool_, now);
     size_t t = static_cast<size_t>(Route(ji));
     queue_[t][ShapeOf(jobs_[ji])].push_back(ji);
     ++queued_[t];
-    ++arrived_[t];
-    ++arrived_total_;
     dirty_[t] = true;
   }
   int Route(size_t ji) const {
@@ -342,7 +357,7 @@ class Simulation {
 
   // The job's resources come back on every node it held; the pool hears of idle nodes at the
   // autoscaler's next turn, as the head's does.
-  void JobEnd(size_t ji) {
+  void JobEnd(size_t ji, Time now) {
     auto it = placed_.find(ji);
     for (const Placed& p : it->second.placed) {
       SimNode& n = Node(p.node);
@@ -355,6 +370,19 @@ class Simulation {
     }
     placed_.erase(it);
     --running_;
+    const SimJob& j = jobs_[ji];
+    if (j.array != 0 && j.max_running > 0) {
+      // Its slot of the throttle goes to the array's next task.
+      Throttle& a = throttles_[j.array];
+      --a.out;
+      if (!a.held.empty()) {
+        size_t next = a.held.front();
+        a.held.pop_front();
+        --held_;
+        ++a.out;
+        Queue(next, now);
+      }
+    }
   }
 
   // The provider's delete completed: the node is gone, and billed from its create until now.
@@ -491,6 +519,7 @@ class Simulation {
       Sample smp;
       smp.t_s = std::chrono::duration<double>(now - first_).count();
       for (int64_t q : queued_) smp.queued += static_cast<int>(q);
+      smp.queued += static_cast<int>(held_);
       smp.running = static_cast<int>(running_);
       smp.nodes_up = pool_.Count(elastic::Phase::kIdle) + pool_.Count(elastic::Phase::kAllocated);
       smp.booting = pool_.Count(elastic::Phase::kRequested) + pool_.Count(elastic::Phase::kBooting);
@@ -499,7 +528,8 @@ class Simulation {
   }
 
   bool WorkLeft() const {
-    if (arrived_total_ < static_cast<int64_t>(jobs_.size()) || running_ > 0 || pool_.Live() > 0)
+    if (arrived_total_ < static_cast<int64_t>(jobs_.size()) || running_ > 0 || pool_.Live() > 0 ||
+        held_ > 0)
       return true;
     for (int64_t q : queued_)
       if (q > 0) return true;
@@ -541,6 +571,14 @@ class Simulation {
   std::vector<bool> dirty_;                     // per type: worth a scheduler pass
   std::vector<bool> started_;                   // per job
   std::unordered_map<size_t, Running> placed_;  // running jobs by index
+  // Per throttled array: its tasks queued or running (at most its throttle), and those held
+  // back in arrival order.
+  struct Throttle {
+    int64_t out = 0;
+    std::deque<size_t> held;
+  };
+  std::unordered_map<int64_t, Throttle> throttles_;
+  int64_t held_ = 0;  // tasks held back by their throttles
   std::vector<Time> end_;                       // per job: when it ends, once started
   reconcile::Routing routing_;                  // the types, and which are usable
   int64_t arrived_total_ = 0, running_ = 0;

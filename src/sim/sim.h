@@ -31,6 +31,11 @@ struct SimJob {
   head::autoscaler::Request need;  // on each of its nodes
   int nodes = 1;                   // nodes it spans at once (one task of `need` on each)
   bool exclusive = false;          // takes whole nodes (Slurm's --exclusive)
+  // Tasks of one array job share a non-zero `array`; with `max_running` (its %N throttle, the
+  // same on each task) at most that many of them are dispatched at once, in arrival order, and
+  // the others are neither scheduled nor demand, as the head holds them (JobArrayTaskLimit).
+  int64_t array = 0;
+  int max_running = 0;
 };
 
 // CLIC's stress test (Vance & Polik 2017): every 10 minutes for 4 hours a random number of

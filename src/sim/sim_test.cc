@@ -72,6 +72,40 @@ TEST(SimulateTest, HandComputedGreedyRun) {
   EXPECT_NEAR(m.efficiency, 400.0 / 640, 1e-9);
 }
 
+TEST(SimulateTest, AThrottledArrayRunsAtMostItsThrottleAndAsksForNoMore) {
+  // Six 100 s tasks of one array at t=0 with %2: greedy sees two tasks of demand, makes two
+  // nodes, and the tasks run two at a time: from 60 s, 160 s and 260 s.
+  std::vector<SimJob> jobs = JobsAtOnce(6);
+  for (auto& j : jobs) j.array = 1, j.max_running = 2;
+  Trace trace;
+  auto m = Simulate(jobs, GreedyOnQuickNodes(), nullptr, &trace);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->nodes_max, 2);
+  EXPECT_EQ(m->scale_ups, 2);
+  std::vector<int64_t> starts;
+  for (const auto& [id, at] : trace.starts) starts.push_back(ToMillis(at) / 1000);
+  EXPECT_EQ(starts, (std::vector<int64_t>{60, 60, 160, 160, 260, 260}));
+  // Without the throttle: six nodes at once.
+  EXPECT_EQ(MustSimulate(JobsAtOnce(6), GreedyOnQuickNodes()).nodes_max, 6);
+}
+
+TEST(SimulateTest, MultiNodeAndExclusiveJobsTakeWholeNodes) {
+  // A 2-node job, an exclusive 1-cpu job and a 1-cpu job on 2-cpu nodes: greedy asks for two
+  // nodes for the first, and counts the exclusive job as a whole node's cpus beside the
+  // plain job's one (two nodes more); all three start once the nodes are up.
+  SimOptions o = GreedyOnQuickNodes();
+  o.types[0].cpus = 2;
+  std::vector<SimJob> jobs = JobsAtOnce(3);
+  jobs[0].nodes = 2;
+  jobs[1].exclusive = true;
+  Trace trace;
+  auto m = Simulate(jobs, o, nullptr, &trace);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->nodes_max, 4);
+  ASSERT_EQ(trace.starts.size(), 3u);
+  for (const auto& [id, at] : trace.starts) EXPECT_EQ(ToMillis(at) / 1000, 60) << "job " << id;
+}
+
 TEST(SimulateTest, ATickPhaseDelaysTheFirstDecision) {
   // The run above with the first decision 4 s after the arrivals: every job waits 4 s longer
   // and each node is created (and billed) 4 s later.
