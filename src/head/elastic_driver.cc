@@ -62,7 +62,6 @@ void Head::Impl::Autoscale(Time now) {
   for (const auto& [id, job] : jobs_) {
     if (job.undispatched() <= 0 || job.row.state == pb::CANCELLED) continue;
     reconcile::WaitingJob w = WaitingOf(job);
-    for (auto lid : job.leases) w.held += static_cast<int64_t>(leases_.at(lid).units.size());
     waiting.push_back(std::move(w));
   }
   auto turn = reconcile::Autoscale(*pool_, *policy_, state, reconcile::Demand(waiting, routing),

@@ -46,7 +46,6 @@ std::vector<reconcile::WaitingJob> Head::Impl::WaitingJobs(Time now) {
       w.gate = "BeginTime";
     else if (DependencyState(job, &w.gate) == pb::COMPLETED)
       w.gate.clear();
-    for (auto lid : job.leases) w.held += static_cast<int64_t>(leases_.at(lid).units.size());
     out.push_back(std::move(w));
   }
   return out;
@@ -64,6 +63,7 @@ reconcile::WaitingJob Head::Impl::WaitingOf(const Job& job) const {
   w.partition = job.spec.partition();
   w.shape = ShapeOf(job.spec);
   w.reason = job.row.reason;
+  for (auto lid : job.leases) w.held += static_cast<int64_t>(leases_.at(lid).units.size());
   return w;
 }
 
