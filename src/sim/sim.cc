@@ -297,8 +297,9 @@ class Simulation {
   // away from types backed off after failures), as the head routes a waiting job.
   void Arrive(size_t ji, Time now) {
     ++arrived_total_;
-    routing_.usable = reconcile::UsableTypes(pool_, now);
-    ++arrived_[static_cast<size_t>(Route(ji))];  // as the head counts a submit's tasks
+    Reroute(now);  // routes with the types usable now; what waits moves if that changed
+    const int t = Route(ji);
+    ++arrived_[static_cast<size_t>(t)];  // as the head counts a submit's tasks
     const SimJob& j = jobs_[ji];
     if (j.array != 0 && j.max_running > 0) {
       // A throttled array's task waits for a free slot of its throttle first.
@@ -310,11 +311,11 @@ class Simulation {
       }
       ++a.out;
     }
-    Queue(ji, now);
+    Queue(ji, t);
   }
-  void Queue(size_t ji, Time now) {
-    routing_.usable = reconcile::UsableTypes(pool_, now);
-    size_t t = static_cast<size_t>(Route(ji));
+  // Puts the job in the queue of type `type`.
+  void Queue(size_t ji, int type) {
+    size_t t = static_cast<size_t>(type);
     queue_[t][ShapeOf(jobs_[ji])].push_back(ji);
     ++queued_[t];
     dirty_[t] = true;
@@ -380,7 +381,8 @@ class Simulation {
         a.held.pop_front();
         --held_;
         ++a.out;
-        Queue(next, now);
+        Reroute(now);
+        Queue(next, Route(next));
       }
     }
   }
