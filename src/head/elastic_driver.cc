@@ -59,11 +59,8 @@ void Head::Impl::Autoscale(Time now) {
   };
   auto routing = Routing(now);
   std::vector<reconcile::WaitingJob> waiting;
-  for (const auto& [id, job] : jobs_) {
-    if (job.undispatched() <= 0 || job.row.state == pb::CANCELLED) continue;
-    reconcile::WaitingJob w = WaitingOf(job);
-    waiting.push_back(std::move(w));
-  }
+  for (const auto& [id, job] : jobs_)
+    if (job.Waits()) waiting.push_back(WaitingOf(job));
   auto turn = reconcile::Autoscale(*pool_, *policy_, state, reconcile::Demand(waiting, routing),
                                    arrived_, now);
   AddCalls(std::move(turn.calls));

@@ -70,6 +70,8 @@ struct Job {
     return row.task_count - row.next_pos - static_cast<int64_t>(skip.size()) +
            static_cast<int64_t>(requeued.size());
   }
+  // Units of it wait for the scheduler (it is not cancelled and has some not dispatched).
+  bool Waits() const { return undispatched() > 0 && row.state != pb::CANCELLED; }
 };
 
 

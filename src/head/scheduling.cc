@@ -38,7 +38,7 @@ void Head::Impl::ClusterNodes(Time now, std::vector<reconcile::Node>* nodes,
 std::vector<reconcile::WaitingJob> Head::Impl::WaitingJobs(Time now) {
   std::vector<reconcile::WaitingJob> out;
   for (auto& [id, job] : jobs_) {
-    if (job.undispatched() <= 0 || job.row.state == pb::CANCELLED) continue;
+    if (!job.Waits()) continue;
     reconcile::WaitingJob w = WaitingOf(job);
     if (job.spec.hold())
       w.gate = "JobHeldUser";
