@@ -2,7 +2,8 @@
 
 // Head::Impl, the head's one loop and the state it owns, shared by the files that implement it
 // (internal to src/head): head.cc (the loop and the wiring), state_load.cc (loading the state),
-// job_lifecycle.cc (task and lease transitions, dispatch), dependencies.cc, scheduling.cc (the
+// task_dispatch.cc (dispatch, leases, and applying the pure job
+// lifecycle transitions of job_lifecycle.h), dependencies.cc, scheduling.cc (the
 // reconcile core's adapter), node_sessions.cc (registration, reports, node failure),
 // elastic_driver.cc (the autoscaler, the pool and provider calls), submit.cc and queries.cc
 // (the API bodies), exec_routing.cc (job steps and relayed commands).
@@ -27,6 +28,7 @@
 #include "head/autoscaler/autoscaler.h"
 #include "head/elastic/pool.h"
 #include "head/head.h"
+#include "head/job_lifecycle.h"
 #include "head/job_model.h"
 #include "head/reconcile/reconcile.h"
 #include "head/state/store.h"
@@ -147,13 +149,12 @@ class Head::Impl {
   // The job a task id belongs to: a job's own id, or an array task's (SLURM_JOB_ID).
   Job* FindJobOfTask(int64_t task_id);
   void PutJobRow(Job& job);
-  void PutTask(Job& job, const Task& t, pb::JobState state, int exit_code = 0, int signal = 0,
-               int64_t end_ms = 0);
-  void UpdateAggregate(Job& job, Time now);
+  // Makes a lifecycle transition's changes durable and acts on them: task rows and events
+  // written, the tasks that left let go by their leases (which refill or shrink), their
+  // steps ended, the scheduler told.
+  void Apply(Job& job, lifecycle::Changes& changes, Time now);
   void FinishTask(Job& job, int64_t pos, pb::JobState state, int exit_code, int signal, Time now);
   void RequeueTask(Job& job, int64_t pos, bool count_restart);
-  void TaskLeft(Job& job, int64_t pos);
-  std::optional<std::pair<int64_t, int>> NextPosition(Job& job);
   void Dispatch(Job& job, Lease& lease, int64_t max_new, Time now);
   void MaintainLease(Job& job, Lease& lease, Time now);
   // How many tasks `lease` should have dispatched (queued or running) at most.
@@ -172,8 +173,6 @@ class Head::Impl {
   // again when `requeue_world`.
   void LoseLease(Job& job, int64_t lid, const std::string& lost_node, bool requeue_world,
                  Time now);
-  // Puts a requeued world's ranks that had already ended back in the queue with the others.
-  void RequeueEndedRanks(Job& job);
   pb::JobState DependencyState(const Job& job, std::string* reason);
   std::optional<int> RefState(const std::string& ref, bool* started);
   // `pending` also lists an array's pending indices: O(tasks), for listings only (waiters get

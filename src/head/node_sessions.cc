@@ -217,61 +217,41 @@ void Head::Impl::DoReports(const std::string& node_name, uint64_t sid, const pb:
     if (it == job->live.end() || it->second.attempt != rep.key().attempt() ||
         it->second.node != node_name)
       continue;  // stale: an earlier attempt, or already settled
-    Task& t = it->second;
-    if (rep.started()) {
-      if (t.started) continue;
-      t.started = true;
-      t.start_ms = rep.time_ms();
-      job->counts[pb::PENDING]--;
-      job->counts[pb::RUNNING]++;
-      PutTask(*job, t, pb::RUNNING);
-      UpdateAggregate(*job, now);
-      Changed();
-      continue;
+    const Task& t = it->second;
+    auto v = lifecycle::Judge(*job, t, rep, leases_.count(t.lease) > 0, IsSpotNode(node_name));
+    lifecycle::Changes changes;
+    const int64_t pos = t.pos;
+    switch (v.outcome) {
+      case lifecycle::Outcome::kIgnore:
+        continue;
+      case lifecycle::Outcome::kStart:
+        lifecycle::Start(*job, pos, rep.time_ms(), ToMillis(now), &changes);
+        break;
+      case lifecycle::Outcome::kLoseAllocation:
+        LoseLease(*job, t.lease, node_name, rep.requeue(), now);
+        continue;
+      case lifecycle::Outcome::kRequeue:
+      case lifecycle::Outcome::kRequeueCounted:
+      case lifecycle::Outcome::kFinish:
+        // Started and ended within one batch: the node sent only the end.
+        if (!rep.requeue() && rep.start_ms() != 0)
+          lifecycle::MarkStarted(*job, pos, rep.start_ms());
+        if (v.outcome == lifecycle::Outcome::kFinish && !rep.error().empty()) {
+          LogWarning("head: job %lld task %lld failed to start on %s: %s",
+                     static_cast<long long>(job->row.id), static_cast<long long>(pos),
+                     node_name.c_str(), rep.error().c_str());
+          Event(now, "launch_failed", job->row.id, node_name, rep.error());
+        }
+        if (v.outcome == lifecycle::Outcome::kFinish)
+          lifecycle::Finish(*job, pos, v.state, rep.exit_code(), rep.signal(), ToMillis(now),
+                            &changes);
+        else
+          lifecycle::Requeue(*job, pos, v.outcome == lifecycle::Outcome::kRequeueCounted,
+                             ToMillis(now), &changes);
+        break;
     }
-    pb::JobState st;
-    if (job->spec.launch_tasks() && leases_.count(t.lease) &&
-        (rep.requeue() || (rep.node_failed() && !rep.cancelled()))) {
-      // A job of ranks is one world: a rank its node handed back unstarted, or lost as it
-      // shut down, takes the others along (they all run again, or all end NODE_FAIL).
-      LoseLease(*job, t.lease, node_name, rep.requeue(), now);
-      continue;
-    }
-    if (rep.requeue()) {
-      RequeueTask(*job, t.pos, false);
-      continue;
-    }
-    if (!t.started && rep.start_ms() != 0) {
-      // Started and ended within one batch: the node sent only the end.
-      t.started = true;
-      t.start_ms = rep.start_ms();
-      job->counts[pb::PENDING]--;
-      job->counts[pb::RUNNING]++;
-    }
-    if (rep.node_failed() && !rep.cancelled()) {
-      // The node shut down under the step: as a node failure. A preempted spot node's work
-      // runs again (Slurm requeues preempted jobs).
-      if (job->spec.requeue() || IsSpotNode(node_name))
-        RequeueTask(*job, t.pos, true);
-      else
-        FinishTask(*job, t.pos, pb::NODE_FAIL, rep.exit_code(), rep.signal(), now);
-      continue;
-    }
-    if (rep.cancelled())
-      st = pb::CANCELLED;
-    else if (rep.timed_out())
-      st = pb::TIMEOUT;
-    else if (rep.exit_code() == 0 && rep.signal() == 0 && rep.error().empty())
-      st = pb::COMPLETED;
-    else
-      st = pb::FAILED;
-    if (!rep.error().empty()) {
-      LogWarning("head: job %lld task %lld failed to start on %s: %s",
-                 static_cast<long long>(job->row.id), static_cast<long long>(t.pos),
-                 node_name.c_str(), rep.error().c_str());
-      Event(now, "launch_failed", job->row.id, node_name, rep.error());
-    }
-    FinishTask(*job, t.pos, st, rep.exit_code(), rep.signal(), now);
+    Apply(*job, changes, now);
+    Changed();
   }
   if (node.session && b.seq() > 0) {
     auto& out = Out(node.session);

@@ -126,43 +126,15 @@ Result<pb::CancelReply> Head::Impl::DoCancel(const rpc::Caller& who, const pb::C
       ++cancelled;
       Event(now, "cancel", job->row.id, "", who.user);
       // Pending tasks end here; dispatched ones end when their node confirms.
-      auto cancel_pending = [&](int64_t pos) {
-        Task t;
-        t.pos = pos;
-        PutTask(*job, t, pb::CANCELLED, 0, 0, ToMillis(now));
-        job->counts[pb::PENDING]--;
-        job->counts[pb::CANCELLED]++;
-      };
+      lifecycle::Changes changes;
       if (positions.empty()) {
-        for (auto [pos, attempt] : job->requeued) cancel_pending(pos);
-        job->requeued.clear();
-        int64_t rest =
-            job->row.task_count - job->row.next_pos - static_cast<int64_t>(job->skip.size());
-        job->counts[pb::PENDING] -= rest;
-        job->counts[pb::CANCELLED] += rest;
-        job->row.next_pos = job->row.task_count;
-        job->row.rest_cancelled = true;
-        job->skip.clear();
-        job->row_dirty = true;
+        lifecycle::CancelUndispatched(*job, ToMillis(now), &changes);
         for (auto& [pos, t] : job->live) send_cancel(t);
-      } else {
-        int64_t pos = positions[0];
-        auto live = job->live.find(pos);
-        auto rq = std::find_if(job->requeued.begin(), job->requeued.end(),
-                               [pos](const auto& p) { return p.first == pos; });
-        if (live != job->live.end()) {
-          live->second.cancel_requested = true;
-          PutTask(*job, live->second, live->second.started ? pb::RUNNING : pb::PENDING);
-          send_cancel(live->second);
-        } else if (rq != job->requeued.end()) {
-          job->requeued.erase(rq);
-          cancel_pending(pos);
-        } else if (pos >= job->row.next_pos && !job->skip.count(pos)) {
-          job->skip.insert(pos);
-          cancel_pending(pos);
-        }
+      } else if (auto live = lifecycle::CancelPosition(*job, positions[0], ToMillis(now),
+                                                       &changes)) {
+        send_cancel(*live);
       }
-      UpdateAggregate(*job, now);
+      Apply(*job, changes, now);
       sched_dirty_ = true;
       Changed();
     }

@@ -426,6 +426,10 @@ TEST(ClusterNodeTest, NodeShutdownFailsOrRequeuesItsJobs) {
   };
   ASSERT_TRUE(both(*a).ok());
   ASSERT_TRUE(both(*b).ok());
+  // Its first run must have begun its script (RUNNING says only that its process started).
+  const std::string second = cluster.dir() + "/second";
+  for (int i = 0; i < 1000 && access(second.c_str(), F_OK) != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   cluster.StopNode(0);
   auto fa = cluster.WaitFor(*a, IsTerminal);
   ASSERT_TRUE(fa.ok());
