@@ -1,8 +1,6 @@
 // The elastic driver: routing jobs to node types, autoscaler turns, the pool's records, and
 // provider calls on their own threads.
 
-#include "head/head_impl.h"
-
 #include <algorithm>
 #include <map>
 #include <set>
@@ -10,6 +8,8 @@
 #include <vector>
 
 #include "common/log.h"
+#include "head/head_impl.h"
+#include "head/pool_record.h"
 
 namespace swell::head {
 
@@ -86,16 +86,7 @@ void Head::Impl::SyncPool(Time now) {
   for (const auto& name : pool_->TakeDirty()) {
     const auto* pn = pool_->Find(name);
     if (pn == nullptr) continue;
-    state::PoolRow r;
-    r.name = pn->name;
-    r.id = pn->id;
-    r.type = pool_->types()[static_cast<size_t>(pn->type)].name;
-    r.phase = elastic::PhaseName(pn->phase);
-    r.requested_ms = ToMillis(pn->requested);
-    r.ready_ms = pn->ready == Time{} ? 0 : ToMillis(pn->ready);
-    r.gone_ms = pn->phase == elastic::Phase::kGone ? ToMillis(pn->gone) : 0;
-    r.failed = pn->failed;
-    r.reason = pn->reason;
+    state::PoolRow r = ToPoolRow(*pn, pool_->types());
     Write(store_->PutPoolNode(r));
     Changed();
     auto nit = nodes_.find(name);
@@ -154,27 +145,6 @@ void Head::Impl::StartCalls() {
                                                   : pool_->DeleteDone(c.name, s, now));
       });
     });
-  }
-}
-
-void Head::Impl::RunProvider(std::function<void()> fn) {
-  std::lock_guard<std::mutex> lock(provider_mu_);
-  if (provider_stop_) return;
-  provider_queue_.push_back(std::move(fn));
-  provider_cv_.notify_one();
-}
-
-void Head::Impl::ProviderWorker() {
-  for (;;) {
-    std::function<void()> fn;
-    {
-      std::unique_lock<std::mutex> lock(provider_mu_);
-      provider_cv_.wait(lock, [this] { return provider_stop_ || !provider_queue_.empty(); });
-      if (provider_stop_) return;
-      fn = std::move(provider_queue_.front());
-      provider_queue_.pop_front();
-    }
-    fn();
   }
 }
 

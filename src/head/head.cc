@@ -23,9 +23,7 @@ using state::TaskRow;
 Status Head::Impl::Start(HeadApi* api) {
   next_housekeeping_ = clock_->Now();
   next_autoscale_ = next_list_ = clock_->Now();
-  if (pool_)
-    for (int i = 0; i < std::max(1, opt_.elastic->provider_threads); ++i)
-      provider_threads_.emplace_back([this] { ProviderWorker(); });
+  if (pool_) provider_calls_.Start(opt_.elastic->provider_threads);
   loop_ = std::thread([this] { Loop(); });
   rpc::ServerOptions so;
   so.unix_path = opt_.unix_path;
@@ -49,16 +47,7 @@ void Head::Impl::Stop() {
   }
   cv_.notify_one();
   if (loop_.joinable()) loop_.join();
-  {
-    // Calls under way finish (a provider call is not interrupted half-way); queued ones are
-    // dropped: the pool's records and the provider's List() settle them on the next start.
-    std::lock_guard<std::mutex> lock(provider_mu_);
-    provider_stop_ = true;
-    provider_queue_.clear();
-  }
-  provider_cv_.notify_all();
-  for (auto& t : provider_threads_) t.join();
-  provider_threads_.clear();
+  provider_calls_.Stop();  // calls under way finish; queued ones are dropped
   if (pool_) (void)opt_.elastic->provider->Cleanup();  // e.g. netns: the bridge, once unused
   CloseWaiters();
   CloseExecs();
@@ -137,8 +126,9 @@ void Head::Impl::Pass(std::vector<std::function<void()>>& work) {
   for (auto& [id, lease] : leases_) {
     if (!lease.dirty) continue;
     lease.dirty = false;
-    Write(store_->PutLease({lease.id, lease.job_id, lease.node,
-                            static_cast<int>(lease.units.size()), state::EncodeShares(ToRows(lease.units))}));
+    Write(
+        store_->PutLease({lease.id, lease.job_id, lease.node, static_cast<int>(lease.units.size()),
+                          state::EncodeShares(ToRows(lease.units))}));
   }
   Status c = store_->Commit();
   if (!c.ok()) {

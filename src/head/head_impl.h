@@ -30,6 +30,7 @@
 #include "head/head.h"
 #include "head/job_lifecycle.h"
 #include "head/job_model.h"
+#include "head/provider_calls.h"
 #include "head/reconcile/reconcile.h"
 #include "head/state/store.h"
 
@@ -193,8 +194,7 @@ class Head::Impl {
     for (auto& c : calls) calls_.push_back(std::move(c));
   }
   void StartCalls();  // after commit: the records they act on are durable
-  void RunProvider(std::function<void()> fn);
-  void ProviderWorker();
+  void RunProvider(std::function<void()> fn) { (void)provider_calls_.Run(std::move(fn)); }
   // The node type a job goes to (nullopt when none can hold it).
   std::optional<int> JobType(const Job& job, Time now) const;
   int TypeIndex(const std::string& name) const;
@@ -264,11 +264,7 @@ class Head::Impl {
   Time next_autoscale_, next_list_;
   bool list_running_ = false;
   std::vector<int64_t> arrived_;  // per type, tasks routed there since the head started
-  std::vector<std::thread> provider_threads_;
-  std::mutex provider_mu_;
-  std::condition_variable provider_cv_;
-  std::deque<std::function<void()>> provider_queue_;  // GUARDED_BY(provider_mu_)
-  bool provider_stop_ = false;                        // GUARDED_BY(provider_mu_)
+  ProviderCalls provider_calls_;
 };
 
 }  // namespace swell::head

@@ -1,7 +1,5 @@
 // Node sessions: registration, step reports, heartbeats, a node stopping or going silent.
 
-#include "head/head_impl.h"
-
 #include <algorithm>
 #include <map>
 #include <set>
@@ -9,6 +7,8 @@
 #include <vector>
 
 #include "common/log.h"
+#include "head/head_impl.h"
+#include "head/node_registration.h"
 
 namespace swell::head {
 
@@ -60,13 +60,7 @@ void Head::Impl::NodeFailed(NodeEntry& node, Time now, const std::string& why) {
       }
     }
   // Every lease with a share on the node: a multi-node job loses a secondary node too.
-  std::vector<int64_t> lease_ids;
-  for (auto& [lid, l] : leases_) {
-    bool on_node = l.node == node.row.name;
-    for (const auto& unit : l.units)
-      for (const auto& sh : unit) on_node = on_node || sh.node == node.row.name;
-    if (on_node) lease_ids.push_back(lid);
-  }
+  auto lease_ids = LeasesOnNode(leases_, node.row.name);
   for (auto lid : lease_ids) {
     auto lit = leases_.find(lid);
     if (lit == leases_.end()) continue;
@@ -118,59 +112,16 @@ void Head::Impl::DoRegister(const std::shared_ptr<Session>& s, uint64_t sid,
   Write(store_->PutNode(n.row));
   Event(now, "node_up", 0, r.name(), r.hostname());
 
-  // What the node has, by (job, pos, attempt).
-  std::set<std::tuple<int64_t, int64_t, int>> has;
-  for (const auto& k : r.running()) has.insert({k.job_id(), k.pos(), k.attempt()});
-  for (const auto& k : r.queued()) has.insert({k.job_id(), k.pos(), k.attempt()});
-  for (const auto& rep : r.unacked())
-    has.insert({rep.key().job_id(), rep.key().pos(), rep.key().attempt()});
   pb::HeadMessage& reply = Out(s);
-  auto* reg = reply.mutable_registered();
-  reg->set_ok(true);
-  // Steps the node runs that we do not consider current: end them.
-  for (const auto& list : {r.running(), r.queued()}) {
-    for (const auto& k : list) {
-      Job* job = FindJob(k.job_id());
-      bool current = false;
-      if (job) {
-        auto it = job->live.find(k.pos());
-        current = it != job->live.end() && it->second.attempt == k.attempt() &&
-                  it->second.node == r.name();
-      }
-      if (!current) *reg->add_kill() = k;
-    }
-  }
-  // Tasks we dispatched to this node that it never received go back to pending; tasks it has
-  // that were cancelled meanwhile get their cancel (again: it may have been lost).
-  // By each task's own node: a job of ranks has tasks on every node of its lease.
-  std::vector<int64_t> here;
-  for (auto& [lid, l] : leases_) {
-    const Job* job = FindJob(l.job_id);
-    bool mine = l.node == r.name();
-    if (job && job->spec.launch_tasks())
-      for (auto pos : l.positions) mine = mine || job->live.at(pos).node == r.name();
-    if (mine) here.push_back(lid);
-  }
-  for (auto lid : here) {
-    auto lit = leases_.find(lid);
-    if (lit == leases_.end()) continue;
-    Job* job = FindJob(lit->second.job_id);
-    if (!job) continue;
-    std::vector<int64_t> lost;
-    pb::Cancel cancel;
-    for (auto pos : lit->second.positions) {
-      const Task& t = job->live.at(pos);
-      if (t.node != r.name()) continue;  // another node's rank
-      if (!has.count({job->row.id, pos, t.attempt})) lost.push_back(pos);
-      else if (t.cancel_requested || job->row.rest_cancelled)
-        cancel.add_positions(pos), cancel.add_attempts(t.attempt);
-    }
-    if (cancel.positions_size() > 0) {
-      cancel.set_job_id(job->row.id);
-      *reply.add_cancels() = std::move(cancel);
-    }
-    for (auto pos : lost) RequeueTask(*job, pos, false);  // may end the lease
-  }
+  reply.mutable_registered()->set_ok(true);
+  // Tasks the node has that are not current here end there; tasks dispatched there that it
+  // never received go back to pending; tasks it has that were cancelled meanwhile get their
+  // cancel again (it may have been lost).
+  auto settled = SettleRegistration(r, jobs_, leases_);
+  for (auto& k : settled.kill) *reply.mutable_registered()->add_kill() = std::move(k);
+  for (auto& c : settled.cancels) *reply.add_cancels() = std::move(c);
+  for (const auto& [job_id, pos] : settled.lost)
+    if (Job* job = FindJob(job_id)) RequeueTask(*job, pos, false);  // may end the lease
   // Reports the node kept while we were away; the answer acks them all.
   pb::ReportBatch b;
   for (const auto& rep : r.unacked()) *b.add_reports() = rep;

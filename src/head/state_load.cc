@@ -1,7 +1,5 @@
 // Loading the state at start: jobs, tasks, leases, nodes and the elastic pool.
 
-#include "head/head_impl.h"
-
 #include <algorithm>
 #include <map>
 #include <set>
@@ -9,6 +7,8 @@
 #include <vector>
 
 #include "common/log.h"
+#include "head/head_impl.h"
+#include "head/pool_record.h"
 #include "head/state/lease_codec.h"
 
 namespace swell::head {
@@ -130,28 +130,14 @@ Status Head::Impl::Load() {
     arrived_.assign(e.types.size(), 0);
     auto rows = store_->LoadPool();
     if (!rows.ok()) return rows.status();
-    for (const auto& r : *rows) {
-      auto phase = elastic::ParsePhase(r.phase);
-      int type = TypeIndex(r.type);
-      if (!phase || *phase == elastic::Phase::kGone) continue;
-      elastic::PoolNode n;
-      n.id = r.id;
-      n.name = r.name;
-      // A node whose type left the configuration is deleted as soon as the pool can.
-      n.type = type < 0 ? 0 : type;
-      n.phase = type < 0 ? elastic::Phase::kFailed : *phase;
-      n.requested = FromMillis(r.requested_ms);
-      n.ready = FromMillis(r.ready_ms);
-      n.idle_since = now;
-      n.failed = r.failed || type < 0;
-      n.reason = type < 0 ? "node type " + r.type + " is not configured any more" : r.reason;
-      n.create_done = true;
-      pool_->Restore(n);
-    }
+    for (const auto& r : *rows)
+      if (auto n = FromPoolRow(r, pool_->types(), now)) pool_->Restore(std::move(*n));
     for (auto it = nodes_.begin(); it != nodes_.end();) {
       // Records of pool nodes that are gone are history, not nodes.
-      if (it->second.row.state == "GONE") it = nodes_.erase(it);
-      else ++it;
+      if (it->second.row.state == "GONE")
+        it = nodes_.erase(it);
+      else
+        ++it;
     }
   }
   LogInfo("head: loaded %zu active jobs, %zu finished, %zu nodes, next job id %lld", jobs_.size(),
