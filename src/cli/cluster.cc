@@ -280,7 +280,7 @@ int Down(const Args& args) {
     }
     node_count += nodes.size();
   };
-  // Nodes first: they end their steps and report while the head still listens.
+  // Nodes first: they end their tasks and report while the head still listens.
   stop_nodes();
   pid_t head = ReadLivePid(home + "/head.pid");
   if (head) {

@@ -56,7 +56,7 @@ class Head final : public rpc::HeadApi {
 
   // Starts the loop and the server.
   Status Start();
-  // Stops serving and the loop; idempotent. Running steps on nodes are not touched.
+  // Stops serving and the loop; idempotent. Running tasks on nodes are not touched.
   void Stop();
   int tcp_port() const;
 

@@ -177,7 +177,7 @@ void RequeueEndedRanks(Job& job, const std::function<std::optional<state::TaskRo
   changes->state_changed = true;
 }
 
-Verdict Judge(const Job& job, const Task& task, const pb::StepReport& report, bool lease_held,
+Verdict Judge(const Job& job, const Task& task, const pb::TaskReport& report, bool lease_held,
               bool spot_node) {
   if (report.started()) return {task.started ? Outcome::kIgnore : Outcome::kStart};
   const bool node_lost = report.node_failed() && !report.cancelled();

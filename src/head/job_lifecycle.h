@@ -98,7 +98,7 @@ struct Verdict {
 };
 // `lease_held`: the task's lease still exists; `spot_node`: the node is a spot node (its
 // preempted work runs again, as Slurm requeues preempted jobs).
-Verdict Judge(const Job& job, const Task& task, const pb::StepReport& report, bool lease_held,
+Verdict Judge(const Job& job, const Task& task, const pb::TaskReport& report, bool lease_held,
               bool spot_node);
 
 // An allocation (lease) lost the node `lost_node`: the cancels its tasks on the allocation's

@@ -24,8 +24,8 @@ void RunAll(Job& job, const std::string& node, int64_t ms) {
   while (auto t = TakeNext(job, 7, node, &c)) ASSERT_TRUE(Start(job, t->pos, ms, ms, &c));
 }
 
-pb::StepReport Report(bool started) {
-  pb::StepReport r;
+pb::TaskReport Report(bool started) {
+  pb::TaskReport r;
   r.set_started(started);
   return r;
 }

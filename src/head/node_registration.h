@@ -18,7 +18,7 @@ namespace swell::head {
 struct Settlement {
   // Attempts the node runs or queues that the head does not hold as current there: the node
   // ends them (the head requeued, ended or moved them while the node was away).
-  std::vector<pb::StepKey> kill;
+  std::vector<pb::TaskKey> kill;
   // Tasks the node has whose cancel the head asked for (the cancel may have been lost): sent
   // again, one message per job.
   std::vector<pb::Cancel> cancels;

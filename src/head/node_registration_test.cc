@@ -5,8 +5,8 @@
 namespace swell::head {
 namespace {
 
-pb::StepKey Key(int64_t job, int64_t pos, int attempt) {
-  pb::StepKey k;
+pb::TaskKey Key(int64_t job, int64_t pos, int attempt) {
+  pb::TaskKey k;
   k.set_job_id(job);
   k.set_pos(pos);
   k.set_attempt(attempt);

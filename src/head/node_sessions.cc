@@ -1,4 +1,4 @@
-// Node sessions: registration, step reports, heartbeats, a node stopping or going silent.
+// Node sessions: registration, task reports, heartbeats, a node stopping or going silent.
 
 #include <algorithm>
 #include <map>
@@ -40,7 +40,7 @@ void Head::Impl::NodeFailed(NodeEntry& node, Time now, const std::string& why) {
   Write(store_->PutNode(node.row));
   Event(now, "node_down", 0, node.row.name, why);
   // End its stream too: if the node is alive after all, it reconnects and registers again,
-  // which tells it which of its steps to end.
+  // which tells it which of its tasks to end.
   if (node.session) {
     node.session->Close();
     node.session.reset();

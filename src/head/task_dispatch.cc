@@ -93,7 +93,7 @@ void Head::Impl::Dispatch(Job& job, Lease& lease, int64_t max_new, Time now) {
   l->set_slots(static_cast<int>(lease.units.size()));
   for (int64_t i = 0; i < max_new; ++i)
     if (!DispatchNext(job, lease, lease.node, *l)) break;
-  if (l->steps_size() == 0) return;
+  if (l->tasks_size() == 0) return;
   AttachSpec(job, lease, node, *l, now);
   *Out(node.session).add_launches() = std::move(launch);
 }
@@ -106,7 +106,7 @@ bool Head::Impl::DispatchNext(Job& job, Lease& lease, const std::string& node, p
   if (!t) return false;
   Apply(job, changes, clock_->Now());
   lease.positions.insert(t->pos);
-  auto* key = launch.add_steps();
+  auto* key = launch.add_tasks();
   key->set_job_id(job.row.id);
   key->set_pos(t->pos);
   key->set_attempt(t->attempt);
@@ -144,7 +144,7 @@ void Head::Impl::DispatchRanks(Job& job, Lease& lease, Time now) {
     for (int k = 0; k < count; ++k)
       if (!DispatchNext(job, lease, names[i], launch)) break;
     rank += count;
-    if (launch.steps_size() == 0) continue;
+    if (launch.tasks_size() == 0) continue;
     AttachSpec(job, lease, node, launch, now);
     *Out(node.session).add_launches() = std::move(launch);
   }

@@ -210,7 +210,7 @@ Time HeadLink::NextDeadline(Time now) const {
   return next;
 }
 
-void HeadLink::Report(pb::StepReport r) {
+void HeadLink::Report(pb::TaskReport r) {
   if (sent_seq_ + 1 == next_seq_) first_unsent_ = clock_->Now();
   unacked_seq_.push_back(next_seq_++);
   unacked_.push_back(std::move(r));
@@ -223,7 +223,7 @@ void HeadLink::Flush(bool busy) {
   if (busy && unsent < kReportBatch && clock_->Now() - first_unsent_ < kReportDelay) return;
   pb::NodeMessage msg;
   auto* batch = msg.mutable_reports();
-  // A step that started and ended within this batch is reported once, by its end.
+  // A task that started and ended within this batch is reported once, by its end.
   std::set<std::tuple<int64_t, int64_t, int>> ended;
   for (size_t i = start; i < unacked_.size(); ++i)
     if (!unacked_[i].started())

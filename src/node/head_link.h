@@ -1,12 +1,12 @@
 #pragma once
 
-// The node's session with the head, and the step reports the node owes the head.
+// The node's session with the head, and the task reports the node owes the head.
 //
 // Session: a link thread keeps one open, on a fresh channel per attempt, waiting 50 ms after a
 // failed attempt, doubling up to 1 s, and 50 ms again after a session that carried messages. It
 // posts what it reads and wakes the node loop, which takes it with Drain(). A writer thread
 // sends what the loop queues with Send(), merging consecutive report batches into one message.
-// When a session opens the node registers (with its running and queued steps and the reports
+// When a session opens the node registers (with its running and queued tasks and the reports
 // the head has not acked); reports wait until the head accepts the registration. Messages
 // queued for a session that ends are dropped.
 //
@@ -14,8 +14,8 @@
 // HeadMessage's `ack` covers every seq up to it), so a node that loses the head loses no
 // report: its next Register carries them. One batch is in flight at a time: while the head
 // commits it, the next grows. A busy node also holds its reports up to 20 ms (or 512 of them)
-// so that a stream of short steps costs the head one pass per batch; an idle node sends at
-// once. A step that started and ended within one batch is reported once, by its end.
+// so that a stream of short tasks costs the head one pass per batch; an idle node sends at
+// once. A task that started and ended within one batch is reported once, by its end.
 //
 // Threads: Start, Drain, Send, Report, Flush, Heartbeat and the accessors run on the node loop
 // and are not thread-safe; the two threads touch only the inbox and outbox (each under its
@@ -79,9 +79,9 @@ class HeadLink {
   // Queues a message for the current session (dropped if it ends first).
   void Send(pb::NodeMessage msg);
   // Keeps a report until the head acks it; Flush sends it.
-  void Report(pb::StepReport report);
+  void Report(pb::TaskReport report);
   // Sends the reports not yet sent, as one batch, when the head has acked the one before and
-  // (on a `busy` node, one that runs steps) enough of them are ready or waited long enough.
+  // (on a `busy` node, one that runs tasks) enough of them are ready or waited long enough.
   void Flush(bool busy);
   // Sends a heartbeat when one is due.
   void Heartbeat(Time now);
@@ -140,7 +140,7 @@ class HeadLink {
 
   // Loop-only state below. Seqs: acked <= sent < next; unacked_ holds the reports of seqs
   // unacked_seq_, in order (acked < seq < next).
-  std::deque<pb::StepReport> unacked_;
+  std::deque<pb::TaskReport> unacked_;
   std::deque<uint64_t> unacked_seq_;
   uint64_t next_seq_ = 1;
   uint64_t sent_seq_ = 0;

@@ -1,7 +1,7 @@
 #pragma once
 
-// Starts job steps. Each step gets its own process group, its limits, its user and its output
-// files before its first instruction runs.
+// Starts tasks and exec ranks. Each gets its own process group, its limits, its user and its
+// output files before its first instruction runs.
 //
 // Why not posix_spawn: it cannot switch user, set rlimits or enter a cgroup before exec, and
 // doing those after the spawn races with the program. We use the same mechanism glibc's

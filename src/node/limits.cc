@@ -33,12 +33,12 @@ bool HasControllers(const std::string& dir) {
 
 }  // namespace
 
-StepCgroup::~StepCgroup() {
+TaskCgroup::~TaskCgroup() {
   if (procs_fd_ >= 0) close(procs_fd_);
   if (!path_.empty()) rmdir(path_.c_str());
 }
 
-void StepCgroup::KillAll() {
+void TaskCgroup::KillAll() {
   if (!path_.empty()) WriteSmall(path_ + "/cgroup.kill", "1");
 }
 
@@ -65,10 +65,10 @@ Limits::Limits(const std::string& node_name) {
   description_ = "cgroup v2 at " + node;
 }
 
-std::unique_ptr<StepCgroup> Limits::Create(const std::string& step_name, int cpus, int64_t mem_mb) {
+std::unique_ptr<TaskCgroup> Limits::Create(const std::string& task_name, int cpus, int64_t mem_mb) {
   if (root_.empty()) return nullptr;
-  auto cg = std::make_unique<StepCgroup>();
-  std::string dir = root_ + "/" + step_name;
+  auto cg = std::make_unique<TaskCgroup>();
+  std::string dir = root_ + "/" + task_name;
   if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return nullptr;
   cg->path_ = dir;
   if (cpus > 0 && !WriteSmall(dir + "/cpu.max", std::to_string(cpus * 100000) + " 100000"))

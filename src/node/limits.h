@@ -1,6 +1,6 @@
 #pragma once
 
-// Resource limits for job steps: cgroup v2 where the machine offers a writable cgroup2 tree
+// Resource limits for tasks: cgroup v2 where the machine offers a writable cgroup2 tree
 // with the cpu and memory controllers, rlimits otherwise.
 
 #include <cstdint>
@@ -11,13 +11,13 @@
 
 namespace swell::node {
 
-// One step's cgroup; removed (after its processes are gone) when destroyed.
-class StepCgroup {
+// One task attempt's cgroup; removed (after its processes are gone) when destroyed.
+class TaskCgroup {
  public:
-  ~StepCgroup();
+  ~TaskCgroup();
   int procs_fd() const { return procs_fd_; }
   const std::string& path() const { return path_; }
-  // Kills every process left in the cgroup (cgroup.kill) — used when the step ends.
+  // Kills every process left in the cgroup (cgroup.kill) — used when the task ends.
   void KillAll();
 
  private:
@@ -36,7 +36,7 @@ class Limits {
 
   // A cgroup limited to `cpus` cpus and `mem_mb` MB (0 = no limit), or nullptr when cgroups
   // are unavailable or creating it failed (then the caller uses rlimits).
-  std::unique_ptr<StepCgroup> Create(const std::string& step_name, int cpus, int64_t mem_mb);
+  std::unique_ptr<TaskCgroup> Create(const std::string& task_name, int cpus, int64_t mem_mb);
 
  private:
   std::string root_;  // this node's cgroup directory, empty without cgroups

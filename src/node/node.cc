@@ -21,11 +21,11 @@
 #include "node/limits.h"
 #include "node/poller.h"
 #include "node/slurm_env.h"
-#include "node/steps.h"
+#include "node/tasks.h"
 
 namespace swell::node {
 
-// The loop and the wiring: the head link brings the head's messages, which go to the steps
+// The loop and the wiring: the head link brings the head's messages, which go to the tasks
 // and the exec relay; their reports and output go back through the link; the poller wakes the
 // loop for a process's end, a rank's output, a signal or the link.
 class NodeDaemon::Impl {
@@ -38,8 +38,8 @@ class NodeDaemon::Impl {
         link_({opt_.name, opt_.head_address, opt_.secret, opt_.heartbeat}, clock_,
               {[this] { poller_.Wake(); }, [this](pb::Register* r) { Describe(r); },
                [this](const pb::HeadMessage& m) { HandleHead(m); }}),
-        steps_({opt_.spool_dir, opt_.kill_wait}, &node_, clock_, &poller_, &launcher_, &limits_,
-               [this](pb::StepReport r) { link_.Report(std::move(r)); }),
+        tasks_({opt_.spool_dir, opt_.kill_wait}, &node_, clock_, &poller_, &launcher_, &limits_,
+               [this](pb::TaskReport r) { link_.Report(std::move(r)); }),
         exec_(&node_, opt_.kill_wait, clock_, &poller_, &launcher_) {
     if (opt_.hostname.empty()) opt_.hostname = Hostname();
     if (opt_.cpus <= 0) opt_.cpus = OnlineCpus();
@@ -58,8 +58,8 @@ class NodeDaemon::Impl {
   static NodeContext Context(const NodeOptions& o) {
     NodeContext c;
     c.name = o.name;
-    // Marks every step's environment, so that a later daemon of this node finds the steps an
-    // earlier one left behind when it was killed.
+    // Marks every task's and rank's environment, so that a later daemon of this node finds the
+    // processes an earlier one left behind when it was killed.
     c.owner = o.name + "@" + o.spool_dir;
     c.rsh = SelfDir() + "/swell-rsh";
     c.mpi_interface = MpiInterface(o.head_address);
@@ -69,7 +69,7 @@ class NodeDaemon::Impl {
 
   // Blocks the daemon's signals in this thread and takes them through a signalfd.
   Status OwnProcess();
-  // The node stops: queued steps go back, the head is told to send no more, and every step
+  // The node stops: queued tasks go back, the head is told to send no more, and every task
   // and rank gets SIGTERM.
   void BeginStop();
   void DrainInbox() {
@@ -78,13 +78,13 @@ class NodeDaemon::Impl {
   }
   void HandleHead(const pb::HeadMessage& m);
   void HandleCancel(const pb::Cancel& c);
-  // Reaps `pid` (a step or a rank) or, with -1, every exited child (adopted orphans too).
+  // Reaps `pid` (a task or a rank) or, with -1, every exited child (adopted orphans too).
   void Reap(pid_t pid);
   // The node's part of its Register.
   void Describe(pb::Register* r) const;
   void TerminateAll(int sig) {
     exec_.TerminateAll(sig);
-    steps_.TerminateAll(sig);
+    tasks_.TerminateAll(sig);
   }
   // Kills processes left by an earlier daemon of this node (found by their environment).
   void KillLeftovers();
@@ -96,11 +96,11 @@ class NodeDaemon::Impl {
   Limits limits_;
   SystemClock system_clock_;  // when the options name no clock
   Clock* const clock_;
-  const NodeContext node_;  // what every environment of a step names
+  const NodeContext node_;  // what every environment of a task or rank names
 
   Poller poller_;
   HeadLink link_;
-  Steps steps_;
+  Tasks tasks_;
   ExecRelay exec_;
   int sigfd_ = -1;
   std::atomic<bool> stop_requested_{false};
@@ -148,7 +148,7 @@ Status NodeDaemon::Impl::Run() {
       stop_deadline = now + std::min<Duration>(opt_.kill_wait, std::chrono::seconds(5));
     }
     if (stopping_) {
-      if (steps_.running() == 0 && exec_.running() == 0) break;
+      if (tasks_.running() == 0 && exec_.running() == 0) break;
       if (now >= stop_deadline) {
         TerminateAll(SIGKILL);
         stop_deadline = now + std::chrono::seconds(2);
@@ -176,16 +176,16 @@ Status NodeDaemon::Impl::Run() {
     }
     now = clock_->Now();
     exec_.CheckTimers(now);
-    steps_.CheckTimers(now);
+    tasks_.CheckTimers(now);
     link_.Heartbeat(now);
-    link_.Flush(/*busy=*/steps_.running() > 0);
+    link_.Flush(/*busy=*/tasks_.running() > 0);
     exec_.FlushTo(link_);
   }
   // Give the final reports a moment to reach the head (acks keep arriving: the window of one
   // batch in flight still holds).
   for (int i = 0; i < 50 && link_.pending(); ++i) {
     DrainInbox();
-    link_.Flush(/*busy=*/false);  // no step runs any more
+    link_.Flush(/*busy=*/false);  // no task runs any more
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   link_.Stop();
@@ -201,9 +201,9 @@ Status NodeDaemon::Impl::Run() {
 void NodeDaemon::Impl::BeginStop() {
   stopping_ = true;
   link_.BeginStop();
-  LogInfo("node %s: stopping, ending %zu steps", opt_.name.c_str(), steps_.running());
-  // Queued steps never started: give them back, and tell the head to send no more.
-  steps_.Drain();
+  LogInfo("node %s: stopping, ending %zu tasks", opt_.name.c_str(), tasks_.running());
+  // Queued tasks never started: give them back, and tell the head to send no more.
+  tasks_.Drain();
   exec_.StopAccepting();
   if (link_.up()) {
     pb::NodeMessage drain;
@@ -222,7 +222,7 @@ void NodeDaemon::Impl::Describe(pb::Register* r) const {
   r->mutable_resources()->set_mem_mb(opt_.mem_mb);
   r->mutable_resources()->set_gpus(opt_.gpus);
   r->set_pid(getpid());
-  steps_.Describe(r);
+  tasks_.Describe(r);
   exec_.Describe(r);
 }
 
@@ -235,17 +235,17 @@ void NodeDaemon::Impl::HandleHead(const pb::HeadMessage& m) {
       return;
     }
     // Exactly the attempts named: a newer attempt of the same task may be here too.
-    for (const auto& k : reg.kill()) steps_.Kill(k);
+    for (const auto& k : reg.kill()) tasks_.Kill(k);
   }
   // Launches first: a cancel in the same message may name tasks it launches.
-  for (const auto& l : m.launches()) steps_.Launch(l);
+  for (const auto& l : m.launches()) tasks_.Launch(l);
   for (const auto& c : m.cancels()) HandleCancel(c);
   for (const auto& x : m.execs()) exec_.Start(x);
   for (const auto& c : m.exec_cancels()) exec_.Cancel(c);
 }
 
 void NodeDaemon::Impl::HandleCancel(const pb::Cancel& c) {
-  steps_.Cancel(c);
+  tasks_.Cancel(c);
   // A cancel of the whole job ends its srun steps and relayed commands too.
   if (c.positions_size() == 0) {
     pb::ExecCancel xc;
@@ -260,15 +260,15 @@ void NodeDaemon::Impl::Reap(pid_t which) {
     int status = 0;
     pid_t pid = waitpid(which, &status, WNOHANG);
     if (pid <= 0) break;
-    // Neither a rank nor a step: an adopted orphan.
-    if (!exec_.Exited(pid, status)) steps_.Exited(pid, status);
+    // Neither a rank nor a task: an adopted orphan.
+    if (!exec_.Exited(pid, status)) tasks_.Exited(pid, status);
     if (which > 0) break;
   }
-  steps_.ForgetIdleJobs();
+  tasks_.ForgetIdleJobs();
 }
 
 int NodeDaemon::Impl::NextTimeoutMs(Time now) const {
-  Time next = std::min({link_.NextDeadline(now), exec_.NextDeadline(), steps_.NextDeadline()});
+  Time next = std::min({link_.NextDeadline(now), exec_.NextDeadline(), tasks_.NextDeadline()});
   auto ms = (next - now).count();
   if (ms < 0) return 0;
   return static_cast<int>(std::min<int64_t>(ms + 1, 1000));

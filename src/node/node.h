@@ -1,12 +1,13 @@
 #pragma once
 
-// The node daemon: registers with the head, runs the job steps the head sends, enforces their
-// time limits, writes their output and reports how they ended.
+// The node daemon: registers with the head, runs the tasks the head sends (and the ranks of job
+// steps, exec_relay.h), enforces their time limits, writes their output and reports how they
+// ended.
 //
-// Threads: the node loop (Run) owns every step and all state below; a link thread keeps the
+// Threads: the node loop (Run) owns every task and all state below; a link thread keeps the
 // session with the head open (reconnecting with backoff) and posts what it reads to the loop;
-// a writer thread sends what the loop queues. Steps keep running while the head is away; when
-// the session comes back the node re-registers with its running steps and the reports the head
+// a writer thread sends what the loop queues. Tasks keep running while the head is away; when
+// the session comes back the node re-registers with its running tasks and the reports the head
 // has not acknowledged, so nothing is lost or run twice.
 
 #include <sys/types.h>
@@ -34,7 +35,7 @@ struct NodeOptions {
   // The daemon owns its process: it handles SIGTERM/SIGINT/SIGCHLD and adopts orphans (child
   // subreaper). False when several nodes share one process (the in-process test cluster).
   bool own_process = true;
-  // Every time the node reads: steps' starts, ends and time limits, kill_wait, heartbeats,
+  // Every time the node reads: tasks' starts, ends and time limits, kill_wait, heartbeats,
   // report batching, the loop's timeouts. Read on the node loop only (a clock shared with other
   // threads must be thread-safe, as SystemClock is); must outlive the daemon. nullptr: a
   // SystemClock of the daemon's own.
@@ -46,9 +47,9 @@ class NodeDaemon {
   explicit NodeDaemon(NodeOptions options);
   ~NodeDaemon();
 
-  // Runs until Stop() or, with own_process, SIGTERM/SIGINT; both end every step first. With
-  // own_process it blocks those signals in the calling thread: call it before starting other
-  // threads so that they inherit the mask.
+  // Runs until Stop() or, with own_process, SIGTERM/SIGINT; both end every task and rank first.
+  // With own_process it blocks those signals in the calling thread: call it before starting
+  // other threads so that they inherit the mask.
   Status Run();
   // Asks Run to return; safe from any thread.
   void Stop();

@@ -160,7 +160,7 @@ std::optional<int64_t> ArrayTaskIndex(const pb::JobSpec& spec, int64_t pos) {
   return std::nullopt;
 }
 
-Env StepEnv(const pb::JobSpec& spec, int64_t job_id, const pb::StepKey& key,
+Env TaskEnv(const pb::JobSpec& spec, int64_t job_id, const pb::TaskKey& key,
             const Allocation& alloc, const std::string& owner) {
   Env env;
   int64_t task_job_id = TaskJobId(spec, job_id, key.pos());

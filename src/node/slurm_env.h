@@ -5,8 +5,8 @@
 // marks by which the node finds a job's processes again. Pure functions of their inputs: no
 // I/O, no clock; thread-safe.
 //
-// A batch step's environment is JobEnv (shared by every step of the job, computed once per
-// job) followed by StepEnv (the step's own); an exec rank's (srun, or a command relayed for
+// A task's environment is JobEnv (shared by every task of the job, computed once per job)
+// followed by TaskEnv (the task's own); an exec rank's (srun, or a command relayed for
 // an MPI launcher) is ExecEnv followed by ExecRankEnv. The launcher takes the two lists one
 // after the other, as EnvEntries gives them: the second does not replace an entry of the first
 // with the same name, both are passed on.
@@ -26,7 +26,7 @@ using Env = std::map<std::string, std::string>;
 // Carried by every process the node starts: `<node>@<spool dir>`. A daemon that restarts kills
 // what carries its own mark (it was left by its predecessor).
 inline constexpr char kStepOwnerVar[] = "SWELL_STEP_OWNER";
-// Carried by a job's steps and exec ranks, and by whatever they start (daemonized MPI
+// Carried by a job's tasks and exec ranks, and by whatever they start (daemonized MPI
 // launchers and their ranks): `<owner>:<task job id>`, so that the job's end finds them all.
 inline constexpr char kExecJobVar[] = "SWELL_EXEC_JOB";
 // The PATH of a job whose environment has none.
@@ -45,7 +45,7 @@ struct NodeContext {
   std::string mpi_dir;        // this node's directory for MPI's session files
 };
 
-// The allocation a job's steps run in, as the head sent it with the launch.
+// The allocation a job's tasks run in, as the head sent it with the launch.
 struct Allocation {
   std::vector<std::string> nodelist;  // the allocation's nodes, in the head's order
   std::vector<int> tasks_per_node;    // parallel to nodelist; any other size: unknown
@@ -65,7 +65,7 @@ struct Account {
 
 // A job's environment on this node: the spec's own variables, overridden by the job's
 // SLURM_*/SWELL_* variables, the MPI relay's and the node's marks (except kExecJobVar, which
-// StepEnv adds); HOME, USER and LOGNAME from `account` (given when the job runs as another user
+// TaskEnv adds); HOME, USER and LOGNAME from `account` (given when the job runs as another user
 // than the daemon) unless the spec sets them; and a PATH (kDefaultPath when the spec has none)
 // that ends with the directory of swell's own commands. SWELL_HOSTFILE names `hostfile` when
 // the allocation knows its tasks per node.
@@ -77,16 +77,16 @@ Env JobEnv(const pb::JobSpec& spec, const pb::UserIdentity& user, const Allocati
 // (HostListOrder). Empty when the allocation does not know its tasks per node.
 std::string Hostfile(const Allocation& alloc);
 
-// The job id a step's processes see: an array task's own (the array's id plus its position),
+// The job id a task's processes see: an array task's own (the array's id plus its position),
 // else the job's.
 int64_t TaskJobId(const pb::JobSpec& spec, int64_t job_id, int64_t pos);
 // An array task's index; nullopt for other jobs or a position past the array's indices.
 std::optional<int64_t> ArrayTaskIndex(const pb::JobSpec& spec, int64_t pos);
 
-// A batch step's own variables: its job ids, the kExecJobVar mark, an array task's
+// A task's own variables: its job ids, the kExecJobVar mark, an array task's
 // SLURM_ARRAY_*, and, for a rank of a job that launches tasks (spec.launch_tasks), the rank's
 // SLURM_PROCID/LOCALID/NODEID and step 0's SLURM_STEP_*.
-Env StepEnv(const pb::JobSpec& spec, int64_t job_id, const pb::StepKey& key,
+Env TaskEnv(const pb::JobSpec& spec, int64_t job_id, const pb::TaskKey& key,
             const Allocation& alloc, const std::string& owner);
 
 // An exec's environment: the caller's variables (a relayed command, `shell`, drops its

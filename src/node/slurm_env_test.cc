@@ -43,8 +43,8 @@ pb::UserIdentity Alice() {
   return u;
 }
 
-pb::StepKey Key(int64_t job_id, int64_t pos) {
-  pb::StepKey k;
+pb::TaskKey Key(int64_t job_id, int64_t pos) {
+  pb::TaskKey k;
   k.set_job_id(job_id);
   k.set_pos(pos);
   return k;
@@ -98,7 +98,7 @@ TEST(SlurmEnvTest, SingleTask) {
   ExpectNeither(env, "STEP_TASKS_PER_NODE");
   ExpectNeither(env, "STEP_NODELIST");
   ExpectNeither(env, "ARRAY_TASK_COUNT");
-  ExpectNeither(env, "JOB_ID");  // the step's own (StepEnv)
+  ExpectNeither(env, "JOB_ID");  // the task's own (TaskEnv)
   EXPECT_EQ(env["SWELL_HOSTFILE"], "/spool/jobs/7.hosts");
   EXPECT_EQ(env["SLURMD_NODENAME"], "n1");
   EXPECT_EQ(env["SWELL_NODENAME"], "n1");
@@ -114,7 +114,7 @@ TEST(SlurmEnvTest, SingleTask) {
   EXPECT_EQ(env["PATH"], "/usr/bin:/opt/swell/bin");
   EXPECT_EQ(env["FOO"], "bar");
 
-  EXPECT_EQ(StepEnv(OneTask(), 7, Key(7, 0), OneNode(), "n1@/spool"),
+  EXPECT_EQ(TaskEnv(OneTask(), 7, Key(7, 0), OneNode(), "n1@/spool"),
             (Env{{"SLURM_JOB_ID", "7"},
                  {"SWELL_JOB_ID", "7"},
                  {"SLURM_JOBID", "7"},
@@ -170,7 +170,7 @@ TEST(SlurmEnvTest, AnArrayTask) {
   EXPECT_EQ(TaskJobId(spec, 100, 2), 102);
   EXPECT_EQ(ArrayTaskIndex(spec, 2), 5);
   EXPECT_EQ(ArrayTaskIndex(spec, 4), std::nullopt);
-  EXPECT_EQ(StepEnv(spec, 100, Key(100, 2), OneNode(), "n1@/spool"),
+  EXPECT_EQ(TaskEnv(spec, 100, Key(100, 2), OneNode(), "n1@/spool"),
             (Env{{"SLURM_JOB_ID", "102"},
                  {"SWELL_JOB_ID", "102"},
                  {"SLURM_JOBID", "102"},
@@ -219,8 +219,8 @@ TEST(SlurmEnvTest, ARankOfAMultiNodeJob) {
   EXPECT_EQ(Hostfile(alloc), "n1 slots=2\nn2 slots=2\nn10 slots=1\n");
 
   // Rank 3 is n2's second.
-  Env step = StepEnv(spec, 9, Key(9, 3), alloc, "n2@/spool");
-  ExpectBoth(step, {{"JOB_ID", "9"},
+  Env task = TaskEnv(spec, 9, Key(9, 3), alloc, "n2@/spool");
+  ExpectBoth(task, {{"JOB_ID", "9"},
                     {"PROCID", "3"},
                     {"LOCALID", "1"},
                     {"NODEID", "1"},
@@ -228,9 +228,9 @@ TEST(SlurmEnvTest, ARankOfAMultiNodeJob) {
                     {"STEPID", "0"},
                     {"STEP_NUM_TASKS", "5"},
                     {"STEP_NUM_NODES", "3"}});
-  EXPECT_EQ(step["SLURM_JOBID"], "9");
-  EXPECT_EQ(step[kExecJobVar], "n2@/spool:9");
-  EXPECT_EQ(step.size(), 2u * 8 + 2);
+  EXPECT_EQ(task["SLURM_JOBID"], "9");
+  EXPECT_EQ(task[kExecJobVar], "n2@/spool:9");
+  EXPECT_EQ(task.size(), 2u * 8 + 2);
 }
 
 pb::ExecLaunch SrunStep() {

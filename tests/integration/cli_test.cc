@@ -235,7 +235,7 @@ TEST_F(CliTest, NodeKilledMidJobFailsItOrRequeuesIt) {
   for (pid_t pid : leftovers_) {
     for (int i = 0; i < 100 && Alive(pid); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    EXPECT_FALSE(Alive(pid)) << "step " << pid << " of the killed node still runs";
+    EXPECT_FALSE(Alive(pid)) << "task " << pid << " of the killed node still runs";
   }
   auto w = Swell({"wait", std::to_string(again)});
   EXPECT_EQ(w.code, 0) << w.err;
@@ -245,16 +245,16 @@ TEST_F(CliTest, NodeKilledMidJobFailsItOrRequeuesIt) {
   EXPECT_EQ(Read(dir_ + "/runs"), "run\nrun\n");
 }
 
-TEST_F(CliTest, ANodeThatWasOnlyStalledComesBackAndEndsItsStaleSteps) {
+TEST_F(CliTest, ANodeThatWasOnlyStalledComesBackAndEndsItsStaleTasks) {
   Up();
   int64_t id = SubmitOk({"-o", "/dev/null", "--wrap", "echo $$ > stale.pid; exec sleep 60"});
   auto j = WaitFor(id, [](const nlohmann::json& j) { return j["state"] == "RUNNING"; });
   std::string node = j["tasks"][0]["node"];
   for (int i = 0; i < 100 && Read(dir_ + "/stale.pid").empty(); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  pid_t step = PidOf("stale.pid");
-  ASSERT_GT(step, 0);
-  leftovers_.push_back(step);
+  pid_t task = PidOf("stale.pid");
+  ASSERT_GT(task, 0);
+  leftovers_.push_back(task);
   pid_t daemon = std::atoi(Read(home_ + "/nodes/" + node + "/pid").c_str());
   ASSERT_GT(daemon, 0);
   // Freeze the node daemon past node_timeout (2 s): the head gives its job up...
@@ -262,10 +262,10 @@ TEST_F(CliTest, ANodeThatWasOnlyStalledComesBackAndEndsItsStaleSteps) {
   auto failed = WaitFor(id, [](const nlohmann::json& j) { return j["state"] == "NODE_FAIL"; });
   kill(daemon, SIGCONT);
   EXPECT_EQ(failed["state"], "NODE_FAIL");
-  // ...and when the node wakes up it registers again and ends the step nobody wants.
-  for (int i = 0; i < 250 && Alive(step); ++i)
+  // ...and when the node wakes up it registers again and ends the task nobody wants.
+  for (int i = 0; i < 250 && Alive(task); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  EXPECT_FALSE(Alive(step)) << "the stale step still runs";
+  EXPECT_FALSE(Alive(task)) << "the stale task still runs";
   bool up = false;
   for (int i = 0; i < 250 && !up; ++i) {
     auto n = nlohmann::json::parse(Swell({"nodes", "--json"}).out, nullptr, false);

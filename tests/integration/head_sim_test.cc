@@ -24,7 +24,7 @@ namespace as = head::autoscaler;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-// A node daemon as the head sees it through its session: it registers, runs each step it is
+// A node daemon as the head sees it through its session: it registers, runs each task it is
 // sent for the time its argv says (`sleep S`) on the test's clock, and reports starts and ends.
 class FakeNode final : public rpc::Stream<pb::NodeMessage, pb::HeadMessage> {
  public:
@@ -57,7 +57,7 @@ class FakeNode final : public rpc::Stream<pb::NodeMessage, pb::HeadMessage> {
     pb::ReportBatch batch;
     for (const auto& l : m.launches()) {
       if (l.with_spec()) run_[l.job_id()] = seconds(std::stoll(l.spec().argv(1)));
-      for (const auto& key : l.steps()) {
+      for (const auto& key : l.tasks()) {
         running_.push_back({key, now + run_.at(l.job_id())});
         auto* rep = batch.add_reports();
         *rep->mutable_key() = key;
@@ -78,7 +78,7 @@ class FakeNode final : public rpc::Stream<pb::NodeMessage, pb::HeadMessage> {
     cv_.notify_all();
   }
 
-  // Reports the steps whose time is up.
+  // Reports the tasks whose time is up.
   void EndDue(Time now) {
     std::lock_guard<std::mutex> lock(mu_);
     pb::ReportBatch batch;
@@ -124,7 +124,7 @@ class FakeNode final : public rpc::Stream<pb::NodeMessage, pb::HeadMessage> {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<pb::NodeMessage> in_;
-  std::vector<std::pair<pb::StepKey, Time>> running_;  // and when each ends
+  std::vector<std::pair<pb::TaskKey, Time>> running_;  // and when each ends
   std::map<int64_t, Duration> run_;                    // by job
   uint64_t seq_ = 0;
   int64_t written_ = 0;
@@ -319,7 +319,7 @@ TEST_F(HeadSimTest, TheHeadDecidesWhatTheSimulatorDecides) {
   size_t next_job = 0;
   const Time give_up = start + std::chrono::hours(2);
   for (Time now = start; now < give_up;) {
-    // What happens at `now`: boots end (nodes register), steps end, jobs arrive.
+    // What happens at `now`: boots end (nodes register), tasks end, jobs arrive.
     // Nodes booted at one instant register one after the other in name order: the head's
     // passes take them one at a time, the simulator all at once, which places the same work
     // (equal nodes of a type are filled in name order either way).
@@ -349,14 +349,14 @@ TEST_F(HeadSimTest, TheHeadDecidesWhatTheSimulatorDecides) {
     Settle();
     for (const auto& name : provider_->TakeDeleted()) nodes_.at(name)->Cancel();
     Settle();
-    // The next instant anything happens: a decision, a boot's end, a step's end, an arrival.
+    // The next instant anything happens: a decision, a boot's end, a task's end, an arrival.
     const Time tick = start + interval * ((now - start) / interval + 1);
     Time next = tick;
     if (auto b = provider_->NextBoot()) next = std::min(next, *b);
     for (const auto& [name, node] : nodes_)
       if (auto e = node->NextEnd()) {
         // Coinciding with a decision, the head's order of the two would be a race.
-        ASSERT_NE((*e - start) % interval, Duration(0)) << "a step ends at a decision";
+        ASSERT_NE((*e - start) % interval, Duration(0)) << "a task ends at a decision";
         next = std::min(next, *e);
       }
     if (next_job < jobs.size()) next = std::min(next, jobs[next_job].submit);

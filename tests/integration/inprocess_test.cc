@@ -274,7 +274,7 @@ TEST_F(ClusterTest, CancelEndsRunningAndPendingWork) {
   EXPECT_EQ(ja->state(), pb::CANCELLED);
   EXPECT_EQ(ja->state_counts(pb::CANCELLED), 100);
   pid_t pid = std::stoi(Read(cluster_->dir() + "/run.pid"));
-  EXPECT_NE(kill(pid, 0), 0) << "the cancelled step still runs";
+  EXPECT_NE(kill(pid, 0), 0) << "the cancelled task still runs";
 }
 
 TEST_F(ClusterTest, CancelOneArrayTask) {

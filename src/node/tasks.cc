@@ -1,4 +1,4 @@
-#include "node/steps.h"
+#include "node/tasks.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -17,15 +17,15 @@ namespace {
 // on this node for a minute (head/head.cc kSpecResendAfter), well inside this.
 constexpr auto kForgetIdleJob = std::chrono::minutes(10);
 
-std::string StepName(const pb::StepKey& k) {
+std::string TaskName(const pb::TaskKey& k) {
   return std::to_string(k.job_id()) + "." + std::to_string(k.pos()) + "." +
          std::to_string(k.attempt());
 }
 
 }  // namespace
 
-Steps::Steps(Options options, const NodeContext* node, Clock* clock, Poller* poller,
-             Launcher* launcher, Limits* limits, std::function<void(pb::StepReport)> report)
+Tasks::Tasks(Options options, const NodeContext* node, Clock* clock, Poller* poller,
+             Launcher* launcher, Limits* limits, std::function<void(pb::TaskReport)> report)
     : opt_(std::move(options)),
       node_(node),
       clock_(clock),
@@ -34,8 +34,8 @@ Steps::Steps(Options options, const NodeContext* node, Clock* clock, Poller* pol
       limits_(limits),
       report_(std::move(report)) {}
 
-void Steps::Refuse(const pb::StepKey& key, const std::string& error, bool requeue) {
-  pb::StepReport r;
+void Tasks::Refuse(const pb::TaskKey& key, const std::string& error, bool requeue) {
+  pb::TaskReport r;
   *r.mutable_key() = key;
   r.set_started(false);
   if (requeue) {
@@ -48,9 +48,9 @@ void Steps::Refuse(const pb::StepKey& key, const std::string& error, bool requeu
   report_(std::move(r));
 }
 
-void Steps::Launch(const pb::Launch& l) {
+void Tasks::Launch(const pb::Launch& l) {
   if (draining_) {  // too late to start: give them back
-    for (const auto& k : l.steps()) Refuse(k, "the node is stopping", true);
+    for (const auto& k : l.tasks()) Refuse(k, "the node is stopping", true);
     return;
   }
   Job& job = jobs_[l.job_id()];
@@ -63,11 +63,11 @@ void Steps::Launch(const pb::Launch& l) {
     job.alloc.cpus_per_node.assign(l.cpus_per_node().begin(), l.cpus_per_node().end());
     job.submit_ms = l.submit_ms();
     Status s = Prepare(l.job_id(), job);
-    // Only a prepared job runs steps: a failed one must not run later steps as the daemon.
+    // Only a prepared job runs tasks: a failed one must not run later tasks as the daemon.
     job.has_spec = s.ok();
     job.spec_error = s.ok() ? "" : s.message();
     if (!s.ok()) {
-      for (const auto& k : l.steps()) Refuse(k, s.message(), false);
+      for (const auto& k : l.tasks()) Refuse(k, s.message(), false);
       return;
     }
   }
@@ -75,7 +75,7 @@ void Steps::Launch(const pb::Launch& l) {
   job.alloc.node_index = l.node_index();
   job.alloc.first_rank = l.first_rank();
   if (!job.has_spec) {
-    for (const auto& k : l.steps()) {
+    for (const auto& k : l.tasks()) {
       if (!job.spec_error.empty()) {
         Refuse(k, job.spec_error, false);
       } else {
@@ -84,11 +84,11 @@ void Steps::Launch(const pb::Launch& l) {
     }
     return;
   }
-  for (const auto& k : l.steps()) job.queue.push_back(k);
+  for (const auto& k : l.tasks()) job.queue.push_back(k);
   TryStart(l.job_id(), job);
 }
 
-Status Steps::Prepare(int64_t job_id, Job& job) {
+Status Tasks::Prepare(int64_t job_id, Job& job) {
   const pb::JobSpec& spec = job.spec;
   job.identity.reset();
   SWELL_ASSIGN_OR_RETURN(job.identity, ResolveIdentity(job.user));
@@ -109,15 +109,15 @@ Status Steps::Prepare(int64_t job_id, Job& job) {
   return Status::Ok();
 }
 
-void Steps::TryStart(int64_t job_id, Job& job) {
+void Tasks::TryStart(int64_t job_id, Job& job) {
   while (!draining_ && job.running < job.slots && !job.queue.empty()) {
-    pb::StepKey key = job.queue.front();
+    pb::TaskKey key = job.queue.front();
     job.queue.pop_front();
     Start(job_id, job, key);
   }
 }
 
-void Steps::Start(int64_t job_id, Job& job, const pb::StepKey& key) {
+void Tasks::Start(int64_t job_id, Job& job, const pb::TaskKey& key) {
   const pb::JobSpec& spec = job.spec;
   Time now = clock_->Now();
   bool is_array = spec.array_indices_size() > 0;
@@ -126,7 +126,7 @@ void Steps::Start(int64_t job_id, Job& job, const pb::StepKey& key) {
 
   SpawnRequest req;
   req.env = job.base_env;
-  for (auto& var : EnvEntries(StepEnv(spec, job_id, key, job.alloc, node_->owner)))
+  for (auto& var : EnvEntries(TaskEnv(spec, job_id, key, job.alloc, node_->owner)))
     req.env.push_back(std::move(var));
   // Every task of a job that launches tasks writes to the job's output.
   req.append_output = spec.launch_tasks();
@@ -166,7 +166,7 @@ void Steps::Start(int64_t job_id, Job& job, const pb::StepKey& key) {
     int here = std::max(1, job.slots);
     if (mem_mb > 0) mem_mb = std::max<int64_t>(1, mem_mb / here);
   }
-  std::unique_ptr<StepCgroup> cg = limits_->Create(StepName(key), ncpus, mem_mb);
+  std::unique_ptr<TaskCgroup> cg = limits_->Create(TaskName(key), ncpus, mem_mb);
   if (cg) {
     req.cgroup_procs_fd = cg->procs_fd();
   } else {
@@ -176,15 +176,15 @@ void Steps::Start(int64_t job_id, Job& job, const pb::StepKey& key) {
   }
   auto pid = launcher_->Spawn(req);
   if (!pid.ok()) return fail(pid.status().message());
-  Step step;
-  step.key = key;
-  step.start = now;
-  if (spec.time_limit_ms() > 0) step.deadline = now + Duration(spec.time_limit_ms());
-  step.cgroup = std::move(cg);
-  step.pidfd = poller_->WatchPid(*pid);
-  steps_.emplace(*pid, std::move(step));
+  Task task;
+  task.key = key;
+  task.start = now;
+  if (spec.time_limit_ms() > 0) task.deadline = now + Duration(spec.time_limit_ms());
+  task.cgroup = std::move(cg);
+  task.pidfd = poller_->WatchPid(*pid);
+  tasks_.emplace(*pid, std::move(task));
   ++job.running;
-  pb::StepReport r;
+  pb::TaskReport r;
   *r.mutable_key() = key;
   r.set_started(true);
   r.set_time_ms(ToMillis(now));
@@ -192,27 +192,27 @@ void Steps::Start(int64_t job_id, Job& job, const pb::StepKey& key) {
   report_(std::move(r));
 }
 
-bool Steps::Exited(pid_t pid, int status) {
-  auto it = steps_.find(pid);
-  if (it == steps_.end()) return false;
-  Step& step = it->second;
-  poller_->UnwatchPid(step.pidfd);
-  // The step is over: nothing of it may linger (Slurm does the same at job end).
+bool Tasks::Exited(pid_t pid, int status) {
+  auto it = tasks_.find(pid);
+  if (it == tasks_.end()) return false;
+  Task& task = it->second;
+  poller_->UnwatchPid(task.pidfd);
+  // The task is over: nothing of it may linger (Slurm does the same at job end).
   kill(-pid, SIGKILL);
-  if (step.cgroup) step.cgroup->KillAll();
-  pb::StepReport r;
-  *r.mutable_key() = step.key;
+  if (task.cgroup) task.cgroup->KillAll();
+  pb::TaskReport r;
+  *r.mutable_key() = task.key;
   r.set_started(false);
   r.set_time_ms(ToMillis(clock_->Now()));
   if (WIFEXITED(status)) r.set_exit_code(WEXITSTATUS(status));
   if (WIFSIGNALED(status)) r.set_signal(WTERMSIG(status));
-  r.set_timed_out(step.timed_out);
-  r.set_cancelled(step.cancelled);
-  r.set_node_failed(step.node_failed);
+  r.set_timed_out(task.timed_out);
+  r.set_cancelled(task.cancelled);
+  r.set_node_failed(task.node_failed);
   r.set_pid(pid);
-  r.set_start_ms(ToMillis(step.start));
-  int64_t job_id = step.key.job_id();
-  steps_.erase(it);
+  r.set_start_ms(ToMillis(task.start));
+  int64_t job_id = task.key.job_id();
+  tasks_.erase(it);
   report_(std::move(r));
   auto jit = jobs_.find(job_id);
   if (jit != jobs_.end()) {
@@ -223,7 +223,7 @@ bool Steps::Exited(pid_t pid, int status) {
   return true;
 }
 
-void Steps::ForgetIdleJobs() {
+void Tasks::ForgetIdleJobs() {
   Time now = clock_->Now();
   for (auto it = jobs_.begin(); it != jobs_.end();) {
     Job& j = it->second;
@@ -237,27 +237,27 @@ void Steps::ForgetIdleJobs() {
   }
 }
 
-void Steps::Cancel(const pb::Cancel& c) {
+void Tasks::Cancel(const pb::Cancel& c) {
   Time now = clock_->Now();
   // With attempts, only those attempts: a newer attempt of the same task must survive.
   bool by_attempt = c.attempts_size() == c.positions_size() && c.positions_size() > 0;
-  auto matches = [&c, by_attempt](const pb::StepKey& k) {
+  auto matches = [&c, by_attempt](const pb::TaskKey& k) {
     if (c.positions_size() == 0) return true;
     for (int i = 0; i < c.positions_size(); ++i)
       if (c.positions(i) == k.pos() && (!by_attempt || c.attempts(i) == k.attempt())) return true;
     return false;
   };
-  for (auto& [pid, step] : steps_) {
-    if (step.key.job_id() != c.job_id() || !matches(step.key)) continue;
+  for (auto& [pid, task] : tasks_) {
+    if (task.key.job_id() != c.job_id() || !matches(task.key)) continue;
     if (c.signal() != 0) {
       kill(-pid, c.signal());
       continue;
     }
-    if (!step.cancelled) {
-      step.cancelled = true;
+    if (!task.cancelled) {
+      task.cancelled = true;
       kill(-pid, SIGTERM);
       kill(-pid, SIGCONT);
-      step.kill_at = now + opt_.kill_wait;
+      task.kill_at = now + opt_.kill_wait;
     }
   }
   if (c.signal() != 0) return;
@@ -266,7 +266,7 @@ void Steps::Cancel(const pb::Cancel& c) {
   auto& q = jit->second.queue;
   for (auto it = q.begin(); it != q.end();) {
     if (matches(*it)) {
-      pb::StepReport r;
+      pb::TaskReport r;
       *r.mutable_key() = *it;
       r.set_started(false);
       r.set_cancelled(true);
@@ -279,12 +279,12 @@ void Steps::Cancel(const pb::Cancel& c) {
   }
 }
 
-void Steps::Kill(const pb::StepKey& k) {
-  for (auto& [pid, step] : steps_) {
-    if (step.key.job_id() == k.job_id() && step.key.pos() == k.pos() &&
-        step.key.attempt() == k.attempt()) {
+void Tasks::Kill(const pb::TaskKey& k) {
+  for (auto& [pid, task] : tasks_) {
+    if (task.key.job_id() == k.job_id() && task.key.pos() == k.pos() &&
+        task.key.attempt() == k.attempt()) {
       kill(-pid, SIGKILL);
-      step.cancelled = true;
+      task.cancelled = true;
     }
   }
   auto it = jobs_.find(k.job_id());
@@ -295,37 +295,37 @@ void Steps::Kill(const pb::StepKey& k) {
   }
 }
 
-void Steps::CheckTimers(Time now) {
-  for (auto& [pid, step] : steps_) {
-    if (now >= step.deadline && !step.timed_out && !step.cancelled) {
-      step.timed_out = true;
+void Tasks::CheckTimers(Time now) {
+  for (auto& [pid, task] : tasks_) {
+    if (now >= task.deadline && !task.timed_out && !task.cancelled) {
+      task.timed_out = true;
       kill(-pid, SIGTERM);
       kill(-pid, SIGCONT);
-      step.kill_at = now + opt_.kill_wait;
+      task.kill_at = now + opt_.kill_wait;
     }
-    if (now >= step.kill_at) {
+    if (now >= task.kill_at) {
       kill(-pid, SIGKILL);
-      step.kill_at = kNever;
+      task.kill_at = kNever;
     }
   }
 }
 
-Time Steps::NextDeadline() const {
+Time Tasks::NextDeadline() const {
   Time next = kNever;
-  for (const auto& [pid, step] : steps_) {
-    if (!step.timed_out && !step.cancelled) next = std::min(next, step.deadline);
-    next = std::min(next, step.kill_at);
+  for (const auto& [pid, task] : tasks_) {
+    if (!task.timed_out && !task.cancelled) next = std::min(next, task.deadline);
+    next = std::min(next, task.kill_at);
   }
   return next;
 }
 
-void Steps::Describe(pb::Register* r) const {
-  for (auto& [pid, step] : steps_) *r->add_running() = step.key;
+void Tasks::Describe(pb::Register* r) const {
+  for (auto& [pid, task] : tasks_) *r->add_running() = task.key;
   for (auto& [id, job] : jobs_)
     for (auto& k : job.queue) *r->add_queued() = k;
 }
 
-void Steps::Drain() {
+void Tasks::Drain() {
   draining_ = true;
   for (auto& [id, job] : jobs_) {
     for (const auto& k : job.queue) Refuse(k, "the node is stopping", true);
@@ -333,9 +333,9 @@ void Steps::Drain() {
   }
 }
 
-void Steps::TerminateAll(int sig) {
-  for (auto& [pid, step] : steps_) {
-    step.node_failed = true;
+void Tasks::TerminateAll(int sig) {
+  for (auto& [pid, task] : tasks_) {
+    task.node_failed = true;
     kill(-pid, sig);
     if (sig == SIGTERM) kill(-pid, SIGCONT);
   }
