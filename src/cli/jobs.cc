@@ -88,9 +88,13 @@ Result<pb::JobSpec> BuildSpec(const SubmitOptions& o, const std::string& script,
   const int listed = spec.nodelist_size();
   spec.set_min_nodes(o.nodes_min.value_or(std::max(1, listed)));
   spec.set_max_nodes(o.nodes_max.value_or(0));
+  spec.set_ntasks_set(o.ntasks.has_value());
+  spec.set_cpus_per_task_set(o.cpus_per_task.has_value());
   if (o.ntasks_per_node) {
     // -N nodes with --ntasks-per-node each; or enough nodes for -n at that many per node.
     int tpn = *o.ntasks_per_node;
+    spec.set_ntasks_per_node(tpn);
+    spec.set_ntasks_set(true);  // sbatch counts the tasks then, and exports them
     if (!o.ntasks) spec.set_ntasks(spec.min_nodes() * tpn);
     if (!o.nodes_min && listed == 0) {
       int nodes = (spec.ntasks() + tpn - 1) / tpn;

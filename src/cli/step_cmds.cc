@@ -22,6 +22,7 @@
 #include "common/files.h"
 #include "common/hostlist.h"
 #include "common/mpi_env.h"
+#include "common/text.h"
 
 namespace swell::cli {
 namespace {
@@ -257,18 +258,21 @@ std::vector<std::string> AllocationEnv(const pb::JobInfo& j, bool local_cluster)
   set("JOB_NUM_NODES", std::to_string(nodes.size()));
   set("NNODES", std::to_string(nodes.size()));
   set("TASKS_PER_NODE", CompressCounts(counts));
-  set("NTASKS", std::to_string(std::max(1, spec.ntasks())));
-  set("NPROCS", std::to_string(std::max(1, spec.ntasks())));
-  set("CPUS_PER_TASK", std::to_string(std::max(1, spec.cpus_per_task())));
+  if (spec.ntasks_set()) {
+    set("NTASKS", std::to_string(std::max(1, spec.ntasks())));
+    set("NPROCS", std::to_string(std::max(1, spec.ntasks())));
+  }
+  if (spec.cpus_per_task_set())
+    set("CPUS_PER_TASK", std::to_string(std::max(1, spec.cpus_per_task())));
+  if (spec.ntasks_per_node() > 0) set("NTASKS_PER_NODE", std::to_string(spec.ntasks_per_node()));
   set("JOB_PARTITION", j.partition().empty() ? "batch" : j.partition());
   set("SUBMIT_DIR", spec.submit_dir());
   set("SUBMIT_HOST", spec.submit_host());
   set("CLUSTER_NAME", "swell");
-  // srun and the other commands on the PATH, as in a batch job.
+  // srun and the other commands first on the PATH, as in a batch job.
   std::string& path = env["PATH"];
   if (path.empty()) path = "/usr/local/bin:/usr/bin:/bin";
-  if (!SelfDir().empty() && (":" + path + ":").find(":" + SelfDir() + ":") == std::string::npos)
-    path += ":" + SelfDir();
+  path = PathWithDirFirst(path, SelfDir());
   // On a local cluster the nodes are processes of this machine: MPI talks over loopback.
   AddMpiRelayEnv(env, SelfDir() + "/swell-rsh", local_cluster ? "lo" : "");
   std::vector<std::string> out;

@@ -80,6 +80,11 @@ inline constexpr int64_t kNoArrayTaskId = 4294967294;
 // returned as is ("out\\%j" -> "out%j").
 std::string ExpandPattern(std::string_view pattern, const PatternFields& fields);
 
+// Slurm's output file when a job names none: slurm-%j.out, an array task's slurm-%A_%a.out.
+inline const char* DefaultOutputPattern(bool is_array) {
+  return is_array ? "slurm-%A_%a.out" : "slurm-%j.out";
+}
+
 // ---- Memory (--mem) ----------------------------------------------------------------------------
 
 // Parses a memory size into MiB: a non-negative integer with an optional unit K, M (default),

@@ -58,4 +58,19 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
 
 std::string PadNumber(int64_t value, size_t width) { return fmt::format("{:0{}}", value, width); }
 
+std::string PathWithDirFirst(std::string_view path, std::string_view dir) {
+  if (dir.empty()) return std::string(path);
+  std::string out(dir);
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find(':', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view entry = path.substr(start, end - start);
+    if (entry != dir && !(entry.empty() && end == path.size() && start == 0))
+      out.append(":").append(entry);
+    start = end + 1;
+  }
+  return out;
+}
+
 }  // namespace swell

@@ -50,4 +50,9 @@ std::vector<std::string_view> Split(std::string_view s, char sep);
 // width 0 gives no padding, and a wider value is not cut.
 std::string PadNumber(int64_t value, size_t width);
 
+// A colon-separated search path (PATH) with `dir` first and nowhere else: the commands there
+// win over others of the same name (swell's srun over an installed Slurm's). An empty `dir`
+// leaves the path as it is.
+std::string PathWithDirFirst(std::string_view path, std::string_view dir);
+
 }  // namespace swell

@@ -54,3 +54,18 @@ TEST(TextTest, PadNumber) {
 
 }  // namespace
 }  // namespace swell
+
+namespace swell {
+namespace {
+
+TEST(PathWithDirFirstTest, TheDirectoryLeadsOnce) {
+  EXPECT_EQ(PathWithDirFirst("/usr/bin:/bin", "/opt/swell/bin"), "/opt/swell/bin:/usr/bin:/bin");
+  EXPECT_EQ(PathWithDirFirst("/usr/bin:/opt/swell/bin:/bin", "/opt/swell/bin"),
+            "/opt/swell/bin:/usr/bin:/bin");
+  EXPECT_EQ(PathWithDirFirst("", "/opt/swell/bin"), "/opt/swell/bin");
+  EXPECT_EQ(PathWithDirFirst("/a::/b", "/s"), "/s:/a::/b") << "an empty entry (.) stays";
+  EXPECT_EQ(PathWithDirFirst("/a:/b", ""), "/a:/b");
+}
+
+}  // namespace
+}  // namespace swell

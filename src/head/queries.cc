@@ -254,7 +254,7 @@ Result<pb::InfoReply> Head::Impl::DoInfo(const pb::InfoRequest& req) {
     f.job_id = info->tasks(0).job_id();
   }
   std::string out =
-      !spec.output().empty() ? spec.output() : (is_array ? "swell-%A_%a.out" : "swell-%j.out");
+      !spec.output().empty() ? spec.output() : DefaultOutputPattern(is_array);
   info->set_stdout_path(AbsolutePath(ExpandPattern(out, f), spec.work_dir()));
   info->set_stderr_path(spec.error().empty()
                             ? info->stdout_path()

@@ -48,6 +48,7 @@ struct ChildArgs {
   int64_t rlimit_as;
   int64_t rlimit_cpu;
   int cgroup_fd;
+  char* pid_value;  // when set: the child writes its pid here (an envp entry's value, zeroed)
   int report_fd;  // fork mode: where the child writes {errno, stage index} before exiting
   volatile int err;
   const char* volatile stage;
@@ -79,6 +80,16 @@ int Fail(ChildArgs* a, const char* stage) {
   _exit(127);
 }
 
+// Writes `pid` in decimal to `out` (no terminator); returns its length. Async-signal-safe.
+int FormatPid(char* out, long pid) {
+  char rev[24];
+  int n = 0;
+  do rev[n++] = static_cast<char>('0' + pid % 10), pid /= 10;
+  while (pid > 0);
+  for (int i = 0; i < n; ++i) out[i] = rev[n - 1 - i];
+  return n;
+}
+
 // Runs in the child on its own stack, sharing the parent's memory until execve. Only system
 // calls; see launcher.h.
 int ChildMain(void* arg) {
@@ -93,16 +104,11 @@ int ChildMain(void* arg) {
     syscall(SYS_rt_sigaction, sig, &dfl, nullptr, _NSIG / 8);
   }
   if (setpgid(0, 0) != 0) return Fail(a, "setpgid");
-  if (a->cgroup_fd >= 0) {
-    char buf[24];
-    int n = 0;
-    long pid = syscall(SYS_getpid);
-    char rev[24];
-    do rev[n++] = static_cast<char>('0' + pid % 10), pid /= 10;
-    while (pid > 0);
-    for (int i = 0; i < n; ++i) buf[i] = rev[n - 1 - i];
-    if (write(a->cgroup_fd, buf, static_cast<size_t>(n)) != n) return Fail(a, "enter cgroup");
-  }
+  char pid_text[24];
+  int pid_len = FormatPid(pid_text, syscall(SYS_getpid));
+  if (a->cgroup_fd >= 0 && write(a->cgroup_fd, pid_text, static_cast<size_t>(pid_len)) != pid_len)
+    return Fail(a, "enter cgroup");
+  if (a->pid_value != nullptr) std::memcpy(a->pid_value, pid_text, static_cast<size_t>(pid_len));
   if (a->rlimit_as > 0) {
     struct rlimit rl = {static_cast<rlim_t>(a->rlimit_as), static_cast<rlim_t>(a->rlimit_as)};
     if (setrlimit(RLIMIT_AS, &rl) != 0) return Fail(a, "setrlimit(RLIMIT_AS)");
@@ -173,7 +179,14 @@ Result<pid_t> Launcher::Spawn(const SpawnRequest& req) {
   if (req.argv.empty()) return InvalidArgument("empty argv");
   std::vector<char*> argv = CStrings(req.argv);
   std::vector<char*> envp = CStrings(req.env);
+  // NAME=<pid>: room for the digits, zeroed, filled in by the child.
+  std::string pid_entry;
+  if (!req.pid_env.empty()) {
+    pid_entry = req.pid_env + "=" + std::string(24, '\0');
+    envp.insert(envp.end() - 1, pid_entry.data());
+  }
   ChildArgs a{};
+  a.pid_value = req.pid_env.empty() ? nullptr : pid_entry.data() + req.pid_env.size() + 1;
   a.path = req.path.c_str();
   a.argv = argv.data();
   a.envp = envp.data();

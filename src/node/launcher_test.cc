@@ -54,6 +54,17 @@ TEST_F(LauncherTest, RunsWithEnvCwdAndSeparateStreams) {
   EXPECT_EQ(*ReadFile(dir_ + "/err"), "oops\n");
 }
 
+// SLURM_TASK_PID: the child names its own pid, which is the pid Spawn returns.
+TEST_F(LauncherTest, TheChildsPidIsInItsEnvironment) {
+  auto r = Shell("echo \"$SLURM_TASK_PID $$\"");
+  r.pid_env = "SLURM_TASK_PID";
+  auto pid = launcher_.Spawn(r);
+  ASSERT_TRUE(pid.ok()) << pid.status().ToString();
+  EXPECT_EQ(WaitExit(*pid), 0);
+  std::string want = std::to_string(*pid);
+  EXPECT_EQ(*ReadFile(dir_ + "/out"), want + " " + want + "\n");
+}
+
 TEST_F(LauncherTest, StderrJoinsStdoutByDefault) {
   auto pid = launcher_.Spawn(Shell("echo a; echo b >&2"));
   ASSERT_TRUE(pid.ok());

@@ -64,6 +64,7 @@ class NodeDaemon::Impl {
     c.rsh = SelfDir() + "/swell-rsh";
     c.mpi_interface = MpiInterface(o.head_address);
     c.mpi_dir = o.spool_dir + "/mpi";
+    c.partition = o.partition;
     return c;
   }
 

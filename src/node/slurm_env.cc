@@ -5,6 +5,7 @@
 
 #include "common/mpi_env.h"
 #include "common/slurm_format.h"
+#include "common/text.h"
 
 namespace swell::node {
 namespace {
@@ -48,15 +49,13 @@ void AddMpiEnv(Env& env, const NodeContext& node, bool node_local) {
   }
 }
 
-// The default PATH when there is none, and the directory of swell and its Slurm command links
-// (srun, squeue...) at its end, so that scripts written for Slurm find them; a PATH that has
-// it already stays as it is.
+// The default PATH when there is none, with the directory of swell and its Slurm command
+// links (srun, squeue...) first, so that scripts written for Slurm find them, and find them
+// before an installed Slurm's.
 void SetPath(Env& env, const NodeContext& node) {
   if (env.find("PATH") == env.end()) env["PATH"] = kDefaultPath;
-  std::string& path = env["PATH"];
   std::string dir = node.rsh.substr(0, node.rsh.rfind('/'));
-  if (dir.empty() || (":" + path + ":").find(":" + dir + ":") != std::string::npos) return;
-  path += (path.empty() ? "" : ":") + dir;
+  env["PATH"] = PathWithDirFirst(env["PATH"], dir);
 }
 
 // A launcher's own state, which a command it relays must not inherit (it would take itself
@@ -81,13 +80,20 @@ Env JobEnv(const pb::JobSpec& spec, const pb::UserIdentity& user, const Allocati
            const NodeContext& node, const std::string& hostfile,
            const std::optional<Account>& account) {
   Env env(spec.env().begin(), spec.env().end());
+  env.erase(kTaskPidVar);  // the submitter's own, if it ran in a job: the launcher sets ours
   std::string nodelist = CompressHostList(alloc.nodelist);
   int ntasks = std::max(1, spec.ntasks());
   int cpt = std::max(1, spec.cpus_per_task());
   SetBoth(env, "JOB_NAME", spec.name());
-  SetBoth(env, "NTASKS", std::to_string(ntasks));
-  SetBoth(env, "NPROCS", std::to_string(ntasks));
-  SetBoth(env, "CPUS_PER_TASK", std::to_string(cpt));
+  // Only what the job asked for (Slurm leaves them unset otherwise, and scripts read
+  // ${SLURM_NTASKS:-1}); srun's tasks always know their count.
+  if (spec.ntasks_set() || spec.launch_tasks()) {
+    SetBoth(env, "NTASKS", std::to_string(ntasks));
+    SetBoth(env, "NPROCS", std::to_string(ntasks));
+  }
+  if (spec.cpus_per_task_set()) SetBoth(env, "CPUS_PER_TASK", std::to_string(cpt));
+  if (spec.ntasks_per_node() > 0)
+    SetBoth(env, "NTASKS_PER_NODE", std::to_string(spec.ntasks_per_node()));
   if (spec.mem_mb() > 0) SetBoth(env, "MEM_PER_NODE", std::to_string(spec.mem_mb()));
   SetBoth(env, "JOB_NODELIST", nodelist);
   SetBoth(env, "NODELIST", nodelist);
@@ -114,7 +120,12 @@ Env JobEnv(const pb::JobSpec& spec, const pb::UserIdentity& user, const Allocati
   SetBoth(env, "JOB_UID", std::to_string(user.uid()));
   SetBoth(env, "JOB_GID", std::to_string(user.gid()));
   SetBoth(env, "CLUSTER_NAME", "swell");
-  SetBoth(env, "JOB_PARTITION", spec.partition().empty() ? "main" : spec.partition());
+  SetBoth(env, "JOB_PARTITION", JobPartition(spec, node));
+  if (!spec.account().empty()) SetBoth(env, "JOB_ACCOUNT", spec.account());
+  if (!spec.qos().empty()) SetBoth(env, "JOB_QOS", spec.qos());
+  SetBoth(env, "PRIO_PROCESS", "0");
+  SetBoth(env, "TOPOLOGY_ADDR", node.name);
+  SetBoth(env, "TOPOLOGY_ADDR_PATTERN", "node");
   SetBoth(env, "TIMELIMIT",
           spec.time_limit_ms() > 0 ? std::to_string(spec.time_limit_ms() / 60000) : "UNLIMITED");
   env["SLURMD_NODENAME"] = node.name;
@@ -141,6 +152,11 @@ Env JobEnv(const pb::JobSpec& spec, const pb::UserIdentity& user, const Allocati
   return env;
 }
 
+std::string JobPartition(const pb::JobSpec& spec, const NodeContext& node) {
+  if (!spec.partition().empty()) return spec.partition();
+  return node.partition.empty() ? "batch" : node.partition;
+}
+
 std::string Hostfile(const Allocation& alloc) {
   if (!alloc.knows_tasks_per_node()) return "";
   PerNode per = PerNodeCounts(alloc, "");
@@ -161,21 +177,37 @@ std::optional<int64_t> ArrayTaskIndex(const pb::JobSpec& spec, int64_t pos) {
 }
 
 Env TaskEnv(const pb::JobSpec& spec, int64_t job_id, const pb::TaskKey& key,
-            const Allocation& alloc, const std::string& owner) {
+            const Allocation& alloc, const NodeContext& node) {
+  const std::string& owner = node.owner;
   Env env;
   int64_t task_job_id = TaskJobId(spec, job_id, key.pos());
   SetBoth(env, "JOB_ID", std::to_string(task_job_id));
   env["SLURM_JOBID"] = std::to_string(task_job_id);
   env[kExecJobVar] = owner + ":" + std::to_string(task_job_id);
   if (spec.launch_tasks()) {
-    // srun's per-task environment: rank, rank on this node, this node's index; one step.
+    // srun's per-task environment: rank, rank on this node, this node's index, the ranks
+    // here; one step.
     SetBoth(env, "PROCID", std::to_string(key.pos()));
     SetBoth(env, "LOCALID", std::to_string(key.pos() - alloc.first_rank));
     SetBoth(env, "NODEID", std::to_string(alloc.node_index));
+    std::string gtids;
+    auto it = std::find(alloc.nodelist.begin(), alloc.nodelist.end(), node.name);
+    int here = alloc.knows_tasks_per_node() && it != alloc.nodelist.end()
+                   ? alloc.tasks_per_node[static_cast<size_t>(it - alloc.nodelist.begin())]
+                   : 1;
+    for (int i = 0; i < here; ++i)
+      gtids += (i ? "," : "") + std::to_string(alloc.first_rank + i);
+    SetBoth(env, "GTIDS", gtids);
     SetBoth(env, "STEP_ID", "0");
     SetBoth(env, "STEPID", "0");
     SetBoth(env, "STEP_NUM_TASKS", std::to_string(std::max(1, spec.ntasks())));
     SetBoth(env, "STEP_NUM_NODES", std::to_string(alloc.nodelist.size()));
+  } else {
+    // The batch step: one task, rank 0 on the allocation's first node.
+    SetBoth(env, "PROCID", "0");
+    SetBoth(env, "LOCALID", "0");
+    SetBoth(env, "NODEID", "0");
+    SetBoth(env, "GTIDS", "0");
   }
   if (auto index = ArrayTaskIndex(spec, key.pos())) {
     SetBoth(env, "ARRAY_JOB_ID", std::to_string(job_id));

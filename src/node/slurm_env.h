@@ -43,7 +43,16 @@ struct NodeContext {
   std::string rsh;            // swell-rsh, next to swell and its Slurm command links
   std::string mpi_interface;  // MpiInterface(); "lo" when every node shares this machine
   std::string mpi_dir;        // this node's directory for MPI's session files
+  std::string partition;      // the node type of an elastic node; "" for a static node
 };
+
+// The partition a job runs in, as squeue shows it: the job's own, else the node type of an
+// elastic node, else "batch" (a static cluster's one partition).
+std::string JobPartition(const pb::JobSpec& spec, const NodeContext& node);
+
+// Slurm puts the task's pid in SLURM_TASK_PID: the launcher sets this variable in the child
+// (SpawnRequest::pid_env), where the pid is known.
+inline constexpr char kTaskPidVar[] = "SLURM_TASK_PID";
 
 // The allocation a job's tasks run in, as the head sent it with the launch.
 struct Allocation {
@@ -84,10 +93,11 @@ int64_t TaskJobId(const pb::JobSpec& spec, int64_t job_id, int64_t pos);
 std::optional<int64_t> ArrayTaskIndex(const pb::JobSpec& spec, int64_t pos);
 
 // A task's own variables: its job ids, the kExecJobVar mark, an array task's
-// SLURM_ARRAY_*, and, for a rank of a job that launches tasks (spec.launch_tasks), the rank's
-// SLURM_PROCID/LOCALID/NODEID and step 0's SLURM_STEP_*.
+// SLURM_ARRAY_*, and its place: for a rank of a job that launches tasks (spec.launch_tasks),
+// the rank's SLURM_PROCID/LOCALID/NODEID/GTIDS (the ranks on this node) and step 0's
+// SLURM_STEP_*; for a batch script, the batch step's (rank 0 of 1 on node 0).
 Env TaskEnv(const pb::JobSpec& spec, int64_t job_id, const pb::TaskKey& key,
-            const Allocation& alloc, const std::string& owner);
+            const Allocation& alloc, const NodeContext& node);
 
 // An exec's environment: the caller's variables (a relayed command, `shell`, drops its
 // launcher's PMI/PMIX/OMPI state as ssh would), the MPI relay's (node-local MPI directories when

@@ -54,7 +54,9 @@ pb::JobSpec OneTask() {
   pb::JobSpec s;
   s.set_name("job");
   s.set_ntasks(1);
+  s.set_ntasks_set(true);
   s.set_cpus_per_task(2);
+  s.set_cpus_per_task_set(true);
   s.set_mem_mb(512);
   s.set_submit_dir("/home/alice");
   s.set_submit_host("login1");
@@ -93,8 +95,13 @@ TEST(SlurmEnvTest, SingleTask) {
                    {"JOB_UID", "1000"},
                    {"JOB_GID", "100"},
                    {"CLUSTER_NAME", "swell"},
-                   {"JOB_PARTITION", "main"},
-                   {"TIMELIMIT", "90"}});
+                   {"JOB_PARTITION", "batch"},
+                   {"TIMELIMIT", "90"},
+                   {"PRIO_PROCESS", "0"},
+                   {"TOPOLOGY_ADDR", "n1"},
+                   {"TOPOLOGY_ADDR_PATTERN", "node"}});
+  ExpectNeither(env, "NTASKS_PER_NODE");
+  ExpectNeither(env, "JOB_ACCOUNT");
   ExpectNeither(env, "STEP_TASKS_PER_NODE");
   ExpectNeither(env, "STEP_NODELIST");
   ExpectNeither(env, "ARRAY_TASK_COUNT");
@@ -111,14 +118,23 @@ TEST(SlurmEnvTest, SingleTask) {
   EXPECT_EQ(env["HOME"], "/home/alice");
   EXPECT_EQ(env["USER"], "alice");
   EXPECT_EQ(env["LOGNAME"], "alice");
-  EXPECT_EQ(env["PATH"], "/usr/bin:/opt/swell/bin");
+  EXPECT_EQ(env["PATH"], "/opt/swell/bin:/usr/bin");
   EXPECT_EQ(env["FOO"], "bar");
 
-  EXPECT_EQ(TaskEnv(OneTask(), 7, Key(7, 0), OneNode(), "n1@/spool"),
+  // The batch step: rank 0 of one task on the allocation's first node.
+  EXPECT_EQ(TaskEnv(OneTask(), 7, Key(7, 0), OneNode(), Node("n1")),
             (Env{{"SLURM_JOB_ID", "7"},
                  {"SWELL_JOB_ID", "7"},
                  {"SLURM_JOBID", "7"},
-                 {"SWELL_EXEC_JOB", "n1@/spool:7"}}));
+                 {"SWELL_EXEC_JOB", "n1@/spool:7"},
+                 {"SLURM_PROCID", "0"},
+                 {"SWELL_PROCID", "0"},
+                 {"SLURM_LOCALID", "0"},
+                 {"SWELL_LOCALID", "0"},
+                 {"SLURM_NODEID", "0"},
+                 {"SWELL_NODEID", "0"},
+                 {"SLURM_GTIDS", "0"},
+                 {"SWELL_GTIDS", "0"}}));
   EXPECT_EQ(Hostfile(OneNode()), "n1 slots=1\n");
   EXPECT_EQ(TaskJobId(OneTask(), 7, 0), 7);
   EXPECT_EQ(ArrayTaskIndex(OneTask(), 0), std::nullopt);
@@ -132,6 +148,39 @@ TEST(SlurmEnvTest, TheJobsVariablesOverrideTheSpecsButNotItsHome) {
   EXPECT_EQ(env["SLURM_NTASKS"], "1");
   EXPECT_EQ(env["HOME"], "/elsewhere");
   EXPECT_EQ(env["USER"], "alice");
+}
+
+// Slurm exports SLURM_NTASKS and SLURM_CPUS_PER_TASK only when -n and -c were given:
+// scripts read ${SLURM_CPUS_PER_TASK:-1}. The partition is the one squeue shows.
+TEST(SlurmEnvTest, OnlyWhatTheJobAskedForIsExported) {
+  pb::JobSpec spec = OneTask();
+  spec.set_ntasks_set(false);
+  spec.set_cpus_per_task_set(false);
+  Env env = JobEnv(spec, Alice(), OneNode(), Node("n1"), "/h", std::nullopt);
+  ExpectNeither(env, "NTASKS");
+  ExpectNeither(env, "NPROCS");
+  ExpectNeither(env, "CPUS_PER_TASK");
+  ExpectBoth(env, "JOB_CPUS_PER_NODE", "2");
+
+  spec.set_ntasks_set(true);
+  spec.set_ntasks(4);
+  spec.set_ntasks_per_node(2);
+  spec.set_account("physics");
+  spec.set_qos("long");
+  NodeContext elastic = Node("c5-1");
+  elastic.partition = "c5";
+  env = JobEnv(spec, Alice(), OneNode(), elastic, "/h", std::nullopt);
+  ExpectBoth(env, {{"NTASKS", "4"},
+                   {"NTASKS_PER_NODE", "2"},
+                   {"JOB_PARTITION", "c5"},
+                   {"JOB_ACCOUNT", "physics"},
+                   {"JOB_QOS", "long"}});
+  spec.set_partition("gpu");
+  EXPECT_EQ(JobPartition(spec, elastic), "gpu");
+
+  // The submitter's own task pid does not leak in: the launcher sets the task's.
+  (*spec.mutable_env())[kTaskPidVar] = "4242";
+  EXPECT_EQ(JobEnv(spec, Alice(), OneNode(), elastic, "/h", std::nullopt).count(kTaskPidVar), 0u);
 }
 
 TEST(SlurmEnvTest, WhatAnOlderHeadAndABareSpecLeave) {
@@ -148,7 +197,7 @@ TEST(SlurmEnvTest, WhatAnOlderHeadAndABareSpecLeave) {
   ExpectNeither(env, "MEM_PER_NODE");
   EXPECT_EQ(env.count("SWELL_HOSTFILE"), 0u);
   EXPECT_EQ(env.count("HOME"), 0u);  // runs as the daemon: its own
-  EXPECT_EQ(env["PATH"], std::string(kDefaultPath) + ":/opt/swell/bin");
+  EXPECT_EQ(env["PATH"], std::string("/opt/swell/bin:") + kDefaultPath);
   EXPECT_EQ(Hostfile(alloc), "");
 
   alloc.tasks_per_node = {3};  // tasks, but no cpus per node
@@ -170,15 +219,10 @@ TEST(SlurmEnvTest, AnArrayTask) {
   EXPECT_EQ(TaskJobId(spec, 100, 2), 102);
   EXPECT_EQ(ArrayTaskIndex(spec, 2), 5);
   EXPECT_EQ(ArrayTaskIndex(spec, 4), std::nullopt);
-  EXPECT_EQ(TaskEnv(spec, 100, Key(100, 2), OneNode(), "n1@/spool"),
-            (Env{{"SLURM_JOB_ID", "102"},
-                 {"SWELL_JOB_ID", "102"},
-                 {"SLURM_JOBID", "102"},
-                 {"SWELL_EXEC_JOB", "n1@/spool:102"},
-                 {"SLURM_ARRAY_JOB_ID", "100"},
-                 {"SWELL_ARRAY_JOB_ID", "100"},
-                 {"SLURM_ARRAY_TASK_ID", "5"},
-                 {"SWELL_ARRAY_TASK_ID", "5"}}));
+  Env task = TaskEnv(spec, 100, Key(100, 2), OneNode(), Node("n1"));
+  ExpectBoth(task, {{"JOB_ID", "102"}, {"ARRAY_JOB_ID", "100"}, {"ARRAY_TASK_ID", "5"}});
+  EXPECT_EQ(task["SLURM_JOBID"], "102");
+  EXPECT_EQ(task["SWELL_EXEC_JOB"], "n1@/spool:102");
 }
 
 TEST(SlurmEnvTest, AnArrayWithoutAStrideHasStepOne) {
@@ -219,18 +263,19 @@ TEST(SlurmEnvTest, ARankOfAMultiNodeJob) {
   EXPECT_EQ(Hostfile(alloc), "n1 slots=2\nn2 slots=2\nn10 slots=1\n");
 
   // Rank 3 is n2's second.
-  Env task = TaskEnv(spec, 9, Key(9, 3), alloc, "n2@/spool");
+  Env task = TaskEnv(spec, 9, Key(9, 3), alloc, Node("n2"));
   ExpectBoth(task, {{"JOB_ID", "9"},
                     {"PROCID", "3"},
                     {"LOCALID", "1"},
                     {"NODEID", "1"},
+                    {"GTIDS", "2,3"},
                     {"STEP_ID", "0"},
                     {"STEPID", "0"},
                     {"STEP_NUM_TASKS", "5"},
                     {"STEP_NUM_NODES", "3"}});
   EXPECT_EQ(task["SLURM_JOBID"], "9");
   EXPECT_EQ(task[kExecJobVar], "n2@/spool:9");
-  EXPECT_EQ(task.size(), 2u * 8 + 2);
+  EXPECT_EQ(task.size(), 2u * 9 + 2);
 }
 
 pb::ExecLaunch SrunStep() {
@@ -277,7 +322,7 @@ TEST(SlurmEnvTest, ARankOfAnSrunStep) {
   EXPECT_EQ(env["SWELL_NODENAME"], "n2");
   EXPECT_EQ(env[kStepOwnerVar], "n2@/spool");
   EXPECT_EQ(env[kExecJobVar], "n2@/spool:42");
-  EXPECT_EQ(env["PATH"], "/bin:/opt/swell/bin");
+  EXPECT_EQ(env["PATH"], "/opt/swell/bin:/bin");
   // Nodes that share this machine ("lo") keep MPI's files apart.
   EXPECT_EQ(env["OMPI_MCA_btl_vader_backing_directory"], "/spool/mpi");
   EXPECT_EQ(env["OMPI_MCA_orte_tmpdir_base"], "/spool/mpi");
@@ -300,7 +345,7 @@ TEST(SlurmEnvTest, ARelayedCommandDropsItsLaunchersState) {
   EXPECT_EQ(env.count("OMPI_COMM_WORLD_RANK"), 0u);
   EXPECT_EQ(env["OMPI_MCA_foo"], "1");
   EXPECT_EQ(env["OMPI_ALLOW_RUN_AS_ROOT"], "1");
-  EXPECT_EQ(env["PATH"], "/bin:/opt/swell/bin");  // has swell's directory already
+  EXPECT_EQ(env["PATH"], "/opt/swell/bin:/bin");  // swell's directory moves to the front
   EXPECT_EQ(env.count("OMPI_MCA_btl_vader_backing_directory"), 0u);
   EXPECT_EQ(env[kExecJobVar], "n2@/spool:42");
   ExpectNeither(env, "STEP_ID");

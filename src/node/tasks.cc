@@ -126,7 +126,7 @@ void Tasks::Start(int64_t job_id, Job& job, const pb::TaskKey& key) {
 
   SpawnRequest req;
   req.env = job.base_env;
-  for (auto& var : EnvEntries(TaskEnv(spec, job_id, key, job.alloc, node_->owner)))
+  for (auto& var : EnvEntries(TaskEnv(spec, job_id, key, job.alloc, *node_)))
     req.env.push_back(std::move(var));
   // Every task of a job that launches tasks writes to the job's output.
   req.append_output = spec.launch_tasks();
@@ -139,7 +139,7 @@ void Tasks::Start(int64_t job_id, Job& job, const pb::TaskKey& key) {
   f.node = node_->name;
   f.user = job.user.name();
   std::string out_pattern =
-      !spec.output().empty() ? spec.output() : (is_array ? "swell-%A_%a.out" : "swell-%j.out");
+      !spec.output().empty() ? spec.output() : DefaultOutputPattern(is_array);
   req.stdout_path = AbsolutePath(ExpandPattern(out_pattern, f), req.cwd);
   if (!spec.error().empty()) {
     req.stderr_path = AbsolutePath(ExpandPattern(spec.error(), f), req.cwd);
@@ -158,6 +158,7 @@ void Tasks::Start(int64_t job_id, Job& job, const pb::TaskKey& key) {
     req.argv.assign(spec.argv().begin(), spec.argv().end());
   }
   req.user = job.identity;
+  req.pid_env = kTaskPidVar;
   int ncpus = std::max(1, spec.ntasks()) * std::max(1, spec.cpus_per_task());
   int64_t mem_mb = spec.mem_mb();
   if (spec.launch_tasks()) {

@@ -32,7 +32,7 @@ TEST_F(CliTest, SbatchArrayWithPatternsEnvironmentAndDependency) {
 #SBATCH --time=00:05:00
 #SBATCH --mem=100M
 #SBATCH -o out/%x-%A_%a.out
-echo "$SLURM_JOB_ID $SLURM_JOB_NAME $SLURM_ARRAY_JOB_ID $SLURM_ARRAY_TASK_ID $SLURM_ARRAY_TASK_MIN $SLURM_ARRAY_TASK_MAX $SLURM_ARRAY_TASK_COUNT $SLURM_ARRAY_TASK_STEP $SLURM_NTASKS $SLURM_CPUS_PER_TASK $SLURM_MEM_PER_NODE $SLURM_SUBMIT_DIR $SLURMD_NODENAME"
+echo "$SLURM_JOB_ID $SLURM_JOB_NAME $SLURM_ARRAY_JOB_ID $SLURM_ARRAY_TASK_ID $SLURM_ARRAY_TASK_MIN $SLURM_ARRAY_TASK_MAX $SLURM_ARRAY_TASK_COUNT $SLURM_ARRAY_TASK_STEP ${SLURM_NTASKS:-unset} ${SLURM_CPUS_PER_TASK:-unset} $SLURM_MEM_PER_NODE $SLURM_SUBMIT_DIR $SLURMD_NODENAME"
 echo "nodelist=$SLURM_JOB_NODELIST host=$SLURM_SUBMIT_HOST"
 date +%s%N
 )");
@@ -59,7 +59,7 @@ date +%s%N
     EXPECT_EQ(name, "sweep");
     EXPECT_EQ(array_id, std::to_string(id));
     EXPECT_EQ(lo + " " + hi + " " + count + " " + step, "1 100 100 1");
-    EXPECT_EQ(ntasks + " " + cpt + " " + mem, "1 1 100");
+    EXPECT_EQ(ntasks + " " + cpt + " " + mem, "unset unset 100");  // no -n, no -c
     EXPECT_EQ(submit_dir, dir_);
     EXPECT_TRUE(node == "node1" || node == "node2") << node;
     std::string line;

@@ -271,23 +271,23 @@ TEST_F(SlurmCliTest, NodelistExcludeAndExclusive) {
   auto where = [&](std::vector<std::string> args) {
     args.insert(args.begin(), {"--wait", "-o", "out_%j.log"});
     args.insert(args.end(),
-                {"--wrap", "echo $SLURM_JOB_NODELIST $SLURM_CPUS_ON_NODE $SLURM_NTASKS"});
+                {"--wrap", "echo $SLURM_JOB_NODELIST $SLURM_CPUS_ON_NODE ${SLURM_NTASKS:-unset}"});
     auto r = Slurm("sbatch", args);
     EXPECT_EQ(r.code, 0) << r.err;
     std::string id = r.out.substr(r.out.rfind(' ') + 1);
     id.pop_back();
     return Read(dir_ + "/out_" + id + ".log");
   };
-  EXPECT_EQ(where({"-w", "node2"}), "node2 1 1\n");
+  EXPECT_EQ(where({"-w", "node2"}), "node2 1 unset\n");
   EXPECT_EQ(where({"-x", "node1", "-n", "3"}), "node2 3 3\n");
   // Every listed node gets a task: the node count grows to the list's length.
-  EXPECT_EQ(where({"--nodelist=node[1-2]"}), "node[1-2] 1 2\n");
+  EXPECT_EQ(where({"--nodelist=node[1-2]"}), "node[1-2] 1 unset\n");
   EXPECT_EQ(where({"-w", "node[1-2]", "--ntasks-per-node=2"}), "node[1-2] 2 4\n");
   Script("nodes.txt", "node2\n");
-  EXPECT_EQ(where({"-w", dir_ + "/nodes.txt"}), "node2 1 1\n");
+  EXPECT_EQ(where({"-w", dir_ + "/nodes.txt"}), "node2 1 unset\n");
   // --exclusive: the whole node, and never a node where other work runs.
   int64_t busy = Sbatch({"-w", "node1", "-o", "/dev/null", "--wrap", "sleep 30"});
-  EXPECT_EQ(where({"--exclusive"}), "node2 8 1\n");
+  EXPECT_EQ(where({"--exclusive"}), "node2 8 unset\n");
   EXPECT_EQ(Slurm("scancel", {std::to_string(busy)}).code, 0);
   // scontrol shows the requests.
   int64_t shown = Sbatch({"-w", "node2", "-x", "node1", "--exclusive", "-W", "--wrap", "true"});
