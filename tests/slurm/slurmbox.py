@@ -53,9 +53,13 @@ def _free_subnet():
 
 
 class SlurmBox:
-    def __init__(self, nodes=2, cpus=1, mem_mb=12000, partition="batch", log=None):
+    def __init__(self, nodes=2, cpus=1, mem_mb=12000, partition="batch", cluster="swellbox",
+                 enforce_part_limits="ALL", log=None):
         self.nodes = [f"node{i}" for i in range(1, nodes + 1)]
-        self.cpus, self.mem_mb, self.partition = cpus, mem_mb, partition
+        self.cpus, self.mem_mb, self.partition, self.cluster = cpus, mem_mb, partition, cluster
+        # ALL: a job that no node of its partition can ever run is refused at submit, as swell
+        # does (Slurm's default, NO, queues it for ever with reason PartitionConfig).
+        self.enforce_part_limits = enforce_part_limits
         self.log = log or (lambda msg: None)
         self.tag = f"sbx{os.getpid() % 100000}"
         self.dir = None
@@ -135,7 +139,7 @@ class SlurmBox:
         self.ctld_port, self.slurmd_port = _free_port(), _free_port()
         host = socket.gethostname().split(".")[0]
         lines = [
-            "ClusterName=swellbox",
+            f"ClusterName={self.cluster}",
             f"SlurmctldHost={host}({self.ctld_addr})",
             "SlurmUser=root", "SlurmdUser=root",
             f"SlurmctldPort={self.ctld_port}", f"SlurmdPort={self.slurmd_port}",
@@ -154,7 +158,7 @@ class SlurmBox:
             "JobCompType=jobcomp/none", "MpiDefault=none", "SwitchType=switch/none",
             "SelectType=select/cons_tres", "SelectTypeParameters=CR_Core_Memory",
             "MailProg=/bin/true", "SchedulerParameters=sched_interval=1",
-            "ReturnToService=2", "KillWait=1", "InactiveLimit=0", "MinJobAge=300",
+            f"EnforcePartLimits={self.enforce_part_limits}", "ReturnToService=2", "KillWait=1", "InactiveLimit=0", "MinJobAge=300",
             "SlurmctldDebug=info", "SlurmdDebug=info",
             f"PlugStackConfig={d}/plugstack.conf",
         ]
