@@ -180,6 +180,29 @@ def last_error(err):
     return (errs or lines or [""])[-1]
 
 
+REASONS = [  # (category, pattern), first match wins: why a submission was refused
+    ("script", r"look like a batch script|#!"),
+    ("option", r"unrecognized option|unknown option|invalid option|unrecognised"),
+    ("partition", r"partition"),
+    ("gres", r"gres|generic resource|gpu"),
+    ("feature", r"feature|constraint"),
+    ("node name", r"node name"),
+    ("cluster", r"cluster"),
+    ("dependency", r"dependency"),
+    ("array", r"array"),
+    ("time", r"time"),
+    ("resources", r"processors|node configuration|node count|cpus|memory|nodes with"),
+]
+
+
+def reason(err):
+    text = err.lower()
+    for cat, pat in REASONS:
+        if re.search(pat, text, re.I):
+            return cat
+    return "other"
+
+
 def norm_message(line):
     line = re.sub(r"(?<![0-9])[0-9]{2,}(?![0-9])", "N", line)
     return line
@@ -332,7 +355,7 @@ def report(results, out):
     jobs, cmds, wfs = results["jobs"], results["commands"], results["workflows"]
     fig = {}
     w = max(len(r["name"]) for r in jobs)
-    out.write(f"{'SCRIPT':<{w}}  {'SLURM':<8}  {'SWELL':<8}  VERDICT  MESSAGE  FILES  ENV\n")
+    out.write(f"{'SCRIPT':<{w}}  {'SLURM':<19}  {'SWELL':<19}  VERDICT  MESSAGE  FILES  ENV\n")
     for r in jobs:
         a, b = r["slurm"], r["swell"]
         both_refused = not a["accepted"] and not b["accepted"]
@@ -345,7 +368,9 @@ def report(results, out):
             n = sum(len(d["missing_in_swell"]) + len(d["extra_in_swell"]) + len(d["different"])
                     for d in cmp_["env_diffs"].values())
             env = "yes" if cmp_["env_agree"] else f"no ({n})"
-        out.write(f"{r['name']:<{w}}  {verdict(a):<8}  {verdict(b):<8}  "
+        va = verdict(a) + (f" ({r['reasons'][0]})" if not a["accepted"] else "")
+        vb = verdict(b) + (f" ({r['reasons'][1]})" if not b["accepted"] else "")
+        out.write(f"{r['name']:<{w}}  {va:<19}  {vb:<19}  "
                   f"{'yes' if r['verdict_agree'] else 'NO':<7}  {msg:<7}  {files:<5}  {env}\n")
 
     def frac(items, pred):
@@ -353,6 +378,8 @@ def report(results, out):
         return sum(1 for x in items if pred(x)), len(items)
 
     fig["verdicts"] = frac(jobs, lambda r: r["verdict_agree"])
+    fig["refusal reasons"] = frac([r for r in jobs if not r["slurm"]["accepted"]
+                                   and not r["swell"]["accepted"]], lambda r: r["reason_agree"])
     fig["messages"] = frac([r for r in jobs if not r["slurm"]["accepted"]
                             and not r["swell"]["accepted"]], lambda r: r["message_agree"])
     both = [r for r in jobs if r["slurm"]["accepted"] and r["swell"]["accepted"]]
@@ -438,9 +465,12 @@ def evaluate(results, sides, corpus, known):
     for r in results["jobs"]:
         a, b = r["slurm"], r["swell"]
         r["verdict_agree"] = a["accepted"] == b["accepted"]
-        r["message_agree"] = (not a["accepted"] and not b["accepted"] and
-                              norm_message(last_error(a["err"])) ==
-                              norm_message(last_error(b["err"])))
+        both_refused = not a["accepted"] and not b["accepted"]
+        r["message_agree"] = both_refused and (norm_message(last_error(a["err"])) ==
+                                               norm_message(last_error(b["err"])))
+        r["reasons"] = [reason(a["err"]) if not a["accepted"] else "",
+                        reason(b["err"]) if not b["accepted"] else ""]
+        r["reason_agree"] = both_refused and r["reasons"][0] == r["reasons"][1]
         r["compare"] = compare_outputs(r, sides, known, {r["name"] + ".sh"})
     for r in results["workflows"]:
         a, b = r["slurm"], r["swell"]
@@ -461,7 +491,7 @@ def evaluate(results, sides, corpus, known):
 
 
 def check_must_agree(results, path):
-    """Items (`verdict NAME`, `message NAME`, `files NAME`, `env NAME`, `workflow NAME`,
+    """Items (`verdict NAME`, `reason NAME`, `message NAME`, `files NAME`, `env NAME`, `workflow NAME`,
     `command N`) that must agree: returns the ones that do not."""
     jobs = {r["name"]: r for r in results["jobs"]}
     wfs = {r["name"]: r for r in results["workflows"]}
@@ -476,6 +506,8 @@ def check_must_agree(results, path):
                 ok = jobs[name]["verdict_agree"]
             elif kind == "message":
                 ok = jobs[name]["message_agree"]
+            elif kind == "reason":
+                ok = jobs[name]["reason_agree"]
             elif kind == "files":
                 ok = jobs[name]["compare"]["files_agree"] and \
                     jobs[name]["slurm"]["accepted"] and jobs[name]["swell"]["accepted"]
