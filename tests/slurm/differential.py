@@ -36,6 +36,9 @@ NODES, CPUS, MEM_MB = 2, 1, 12000   # swell up --nodes 2 on this 2-cpu machine: 
 COMMAND_TIMEOUT = 60
 DRAIN_TIMEOUT = 120
 STILL = 5
+# Pending reasons of jobs that will not start by themselves.
+NEVER = {"DependencyNeverSatisfied", "PartitionConfig", "PartitionNodeLimit", "BeginTime",
+         "JobHeldUser", "JobHeldAdmin", "ReqNodeNotAvail", "InvalidQOS", "InvalidAccount"}
 # Variables whose value is this run's and not comparable (their presence still is).
 VOLATILE = {"SLURM_TASK_PID", "SLURM_WORKING_CLUSTER", "SLURM_JOB_START_TIME",
             "SLURM_JOB_END_TIME", "SLURM_SUBMIT_HOST"}
@@ -293,10 +296,12 @@ def wait_drained(sides):
         left = {s.name: s.active() for s in sides}
         if not any(left.values()):
             return {}
-        running = any(l.split()[1] in ("R", "CG", "CF") for v in left.values() for l in v)
+        lines = [l.split(None, 2) + ["", ""] for v in left.values() for l in v]
+        running = any(l[1] in ("R", "CG", "CF") for l in lines)
+        stuck = all(l[2].strip("()") in NEVER for l in lines)
         if left != last or running:
             last, since = left, time.time()
-        elif time.time() - since >= STILL:
+        elif time.time() - since >= (STILL if stuck else 6 * STILL):
             break
         time.sleep(0.5)
     for s in sides:
