@@ -110,6 +110,16 @@ class CliTest : public ::testing::Test {
     home_ = dir_ + "/home";
     setenv("SWELL_HOME", home_.c_str(), 1);
     unsetenv("SWELL_HEAD");
+    // swell's Slurm commands first on the PATH that jobs inherit: a script's `srun` (and
+    // salloc's) must be swell's even where Slurm's own are installed in /usr/bin
+    // (scripts/setup installs them for tests/slurm), as on a machine whose user put build/bin
+    // on the PATH.
+    std::string bin = SWELL_BIN;
+    bin = bin.substr(0, bin.rfind('/'));
+    const char* path = getenv("PATH");
+    std::string p = path ? path : "/usr/local/bin:/usr/bin:/bin";
+    if (p.rfind(bin + ":", 0) != 0) setenv("PATH", (bin + ":" + p).c_str(), 1);
+    for (const char* v : {"SLURM_CONF", "SLURM_JOB_ID", "SLURM_JOBID"}) unsetenv(v);
     std::ofstream(dir_ + "/cluster.toml") << "[cluster]\nnodes = 2\ncpus_per_node = 8\n"
                                              "mem_per_node_mb = 4096\nnode_timeout_s = 2\n"
                                              "kill_wait_s = 1\n";

@@ -1,0 +1,5 @@
+#!/bin/bash
+
+jid1=$(sbatch setup.sh)
+
+sbatch --dependency=afterok:${jid1##* } --array=1-12 monthly.sh
