@@ -123,11 +123,26 @@ Env JobEnv(const pb::JobSpec& spec, const pb::UserIdentity& user, const Allocati
   SetBoth(env, "JOB_PARTITION", JobPartition(spec, node));
   if (!spec.account().empty()) SetBoth(env, "JOB_ACCOUNT", spec.account());
   if (!spec.qos().empty()) SetBoth(env, "JOB_QOS", spec.qos());
+  if (spec.dependency().terms_size() > 0) {
+    // As given: type:id[:id...] joined by ',' (all) or '?' (any).
+    std::string dep;
+    for (const auto& t : spec.dependency().terms()) {
+      if (!dep.empty()) dep += spec.dependency().any() ? "?" : ",";
+      dep += t.type();
+      for (const auto& id : t.job_ids()) dep += ":" + id;
+    }
+    SetBoth(env, "JOB_DEPENDENCY", dep);
+  }
   SetBoth(env, "PRIO_PROCESS", "0");
   SetBoth(env, "TOPOLOGY_ADDR", node.name);
   SetBoth(env, "TOPOLOGY_ADDR_PATTERN", "node");
-  SetBoth(env, "TIMELIMIT",
-          spec.time_limit_ms() > 0 ? std::to_string(spec.time_limit_ms() / 60000) : "UNLIMITED");
+  // swell's own (Slurm 22.05 has no SLURM_TIMELIMIT in a job).
+  env["SWELL_TIMELIMIT"] =
+      spec.time_limit_ms() > 0 ? std::to_string(spec.time_limit_ms() / 60000) : "UNLIMITED";
+  // What slurmd puts there without cloud nodes, and the cluster a job's own Slurm commands
+  // would talk to (name:controller:port:rpc version:select plugin).
+  env["SLURM_NODE_ALIASES"] = "(null)";
+  env["SLURM_WORKING_CLUSTER"] = "swell:" + spec.submit_host() + ":6817:9728:109";
   env["SLURMD_NODENAME"] = node.name;
   env[kStepOwnerVar] = node.owner;
   AddMpiEnv(env, node, false);

@@ -96,12 +96,14 @@ TEST(SlurmEnvTest, SingleTask) {
                    {"JOB_GID", "100"},
                    {"CLUSTER_NAME", "swell"},
                    {"JOB_PARTITION", "batch"},
-                   {"TIMELIMIT", "90"},
                    {"PRIO_PROCESS", "0"},
                    {"TOPOLOGY_ADDR", "n1"},
                    {"TOPOLOGY_ADDR_PATTERN", "node"}});
   ExpectNeither(env, "NTASKS_PER_NODE");
   ExpectNeither(env, "JOB_ACCOUNT");
+  EXPECT_EQ(env.count("SLURM_TIMELIMIT"), 0u);
+  EXPECT_EQ(env["SWELL_TIMELIMIT"], "90");
+  EXPECT_EQ(env["SLURM_NODE_ALIASES"], "(null)");
   ExpectNeither(env, "STEP_TASKS_PER_NODE");
   ExpectNeither(env, "STEP_NODELIST");
   ExpectNeither(env, "ARRAY_TASK_COUNT");
@@ -177,6 +179,16 @@ TEST(SlurmEnvTest, OnlyWhatTheJobAskedForIsExported) {
                    {"JOB_QOS", "long"}});
   spec.set_partition("gpu");
   EXPECT_EQ(JobPartition(spec, elastic), "gpu");
+  ExpectNeither(env, "JOB_DEPENDENCY");
+  auto* dep = spec.mutable_dependency();
+  dep->set_any(true);
+  auto* t = dep->add_terms();
+  t->set_type("afterok");
+  t->add_job_ids("12");
+  t->add_job_ids("13_2");
+  dep->add_terms()->set_type("singleton");
+  ExpectBoth(JobEnv(spec, Alice(), OneNode(), elastic, "/h", std::nullopt), "JOB_DEPENDENCY",
+             "afterok:12:13_2?singleton");
 
   // The submitter's own task pid does not leak in: the launcher sets the task's.
   (*spec.mutable_env())[kTaskPidVar] = "4242";
@@ -191,7 +203,7 @@ TEST(SlurmEnvTest, WhatAnOlderHeadAndABareSpecLeave) {
   alloc.nodelist = {"n1"};  // no tasks or cpus per node
   Env env = JobEnv(spec, Alice(), alloc, Node("n1"), "/h", std::nullopt);
   ExpectBoth(env, "JOB_CPUS_PER_NODE", "6");  // ntasks x cpus per task
-  ExpectBoth(env, "TIMELIMIT", "UNLIMITED");
+  EXPECT_EQ(env["SWELL_TIMELIMIT"], "UNLIMITED");
   ExpectNeither(env, "TASKS_PER_NODE");
   ExpectNeither(env, "CPUS_ON_NODE");
   ExpectNeither(env, "MEM_PER_NODE");
