@@ -770,7 +770,7 @@ int Scontrol(const Args& args) {
 }
 
 const char* const kCommands[] = {"sbatch",   "squeue", "scancel", "sinfo",
-                                 "scontrol", "srun",   "salloc", "swell-rsh"};
+                                 "scontrol", "srun",   "salloc", "swell-rsh", "sacct"};
 
 }  // namespace
 
@@ -791,6 +791,7 @@ int SlurmCommand(const std::string& name, const Args& args) {
     return RunStep(args, {"srun", true});
   }
   if (name == "swell-rsh") return Relay(args);
+  if (name == "sacct") return Sacct(args);
   return Salloc(args);
 }
 
