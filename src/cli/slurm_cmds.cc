@@ -770,7 +770,7 @@ int Scontrol(const Args& args) {
 }
 
 const char* const kCommands[] = {"sbatch",   "squeue", "scancel", "sinfo",
-                                 "scontrol", "srun",   "salloc", "swell-rsh", "sacct"};
+                                 "scontrol", "srun",   "salloc", "swell-rsh"};
 
 }  // namespace
 
@@ -791,7 +791,6 @@ int SlurmCommand(const std::string& name, const Args& args) {
     return RunStep(args, {"srun", true});
   }
   if (name == "swell-rsh") return Relay(args);
-  if (name == "sacct") return Sacct(args);
   return Salloc(args);
 }
 
