@@ -89,6 +89,8 @@ int RunStep(const Args& args, const Voice& voice);
 int Relay(const Args& args);
 // salloc [options] [command [args...]]: an allocation held while `command` runs here.
 int Salloc(const Args& args);
+// sacct: the job history the head keeps (sacct_cmd.cc).
+int Sacct(const Args& args);
 int Queue(const Args& args);
 int Nodes(const Args& args);
 int Stats(const Args& args);

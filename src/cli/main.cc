@@ -42,8 +42,8 @@ Daemons (started by `up`):
   head --home DIR                  run the head
   node --home DIR --name NAME      run a node daemon
 
-Slurm commands: the binary answers to sbatch, squeue, scancel, sinfo and scontrol when called
-by those names (build/bin has links); see docs/slurm.md.
+Slurm commands: the binary answers to sbatch, squeue, scancel, sinfo, scontrol and sacct when
+called by those names (build/bin has links); see docs/slurm.md.
 
 Environment: SWELL_HOME (default ~/.swell), SWELL_HEAD (host:port of a remote head).
 )";
@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
   const char* base = std::strrchr(argv[0], '/');
   std::string self = base ? base + 1 : argv[0];
   if (swell::cli::IsSlurmCommand(self)) return swell::cli::SlurmCommand(self, args);
+  if (self == "sacct") return swell::cli::Sacct(args);
   if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
     std::fputs(kUsage, args.empty() ? stderr : stdout);
     return args.empty() ? 2 : 0;

@@ -75,6 +75,11 @@ Result<pb::ExecEvent> Head::Impl::DoExecStart(const rpc::Caller& who, const pb::
   }
   call->id = next_exec_id_++;
   call->job_id = task_id;
+  if (!req.relay() && !next_step_.count(task_id)) {
+    // Step ids go on from the recorded ones (a restarted head must not reuse them).
+    auto recorded = store_->LoadSteps(task_id, task_id + 1);
+    next_step_[task_id] = recorded.ok() && !recorded->empty() ? recorded->back().step_id + 1 : 0;
+  }
   call->step_id = req.relay() ? -1 : next_step_[task_id]++;
   call->name = req.name().empty() && req.argv_size() > 0 ? req.argv(0) : req.name();
   call->nodes = step_nodes;
@@ -108,6 +113,7 @@ Result<pb::ExecEvent> Head::Impl::DoExecStart(const rpc::Caller& who, const pb::
     exec_nodes_[task_id].insert(step_nodes[i]);
   }
   call->ntasks = total;
+  RecordStep(*call, /*ended=*/false, /*cancelled=*/false);
   execs_[call->id] = call;
   {
     std::lock_guard<std::mutex> lock(exec_mu_);
@@ -124,6 +130,7 @@ Result<pb::ExecEvent> Head::Impl::DoExecStart(const rpc::Caller& who, const pb::
 void Head::Impl::DoExecGone(int64_t id, bool cancel) {
   auto it = execs_.find(id);
   if (it == execs_.end()) return;
+  RecordStep(*it->second, /*ended=*/true, cancel);
   if (cancel) {
     for (const auto& n : it->second->nodes) {
       auto nit = nodes_.find(n);

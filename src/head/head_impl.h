@@ -10,6 +10,7 @@
 //
 // Runs on the head loop; not thread-safe, except where a member says otherwise.
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -62,12 +63,25 @@ struct ExecCall {
   std::deque<pb::ExecEvent> events;  // GUARDED_BY(mu)
   std::set<int> ended;               // GUARDED_BY(mu)
   bool closed = false;               // GUARDED_BY(mu): the head stops
+  // How its ranks ended, for the step's record (history.cc): GUARDED_BY(mu).
+  int exit_code = 0;
+  int signal = 0;
+  bool failed = false;  // a rank could not start or lost its node
+  int64_t max_rss_kb = 0, user_cpu_us = 0, sys_cpu_us = 0;
 
   // Queues `ev`; a rank's end counts once (its node's report and the node's loss may both
   // come).
   void Deliver(pb::ExecEvent ev) {
     std::lock_guard<std::mutex> lock(mu);
     if (ev.ended() && !ended.insert(ev.rank()).second) return;
+    if (ev.ended()) {
+      exit_code = std::max(exit_code, ev.exit_code());
+      if (ev.signal() != 0 && signal == 0) signal = ev.signal();
+      failed = failed || !ev.error().empty();
+      max_rss_kb = std::max(max_rss_kb, ev.max_rss_kb());
+      user_cpu_us += ev.user_cpu_us();
+      sys_cpu_us += ev.sys_cpu_us();
+    }
     events.push_back(std::move(ev));
     cv.notify_all();
   }
@@ -127,6 +141,13 @@ class Head::Impl {
   // The caller is done (`cancel`: it went away, so its ranks end).
   void DoExecGone(int64_t id, bool cancel);
   void RouteExec(const pb::ExecOutput& out);
+
+  // Job accounting (history.cc): sacct's pages of recorded jobs; a step's row written when
+  // it starts and when it ends (`cancelled`: its caller went away); steps a stopped head left
+  // running, ended at load.
+  Result<pb::HistoryReply> DoHistory(const pb::HistoryRequest& req);
+  void RecordStep(const ExecCall& call, bool ended, bool cancelled);
+  Status SettleSteps();
 
   std::atomic<uint64_t> next_session_id_{1};
   std::atomic<bool> stopping_{false};

@@ -105,7 +105,7 @@ void MarkStarted(Job& job, int64_t pos, int64_t start_ms) {
 }
 
 void Finish(Job& job, int64_t pos, pb::JobState state, int exit_code, int signal, int64_t now_ms,
-            Changes* changes) {
+            Changes* changes, const Usage& usage) {
   auto it = job.live.find(pos);
   if (it == job.live.end()) return;
   Task t = it->second;
@@ -114,6 +114,9 @@ void Finish(Job& job, int64_t pos, pb::JobState state, int exit_code, int signal
   job.counts[state]++;
   if (t.start_ms == 0 && state != pb::CANCELLED) t.start_ms = now_ms;
   changes->task_rows.push_back(RowOf(job, t, state, exit_code, signal, now_ms));
+  changes->task_rows.back().max_rss_kb = usage.max_rss_kb;
+  changes->task_rows.back().user_cpu_us = usage.user_cpu_us;
+  changes->task_rows.back().sys_cpu_us = usage.sys_cpu_us;
   if (exit_code > job.row.exit_code || (signal != 0 && job.row.signal == 0)) {
     job.row.exit_code = std::max(job.row.exit_code, exit_code);
     if (signal != 0) job.row.signal = signal;

@@ -67,10 +67,17 @@ bool Start(Job& job, int64_t pos, int64_t start_ms, int64_t now_ms, Changes* cha
 // end together, and the end's record carries `start_ms`.
 void MarkStarted(Job& job, int64_t pos, int64_t start_ms);
 
+// What a task used, as its node reported with its end (kept on its row for sacct).
+struct Usage {
+  int64_t max_rss_kb = 0;
+  int64_t user_cpu_us = 0;
+  int64_t sys_cpu_us = 0;
+};
+
 // A live task ends in `state`. The job's exit code is the highest of its tasks' (Slurm's
 // derived exit code), its signal the first one seen.
 void Finish(Job& job, int64_t pos, pb::JobState state, int exit_code, int signal, int64_t now_ms,
-            Changes* changes);
+            Changes* changes, const Usage& usage = {});
 
 // A live task goes back to the queue as its next attempt (`count_restart`: the job's restart
 // count grows). A task whose cancel was requested, or of a job whose rest is cancelled, ends

@@ -254,5 +254,20 @@ TEST(JobLifecycleTest, AJobOfRanksIsOneWorldWhenANodeIsLost) {
   EXPECT_EQ(job.row.restarts, 1);
 }
 
+TEST(JobLifecycleTest, AFinishedTaskRowKeepsWhatItUsed) {
+  Job job = MakeJob(1);
+  RunAll(job, "n1", 10);
+  Changes c;
+  Finish(job, 0, pb::FAILED, 3, 0, 20, &c, Usage{4096, 1'200'000, 300'000});
+  ASSERT_EQ(c.task_rows.size(), 1u);
+  const state::TaskRow& row = c.task_rows[0];
+  EXPECT_EQ(row.state, pb::FAILED);
+  EXPECT_EQ(row.exit_code, 3);
+  EXPECT_EQ(row.max_rss_kb, 4096);
+  EXPECT_EQ(row.user_cpu_us, 1'200'000);
+  EXPECT_EQ(row.sys_cpu_us, 300'000);
+  EXPECT_EQ(job.row.state, pb::FAILED);
+}
+
 }  // namespace
 }  // namespace swell::head::lifecycle

@@ -195,7 +195,7 @@ void Head::Impl::DoReports(const std::string& node_name, uint64_t sid, const pb:
         }
         if (v.outcome == lifecycle::Outcome::kFinish)
           lifecycle::Finish(*job, pos, v.state, rep.exit_code(), rep.signal(), ToMillis(now),
-                            &changes);
+                            &changes, {rep.max_rss_kb(), rep.user_cpu_us(), rep.sys_cpu_us()});
         else
           lifecycle::Requeue(*job, pos, v.outcome == lifecycle::Outcome::kRequeueCounted,
                              ToMillis(now), &changes);

@@ -140,6 +140,7 @@ Status Head::Impl::Load() {
         ++it;
     }
   }
+  SWELL_RETURN_IF_ERROR(SettleSteps());
   LogInfo("head: loaded %zu active jobs, %zu finished, %zu nodes, next job id %lld", jobs_.size(),
           done_.size(), nodes_.size(), static_cast<long long>(next_job_id_));
   return Status::Ok();

@@ -155,7 +155,7 @@ bool ExecRelay::ReadOutput(pid_t pid, int fd) {
   return true;
 }
 
-bool ExecRelay::Exited(pid_t pid, int status) {
+bool ExecRelay::Exited(pid_t pid, int status, const Usage& usage) {
   auto it = ranks_.find(pid);
   if (it == ranks_.end()) return false;
   // What it wrote before it ended is in the pipes; a child it left behind may hold them open,
@@ -181,6 +181,9 @@ bool ExecRelay::Exited(pid_t pid, int status) {
   pb::ExecEvent ev;
   ev.set_rank(r.rank);
   ev.set_ended(true);
+  ev.set_max_rss_kb(usage.max_rss_kb);
+  ev.set_user_cpu_us(usage.user_cpu_us);
+  ev.set_sys_cpu_us(usage.sys_cpu_us);
   if (WIFEXITED(status)) ev.set_exit_code(WEXITSTATUS(status));
   if (WIFSIGNALED(status)) ev.set_signal(WTERMSIG(status));
   Event(r.exec_id, std::move(ev));

@@ -20,6 +20,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "node/usage.h"
 #include "common/clock.h"
 #include "node/head_link.h"
 #include "node/launcher.h"
@@ -46,7 +47,8 @@ class ExecRelay {
   bool HandlePipe(int fd);
   // A child ended: if it is a rank, reads what is left in its pipes and reports its end.
   // False for other processes.
-  bool Exited(pid_t pid, int status);
+  // `usage`: wait4's rusage of it, reported with its end.
+  bool Exited(pid_t pid, int status, const Usage& usage = {});
   // The SIGKILL after a cancel's kill_wait.
   void CheckTimers(Time now);
   // The earliest pending SIGKILL; kNever without one.

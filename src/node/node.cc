@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -259,10 +260,12 @@ void NodeDaemon::Impl::HandleCancel(const pb::Cancel& c) {
 void NodeDaemon::Impl::Reap(pid_t which) {
   for (;;) {
     int status = 0;
-    pid_t pid = waitpid(which, &status, WNOHANG);
+    struct rusage ru = {};
+    pid_t pid = wait4(which, &status, WNOHANG, &ru);
     if (pid <= 0) break;
+    const Usage usage = FromRusage(ru);
     // Neither a rank nor a task: an adopted orphan.
-    if (!exec_.Exited(pid, status)) tasks_.Exited(pid, status);
+    if (!exec_.Exited(pid, status, usage)) tasks_.Exited(pid, status, usage);
     if (which > 0) break;
   }
   tasks_.ForgetIdleJobs();

@@ -193,7 +193,7 @@ void Tasks::Start(int64_t job_id, Job& job, const pb::TaskKey& key) {
   report_(std::move(r));
 }
 
-bool Tasks::Exited(pid_t pid, int status) {
+bool Tasks::Exited(pid_t pid, int status, const Usage& usage) {
   auto it = tasks_.find(pid);
   if (it == tasks_.end()) return false;
   Task& task = it->second;
@@ -205,6 +205,11 @@ bool Tasks::Exited(pid_t pid, int status) {
   *r.mutable_key() = task.key;
   r.set_started(false);
   r.set_time_ms(ToMillis(clock_->Now()));
+  Usage used = usage;
+  if (task.cgroup) used = CgroupUsage(task.cgroup->path(), usage).value_or(usage);
+  r.set_max_rss_kb(used.max_rss_kb);
+  r.set_user_cpu_us(used.user_cpu_us);
+  r.set_sys_cpu_us(used.sys_cpu_us);
   if (WIFEXITED(status)) r.set_exit_code(WEXITSTATUS(status));
   if (WIFSIGNALED(status)) r.set_signal(WTERMSIG(status));
   r.set_timed_out(task.timed_out);

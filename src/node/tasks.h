@@ -23,6 +23,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "node/usage.h"
+
 #include "common/clock.h"
 #include "common/status.h"
 #include "node/launcher.h"
@@ -57,7 +59,8 @@ class Tasks {
 
   // A child ended: if it is a task's, reports its end, kills what is left of it and starts
   // the job's next queued task. False for other processes.
-  bool Exited(pid_t pid, int status);
+  // `usage`: wait4's rusage of it, reported with its end (a cgroup's own count wins).
+  bool Exited(pid_t pid, int status, const Usage& usage = {});
   // Forgets jobs idle for ten minutes (and removes their script and hostfile). The head
   // resends a job's spec when it has not launched on this node for a minute.
   void ForgetIdleJobs();

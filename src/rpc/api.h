@@ -69,6 +69,10 @@ class HeadApi {
   virtual Status Exec(const Caller&, const pb::ExecRequest&, Writer<pb::ExecEvent>& out) = 0;
   // Runs one node's session until it ends. Only callers with the cluster secret get here.
   virtual Status NodeSession(const Caller&, Stream<pb::NodeMessage, pb::HeadMessage>& s) = 0;
+  // Job accounting (sacct): recorded jobs with their tasks and steps, a page at a time.
+  virtual Result<pb::HistoryReply> History(const Caller&, const pb::HistoryRequest&) {
+    return InvalidArgument("job history is not kept here");
+  }
 };
 
 struct ServerOptions {

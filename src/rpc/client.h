@@ -68,6 +68,10 @@ class HeadClient {
   // Waits up to `timeout` for the head to answer a connection.
   virtual Status WaitReady(Duration timeout) = 0;
   virtual Result<std::unique_ptr<NodeLink>> OpenNodeSession() = 0;
+  // Job accounting (sacct): one page of the recorded jobs.
+  virtual Result<pb::HistoryReply> History(const pb::HistoryRequest&) {
+    return InvalidArgument("job history is not available");
+  }
 
   // Deadline for unary calls (default 30 s).
   void set_timeout(Duration d) { timeout_ = d; }

@@ -23,6 +23,10 @@ CREATE TABLE IF NOT EXISTS tasks(
   job_id INTEGER, pos INTEGER, state INTEGER, node TEXT, exit_code INTEGER, signal INTEGER,
   start_ms INTEGER, end_ms INTEGER, attempt INTEGER, cancel_requested INTEGER,
   PRIMARY KEY(job_id, pos)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS steps(
+  job_id INTEGER, step_id INTEGER, name TEXT, nodes TEXT, ntasks INTEGER, start_ms INTEGER,
+  end_ms INTEGER, state INTEGER, exit_code INTEGER, signal INTEGER, max_rss_kb INTEGER,
+  user_cpu_us INTEGER, sys_cpu_us INTEGER, PRIMARY KEY(job_id, step_id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS tasks_state ON tasks(state) WHERE state <= 2;
 CREATE TABLE IF NOT EXISTS leases(
   id INTEGER PRIMARY KEY, job_id INTEGER, node TEXT, slots INTEGER, shares TEXT);
@@ -121,7 +125,11 @@ constexpr const char* kJobSelect =
     "j.submit_ms, j.start_ms, j.end_ms, j.priority, j.task_count, j.next_pos, j.rest_cancelled, "
     "j.restarts, s.spec FROM jobs j LEFT JOIN specs s ON s.job_id = j.id";
 constexpr const char* kTaskCols =
-    "job_id, pos, state, node, exit_code, signal, start_ms, end_ms, attempt, cancel_requested";
+    "job_id, pos, state, node, exit_code, signal, start_ms, end_ms, attempt, cancel_requested, "
+    "max_rss_kb, user_cpu_us, sys_cpu_us";
+constexpr const char* kStepCols =
+    "job_id, step_id, name, nodes, ntasks, start_ms, end_ms, state, exit_code, signal, "
+    "max_rss_kb, user_cpu_us, sys_cpu_us";
 constexpr const char* kLeaseCols = "id, job_id, node, slots, shares";
 constexpr const char* kNodeCols =
     "name, instance, hostname, state, cpus, mem_mb, gpus, last_seen_ms, pid";
@@ -150,7 +158,12 @@ constexpr auto kJobMembers = std::make_tuple(
 constexpr auto kTaskMembers =
     std::make_tuple(&TaskRow::job_id, &TaskRow::pos, &TaskRow::state, &TaskRow::node,
                     &TaskRow::exit_code, &TaskRow::signal, &TaskRow::start_ms, &TaskRow::end_ms,
-                    &TaskRow::attempt, &TaskRow::cancel_requested);
+                    &TaskRow::attempt, &TaskRow::cancel_requested, &TaskRow::max_rss_kb,
+                    &TaskRow::user_cpu_us, &TaskRow::sys_cpu_us);
+constexpr auto kStepMembers = std::make_tuple(
+    &StepRow::job_id, &StepRow::step_id, &StepRow::name, &StepRow::nodes, &StepRow::ntasks,
+    &StepRow::start_ms, &StepRow::end_ms, &StepRow::state, &StepRow::exit_code, &StepRow::signal,
+    &StepRow::max_rss_kb, &StepRow::user_cpu_us, &StepRow::sys_cpu_us);
 constexpr auto kLeaseMembers = std::make_tuple(&LeaseRow::id, &LeaseRow::job_id, &LeaseRow::node,
                                                &LeaseRow::slots, &LeaseRow::shares);
 constexpr auto kNodeMembers = std::make_tuple(
@@ -182,6 +195,7 @@ struct Store::Statements {
       add_event;
   Stmt load_active_jobs, load_all_jobs, load_job, load_tasks, load_live_tasks, load_task;
   Stmt load_leases, load_nodes, count_tasks, put_pool, load_pool;
+  Stmt put_step, load_steps, load_running_steps, load_window;
 };
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
@@ -200,13 +214,18 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   SWELL_RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=FULL"));
   SWELL_RETURN_IF_ERROR(store->Exec("PRAGMA foreign_keys=OFF"));
   SWELL_RETURN_IF_ERROR(store->Exec(kSchema));
-  // Databases written before tasks had cancel_requested get the column.
-  char* err = nullptr;
-  if (sqlite3_exec(db, "ALTER TABLE tasks ADD COLUMN cancel_requested INTEGER DEFAULT 0", nullptr,
-                   nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "";
-    sqlite3_free(err);
-    if (msg.find("duplicate column") == std::string::npos) return Internal("sqlite: " + msg);
+  // Databases written by an older swell get the columns added since (kept at their defaults).
+  for (const char* column : {"tasks ADD COLUMN cancel_requested INTEGER DEFAULT 0",
+                             "tasks ADD COLUMN max_rss_kb INTEGER DEFAULT 0",
+                             "tasks ADD COLUMN user_cpu_us INTEGER DEFAULT 0",
+                             "tasks ADD COLUMN sys_cpu_us INTEGER DEFAULT 0"}) {
+    char* err = nullptr;
+    const std::string sql = std::string("ALTER TABLE ") + column;
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "";
+      sqlite3_free(err);
+      if (msg.find("duplicate column") == std::string::npos) return Internal("sqlite: " + msg);
+    }
   }
   SWELL_RETURN_IF_ERROR(store->Prepare());
   auto version = store->GetCounter("schema_version", kSchemaVersion);
@@ -262,6 +281,15 @@ Status Store::Prepare() {
   SWELL_RETURN_IF_ERROR(s.load_pool.Prepare(db_, Select(kPoolCols, "pool") + " ORDER BY id"));
   SWELL_RETURN_IF_ERROR(s.count_tasks.Prepare(
       db_, "SELECT state, COUNT(*) FROM tasks WHERE job_id=? GROUP BY state"));
+  const std::string steps_select = Select(kStepCols, "steps");
+  SWELL_RETURN_IF_ERROR(s.put_step.Prepare(db_, Upsert("steps", kStepCols)));
+  SWELL_RETURN_IF_ERROR(s.load_steps.Prepare(
+      db_, steps_select + " WHERE job_id >= ? AND job_id < ? ORDER BY job_id, step_id"));
+  SWELL_RETURN_IF_ERROR(s.load_running_steps.Prepare(db_, steps_select + " WHERE state = 2"));
+  SWELL_RETURN_IF_ERROR(s.load_window.Prepare(
+      db_, Select(kJobCols, "jobs") +
+               " WHERE id > ?1 AND (?2 = 0 OR end_ms = 0 OR end_ms >= ?2) AND"
+               " (?3 = 0 OR submit_ms <= ?3) ORDER BY id LIMIT ?4"));
   return Status::Ok();
 }
 
@@ -394,6 +422,23 @@ Result<std::vector<std::pair<int, int64_t>>> Store::CountTasks(int64_t job_id) {
   return Collect<std::pair<int, int64_t>>(st_->count_tasks, [](const Stmt& s) {
     return std::pair<int, int64_t>(static_cast<int>(s.Int(0)), s.Int(1));
   });
+}
+
+Status Store::PutStep(const StepRow& r) { return st_->put_step.BindAll(r, kStepMembers).Run(); }
+
+Result<std::vector<StepRow>> Store::LoadSteps(int64_t first_id, int64_t end_id) {
+  st_->load_steps.Bind(1, first_id).Bind(2, end_id);
+  return Collect<StepRow>(st_->load_steps, ReadRow<StepRow, kStepMembers>);
+}
+
+Result<std::vector<StepRow>> Store::LoadRunningSteps() {
+  return Collect<StepRow>(st_->load_running_steps, ReadRow<StepRow, kStepMembers>);
+}
+
+Result<std::vector<JobRow>> Store::LoadJobsInWindow(int64_t after_id, int64_t start_ms,
+                                                    int64_t end_ms, int limit) {
+  st_->load_window.Bind(1, after_id).Bind(2, start_ms).Bind(3, end_ms).Bind(4, limit);
+  return Collect<JobRow>(st_->load_window, ReadRow<JobRow, kJobMembers>);
 }
 
 }  // namespace swell::head::state

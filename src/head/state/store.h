@@ -55,8 +55,32 @@ struct TaskRow {
   int64_t end_ms = 0;
   int attempt = 0;
   bool cancel_requested = false;  // a cancel was sent to its node; never run it again
+  // Resource use of the attempt that ended (sacct): peak memory and cpu time.
+  int64_t max_rss_kb = 0;
+  int64_t user_cpu_us = 0;
+  int64_t sys_cpu_us = 0;
 
   bool operator==(const TaskRow&) const = default;
+};
+
+// A job step (srun inside an allocation) as accounting keeps it: written when it starts and
+// when it ends.
+struct StepRow {
+  int64_t job_id = 0;  // the allocation's id: an array task's own id
+  int64_t step_id = 0;
+  std::string name;
+  std::string nodes;  // comma-separated, in the step's order
+  int ntasks = 0;
+  int64_t start_ms = 0;
+  int64_t end_ms = 0;
+  int state = 2;  // pb::JobState
+  int exit_code = 0;
+  int signal = 0;
+  int64_t max_rss_kb = 0;
+  int64_t user_cpu_us = 0;
+  int64_t sys_cpu_us = 0;
+
+  bool operator==(const StepRow&) const = default;
 };
 
 // Resources a job holds on a node: `slots` units, each using `cpus/mem_mb/gpus` there.
@@ -138,6 +162,17 @@ class Store {
   Result<std::vector<PoolRow>> LoadPool();  // by id
   // (state, count) of the task rows of a job.
   Result<std::vector<std::pair<int, int64_t>>> CountTasks(int64_t job_id);
+
+  // Accounting (sacct).
+  Status PutStep(const StepRow& step);
+  // Steps of the allocations with ids in [first_id, end_id), by id and step id.
+  Result<std::vector<StepRow>> LoadSteps(int64_t first_id, int64_t end_id);
+  // Steps still RUNNING (left so by a head that stopped).
+  Result<std::vector<StepRow>> LoadRunningSteps();
+  // Up to `limit` jobs with id > after_id, by id, that had not ended before `start_ms` and
+  // were submitted by `end_ms` (0: no bound), without their specs.
+  Result<std::vector<JobRow>> LoadJobsInWindow(int64_t after_id, int64_t start_ms,
+                                               int64_t end_ms, int limit);
 
  private:
   explicit Store(sqlite3* db);
