@@ -122,6 +122,13 @@ void Finish(Job& job, int64_t pos, pb::JobState state, int exit_code, int signal
     if (signal != 0) job.row.signal = signal;
     job.row_dirty = true;
   }
+  // A task that started and ended within one report of its node never made the job
+  // RUNNING: the job started when it did.
+  if (t.started && job.row.start_ms == 0 && t.start_ms != 0) {
+    job.row.start_ms = t.start_ms;
+    job.row_dirty = true;
+    changes->events.push_back({t.start_ms, "start", ""});
+  }
   changes->left.push_back({t, false});
   UpdateState(job, now_ms, changes);
 }

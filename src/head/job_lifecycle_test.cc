@@ -93,6 +93,21 @@ TEST(JobLifecycleTest, StartAndEndAreStampedOnceWithTheirEvents) {
   EXPECT_FALSE(TakeNext(job, 7, "n1", &d).has_value());
 }
 
+// Its node reported the start and the end together: the job still has its start time.
+TEST(JobLifecycleTest, AJobWhoseTaskStartedAndEndedInOneReportHasItsStart) {
+  Job job = MakeJob(1);
+  Changes c;
+  auto t = TakeNext(job, 7, "n1", &c);
+  MarkStarted(job, t->pos, 500);
+  Finish(job, t->pos, pb::COMPLETED, 0, 0, 900, &c);
+  EXPECT_EQ(job.row.state, pb::COMPLETED);
+  EXPECT_EQ(job.row.start_ms, 500);
+  EXPECT_EQ(job.row.end_ms, 900);
+  ASSERT_EQ(c.events.size(), 2u);
+  EXPECT_EQ(c.events[0].kind, "start");
+  EXPECT_EQ(c.events[1].kind, "end");
+}
+
 TEST(JobLifecycleTest, ARequeuedTaskRunsAgainFirstAsItsNextAttempt) {
   Job job = MakeJob(3, /*array=*/true);
   Changes c;
