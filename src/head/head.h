@@ -70,6 +70,7 @@ class Head final : public rpc::HeadApi {
   Status Wait(const rpc::Caller&, const pb::WaitRequest&, rpc::Writer<pb::WaitEvent>&) override;
   Status Exec(const rpc::Caller&, const pb::ExecRequest&, rpc::Writer<pb::ExecEvent>&) override;
   Status NodeSession(const rpc::Caller&, rpc::Stream<pb::NodeMessage, pb::HeadMessage>&) override;
+  Result<pb::ControlReply> Control(const rpc::Caller&, const pb::ControlRequest&) override;
 
   class Impl;
 

@@ -127,6 +127,8 @@ class Head::Impl {
   // The caller is done (`cancel`: it went away, so its ranks end).
   void DoExecGone(int64_t id, bool cancel);
   void RouteExec(const pb::ExecOutput& out);
+  // scontrol's job control (job_control.cc).
+  Result<pb::ControlReply> DoControl(const rpc::Caller& who, const pb::ControlRequest& req);
 
   std::atomic<uint64_t> next_session_id_{1};
   std::atomic<bool> stopping_{false};

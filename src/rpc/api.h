@@ -69,6 +69,10 @@ class HeadApi {
   virtual Status Exec(const Caller&, const pb::ExecRequest&, Writer<pb::ExecEvent>& out) = 0;
   // Runs one node's session until it ends. Only callers with the cluster secret get here.
   virtual Status NodeSession(const Caller&, Stream<pb::NodeMessage, pb::HeadMessage>& s) = 0;
+  // scontrol's job control (hold, release, requeue, update...); answered once durable.
+  virtual Result<pb::ControlReply> Control(const Caller&, const pb::ControlRequest&) {
+    return Internal("Control is not implemented");
+  }
 };
 
 struct ServerOptions {

@@ -89,6 +89,7 @@ class GrpcHeadClient final : public HeadClient {
   SWELL_UNARY_CALL(Cancel)
   SWELL_UNARY_CALL(Nodes)
   SWELL_UNARY_CALL(Stats)
+  SWELL_UNARY_CALL(Control)
 #undef SWELL_UNARY_CALL
 
   Status Wait(const pb::WaitRequest& in,

@@ -68,6 +68,7 @@ class HeadClient {
   // Waits up to `timeout` for the head to answer a connection.
   virtual Status WaitReady(Duration timeout) = 0;
   virtual Result<std::unique_ptr<NodeLink>> OpenNodeSession() = 0;
+  virtual Result<pb::ControlReply> Control(const pb::ControlRequest&) = 0;
 
   // Deadline for unary calls (default 30 s).
   void set_timeout(Duration d) { timeout_ = d; }
