@@ -137,7 +137,8 @@ TEST(JobControlTest, RequeueSendsEveryTaskBackAsItsNextAttempt) {
   EXPECT_EQ(cancel[0].attempt, 0) << "the attempt the node runs is the one to end";
   ASSERT_EQ(job.requeued.size(), 4u);
   std::vector<std::pair<int64_t, int>> want = {{0, 3}, {1, 1}, {2, 1}, {3, 0}};
-  EXPECT_EQ(std::vector<std::pair<int64_t, int>>(job.requeued.begin(), job.requeued.end()), want);
+  using Queued = std::vector<std::pair<int64_t, int>>;
+  EXPECT_EQ(Queued(job.requeued.begin(), job.requeued.end()), want);
   EXPECT_TRUE(job.live.empty());
   EXPECT_EQ(job.undispatched(), 4);
   EXPECT_EQ(job.counts[pb::PENDING], 4);
