@@ -75,7 +75,7 @@ Result<JobUpdateArgs> ParseJobUpdate(const std::vector<std::string>& words, Time
       }
       auto limit = ParseTimeLimit(val);
       if (!limit.ok()) return Error("Invalid TimeLimit value");
-      int64_t ms = *limit == kInfinite ? 0 : ToMillis(*limit);
+      int64_t ms = *limit == kInfinite ? 0 : static_cast<int64_t>(limit->count());
       if (sign) {
         if (out.job_ids.empty())
           return Error("JobId must precede TimeLimit increment or decrement");

@@ -48,9 +48,11 @@ class ScontrolTest : public CliTest {
 
 TEST_F(ScontrolTest, ShowJobidDetailsConfigPartitionAndStep) {
   Up();
-  Script("steps.sh", "#!/bin/sh\nsrun -n 1 sleep 60\n");
-  std::string id = Sbatch({"-o", "/dev/null", "steps.sh"});
-  ASSERT_EQ(SqueueUntil(id, "%t", "R\n"), "R\n");
+  // The link next to swell: a real Slurm's srun may come first on the PATH.
+  std::string bin = SWELL_BIN;
+  Script("steps.sh", "#!/bin/sh\n" + bin.substr(0, bin.rfind('/') + 1) + "srun -n 1 sleep 60\n");
+  std::string id = Sbatch({"-o", "steps.out", "steps.sh"});
+  ASSERT_EQ(SqueueUntil(id, "%t", "R\n"), "R\n") << Read(dir_ + "/steps.out");
 
   // Snakemake's status fallback: options after the command's words.
   auto dd = Slurm("scontrol", {"show", "jobid", "-dd", id});
