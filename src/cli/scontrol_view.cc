@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli/job_state.h"
+#include "cli/sinfo_view.h"
 #include "cli/slurm_fields.h"
 #include "common/hostlist.h"
 #include "common/slurm_format.h"
@@ -42,7 +43,8 @@ struct JobPart {
   int restarts = 0;
 };
 
-std::string JobRecord(const pb::JobInfo& j, const JobPart& p, Time now, bool one_liner) {
+std::string JobRecord(const pb::JobInfo& j, const JobPart& p, Time now, bool one_liner,
+                      bool details) {
   const pb::JobSpec& s = j.spec();
   auto [group, gid] = PrimaryGroup(j.uid());
   Record r;
@@ -55,6 +57,7 @@ std::string JobRecord(const pb::JobInfo& j, const JobPart& p, Time now, bool one
   r.Line(fmt::format("Requeue={} Restarts={} BatchFlag={} Reboot=0 ExitCode={}:{}",
                      s.requeue() ? 1 : 0, p.restarts, s.script_path().empty() ? 0 : 1, p.exit_code,
                      p.signal));
+  if (details) r.Line(fmt::format("DerivedExitCode={}:{}", p.exit_code, p.signal));
   int64_t run_ms = 0;
   if (p.state != pb::PENDING && p.start_ms)
     run_ms = std::max<int64_t>(0, (p.end_ms ? p.end_ms : ToMillis(now)) - p.start_ms);
@@ -99,6 +102,20 @@ std::string JobRecord(const pb::JobInfo& j, const JobPart& p, Time now, bool one
   r.Line("ReqTRES=" + tres);
   r.Line("AllocTRES=" + (p.state == pb::PENDING ? std::string("(null)") : tres));
   r.Line("Socks/Node=* NtasksPerN:B:S:C=0:0:*:* CoreSpec=*");
+  if (details && !p.nodes.empty() && p.state == pb::RUNNING) {
+    // One line per node, by the tasks the job holds there (all of them on one node for a
+    // task of an array).
+    r.Line("JOB_GRES=" + (s.gpus() > 0 ? fmt::format("gpu:{}", s.gpus()) : std::string("(null)")));
+    for (size_t i = 0; i < p.nodes.size(); ++i) {
+      int64_t tasks = p.nodes.size() == 1 ? Ntasks(s) : 0;
+      if (p.nodes.size() > 1 && static_cast<int>(i) < j.node_tasks_size())
+        tasks = j.node_tasks(static_cast<int>(i));
+      int64_t cpus = std::max<int64_t>(1, tasks * CpusPerTask(s));
+      r.Line(fmt::format("  Nodes={} CPU_IDs={} Mem={} GRES={}", p.nodes[i],
+                         cpus > 1 ? fmt::format("0-{}", cpus - 1) : std::string("0"), s.mem_mb(),
+                         s.gpus() > 0 ? fmt::format("gpu:{}", s.gpus()) : ""));
+    }
+  }
   r.Line(fmt::format("MinCPUsNode={} MinMemoryNode={} MinTmpDiskNode=0", CpusPerTask(s),
                      MemText(s.mem_mb())));
   r.Line("Features=(null) DelayBoot=00:00:00");
@@ -116,6 +133,11 @@ std::string JobRecord(const pb::JobInfo& j, const JobPart& p, Time now, bool one
 }  // namespace
 
 std::string ShowJob(const pb::JobInfo& j, std::optional<int64_t> index, Time now, bool one_liner) {
+  return ShowJob(j, index, now, one_liner, false);
+}
+
+std::string ShowJob(const pb::JobInfo& j, std::optional<int64_t> index, Time now, bool one_liner,
+                    bool details) {
   JobPart whole;
   whole.job_id = j.id();
   whole.state = j.state();
@@ -130,7 +152,7 @@ std::string ShowJob(const pb::JobInfo& j, std::optional<int64_t> index, Time now
     if (whole.nodes.empty())
       for (const auto& t : j.tasks())
         if (!t.node().empty()) whole.nodes.push_back(t.node());
-    return JobRecord(j, whole, now, one_liner);
+    return JobRecord(j, whole, now, one_liner, details);
   }
   std::string throttle = j.spec().array_max_running() > 0
                              ? fmt::format("ArrayTaskThrottle={} ", j.spec().array_max_running())
@@ -157,7 +179,7 @@ std::string ShowJob(const pb::JobInfo& j, std::optional<int64_t> index, Time now
     p.start_ms = t.start_ms();
     p.end_ms = t.end_ms();
     p.restarts = t.restarts();
-    out += JobRecord(j, p, now, one_liner);
+    out += JobRecord(j, p, now, one_liner, details);
   }
   if (!pending.empty()) {
     JobPart p;
@@ -166,7 +188,7 @@ std::string ShowJob(const pb::JobInfo& j, std::optional<int64_t> index, Time now
                                FormatArrayIndices(pending), throttle);
     p.state = pb::PENDING;
     p.reason = j.reason().empty() ? "None" : j.reason();
-    out = JobRecord(j, p, now, one_liner) + out;
+    out = JobRecord(j, p, now, one_liner, details) + out;
   }
   return out;
 }
@@ -205,6 +227,215 @@ std::string ShowNode(const pb::NodeInfo& n, bool one_liner) {
   r.Line("CurrentWatts=0 AveWatts=0");
   r.Line("ExtSensorsJoules=n/a ExtSensorsWatts=0 ExtSensorsTemp=n/a");
   if (!n.reason().empty()) r.Line("Reason=" + n.reason());
+  return r.Text(false, one_liner);
+}
+
+}  // namespace swell::cli::slurm
+
+namespace swell::cli::slurm {
+
+std::string ShowConfig(const ConfigFacts& f, Time now) {
+  auto sec = [](int64_t n) { return std::to_string(n) + " sec"; };
+  const std::string home = f.state_dir;
+  // Slurm's keys in its order; the values say what swell does where Slurm has the concept.
+  const std::vector<std::pair<std::string, std::string>> pairs = {
+      {"AccountingStorageBackupHost", "(null)"},
+      {"AccountingStorageEnforce", "none"},
+      {"AccountingStorageHost", f.controller},
+      {"AccountingStorageExternalHost", "(null)"},
+      {"AccountingStorageParameters", "(null)"},
+      {"AccountingStoragePort", "0"},
+      {"AccountingStorageTRES", "cpu,mem,energy,node,billing,fs/disk,vmem,pages"},
+      {"AccountingStorageType", "accounting_storage/slurmdbd"},
+      {"AccountingStorageUser", "N/A"},
+      {"AccountingStoreFlags", "(null)"},
+      {"AcctGatherEnergyType", "acct_gather_energy/none"},
+      {"AcctGatherFilesystemType", "acct_gather_filesystem/none"},
+      {"AcctGatherInterconnectType", "acct_gather_interconnect/none"},
+      {"AcctGatherNodeFreq", "0 sec"},
+      {"AcctGatherProfileType", "acct_gather_profile/none"},
+      {"AllowSpecResourcesUsage", "No"},
+      {"BatchStartTimeout", sec(10)},
+      {"BOOT_TIME", f.boot_ms ? TimeStamp(f.boot_ms) : std::string("Unknown")},
+      {"BurstBufferType", "(null)"},
+      {"CliFilterPlugins", "(null)"},
+      {"ClusterName", f.cluster_name},
+      {"CommunicationParameters", "(null)"},
+      {"CompleteWait", sec(0)},
+      {"CoreSpecPlugin", "core_spec/none"},
+      {"CpuFreqDef", "Unknown"},
+      {"DebugFlags", "(null)"},
+      {"DefMemPerNode",
+       f.def_mem_per_node_mb ? std::to_string(f.def_mem_per_node_mb) : std::string("UNLIMITED")},
+      {"DependencyParameters", "(null)"},
+      {"DisableRootJobs", "No"},
+      {"EnforcePartLimits", "NO"},
+      {"Epilog", "(null)"},
+      {"EpilogSlurmctld", "(null)"},
+      {"FirstJobId", "1"},
+      {"GetEnvTimeout", sec(2)},
+      {"GresTypes", "gpu"},
+      {"HealthCheckInterval", sec(0)},
+      {"HealthCheckNodeState", "ANY"},
+      {"HealthCheckProgram", "(null)"},
+      {"InactiveLimit", sec(0)},
+      {"JobAcctGatherFrequency", "30"},
+      {"JobAcctGatherType", "jobacct_gather/none"},
+      {"JobAcctGatherParams", "(null)"},
+      {"JobCompType", "jobcomp/none"},
+      {"JobContainerType", "job_container/none"},
+      {"JobDefaults", "(null)"},
+      {"JobFileAppend", "0"},
+      {"JobRequeue", "0"},
+      {"JobSubmitPlugins", "(null)"},
+      {"KillOnBadExit", "0"},
+      {"KillWait", sec(f.kill_wait_s)},
+      {"LaunchParameters", "(null)"},
+      {"LaunchType", "launch/slurm"},
+      {"Licenses", "(null)"},
+      {"MailProg", "/bin/mail"},
+      {"MaxArraySize", "1000001"},
+      {"MaxJobCount", "1000000"},
+      {"MaxJobId", "67043328"},
+      {"MaxMemPerNode", "UNLIMITED"},
+      {"MaxStepCount", "40000"},
+      {"MaxTasksPerNode", "512"},
+      {"MCSPlugin", "mcs/none"},
+      {"MessageTimeout", sec(10)},
+      {"MinJobAge", sec(300)},
+      {"MpiDefault", "none"},
+      {"MpiParams", "(null)"},
+      {"OverTimeLimit", "0 min"},
+      {"PlugStackConfig", "(null)"},
+      {"PreemptMode", "OFF"},
+      {"PreemptType", "preempt/none"},
+      {"PreemptExemptTime", "00:00:00"},
+      {"PriorityType", "priority/basic"},
+      {"PrivateData", "none"},
+      {"ProctrackType", "proctrack/pgid"},
+      {"Prolog", "(null)"},
+      {"PrologSlurmctld", "(null)"},
+      {"PrologFlags", "(null)"},
+      {"PropagatePrioProcess", "0"},
+      {"PropagateResourceLimits", "ALL"},
+      {"PropagateResourceLimitsExcept", "(null)"},
+      {"RebootProgram", "(null)"},
+      {"ReconfigFlags", "(null)"},
+      {"RequeueExit", "(null)"},
+      {"RequeueExitHold", "(null)"},
+      {"ResumeProgram", f.elastic ? std::string("swell provider") : std::string("(null)")},
+      {"ResumeTimeout", sec(600)},
+      {"ResvOverRun", "0 min"},
+      {"ReturnToService", "2"},
+      {"SchedulerParameters", "(null)"},
+      {"SchedulerTimeSlice", sec(30)},
+      {"SchedulerType", "sched/backfill"},
+      {"SelectType", "select/cons_tres"},
+      {"SelectTypeParameters", "CR_CPU_MEMORY"},
+      {"SlurmUser", f.slurm_user},
+      {"SlurmctldAddr", "(null)"},
+      {"SlurmctldDebug", "info"},
+      {"SlurmctldHost[0]", f.controller},
+      {"SlurmctldLogFile", home + "/head.log"},
+      {"SlurmctldPort", std::to_string(f.port)},
+      {"SlurmctldTimeout", sec(120)},
+      {"SlurmctldParameters", "(null)"},
+      {"SlurmdDebug", "info"},
+      {"SlurmdLogFile", home + "/nodes/%n/log"},
+      {"SlurmdPidFile", home + "/nodes/%n/pid"},
+      {"SlurmdPort", "0"},
+      {"SlurmdTimeout", sec(f.slurmd_timeout_s)},
+      {"SlurmdUser", f.slurm_user},
+      {"SlurmctldPidFile", home + "/head.pid"},
+      {"SLURM_CONF", home + "/cluster.toml"},
+      {"SLURM_VERSION", kConfigVersion},
+      {"SrunEpilog", "(null)"},
+      {"SrunProlog", "(null)"},
+      {"StateSaveLocation", home},
+      {"SuspendProgram", f.elastic ? std::string("swell provider") : std::string("(null)")},
+      {"SuspendTime", "NONE"},
+      {"SwitchType", "switch/none"},
+      {"TaskEpilog", "(null)"},
+      {"TaskPlugin", "task/none"},
+      {"TaskProlog", "(null)"},
+      {"TCPTimeout", sec(2)},
+      {"TmpFS", "/tmp"},
+      {"TopologyPlugin", "topology/none"},
+      {"TrackWCKey", "No"},
+      {"TreeWidth", "50"},
+      {"UsePam", "No"},
+      {"UnkillableStepTimeout", sec(60)},
+      {"VSizeFactor", "0 percent"},
+      {"WaitTime", sec(0)},
+  };
+  std::string out = "Configuration data as of " + TimeStamp(ToMillis(now)) + "\n";
+  for (const auto& [k, v] : pairs) out += fmt::format("{:<23} = {}\n", k, v);
+  out += "\nSlurmctld(primary) at " + f.controller + " is UP\n";
+  return out;
+}
+
+std::vector<PartitionFacts> Partitions(const pb::NodesReply& reply) {
+  std::vector<PartitionFacts> out;
+  for (const auto& g : NodeGroups(reply, false, false, false)) {
+    PartitionFacts p;
+    p.name = g.partition;
+    p.is_default = g.is_default;
+    for (const auto* n : g.nodes) {
+      p.nodes.push_back(n->name());
+      p.cpus += n->cpus();
+      p.mem_mb += n->mem_mb();
+      p.gpus += n->gpus();
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+std::string ShowPartition(const PartitionFacts& p, bool one_liner) {
+  Record r;
+  r.Line("PartitionName=" + p.name);
+  r.Line("AllowGroups=ALL AllowAccounts=ALL AllowQos=ALL");
+  r.Line(fmt::format("AllocNodes=ALL Default={} QoS=N/A", p.is_default ? "YES" : "NO"));
+  r.Line("DefaultTime=NONE DisableRootJobs=NO ExclusiveUser=NO GraceTime=0 Hidden=NO");
+  r.Line("MaxNodes=UNLIMITED MaxTime=UNLIMITED MinNodes=0 LLN=NO MaxCPUsPerNode=UNLIMITED");
+  std::vector<std::string> sorted = p.nodes;
+  std::sort(sorted.begin(), sorted.end(), HostLess);
+  r.Line("Nodes=" + OrNull(CompressHostList(sorted)));
+  r.Line("PriorityJobFactor=1 PriorityTier=1 RootOnly=NO ReqResv=NO OverSubscribe=NO");
+  r.Line("OverTimeLimit=NONE PreemptMode=OFF");
+  r.Line(fmt::format("State=UP TotalCPUs={} TotalNodes={} SelectTypeParameters=NONE", p.cpus,
+                     p.nodes.size()));
+  r.Line("JobDefaults=(null)");
+  r.Line("DefMemPerNode=UNLIMITED MaxMemPerNode=UNLIMITED");
+  std::string tres = fmt::format("cpu={}", p.cpus);
+  if (p.mem_mb > 0) tres += ",mem=" + MemText(p.mem_mb);
+  tres += fmt::format(",node={},billing={}", p.nodes.size(), p.cpus);
+  if (p.gpus > 0) tres += fmt::format(",gres/gpu={}", p.gpus);
+  r.Line("TRES=" + tres);
+  return r.Text(false, one_liner);
+}
+
+std::string ShowStep(const pb::JobInfo& j, const pb::StepInfo& st, bool one_liner) {
+  const pb::JobSpec& s = j.spec();
+  std::string limit = s.time_limit_ms() ? FormatDuration(Duration(s.time_limit_ms())) : "UNLIMITED";
+  std::vector<std::string> nodes(st.nodes().begin(), st.nodes().end());
+  std::sort(nodes.begin(), nodes.end(), HostLess);
+  int64_t cpus = static_cast<int64_t>(st.ntasks()) * CpusPerTask(s);
+  Record r;
+  r.Line(fmt::format("StepId={}.{} UserId={} StartTime={} TimeLimit={}", j.id(), st.step_id(),
+                     j.uid(), TimeStamp(st.start_ms(), "Unknown"), limit));
+  r.Line(fmt::format("State=RUNNING Partition={} NodeList={}",
+                     j.partition().empty() ? kStaticPartition : j.partition(),
+                     CompressHostList(nodes)));
+  r.Line(fmt::format("Nodes={} CPUs={} Tasks={} Name={} Network=(null)", nodes.size(), cpus,
+                     st.ntasks(), st.name()));
+  std::string tres = fmt::format("cpu={}", cpus);
+  if (s.mem_mb() > 0) tres += ",mem=" + MemText(s.mem_mb() * static_cast<int64_t>(nodes.size()));
+  tres += fmt::format(",node={}", nodes.size());
+  r.Line("TRES=" + tres);
+  r.Line("ResvPorts=(null)");
+  r.Line("CPUFreqReq=Default Dist=Block");
+  r.Line("SrunHost:Pid=(null):0");
   return r.Text(false, one_liner);
 }
 

@@ -417,14 +417,42 @@ Result<ScancelOptions> ParseScancelArgs(const Args& args) {
 Result<ScontrolOptions> ParseScontrolArgs(const Args& args) {
   ScontrolOptions o;
   bool ignored = false;
-  std::vector<Opt> opts = {Flag('a', "all", &ignored), Flag('d', "details", &ignored),
-                           Flag('h', nullptr, &o.help), Flag('o', "oneliner", &o.one_liner),
-                           Flag('Q', "quiet", &o.quiet)};
-  // '+': stop at the command, whose words may look like options.
-  auto rest = GetOpt(
-      "scontrol", args, opts, &o, [](int, const char*) { return Status::Ok(); }, "+");
+  // Long options Slurm's scontrol has that change nothing here.
+  enum : int { kFederation = 0x200, kHide, kLocal, kSibling };
+  std::vector<Opt> opts = {Flag('a', "all", &o.all),
+                           Flag('d', "details", &o.details),
+                           Flag('F', "future", &ignored),
+                           Flag('h', nullptr, &o.help),
+                           Flag('o', "oneliner", &o.one_liner),
+                           Flag('Q', "quiet", &o.quiet),
+                           Flag(kFederation, "federation", &ignored),
+                           Flag(kLocal, "local", &ignored),
+                           Flag(kSibling, "sibling", &ignored),
+                           Value(kHide, "hide", no_argument),
+                           Value('u', "uid")};
+  // Options are permuted out of the command's words, except after "setdebugflags" (Slurm
+  // compares its first 8 letters), whose words look like options.
+  Args head = args, tail;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i].size() >= 8 && EqualsIgnoreCase(args[i].substr(0, 8), "setdebug")) {
+      head.assign(args.begin(), args.begin() + static_cast<std::ptrdiff_t>(i));
+      tail.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+      break;
+    }
+  }
+  auto rest = GetOpt("scontrol", head, opts, &o, [&](int id, const char* arg) {
+    if (id == kHide) {
+      o.all = false;
+      o.details = false;
+    } else if (id == 'u' && (!arg || !*arg)) {
+      return InvalidArgument(std::string("scontrol: error: --uid=\"") + (arg ? arg : "") +
+                             "\" invalid");
+    }
+    return Status::Ok();
+  });
   if (!rest.ok()) return rest.status();
   o.command = *rest;
+  o.command.insert(o.command.end(), tail.begin(), tail.end());
   return o;
 }
 

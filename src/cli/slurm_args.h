@@ -80,10 +80,15 @@ struct ScancelOptions : CommonOptions {
 };
 Result<ScancelOptions> ParseScancelArgs(const Args& args);
 
+// scontrol's options may come anywhere: getopt permutes them out of the command's words, as
+// Slurm's scontrol does ("scontrol show jobid -dd 12"), except after "setdebugflags" (whose
+// words look like options).
 struct ScontrolOptions : CommonOptions {
   bool one_liner = false;            // -o, --oneliner
   bool quiet = false;                // -Q, --quiet
-  std::vector<std::string> command;  // the words after the options ("show", "job", "12")
+  bool details = false;              // -d, --details (any number of times)
+  bool all = false;                  // -a, --all (accepted: no partition is hidden)
+  std::vector<std::string> command;  // the words that are not options ("show", "job", "12")
 };
 Result<ScontrolOptions> ParseScontrolArgs(const Args& args);
 

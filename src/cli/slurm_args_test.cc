@@ -133,10 +133,30 @@ TEST(ScontrolArgsTest, OptionsThenCommand) {
   ASSERT_TRUE(o.ok());
   EXPECT_TRUE(o->one_liner);
   EXPECT_EQ(o->command, (std::vector<std::string>{"show", "job", "12"}));
-  auto words = ParseScontrolArgs({"show", "node", "-x"});  // after the command: its words
-  ASSERT_TRUE(words.ok());
-  EXPECT_EQ(words->command.back(), "-x");
+  EXPECT_FALSE(o->details);
   EXPECT_FALSE(ParseScontrolArgs({"--bogus", "show"}).ok());
+}
+
+TEST(ScontrolArgsTest, OptionsAnywhereAsGetoptPermutesThem) {
+  // Snakemake's status fallback: scontrol show jobid -dd ID.
+  auto o = ParseScontrolArgs({"show", "jobid", "-dd", "12"});
+  ASSERT_TRUE(o.ok()) << o.status().message();
+  EXPECT_TRUE(o->details);
+  EXPECT_EQ(o->command, (std::vector<std::string>{"show", "jobid", "12"}));
+  auto late = ParseScontrolArgs({"show", "job", "12", "--oneliner", "-Q", "--details"});
+  ASSERT_TRUE(late.ok());
+  EXPECT_TRUE(late->one_liner && late->quiet && late->details);
+  EXPECT_EQ(late->command.size(), 3u);
+  auto hide = ParseScontrolArgs({"-d", "--hide", "show", "job"});
+  ASSERT_TRUE(hide.ok());
+  EXPECT_FALSE(hide->details) << "--hide undoes -d";
+  auto bad = ParseScontrolArgs({"show", "node", "-x"});
+  ASSERT_FALSE(bad.ok()) << "an unknown option after the command is still an option";
+  EXPECT_EQ(bad.status().message(), "Try \"scontrol --help\" for more information");
+  auto flags = ParseScontrolArgs({"-o", "setdebugflags", "-Backfill"});
+  ASSERT_TRUE(flags.ok());
+  EXPECT_EQ(flags->command, (std::vector<std::string>{"setdebugflags", "-Backfill"}));
+  EXPECT_TRUE(ParseScontrolArgs({"-u", "0", "hold", "12"}).ok());
 }
 
 TEST(SignalNumberTest, NamesAndNumbers) {

@@ -16,9 +16,9 @@
 
 #include "cli/cli.h"
 #include "cli/job_state.h"
-#include "cli/slurm_args.h"
-#include "cli/scontrol_view.h"
+#include "cli/scontrol_cmd.h"
 #include "cli/sinfo_view.h"
+#include "cli/slurm_args.h"
 #include "cli/slurm_fields.h"
 #include "cli/squeue_view.h"
 #include "common/hostlist.h"
@@ -30,7 +30,7 @@ namespace {
 
 using namespace slurm;  // NOLINT: this file is the Slurm front end
 
-constexpr char kVersion[] = "slurm 24.05.0 (swell 0.1.0)";
+constexpr const char* kVersion = kSlurmVersion;
 
 // ---- Shared pieces ---------------------------------------------------------------------------
 
@@ -192,22 +192,6 @@ constexpr char kScancelHelp[] =
     "  -v, --verbose  -V, --version  --help  --usage\n"
     "Supported subset and differences from Slurm: docs/slurm.md\n";
 
-constexpr char kScontrolUsage[] =
-    "Usage: scontrol [-o] [-Q] [-V] show job [ID] | node [NAME] | hostnames [LIST] | "
-    "hostlist LIST\n";
-constexpr char kScontrolHelp[] =
-    "Usage: scontrol [OPTIONS] COMMAND\n"
-    "  -o, --oneliner             one line per record\n"
-    "  -Q, --quiet                no messages for jobs or nodes not found\n"
-    "  -V, --version  --help  --usage\n"
-    "Commands:\n"
-    "  show job [ID[_INDEX]]      jobs (all active ones without ID)\n"
-    "  show node [NAME|HOSTLIST]  nodes\n"
-    "  show hostnames [HOSTLIST]  one host per line ($SLURM_JOB_NODELIST by default)\n"
-    "  show hostlist NAMES        compress names into a host list\n"
-    "  version                    the version\n"
-    "Supported subset and differences from Slurm: docs/slurm.md\n";
-
 // ---- squeue ----------------------------------------------------------------------------------
 
 int Squeue(const Args& args) {
@@ -298,11 +282,11 @@ int Squeue(const Args& args) {
       if (!seen.insert(row.job->id()).second) continue;
       for (const auto& st : row.job->steps()) {
         int64_t used = std::max<int64_t>(0, (ToMillis(now) - st.start_ms()) / 1000);
-        out += PadField(std::to_string(row.job->id()) + "." + std::to_string(st.step_id()), 15,
-                        true) +
-               " " + PadField(st.name(), 8, true) + " " + PadField(row.partition, 9, true) + " " +
-               PadField(row.job->user(), 8, true) + " " + PadField(FormatSeconds(used), 9, true) +
-               " " + CompressHostList({st.nodes().begin(), st.nodes().end()}) + "\n";
+        out +=
+            PadField(std::to_string(row.job->id()) + "." + std::to_string(st.step_id()), 15, true) +
+            " " + PadField(st.name(), 8, true) + " " + PadField(row.partition, 9, true) + " " +
+            PadField(row.job->user(), 8, true) + " " + PadField(FormatSeconds(used), 9, true) +
+            " " + CompressHostList({st.nodes().begin(), st.nodes().end()}) + "\n";
       }
     }
     std::fputs(out.c_str(), stdout);
@@ -588,189 +572,8 @@ int Scancel(const Args& args) {
   return rc;
 }
 
-// ---- scontrol --------------------------------------------------------------------------------
-
-// Whether `word` abbreviates `keyword` with at least `min` letters (scontrol's rule).
-bool Abbrev(const std::string& word, const char* keyword, size_t min) {
-  std::string k = keyword;
-  if (word.size() < min || word.size() > k.size()) return false;
-  return EqualsIgnoreCase(word, k.substr(0, word.size()));
-}
-
-int ShowJobs(const std::optional<std::string>& id, const ScontrolOptions& o) {
-  auto client = Connect(Home());
-  Time now = SystemClock().Now();
-  if (id) {
-    if (id->empty() || id->find_first_not_of("0123456789_+") != std::string::npos) {
-      if (!o.quiet) std::fprintf(stderr, "scontrol_print_job error: Invalid job id specified\n");
-      return 1;
-    }
-    auto ref = ParseJobRef(*id);
-    pb::InfoRequest req;
-    req.mutable_job()->set_job_id(ref.ok() ? ref->id : 0);
-    auto r = ref.ok() ? client->Info(req) : Result<pb::InfoReply>(NotFound(""));
-    if (!r.ok()) {
-      if (r.status().code() != Code::kNotFound) {
-        std::fprintf(stderr, "slurm_load_jobs error: %s\n", ErrorText(r.status()).c_str());
-        return 1;
-      }
-      if (!o.quiet) std::fprintf(stderr, "slurm_load_jobs error: Invalid job id specified\n");
-      return 1;
-    }
-    const auto& j = r->job();
-    std::optional<int64_t> index = ref->index;
-    if (j.id() != ref->id && j.tasks_size() == 1) index = j.tasks(0).array_index();
-    std::string text = ShowJob(j, index, now, o.one_liner);
-    if (text.empty()) {
-      if (!o.quiet) std::printf("Job %s not found\n", id->c_str());
-      return 1;
-    }
-    std::fputs(text.c_str(), stdout);
-    return 0;
-  }
-  pb::QueueRequest req;
-  req.set_all(true);
-  auto q = client->Queue(req);
-  if (!q.ok()) {
-    std::fprintf(stderr, "slurm_load_jobs error: %s\n", ErrorText(q.status()).c_str());
-    return 1;
-  }
-  int printed = 0;
-  for (const auto& brief : q->jobs()) {
-    bool done = brief.state() != pb::PENDING && brief.state() != pb::RUNNING;
-    if (done && ToMillis(now) - std::max(brief.end_ms(), brief.submit_ms()) >= kMinJobAge.count())
-      continue;
-    pb::InfoRequest req1;
-    req1.mutable_job()->set_job_id(brief.id());
-    auto r = client->Info(req1);
-    if (!r.ok()) continue;
-    std::fputs(ShowJob(r->job(), std::nullopt, now, o.one_liner).c_str(), stdout);
-    ++printed;
-  }
-  if (printed == 0 && !o.quiet) std::printf("No jobs in the system\n");
-  return 0;
-}
-
-int ShowNodes(const std::optional<std::string>& names, const ScontrolOptions& o) {
-  auto r = Connect(Home())->Nodes({});
-  if (!r.ok()) {
-    std::fprintf(stderr, "slurm_load_node error: %s\n", ErrorText(r.status()).c_str());
-    return 1;
-  }
-  std::vector<const pb::NodeInfo*> all;
-  for (const auto& n : r->nodes()) all.push_back(&n);
-  std::sort(all.begin(), all.end(), [](const pb::NodeInfo* a, const pb::NodeInfo* b) {
-    return HostLess(a->name(), b->name());
-  });
-  if (!names) {
-    for (const auto* n : all) std::fputs(ShowNode(*n, o.one_liner).c_str(), stdout);
-    if (all.empty() && !o.quiet) std::printf("No nodes in the system\n");
-    return 0;
-  }
-  auto wanted = ExpandHostList(*names);
-  if (!wanted.ok()) {
-    std::fprintf(stderr, "Invalid node name specified\n");
-    return 1;
-  }
-  int rc = 0;
-  for (const auto& name : *wanted) {
-    auto it = std::find_if(all.begin(), all.end(),
-                           [&](const pb::NodeInfo* n) { return n->name() == name; });
-    if (it == all.end()) {
-      if (!o.quiet) std::printf("Node %s not found\n", name.c_str());
-      rc = 1;
-      continue;
-    }
-    std::fputs(ShowNode(**it, o.one_liner).c_str(), stdout);
-  }
-  return rc;
-}
-
-int Scontrol(const Args& args) {
-  auto opts = ParseScontrolArgs(args);
-  if (!opts.ok()) return ParseError(opts.status());
-  if (Informational(*opts, kScontrolUsage, kScontrolHelp)) return 0;
-  const auto& words = opts->command;
-  if (words.empty()) {
-    std::fprintf(stderr,
-                 "scontrol: error: interactive mode is not supported by swell; give a command "
-                 "(scontrol show job ID)\n");
-    return 1;
-  }
-  const std::string& keyword = words[0];
-  if (Abbrev(keyword, "version", 1) && words.size() == 1) {
-    std::printf("%s\n", kVersion);
-    return 0;
-  }
-  if (Abbrev(keyword, "help", 2) || Abbrev(keyword, "usage", 2)) {
-    std::fputs(kScontrolHelp, stdout);
-    return 0;
-  }
-  if (!Abbrev(keyword, "show", 3)) {
-    std::fprintf(stderr, "invalid keyword: %s\n", keyword.c_str());
-    return 1;
-  }
-  if (words.size() < 2) {
-    std::fprintf(stderr, "too few arguments for keyword:%s\n", keyword.c_str());
-    return 1;
-  }
-  if (words.size() > 3) {
-    std::fprintf(stderr, "too many arguments for keyword:%s\n", keyword.c_str());
-    return 1;
-  }
-  std::string tag = words[1];
-  std::optional<std::string> val;
-  if (auto eq = tag.find('='); eq != std::string::npos) {
-    val = tag.substr(eq + 1);
-    tag = tag.substr(0, eq);
-  } else if (words.size() == 3) {
-    val = words[2];
-  }
-  if (Abbrev(tag, "jobs", 1) || Abbrev(tag, "jobid", 1)) return ShowJobs(val, *opts);
-  if (Abbrev(tag, "nodes", 1)) return ShowNodes(val, *opts);
-  if (Abbrev(tag, "hostnames", 5)) {
-    const char* env = getenv("SLURM_JOB_NODELIST");
-    if (!env) env = getenv("SLURM_NODELIST");
-    if (!val && !env) {
-      std::fprintf(stderr, "scontrol: error: host list is empty\n");
-      return 0;
-    }
-    std::string list = val ? *val : env;
-    auto hosts = ExpandHostList(list);
-    if (!hosts.ok()) {
-      std::fprintf(stderr, "Invalid hostlist: %s\n", list.c_str());
-      return 0;
-    }
-    for (const auto& h : *hosts) std::printf("%s\n", h.c_str());
-    return 0;
-  }
-  if (Abbrev(tag, "hostlist", 5) || Abbrev(tag, "hostlistsorted", 9)) {
-    if (!val) {
-      std::fprintf(stderr, "invalid encode argument\n");
-      return 1;
-    }
-    auto hosts = ExpandHostList(*val);
-    if (!hosts.ok()) {
-      std::fprintf(stderr, "Invalid hostlist: %s\n", val->c_str());
-      return 1;
-    }
-    std::printf("%s\n", CompressHostList(*hosts).c_str());
-    return 0;
-  }
-  for (const char* known : {"partitions", "config", "steps", "reservations", "licenses", "topology",
-                            "daemons", "assoc_mgr", "burstbuffer", "aliases"}) {
-    if (Abbrev(tag, known, 2)) {
-      std::fprintf(stderr, "scontrol: error: 'show %s' is not supported by swell (docs/slurm.md)\n",
-                   tag.c_str());
-      return 1;
-    }
-  }
-  std::fprintf(stderr, "invalid entity:%s for keyword:%s \n", tag.c_str(), keyword.c_str());
-  return 1;
-}
-
 const char* const kCommands[] = {"sbatch",   "squeue", "scancel", "sinfo",
-                                 "scontrol", "srun",   "salloc", "swell-rsh"};
+                                 "scontrol", "srun",   "salloc",  "swell-rsh"};
 
 }  // namespace
 

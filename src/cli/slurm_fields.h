@@ -21,6 +21,8 @@ namespace swell::cli::slurm {
 // The partition of the static nodes, and of jobs that name none on a static cluster (elastic
 // clusters have one partition per node type).
 inline constexpr char kStaticPartition[] = "batch";
+// What -V/--version and `scontrol version` print.
+inline constexpr char kSlurmVersion[] = "slurm 24.05.0 (swell 0.1.0)";
 
 // ---- Jobs ------------------------------------------------------------------------------------
 

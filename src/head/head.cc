@@ -191,6 +191,10 @@ Result<pb::StatsReply> Head::Stats(const rpc::Caller&, const pb::StatsRequest&) 
   return impl_->OnLoop<pb::StatsReply>([&] { return impl_->DoStats(); });
 }
 
+Result<pb::ControlReply> Head::Control(const rpc::Caller& who, const pb::ControlRequest& req) {
+  return impl_->OnLoop<pb::ControlReply>([&] { return impl_->DoControl(who, req); });
+}
+
 Status Head::Wait(const rpc::Caller&, const pb::WaitRequest& req, rpc::Writer<pb::WaitEvent>& out) {
   auto w = std::make_shared<Waiter>();
   w->refs.assign(req.jobs().begin(), req.jobs().end());

@@ -71,6 +71,7 @@ class Head final : public rpc::HeadApi {
   Status Exec(const rpc::Caller&, const pb::ExecRequest&, rpc::Writer<pb::ExecEvent>&) override;
   Status NodeSession(const rpc::Caller&, rpc::Stream<pb::NodeMessage, pb::HeadMessage>&) override;
   Result<pb::HistoryReply> History(const rpc::Caller&, const pb::HistoryRequest&) override;
+  Result<pb::ControlReply> Control(const rpc::Caller&, const pb::ControlRequest&) override;
 
   class Impl;
 

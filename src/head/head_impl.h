@@ -141,6 +141,8 @@ class Head::Impl {
   // The caller is done (`cancel`: it went away, so its ranks end).
   void DoExecGone(int64_t id, bool cancel);
   void RouteExec(const pb::ExecOutput& out);
+  // scontrol's job control (job_control.cc).
+  Result<pb::ControlReply> DoControl(const rpc::Caller& who, const pb::ControlRequest& req);
 
   // Job accounting (history.cc): sacct's pages of recorded jobs; a step's row written when
   // it starts and when it ends (`cancelled`: its caller went away); steps a stopped head left

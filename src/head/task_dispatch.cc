@@ -218,8 +218,8 @@ int64_t Head::Impl::DispatchTarget(const Job& job, const Lease& lease) const {
 void Head::Impl::MaintainLease(Job& job, Lease& lease, Time now) {
   int64_t slots = static_cast<int64_t>(lease.units.size());
   int64_t target = DispatchTarget(job, lease);
-  if (job.row.state != pb::CANCELLED && job.undispatched() > 0 && RefillAllowed(job) &&
-      static_cast<int64_t>(lease.positions.size()) <= target / 2) {
+  if (job.row.state != pb::CANCELLED && !job.spec.hold() && job.undispatched() > 0 &&
+      RefillAllowed(job) && static_cast<int64_t>(lease.positions.size()) <= target / 2) {
     Dispatch(job, lease, target - static_cast<int64_t>(lease.positions.size()), now);
   }
   // Slots beyond what the dispatched tasks can use go back to the pool.

@@ -70,10 +70,18 @@ void Tasks::Launch(const pb::Launch& l) {
       for (const auto& k : l.tasks()) Refuse(k, s.message(), false);
       return;
     }
+    // The spec sent again (scontrol update TimeLimit=): running tasks take its time limit.
+    for (auto& [pid, task] : tasks_) {
+      if (task.key.job_id() != l.job_id() || task.timed_out || task.cancelled) continue;
+      task.deadline =
+          job.spec.time_limit_ms() > 0 ? task.start + Duration(job.spec.time_limit_ms()) : kNever;
+    }
   }
   if (l.slots() > 0) job.slots = l.slots();
-  job.alloc.node_index = l.node_index();
-  job.alloc.first_rank = l.first_rank();
+  if (l.tasks_size() > 0) {  // a launch without tasks (a spec sent again) places nothing
+    job.alloc.node_index = l.node_index();
+    job.alloc.first_rank = l.first_rank();
+  }
   if (!job.has_spec) {
     for (const auto& k : l.tasks()) {
       if (!job.spec_error.empty()) {

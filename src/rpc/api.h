@@ -73,6 +73,10 @@ class HeadApi {
   virtual Result<pb::HistoryReply> History(const Caller&, const pb::HistoryRequest&) {
     return InvalidArgument("job history is not kept here");
   }
+  // scontrol's job control (hold, release, requeue, update...); answered once durable.
+  virtual Result<pb::ControlReply> Control(const Caller&, const pb::ControlRequest&) {
+    return Internal("Control is not implemented");
+  }
 };
 
 struct ServerOptions {

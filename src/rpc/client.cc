@@ -90,6 +90,7 @@ class GrpcHeadClient final : public HeadClient {
   SWELL_UNARY_CALL(Nodes)
   SWELL_UNARY_CALL(Stats)
   SWELL_UNARY_CALL(History)
+  SWELL_UNARY_CALL(Control)
 #undef SWELL_UNARY_CALL
 
   Status Wait(const pb::WaitRequest& in,

@@ -72,6 +72,7 @@ class HeadClient {
   virtual Result<pb::HistoryReply> History(const pb::HistoryRequest&) {
     return InvalidArgument("job history is not available");
   }
+  virtual Result<pb::ControlReply> Control(const pb::ControlRequest&) = 0;
 
   // Deadline for unary calls (default 30 s).
   void set_timeout(Duration d) { timeout_ = d; }

@@ -147,6 +147,7 @@ class ServerImpl final : public Server, public pb::Head::Service {
   SWELL_UNARY_HANDLER(Nodes)
   SWELL_UNARY_HANDLER(Stats)
   SWELL_UNARY_HANDLER(History)
+  SWELL_UNARY_HANDLER(Control)
 #undef SWELL_UNARY_HANDLER
 
   grpc::Status Wait(grpc::ServerContext* c, const pb::WaitRequest* in,
