@@ -458,6 +458,8 @@ int RunAs(const Args& args, const Voice& voice) {
   *req.mutable_spec() = *spec;
   auto r = client->Submit(req);
   if (o->test_only) return ReportTestOnly(r, voice);
+  if (!r.ok() && voice.slurm)
+    return voice.Fail("Unable to allocate resources: " + ErrorText(r.status()));
   if (!r.ok()) return Fail("run", r.status(), r.status().code() == Code::kInvalidArgument ? 2 : 1);
   int64_t id = r->job_id();
   std::string out_path = opts.output->find("%j") != std::string::npos
