@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/slurm_option_catalog.h"
 #include "common/status.h"
 #include "rpc/client.h"
 
@@ -71,9 +72,16 @@ Result<std::vector<std::string>> NodeNames(const std::optional<std::string>& tex
 Result<pb::JobSpec> BuildSpec(const SubmitOptions& o, const std::string& script,
                               const std::string& script_path,
                               const std::vector<std::string>& argv);
-// Parses job options; for `swell run`/srun (`for_run`) the command follows them (or `--`).
+// Parses job options as `slurm` does; for `swell run`/srun (`for_run`) the command follows them
+// (or `--`).
 Result<SubmitOptions> ParseJobOptions(const Args& args, bool for_run,
-                                      std::vector<std::string>* command);
+                                      std::vector<std::string>* command, JobCommand slurm);
+// Reports an error of the job options: Slurm's lines and exit code (RenderOptionError) in a
+// Slurm voice, "swell <cmd>: <message>" and 2 in swell's.
+int FailOptions(const Voice& voice, JobCommand command, const Status& error);
+// --version, --usage or --help printed (exit code 0), or nullopt when none was given.
+std::optional<int> PrintHelpOrVersion(const SubmitOptions& o, JobCommand command,
+                                      const std::string& usage_line);
 
 int Up(const Args& args);
 int Down(const Args& args);
@@ -83,6 +91,8 @@ int Submit(const Args& args);
 // `swell submit` in a given voice: sbatch's is Slurm's.
 int SubmitAs(const Args& args, const Voice& voice);
 int Run(const Args& args);
+// `swell run` in a given voice: srun's is Slurm's.
+int RunAs(const Args& args, const Voice& voice);
 // srun (or `swell run`) inside an allocation ($SLURM_JOB_ID): a job step across its nodes.
 int RunStep(const Args& args, const Voice& voice);
 // swell-rsh [ssh options] HOST command...: MPI launchers' ssh, within the caller's allocation.

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
+#include "cli/job_options.h"
 #include "cli/job_state.h"
 #include "cli/slurm_args.h"
 #include "cli/submit_options.h"
@@ -136,6 +137,7 @@ Result<pb::JobSpec> BuildSpec(const SubmitOptions& o, const std::string& script,
   if (o.nice) spec.set_nice(*o.nice);
   if (o.comment) spec.set_comment(*o.comment);
   spec.set_hold(o.hold);
+  SWELL_RETURN_IF_ERROR(ApplyJobOptions(o, &spec));
   return spec;
 }
 
@@ -275,7 +277,7 @@ std::map<std::string, std::string> ExportedEnv(const std::optional<std::string>&
 }
 
 Result<SubmitOptions> ParseJobOptions(const Args& args, bool for_run,
-                                      std::vector<std::string>* command) {
+                                      std::vector<std::string>* command, JobCommand slurm) {
   Time now = SystemClock().Now();
   Args opts = args;
   if (for_run) {
@@ -285,7 +287,7 @@ Result<SubmitOptions> ParseJobOptions(const Args& args, bool for_run,
       command->assign(dd + 1, args.end());
     }
   }
-  auto o = ParseSubmitArgs(opts, now);
+  auto o = ParseSubmitArgs(opts, now, slurm);
   if (!o.ok()) return o.status();
   if (for_run && command->empty())
     *command = o->positional;
@@ -294,16 +296,28 @@ Result<SubmitOptions> ParseJobOptions(const Args& args, bool for_run,
   return o;
 }
 
+// --test-only: Slurm's estimate of when and where the job would start, on stderr, or
+// "allocation failure: <why>" and exit 1.
+int ReportTestOnly(const Result<pb::SubmitReply>& r, const Voice& voice) {
+  if (!r.ok()) {
+    std::fprintf(stderr, "allocation failure: %s\n", ErrorText(r.status()).c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "%s: Job %lld to start at %s using %d processors on nodes %s in partition %s\n",
+               voice.slurm ? voice.cmd.c_str() : "swell submit", static_cast<long long>(r->job_id()),
+               FormatTime(FromMillis(r->start_ms())).c_str(), r->cpus(), r->nodes().c_str(),
+               r->partition().c_str());
+  return 0;
+}
+
 int Submit(const Args& args) { return SubmitAs(args, {"submit", false}); }
 
 int SubmitAs(const Args& args, const Voice& voice) {
-  auto o = ParseJobOptions(args, false, nullptr);
-  if (!o.ok()) return voice.Fail(o.status(), 2);
-  if (o->help) {
-    std::printf("usage: %s [options] script [args...]\n%s",
-                voice.slurm ? "sbatch" : "swell submit", SubmitUsage().c_str());
-    return 0;
-  }
+  auto o = ParseJobOptions(args, false, nullptr, kSbatch);
+  if (!o.ok()) return FailOptions(voice, kSbatch, o.status());
+  if (auto code = PrintHelpOrVersion(
+          *o, kSbatch, std::string(voice.slurm ? "sbatch" : "swell submit") + " [options] script [args...]"))
+    return *code;
   std::string script, script_path;
   std::vector<std::string> script_args;
   if (o->wrap) {
@@ -336,17 +350,24 @@ int SubmitAs(const Args& args, const Voice& voice) {
   auto dirs = ExtractDirectives(script, name);
   if (!dirs.ok()) return voice.Fail(dirs.status(), 2);
   auto merged = MergeDirectives(*dirs, *o, name, SystemClock().Now());
-  if (!merged.ok()) return voice.Fail(merged.status(), 2);
+  if (!merged.ok()) return FailOptions(voice, kSbatch, merged.status());
+  if (auto code = PrintHelpOrVersion(*merged, kSbatch, "sbatch [options] script [args...]"))
+    return *code;
   if (!o->wrap && script_path.empty() && !merged->job_name) merged->job_name = "sbatch";
   auto spec =
       BuildSpec(*merged, script, script_path.empty() ? "" : AbsolutePath(script_path, CurrentDir()),
                 script_args);
-  if (!spec.ok()) return voice.Fail(spec.status(), 2);
+  if (!spec.ok()) {
+    if (spec.status().message().starts_with("refused: ") || voice.slurm)
+      return FailOptions(voice, kSbatch, spec.status());
+    return voice.Fail(spec.status(), 2);
+  }
   std::string home = Home();
   auto client = Connect(home);
   pb::SubmitRequest req;
   *req.mutable_spec() = *spec;
   auto r = client->Submit(req);
+  if (merged->test_only) return ReportTestOnly(r, voice);
   if (!r.ok()) {
     if (voice.slurm) return voice.Fail("Batch job submission failed: " + ErrorText(r.status()));
     return voice.Fail(r.status(), r.status().code() == Code::kInvalidArgument ? 2 : 1);
@@ -370,16 +391,17 @@ int SubmitAs(const Args& args, const Voice& voice) {
   return ExitCodeOf(last);
 }
 
-int Run(const Args& args) {
+int Run(const Args& args) { return RunAs(args, {"run", false}); }
+
+int RunAs(const Args& args, const Voice& voice) {
   // Inside an allocation (a batch script), as srun: a step on the allocation's nodes.
-  if (std::getenv("SLURM_JOB_ID") != nullptr) return RunStep(args, {"run", false});
+  if (std::getenv("SLURM_JOB_ID") != nullptr) return RunStep(args, voice);
   std::vector<std::string> command;
-  auto o = ParseJobOptions(args, true, &command);
-  if (!o.ok()) return Fail("run", o.status(), 2);
-  if (o->help) {
-    std::printf("usage: swell run [options] -- command [args...]\n%s", SubmitUsage().c_str());
-    return 0;
-  }
+  auto o = ParseJobOptions(args, true, &command, kSrun);
+  if (!o.ok()) return FailOptions(voice, kSrun, o.status());
+  if (auto code = PrintHelpOrVersion(*o, kSrun, voice.slurm ? "srun [options] executable [args...]"
+                                                            : "swell run [options] -- command [args...]"))
+    return *code;
   if (command.empty()) return Fail("run", "no command given (swell run [options] -- cmd args)", 2);
   if (o->array) return Fail("run", "--array is for swell submit", 2);
   std::string home = Home();
@@ -400,7 +422,7 @@ int Run(const Args& args) {
       return Fail("run", "--mpi=" + *o->mpi + ": unknown MPI (openmpi or mpich)", 2);
   }
   auto spec = BuildSpec(opts, "", "", command);
-  if (!spec.ok()) return Fail("run", spec.status(), 2);
+  if (!spec.ok()) return FailOptions(voice, kSrun, spec.status());
   if (!launcher.empty()) {
     // As many ranks as the allocation has tasks (the spec knows -N, -w, --ntasks-per-node).
     int ntasks = spec->ntasks() > 0 ? spec->ntasks() : spec->min_nodes();
@@ -415,6 +437,9 @@ int Run(const Args& args) {
   pb::SubmitRequest req;
   *req.mutable_spec() = *spec;
   auto r = client->Submit(req);
+  if (o->test_only) return ReportTestOnly(r, voice);
+  if (!r.ok() && voice.slurm)
+    return voice.Fail("Unable to allocate resources: " + ErrorText(r.status()));
   if (!r.ok()) return Fail("run", r.status(), r.status().code() == Code::kInvalidArgument ? 2 : 1);
   int64_t id = r->job_id();
   std::string out_path = opts.output->find("%j") != std::string::npos

@@ -50,7 +50,8 @@ std::string JobRecord(const pb::JobInfo& j, const JobPart& p, Time now, bool one
   Record r;
   r.Line(fmt::format("JobId={} {}JobName={}", p.job_id, p.array_line, j.name()));
   r.Line(fmt::format("UserId={}({}) GroupId={}({}) MCS_label=N/A", j.user(), j.uid(), group, gid));
-  r.Line(fmt::format("Priority={} Nice={} Account=(null) QOS=normal", j.priority(), s.nice()));
+  r.Line(fmt::format("Priority={} Nice={} Account={} QOS={}", j.priority(), s.nice(),
+                     OrNull(s.account()), s.qos().empty() ? "normal" : s.qos()));
   std::string dep = Dependency(s);
   r.Line(fmt::format("JobState={} Reason={} Dependency={}", JobStateName(p.state),
                      p.reason.empty() ? "None" : p.reason, dep.empty() ? "(null)" : dep));
@@ -118,7 +119,7 @@ std::string JobRecord(const pb::JobInfo& j, const JobPart& p, Time now, bool one
   }
   r.Line(fmt::format("MinCPUsNode={} MinMemoryNode={} MinTmpDiskNode=0", CpusPerTask(s),
                      MemText(s.mem_mb())));
-  r.Line("Features=(null) DelayBoot=00:00:00");
+  r.Line(fmt::format("Features={} DelayBoot=00:00:00", OrNull(s.constraint())));
   r.Line(fmt::format("OverSubscribe={} Contiguous=0 Licenses=(null) Network=(null)",
                      s.exclusive() ? "NO" : "OK"));
   r.Line("Command=" + Command(s));

@@ -590,7 +590,7 @@ int SlurmCommand(const std::string& name, const Args& args) {
   if (name == "srun") {
     // Outside an allocation srun makes one and runs the command once per task: `swell run`.
     // Inside one (a batch script) it starts a step on the allocation's nodes.
-    if (std::getenv("SLURM_JOB_ID") == nullptr) return Run(args);
+    if (std::getenv("SLURM_JOB_ID") == nullptr) return RunAs(args, {"srun", true});
     return RunStep(args, {"srun", true});
   }
   if (name == "swell-rsh") return Relay(args);

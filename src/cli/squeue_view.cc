@@ -240,7 +240,7 @@ FieldText JobField(char type, const JobRow& row, Time now) {
   int64_t limit_s = spec.time_limit_ms() / 1000;
   switch (type) {
     case 'a':
-      return {"(null)"};
+      return {spec.account().empty() ? "(null)" : spec.account()};
     case 'A':
       return {std::to_string(row.own_id)};
     case 'B':
@@ -265,7 +265,7 @@ FieldText JobField(char type, const JobRow& row, Time now) {
       return {waiting && !dep.empty() ? dep : "(null)"};
     }
     case 'f':
-      return {"(null)"};
+      return {spec.constraint().empty() ? "(null)" : spec.constraint()};
     case 'F':
       return {std::to_string(j.id())};
     case 'g':
@@ -297,7 +297,7 @@ FieldText JobField(char type, const JobRow& row, Time now) {
     case 'P':
       return {row.partition};
     case 'q':
-      return {"normal"};
+      return {spec.qos().empty() ? "normal" : spec.qos()};
     case 'Q':
       return {std::to_string(j.priority())};
     case 'r':
@@ -345,7 +345,7 @@ nlohmann::json JobsJson(const std::vector<JobRow>& rows) {
     if (!end_ms && row.state == pb::RUNNING && spec.time_limit_ms())
       end_ms = row.start_ms + spec.time_limit_ms();
     jobs.push_back({
-        {"account", ""},
+        {"account", spec.account()},
         {"array_job_id", is_array ? JsonNumber(j.id()) : JsonNumber(0)},
         {"array_task_id", row.index ? JsonNumber(*row.index) : JsonUnset()},
         {"array_max_tasks", JsonNumber(is_array ? spec.array_max_running() : 0)},

@@ -104,13 +104,11 @@ int StepExitCode(const StepResult& r) {
 int RunStep(const Args& args, const Voice& voice) {
   const char* job = std::getenv("SLURM_JOB_ID");
   std::vector<std::string> command;
-  auto o = ParseJobOptions(args, true, &command);
-  if (!o.ok()) return voice.Fail(o.status(), voice.slurm ? 1 : 2);
-  if (o->help) {
-    std::printf("usage: %s [options] command [args...]\n%s", voice.slurm ? "srun" : "swell run",
-                SubmitUsage().c_str());
-    return 0;
-  }
+  auto o = ParseJobOptions(args, true, &command, kSrun);
+  if (!o.ok()) return FailOptions(voice, kSrun, o.status());
+  if (auto code = PrintHelpOrVersion(*o, kSrun, voice.slurm ? "srun [options] executable [args...]"
+                                                            : "swell run [options] -- command [args...]"))
+    return *code;
   if (command.empty()) return voice.Fail("no command given", voice.slurm ? 1 : 2);
   pb::ExecRequest req;
   char* end = nullptr;
@@ -285,12 +283,10 @@ std::vector<std::string> AllocationEnv(const pb::JobInfo& j, bool local_cluster)
 int Salloc(const Args& args) {
   const Voice voice{"salloc", true};
   std::vector<std::string> command;
-  auto o = ParseJobOptions(args, true, &command);
-  if (!o.ok()) return voice.Fail(o.status());
-  if (o->help) {
-    std::printf("usage: salloc [options] [command [args...]]\n%s", SubmitUsage().c_str());
-    return 0;
-  }
+  auto o = ParseJobOptions(args, true, &command, kSalloc);
+  if (!o.ok()) return FailOptions(voice, kSalloc, o.status());
+  if (auto code = PrintHelpOrVersion(*o, kSalloc, "salloc [options] [command [args...]]"))
+    return *code;
   if (o->array) return voice.Fail("--array is for sbatch");
   if (command.empty()) {
     // As Slurm without SallocDefaultCommand: the user's shell.
@@ -302,7 +298,7 @@ int Salloc(const Args& args) {
   opts.output = "/dev/null";
   opts.error = "/dev/null";
   auto spec = BuildSpec(opts, kHolder, "", {});
-  if (!spec.ok()) return voice.Fail(spec.status());
+  if (!spec.ok()) return FailOptions(voice, kSalloc, spec.status());
   auto client = Connect(Home());
   pb::SubmitRequest sub;
   *sub.mutable_spec() = *spec;

@@ -16,53 +16,17 @@
 #include <limits>
 #include <utility>
 
+#include "cli/submit_option_setters.h"
 #include "common/local_time.h"
 #include "common/text.h"
 
 namespace swell::cli {
 namespace {
 
-using Value = std::optional<std::string>;  // an option's argument, if it has one
-using Setter = Status (*)(const Value& value, Time now, SubmitOptions* out);
-
-enum class ArgKind { kNone, kRequired, kOptional };
-
-struct OptionDef {
-  std::string_view name;  // long name, without "--"
-  char short_name;        // '\0' when there is none
-  ArgKind arg;
-  std::string_view metavar;
-  std::string_view help;
-  Setter set;
-};
+using internal::ParseContext;
+using internal::Value;
 
 // ---- Value helpers ----
-
-Result<std::string> NonEmpty(const std::string& value) {
-  if (value.empty()) return InvalidArgument("empty value");
-  return value;
-}
-
-Result<int64_t> ParseInteger(std::string_view text, int64_t min, int64_t max) {
-  if (text.empty()) return InvalidArgument("empty value");
-  int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  bool consumed = end == text.data() + text.size();
-  if (ec == std::errc::result_out_of_range && consumed) {
-    return InvalidArgument(fmt::format("'{}' is out of range", text));
-  }
-  if (ec != std::errc() || !consumed) {
-    return InvalidArgument(fmt::format("'{}' is not an integer", text));
-  }
-  if (value < min) return InvalidArgument(fmt::format("must be at least {}, got '{}'", min, text));
-  if (value > max) return InvalidArgument(fmt::format("must be at most {}, got '{}'", max, text));
-  return value;
-}
-
-Result<int> ParseInt(std::string_view text, int min, int max = std::numeric_limits<int>::max()) {
-  SWELL_ASSIGN_OR_RETURN(int64_t value, ParseInteger(text, min, max));
-  return static_cast<int>(value);
-}
 
 bool IsIdentifier(std::string_view name) {
   if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
@@ -70,9 +34,6 @@ bool IsIdentifier(std::string_view name) {
     return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
   });
 }
-
-// A count of tasks, cpus or nodes: at least 1.
-Result<int> ParseCount(std::string_view text) { return ParseInt(text, 1); }
 
 // "123" or "123_4": a job id >= 1, optionally with an array task index.
 bool IsDependencyJobId(std::string_view id) {
@@ -83,257 +44,113 @@ bool IsDependencyJobId(std::string_view id) {
   return underscore == std::string_view::npos || digits_only(id.substr(underscore + 1));
 }
 
-// ---- Setters ----
+// ---- getopt_long ----
 
-// Sets `field` to what `parse` makes of the option's argument.
-#define SWELL_PARSED_SETTER(field, parse)                \
-  [](const Value& v, Time, SubmitOptions* o) -> Status { \
-    SWELL_ASSIGN_OR_RETURN(o->field, parse(*v));         \
-    return Status::Ok();                                 \
-  }
+// getopt's complaint, which Slurm follows with "Try ... --help".
+Status Getopt(std::string message) { return InvalidArgument(std::move(message)); }
 
-#define SWELL_STRING_SETTER(field) SWELL_PARSED_SETTER(field, NonEmpty)
-#define SWELL_COUNT_SETTER(field) SWELL_PARSED_SETTER(field, ParseCount)
+bool Takes(const CatalogOption& def, JobCommand command) { return (def.commands & command) != 0; }
 
-#define SWELL_FLAG_SETTER(field)                       \
-  [](const Value&, Time, SubmitOptions* o) -> Status { \
-    o->field = true;                                   \
-    return Status::Ok();                               \
-  }
-
-Status SetNodes(const Value& v, Time, SubmitOptions* o) {
-  const std::string& text = *v;
-  size_t dash = text.find('-', 1);
-  if (dash == std::string::npos) {
-    SWELL_ASSIGN_OR_RETURN(int n, ParseInt(text, 1));
-    o->nodes_min = o->nodes_max = n;
-    return Status::Ok();
-  }
-  std::string_view view = text;
-  SWELL_ASSIGN_OR_RETURN(int lo, ParseInt(view.substr(0, dash), 1));
-  SWELL_ASSIGN_OR_RETURN(int hi, ParseInt(view.substr(dash + 1), 1));
-  if (hi < lo) {
-    return InvalidArgument(fmt::format("maximum {} is below minimum {} in '{}'", hi, lo, text));
-  }
-  o->nodes_min = lo;
-  o->nodes_max = hi;
-  return Status::Ok();
-}
-
-Status SetGpus(const Value& v, Time, SubmitOptions* o) {
-  std::string_view text = *v;
-  std::string_view count = text;
-  if (size_t colon = text.find(':'); colon != std::string_view::npos) {
-    if (colon == 0) {
-      return InvalidArgument(fmt::format("missing GPU type before ':' in '{}'", text));
-    }
-    count = text.substr(colon + 1);
-    if (count.find(':') != std::string_view::npos) {
-      return InvalidArgument(fmt::format("expected [type:]count, got '{}'", text));
-    }
-  }
-  SWELL_ASSIGN_OR_RETURN(o->gpus, ParseInt(count, 0));
-  return Status::Ok();
-}
-
-Status SetNice(const Value& v, Time, SubmitOptions* o) {
-  constexpr int kDefaultNice = 100;     // sbatch's value for a bare --nice
-  constexpr int kMaxNice = 2147483645;  // Slurm's bound: NICE_OFFSET - 3
-  if (!v) {
-    o->nice = kDefaultNice;
-    return Status::Ok();
-  }
-  SWELL_ASSIGN_OR_RETURN(o->nice, ParseInt(*v, -kMaxNice, kMaxNice));
-  return Status::Ok();
-}
-
-Status SetRequeue(const Value&, Time, SubmitOptions* o) {
-  o->requeue = true;
-  o->no_requeue = false;
-  return Status::Ok();
-}
-
-Status SetNoRequeue(const Value&, Time, SubmitOptions* o) {
-  o->requeue = false;
-  o->no_requeue = true;
-  return Status::Ok();
-}
-
-// Kept sorted by long name: SubmitUsage() lists them in this order.
-const OptionDef kOptions[] = {
-    {"array", 'a', ArgKind::kRequired, "SPEC", "job array indices, e.g. 0-15:4 or 1-100%10",
-     [](const Value& v, Time, SubmitOptions* o) -> Status {
-       SWELL_ASSIGN_OR_RETURN(o->array, ParseArraySpec(*v));
-       o->array_text = *v;
-       return Status::Ok();
-     }},
-    {"begin", 'b', ArgKind::kRequired, "TIME", "defer the job until TIME (e.g. now+1hour, 16:00)",
-     [](const Value& v, Time now, SubmitOptions* o) -> Status {
-       SWELL_ASSIGN_OR_RETURN(o->begin, ParseBeginTime(*v, now));
-       o->begin_text = *v;
-       return Status::Ok();
-     }},
-    {"chdir", 'D', ArgKind::kRequired, "DIR", "working directory of the job",
-     SWELL_STRING_SETTER(chdir)},
-    {"comment", '\0', ArgKind::kRequired, "TEXT", "free-form comment",
-     SWELL_STRING_SETTER(comment)},
-    {"cpus-per-task", 'c', ArgKind::kRequired, "N", "CPUs per task",
-     SWELL_COUNT_SETTER(cpus_per_task)},
-    {"dependency", 'd', ArgKind::kRequired, "LIST",
-     "e.g. afterok:123:124, afterany:5?afternotok:6, singleton",
-     SWELL_PARSED_SETTER(dependency, ParseDependency)},
-    {"error", 'e', ArgKind::kRequired, "PATTERN", "file for stderr (%j, %A, %a, %x, %N, %u)",
-     SWELL_STRING_SETTER(error)},
-    {"exclude", 'x', ArgKind::kRequired, "NODES", "nodes to avoid (host list, or a file of names)",
-     SWELL_STRING_SETTER(exclude)},
-    {"exclusive", '\0', ArgKind::kNone, "", "whole nodes: share them with no other job",
-     SWELL_FLAG_SETTER(exclusive)},
-    {"export", '\0', ArgKind::kRequired, "VARS", "ALL, NONE or [ALL,]VAR[=value],...",
-     [](const Value& v, Time, SubmitOptions* o) -> Status {
-       SWELL_RETURN_IF_ERROR(ValidateExportSpec(*v));
-       o->export_spec = *v;
-       return Status::Ok();
-     }},
-    {"gpus", 'G', ArgKind::kRequired, "[TYPE:]N", "GPUs for the job", SetGpus},
-    {"help", 'h', ArgKind::kNone, "", "show this help", SWELL_FLAG_SETTER(help)},
-    {"hold", 'H', ArgKind::kNone, "", "submit the job held", SWELL_FLAG_SETTER(hold)},
-    {"input", 'i', ArgKind::kRequired, "PATTERN", "file for stdin", SWELL_STRING_SETTER(input)},
-    {"job-name", 'J', ArgKind::kRequired, "NAME", "job name", SWELL_STRING_SETTER(job_name)},
-    {"kill-on-bad-exit", 'K', ArgKind::kNone, "", "srun: end the step when a task fails",
-     SWELL_FLAG_SETTER(kill_on_bad_exit)},
-    {"label", 'l', ArgKind::kNone, "", "srun: prefix output lines with the task's rank",
-     SWELL_FLAG_SETTER(label)},
-    {"mem", '\0', ArgKind::kRequired, "SIZE", "memory per node, e.g. 100M, 4G (0 = all)",
-     SWELL_PARSED_SETTER(mem_mb, ParseMemoryMb)},
-    {"mpi", '\0', ArgKind::kOptional, "TYPE",
-     "run: start the command with mpirun (openmpi, the default) or mpiexec (mpich); srun "
-     "accepts and ignores it",
-     [](const Value& v, Time, SubmitOptions* o) -> Status {
-       o->mpi = v ? *v : "";
-       return Status::Ok();
-     }},
-    {"nice", '\0', ArgKind::kOptional, "N", "lower the priority by N (default 100)", SetNice},
-    {"no-requeue", '\0', ArgKind::kNone, "", "never requeue the job", SetNoRequeue},
-    {"nodes", 'N', ArgKind::kRequired, "MIN[-MAX]", "node count", SetNodes},
-    {"nodelist", 'w', ArgKind::kRequired, "NODES",
-     "nodes to use, each at least one task (host list or file)", SWELL_STRING_SETTER(nodelist)},
-    {"ntasks", 'n', ArgKind::kRequired, "N", "number of tasks", SWELL_COUNT_SETTER(ntasks)},
-    {"ntasks-per-node", '\0', ArgKind::kRequired, "N", "tasks on each node",
-     SWELL_COUNT_SETTER(ntasks_per_node)},
-    {"output", 'o', ArgKind::kRequired, "PATTERN", "file for stdout (%j, %A, %a, %x, %N, %u)",
-     SWELL_STRING_SETTER(output)},
-    {"parsable", '\0', ArgKind::kNone, "", "print only the job id", SWELL_FLAG_SETTER(parsable)},
-    {"partition", 'p', ArgKind::kRequired, "NAME", "partition (recorded only)",
-     SWELL_STRING_SETTER(partition)},
-    {"quiet", 'Q', ArgKind::kNone, "", "print nothing but errors", SWELL_FLAG_SETTER(quiet)},
-    {"requeue", '\0', ArgKind::kNone, "", "allow the job to be requeued", SetRequeue},
-    {"time", 't', ArgKind::kRequired, "LIMIT", "time limit: M, M:S, H:M:S, D-H[:M[:S]], UNLIMITED",
-     SWELL_PARSED_SETTER(time_limit, ParseTimeLimit)},
-    {"wait", 'W', ArgKind::kNone, "", "return only when the job has ended",
-     SWELL_FLAG_SETTER(wait)},
-    {"wrap", '\0', ArgKind::kRequired, "COMMAND", "run COMMAND under sh instead of a script",
-     SWELL_STRING_SETTER(wrap)},
-};
-
-#undef SWELL_PARSED_SETTER
-#undef SWELL_STRING_SETTER
-#undef SWELL_COUNT_SETTER
-#undef SWELL_FLAG_SETTER
-
-// Exact name, else the only option the name is a prefix of.
-Result<const OptionDef*> FindLong(std::string_view name) {
-  std::vector<const OptionDef*> candidates;
-  for (const OptionDef& def : kOptions) {
+// getopt_long's lookup: an exact name, else the options the name is a prefix of, which must
+// all be one option (an alias counts as the option it stands for).
+Result<const CatalogOption*> FindLong(std::string_view name, std::string_view word,
+                                      JobCommand command) {
+  std::vector<const CatalogOption*> candidates;
+  for (const CatalogOption& def : SlurmOptionCatalog()) {
+    if (!Takes(def, command)) continue;
     if (def.name == name) return &def;
-    if (!name.empty() && def.name.substr(0, name.size()) == name) candidates.push_back(&def);
+    if (!name.empty() && def.name.starts_with(name)) candidates.push_back(&def);
   }
-  if (candidates.size() == 1) return candidates[0];
-  if (candidates.empty()) return InvalidArgument(fmt::format("unknown option '--{}'", name));
-  std::string names;
-  for (const OptionDef* def : candidates) {
-    names += fmt::format("{}--{}", names.empty() ? "" : ", ", def->name);
+  if (candidates.empty()) return Getopt(fmt::format("unrecognized option '{}'", word));
+  for (const CatalogOption* def : candidates) {
+    if (def->canonical() == candidates[0]->canonical() && def->arg == candidates[0]->arg) continue;
+    std::string names;
+    for (const CatalogOption* c : candidates) names += fmt::format(" '--{}'", c->name);
+    return Getopt(fmt::format("option '{}' is ambiguous; possibilities:{}", word, names));
   }
-  return InvalidArgument(fmt::format("ambiguous option '--{}' (could be {})", name, names));
+  return candidates[0];
 }
 
-const OptionDef* FindShort(char c) {
-  for (const OptionDef& def : kOptions) {
-    if (def.short_name == c && c != '\0') return &def;
-  }
+const CatalogOption* FindShort(char c, JobCommand command) {
+  for (const CatalogOption& def : SlurmOptionCatalog())
+    if (c != '\0' && def.short_name == c && Takes(def, command)) return &def;
   return nullptr;
 }
 
-Status Apply(const OptionDef& def, const Value& value, Time now, SubmitOptions* out) {
-  Status s = def.set(value, now, out);
-  return s.ok() ? s : s.WithContext(fmt::format("--{}", def.name));
+// What an option does with its value: its setter, or for an option the catalog marks ignored,
+// a note in `ignored`.
+Status Apply(const CatalogOption& def, const Value& value, const ParseContext& ctx,
+             SubmitOptions* out) {
+  if (def.handling == Handling::kIgnored) {
+    out->ignored.push_back(value ? fmt::format("--{}={}", def.name, *value)
+                                 : fmt::format("--{}", def.name));
+    return Status::Ok();
+  }
+  internal::Setter set = internal::FindSetter(def.canonical());
+  if (set == nullptr) return InvalidArgument(fmt::format("error: --{} has no setter", def.name));
+  return set(value, ctx, out);
 }
 
-// getopt_long-style parsing of `args` into `out`. In directive mode a non-option word is an
-// error; otherwise it and all later words are positional. On error *error_index is the index
-// of the word the failing option started at.
-Status ParseTokens(const std::vector<std::string>& args, Time now, bool directives,
-                   SubmitOptions* out, size_t* error_index) {
+// getopt_long-style parsing of `args` into `out`, stopping at the first non-option (Slurm's
+// "+" option string). In directive mode a non-option word is an error; otherwise it and all
+// later words are positional.
+Status ParseTokens(const std::vector<std::string>& args, const ParseContext& ctx,
+                   bool directives, SubmitOptions* out) {
   size_t i = 0;
   auto positional_from = [&](size_t first) -> Status {
-    if (directives && first < args.size()) {
-      *error_index = first;
+    if (directives && first < args.size())
       return InvalidArgument(
-          fmt::format("unexpected argument '{}' (directives take options only)", args[first]));
-    }
+          fmt::format("error: Invalid directive found in batch script: {}", args[first]));
     out->positional.assign(args.begin() + static_cast<std::ptrdiff_t>(first), args.end());
     return Status::Ok();
   };
   while (i < args.size()) {
     const std::string& word = args[i];
-    *error_index = i;
     if (word == "--") return positional_from(i + 1);
     if (word.size() > 2 && word.compare(0, 2, "--") == 0) {
       size_t eq = word.find('=');
       std::string_view name =
           std::string_view(word).substr(2, eq == std::string::npos ? eq : eq - 2);
-      SWELL_ASSIGN_OR_RETURN(const OptionDef* def, FindLong(name));
+      SWELL_ASSIGN_OR_RETURN(const CatalogOption* def, FindLong(name, word, ctx.command));
       Value value;
       if (eq != std::string::npos) value = word.substr(eq + 1);
       switch (def->arg) {
         case ArgKind::kNone:
-          if (value) {
-            return InvalidArgument(fmt::format("option '--{}' takes no value", def->name));
-          }
+          if (value)
+            return Getopt(fmt::format("option '--{}' doesn't allow an argument", def->name));
           break;
         case ArgKind::kRequired:
           if (!value) {
-            if (i + 1 >= args.size()) {
-              return InvalidArgument(fmt::format("option '--{}' needs a value", def->name));
-            }
+            if (i + 1 >= args.size())
+              return Getopt(fmt::format("option '--{}' requires an argument", def->name));
             value = args[++i];
           }
           break;
         case ArgKind::kOptional:
           break;  // only "--opt=value" carries the value, as with getopt_long
       }
-      SWELL_RETURN_IF_ERROR(Apply(*def, value, now, out));
+      SWELL_RETURN_IF_ERROR(Apply(*def, value, ctx, out));
       ++i;
       continue;
     }
     if (word.size() > 1 && word[0] == '-') {
       // One or more bundled short options; one that takes a value ends the bundle.
       for (size_t j = 1; j < word.size(); ++j) {
-        const OptionDef* def = FindShort(word[j]);
-        if (def == nullptr) return InvalidArgument(fmt::format("unknown option '-{}'", word[j]));
+        const CatalogOption* def = FindShort(word[j], ctx.command);
+        if (def == nullptr) return Getopt(fmt::format("invalid option -- '{}'", word[j]));
         if (def->arg == ArgKind::kNone) {
-          SWELL_RETURN_IF_ERROR(Apply(*def, std::nullopt, now, out));
+          SWELL_RETURN_IF_ERROR(Apply(*def, std::nullopt, ctx, out));
           continue;
         }
         Value value;
         if (j + 1 < word.size()) {
           value = word.substr(j + 1);
-        } else if (i + 1 < args.size()) {
+        } else if (def->arg == ArgKind::kRequired) {
+          if (i + 1 >= args.size())
+            return Getopt(fmt::format("option requires an argument -- '{}'", word[j]));
           value = args[++i];
-        } else {
-          return InvalidArgument(
-              fmt::format("option '-{}' (--{}) needs a value", word[j], def->name));
         }
-        SWELL_RETURN_IF_ERROR(Apply(*def, value, now, out));
+        SWELL_RETURN_IF_ERROR(Apply(*def, value, ctx, out));
         break;
       }
       ++i;
@@ -344,11 +161,14 @@ Status ParseTokens(const std::vector<std::string>& args, Time now, bool directiv
   return Status::Ok();
 }
 
+// What Slurm checks of the options together.
 Status ValidateCombination(const SubmitOptions& o) {
-  if (o.wrap && !o.positional.empty()) {
-    return InvalidArgument(
-        fmt::format("--wrap cannot be combined with a script ('{}')", o.positional.front()));
-  }
+  if (o.wrap && !o.positional.empty())
+    return InvalidArgument("error: Script arguments not permitted with --wrap option");
+  if ((o.mem_mb ? 1 : 0) + (o.mem_per_cpu_mb ? 1 : 0) + (o.mem_per_gpu_mb ? 1 : 0) > 1)
+    return InvalidArgument("fatal: --mem, --mem-per-cpu, and --mem-per-gpu are mutually exclusive.");
+  if (o.deadline && o.begin && *o.deadline < *o.begin)
+    return InvalidArgument("error: Incompatible begin and deadline time specification");
   return Status::Ok();
 }
 
@@ -378,6 +198,29 @@ void Overlay(const SubmitOptions& top, SubmitOptions* base) {
   take(top.partition, &base->partition);
   take(top.nice, &base->nice);
   take(top.comment, &base->comment);
+  take(top.mem_per_cpu_mb, &base->mem_per_cpu_mb);
+  take(top.mem_per_gpu_mb, &base->mem_per_gpu_mb);
+  take(top.gpus_per_node, &base->gpus_per_node);
+  take(top.gpus_per_task, &base->gpus_per_task);
+  take(top.gpus_per_socket, &base->gpus_per_socket);
+  take(top.sockets_per_node, &base->sockets_per_node);
+  take(top.cpus_per_gpu, &base->cpus_per_gpu);
+  take(top.account, &base->account);
+  take(top.qos, &base->qos);
+  take(top.wckey, &base->wckey);
+  take(top.constraint, &base->constraint);
+  take(top.licenses, &base->licenses);
+  take(top.reservation, &base->reservation);
+  take(top.mail_type, &base->mail_type);
+  take(top.mail_user, &base->mail_user);
+  take(top.signal, &base->signal);
+  take(top.open_mode, &base->open_mode);
+  take(top.time_min, &base->time_min);
+  take(top.deadline, &base->deadline);
+  take(top.kill_on_invalid_dep, &base->kill_on_invalid_dep);
+  take(top.cpu_bind, &base->cpu_bind);
+  take(top.hint, &base->hint);
+  take(top.distribution, &base->distribution);
   // Values that go together move together.
   if (top.nodes_min) base->nodes_min = top.nodes_min, base->nodes_max = top.nodes_max;
   if (top.array) base->array = top.array, base->array_text = top.array_text;
@@ -387,8 +230,10 @@ void Overlay(const SubmitOptions& top, SubmitOptions* base) {
   for (bool SubmitOptions::*flag :
        {&SubmitOptions::exclusive, &SubmitOptions::label, &SubmitOptions::kill_on_bad_exit,
         &SubmitOptions::hold, &SubmitOptions::quiet, &SubmitOptions::parsable, &SubmitOptions::wait,
-        &SubmitOptions::help})
+        &SubmitOptions::help, &SubmitOptions::usage, &SubmitOptions::version,
+        &SubmitOptions::test_only})
     base->*flag = base->*flag || top.*flag;
+  base->ignored.insert(base->ignored.end(), top.ignored.begin(), top.ignored.end());
 }
 
 bool IsShellBlank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
@@ -534,10 +379,10 @@ Status ValidateExportSpec(std::string_view text) {
   return Status::Ok();
 }
 
-Result<SubmitOptions> ParseSubmitArgs(const std::vector<std::string>& args, Time now) {
+Result<SubmitOptions> ParseSubmitArgs(const std::vector<std::string>& args, Time now,
+                                      JobCommand command) {
   SubmitOptions options;
-  size_t error_index = 0;
-  SWELL_RETURN_IF_ERROR(ParseTokens(args, now, /*directives=*/false, &options, &error_index));
+  SWELL_RETURN_IF_ERROR(ParseTokens(args, {now, command}, /*directives=*/false, &options));
   SWELL_RETURN_IF_ERROR(ValidateCombination(options));
   return options;
 }
@@ -564,34 +409,82 @@ Result<std::vector<DirectiveToken>> ExtractDirectives(std::string_view script,
 }
 
 Result<SubmitOptions> MergeDirectives(const std::vector<DirectiveToken>& directives,
-                                      const SubmitOptions& cli, std::string_view script_name,
+                                      const SubmitOptions& cli, std::string_view /*script_name*/,
                                       Time now) {
   std::vector<std::string> words;
   words.reserve(directives.size());
   for (const DirectiveToken& token : directives) words.push_back(token.text);
   SubmitOptions merged;
-  size_t error_index = 0;
-  Status s = ParseTokens(words, now, /*directives=*/true, &merged, &error_index);
-  if (!s.ok()) {
-    int line = error_index < directives.size() ? directives[error_index].line : 0;
-    return s.WithContext(fmt::format("{}:{}", script_name, line));
-  }
+  SWELL_RETURN_IF_ERROR(ParseTokens(words, {now, kSbatch}, /*directives=*/true, &merged));
   Overlay(cli, &merged);
   merged.positional = cli.positional;
   SWELL_RETURN_IF_ERROR(ValidateCombination(merged));
   return merged;
 }
 
-std::string SubmitUsage() {
+namespace {
+
+// The words each command uses for a submission the controller refused.
+std::string_view RefusalWords(JobCommand command) {
+  switch (command) {
+    case kSalloc:
+      return "Job submit/allocate failed: ";
+    case kSrun:
+      return "Unable to allocate resources: ";
+    case kSbatch:
+      break;
+  }
+  return "Batch job submission failed: ";
+}
+
+}  // namespace
+
+std::string OptionErrorMessage(const Status& error) {
+  std::string_view m = error.message();
+  for (std::string_view prefix : {"error: ", "fatal: ", "refused: "})
+    if (m.starts_with(prefix)) return std::string(m.substr(prefix.size()));
+  return std::string(m);
+}
+
+std::string RenderOptionError(const Status& error, JobCommand command, int* exit_code) {
+  std::string_view cmd = CommandName(command);
+  std::string_view m = error.message();
+  if (m.starts_with("refused: ")) {
+    *exit_code = 1;
+    return fmt::format("{}: error: {}{}\n", cmd, RefusalWords(command), m.substr(9));
+  }
+  if (m.starts_with("error: ") || m.starts_with("fatal: ")) {
+    // parse_int and fatal() exit 1; the other refusals exit(-1).
+    *exit_code = m.starts_with("fatal: ") || m.starts_with("error: Invalid numeric value") ||
+                         m.starts_with("error: Numeric argument")
+                     ? 1
+                     : 255;
+    return fmt::format("{}: {}\n", cmd, m);
+  }
+  *exit_code = 255;
+  return fmt::format("{}: {}\nTry \"{} --help\" for more information\n", cmd, m, cmd);
+}
+
+std::string SubmitUsage(JobCommand command) {
   std::string out = "Options:\n";
-  for (const OptionDef& def : kOptions) {
+  for (const CatalogOption& def : SlurmOptionCatalog()) {
+    if (!Takes(def, command) || def.handling == Handling::kIgnored) continue;
     std::string left = def.short_name != '\0' ? fmt::format("  -{}, ", def.short_name) : "      ";
     left += fmt::format("--{}", def.name);
     if (def.arg == ArgKind::kRequired) left += fmt::format("={}", def.metavar);
     if (def.arg == ArgKind::kOptional) left += fmt::format("[={}]", def.metavar);
-    out += fmt::format("{:<32} {}\n", left, def.help);
+    out += fmt::format("{:<36} {}\n", left, def.note);
   }
-  return out;
+  out += "Accepted and ignored, as on a cluster without the feature:\n ";
+  size_t width = 1;
+  for (const CatalogOption& def : SlurmOptionCatalog()) {
+    if (!Takes(def, command) || def.handling != Handling::kIgnored) continue;
+    std::string word = fmt::format(" --{}", def.name);
+    if (width + word.size() > 96) out += "\n ", width = 1;
+    out += word;
+    width += word.size();
+  }
+  return out + "\n";
 }
 
 }  // namespace swell::cli

@@ -1,15 +1,27 @@
 #pragma once
 
-// The options of `swell submit` / `sbatch` / `swell run`, parsed from the command line and from
-// "#SBATCH" / "#SWELL" directive lines of a batch script, with sbatch's syntax and semantics:
+// The options of `swell submit` / `sbatch`, `salloc` and `swell run` / `srun`, parsed from the
+// command line and from "#SBATCH" / "#SWELL" directive lines of a batch script, with Slurm's
+// syntax and semantics:
 //
 //  * "--opt=value", "--opt value", "-Xvalue", "-X value"; bundled short flags ("-HQ");
 //    unambiguous prefixes of long options ("--job" for "--job-name"), as getopt_long allows.
 //  * Parsing stops at the first non-option token (or after "--"): that token and everything
 //    after it are positional (the script and its arguments) and never parsed as options.
 //  * An option given twice keeps the last value.
-//  * Values are validated here (InvalidArgument, one line naming the option); whether e.g. a
-//    dependency's job exists is for the head to check.
+//  * Every option of the command in Slurm is known (slurm_option_catalog.h): those swell does
+//    not implement are recorded or accepted and ignored (`ignored`), or refused as Slurm
+//    refuses them on a cluster without the feature.
+//
+// Errors are InvalidArgument whose message is what Slurm prints after "<command>: ", in one of
+// four forms (RenderOptionError prints them):
+//  * getopt's: "unrecognized option '--foo'", "option '--time' requires an argument", ...
+//    (Slurm adds "Try \"sbatch --help\" for more information" and exits 255);
+//  * "error: <message>": a value the command refuses ("error: Invalid --time specification");
+//  * "fatal: <message>": options that cannot go together;
+//  * "refused: <reason>": what the controller refuses at submission ("Batch job submission
+//    failed: <reason>" in sbatch's words).
+// Whether e.g. a dependency's job exists is for the head to check.
 //
 // All functions are pure apart from reading the process time zone for --begin.
 
@@ -21,6 +33,8 @@
 
 #include "common/clock.h"
 #include "common/slurm_format.h"
+#include "cli/slurm_option_catalog.h"
+#include "cli/slurm_values.h"
 #include "common/status.h"
 
 namespace swell::cli {
@@ -86,16 +100,54 @@ struct SubmitOptions {
   bool parsable = false;                     // --parsable (print only the job id)
   bool wait = false;                         // -W, --wait (return when the job ends)
   bool help = false;                         // -h, --help (the caller prints SubmitUsage())
+  bool usage = false;                        // --usage
+  bool version = false;                      // -V, --version
+  // Resources as Slurm derives them (job_options.h turns them into the job's counts).
+  std::optional<int64_t> mem_per_cpu_mb;     // --mem-per-cpu
+  std::optional<int64_t> mem_per_gpu_mb;     // --mem-per-gpu
+  std::optional<int> gpus_per_node;          // --gpus-per-node, --gres=gpu[:type]:N
+  std::optional<int> gpus_per_task;          // --gpus-per-task
+  std::optional<int> gpus_per_socket;        // --gpus-per-socket (needs --sockets-per-node)
+  std::optional<int> sockets_per_node;       // --sockets-per-node
+  std::optional<int> cpus_per_gpu;           // --cpus-per-gpu
+  // Recorded with the job.
+  std::optional<std::string> account;        // -A, --account
+  std::optional<std::string> qos;            // -q, --qos
+  std::optional<std::string> wckey;          // --wckey
+  std::optional<std::string> constraint;     // -C, --constraint (checked by the head)
+  std::optional<std::string> licenses;       // -L, --licenses (refused by the head)
+  std::optional<std::string> reservation;    // --reservation (refused by the head)
+  std::optional<std::string> mail_type;      // --mail-type, normalized (ParseMailType)
+  std::optional<std::string> mail_user;      // --mail-user
+  std::optional<SignalSpec> signal;          // --signal=[B:]SIG[@TIME]
+  std::optional<std::string> open_mode;      // --open-mode: "append" or "truncate"
+  std::optional<Duration> time_min;          // --time-min
+  std::optional<Time> deadline;              // --deadline
+  std::optional<bool> kill_on_invalid_dep;   // --kill-on-invalid-dep=yes|no
+  std::optional<std::string> cpu_bind;       // --cpu-bind
+  std::optional<std::string> hint;           // --hint
+  std::optional<std::string> distribution;   // -m, --distribution
+  bool test_only = false;                    // --test-only
+  // Options accepted and ignored, as written ("--mincpus=4"), in order.
+  std::vector<std::string> ignored;
   // The script path and its arguments (or the command of `swell run`), passed through untouched.
   std::vector<std::string> positional;
 
   bool operator==(const SubmitOptions&) const = default;
 };
 
-// Parses argv-style tokens (without the program and sub-command names). Unknown options give
-// InvalidArgument("unknown option '--foo'"); ambiguous prefixes name the candidates. Also
-// rejects --wrap together with a script.
-Result<SubmitOptions> ParseSubmitArgs(const std::vector<std::string>& args, Time now);
+// Parses argv-style tokens (without the program and sub-command names) as `command` does.
+// Also rejects --wrap together with a script.
+Result<SubmitOptions> ParseSubmitArgs(const std::vector<std::string>& args, Time now,
+                                      JobCommand command = kSbatch);
+
+// What a Slurm command prints for an error of ParseSubmitArgs/MergeDirectives (the lines, with
+// the last newline) and the code it exits with: getopt's errors and refused values 255 (Slurm's
+// exit(-1)), bad numbers, fatal combinations and refusals 1. `command` is "sbatch", "salloc"
+// or "srun"; refusals get the command's words for a failed submission.
+std::string RenderOptionError(const Status& error, JobCommand command, int* exit_code);
+// The message alone, without Slurm's form ("Invalid --time specification"), for swell's voice.
+std::string OptionErrorMessage(const Status& error);
 
 // One word of a directive line, with its 1-based line number in the script.
 struct DirectiveToken {
@@ -119,13 +171,14 @@ Result<std::vector<DirectiveToken>> ExtractDirectives(std::string_view script,
 // later directives override earlier ones), then every option the command line set overrides
 // them (sbatch semantics); flags set on either side stay set, except that a command-line
 // --requeue/--no-requeue replaces the directives' choice. positional comes from `cli`.
-// Errors name the directive's line: "job.sh:3: --time: invalid time limit '1:xx' (...)".
-// Directives must be options only: a non-option word is an error.
+// Directives must be options only: a non-option word is Slurm's "Invalid directive found in
+// batch script". Checks what Slurm checks of the whole (--mem, --mem-per-cpu and --mem-per-gpu
+// are mutually exclusive; a --deadline before --begin).
 Result<SubmitOptions> MergeDirectives(const std::vector<DirectiveToken>& directives,
                                       const SubmitOptions& cli, std::string_view script_name,
                                       Time now);
 
-// Help text listing the options above, one per line ("  -J, --job-name=NAME  ...").
-std::string SubmitUsage();
+// Help text listing the options of `command`, one per line ("  -J, --job-name=NAME  ...").
+std::string SubmitUsage(JobCommand command = kSbatch);
 
 }  // namespace swell::cli

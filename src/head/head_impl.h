@@ -37,6 +37,8 @@
 
 namespace swell::head {
 
+struct SubmitCluster;  // submit_check.h
+
 // One caller of Wait(): the loop pushes a fresh snapshot whenever the waited jobs change.
 struct Waiter {
   std::vector<pb::JobRef> refs;
@@ -123,6 +125,8 @@ class Head::Impl {
 
   // API bodies, run on the loop.
   Result<pb::SubmitReply> DoSubmit(const rpc::Caller& who, const pb::JobSpec& spec);
+  // sbatch --test-only's estimate for a checked spec (submit.cc).
+  pb::SubmitReply TestOnly(const pb::JobSpec& spec, const SubmitCluster& cluster, Time now);
   Result<pb::QueueReply> DoQueue(const rpc::Caller& who, const pb::QueueRequest& req);
   Result<pb::InfoReply> DoInfo(const pb::InfoRequest& req);
   Result<pb::CancelReply> DoCancel(const rpc::Caller& who, const pb::CancelRequest& req);

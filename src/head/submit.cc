@@ -19,6 +19,30 @@ namespace as = autoscaler;
 using state::JobRow;
 using state::TaskRow;
 
+// sbatch --test-only: the job is checked and not queued. The estimate is the best effort of an
+// idle cluster: now (or its --begin), on the nodes it names or the first of its partition.
+pb::SubmitReply Head::Impl::TestOnly(const pb::JobSpec& spec, const SubmitCluster& cluster,
+                                     Time now) {
+  pb::SubmitReply reply;
+  reply.set_job_id(next_job_id_);
+  reply.set_start_ms(std::max(ToMillis(now), spec.begin_time_ms()));
+  reply.set_cpus(std::max(1, spec.ntasks()) * std::max(1, spec.cpus_per_task()));
+  reply.set_partition(spec.partition().empty() ? "batch" : spec.partition());
+  std::vector<std::string> nodes(spec.nodelist().begin(), spec.nodelist().end());
+  std::vector<std::string> candidates;
+  for (const auto& n : cluster.nodes)
+    if (n.node_type == spec.partition()) candidates.push_back(n.name);
+  std::sort(candidates.begin(), candidates.end());
+  for (const auto& name : candidates) {
+    if (static_cast<int>(nodes.size()) >= std::max(1, spec.min_nodes())) break;
+    if (std::find(nodes.begin(), nodes.end(), name) == nodes.end()) nodes.push_back(name);
+  }
+  std::string list;
+  for (const auto& n : nodes) list += (list.empty() ? "" : ",") + n;
+  reply.set_nodes(list);
+  return reply;
+}
+
 Result<pb::SubmitReply> Head::Impl::DoSubmit(const rpc::Caller& who, const pb::JobSpec& in) {
   pb::JobSpec spec = in;
   SubmitCluster cluster;
@@ -30,6 +54,7 @@ Result<pb::SubmitReply> Head::Impl::DoSubmit(const rpc::Caller& who, const pb::J
   };
   SWELL_RETURN_IF_ERROR(CheckSubmit(&spec, cluster));
   Time now = clock_->Now();
+  if (spec.test_only()) return TestOnly(spec, cluster, now);
   int64_t count = std::max<int64_t>(1, spec.array_indices_size());
   int64_t id = next_job_id_;
   next_job_id_ += count;  // array tasks take the ids after their job's (SLURM_JOB_ID)
@@ -52,6 +77,10 @@ Result<pb::SubmitReply> Head::Impl::DoSubmit(const rpc::Caller& who, const pb::J
   Write(store_->PutJob(job.row));
   Write(store_->PutSpec(id, job.row.spec));
   Event(now, "submit", id, "", spec.name());
+  if (!spec.mail_type().empty() && spec.mail_type() != "NONE")
+    LogInfo("job %lld: --mail-type=%s for %s recorded; no mail program is configured",
+            static_cast<long long>(id), spec.mail_type().c_str(),
+            spec.mail_user().empty() ? who.user.c_str() : spec.mail_user().c_str());
   if (pool_) {
     if (auto t = JobType(job, now)) {
       arrived_.resize(pool_->types().size(), 0);

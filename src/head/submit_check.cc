@@ -1,5 +1,6 @@
 #include "head/submit_check.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <tuple>
@@ -9,6 +10,8 @@
 namespace swell::head {
 
 namespace {
+
+constexpr char kBatch[] = "batch";  // the static cluster's one partition
 
 // Slurm's -w/-x: names of nodes of this cluster (Slurm: "Invalid node name specified"). On an
 // elastic cluster, -w names nodes that exist now and picks their partition; -x may name any
@@ -59,10 +62,103 @@ Status CheckNodeNames(pb::JobSpec* spec, const SubmitCluster& cluster) {
   return Status::Ok();
 }
 
+// The feature names of a -C/--constraint expression (words between & | , [ ] ( ), "*N"
+// counts dropped), and whether it is an alternative ('|': any of them will do).
+std::vector<std::string> Features(const std::string& text, bool* any) {
+  std::vector<std::string> out;
+  std::string word;
+  bool count = false;
+  *any = text.find('|') != std::string::npos;
+  for (char c : text + ",") {
+    if (std::string_view("&|,[]()*").find(c) != std::string_view::npos) {
+      if (!word.empty()) out.push_back(word);
+      word.clear();
+      count = c == '*';
+    } else if (!count) {
+      word += c;
+    }
+  }
+  return out;
+}
+
+// Slurm's partitions: `batch` on a static cluster, one per node type on an elastic one; "a,b"
+// names several, each of which must exist (the job runs in the first that can hold it). And
+// -C/--constraint: the features of node types (static nodes have none); a feature no node has
+// is "Invalid feature specification", one the job's partition lacks "Requested node
+// configuration is not available". Licenses and reservations are not configured.
+Status CheckPartitionAndFeatures(pb::JobSpec* spec, const SubmitCluster& cluster) {
+  if (!spec->licenses().empty()) return InvalidArgument("Invalid license specification");
+  if (!spec->reservation().empty()) return InvalidArgument("Requested reservation is invalid");
+  std::vector<std::string> names;
+  if (cluster.types == nullptr) {
+    names.push_back(kBatch);
+  } else {
+    for (const auto& t : *cluster.types) names.push_back(t.name);
+  }
+  std::vector<std::string> asked;
+  for (size_t start = 0; !spec->partition().empty() && start <= spec->partition().size();) {
+    size_t comma = spec->partition().find(',', start);
+    if (comma == std::string::npos) comma = spec->partition().size();
+    std::string name = spec->partition().substr(start, comma - start);
+    if (std::find(names.begin(), names.end(), name) == names.end())
+      return InvalidArgument("Invalid partition name specified");
+    asked.push_back(name);
+    start = comma + 1;
+  }
+  // Which node types can serve the constraint.
+  std::vector<bool> allowed(names.size(), true);
+  if (!spec->constraint().empty()) {
+    bool any = false;
+    std::vector<std::string> wanted = Features(spec->constraint(), &any);
+    std::set<std::string> known;
+    if (cluster.types != nullptr)
+      for (const auto& t : *cluster.types) known.insert(t.features.begin(), t.features.end());
+    for (const auto& f : wanted)
+      if (!known.count(f)) return InvalidArgument("Invalid feature specification");
+    for (size_t i = 0; i < names.size(); ++i) {
+      const auto& have = (*cluster.types)[i].features;
+      auto has = [&](const std::string& f) {
+        return std::find(have.begin(), have.end(), f) != have.end();
+      };
+      allowed[i] = any ? std::any_of(wanted.begin(), wanted.end(), has)
+                       : std::all_of(wanted.begin(), wanted.end(), has);
+    }
+  }
+  if (cluster.types == nullptr) {
+    if (!asked.empty()) spec->clear_partition();  // the static nodes serve it
+    return Status::Ok();
+  }
+  const auto& types = *cluster.types;
+  autoscaler::Request need = reconcile::NodeRequest(ShapeOf(*spec));
+  std::vector<bool> usable = allowed;
+  if (!asked.empty()) {
+    for (size_t i = 0; i < names.size(); ++i)
+      usable[i] = allowed[i] && std::find(asked.begin(), asked.end(), names[i]) != asked.end();
+    if (std::none_of(usable.begin(), usable.end(), [](bool b) { return b; }))
+      return InvalidArgument("Requested node configuration is not available");
+    // The first partition named that can hold the job; else the first named (refused below).
+    std::string pick = asked.front();
+    for (const auto& name : asked) {
+      size_t i = static_cast<size_t>(std::find(names.begin(), names.end(), name) - names.begin());
+      if (usable[i] && autoscaler::Route({types[i]}, need)) {
+        pick = name;
+        break;
+      }
+    }
+    spec->set_partition(pick);
+  } else if (!spec->constraint().empty()) {
+    auto t = autoscaler::Route(types, need, &usable);
+    if (!t) return InvalidArgument("Requested node configuration is not available");
+    spec->set_partition(types[static_cast<size_t>(*t)].name);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status CheckSubmit(pb::JobSpec* spec, const SubmitCluster& cluster) {
   if (spec->min_nodes() < 1) spec->set_min_nodes(1);
+  SWELL_RETURN_IF_ERROR(CheckPartitionAndFeatures(spec, cluster));
   SWELL_RETURN_IF_ERROR(CheckNodeNames(spec, cluster));
   // As Slurm: -N without -n means one task per node.
   if (spec->ntasks() < 1) spec->set_ntasks(spec->min_nodes());
@@ -95,9 +191,7 @@ Status CheckSubmit(pb::JobSpec* spec, const SubmitCluster& cluster) {
         if (types[i].name == spec->partition()) t = static_cast<int>(i);
       std::string known;
       for (const auto& ty : types) known += (known.empty() ? "" : ", ") + ty.name;
-      if (t < 0)
-        return InvalidArgument("invalid partition '" + spec->partition() + "' (partitions: " +
-                               known + ")");
+      if (t < 0) return InvalidArgument("Invalid partition name specified");
       if (!autoscaler::Route({types[static_cast<size_t>(t)]}, need))
         return InvalidArgument("the job does not fit a node of partition " + spec->partition());
     } else if (!autoscaler::Route(types, need)) {

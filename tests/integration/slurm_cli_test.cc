@@ -252,17 +252,66 @@ TEST_F(SlurmCliTest, SbatchWaitScriptAndErrors) {
   EXPECT_TRUE(
       std::regex_match(Read(dir_ + "/name_" + id + ".log"), std::regex("scripted on node[12]\n")))
       << Read(dir_ + "/name_" + id + ".log");
-  // sbatch's errors: "sbatch: error: ..." and exit 1.
+  // sbatch's errors: Slurm's message, exit 255 for a bad value (Slurm's exit(-1)).
   auto bad = Slurm("sbatch", {"--time=abc", "job.sh"});
-  EXPECT_EQ(bad.code, 1);
-  EXPECT_EQ(bad.err.rfind("sbatch: error: ", 0), 0u) << bad.err;
-  EXPECT_NE(bad.err.find("abc"), std::string::npos) << bad.err;
+  EXPECT_EQ(bad.code, 255);
+  EXPECT_EQ(bad.err, "sbatch: error: Invalid --time specification\n");
   auto empty = Slurm("sbatch", {});  // the script from stdin, which is empty here
   EXPECT_EQ(empty.code, 1);
   EXPECT_EQ(empty.err, "sbatch: error: Batch script is empty!\n");
   auto huge = Slurm("sbatch", {"-c", "1000", "--wrap", "true"});
   EXPECT_EQ(huge.code, 1);
   EXPECT_EQ(huge.err.rfind("sbatch: error: Batch job submission failed: ", 0), 0u) << huge.err;
+}
+
+// Options of real scripts beyond the counts: known, recorded and shown, or refused as Slurm
+// refuses them on a cluster without the feature.
+TEST_F(SlurmCliTest, OptionsOfRealScripts) {
+  Up();
+  Script("real.sh",
+         "#!/bin/bash\n#SBATCH -A proj -q high --mail-type=END --mail-user=me@example.org\n"
+         "#SBATCH --mem-per-cpu=10M -t 0 --tasks-per-node=1 --open-mode=append\n"
+         "#SBATCH --signal=B:USR1@5 --mincpus=1 --gres=gpu:0 -J \"\"\necho ok\n");
+  auto sub = Slurm("sbatch", {"--parsable", "-o", "/dev/null", "--wait", "real.sh"});
+  ASSERT_EQ(sub.code, 0) << sub.err;
+  std::string id = sub.out.substr(0, sub.out.size() - 1);
+  auto show = Slurm("scontrol", {"show", "job", id});
+  EXPECT_NE(show.out.find("Account=proj QOS=high"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("TimeLimit=UNLIMITED"), std::string::npos) << show.out;
+  auto q = Slurm("squeue", {"-h", "-t", "all", "-j", id, "-o", "%a %q %m"});
+  EXPECT_EQ(q.out, "proj high 10M\n") << q.err;
+  // What Slurm's controller refuses, in each command's words.
+  auto refused = [&](const std::string& cmd, std::vector<std::string> args) {
+    auto r = Slurm(cmd, args);
+    EXPECT_EQ(r.code, 1) << r.out;
+    return r.err;
+  };
+  EXPECT_EQ(refused("sbatch", {"-p", "nope", "--wrap", "true"}),
+            "sbatch: error: Batch job submission failed: Invalid partition name specified\n");
+  EXPECT_EQ(refused("sbatch", {"-C", "ssd", "--wrap", "true"}),
+            "sbatch: error: Batch job submission failed: Invalid feature specification\n");
+  EXPECT_EQ(refused("sbatch", {"-L", "matlab", "--wrap", "true"}),
+            "sbatch: error: Batch job submission failed: Invalid license specification\n");
+  EXPECT_EQ(refused("sbatch", {"--reservation=r", "--wrap", "true"}),
+            "sbatch: error: Batch job submission failed: Requested reservation is invalid\n");
+  EXPECT_EQ(refused("srun", {"-p", "nope", "true"}),
+            "srun: error: Unable to allocate resources: Invalid partition name specified\n");
+  EXPECT_EQ(Slurm("sbatch", {"-p", "batch", "-W", "-o", "/dev/null", "--wrap", "true"}).code, 0);
+  // An option no command has: getopt's words, exit 255.
+  auto unknown = Slurm("sbatch", {"--bogus", "--wrap", "true"});
+  EXPECT_EQ(unknown.code, 255);
+  EXPECT_EQ(unknown.err, "sbatch: unrecognized option '--bogus'\nTry \"sbatch --help\" for more information\n");
+  // --test-only: an estimate, and no job.
+  auto test = Slurm("sbatch", {"--test-only", "-n", "2", "--wrap", "true"});
+  EXPECT_EQ(test.code, 0) << test.err;
+  EXPECT_EQ(test.out, "");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_match(
+      test.err, m,
+      std::regex("sbatch: Job (\\d+) to start at \\S+ using 2 processors on nodes node1 in "
+                 "partition batch\n")))
+      << test.err;
+  EXPECT_EQ(Slurm("scontrol", {"show", "job", m[1].str()}).code, 1);
 }
 
 // -w, -x and --exclusive choose the allocation's nodes as in Slurm.

@@ -30,6 +30,7 @@ struct NodeType {
   Duration shutdown = std::chrono::seconds(0);
   int max_nodes = 0;  // 0: no bound
   bool spot = false;
+  std::vector<std::string> features;  // Slurm node features (-C/--constraint), none by default
 };
 
 // What one job asks of one node.

@@ -232,6 +232,16 @@ Result<ClusterConfig> Parse(std::string_view text, const std::string& source) {
       SWELL_RETURN_IF_ERROR(r.Seconds("shutdown_seconds", &shutdown, 0));
       SWELL_RETURN_IF_ERROR(r.Int("max_nodes", &n.max_nodes, 0));
       SWELL_RETURN_IF_ERROR(r.Bool("spot", &n.spot));
+      if (const toml::node* f = t.get("features")) {
+        const toml::array* list = f->as_array();
+        if (!list) return InvalidArgument(Where(source, *f) + ": node_type.features must be a list of names");
+        for (const auto& e : *list) {
+          if (!e.is_string() || e.value<std::string>()->empty())
+            return InvalidArgument(Where(source, e) + ": node_type.features must hold names");
+          n.features.push_back(*e.value<std::string>());
+        }
+        r.Array("features");
+      }
       SWELL_RETURN_IF_ERROR(r.Done());
       if (n.name.empty()) return InvalidArgument(Where(source, t) + ": node_type needs a name");
       n.boot = std::chrono::seconds(boot);

@@ -48,6 +48,7 @@
 //   shutdown_seconds = 30
 //   max_nodes = 0
 //   spot = false
+//   features = ["ssd"]        # what -C/--constraint may ask of this type's nodes
 //
 //   [clic]                    # CLIC's product form, expanded into node types named as CLIC
 //   cpus = [1, 2, 4]          # names them ("4cpu100diskstandard"); 1-cpu highmem and highcpu
