@@ -94,7 +94,11 @@ Env JobEnv(const pb::JobSpec& spec, const pb::UserIdentity& user, const Allocati
   if (spec.cpus_per_task_set()) SetBoth(env, "CPUS_PER_TASK", std::to_string(cpt));
   if (spec.ntasks_per_node() > 0)
     SetBoth(env, "NTASKS_PER_NODE", std::to_string(spec.ntasks_per_node()));
-  if (spec.mem_mb() > 0) SetBoth(env, "MEM_PER_NODE", std::to_string(spec.mem_mb()));
+  // The memory as asked: per cpu (--mem-per-cpu) or per node (--mem).
+  if (spec.mem_per_cpu_mb() > 0)
+    SetBoth(env, "MEM_PER_CPU", std::to_string(spec.mem_per_cpu_mb()));
+  else if (spec.mem_mb() > 0)
+    SetBoth(env, "MEM_PER_NODE", std::to_string(spec.mem_mb()));
   SetBoth(env, "JOB_NODELIST", nodelist);
   SetBoth(env, "NODELIST", nodelist);
   SetBoth(env, "JOB_NUM_NODES", std::to_string(alloc.nodelist.size()));
@@ -122,7 +126,7 @@ Env JobEnv(const pb::JobSpec& spec, const pb::UserIdentity& user, const Allocati
   SetBoth(env, "CLUSTER_NAME", "swell");
   SetBoth(env, "JOB_PARTITION", JobPartition(spec, node));
   if (!spec.account().empty()) SetBoth(env, "JOB_ACCOUNT", spec.account());
-  if (!spec.qos().empty()) SetBoth(env, "JOB_QOS", spec.qos());
+  // No SLURM_JOB_QOS: Slurm without accounting storage sets none.
   if (spec.dependency().terms_size() > 0) {
     // As given: type:id[:id...] joined by ',' (all) or '?' (any).
     std::string dep;

@@ -175,8 +175,12 @@ TEST(SlurmEnvTest, OnlyWhatTheJobAskedForIsExported) {
   ExpectBoth(env, {{"NTASKS", "4"},
                    {"NTASKS_PER_NODE", "2"},
                    {"JOB_PARTITION", "c5"},
-                   {"JOB_ACCOUNT", "physics"},
-                   {"JOB_QOS", "long"}});
+                   {"JOB_ACCOUNT", "physics"}});
+  ExpectNeither(env, "JOB_QOS");
+  spec.set_mem_per_cpu_mb(100);
+  env = JobEnv(spec, Alice(), OneNode(), elastic, "/h", std::nullopt);
+  ExpectBoth(env, "MEM_PER_CPU", "100");
+  ExpectNeither(env, "MEM_PER_NODE");
   spec.set_partition("gpu");
   EXPECT_EQ(JobPartition(spec, elastic), "gpu");
   ExpectNeither(env, "JOB_DEPENDENCY");
