@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "cli/slurm_option_catalog.h"
@@ -82,6 +83,10 @@ int FailOptions(const Voice& voice, JobCommand command, const Status& error);
 // --version, --usage or --help printed (exit code 0), or nullopt when none was given.
 std::optional<int> PrintHelpOrVersion(const SubmitOptions& o, JobCommand command,
                                       const std::string& usage_line);
+// srun's (`swell run`'s) options and its command, or the exit code when there is nothing to
+// run: an error was reported, or --help/--version/--usage answered.
+std::variant<SubmitOptions, int> ParseRunOptions(const Args& args, const Voice& voice,
+                                                 std::vector<std::string>* command);
 
 int Up(const Args& args);
 int Down(const Args& args);

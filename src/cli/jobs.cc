@@ -393,15 +393,23 @@ int SubmitAs(const Args& args, const Voice& voice) {
 
 int Run(const Args& args) { return RunAs(args, {"run", false}); }
 
-int RunAs(const Args& args, const Voice& voice) {
-  // Inside an allocation (a batch script), as srun: a step on the allocation's nodes.
-  if (std::getenv("SLURM_JOB_ID") != nullptr) return RunStep(args, voice);
-  std::vector<std::string> command;
-  auto o = ParseJobOptions(args, true, &command, kSrun);
+std::variant<SubmitOptions, int> ParseRunOptions(const Args& args, const Voice& voice,
+                                                 std::vector<std::string>* command) {
+  auto o = ParseJobOptions(args, true, command, kSrun);
   if (!o.ok()) return FailOptions(voice, kSrun, o.status());
   if (auto code = PrintHelpOrVersion(*o, kSrun, voice.slurm ? "srun [options] executable [args...]"
                                                             : "swell run [options] -- command [args...]"))
     return *code;
+  return std::move(*o);
+}
+
+int RunAs(const Args& args, const Voice& voice) {
+  // Inside an allocation (a batch script), as srun: a step on the allocation's nodes.
+  if (std::getenv("SLURM_JOB_ID") != nullptr) return RunStep(args, voice);
+  std::vector<std::string> command;
+  auto parsed = ParseRunOptions(args, voice, &command);
+  if (auto* code = std::get_if<int>(&parsed)) return *code;
+  auto* o = &std::get<SubmitOptions>(parsed);
   if (command.empty()) return Fail("run", "no command given (swell run [options] -- cmd args)", 2);
   if (o->array) return Fail("run", "--array is for swell submit", 2);
   std::string home = Home();

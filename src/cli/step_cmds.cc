@@ -104,11 +104,9 @@ int StepExitCode(const StepResult& r) {
 int RunStep(const Args& args, const Voice& voice) {
   const char* job = std::getenv("SLURM_JOB_ID");
   std::vector<std::string> command;
-  auto o = ParseJobOptions(args, true, &command, kSrun);
-  if (!o.ok()) return FailOptions(voice, kSrun, o.status());
-  if (auto code = PrintHelpOrVersion(*o, kSrun, voice.slurm ? "srun [options] executable [args...]"
-                                                            : "swell run [options] -- command [args...]"))
-    return *code;
+  auto parsed = ParseRunOptions(args, voice, &command);
+  if (auto* code = std::get_if<int>(&parsed)) return *code;
+  auto* o = &std::get<SubmitOptions>(parsed);
   if (command.empty()) return voice.Fail("no command given", voice.slurm ? 1 : 2);
   pb::ExecRequest req;
   char* end = nullptr;

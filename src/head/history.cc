@@ -150,16 +150,7 @@ Result<pb::HistoryReply> Head::Impl::DoHistory(const pb::HistoryRequest& req) {
       auto* ti = info->add_tasks();
       ti->set_array_index(is_array ? spec.array_indices(static_cast<int>(t.pos)) : -1);
       ti->set_job_id(is_array ? row.id + t.pos : row.id);
-      ti->set_state(static_cast<pb::JobState>(t.state));
-      ti->set_exit_code(t.exit_code);
-      ti->set_signal(t.signal);
-      ti->set_node(t.node);
-      ti->set_start_ms(t.start_ms);
-      ti->set_end_ms(t.end_ms);
-      ti->set_restarts(t.attempt);
-      ti->set_max_rss_kb(t.max_rss_kb);
-      ti->set_user_cpu_us(t.user_cpu_us);
-      ti->set_sys_cpu_us(t.sys_cpu_us);
+      FillTaskInfo(t, ti);
       if (!t.node.empty() && !nodes.count(t.node)) {
         nodes.insert(t.node);
         info->add_nodes(t.node);

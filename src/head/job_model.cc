@@ -47,4 +47,17 @@ std::vector<std::vector<Share>> FromRows(const state::UnitRows& rows) {
   return units;
 }
 
+void FillTaskInfo(const state::TaskRow& t, pb::TaskInfo* info) {
+  info->set_state(static_cast<pb::JobState>(t.state));
+  info->set_exit_code(t.exit_code);
+  info->set_signal(t.signal);
+  info->set_node(t.node);
+  info->set_start_ms(t.start_ms);
+  info->set_end_ms(t.end_ms);
+  info->set_restarts(t.attempt);
+  info->set_max_rss_kb(t.max_rss_kb);
+  info->set_user_cpu_us(t.user_cpu_us);
+  info->set_sys_cpu_us(t.sys_cpu_us);
+}
+
 }  // namespace swell::head

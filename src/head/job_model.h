@@ -99,6 +99,10 @@ struct NodeEntry {
 state::UnitRows ToRows(const std::vector<std::vector<Share>>& units);
 std::vector<std::vector<Share>> FromRows(const state::UnitRows& rows);
 
+// A task's stored row as listings and sacct return it (state, exit, node, times, attempts,
+// usage); the array index and the task's own job id are the caller's.
+void FillTaskInfo(const state::TaskRow& t, pb::TaskInfo* info);
+
 // A job's spec as the reconcile core sees its units.
 reconcile::Shape ShapeOf(const pb::JobSpec& spec);
 

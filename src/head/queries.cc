@@ -229,14 +229,7 @@ Result<pb::InfoReply> Head::Impl::DoInfo(const pb::InfoRequest& req) {
     ti->set_job_id(is_array ? id + pos : id);
     auto it = by_pos.find(pos);
     if (it != by_pos.end()) {
-      const auto& t = it->second;
-      ti->set_state(static_cast<pb::JobState>(t.state));
-      ti->set_exit_code(t.exit_code);
-      ti->set_signal(t.signal);
-      ti->set_node(t.node);
-      ti->set_start_ms(t.start_ms);
-      ti->set_end_ms(t.end_ms);
-      ti->set_restarts(t.attempt);
+      FillTaskInfo(it->second, ti);
     } else {
       ti->set_state(row.rest_cancelled ? pb::CANCELLED : pb::PENDING);
     }
