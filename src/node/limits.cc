@@ -46,7 +46,7 @@ Limits::Limits(const std::string& node_name) {
   const std::string base = "/sys/fs/cgroup";
   struct statfs fs;
   if (statfs(base.c_str(), &fs) != 0 || fs.f_type != CGROUP2_SUPER_MAGIC) {
-    description_ = "rlimits (no cgroup v2 at /sys/fs/cgroup)";
+    description_ = "rlimits: cpu time only (no cgroup v2 at /sys/fs/cgroup)";
     return;
   }
   if (!HasControllers(base) || access((base + "/cgroup.subtree_control").c_str(), W_OK) != 0) {

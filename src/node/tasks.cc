@@ -179,7 +179,9 @@ void Tasks::Start(int64_t job_id, Job& job, const pb::TaskKey& key) {
   if (cg) {
     req.cgroup_procs_fd = cg->procs_fd();
   } else {
-    if (mem_mb > 0) req.rlimit_as_bytes = mem_mb << 20;
+    // No memory limit without a cgroup, as Slurm without its cgroup plugin: an address-space
+    // limit (RLIMIT_AS) is not one. It counts what threads and allocators reserve, not what
+    // they use, and a job's srun (gRPC's threads) hung under --mem-per-cpu=200.
     if (spec.time_limit_ms() > 0)
       req.rlimit_cpu_seconds = ncpus * (spec.time_limit_ms() / 1000 + 1) + 1;
   }
