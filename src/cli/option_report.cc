@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli/cli.h"
+#include "cli/slurm_fields.h"
 #include "cli/submit_options.h"
 
 namespace swell::cli {
@@ -17,7 +18,7 @@ int FailOptions(const Voice& voice, JobCommand command, const Status& error) {
 std::optional<int> PrintHelpOrVersion(const SubmitOptions& o, JobCommand command,
                                       const std::string& usage_line) {
   if (o.version) {
-    std::printf("slurm 24.05.0 (swell 0.1.0)\n");
+    std::printf("%s\n", slurm::kSlurmVersion);
     return 0;
   }
   if (o.usage) {

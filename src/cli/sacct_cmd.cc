@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/sacct_view.h"
+#include "cli/slurm_fields.h"
 #include "common/clock.h"
 
 namespace swell::cli {
@@ -74,7 +75,7 @@ int Sacct(const Args& args) {
   if (o.help || o.usage || o.version || o.help_fields) {
     if (o.help) std::fputs(kHelp, stdout);
     if (o.usage) std::fputs(kUsage, stdout);
-    if (o.version) std::printf("slurm 22.05.0 (swell 0.1.0)\n");
+    if (o.version) std::printf("%s\n", kSlurmVersion);
     if (o.help_fields) PrintFieldNames();
     return 0;
   }

@@ -22,7 +22,7 @@ namespace swell::cli::slurm {
 // clusters have one partition per node type).
 inline constexpr char kStaticPartition[] = "batch";
 // What -V/--version and `scontrol version` print.
-inline constexpr char kSlurmVersion[] = "slurm 24.05.0 (swell 0.1.0)";
+inline constexpr char kSlurmVersion[] = "slurm 22.05.8";  // the oracle's, word for word
 
 // ---- Jobs ------------------------------------------------------------------------------------
 
