@@ -368,10 +368,7 @@ int SubmitAs(const Args& args, const Voice& voice) {
   *req.mutable_spec() = *spec;
   auto r = client->Submit(req);
   if (merged->test_only) return ReportTestOnly(r, voice);
-  if (!r.ok()) {
-    if (voice.slurm) return voice.Fail("Batch job submission failed: " + ErrorText(r.status()));
-    return voice.Fail(r.status(), r.status().code() == Code::kInvalidArgument ? 2 : 1);
-  }
+  if (!r.ok()) return voice.Refused("Batch job submission failed: ", r.status());
   if (merged->parsable)
     std::printf("%lld\n", static_cast<long long>(r->job_id()));
   else if (!merged->quiet)
@@ -446,8 +443,7 @@ int RunAs(const Args& args, const Voice& voice) {
   *req.mutable_spec() = *spec;
   auto r = client->Submit(req);
   if (o->test_only) return ReportTestOnly(r, voice);
-  if (!r.ok() && voice.slurm)
-    return voice.Fail("Unable to allocate resources: " + ErrorText(r.status()));
+  if (!r.ok() && voice.slurm) return voice.Refused("Unable to allocate resources: ", r.status());
   if (!r.ok()) return Fail("run", r.status(), r.status().code() == Code::kInvalidArgument ? 2 : 1);
   int64_t id = r->job_id();
   std::string out_path = opts.output->find("%j") != std::string::npos
