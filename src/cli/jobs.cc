@@ -29,6 +29,7 @@
 #include "common/local_time.h"
 #include "common/slurm_format.h"
 #include "common/slurm_output.h"
+#include "common/text.h"
 
 extern char** environ;
 
@@ -252,14 +253,7 @@ std::map<std::string, std::string> ExportedEnv(const std::optional<std::string>&
   if (!spec || *spec == "ALL") return all;
   if (*spec == "NONE") return {};
   std::map<std::string, std::string> out;
-  size_t i = 0;
-  const std::string& s = *spec;
-  while (i <= s.size()) {
-    size_t j = s.find(',', i);
-    if (j == std::string::npos) j = s.size();
-    std::string item = s.substr(i, j - i);
-    i = j + 1;
-    if (item.empty()) continue;
+  for (const std::string& item : SplitNonEmpty(*spec, ',')) {
     if (item == "ALL") {
       for (auto& kv : all) out.insert(kv);
       continue;
