@@ -60,4 +60,10 @@ std::string ValidJobStates() {
   return out;
 }
 
+std::vector<std::string> TaskNodes(const pb::TaskInfo& t) {
+  if (t.alloc_nodes_size() > 0) return {t.alloc_nodes().begin(), t.alloc_nodes().end()};
+  if (t.node().empty()) return {};
+  return {t.node()};
+}
+
 }  // namespace swell::cli::slurm

@@ -30,4 +30,8 @@ Result<std::optional<std::set<std::string>>> ParseJobStates(std::string_view tex
 // The long names of Slurm's job states, comma-separated, in Slurm's order.
 std::string ValidJobStates();
 
+// The nodes a task held: its allocation's when that spans several, else its own node (none
+// while it waits).
+std::vector<std::string> TaskNodes(const pb::TaskInfo& t);
+
 }  // namespace swell::cli::slurm

@@ -284,7 +284,9 @@ std::vector<AcctRecord> AcctRecords(const std::vector<pb::JobInfo>& jobs, int64_
         rec.cancelled_by_owner = t->state() == pb::CANCELLED;
         rec.exit_code = t->exit_code();
         rec.signal = t->signal();
-        rec.nodes = t->node().empty() ? "None assigned" : t->node();
+        std::vector<std::string> held = TaskNodes(*t);
+        rec.nodes = held.empty() ? "None assigned" : CompressHostList(held);
+        if (!held.empty()) rec.nnodes = static_cast<int64_t>(held.size());
         SetTimes(&rec, t->start_ms(), t->end_ms(), now_ms);
         AddAllocation(job, rec, t, now_ms, allocations_only, &out);
       }
@@ -305,8 +307,8 @@ std::vector<AcctRecord> AcctRecords(const std::vector<pb::JobInfo>& jobs, int64_
     AcctRecord rec = base;
     std::vector<std::string> nodes(job.nodes().begin(), job.nodes().end());
     for (const pb::TaskInfo* t : tasks)
-      if (!t->node().empty() && std::find(nodes.begin(), nodes.end(), t->node()) == nodes.end())
-        nodes.push_back(t->node());
+      for (auto& n : TaskNodes(*t))
+        if (std::find(nodes.begin(), nodes.end(), n) == nodes.end()) nodes.push_back(std::move(n));
     rec.nodes = nodes.empty() ? "None assigned" : CompressHostList(nodes);
     if (!nodes.empty()) rec.nnodes = static_cast<int64_t>(nodes.size());
     SetTimes(&rec, job.start_ms(), job.end_ms(), now_ms);

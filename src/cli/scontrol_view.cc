@@ -150,9 +150,11 @@ std::string ShowJob(const pb::JobInfo& j, std::optional<int64_t> index, Time now
   whole.restarts = j.restarts();
   whole.nodes.assign(j.nodes().begin(), j.nodes().end());
   if (j.spec().array_indices_size() == 0) {
-    if (whole.nodes.empty())
+    if (whole.nodes.empty())  // ended: the nodes its tasks held, each once
       for (const auto& t : j.tasks())
-        if (!t.node().empty()) whole.nodes.push_back(t.node());
+        for (auto& n : TaskNodes(t))
+          if (std::find(whole.nodes.begin(), whole.nodes.end(), n) == whole.nodes.end())
+            whole.nodes.push_back(std::move(n));
     return JobRecord(j, whole, now, one_liner, details);
   }
   std::string throttle = j.spec().array_max_running() > 0
@@ -176,7 +178,7 @@ std::string ShowJob(const pb::JobInfo& j, std::optional<int64_t> index, Time now
     if (t.state() == pb::TIMEOUT) p.reason = "TimeLimit";
     p.exit_code = t.exit_code();
     p.signal = t.signal();
-    if (!t.node().empty()) p.nodes = {t.node()};
+    p.nodes = TaskNodes(t);
     p.start_ms = t.start_ms();
     p.end_ms = t.end_ms();
     p.restarts = t.restarts();

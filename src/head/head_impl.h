@@ -192,7 +192,8 @@ class Head::Impl {
   // How many tasks `lease` should have dispatched (queued or running) at most.
   int64_t DispatchTarget(const Job& job, const Lease& lease) const;
   void DispatchRanks(Job& job, Lease& lease, Time now);
-  bool DispatchNext(Job& job, Lease& lease, const std::string& node, pb::Launch& launch);
+  bool DispatchNext(Job& job, Lease& lease, const std::string& node, pb::Launch& launch,
+                    Time now);
   void AttachSpec(const Job& job, const Lease& lease, NodeEntry& node, pb::Launch& l, Time now);
   void DropLease(Job& job, int64_t lease_id);
   // When the lease's resources are free again at the latest: the last start (or now, for

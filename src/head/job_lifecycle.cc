@@ -21,6 +21,7 @@ state::TaskRow RowOf(const Job& job, const Task& task, pb::JobState state, int e
   r.end_ms = end_ms;
   r.attempt = task.attempt;
   r.cancel_requested = task.cancel_requested;
+  r.alloc_nodes = task.alloc_nodes;
   return r;
 }
 
@@ -62,9 +63,11 @@ void UpdateState(Job& job, int64_t now_ms, Changes* changes) {
   }
 }
 
-std::optional<Task> TakeNext(Job& job, int64_t lease, const std::string& node, Changes* changes) {
+std::optional<Task> TakeNext(Job& job, int64_t lease, const std::string& node, Changes* changes,
+                             const std::string& alloc_nodes) {
   Task t;
   t.node = node;
+  t.alloc_nodes = alloc_nodes;
   t.lease = lease;
   if (!job.requeued.empty()) {
     std::tie(t.pos, t.attempt) = job.requeued.front();

@@ -56,8 +56,10 @@ void UpdateState(Job& job, int64_t now_ms, Changes* changes);
 
 // Dispatch: the job's next position (a requeued one first, in the order they came back; then
 // the next never dispatched, skipping cancelled ones) becomes a live task on `node` in lease
-// `lease`, recorded as dispatched. nullopt when nothing is left to dispatch.
-std::optional<Task> TakeNext(Job& job, int64_t lease, const std::string& node, Changes* changes);
+// `lease`, recorded as dispatched (with `alloc_nodes`, its allocation's nodes when it spans
+// several). nullopt when nothing is left to dispatch.
+std::optional<Task> TakeNext(Job& job, int64_t lease, const std::string& node, Changes* changes,
+                             const std::string& alloc_nodes = "");
 
 // A dispatched task reports its start at `start_ms`. False (and no change) for a task not
 // live or already started.

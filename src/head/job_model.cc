@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "common/text.h"
+
 namespace swell::head {
 
 const char* StateName(pb::JobState s) {
@@ -58,6 +60,7 @@ void FillTaskInfo(const state::TaskRow& t, pb::TaskInfo* info) {
   info->set_max_rss_kb(t.max_rss_kb);
   info->set_user_cpu_us(t.user_cpu_us);
   info->set_sys_cpu_us(t.sys_cpu_us);
+  for (const auto& n : SplitNonEmpty(t.alloc_nodes, ',')) info->add_alloc_nodes(n);
 }
 
 }  // namespace swell::head

@@ -37,6 +37,7 @@ struct Task {
   int64_t start_ms = 0;
   int64_t lease = 0;
   bool cancel_requested = false;  // persisted: a cancel was sent; it must not run again
+  std::string alloc_nodes;        // a multi-node allocation's nodes ("node1,node2"), else ""
   bool warned = false;            // its --signal went out (not persisted: a restarted head
                                   // may send it again)
 };

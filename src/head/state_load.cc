@@ -62,6 +62,7 @@ Status Head::Impl::Load() {
         task.pos = t.pos;
         task.attempt = t.attempt;
         task.node = t.node;
+        task.alloc_nodes = t.alloc_nodes;
         task.started = t.state == pb::RUNNING;
         task.start_ms = t.start_ms;
         task.cancel_requested = t.cancel_requested;

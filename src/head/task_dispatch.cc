@@ -92,7 +92,7 @@ void Head::Impl::Dispatch(Job& job, Lease& lease, int64_t max_new, Time now) {
   l->set_job_id(job.row.id);
   l->set_slots(static_cast<int>(lease.units.size()));
   for (int64_t i = 0; i < max_new; ++i)
-    if (!DispatchNext(job, lease, lease.node, *l)) break;
+    if (!DispatchNext(job, lease, lease.node, *l, now)) break;
   if (l->tasks_size() == 0) return;
   AttachSpec(job, lease, node, *l, now);
   *Out(node.session).add_launches() = std::move(launch);
@@ -100,11 +100,21 @@ void Head::Impl::Dispatch(Job& job, Lease& lease, int64_t max_new, Time now) {
 
 // Takes the job's next position onto `node` in `launch` (written as dispatched first). False
 // when no position is left.
-bool Head::Impl::DispatchNext(Job& job, Lease& lease, const std::string& node, pb::Launch& launch) {
+bool Head::Impl::DispatchNext(Job& job, Lease& lease, const std::string& node, pb::Launch& launch,
+                              Time now) {
+  // A batch script's allocation over several nodes is kept with its task, for the records of
+  // the job once the lease is gone (a job of ranks has a task on each node).
+  std::string alloc_nodes;
+  if (!job.spec.launch_tasks() && !lease.units.empty() && lease.units.front().size() > 1) {
+    std::set<std::string> distinct;
+    for (const auto& sh : lease.units.front()) distinct.insert(sh.node);
+    for (const auto& n : HostListOrder({distinct.begin(), distinct.end()}))
+      alloc_nodes += (alloc_nodes.empty() ? "" : ",") + n;
+  }
   lifecycle::Changes changes;
-  auto t = lifecycle::TakeNext(job, lease.id, node, &changes);
+  auto t = lifecycle::TakeNext(job, lease.id, node, &changes, alloc_nodes);
   if (!t) return false;
-  Apply(job, changes, clock_->Now());
+  Apply(job, changes, now);
   lease.positions.insert(t->pos);
   auto* key = launch.add_tasks();
   key->set_job_id(job.row.id);
@@ -142,7 +152,7 @@ void Head::Impl::DispatchRanks(Job& job, Lease& lease, Time now) {
     launch.set_node_index(static_cast<int>(i));
     launch.set_first_rank(rank);
     for (int k = 0; k < count; ++k)
-      if (!DispatchNext(job, lease, names[i], launch)) break;
+      if (!DispatchNext(job, lease, names[i], launch, now)) break;
     rank += count;
     if (launch.tasks_size() == 0) continue;
     AttachSpec(job, lease, node, launch, now);

@@ -415,5 +415,27 @@ TEST_F(SlurmCliTest, SignalWarnsBeforeTheTimeLimitAndOpenModeAppends) {
   EXPECT_EQ(Read(dir_ + "/step.txt"), "step got USR1\nstep ended\n");
 }
 
+// A job that ended keeps the nodes it held: its whole allocation, each node once.
+TEST_F(SlurmCliTest, FinishedJobsKeepTheNodesTheyHeld) {
+  Up();
+  const int64_t two = Sbatch({"-N", "2", "-o", "/dev/null", "-W", "--wrap", "srun true"});
+  auto run = Swell({"run", "-n", "16", "--", "true"});  // 8 cpus on each of 2 nodes
+  ASSERT_EQ(run.code, 0) << run.err;
+  int64_t ranks = 0;
+  for (const auto& id : Lines(Slurm("squeue", {"-h", "-t", "all", "-o", "%i"}).out))
+    ranks = std::max<int64_t>(ranks, std::atoll(id.c_str()));
+  ASSERT_GT(ranks, two);
+  for (int64_t id : {two, ranks}) {
+    auto show = Slurm("scontrol", {"show", "job", std::to_string(id)});
+    EXPECT_NE(show.out.find(" NodeList=node[1-2]\n"), std::string::npos) << show.out;
+    EXPECT_NE(show.out.find("NumNodes=2 "), std::string::npos) << show.out;
+  }
+  auto acct = Slurm("sacct", {"-X", "-n", "-P", "-j", std::to_string(two) + "," +
+                              std::to_string(ranks), "-o", "JobID,NNodes,NodeList"});
+  EXPECT_EQ(acct.out, std::to_string(two) + "|2|node[1-2]\n" + std::to_string(ranks) +
+                          "|2|node[1-2]\n")
+      << acct.err;
+}
+
 }  // namespace
 }  // namespace swell

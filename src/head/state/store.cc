@@ -126,7 +126,7 @@ constexpr const char* kJobSelect =
     "j.restarts, s.spec FROM jobs j LEFT JOIN specs s ON s.job_id = j.id";
 constexpr const char* kTaskCols =
     "job_id, pos, state, node, exit_code, signal, start_ms, end_ms, attempt, cancel_requested, "
-    "max_rss_kb, user_cpu_us, sys_cpu_us";
+    "max_rss_kb, user_cpu_us, sys_cpu_us, alloc_nodes";
 constexpr const char* kStepCols =
     "job_id, step_id, name, nodes, ntasks, start_ms, end_ms, state, exit_code, signal, "
     "max_rss_kb, user_cpu_us, sys_cpu_us";
@@ -159,7 +159,7 @@ constexpr auto kTaskMembers =
     std::make_tuple(&TaskRow::job_id, &TaskRow::pos, &TaskRow::state, &TaskRow::node,
                     &TaskRow::exit_code, &TaskRow::signal, &TaskRow::start_ms, &TaskRow::end_ms,
                     &TaskRow::attempt, &TaskRow::cancel_requested, &TaskRow::max_rss_kb,
-                    &TaskRow::user_cpu_us, &TaskRow::sys_cpu_us);
+                    &TaskRow::user_cpu_us, &TaskRow::sys_cpu_us, &TaskRow::alloc_nodes);
 constexpr auto kStepMembers = std::make_tuple(
     &StepRow::job_id, &StepRow::step_id, &StepRow::name, &StepRow::nodes, &StepRow::ntasks,
     &StepRow::start_ms, &StepRow::end_ms, &StepRow::state, &StepRow::exit_code, &StepRow::signal,
@@ -218,7 +218,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   for (const char* column : {"tasks ADD COLUMN cancel_requested INTEGER DEFAULT 0",
                              "tasks ADD COLUMN max_rss_kb INTEGER DEFAULT 0",
                              "tasks ADD COLUMN user_cpu_us INTEGER DEFAULT 0",
-                             "tasks ADD COLUMN sys_cpu_us INTEGER DEFAULT 0"}) {
+                             "tasks ADD COLUMN sys_cpu_us INTEGER DEFAULT 0",
+                             "tasks ADD COLUMN alloc_nodes TEXT DEFAULT ''"}) {
     char* err = nullptr;
     const std::string sql = std::string("ALTER TABLE ") + column;
     if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {

@@ -59,6 +59,7 @@ struct TaskRow {
   int64_t max_rss_kb = 0;
   int64_t user_cpu_us = 0;
   int64_t sys_cpu_us = 0;
+  std::string alloc_nodes;  // its allocation's nodes ("node1,node2") when more than `node`
 
   bool operator==(const TaskRow&) const = default;
 };
