@@ -115,7 +115,7 @@ int Main(int argc, char** argv) {
 // each, and the process ends without stopping gRPC's runtime or running static destructors.
 int main(int argc, char** argv) {
   mallopt(M_ARENA_MAX, 1);
-  swell::rpc::KeepRuntimeUntilExit();
+  swell::rpc::SetUpForOneCommand();
   int code = Main(argc, argv);
   std::fflush(nullptr);
   _exit(code);

@@ -2,6 +2,7 @@
 
 #include "rpc/client.h"
 
+#include <absl/synchronization/mutex.h>
 #include <grpc/grpc.h>
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
@@ -11,7 +12,7 @@
 namespace swell::rpc {
 namespace {
 
-bool g_keep_runtime = false;  // KeepRuntimeUntilExit() was called
+bool g_keep_runtime = false;  // SetUpForOneCommand() was called
 
 Status FromGrpc(const grpc::Status& s) {
   using grpc::StatusCode;
@@ -206,6 +207,9 @@ std::unique_ptr<HeadClient> HeadClient::Create(const Endpoint& endpoint) {
   return std::make_unique<GrpcHeadClient>(endpoint);
 }
 
-void KeepRuntimeUntilExit() { g_keep_runtime = true; }
+void SetUpForOneCommand() {
+  g_keep_runtime = true;
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+}
 
 }  // namespace swell::rpc
