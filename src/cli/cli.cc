@@ -13,6 +13,7 @@
 #include "common/files.h"
 #include "common/process.h"
 #include "common/secret.h"
+#include "common/slurm_refusal.h"
 
 namespace swell::cli {
 
@@ -50,7 +51,10 @@ std::string ErrorText(const Status& status) {
     if (head == 0) return "no cluster is running in " + home + " (start one with `swell up`)";
     return "the head (pid " + std::to_string(head) + ") does not answer: " + status.message();
   }
-  return status.message();
+  // One line: a refusal in Slurm's words has a line before its reason (common/slurm_refusal.h).
+  std::string text(status.message());
+  for (size_t nl; (nl = text.find('\n')) != std::string::npos;) text.replace(nl, 1, "; ");
+  return text;
 }
 
 int Fail(const std::string& cmd, const Status& status, int code) {
@@ -64,6 +68,16 @@ int Voice::Fail(const std::string& message, int code) const {
 }
 
 int Voice::Fail(const Status& status, int code) const { return Fail(ErrorText(status), code); }
+
+int Voice::Refused(std::string_view failed_words, const Status& status) const {
+  if (!slurm || status.code() == Code::kUnavailable)
+    return slurm ? Fail(std::string(failed_words) + ErrorText(status))
+                 : Fail(status, status.code() == Code::kInvalidArgument ? 2 : 1);
+  for (const auto& line : slurm_refusal::SlurmLines(slurm_refusal::Decode(status.message()),
+                                                    failed_words))
+    std::fprintf(stderr, "%s: error: %s\n", cmd.c_str(), line.c_str());
+  return 1;
+}
 
 std::optional<int> ParseFlags(CLI::App& app, const Args& args, const std::string& cmd) {
   try {

@@ -42,6 +42,9 @@ struct Voice {
   bool slurm = false;
   int Fail(const std::string& message, int code = 1) const;
   int Fail(const Status& status, int code = 1) const;
+  // A submission the head refused: as a Slurm command, Slurm's lines (common/slurm_refusal.h),
+  // the reason after `failed_words` ("Batch job submission failed: "); else swell's message.
+  int Refused(std::string_view failed_words, const Status& status) const;
 };
 
 using Args = std::vector<std::string>;

@@ -29,6 +29,7 @@
 #include "common/local_time.h"
 #include "common/slurm_format.h"
 #include "common/slurm_output.h"
+#include "common/text.h"
 
 extern char** environ;
 
@@ -255,14 +256,7 @@ std::map<std::string, std::string> ExportedEnv(const std::optional<std::string>&
   if (!spec || *spec == "ALL") return all;
   if (*spec == "NONE") return {};
   std::map<std::string, std::string> out;
-  size_t i = 0;
-  const std::string& s = *spec;
-  while (i <= s.size()) {
-    size_t j = s.find(',', i);
-    if (j == std::string::npos) j = s.size();
-    std::string item = s.substr(i, j - i);
-    i = j + 1;
-    if (item.empty()) continue;
+  for (const std::string& item : SplitNonEmpty(*spec, ',')) {
     if (item == "ALL") {
       for (auto& kv : all) out.insert(kv);
       continue;
@@ -371,10 +365,7 @@ int SubmitAs(const Args& args, const Voice& voice) {
   *req.mutable_spec() = *spec;
   auto r = client->Submit(req);
   if (merged->test_only) return ReportTestOnly(r, voice);
-  if (!r.ok()) {
-    if (voice.slurm) return voice.Fail("Batch job submission failed: " + ErrorText(r.status()));
-    return voice.Fail(r.status(), r.status().code() == Code::kInvalidArgument ? 2 : 1);
-  }
+  if (!r.ok()) return voice.Refused("Batch job submission failed: ", r.status());
   if (merged->parsable)
     std::printf("%lld\n", static_cast<long long>(r->job_id()));
   else if (!merged->quiet)
@@ -449,8 +440,7 @@ int RunAs(const Args& args, const Voice& voice) {
   *req.mutable_spec() = *spec;
   auto r = client->Submit(req);
   if (o->test_only) return ReportTestOnly(r, voice);
-  if (!r.ok() && voice.slurm)
-    return voice.Fail("Unable to allocate resources: " + ErrorText(r.status()));
+  if (!r.ok() && voice.slurm) return voice.Refused("Unable to allocate resources: ", r.status());
   if (!r.ok()) return Fail("run", r.status(), r.status().code() == Code::kInvalidArgument ? 2 : 1);
   int64_t id = r->job_id();
   std::string out_path = opts.output->find("%j") != std::string::npos

@@ -31,13 +31,6 @@ constexpr char kLongFields[] =
 
 enum LongOnly : int { kHelp = 0x100, kUsage, kJson, kName, kDelimiter, kNoConvert, kUnits, kLocal };
 
-std::vector<std::string> SplitComma(std::string_view text) {
-  std::vector<std::string> out;
-  for (auto piece : Split(text, ','))
-    if (!piece.empty()) out.emplace_back(piece);
-  return out;
-}
-
 // Slurm's state numbers by name (job_state_num): the states sacct accepts.
 std::optional<pb::JobState> StateOf(const std::string& name) {
   static const std::map<std::string, pb::JobState> kStates = {
@@ -159,7 +152,7 @@ Result<SacctOptions> ParseSacctArgs(const std::vector<std::string>& args, int64_
       case 'E': end = optarg; break;
       case 'h': case kHelp: o.help = true; break;
       case 'j':
-        for (const auto& item : SplitComma(optarg)) {
+        for (const auto& item : SplitNonEmpty(optarg, ',')) {
           auto ref = ParseRef(item);
           if (!ref.ok()) return ref.status();
           o.jobs.push_back(*ref);
@@ -170,9 +163,9 @@ Result<SacctOptions> ParseSacctArgs(const std::vector<std::string>& args, int64_
       case 'o': o.format = o.format ? *o.format + "," + optarg : std::string(optarg); break;
       case 'p': o.parsable = true; o.parsable2 = false; break;
       case 'P': o.parsable2 = true; o.parsable = false; break;
-      case 'r': o.partitions = SplitComma(optarg); break;
+      case 'r': o.partitions = SplitNonEmpty(optarg, ','); break;
       case 's':
-        for (const auto& name : SplitComma(optarg)) {
+        for (const auto& name : SplitNonEmpty(optarg, ',')) {
           if (auto st = StateOf(name)) {
             o.states.insert(*st);
           } else if (!OtherSlurmState(name)) {
@@ -190,7 +183,7 @@ Result<SacctOptions> ParseSacctArgs(const std::vector<std::string>& args, int64_
           break;
         }
         o.all_users = false;
-        for (const auto& u : SplitComma(value)) {
+        for (const auto& u : SplitNonEmpty(value, ',')) {
           if (auto n = ParseDigits(u)) {
             o.uids.push_back(static_cast<uint32_t>(*n));
             continue;
@@ -208,7 +201,7 @@ Result<SacctOptions> ParseSacctArgs(const std::vector<std::string>& args, int64_
       case 'V': o.version = true; break;
       case 'X': o.allocations = true; break;
       case kJson: o.json = true; break;
-      case kName: o.names = SplitComma(optarg); break;
+      case kName: o.names = SplitNonEmpty(optarg, ','); break;
       case kDelimiter: o.delimiter = optarg; break;
       default: return InvalidArgument("");  // getopt said what is wrong
     }

@@ -14,6 +14,7 @@
 #include "cli/slurm_fields.h"
 #include "common/hostlist.h"
 #include "common/slurm_format.h"
+#include "common/text.h"
 
 namespace swell::cli::slurm {
 namespace {
@@ -501,12 +502,7 @@ std::string Cell(const Value& v, const FieldDef& def, int width, const SacctOpti
 
 Result<std::vector<AcctField>> ParseAcctFields(std::string_view list) {
   std::vector<AcctField> out;
-  size_t i = 0;
-  while (i < list.size()) {
-    size_t j = list.find(',', i);
-    if (j == std::string_view::npos) j = list.size();
-    std::string_view item = list.substr(i, j - i);
-    i = j + 1;
+  for (std::string_view item : Split(list, ',')) {
     while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front())))
       item.remove_prefix(1);
     if (item.empty()) continue;
@@ -515,14 +511,8 @@ Result<std::vector<AcctField>> ParseAcctFields(std::string_view list) {
       width = std::atoi(std::string(item.substr(pct + 1)).c_str());
       item = item.substr(0, pct);
     }
-    auto prefix_of = [&](const char* name) {
-      std::string_view n(name);
-      if (item.size() > n.size()) return false;
-      for (size_t k = 0; k < item.size(); ++k)
-        if (std::tolower(static_cast<unsigned char>(item[k])) !=
-            std::tolower(static_cast<unsigned char>(n[k])))
-          return false;
-      return true;
+    auto prefix_of = [&](std::string_view name) {
+      return item.size() <= name.size() && EqualsIgnoreCase(item, name.substr(0, item.size()));
     };
     if (prefix_of("ALL") && item.size() <= 3) {
       for (const auto& f : kFields) out.push_back({f.name, width.value_or(f.width)});

@@ -4,24 +4,19 @@
 
 #include <ctime>
 
+#include "cli/slurm_view_testing.h"
+
 namespace swell::cli::slurm {
 namespace {
 
-constexpr int64_t kT0 = 1'700'000'000'000;  // ms
-
-pb::JobInfo Job(int64_t id, const std::string& name, pb::JobState state, int exit_code = 0) {
-  pb::JobInfo j;
-  j.set_id(id);
-  j.set_name(name);
-  j.set_user("alice");
-  j.set_uid(1000);
-  j.set_state(state);
+// Job() in `state`, as accounting has it: submitted at kNowMs, it ran from 1 s to 4 s after on
+// node1 with 2 cpus for account physics, and its one task used 2 MB and 1.504 s of cpu.
+pb::JobInfo AcctJob(int64_t id, const std::string& name, pb::JobState state, int exit_code = 0) {
+  pb::JobInfo j = Job(id, name, state);
   j.set_exit_code(exit_code);
-  j.set_submit_ms(kT0);
-  j.set_start_ms(kT0 + 1000);
-  j.set_end_ms(kT0 + 4000);
-  j.set_task_count(1);
-  j.mutable_spec()->set_ntasks(1);
+  j.set_submit_ms(kNowMs);
+  j.set_start_ms(kNowMs + 1000);
+  j.set_end_ms(kNowMs + 4000);
   j.mutable_spec()->set_cpus_per_task(2);
   j.mutable_spec()->set_account("physics");
   auto* t = j.add_tasks();
@@ -30,8 +25,8 @@ pb::JobInfo Job(int64_t id, const std::string& name, pb::JobState state, int exi
   t->set_state(state);
   t->set_exit_code(exit_code);
   t->set_node("node1");
-  t->set_start_ms(kT0 + 1000);
-  t->set_end_ms(kT0 + 4000);
+  t->set_start_ms(kNowMs + 1000);
+  t->set_end_ms(kNowMs + 4000);
   t->set_max_rss_kb(2048);
   t->set_user_cpu_us(1'500'000);
   t->set_sys_cpu_us(4000);
@@ -39,7 +34,7 @@ pb::JobInfo Job(int64_t id, const std::string& name, pb::JobState state, int exi
 }
 
 SacctOptions Parsed(std::vector<std::string> args) {
-  auto o = ParseSacctArgs(args, kT0 + 60'000);
+  auto o = ParseSacctArgs(args, kNowMs + 60'000);
   EXPECT_TRUE(o.ok()) << o.status().message();
   return o.ok() ? *o : SacctOptions();
 }
@@ -49,12 +44,13 @@ std::string Print(const std::vector<pb::JobInfo>& jobs, std::vector<std::string>
   auto fields = ParseAcctFields(AcctFormat(o, nullptr));
   EXPECT_TRUE(fields.ok());
   std::string out = o.no_header ? "" : AcctHeader(*fields, o);
-  for (const auto& r : AcctRecords(jobs, kT0 + 60'000, o.allocations)) out += AcctLine(r, *fields, o);
+  for (const auto& r : AcctRecords(jobs, kNowMs + 60'000, o.allocations))
+    out += AcctLine(r, *fields, o);
   return out;
 }
 
 TEST(SacctViewTest, DefaultFormatHasSlurmsHeaderAndColumns) {
-  pb::JobInfo j = Job(12, "hello", pb::COMPLETED);
+  pb::JobInfo j = AcctJob(12, "hello", pb::COMPLETED);
   std::string out = Print({j}, {});
   EXPECT_EQ(out,
             "JobID           JobName  Partition    Account  AllocCPUS      State ExitCode \n"
@@ -64,18 +60,18 @@ TEST(SacctViewTest, DefaultFormatHasSlurmsHeaderAndColumns) {
 }
 
 TEST(SacctViewTest, ParsableListsJobsStepsFailuresAndArrayTasks) {
-  pb::JobInfo done = Job(12, "ok", pb::COMPLETED);
+  pb::JobInfo done = AcctJob(12, "ok", pb::COMPLETED);
   auto* step = done.add_steps();
   step->set_job_id(12);
   step->set_step_id(0);
   step->set_name("hostname");
   step->add_nodes("node1");
   step->set_ntasks(1);
-  step->set_start_ms(kT0 + 2000);
-  step->set_end_ms(kT0 + 3000);
+  step->set_start_ms(kNowMs + 2000);
+  step->set_end_ms(kNowMs + 3000);
   step->set_state(pb::COMPLETED);
-  pb::JobInfo failed = Job(13, "bad", pb::FAILED, 3);
-  pb::JobInfo array = Job(14, "arr", pb::RUNNING);
+  pb::JobInfo failed = AcctJob(13, "bad", pb::FAILED, 3);
+  pb::JobInfo array = AcctJob(14, "arr", pb::RUNNING);
   array.mutable_spec()->add_array_indices(1);
   array.mutable_spec()->add_array_indices(2);
   array.mutable_spec()->add_array_indices(3);
@@ -100,7 +96,7 @@ TEST(SacctViewTest, ParsableListsJobsStepsFailuresAndArrayTasks) {
 }
 
 TEST(SacctViewTest, SelectionByJobIndexAndStepFollowsSlurm) {
-  pb::JobInfo array = Job(14, "arr", pb::COMPLETED);
+  pb::JobInfo array = AcctJob(14, "arr", pb::COMPLETED);
   array.mutable_spec()->add_array_indices(5);
   array.mutable_spec()->add_array_indices(6);
   array.set_task_count(2);
@@ -110,18 +106,18 @@ TEST(SacctViewTest, SelectionByJobIndexAndStepFollowsSlurm) {
   array.mutable_tasks(1)->set_job_id(15);
   SacctOptions o = Parsed({"-j", "14_6"});
   std::vector<std::string> ids;
-  for (const auto& r : AcctRecords({array}, kT0, false))
+  for (const auto& r : AcctRecords({array}, kNowMs, false))
     if (AcctSelected(r, o, 0, 0)) ids.push_back(r.job_id);
   EXPECT_EQ(ids, (std::vector<std::string>{"14_6", "14_6.batch"}));
   o = Parsed({"-j", "15"});  // a task's own id
   ids.clear();
-  for (const auto& r : AcctRecords({array}, kT0, true))
+  for (const auto& r : AcctRecords({array}, kNowMs, true))
     if (AcctSelected(r, o, 0, 0)) ids.push_back(r.job_id_raw);
   EXPECT_EQ(ids, std::vector<std::string>{"15"});
 }
 
 TEST(SacctViewTest, ParsableWithEndingWidthsAndTruncation) {
-  pb::JobInfo j = Job(7, "averylongname", pb::CANCELLED);
+  pb::JobInfo j = AcctJob(7, "averylongname", pb::CANCELLED);
   EXPECT_EQ(Print({j}, {"-p", "-X", "-o", "jobid,jobname,state"}),
             "JobID|JobName|State|\n7|averylongname|CANCELLED by 1000|\n");
   EXPECT_EQ(Print({j}, {"-X", "-n", "-o", "jobid%20,jobname,state%-20"}),
@@ -130,7 +126,7 @@ TEST(SacctViewTest, ParsableWithEndingWidthsAndTruncation) {
 }
 
 TEST(SacctViewTest, UsageFieldsAreSlurms) {
-  pb::JobInfo j = Job(9, "mem", pb::COMPLETED);
+  pb::JobInfo j = AcctJob(9, "mem", pb::COMPLETED);
   j.mutable_spec()->set_mem_mb(4000);
   EXPECT_EQ(Print({j}, {"-P", "-n", "-o", "jobid,maxrss,reqmem,totalcpu,cputime,ntasks,nodelist"}),
             "9||3.91G|00:01.504|00:00:06||node1\n"
@@ -165,20 +161,20 @@ TEST(SacctViewTest, DurationsAndSizesAsSlurmPrintsThem) {
 }
 
 TEST(SacctViewTest, OptionErrorsAreSlurms) {
-  auto bad_state = ParseSacctArgs({"-s", "bogus"}, kT0);
+  auto bad_state = ParseSacctArgs({"-s", "bogus"}, kNowMs);
   ASSERT_FALSE(bad_state.ok());
   EXPECT_EQ(bad_state.status().message(), "sacct: fatal: unrecognized job state value 'bogus'");
-  auto both = ParseSacctArgs({"-l", "-o", "jobid"}, kT0);
+  auto both = ParseSacctArgs({"-l", "-o", "jobid"}, kNowMs);
   ASSERT_FALSE(both.ok());
   EXPECT_NE(both.status().message().find("mutually exclusive"), std::string::npos);
-  auto bad_job = ParseSacctArgs({"-j", "x12"}, kT0);
+  auto bad_job = ParseSacctArgs({"-j", "x12"}, kNowMs);
   ASSERT_FALSE(bad_job.ok());
   EXPECT_EQ(bad_job.status().message(), "sacct: fatal: Bad job/step specified: x12");
-  EXPECT_TRUE(ParseSacctArgs({"-s", "CD,f,ca,TIMEOUT"}, kT0).ok());
+  EXPECT_TRUE(ParseSacctArgs({"-s", "CD,f,ca,TIMEOUT"}, kNowMs).ok());
 }
 
 TEST(SacctViewTest, DefaultWindowIsTodayWithoutJobsOrStates) {
-  const int64_t now = kT0;
+  const int64_t now = kNowMs;
   SacctOptions plain;
   auto [start, end] = AcctWindow(plain, now);
   time_t t = static_cast<time_t>(start / 1000);
@@ -197,7 +193,7 @@ TEST(SacctViewTest, DefaultWindowIsTodayWithoutJobsOrStates) {
 }
 
 TEST(SacctViewTest, JsonHasJobsWithTheirSteps) {
-  auto json = AcctJson(AcctRecords({Job(12, "hello", pb::FAILED, 3)}, kT0, false));
+  auto json = AcctJson(AcctRecords({AcctJob(12, "hello", pb::FAILED, 3)}, kNowMs, false));
   ASSERT_EQ(json["jobs"].size(), 1u);
   const auto& job = json["jobs"][0];
   EXPECT_EQ(job["job_id"], 12);

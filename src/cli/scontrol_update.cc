@@ -23,18 +23,6 @@ Status Error(const std::string& message) { return InvalidArgument("scontrol: err
 
 Status Aborted(const std::string& first) { return InvalidArgument(first + "\nRequest aborted"); }
 
-std::vector<std::string> Split(const std::string& text) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i <= text.size()) {
-    size_t j = text.find(',', i);
-    if (j == std::string::npos) j = text.size();
-    if (j > i) out.push_back(text.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
 }  // namespace
 
 Result<JobUpdateArgs> ParseJobUpdate(const std::vector<std::string>& words, Time now) {
@@ -62,7 +50,7 @@ Result<JobUpdateArgs> ParseJobUpdate(const std::vector<std::string>& words, Time
       return Aborted("Invalid input: " + word);
     }
     if (Key(tag, "JobId", 3)) {
-      out.job_ids = Split(val);
+      out.job_ids = SplitNonEmpty(val, ',');
       continue;
     }
     if (Key(tag, "Comment", 3)) {

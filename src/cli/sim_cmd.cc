@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "cli/daemon_cmds.h"
 #include "common/files.h"
+#include "common/text.h"
 #include "head/config/config.h"
 #include "sim/sim.h"
 #include "sim/workload.h"
@@ -111,14 +112,7 @@ int Sim(const Args& args) {
     for (auto& t : types) t.boot = std::chrono::seconds(boot_seconds);
   if (shutdown_seconds >= 0)
     for (auto& t : types) t.shutdown = std::chrono::seconds(shutdown_seconds);
-  std::vector<std::string> policies;
-  std::string list = compare.empty() ? policy : compare;
-  for (size_t i = 0; i <= list.size();) {
-    size_t j = list.find(',', i);
-    if (j == std::string::npos) j = list.size();
-    if (j > i) policies.push_back(list.substr(i, j - i));
-    i = j + 1;
-  }
+  std::vector<std::string> policies = SplitNonEmpty(compare.empty() ? policy : compare, ',');
   for (const auto& p : policies) {
     if (p == "oracle") continue;  // built by the simulator from the workload
     auto known = head::autoscaler::MakePolicy(p, {});

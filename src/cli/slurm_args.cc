@@ -21,18 +21,6 @@ namespace {
 // Ids of options that only have a long form.
 enum LongOnly : int { kHelp = 0x100, kUsage, kJson, kMe, kHide };
 
-std::vector<std::string> SplitList(std::string_view text) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i <= text.size()) {
-    size_t j = text.find(',', i);
-    if (j == std::string_view::npos) j = text.size();
-    if (j > i) out.emplace_back(text.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
 std::string Try(std::string_view prog) {
   return "Try \"" + std::string(prog) + " --help\" for more information";
 }
@@ -107,7 +95,7 @@ Result<std::vector<std::string>> GetOpt(std::string_view prog, const Args& args,
     } else if (it->text) {
       *it->text = optarg;
     } else if (it->list) {
-      *it->list = SplitList(optarg);
+      *it->list = SplitNonEmpty(optarg, ',');
     } else if (it->hosts) {
       auto hosts = ExpandHostList(optarg);
       if (!hosts.ok())
@@ -161,7 +149,7 @@ Result<SqueueOptions> ParseSqueueArgs(const Args& args) {
   SqueueOptions o;
   bool ignored = false, jobs_flag = false;
   auto add_jobs = [&](const char* arg) -> Status {
-    for (const auto& item : SplitList(arg)) {
+    for (const auto& item : SplitNonEmpty(arg, ',')) {
       auto ref = ParseJobRef(item);
       if (!ref.ok()) return Error("squeue", "Invalid job id: " + item);
       o.jobs.push_back(*ref);
@@ -319,7 +307,7 @@ Result<SinfoOptions> ParseSinfoArgs(const Args& args) {
     std::string list = arg;
     for (char& c : list)
       if (c == '&' || c == '+') c = ',';
-    for (const auto& item : SplitList(list)) {
+    for (const auto& item : SplitNonEmpty(list, ',')) {
       auto v = NodeStateValue(item);
       if (!v)
         return InvalidArgument("sinfo: error: Bad state string: \"" + item +

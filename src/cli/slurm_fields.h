@@ -22,7 +22,7 @@ namespace swell::cli::slurm {
 // clusters have one partition per node type).
 inline constexpr char kStaticPartition[] = "batch";
 // What -V/--version and `scontrol version` print.
-inline constexpr char kSlurmVersion[] = "slurm 22.05.8";  // the oracle's, word for word
+inline constexpr char kSlurmVersion[] = "slurm-wlm 22.05.8";  // Debian 12's Slurm, word for word
 
 // ---- Jobs ------------------------------------------------------------------------------------
 

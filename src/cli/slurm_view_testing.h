@@ -1,8 +1,8 @@
 #pragma once
 
 // What the tests of the Slurm views (squeue_view_test.cc, sinfo_view_test.cc,
-// scontrol_view_test.cc, slurm_fields_test.cc) share: a fixed "now", the fixture that pins the
-// time zone, and builders of jobs and nodes. Test code only.
+// scontrol_view_test.cc, slurm_fields_test.cc, sacct_view_test.cc) share: a fixed "now", the
+// fixture that pins the time zone, and builders of jobs and nodes. Test code only.
 
 #include <gtest/gtest.h>
 

@@ -301,7 +301,7 @@ int Salloc(const Args& args) {
   pb::SubmitRequest sub;
   *sub.mutable_spec() = *spec;
   auto r = client->Submit(sub);
-  if (!r.ok()) return voice.Fail("Job submit/allocate failed: " + ErrorText(r.status()));
+  if (!r.ok()) return voice.Refused("Job submit/allocate failed: ", r.status());
   const int64_t id = r->job_id();
   pb::InfoRequest info;
   info.mutable_job()->set_job_id(id);

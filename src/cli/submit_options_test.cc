@@ -482,6 +482,12 @@ Result<SubmitOptions> MergeScript(std::string_view script, const Args& cli_args)
   return MergeDirectives(*tokens, *cli, "job.sh", kNow);
 }
 
+// The error message of MergeScript, or "" when it merged.
+std::string MergeError(std::string_view script, const Args& cli_args) {
+  Result<SubmitOptions> r = MergeScript(script, cli_args);
+  return r.ok() ? "" : r.status().message();
+}
+
 TEST(MergeDirectivesTest, CommandLineOverridesDirectives) {
   Result<SubmitOptions> r = MergeScript(
       "#!/bin/bash\n"
@@ -529,41 +535,28 @@ TEST(MergeDirectivesTest, NoCommandLineOptions) {
 }
 
 TEST(MergeDirectivesTest, ErrorsAreSlurms) {
-  Result<SubmitOptions> r = MergeScript(
-      "#!/bin/bash\n"
-      "#SBATCH -J ok\n"
-      "#SBATCH --time=1:xx\n",
-      {"job.sh"});
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().message(), "error: Invalid --time specification");
-
-  r = MergeScript("#SBATCH -n 2\n\n#SBATCH --bogus\n", {"job.sh"});
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().message(), "unrecognized option '--bogus'");
-
-  r = MergeScript("#SBATCH --job-name=my job\n", {"job.sh"});
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().message(), "error: Invalid directive found in batch script: job");
-
+  EXPECT_EQ(MergeError("#!/bin/bash\n"
+                       "#SBATCH -J ok\n"
+                       "#SBATCH --time=1:xx\n",
+                       {"job.sh"}),
+            "error: Invalid --time specification");
+  EXPECT_EQ(MergeError("#SBATCH -n 2\n\n#SBATCH --bogus\n", {"job.sh"}),
+            "unrecognized option '--bogus'");
+  EXPECT_EQ(MergeError("#SBATCH --job-name=my job\n", {"job.sh"}),
+            "error: Invalid directive found in batch script: job");
   // An option whose value is on the next directive line, as sbatch allows.
-  r = MergeScript("#SBATCH -n\n#SBATCH zero\n", {"job.sh"});
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().message(), "error: Invalid numeric value \"zero\" for --ntasks.");
-
-  r = MergeScript("#SBATCH --wrap=true\n", {"job.sh"});
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().message(), "error: Script arguments not permitted with --wrap option");
-
+  EXPECT_EQ(MergeError("#SBATCH -n\n#SBATCH zero\n", {"job.sh"}),
+            "error: Invalid numeric value \"zero\" for --ntasks.");
+  EXPECT_EQ(MergeError("#SBATCH --wrap=true\n", {"job.sh"}),
+            "error: Script arguments not permitted with --wrap option");
   // Directives and the command line together: --mem and --mem-per-cpu exclude each other.
-  r = MergeScript("#SBATCH --mem=1G\n", {"--mem-per-cpu=1G", "job.sh"});
-  ASSERT_FALSE(r.ok());
-  EXPECT_TRUE(r.status().message().starts_with("fatal: --mem, --mem-per-cpu")) << r.status().message();
+  std::string both = MergeError("#SBATCH --mem=1G\n", {"--mem-per-cpu=1G", "job.sh"});
+  EXPECT_TRUE(both.starts_with("fatal: --mem, --mem-per-cpu")) << both;
 }
 
 TEST(MergeDirectivesTest, BadCommandLineDoesNotReachMerge) {
-  Result<SubmitOptions> r = MergeScript("#SBATCH -n 1\n", {"-n", "0", "job.sh"});
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().message(), "error: Invalid numeric value \"0\" for --ntasks.");
+  EXPECT_EQ(MergeError("#SBATCH -n 1\n", {"-n", "0", "job.sh"}),
+            "error: Invalid numeric value \"0\" for --ntasks.");
 }
 
 TEST(MergeDirectivesTest, RealScriptOptions) {

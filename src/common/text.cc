@@ -56,6 +56,13 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
   }
 }
 
+std::vector<std::string> SplitNonEmpty(std::string_view s, char sep) {
+  std::vector<std::string> parts;
+  for (std::string_view piece : Split(s, sep))
+    if (!piece.empty()) parts.emplace_back(piece);
+  return parts;
+}
+
 std::string PadNumber(int64_t value, size_t width) { return fmt::format("{:0{}}", value, width); }
 
 std::string PathWithDirFirst(std::string_view path, std::string_view dir) {

@@ -46,6 +46,10 @@ std::optional<int64_t> ParseDigits(std::string_view s);
 // "" -> {""}. The pieces point into `s`.
 std::vector<std::string_view> Split(std::string_view s, char sep);
 
+// The non-empty pieces of `s` between the separators, copied: "a,,b," -> {"a", "b"},
+// "" -> {}. What Slurm's commands make of a list option ("-p a,b", "JobId=1,2").
+std::vector<std::string> SplitNonEmpty(std::string_view s, char sep);
+
 // `value` written with at least `width` digits, zero-padded ("%0*d"): PadNumber(7, 3) is "007";
 // width 0 gives no padding, and a wider value is not cut.
 std::string PadNumber(int64_t value, size_t width);

@@ -46,6 +46,15 @@ TEST(TextTest, Split) {
   EXPECT_EQ(Split("abc", ','), V{"abc"});
 }
 
+TEST(TextTest, SplitNonEmpty) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(SplitNonEmpty("a,,b,", ','), (V{"a", "b"}));
+  EXPECT_EQ(SplitNonEmpty(",a", ','), V{"a"});
+  EXPECT_EQ(SplitNonEmpty("", ','), V{});
+  EXPECT_EQ(SplitNonEmpty(",,", ','), V{});
+  EXPECT_EQ(SplitNonEmpty("a b", ' '), (V{"a", "b"}));
+}
+
 TEST(TextTest, PadNumber) {
   EXPECT_EQ(PadNumber(7, 3), "007");
   EXPECT_EQ(PadNumber(7, 0), "7");

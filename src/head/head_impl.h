@@ -162,6 +162,10 @@ class Head::Impl {
   void Loop();
   void Pass(std::vector<std::function<void()>>& work);
   void Housekeeping(Time now);
+  // --signal: sends each running task's warning signal when it comes due (job_signals.cc).
+  void SendWarnings(Time now);
+  // Sends a step's ranks `signal` on each of its nodes (0: cancel them).
+  void SignalStep(const ExecCall& call, int signal);
   void Schedule(Time now);
   // The reconcile core's view of this head's state (head/reconcile/reconcile.h).
   void ClusterNodes(Time now, std::vector<reconcile::Node>* nodes,
@@ -241,6 +245,7 @@ class Head::Impl {
 
   // Loop-only state.
   std::map<int64_t, Job> jobs_;    // PENDING or RUNNING
+  std::set<int64_t> signal_jobs_;  // those of jobs_ that asked for a --signal warning
   std::map<int64_t, Brief> done_;  // finished
   std::map<std::string, NodeEntry> nodes_;
   std::map<int64_t, Lease> leases_;

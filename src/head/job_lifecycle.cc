@@ -258,6 +258,11 @@ void CancelQueued(Job& job, int64_t pos, int attempt, int64_t now_ms, Changes* c
 }
 }  // namespace
 
+std::optional<int64_t> WarnAtMs(const pb::JobSpec& spec, const Task& task) {
+  if (spec.signal() <= 0 || spec.time_limit_ms() <= 0 || !task.started) return std::nullopt;
+  return task.start_ms + spec.time_limit_ms() - int64_t{spec.signal_seconds()} * 1000;
+}
+
 void CancelUndispatched(Job& job, int64_t now_ms, Changes* changes) {
   for (auto [pos, attempt] : job.requeued) CancelQueued(job, pos, attempt, now_ms, changes);
   job.requeued.clear();

@@ -124,6 +124,10 @@ Loss LoseAllocation(const Job& job, const std::vector<int64_t>& positions,
 
 // scancel of the whole job: every task not dispatched ends CANCELLED now and none is
 // dispatched again; the live ones are the caller's to cancel on their nodes.
+// --signal=[B:]SIG[@TIME]: when a started task's warning signal is due (TIME seconds before
+// its time limit, counted from its start); nullopt when the job asks for none or has no limit.
+std::optional<int64_t> WarnAtMs(const pb::JobSpec& spec, const Task& task);
+
 void CancelUndispatched(Job& job, int64_t now_ms, Changes* changes);
 
 // scancel of one array task: a live one is marked cancel-requested and returned (the caller

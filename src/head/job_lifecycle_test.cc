@@ -284,5 +284,22 @@ TEST(JobLifecycleTest, AFinishedTaskRowKeepsWhatItUsed) {
   EXPECT_EQ(job.row.state, pb::FAILED);
 }
 
+TEST(JobLifecycleTest, TheWarningSignalIsDueItsSecondsBeforeTheTimeLimit) {
+  Job job = MakeJob(1);
+  job.spec.set_time_limit_ms(600'000);
+  Task task;
+  task.started = true;
+  task.start_ms = 1'000'000;
+  EXPECT_FALSE(WarnAtMs(job.spec, task)) << "no --signal, no warning";
+  job.spec.set_signal(10);  // SIGUSR1
+  job.spec.set_signal_seconds(90);
+  EXPECT_EQ(WarnAtMs(job.spec, task), 1'000'000 + 600'000 - 90'000);
+  task.started = false;
+  EXPECT_FALSE(WarnAtMs(job.spec, task)) << "not before it starts";
+  task.started = true;
+  job.spec.set_time_limit_ms(0);
+  EXPECT_FALSE(WarnAtMs(job.spec, task)) << "no time limit, nothing to warn of";
+}
+
 }  // namespace
 }  // namespace swell::head::lifecycle

@@ -37,6 +37,8 @@ struct Task {
   int64_t start_ms = 0;
   int64_t lease = 0;
   bool cancel_requested = false;  // persisted: a cancel was sent; it must not run again
+  bool warned = false;            // its --signal went out (not persisted: a restarted head
+                                  // may send it again)
 };
 
 // Part of one unit on one node, by node name (scheduler shares name nodes by index).

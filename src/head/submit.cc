@@ -87,6 +87,7 @@ Result<pb::SubmitReply> Head::Impl::DoSubmit(const rpc::Caller& who, const pb::J
       arrived_[static_cast<size_t>(*t)] += spec.launch_tasks() ? 1 : count;  // allocations
     }
   }
+  if (spec.signal() > 0) signal_jobs_.insert(id);
   jobs_.emplace(id, std::move(job));
   sched_dirty_ = true;
   Changed();
@@ -117,13 +118,7 @@ Result<pb::CancelReply> Head::Impl::DoCancel(const rpc::Caller& who, const pb::C
       if (!call)
         return NotFound("job " + std::to_string(ref.job_id()) + " has no running step " +
                         std::to_string(ref.step_id()));
-      for (const auto& n : call->nodes) {
-        auto nit = nodes_.find(n);
-        if (nit == nodes_.end() || !nit->second.session) continue;
-        auto* c = Out(nit->second.session).add_exec_cancels();
-        c->set_exec_id(call->id);
-        c->set_signal(req.signal());
-      }
+      SignalStep(*call, req.signal());
       if (req.signal() == 0) {
         ++cancelled;
         Event(now, "cancel", job->row.id, "", who.user);

@@ -5,6 +5,7 @@
 #include <set>
 #include <tuple>
 
+#include "common/slurm_refusal.h"
 #include "head/job_model.h"
 
 namespace swell::head {
@@ -28,9 +29,11 @@ Status CheckNodeNames(pb::JobSpec* spec, const SubmitCluster& cluster) {
   for (const auto& name : wanted) {
     auto it = known.find(name);
     if (it == known.end())
-      return InvalidArgument("invalid node name specified: " + name +
-                             (elastic ? " (on an elastic cluster, -w names nodes that are up now)"
-                                    : ""));
+      return InvalidArgument(slurm_refusal::Encode(
+          {{},
+           slurm_refusal::kInvalidNodeName,
+           name + (elastic ? " is not up (on an elastic cluster, -w names nodes that are up now)"
+                           : " is not a node of this cluster")}));
     if (elastic && partition && it->second->node_type != *partition)
       return InvalidArgument("-w/--nodelist names nodes of different partitions (" +
                              (partition->empty() ? "static" : *partition) + ", " +
@@ -41,7 +44,8 @@ Status CheckNodeNames(pb::JobSpec* spec, const SubmitCluster& cluster) {
   }
   for (const auto& name : avoided) {
     if (!elastic && !known.count(name))
-      return InvalidArgument("invalid node name specified: " + name);
+      return InvalidArgument(slurm_refusal::Encode(
+          {{}, slurm_refusal::kInvalidNodeName, name + " is not a node of this cluster"}));
     if (wanted.count(name))
       return InvalidArgument("node " + name + " is both in -w/--nodelist and -x/--exclude");
     spec->add_exclude(name);
@@ -101,7 +105,8 @@ Status CheckPartitionAndFeatures(pb::JobSpec* spec, const SubmitCluster& cluster
     if (comma == std::string::npos) comma = spec->partition().size();
     std::string name = spec->partition().substr(start, comma - start);
     if (std::find(names.begin(), names.end(), name) == names.end())
-      return InvalidArgument("Invalid partition name specified");
+      return InvalidArgument(slurm_refusal::Encode(
+          {{"invalid partition specified: " + name}, slurm_refusal::kInvalidPartition, ""}));
     asked.push_back(name);
     start = comma + 1;
   }
@@ -154,10 +159,52 @@ Status CheckPartitionAndFeatures(pb::JobSpec* spec, const SubmitCluster& cluster
   return Status::Ok();
 }
 
+// GPUs asked of a cluster that has none: Slurm without GresTypes refuses the request before it
+// looks at partitions or licenses.
+bool GpusUnknown(const pb::JobSpec& spec, const SubmitCluster& cluster) {
+  if (spec.gpus() <= 0 && spec.gpus_per_node() <= 0 && spec.gpus_per_task() <= 0) return false;
+  if (cluster.types != nullptr)
+    return std::none_of(cluster.types->begin(), cluster.types->end(),
+                        [](const autoscaler::NodeType& t) { return t.gpus > 0; });
+  return std::none_of(cluster.nodes.begin(), cluster.nodes.end(),
+                      [](const KnownNode& n) { return n.total.gpus > 0; });
+}
+
+// A request no set of the cluster's nodes can hold, in Slurm 22.05's words (as its sbatch said
+// them in tests/slurm): more cpus or nodes than the partition has at all is "More processors
+// requested than permitted"; else more memory than a node has, or more cpus than a node has,
+// each with its line before "Requested node configuration is not available"; anything else
+// (gpus, -w/-x) is that alone. `detail` is swell's explanation.
+Status Infeasible(const scheduler::Group& g, const std::vector<scheduler::Resources>& totals,
+                  std::string detail) {
+  namespace sr = slurm_refusal;
+  int64_t all_cpus = 0, most_cpus = 0, most_mem = 0;
+  for (const auto& t : totals) {
+    all_cpus += t.cpus;
+    most_cpus = std::max<int64_t>(most_cpus, t.cpus);
+    most_mem = std::max<int64_t>(most_mem, t.mem_mb);
+  }
+  const int64_t cpt = std::max(1, g.cpus_per_task);
+  const int64_t cpus = std::max<int64_t>(std::max(1, g.ntasks) * cpt, g.min_nodes);
+  // The cpus one node must give: the whole job when it must fit on one node.
+  const int64_t node_cpus = g.max_nodes == 1 ? cpus : cpt;
+  sr::Refusal r{{}, sr::kNodeConfig, std::move(detail)};
+  if (cpus > all_cpus || g.min_nodes > static_cast<int64_t>(totals.size()))
+    r.reason = sr::kTooManyCpus;
+  else if (g.mem_mb > most_mem)
+    r.before.push_back(sr::kMemoryLine);
+  else if (node_cpus > most_cpus)
+    r.before.push_back(sr::kCpusPerNodeLine);
+  return InvalidArgument(sr::Encode(r));
+}
+
 }  // namespace
 
 Status CheckSubmit(pb::JobSpec* spec, const SubmitCluster& cluster) {
   if (spec->min_nodes() < 1) spec->set_min_nodes(1);
+  if (GpusUnknown(*spec, cluster))
+    return InvalidArgument(slurm_refusal::Encode(
+        {{}, slurm_refusal::kInvalidGres, "no node of this cluster has gpus"}));
   SWELL_RETURN_IF_ERROR(CheckPartitionAndFeatures(spec, cluster));
   SWELL_RETURN_IF_ERROR(CheckNodeNames(spec, cluster));
   // As Slurm: -N without -n means one task per node.
@@ -221,6 +268,7 @@ Status CheckSubmit(pb::JobSpec* spec, const SubmitCluster& cluster) {
     g.exclude.assign(spec->exclude().begin(), spec->exclude().end());
     g.exclusive = spec->exclusive();
     Status f = scheduler::CheckFeasible(totals, g, names);
+    if (f.code() == Code::kInvalidArgument) return Infeasible(g, totals, std::string(f.message()));
     if (!f.ok()) return f;
   }
   // Dependencies must name jobs that exist.

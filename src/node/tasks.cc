@@ -136,8 +136,9 @@ void Tasks::Start(int64_t job_id, Job& job, const pb::TaskKey& key) {
   req.env = job.base_env;
   for (auto& var : EnvEntries(TaskEnv(spec, job_id, key, job.alloc, *node_)))
     req.env.push_back(std::move(var));
-  // Every task of a job that launches tasks writes to the job's output.
-  req.append_output = spec.launch_tasks();
+  // Every task of a job that launches tasks writes to the job's output; --open-mode=append keeps
+  // what the files held (Slurm's default, JobFileAppend=0, truncates them).
+  req.append_output = spec.launch_tasks() || spec.open_mode() == "append";
   req.cwd = spec.work_dir().empty() ? "/" : spec.work_dir();
   PatternFields f;
   f.job_id = task_job_id;
@@ -266,7 +267,7 @@ void Tasks::Cancel(const pb::Cancel& c) {
   for (auto& [pid, task] : tasks_) {
     if (task.key.job_id() != c.job_id() || !matches(task.key)) continue;
     if (c.signal() != 0) {
-      kill(-pid, c.signal());
+      kill(c.shell_only() ? pid : -pid, c.signal());  // B: the batch shell alone
       continue;
     }
     if (!task.cancelled) {

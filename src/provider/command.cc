@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "common/process.h"
+#include "common/text.h"
 
 namespace swell::provider {
 
@@ -35,15 +36,10 @@ class CommandProvider final : public Provider {
   Result<std::vector<std::string>> List() override {
     SWELL_ASSIGN_OR_RETURN(std::string out, Run({o_.list}, {}));
     std::vector<std::string> names;
-    size_t pos = 0;
-    while (pos < out.size()) {
-      size_t nl = out.find('\n', pos);
-      if (nl == std::string::npos) nl = out.size();
-      std::string line = out.substr(pos, nl - pos);
-      pos = nl + 1;
+    for (std::string_view line : Split(out, '\n')) {
       size_t b = line.find_first_not_of(" \t\r"), e = line.find_last_not_of(" \t\r");
-      if (b == std::string::npos || line[b] == '#') continue;
-      names.push_back(line.substr(b, e - b + 1));
+      if (b == std::string_view::npos || line[b] == '#') continue;
+      names.emplace_back(line.substr(b, e - b + 1));
     }
     return names;
   }

@@ -113,7 +113,8 @@ TEST(Elastic, AJobNoTypeCanHoldIsRejectedAtSubmit) {
   spec.set_partition("huge");
   id = c.Submit(spec);
   ASSERT_FALSE(id.ok());
-  EXPECT_EQ(id.status().message(), "Invalid partition name specified");
+  EXPECT_EQ(id.status().message(),
+            "invalid partition specified: huge\nInvalid partition name specified");
   EXPECT_TRUE(NodeStates(c).empty());  // nothing was created for them
 }
 

@@ -287,6 +287,7 @@ TEST_F(SlurmCliTest, OptionsOfRealScripts) {
     return r.err;
   };
   EXPECT_EQ(refused("sbatch", {"-p", "nope", "--wrap", "true"}),
+            "sbatch: error: invalid partition specified: nope\n"
             "sbatch: error: Batch job submission failed: Invalid partition name specified\n");
   EXPECT_EQ(refused("sbatch", {"-C", "ssd", "--wrap", "true"}),
             "sbatch: error: Batch job submission failed: Invalid feature specification\n");
@@ -295,7 +296,21 @@ TEST_F(SlurmCliTest, OptionsOfRealScripts) {
   EXPECT_EQ(refused("sbatch", {"--reservation=r", "--wrap", "true"}),
             "sbatch: error: Batch job submission failed: Requested reservation is invalid\n");
   EXPECT_EQ(refused("srun", {"-p", "nope", "true"}),
+            "srun: error: invalid partition specified: nope\n"
             "srun: error: Unable to allocate resources: Invalid partition name specified\n");
+  // Resources no node set can hold, in Slurm's words (swell's explanation is for `swell submit`).
+  EXPECT_EQ(refused("sbatch", {"-c", "1000", "--wrap", "true"}),
+            "sbatch: error: Batch job submission failed: More processors requested than permitted\n");
+  EXPECT_EQ(refused("sbatch", {"--mem=1T", "--wrap", "true"}),
+            "sbatch: error: Memory specification can not be satisfied\n"
+            "sbatch: error: Batch job submission failed: Requested node configuration is not "
+            "available\n");
+  EXPECT_EQ(refused("sbatch", {"--gres=gpu:1", "--wrap", "true"}),
+            "sbatch: error: Invalid generic resource (gres) specification\n");
+  auto explained = Swell({"submit", "--mem=1T", "--wrap", "true"});
+  EXPECT_NE(explained.err.find("Requested node configuration is not available (needs 1048576 MB"),
+            std::string::npos)
+      << explained.err;
   EXPECT_EQ(Slurm("sbatch", {"-p", "batch", "-W", "-o", "/dev/null", "--wrap", "true"}).code, 0);
   // An option no command has: getopt's words, exit 255.
   auto unknown = Slurm("sbatch", {"--bogus", "--wrap", "true"});
@@ -352,7 +367,7 @@ TEST_F(SlurmCliTest, NodelistExcludeAndExclusive) {
     EXPECT_EQ(bad.err.rfind("sbatch: error: Batch job submission failed: ", 0), 0u) << bad.err;
   }
   auto bad = Slurm("sbatch", {"-w", "node9", "--wrap", "true"});
-  EXPECT_NE(bad.err.find("invalid node name specified: node9"), std::string::npos) << bad.err;
+  EXPECT_EQ(bad.err, "sbatch: error: Batch job submission failed: Invalid node name specified\n");
   bad = Slurm("sbatch", {"-N", "1", "-w", "node[1-2]", "--wrap", "true"});
   EXPECT_NE(bad.err.find("-w/--nodelist names 2 nodes but --nodes allows at most 1"),
             std::string::npos)
@@ -375,6 +390,29 @@ TEST_F(SlurmCliTest, SrunOutsideAnAllocationRunsOneProcessPerTask) {
   EXPECT_NE(in.err.find("srun: error: Unable to create step for job 777: Invalid job id"),
             std::string::npos)
       << in.err;
+}
+
+// --signal warns before the time limit: B: the batch shell alone (its trap runs, the job ends
+// well), without B: the job's srun step (not the shell). --open-mode=append keeps the output.
+TEST_F(SlurmCliTest, SignalWarnsBeforeTheTimeLimitAndOpenModeAppends) {
+  Up();
+  Script("out.txt", "before\n");
+  // A 60 s limit, warned 58 s before: the signal comes 2 s in; without it the job would time out.
+  const int64_t shell = Sbatch({"-t", "1", "--signal=B:USR1@58", "--open-mode=append", "-o",
+                                dir_ + "/out.txt", "--wrap",
+                                "trap 'echo shell got USR1; exit 0' USR1; sleep 100 & wait"});
+  const int64_t step = Sbatch(
+      {"-t", "1", "--signal=USR1@58", "-o", dir_ + "/step.txt", "--wrap",
+       "trap 'echo shell got USR1' USR1; "
+       "srun sh -c 'trap \"echo step got USR1; exit 0\" USR1; sleep 100 & wait'; echo step ended"});
+  for (int64_t id : {shell, step})
+    EXPECT_EQ(WaitFor(id, [](const nlohmann::json& j) {
+                return j["state"] != "PENDING" && j["state"] != "RUNNING";
+              })["state"],
+              "COMPLETED")
+        << id;
+  EXPECT_EQ(Read(dir_ + "/out.txt"), "before\nshell got USR1\n");
+  EXPECT_EQ(Read(dir_ + "/step.txt"), "step got USR1\nstep ended\n");
 }
 
 }  // namespace

@@ -5,16 +5,12 @@
 #include <sqlite3.h>
 
 #include "head/state/store.h"
-#include "testing/scratch.h"
+#include "head/state/store_testing.h"
 
 namespace swell::head::state {
 namespace {
 
-class StoreHistoryTest : public ::testing::Test {
- protected:
-  swell::testing::TempDir dir_;
-  const std::string path_ = dir_.path() + "/state.db";
-};
+using StoreHistoryTest = StoreTest;
 
 TEST_F(StoreHistoryTest, TaskUsageAndStepsAreReadBack) {
   auto opened = Store::Open(path_);

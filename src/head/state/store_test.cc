@@ -4,16 +4,10 @@
 
 #include <cstdio>
 
-#include "testing/scratch.h"
+#include "head/state/store_testing.h"
 
 namespace swell::head::state {
 namespace {
-
-class StoreTest : public ::testing::Test {
- protected:
-  swell::testing::TempDir dir_;
-  const std::string path_ = dir_.path() + "/state.db";
-};
 
 TEST_F(StoreTest, CommittedJobSurvivesReopen) {
   {
