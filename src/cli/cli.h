@@ -1,6 +1,8 @@
 #pragma once
 
-// Shared pieces of the swell command line: where the cluster lives and how to reach it.
+// Shared pieces of the swell command line: where the cluster lives and how to reach it, and
+// the client commands. Everything declared here is in the thin `swell` (cli.cc, jobs.cc,
+// slurm_cmds.cc, ...) and links no head, node or simulator code.
 
 #include <map>
 #include <memory>
@@ -15,13 +17,6 @@
 
 namespace CLI {
 class App;
-}
-
-namespace swell::head::config {
-struct ClusterConfig;
-}
-namespace swell::head::elastic {
-struct PoolOptions;
 }
 
 namespace swell::cli {
@@ -61,9 +56,6 @@ std::optional<int> ParseFlags(CLI::App& app, const Args& args, const std::string
 // Prints a protobuf message as one JSON line.
 void PrintJson(const google::protobuf::Message& m);
 
-// The pool's limits from a cluster file's [autoscaler] table: the live head's and `swell sim`'s.
-head::elastic::PoolOptions PoolLimits(const head::config::ClusterConfig& c);
-
 struct SubmitOptions;
 // The environment a job gets under Slurm's --export rules: ALL (default, also for nullopt),
 // NONE, or NAME / NAME=value items, where a leading ALL keeps everything else too.
@@ -91,10 +83,7 @@ std::optional<int> PrintHelpOrVersion(const SubmitOptions& o, JobCommand command
 std::variant<SubmitOptions, int> ParseRunOptions(const Args& args, const Voice& voice,
                                                  std::vector<std::string>* command);
 
-int Up(const Args& args);
-int Down(const Args& args);
-int HeadDaemon(const Args& args);
-int NodeDaemon(const Args& args);
+// The client commands (the thin `swell`); the daemons' are in daemon_cmds.h.
 int Submit(const Args& args);
 // `swell submit` in a given voice: sbatch's is Slurm's.
 int SubmitAs(const Args& args, const Voice& voice);
@@ -116,9 +105,6 @@ int Cancel(const Args& args);
 int Wait(const Args& args);
 int Logs(const Args& args);
 int Info(const Args& args);
-int Sim(const Args& args);
-// `swell mr ...`: takes the whole command line (its workers are started with it again).
-int Mr(int argc, char** argv);
 
 // The Slurm commands (slurm_cmds.cc), run when the binary is called by their names.
 bool IsSlurmCommand(const std::string& name);

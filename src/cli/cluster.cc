@@ -1,8 +1,6 @@
-// swell up / down and the two daemons.
+// swell up / down and the two daemons (swell-daemon; docs/architecture.md "Two binaries").
 
 #include <fcntl.h>
-#include <google/protobuf/util/json_util.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -14,11 +12,11 @@
 #include <thread>
 
 #include "cli/cli.h"
+#include "cli/daemon_cmds.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "common/process.h"
 #include "common/secret.h"
-#include "common/slurm_refusal.h"
 #include "head/config/config.h"
 #include "head/head.h"
 #include "node/node.h"
@@ -27,7 +25,7 @@
 namespace swell::cli {
 namespace {
 
-// This binary, to start the daemons with.
+// This binary (swell-daemon), to start the daemons with.
 std::string DaemonExe() {
   std::string exe = SelfExe();
   return exe.empty() ? "swell" : exe;
@@ -70,19 +68,6 @@ provider::ProviderConfig ProviderSettings(const head::config::ClusterConfig& c) 
 
 }  // namespace
 
-std::string Home() {
-  const char* h = getenv("SWELL_HOME");
-  if (h && *h) return AbsolutePath(h, CurrentDir());
-  const char* home = getenv("HOME");
-  if (!home || !*home) {
-    struct passwd* pw = getpwuid(getuid());
-    home = pw ? pw->pw_dir : "/tmp";
-  }
-  return std::string(home) + "/.swell";
-}
-
-std::string HeadSocket(const std::string& home) { return home + "/head.sock"; }
-
 head::elastic::PoolOptions PoolLimits(const head::config::ClusterConfig& c) {
   head::elastic::PoolOptions o;
   o.boot_timeout = std::chrono::seconds(c.boot_timeout_s);
@@ -91,78 +76,6 @@ head::elastic::PoolOptions PoolLimits(const head::config::ClusterConfig& c) {
   o.deletes_per_minute = c.deletes_per_minute;
   o.budget_per_hour = c.budget_per_hour;
   return o;
-}
-
-std::unique_ptr<rpc::HeadClient> Connect(const std::string& home) {
-  const char* remote = getenv("SWELL_HEAD");
-  if (remote && *remote) {
-    auto secret = LoadSecret(home + "/secret");
-    return rpc::HeadClient::Create({remote, secret.ok() ? *secret : ""});
-  }
-  return rpc::HeadClient::Create({"unix:" + HeadSocket(home), ""});
-}
-
-int Fail(const std::string& cmd, const std::string& message, int code) {
-  std::fprintf(stderr, "swell %s: %s\n", cmd.c_str(), message.c_str());
-  return code;
-}
-
-std::string ErrorText(const Status& status) {
-  if (status.code() == Code::kUnavailable && status.message().find("connect") != std::string::npos) {
-    std::string home = Home();
-    pid_t head = ReadLivePid(home + "/head.pid");
-    if (head == 0) return "no cluster is running in " + home + " (start one with `swell up`)";
-    return "the head (pid " + std::to_string(head) + ") does not answer: " + status.message();
-  }
-  // One line: a refusal in Slurm's words has a line before its reason (common/slurm_refusal.h).
-  std::string text(status.message());
-  for (size_t nl; (nl = text.find('\n')) != std::string::npos;) text.replace(nl, 1, "; ");
-  return text;
-}
-
-int Fail(const std::string& cmd, const Status& status, int code) {
-  return Fail(cmd, ErrorText(status), code);
-}
-
-int Voice::Fail(const std::string& message, int code) const {
-  if (!slurm) return cli::Fail(cmd, message, code);
-  std::fprintf(stderr, "%s: error: %s\n", cmd.c_str(), message.c_str());
-  return 1;
-}
-
-int Voice::Fail(const Status& status, int code) const { return Fail(ErrorText(status), code); }
-
-int Voice::Refused(std::string_view failed_words, const Status& status) const {
-  if (!slurm || status.code() == Code::kUnavailable)
-    return slurm ? Fail(std::string(failed_words) + ErrorText(status))
-                 : Fail(status, status.code() == Code::kInvalidArgument ? 2 : 1);
-  for (const auto& line : slurm_refusal::SlurmLines(slurm_refusal::Decode(status.message()),
-                                                    failed_words))
-    std::fprintf(stderr, "%s: error: %s\n", cmd.c_str(), line.c_str());
-  return 1;
-}
-
-std::optional<int> ParseFlags(CLI::App& app, const Args& args, const std::string& cmd) {
-  try {
-    std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them reversed
-    app.parse(reversed);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) {
-      std::printf("%s", app.help().c_str());
-      return 0;
-    }
-    return Fail(cmd, e.what(), 2);
-  }
-  return std::nullopt;
-}
-
-void PrintJson(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions o;
-  o.preserve_proto_field_names = true;
-  o.always_print_primitive_fields = true;
-  (void)google::protobuf::util::MessageToJsonString(m, &out, o);
-  std::printf("%s\n", out.c_str());
 }
 
 int Up(const Args& args) {

@@ -1,11 +1,19 @@
-// The swell command line. One binary: the CLI, the head daemon and the node daemon.
+// The swell command line: the thin client. It holds the client commands and the Slurm
+// commands (called by their names through links to this binary) and links only the RPC client;
+// the daemons and the commands that run the head's, a node's, the simulator's or the MapReduce
+// runtime's code are in swell-daemon next to it, which it execs for them (docs/cli.md).
 
+#include <malloc.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "cli/cli.h"
+#include "common/files.h"
 
 namespace {
 
@@ -42,15 +50,32 @@ Daemons (started by `up`):
   head --home DIR                  run the head
   node --home DIR --name NAME      run a node daemon
 
-Slurm commands: the binary answers to sbatch, squeue, scancel, sinfo, scontrol and sacct when
+Slurm commands: swell answers to sbatch, squeue, scancel, sinfo, scontrol and sacct when
 called by those names (build/bin has links); see docs/slurm.md.
 
 Environment: SWELL_HOME (default ~/.swell), SWELL_HEAD (host:port of a remote head).
 )";
 
-}  // namespace
+// The commands swell-daemon runs.
+bool IsDaemonCommand(const std::string& cmd) {
+  for (const char* c : {"up", "down", "head", "node", "sim", "mr"})
+    if (cmd == c) return true;
+  return false;
+}
 
-int main(int argc, char** argv) {
+// Replaces this process with swell-daemon next to this binary, with the same arguments.
+// Returns only when that fails.
+int ExecDaemon(char** argv) {
+  std::string dir = swell::SelfDir();
+  std::string exe = (dir.empty() ? std::string(".") : dir) + "/swell-daemon";
+  argv[0] = exe.data();
+  execv(exe.c_str(), argv);
+  std::fprintf(stderr, "swell: cannot run %s: %s (it is built next to swell)\n", exe.c_str(),
+               std::strerror(errno));
+  return 127;
+}
+
+int Main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   // Called as sbatch, squeue, scancel, sinfo or scontrol (links to this binary).
   const char* base = std::strrchr(argv[0], '/');
@@ -62,12 +87,9 @@ int main(int argc, char** argv) {
     return args.empty() ? 2 : 0;
   }
   std::string cmd = args[0];
+  if (IsDaemonCommand(cmd)) return ExecDaemon(argv);
   args.erase(args.begin());
   using namespace swell::cli;
-  if (cmd == "up") return Up(args);
-  if (cmd == "down") return Down(args);
-  if (cmd == "head") return HeadDaemon(args);
-  if (cmd == "node") return NodeDaemon(args);
   if (cmd == "submit") return Submit(args);
   if (cmd == "run") return Run(args);
   if (cmd == "queue") return Queue(args);
@@ -77,13 +99,24 @@ int main(int argc, char** argv) {
   if (cmd == "wait") return Wait(args);
   if (cmd == "logs") return Logs(args);
   if (cmd == "info") return Info(args);
-  if (cmd == "sim") return Sim(args);
   if (cmd == "relay") return Relay(args);
-  if (cmd == "mr") return Mr(argc, argv);
   if (cmd == "--version" || cmd == "version") {
     std::puts("swell 0.1.0");
     return 0;
   }
   std::fprintf(stderr, "swell: unknown command '%s' (try swell --help)\n", cmd.c_str());
   return 2;
+}
+
+}  // namespace
+
+// A command lives for milliseconds, and its start-up and exit are most of that
+// (docs/cli.md "Two binaries"): gRPC's threads share one malloc arena instead of mapping one
+// each, and the process ends without stopping gRPC's runtime or running static destructors.
+int main(int argc, char** argv) {
+  mallopt(M_ARENA_MAX, 1);
+  swell::rpc::SetUpForOneCommand();
+  int code = Main(argc, argv);
+  std::fflush(nullptr);
+  _exit(code);
 }

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "cli/cli.h"
+#include "cli/daemon_cmds.h"
 #include "common/files.h"
 #include "common/process.h"
 #include "swell/mr/mr.h"

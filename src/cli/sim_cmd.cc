@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/cli.h"
+#include "cli/daemon_cmds.h"
 #include "common/files.h"
 #include "common/text.h"
 #include "head/config/config.h"

@@ -2,6 +2,8 @@
 
 #include "rpc/client.h"
 
+#include <absl/synchronization/mutex.h>
+#include <grpc/grpc.h>
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
@@ -9,6 +11,8 @@
 
 namespace swell::rpc {
 namespace {
+
+bool g_keep_runtime = false;  // SetUpForOneCommand() was called
 
 Status FromGrpc(const grpc::Status& s) {
   using grpc::StatusCode;
@@ -195,7 +199,17 @@ void CallCanceller::Disarm() {
 }
 
 std::unique_ptr<HeadClient> HeadClient::Create(const Endpoint& endpoint) {
+  if (g_keep_runtime) {
+    // A reference to gRPC's runtime that is never given back: grpc_shutdown never runs.
+    static const bool initialized = (grpc_init(), true);
+    (void)initialized;
+  }
   return std::make_unique<GrpcHeadClient>(endpoint);
+}
+
+void SetUpForOneCommand() {
+  g_keep_runtime = true;
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 }
 
 }  // namespace swell::rpc

@@ -1,0 +1,32 @@
+// swell-daemon: the daemons (`swell head`, `swell node`) and the commands that run the head's,
+// a node's, the simulator's or the MapReduce runtime's code (up, down, sim, mr). The thin
+// `swell` execs it for those, with the same arguments (argv[1] is the command); `swell up`
+// starts the daemons with this binary, and `swell mr` its workers.
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "cli/daemon_cmds.h"
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "-h" || args[0] == "--help") {
+    std::fputs("usage: swell-daemon {up|down|head|node|sim|mr} [options]\n"
+               "  run by swell for these commands; see swell --help\n",
+               args.empty() ? stderr : stdout);
+    return args.empty() ? 2 : 0;
+  }
+  std::string cmd = args[0];
+  args.erase(args.begin());
+  using namespace swell::cli;
+  if (cmd == "up") return Up(args);
+  if (cmd == "down") return Down(args);
+  if (cmd == "head") return HeadDaemon(args);
+  if (cmd == "node") return NodeDaemon(args);
+  if (cmd == "sim") return Sim(args);
+  if (cmd == "mr") return Mr(argc, argv);
+  std::fprintf(stderr, "swell-daemon: '%s' is not one of its commands; run swell %s\n",
+               cmd.c_str(), cmd.c_str());
+  return 2;
+}
