@@ -311,6 +311,7 @@ int HeadDaemon(const Args& args) {
   o.tcp_address = tcp;
   o.secret = *secret;
   o.node_timeout = std::chrono::seconds(node_timeout);
+  o.mail_prog = cfg.mail_prog;
   if (cfg.elastic()) {
     head::ElasticOptions e;
     e.types = cfg.node_types;

@@ -29,6 +29,7 @@
 #include "head/autoscaler/autoscaler.h"
 #include "head/elastic/pool.h"
 #include "head/head.h"
+#include "head/job_mail.h"
 #include "head/job_lifecycle.h"
 #include "head/job_model.h"
 #include "head/provider_calls.h"
@@ -92,7 +93,9 @@ struct ExecCall {
 class Head::Impl {
  public:
   Impl(HeadOptions o, Clock* clock, std::unique_ptr<state::Store> store)
-      : opt_(std::move(o)), clock_(clock), store_(std::move(store)) {}
+      : opt_(std::move(o)), clock_(clock), store_(std::move(store)) {
+    if (!opt_.mail_prog.empty()) mail_ = std::make_unique<MailSender>();
+  }
 
   Status Load();
   Status Start(HeadApi* api);
@@ -237,6 +240,7 @@ class Head::Impl {
   Clock* clock_;
   std::unique_ptr<state::Store> store_;
   std::unique_ptr<rpc::Server> server_;
+  std::unique_ptr<MailSender> mail_;  // with a mail_prog: --mail-type's mails
   std::thread loop_;
 
   std::mutex mu_;

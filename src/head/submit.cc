@@ -77,7 +77,7 @@ Result<pb::SubmitReply> Head::Impl::DoSubmit(const rpc::Caller& who, const pb::J
   Write(store_->PutJob(job.row));
   Write(store_->PutSpec(id, job.row.spec));
   Event(now, "submit", id, "", spec.name());
-  if (!spec.mail_type().empty() && spec.mail_type() != "NONE")
+  if (!spec.mail_type().empty() && spec.mail_type() != "NONE" && opt_.mail_prog.empty())
     LogInfo("job %lld: --mail-type=%s for %s recorded; no mail program is configured",
             static_cast<long long>(id), spec.mail_type().c_str(),
             spec.mail_user().empty() ? who.user.c_str() : spec.mail_user().c_str());

@@ -40,7 +40,14 @@ void Head::Impl::PutJobRow(Job& job) {
 
 void Head::Impl::Apply(Job& job, lifecycle::Changes& changes, Time now) {
   for (const auto& r : changes.task_rows) Write(store_->PutTask(r));
-  for (const auto& e : changes.events) Event(FromMillis(e.ms), e.kind, job.row.id, "", e.detail);
+  for (const auto& e : changes.events) {
+    Event(FromMillis(e.ms), e.kind, job.row.id, "", e.detail);
+    // --mail-type, once the change is committed.
+    if (!mail_ || job.spec.mail_type().empty()) continue;
+    auto m = MailFor(opt_.mail_prog, job.row, job.spec,
+                     e.kind == "start" ? MailEvent::kBegin : MailEvent::kEnd);
+    if (m) after_commit_.push_back([this, m = std::move(*m)]() mutable { mail_->Send(std::move(m)); });
+  }
   if (changes.state_changed) {
     sched_dirty_ = true;
     Changed();

@@ -437,5 +437,39 @@ TEST_F(SlurmCliTest, FinishedJobsKeepTheNodesTheyHeld) {
       << acct.err;
 }
 
+// --mail-type through the cluster file's mail_prog (Slurm's MailProg): `prog -s SUBJECT USER`.
+TEST_F(SlurmCliTest, MailTypeMailsThroughTheMailProgram) {
+  Script("mail.sh", "#!/bin/sh\necho \"$1|$2|$3|$SLURM_JOB_MAIL_TYPE\" >> " + dir_ + "/mails\n");
+  chmod((dir_ + "/mail.sh").c_str(), 0755);
+  std::ofstream(dir_ + "/cluster.toml", std::ios::app) << "mail_prog = \"" << dir_ << "/mail.sh\"\n";
+  Up();
+  const int64_t ok = Sbatch({"-J", "m1", "--mail-type=ALL", "--mail-user=ann@example.org", "-o",
+                             "/dev/null", "-W", "--wrap", "true"});
+  auto failed = Slurm("sbatch", {"--parsable", "-J", "m2", "--mail-type=FAIL", "-o", "/dev/null",
+                                 "-W", "--wrap", "exit 3"});
+  EXPECT_EQ(failed.code, 3) << failed.err;  // -W: the job's exit code
+  const int64_t bad = std::atoll(failed.out.c_str());
+  Sbatch({"-J", "m3", "--mail-type=FAIL", "-o", "/dev/null", "-W", "--wrap", "true"});
+  std::string mails;
+  for (int i = 0; i < 100 && std::count(mails.begin(), mails.end(), '\n') < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    mails = Read(dir_ + "/mails");
+  }
+  const std::string id = std::to_string(ok), id2 = std::to_string(bad);
+  EXPECT_TRUE(std::regex_search(
+      mails, std::regex("-s\\|Slurm Job_id=" + id + " Name=m1 Began, Queued time "
+                        "\\d\\d:\\d\\d:\\d\\d\\|ann@example.org\\|Began\n")))
+      << mails;
+  EXPECT_TRUE(std::regex_search(
+      mails, std::regex("-s\\|Slurm Job_id=" + id + " Name=m1 Ended, Run time "
+                        "\\d\\d:\\d\\d:\\d\\d, COMPLETED, ExitCode 0\\|ann@example.org\\|Ended\n")))
+      << mails;
+  EXPECT_TRUE(std::regex_search(
+      mails, std::regex("-s\\|Slurm Job_id=" + id2 + " Name=m2 Failed, Run time "
+                        "\\d\\d:\\d\\d:\\d\\d, FAILED, ExitCode 3\\|" + Me() + "\\|Failed\n")))
+      << mails;
+  EXPECT_EQ(std::count(mails.begin(), mails.end(), '\n'), 3) << "m3 completed: no FAIL mail";
+}
+
 }  // namespace
 }  // namespace swell

@@ -159,6 +159,7 @@ Result<ClusterConfig> Parse(std::string_view text, const std::string& source) {
     SWELL_RETURN_IF_ERROR(r.String("tcp", &c.tcp));
     SWELL_RETURN_IF_ERROR(r.Int("node_timeout_s", &c.node_timeout_s, 1));
     SWELL_RETURN_IF_ERROR(r.Int("kill_wait_s", &c.kill_wait_s, 0));
+    SWELL_RETURN_IF_ERROR(r.String("mail_prog", &c.mail_prog));
     SWELL_RETURN_IF_ERROR(r.Done());
   }
   if (auto* t = root["provider"].as_table()) {
@@ -309,6 +310,7 @@ Result<std::string> WithClusterTable(std::string_view text, const std::string& s
   cluster.insert("tcp", c.tcp);
   cluster.insert("node_timeout_s", c.node_timeout_s);
   cluster.insert("kill_wait_s", c.kill_wait_s);
+  if (!c.mail_prog.empty()) cluster.insert("mail_prog", c.mail_prog);
   root.insert_or_assign("cluster", std::move(cluster));
   std::ostringstream out;
   out << root << "\n";

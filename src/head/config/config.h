@@ -10,6 +10,7 @@
 //   tcp = ""                  # also listen on host:port (cluster secret required)
 //   node_timeout_s = 10       # a node silent this long is down
 //   kill_wait_s = 10          # SIGTERM .. SIGKILL at a time limit or cancel
+//   mail_prog = ""            # Slurm's MailProg for --mail-type (e.g. "/usr/bin/mail"); none
 //
 //   [provider]                # where elastic nodes come from (docs/providers.md)
 //   kind = "local"            # local | netns | command | static
@@ -78,6 +79,7 @@ struct ClusterConfig {
   std::string tcp;
   int node_timeout_s = 10;
   int kill_wait_s = 10;
+  std::string mail_prog;  // run as `mail_prog -s SUBJECT USER` for --mail-type; "" for none
 
   std::string provider = "local";
   double provider_boot_s = 0;  // fractions allowed (time-compressed replays)
