@@ -113,13 +113,14 @@ Result<ArraySpec> ParseArraySpec(std::string_view text, int64_t max_index) {
   ArraySpec spec;
   std::string_view list = text;
   if (size_t percent = text.find('%'); percent != std::string_view::npos) {
+    // As Slurm (checked against 22.05): the throttle is read as atoi reads it, its leading
+    // digits; none, 0 or a negative number means no throttle ("1-5%", "1-5%x", "1-5%2x" is 2).
     std::string_view throttle = text.substr(percent + 1);
-    if (throttle.find('%') != std::string_view::npos) return BadArray(text, "more than one '%'");
-    std::optional<int64_t> n = ParseDigits(throttle);
-    if (!n || *n > std::numeric_limits<int>::max()) {
-      return BadArray(text, fmt::format("throttle '{}' is not a positive integer", throttle));
-    }
-    if (*n == 0) return BadArray(text, "the throttle after '%' must be at least 1");
+    size_t digits = 0;
+    while (digits < throttle.size() && throttle[digits] >= '0' && throttle[digits] <= '9') ++digits;
+    std::optional<int64_t> n = digits > 0 ? ParseDigits(throttle.substr(0, digits)) : 0;
+    if (!n || *n > std::numeric_limits<int>::max())
+      return BadArray(text, fmt::format("throttle '{}' is too large", throttle));
     spec.max_running = static_cast<int>(*n);
     list = text.substr(0, percent);
   }

@@ -136,11 +136,20 @@ TEST(ParseArraySpecTest, MaxIndex) {
   EXPECT_FALSE(ParseArraySpec("1000001").ok());
 }
 
+TEST(ParseArraySpecTest, ReadsTheThrottleAsSlurmDoes) {
+  // Slurm 22.05 accepts each of these (tests/slurm/slurmbox.py): atoi's leading digits.
+  for (const char* text : {"1-5%0", "1-5%", "1-5%-2", "1-5%x"})
+    EXPECT_EQ(Array(text).max_running, 0) << text << ": no throttle";
+  EXPECT_EQ(Array("1-5%2x").max_running, 2);
+  EXPECT_EQ(Array("1-5%2%3").max_running, 2);
+  EXPECT_EQ(Array("1-5%2x").indices.size(), 5u);
+}
+
 TEST(ParseArraySpecTest, Rejects) {
   // clang-format off
   constexpr const char* kRejected[] = {
-      "", "%5", "-1", "-1-5", "5-3", "1-5:0", "1-5:-1", "1-5:", "5:2", "1-5%0", "1-5%", "1-5%-2",
-      "1-5%2%3", "1-5%x", "abc", "1,,2", ",1", "1,", "1-", "-", "1-x", "1.5", " 1", "1 ",
+      "", "%5", "-1", "-1-5", "5-3", "1-5:0", "1-5:-1", "1-5:", "5:2",
+      "abc", "1,,2", ",1", "1,", "1-", "-", "1-x", "1.5", " 1", "1 ",
       "99999999999999999999", "1-5%99999999999",
       "0-1000000,0-1000000,0-1000000,0-1000000,0-1000000"};
   // clang-format on

@@ -271,17 +271,28 @@ Status CheckSubmit(pb::JobSpec* spec, const SubmitCluster& cluster) {
     if (f.code() == Code::kInvalidArgument) return Infeasible(g, totals, std::string(f.message()));
     if (!f.ok()) return f;
   }
-  // Dependencies must name jobs that exist.
-  for (const auto& term : spec->dependency().terms()) {
+  // A job a dependency names that this cluster does not know is gone, as Slurm takes it (a job
+  // it no longer remembers): that part of the dependency is met (Slurm 22.05 accepts
+  // afterok:999999 and the job waits for Priority, not Dependency).
+  for (auto& term : *spec->mutable_dependency()->mutable_terms()) {
     static const std::set<std::string> kTypes = {"after", "afterok", "afterany", "afternotok",
                                                  "singleton"};
     if (!kTypes.count(term.type()))
       return InvalidArgument("unknown dependency type '" + term.type() + "'");
-    for (const auto& ref : term.job_ids()) {
-      if (!cluster.job_exists(ref))
-        return InvalidArgument("--dependency names job " + ref + ", which does not exist");
-    }
+    auto* ids = term.mutable_job_ids();
+    ids->erase(std::remove_if(ids->begin(), ids->end(),
+                              [&](const std::string& ref) { return !cluster.job_exists(ref); }),
+               ids->end());
   }
+  auto* terms = spec->mutable_dependency()->mutable_terms();
+  auto met = [](const pb::DependencyTerm& t) {
+    return t.type() != "singleton" && t.job_ids_size() == 0;
+  };
+  // With '?' one met term is enough; with ',' the met ones go.
+  if (spec->dependency().any() && std::any_of(terms->begin(), terms->end(), met))
+    terms->Clear();
+  terms->erase(std::remove_if(terms->begin(), terms->end(), met), terms->end());
+  if (terms->empty()) spec->clear_dependency();
   return Status::Ok();
 }
 
