@@ -38,7 +38,8 @@ std::optional<pb::JobState> StateOf(const std::string& name) {
       {"RUNNING", pb::RUNNING}, {"CD", pb::COMPLETED},     {"COMPLETED", pb::COMPLETED},
       {"F", pb::FAILED},     {"FAILED", pb::FAILED},       {"CA", pb::CANCELLED},
       {"CANCELLED", pb::CANCELLED}, {"TO", pb::TIMEOUT},  {"TIMEOUT", pb::TIMEOUT},
-      {"NF", pb::NODE_FAIL}, {"NODE_FAIL", pb::NODE_FAIL}};
+      {"NF", pb::NODE_FAIL}, {"NODE_FAIL", pb::NODE_FAIL}, {"DL", pb::DEADLINE},
+      {"DEADLINE", pb::DEADLINE}};
   auto it = kStates.find(ToUpper(name));
   if (it == kStates.end()) return std::nullopt;
   return it->second;

@@ -48,6 +48,7 @@ std::string FailReason(const pb::JobInfo& j) {
   if (j.state() == pb::TIMEOUT) return "TimeLimit";
   if (j.state() == pb::FAILED) return j.signal() ? "RaisedSignal" : "NonZeroExitCode";
   if (j.state() == pb::NODE_FAIL) return "NodeDown";
+  if (j.state() == pb::DEADLINE) return "DeadLine";
   return j.reason();
 }
 

@@ -34,6 +34,7 @@ pb::JobState DerivedState(const Job& job) {
   if (terminal == n) {
     if (c[pb::COMPLETED] == n) return pb::COMPLETED;
     if (c[pb::CANCELLED] > 0) return pb::CANCELLED;
+    if (c[pb::DEADLINE] > 0) return pb::DEADLINE;
     if (c[pb::NODE_FAIL] > 0) return pb::NODE_FAIL;
     if (c[pb::TIMEOUT] > 0) return pb::TIMEOUT;
     return pb::FAILED;
@@ -171,7 +172,8 @@ void RequeueEndedRanks(Job& job, const std::function<std::optional<state::TaskRo
     auto row = ended(pos);
     if (!row) continue;
     const int st = row->state;
-    if (st != pb::COMPLETED && st != pb::FAILED && st != pb::TIMEOUT && st != pb::NODE_FAIL)
+    if (st != pb::COMPLETED && st != pb::FAILED && st != pb::TIMEOUT && st != pb::NODE_FAIL &&
+        st != pb::DEADLINE)
       continue;
     job.counts[st]--;
     job.counts[pb::PENDING]++;
@@ -205,7 +207,7 @@ Verdict Judge(const Job& job, const Task& task, const pb::TaskReport& report, bo
     if (job.spec.requeue() || spot_node) return {Outcome::kRequeueCounted};
     return {Outcome::kFinish, pb::NODE_FAIL};
   }
-  if (report.cancelled()) return {Outcome::kFinish, pb::CANCELLED};
+  if (report.cancelled()) return {Outcome::kFinish, task.past_deadline ? pb::DEADLINE : pb::CANCELLED};
   if (report.timed_out()) return {Outcome::kFinish, pb::TIMEOUT};
   if (report.exit_code() == 0 && report.signal() == 0 && report.error().empty())
     return {Outcome::kFinish, pb::COMPLETED};
@@ -251,27 +253,34 @@ Loss LoseAllocation(const Job& job, const std::vector<int64_t>& positions,
 }
 
 namespace {
-void CancelQueued(Job& job, int64_t pos, int attempt, int64_t now_ms, Changes* changes) {
+void CancelQueued(Job& job, int64_t pos, int attempt, int64_t now_ms, Changes* changes,
+                  pb::JobState as = pb::CANCELLED) {
   Task t;
   t.pos = pos;
   t.attempt = attempt;
-  changes->task_rows.push_back(RowOf(job, t, pb::CANCELLED, 0, 0, now_ms));
+  changes->task_rows.push_back(RowOf(job, t, as, 0, 0, now_ms));
   job.counts[pb::PENDING]--;
-  job.counts[pb::CANCELLED]++;
+  job.counts[as]++;
 }
 }  // namespace
+
+bool MissesDeadline(const pb::JobSpec& spec, int64_t now_ms) {
+  if (spec.deadline_ms() <= 0) return false;
+  const int64_t need = spec.time_min_ms() > 0 ? spec.time_min_ms() : spec.time_limit_ms();
+  return now_ms + need > spec.deadline_ms();
+}
 
 std::optional<int64_t> WarnAtMs(const pb::JobSpec& spec, const Task& task) {
   if (spec.signal() <= 0 || spec.time_limit_ms() <= 0 || !task.started) return std::nullopt;
   return task.start_ms + spec.time_limit_ms() - int64_t{spec.signal_seconds()} * 1000;
 }
 
-void CancelUndispatched(Job& job, int64_t now_ms, Changes* changes) {
-  for (auto [pos, attempt] : job.requeued) CancelQueued(job, pos, attempt, now_ms, changes);
+void CancelUndispatched(Job& job, int64_t now_ms, Changes* changes, pb::JobState as) {
+  for (auto [pos, attempt] : job.requeued) CancelQueued(job, pos, attempt, now_ms, changes, as);
   job.requeued.clear();
   int64_t rest = job.row.task_count - job.row.next_pos - static_cast<int64_t>(job.skip.size());
   job.counts[pb::PENDING] -= rest;
-  job.counts[pb::CANCELLED] += rest;
+  job.counts[as] += rest;
   job.row.next_pos = job.row.task_count;
   job.row.rest_cancelled = true;
   job.skip.clear();

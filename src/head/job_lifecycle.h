@@ -124,13 +124,18 @@ Loss LoseAllocation(const Job& job, const std::vector<int64_t>& positions,
                     const std::string& primary, const std::string& lost_node, bool requeue_world,
                     bool spot_node);
 
-// scancel of the whole job: every task not dispatched ends CANCELLED now and none is
-// dispatched again; the live ones are the caller's to cancel on their nodes.
 // --signal=[B:]SIG[@TIME]: when a started task's warning signal is due (TIME seconds before
 // its time limit, counted from its start); nullopt when the job asks for none or has no limit.
 std::optional<int64_t> WarnAtMs(const pb::JobSpec& spec, const Task& task);
 
-void CancelUndispatched(Job& job, int64_t now_ms, Changes* changes);
+// --deadline: whether a job that has not started can no longer end by its deadline (Slurm:
+// start > deadline - (time-min, else time limit)). A job without a time limit always can.
+bool MissesDeadline(const pb::JobSpec& spec, int64_t now_ms);
+
+// scancel of the whole job: every task not dispatched ends CANCELLED (or `as`: DEADLINE) now
+// and none is dispatched again; the live ones are the caller's to cancel on their nodes.
+void CancelUndispatched(Job& job, int64_t now_ms, Changes* changes,
+                        pb::JobState as = pb::CANCELLED);
 
 // scancel of one array task: a live one is marked cancel-requested and returned (the caller
 // sends its node the cancel); a queued or never dispatched one ends CANCELLED now.

@@ -301,5 +301,33 @@ TEST(JobLifecycleTest, TheWarningSignalIsDueItsSecondsBeforeTheTimeLimit) {
   EXPECT_FALSE(WarnAtMs(job.spec, task)) << "no time limit, nothing to warn of";
 }
 
+TEST(JobLifecycleTest, AJobThatCannotMeetItsDeadlineEndsDeadline) {
+  Job job = MakeJob(3, /*array=*/true);
+  job.spec.set_deadline_ms(100'000);
+  job.spec.set_time_limit_ms(60'000);
+  EXPECT_FALSE(MissesDeadline(job.spec, 40'000)) << "it can still end by then";
+  EXPECT_TRUE(MissesDeadline(job.spec, 40'001));
+  job.spec.set_time_min_ms(10'000);
+  EXPECT_FALSE(MissesDeadline(job.spec, 90'000)) << "--time-min is what must fit";
+  job.spec.clear_time_limit_ms();
+  job.spec.clear_time_min_ms();
+  EXPECT_FALSE(MissesDeadline(job.spec, 99'999)) << "no limit: it may start until the deadline";
+  job.spec.set_time_limit_ms(60'000);
+
+  Changes c;
+  auto t = TakeNext(job, 7, "n1", &c);
+  ASSERT_TRUE(Start(job, t->pos, 1'000, 1'000, &c));
+  CancelUndispatched(job, 50'000, &c, pb::DEADLINE);
+  EXPECT_EQ(job.counts[pb::DEADLINE], 2);
+  // The running one is ended at the deadline: its node reports it cancelled.
+  job.live[t->pos].past_deadline = true;
+  pb::TaskReport ended = Report(false);
+  ended.set_cancelled(true);
+  Verdict v = Judge(job, job.live[t->pos], ended, true, false);
+  EXPECT_EQ(v.state, pb::DEADLINE);
+  Finish(job, t->pos, v.state, 0, 15, 100'000, &c);
+  EXPECT_EQ(job.row.state, pb::DEADLINE);
+}
+
 }  // namespace
 }  // namespace swell::head::lifecycle

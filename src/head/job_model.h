@@ -27,7 +27,7 @@ namespace swell::head {
 // A node that has not seen a launch of a job for this long may have forgotten its spec
 // (node/node.cc forgets idle jobs after ten minutes); send it again.
 constexpr auto kSpecResendAfter = std::chrono::minutes(1);
-constexpr int kNumStates = 8;
+constexpr int kNumStates = 9;
 
 struct Task {
   int64_t pos = 0;
@@ -38,6 +38,7 @@ struct Task {
   int64_t lease = 0;
   bool cancel_requested = false;  // persisted: a cancel was sent; it must not run again
   std::string alloc_nodes;        // a multi-node allocation's nodes ("node1,node2"), else ""
+  bool past_deadline = false;     // ended for its --deadline: it ends DEADLINE, not CANCELLED
   bool warned = false;            // its --signal went out (not persisted: a restarted head
                                   // may send it again)
 };

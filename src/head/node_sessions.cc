@@ -18,7 +18,7 @@ using state::JobRow;
 using state::TaskRow;
 
 void Head::Impl::Housekeeping(Time now) {
-  if (!signal_jobs_.empty()) SendWarnings(now);
+  if (!timed_jobs_.empty()) JobTimers(now);
   for (auto& [name, n] : nodes_) {
     if (!n.up) continue;
     if (now - n.last_seen > opt_.node_timeout) NodeFailed(n, now, "not responding");

@@ -54,6 +54,14 @@ Result<pb::SubmitReply> Head::Impl::DoSubmit(const rpc::Caller& who, const pb::J
   };
   SWELL_RETURN_IF_ERROR(CheckSubmit(&spec, cluster));
   Time now = clock_->Now();
+  // --deadline as Slurm 22.05 checks it at submit (tests/slurm/slurmbox.py): one already past, or
+  // sooner than the job's --time-min.
+  if (spec.deadline_ms() > 0) {
+    if (spec.deadline_ms() <= ToMillis(now))
+      return InvalidArgument("Requested time limit is invalid (missing or exceeds some limit)");
+    if (spec.time_min_ms() > 0 && ToMillis(now) + spec.time_min_ms() > spec.deadline_ms())
+      return InvalidArgument("Invalid time-min specification (exceeds job's time or other limits)");
+  }
   if (spec.test_only()) return TestOnly(spec, cluster, now);
   int64_t count = std::max<int64_t>(1, spec.array_indices_size());
   int64_t id = next_job_id_;
@@ -87,8 +95,15 @@ Result<pb::SubmitReply> Head::Impl::DoSubmit(const rpc::Caller& who, const pb::J
       arrived_[static_cast<size_t>(*t)] += spec.launch_tasks() ? 1 : count;  // allocations
     }
   }
-  if (spec.signal() > 0) signal_jobs_.insert(id);
-  jobs_.emplace(id, std::move(job));
+  if (spec.signal() > 0 || spec.deadline_ms() > 0) timed_jobs_.insert(id);
+  Job& queued = jobs_.emplace(id, std::move(job)).first->second;
+  // A job that cannot end by its deadline never starts (job_timers.cc checks it as it waits).
+  if (lifecycle::MissesDeadline(spec, ToMillis(now))) {
+    lifecycle::Changes changes;
+    lifecycle::CancelUndispatched(queued, ToMillis(now), &changes, pb::DEADLINE);
+    Event(now, "deadline", id, "", "");
+    Apply(queued, changes, now);
+  }
   sched_dirty_ = true;
   Changed();
   pb::SubmitReply reply;

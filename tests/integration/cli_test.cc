@@ -137,7 +137,7 @@ TEST_F(CliTest, BadInputIsRefusedAndNothingIsWritten) {
       {{"submit", "--no-such-option", "ok.sh"}, "no-such-option"},
       {{"submit", "-c", "1000", "ok.sh"}, "cpus"},
       {{"submit", "--mem=100T", "ok.sh"}, "memory"},
-      {{"submit", "--dependency=afterok:424242", "ok.sh"}, "424242"},
+      {{"submit", "--deadline=now-60", "ok.sh"}, "Requested time limit is invalid"},
       {{"submit", "--dependency=sometime:1", "ok.sh"}, "Job dependency problem"},
       {{"cancel", "abc"}, "abc"},
       {{"info", "99999"}, "99999"},

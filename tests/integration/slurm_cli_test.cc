@@ -471,5 +471,33 @@ TEST_F(SlurmCliTest, MailTypeMailsThroughTheMailProgram) {
   EXPECT_EQ(std::count(mails.begin(), mails.end(), '\n'), 3) << "m3 completed: no FAIL mail";
 }
 
+// --deadline as Slurm 22.05 takes it: one already past is refused; a job that cannot end by
+// its deadline never starts; what runs at the deadline is ended; both end DEADLINE.
+TEST_F(SlurmCliTest, DeadlinesEndJobsDeadline) {
+  Up();
+  auto past = Slurm("sbatch", {"--deadline=now-60", "--wrap", "true"});
+  EXPECT_EQ(past.code, 1);
+  EXPECT_EQ(past.err, "sbatch: error: Batch job submission failed: Requested time limit is "
+                      "invalid (missing or exceeds some limit)\n");
+  Script("never", "");
+  const int64_t too_long = Sbatch({"--deadline=now+30", "-t", "5", "-o", "/dev/null", "--wrap",
+                                   "rm " + dir_ + "/never"});
+  const int64_t cut = Sbatch({"--deadline=now+3", "-o", "/dev/null", "--wrap", "sleep 60"});
+  for (int64_t id : {too_long, cut}) {
+    auto j = WaitFor(id, [](const nlohmann::json& j) {
+      return j["state"] != "PENDING" && j["state"] != "RUNNING";
+    });
+    EXPECT_EQ(j["state"], "DEADLINE") << id;
+    auto show = Slurm("scontrol", {"show", "job", std::to_string(id)});
+    EXPECT_NE(show.out.find("JobState=DEADLINE Reason=DeadLine "), std::string::npos) << show.out;
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/never")) << "the job that could not make it ran";
+  auto acct = Slurm("sacct", {"-X", "-n", "-P", "-j",
+                              std::to_string(too_long) + "," + std::to_string(cut), "-o",
+                              "JobID,State"});
+  EXPECT_EQ(acct.out, std::to_string(too_long) + "|DEADLINE\n" + std::to_string(cut) +
+                          "|DEADLINE\n");
+}
+
 }  // namespace
 }  // namespace swell

@@ -1,0 +1,86 @@
+// Timers on jobs, checked on the head's housekeeping tick (250 ms; Slurm looks every 30 s).
+//
+// --signal=[B:]SIG[@TIME]: a running task's warning, TIME seconds (60 by default) before its
+// time limit. As Slurm's slurmctld sends it: with B:, to the batch script's shell alone;
+// without, to every step of the job (its srun steps' ranks), not to the batch shell. A job whose
+// tasks are themselves a step's ranks (srun or `swell run` outside an allocation) gets it in
+// those ranks. It may come up to a tick late; Slurm documents up to 60 s early.
+//
+// --deadline: a job that has not started and can no longer end by its deadline (start >
+// deadline - time-min, else - time limit) ends DEADLINE (reason DeadLine) without running, and
+// what still runs at the deadline is ended (SIGTERM, the kill wait, SIGKILL) and ends DEADLINE.
+
+#include "head/head_impl.h"
+
+namespace swell::head {
+
+void Head::Impl::JobTimers(Time now) {
+  const int64_t now_ms = ToMillis(now);
+  for (auto it = timed_jobs_.begin(); it != timed_jobs_.end();) {
+    Job* job = FindJob(*it);
+    if (!job) {
+      it = timed_jobs_.erase(it);
+      continue;
+    }
+    ++it;
+    const pb::JobSpec& spec = job->spec;
+    if (spec.deadline_ms() > 0) {
+      lifecycle::Changes changes;
+      if (job->Waits() && lifecycle::MissesDeadline(spec, now_ms)) {
+        lifecycle::CancelUndispatched(*job, now_ms, &changes, pb::DEADLINE);
+        Event(now, "deadline", job->row.id, "", "");
+      }
+      std::map<std::string, pb::Cancel> to_nodes;
+      if (now_ms >= spec.deadline_ms()) {
+        for (auto& [pos, task] : job->live) {
+          if (task.past_deadline) continue;
+          task.past_deadline = task.cancel_requested = true;
+          changes.task_rows.push_back(
+              lifecycle::RowOf(*job, task, task.started ? pb::RUNNING : pb::PENDING));
+          pb::Cancel& c = to_nodes[task.node];
+          c.set_job_id(job->row.id);
+          c.add_positions(pos);
+          c.add_attempts(task.attempt);
+        }
+      }
+      Apply(*job, changes, now);
+      for (auto& [node, c] : to_nodes) {
+        auto nit = nodes_.find(node);
+        if (nit != nodes_.end() && nit->second.session)
+          *Out(nit->second.session).add_cancels() = std::move(c);
+      }
+    }
+    for (auto& [pos, task] : job->live) {
+      auto due = lifecycle::WarnAtMs(spec, task);
+      if (task.warned || !due || now_ms < *due || task.cancel_requested) continue;
+      task.warned = true;
+      if (spec.signal_batch_only() || spec.launch_tasks()) {
+        auto nit = nodes_.find(task.node);
+        if (nit == nodes_.end() || !nit->second.session) continue;
+        pb::Cancel* c = Out(nit->second.session).add_cancels();
+        c->set_job_id(job->row.id);
+        c->add_positions(pos);
+        c->add_attempts(task.attempt);
+        c->set_signal(spec.signal());
+        c->set_shell_only(spec.signal_batch_only());
+        continue;
+      }
+      // The steps of this task's allocation (an array task's steps name its own id).
+      const int64_t task_id = job->is_array() ? job->row.id + pos : job->row.id;
+      for (const auto& [id, call] : execs_)
+        if (call->job_id == task_id) SignalStep(*call, spec.signal());
+    }
+  }
+}
+
+void Head::Impl::SignalStep(const ExecCall& call, int signal) {
+  for (const auto& n : call.nodes) {
+    auto nit = nodes_.find(n);
+    if (nit == nodes_.end() || !nit->second.session) continue;
+    auto* c = Out(nit->second.session).add_exec_cancels();
+    c->set_exec_id(call.id);
+    c->set_signal(signal);
+  }
+}
+
+}  // namespace swell::head
