@@ -56,6 +56,7 @@ Status ApplyJobOptions(const SubmitOptions& o, pb::JobSpec* spec) {
   if (o.open_mode) spec->set_open_mode(*o.open_mode);
   if (o.time_min && *o.time_min != kInfinite) spec->set_time_min_ms(o.time_min->count());
   if (o.deadline) spec->set_deadline_ms(ToMillis(*o.deadline));
+  if (o.kill_on_invalid_dep) spec->set_kill_on_invalid_dep(*o.kill_on_invalid_dep);
   spec->set_test_only(o.test_only);
   return Status::Ok();
 }

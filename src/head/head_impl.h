@@ -165,8 +165,9 @@ class Head::Impl {
   void Loop();
   void Pass(std::vector<std::function<void()>>& work);
   void Housekeeping(Time now);
-  // --signal and --deadline: sends each running task's warning signal when it comes due, and
-  // ends a job that can no longer meet its deadline (job_timers.cc).
+  // --signal, --deadline and --kill-on-invalid-dep: sends each running task's warning signal
+  // when it comes due, ends a job that can no longer meet its deadline, cancels one whose
+  // dependency can never be satisfied (job_timers.cc).
   void JobTimers(Time now);
   // Sends a step's ranks `signal` on each of its nodes (0: cancel them).
   void SignalStep(const ExecCall& call, int signal);
@@ -251,7 +252,7 @@ class Head::Impl {
 
   // Loop-only state.
   std::map<int64_t, Job> jobs_;    // PENDING or RUNNING
-  std::set<int64_t> timed_jobs_;  // those of jobs_ with a --signal warning or a --deadline
+  std::set<int64_t> timed_jobs_;  // those of jobs_ that HasTimers
   std::map<int64_t, Brief> done_;  // finished
   std::map<std::string, NodeEntry> nodes_;
   std::map<int64_t, Lease> leases_;

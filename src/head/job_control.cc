@@ -53,7 +53,7 @@ Result<pb::ControlReply> Head::Impl::DoControl(const rpc::Caller& who,
     (void)control::RequeueWhole(reopened, *rows, ToMillis(now), &changes);
     done_.erase(id);
     job = &jobs_.emplace(id, std::move(reopened)).first->second;
-    if (job->spec.signal() > 0 || job->spec.deadline_ms() > 0) timed_jobs_.insert(id);
+    if (lifecycle::HasTimers(job->spec)) timed_jobs_.insert(id);
     Write(store_->PutSpec(id, job->spec.SerializeAsString()));
     job->row.spec = job->spec.SerializeAsString();
     Apply(*job, changes, now);

@@ -128,6 +128,12 @@ Loss LoseAllocation(const Job& job, const std::vector<int64_t>& positions,
 // its time limit, counted from its start); nullopt when the job asks for none or has no limit.
 std::optional<int64_t> WarnAtMs(const pb::JobSpec& spec, const Task& task);
 
+// Whether the head must look at the job on its tick (--signal, --deadline,
+// --kill-on-invalid-dep=yes).
+inline bool HasTimers(const pb::JobSpec& spec) {
+  return spec.signal() > 0 || spec.deadline_ms() > 0 || spec.kill_on_invalid_dep();
+}
+
 // --deadline: whether a job that has not started can no longer end by its deadline (Slurm:
 // start > deadline - (time-min, else time limit)). A job without a time limit always can.
 bool MissesDeadline(const pb::JobSpec& spec, int64_t now_ms);

@@ -9,6 +9,9 @@
 // --deadline: a job that has not started and can no longer end by its deadline (start >
 // deadline - time-min, else - time limit) ends DEADLINE (reason DeadLine) without running, and
 // what still runs at the deadline is ended (SIGTERM, the kill wait, SIGKILL) and ends DEADLINE.
+//
+// --kill-on-invalid-dep=yes: a waiting job whose dependency can never be satisfied ends
+// CANCELLED (without it, it waits with reason DependencyNeverSatisfied, as Slurm's default).
 
 #include "head/head_impl.h"
 
@@ -24,6 +27,15 @@ void Head::Impl::JobTimers(Time now) {
     }
     ++it;
     const pb::JobSpec& spec = job->spec;
+    std::string why;
+    if (spec.kill_on_invalid_dep() && job->Waits() && spec.has_dependency() &&
+        DependencyState(*job, &why) == pb::FAILED) {
+      lifecycle::Changes changes;
+      lifecycle::CancelUndispatched(*job, now_ms, &changes);
+      Event(now, "cancel", job->row.id, "", why);
+      Apply(*job, changes, now);
+      sched_dirty_ = true;
+    }
     if (spec.deadline_ms() > 0) {
       lifecycle::Changes changes;
       if (job->Waits() && lifecycle::MissesDeadline(spec, now_ms)) {

@@ -77,7 +77,7 @@ Status Head::Impl::Load() {
     else
       job.counts[pb::PENDING] +=
           row.task_count - row.next_pos - static_cast<int64_t>(job.skip.size());
-    if (job.spec.signal() > 0 || job.spec.deadline_ms() > 0) timed_jobs_.insert(row.id);
+    if (lifecycle::HasTimers(job.spec)) timed_jobs_.insert(row.id);
     jobs_.emplace(row.id, std::move(job));
   }
   auto leases = store_->LoadLeases();

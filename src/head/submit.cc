@@ -95,7 +95,7 @@ Result<pb::SubmitReply> Head::Impl::DoSubmit(const rpc::Caller& who, const pb::J
       arrived_[static_cast<size_t>(*t)] += spec.launch_tasks() ? 1 : count;  // allocations
     }
   }
-  if (spec.signal() > 0 || spec.deadline_ms() > 0) timed_jobs_.insert(id);
+  if (lifecycle::HasTimers(spec)) timed_jobs_.insert(id);
   Job& queued = jobs_.emplace(id, std::move(job)).first->second;
   // A job that cannot end by its deadline never starts (job_timers.cc checks it as it waits).
   if (lifecycle::MissesDeadline(spec, ToMillis(now))) {

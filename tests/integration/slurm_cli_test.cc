@@ -499,5 +499,23 @@ TEST_F(SlurmCliTest, DeadlinesEndJobsDeadline) {
                           "|DEADLINE\n");
 }
 
+// --kill-on-invalid-dep=yes cancels a job whose dependency can never be satisfied; without it
+// the job waits with reason DependencyNeverSatisfied, as Slurm's default.
+TEST_F(SlurmCliTest, KillOnInvalidDepCancelsAJobThatCanNeverRun) {
+  Up();
+  auto failed = Slurm("sbatch", {"--parsable", "-o", "/dev/null", "-W", "--wrap", "exit 1"});
+  ASSERT_EQ(failed.code, 1) << failed.err;
+  const std::string dep = "--dependency=afterok:" + failed.out.substr(0, failed.out.find('\n'));
+  const int64_t killed = Sbatch({dep, "--kill-on-invalid-dep=yes", "-o", "/dev/null", "--wrap", "true"});
+  const int64_t waits = Sbatch({dep, "-o", "/dev/null", "--wrap", "true"});
+  EXPECT_EQ(WaitFor(killed, [](const nlohmann::json& j) { return j["state"] != "PENDING"; })["state"],
+            "CANCELLED");
+  auto j = WaitFor(waits, [](const nlohmann::json& j) {
+    return j["reason"] == "DependencyNeverSatisfied";
+  });
+  EXPECT_EQ(j["state"], "PENDING");
+  EXPECT_EQ(j["reason"], "DependencyNeverSatisfied");
+}
+
 }  // namespace
 }  // namespace swell
