@@ -80,8 +80,12 @@ class NodeDaemon::Impl {
   }
   void HandleHead(const pb::HeadMessage& m);
   void HandleCancel(const pb::Cancel& c);
-  // Reaps `pid` (a task or a rank) or, with -1, every exited child (adopted orphans too).
-  void Reap(pid_t pid);
+  // Reaps `pid` (a task or a rank) or, with -1, exited children (adopted orphans too): at most
+  // kReapsPerPass of them, since each task's end may start the next and a stream of short tasks
+  // would otherwise hold the loop (and the heartbeats) for as long as the stream lasts. Returns
+  // false when more may be waiting.
+  bool Reap(pid_t pid);
+  static constexpr int kReapsPerPass = 32;
   // The node's part of its Register.
   void Describe(pb::Register* r) const;
   void TerminateAll(int sig) {
@@ -105,6 +109,7 @@ class NodeDaemon::Impl {
   Tasks tasks_;
   ExecRelay exec_;
   int sigfd_ = -1;
+  bool reap_backlog_ = false;  // children may have exited that Reap(-1) has not seen yet
   std::atomic<bool> stop_requested_{false};
   bool stopping_ = false;  // loop only
 };
@@ -157,7 +162,7 @@ Status NodeDaemon::Impl::Run() {
       }
     }
     epoll_event events[16];
-    int timeout = NextTimeoutMs(now);
+    int timeout = reap_backlog_ ? 0 : NextTimeoutMs(now);
     if (stopping_) timeout = std::min(timeout, 100);
     int n = poller_.Wait(events, 16, timeout);
     for (int i = 0; i < n; ++i) {
@@ -167,7 +172,7 @@ Status NodeDaemon::Impl::Run() {
         while (read(sigfd_, &si, sizeof si) == sizeof si) {
           if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) stop_requested_ = true;
         }
-        Reap(-1);
+        reap_backlog_ = true;
       } else if (pid_t pid = poller_.PidOf(fd); pid > 0) {
         Reap(pid);
       } else if (fd == poller_.wake_fd()) {
@@ -176,6 +181,7 @@ Status NodeDaemon::Impl::Run() {
         exec_.HandlePipe(fd);
       }
     }
+    if (reap_backlog_) reap_backlog_ = !Reap(-1);
     now = clock_->Now();
     exec_.CheckTimers(now);
     tasks_.CheckTimers(now);
@@ -257,18 +263,26 @@ void NodeDaemon::Impl::HandleCancel(const pb::Cancel& c) {
   }
 }
 
-void NodeDaemon::Impl::Reap(pid_t which) {
-  for (;;) {
+bool NodeDaemon::Impl::Reap(pid_t which) {
+  bool all = false;
+  for (int reaped = 0; reaped < kReapsPerPass; ++reaped) {
     int status = 0;
     struct rusage ru = {};
     pid_t pid = wait4(which, &status, WNOHANG, &ru);
-    if (pid <= 0) break;
+    if (pid <= 0) {
+      all = true;
+      break;
+    }
     const Usage usage = FromRusage(ru);
     // Neither a rank nor a task: an adopted orphan.
     if (!exec_.Exited(pid, status, usage)) tasks_.Exited(pid, status, usage);
-    if (which > 0) break;
+    if (which > 0) {
+      all = true;
+      break;
+    }
   }
   tasks_.ForgetIdleJobs();
+  return all;
 }
 
 int NodeDaemon::Impl::NextTimeoutMs(Time now) const {
