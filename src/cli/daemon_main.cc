@@ -8,6 +8,17 @@
 #include <vector>
 
 #include "cli/daemon_cmds.h"
+#include "cli/dispatch.h"
+
+namespace {
+
+using namespace swell::cli;
+
+constexpr Command kCommands[] = {
+    {"up", Up}, {"down", Down}, {"head", HeadDaemon}, {"node", NodeDaemon}, {"sim", Sim},
+};
+
+}  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -17,15 +28,10 @@ int main(int argc, char** argv) {
                args.empty() ? stderr : stdout);
     return args.empty() ? 2 : 0;
   }
-  std::string cmd = args[0];
+  const std::string cmd = args[0];
+  if (cmd == "mr") return Mr(argc, argv);  // its workers are this binary, run with argv
   args.erase(args.begin());
-  using namespace swell::cli;
-  if (cmd == "up") return Up(args);
-  if (cmd == "down") return Down(args);
-  if (cmd == "head") return HeadDaemon(args);
-  if (cmd == "node") return NodeDaemon(args);
-  if (cmd == "sim") return Sim(args);
-  if (cmd == "mr") return Mr(argc, argv);
+  if (auto code = Dispatch(kCommands, cmd, args)) return *code;
   std::fprintf(stderr, "swell-daemon: '%s' is not one of its commands; run swell %s\n",
                cmd.c_str(), cmd.c_str());
   return 2;

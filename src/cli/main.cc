@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cli/cli.h"
+#include "cli/dispatch.h"
 #include "common/files.h"
 
 namespace {
@@ -56,6 +57,14 @@ called by those names (build/bin has links); see docs/slurm.md.
 Environment: SWELL_HOME (default ~/.swell), SWELL_HEAD (host:port of a remote head).
 )";
 
+using namespace swell::cli;
+
+constexpr Command kCommands[] = {
+    {"submit", Submit}, {"run", Run},   {"queue", Queue}, {"nodes", Nodes},
+    {"stats", Stats},   {"cancel", Cancel}, {"wait", Wait}, {"logs", Logs},
+    {"info", Info},     {"relay", Relay},
+};
+
 // The commands swell-daemon runs.
 bool IsDaemonCommand(const std::string& cmd) {
   for (const char* c : {"up", "down", "head", "node", "sim", "mr"})
@@ -80,8 +89,8 @@ int Main(int argc, char** argv) {
   // Called as sbatch, squeue, scancel, sinfo or scontrol (links to this binary).
   const char* base = std::strrchr(argv[0], '/');
   std::string self = base ? base + 1 : argv[0];
-  if (swell::cli::IsSlurmCommand(self)) return swell::cli::SlurmCommand(self, args);
-  if (self == "sacct") return swell::cli::Sacct(args);
+  if (IsSlurmCommand(self)) return SlurmCommand(self, args);
+  if (self == "sacct") return Sacct(args);
   if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
     std::fputs(kUsage, args.empty() ? stderr : stdout);
     return args.empty() ? 2 : 0;
@@ -89,17 +98,7 @@ int Main(int argc, char** argv) {
   std::string cmd = args[0];
   if (IsDaemonCommand(cmd)) return ExecDaemon(argv);
   args.erase(args.begin());
-  using namespace swell::cli;
-  if (cmd == "submit") return Submit(args);
-  if (cmd == "run") return Run(args);
-  if (cmd == "queue") return Queue(args);
-  if (cmd == "nodes") return Nodes(args);
-  if (cmd == "stats") return Stats(args);
-  if (cmd == "cancel") return Cancel(args);
-  if (cmd == "wait") return Wait(args);
-  if (cmd == "logs") return Logs(args);
-  if (cmd == "info") return Info(args);
-  if (cmd == "relay") return Relay(args);
+  if (auto code = Dispatch(kCommands, cmd, args)) return *code;
   if (cmd == "--version" || cmd == "version") {
     std::puts("swell 0.1.0");
     return 0;

@@ -175,15 +175,7 @@ constexpr CatalogOption kCatalog[] = {
 std::span<const CatalogOption> SlurmOptionCatalog() { return kCatalog; }
 
 std::string_view CommandName(JobCommand command) {
-  switch (command) {
-    case kSbatch:
-      return "sbatch";
-    case kSalloc:
-      return "salloc";
-    case kSrun:
-      return "srun";
-  }
-  return "sbatch";
+  return command == kSalloc ? "salloc" : command == kSrun ? "srun" : "sbatch";
 }
 
 }  // namespace swell::cli

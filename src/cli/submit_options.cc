@@ -426,15 +426,9 @@ namespace {
 
 // The words each command uses for a submission the controller refused.
 std::string_view RefusalWords(JobCommand command) {
-  switch (command) {
-    case kSalloc:
-      return "Job submit/allocate failed: ";
-    case kSrun:
-      return "Unable to allocate resources: ";
-    case kSbatch:
-      break;
-  }
-  return "Batch job submission failed: ";
+  return command == kSalloc ? "Job submit/allocate failed: "
+         : command == kSrun ? "Unable to allocate resources: "
+                            : "Batch job submission failed: ";
 }
 
 }  // namespace

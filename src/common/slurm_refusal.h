@@ -24,6 +24,16 @@ inline constexpr char kMemoryLine[] = "Memory specification can not be satisfied
 inline constexpr char kCpusPerNodeLine[] = "CPU count per node can not be satisfied";
 inline constexpr char kInvalidNodeName[] = "Invalid node name specified";
 inline constexpr char kInvalidPartition[] = "Invalid partition name specified";
+// scontrol's refusals of job control (job_update.h).
+inline constexpr char kAccessDenied[] = "Access/permission denied";
+inline constexpr char kNotPending[] = "Job is no longer pending execution";
+inline constexpr char kFinished[] = "Job has already finished";
+inline constexpr char kPending[] = "Job is pending execution";
+inline constexpr char kDisabled[] = "Requested operation is presently disabled";
+inline constexpr char kBatchOnly[] = "Only batch jobs are accepted or processed";
+inline constexpr char kNotSupported[] = "Requested operation not supported on this system";
+inline constexpr char kBadCpus[] = "CPU count specification invalid";
+inline constexpr char kDependency[] = "Job dependency problem";
 // Printed alone: Slurm's sbatch does not say "Batch job submission failed" before it.
 inline constexpr char kInvalidGres[] = "Invalid generic resource (gres) specification";
 

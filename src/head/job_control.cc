@@ -33,17 +33,17 @@ Result<pb::ControlReply> Head::Impl::DoControl(const rpc::Caller& who,
     auto row = store_->LoadJob(id);
     if (!row.ok()) return row.status();
     if (!row->has_value()) return Refused("Invalid job id specified");
-    if (!control::MayControl(asker, (*row)->uid)) return Refused(control::kAccessDenied);
+    if (!control::MayControl(asker, (*row)->uid)) return Refused(slurm_refusal::kAccessDenied);
     pb::JobSpec spec;
     spec.ParseFromString((*row)->spec);
     control::JobStatus st{static_cast<pb::JobState>((*row)->state), false};
     const auto action = req.action();
     if (action != pb::ControlRequest::REQUEUE && action != pb::ControlRequest::REQUEUE_HOLD) {
       if (action == pb::ControlRequest::SUSPEND || action == pb::ControlRequest::RESUME)
-        return Refused(asker.Privileged() ? control::kNotSupported : control::kAccessDenied);
-      return Refused(control::kFinished);
+        return Refused(asker.Privileged() ? slurm_refusal::kNotSupported : slurm_refusal::kAccessDenied);
+      return Refused(slurm_refusal::kFinished);
     }
-    if (req.job().has_index()) return Refused(control::kNotSupported);
+    if (req.job().has_index()) return Refused(slurm_refusal::kNotSupported);
     if (auto why = control::CheckRequeue(spec, st); !why.empty()) return Refused(why);
     auto rows = store_->LoadTasks(id);
     if (!rows.ok()) return rows.status();
@@ -61,7 +61,7 @@ Result<pb::ControlReply> Head::Impl::DoControl(const rpc::Caller& who,
     Changed();
     return pb::ControlReply();
   }
-  if (!control::MayControl(asker, job->row.uid)) return Refused(control::kAccessDenied);
+  if (!control::MayControl(asker, job->row.uid)) return Refused(slurm_refusal::kAccessDenied);
   control::JobStatus st{static_cast<pb::JobState>(job->row.state),
                         job->undispatched() > 0 && !job->row.rest_cancelled};
   pb::JobSpec spec = job->spec;
@@ -70,11 +70,11 @@ Result<pb::ControlReply> Head::Impl::DoControl(const rpc::Caller& who,
   switch (req.action()) {
     case pb::ControlRequest::HOLD:
     case pb::ControlRequest::RELEASE:
-      if (req.job().has_index() && job->is_array()) return Refused(control::kNotSupported);
+      if (req.job().has_index() && job->is_array()) return Refused(slurm_refusal::kNotSupported);
       why = control::Hold(&spec, st, req.action() == pb::ControlRequest::HOLD);
       break;
     case pb::ControlRequest::UPDATE: {
-      if (req.job().has_index() && job->is_array()) return Refused(control::kNotSupported);
+      if (req.job().has_index() && job->is_array()) return Refused(slurm_refusal::kNotSupported);
       auto partition_ok = [this](const std::string& p) {
         if (!pool_) return true;  // a static cluster takes any partition name
         return TypeIndex(p) >= 0;
@@ -90,7 +90,7 @@ Result<pb::ControlReply> Head::Impl::DoControl(const rpc::Caller& who,
     case pb::ControlRequest::SUSPEND:
     case pb::ControlRequest::RESUME:
       // Node daemons do not stop and continue a job's processes (docs/slurm.md).
-      return Refused(asker.Privileged() ? control::kNotSupported : control::kAccessDenied);
+      return Refused(asker.Privileged() ? slurm_refusal::kNotSupported : slurm_refusal::kAccessDenied);
     case pb::ControlRequest::REQUEUE:
     case pb::ControlRequest::REQUEUE_HOLD: {
       if (IsTerminal(st.state) && job->row.rest_cancelled && !job->live.empty())
@@ -115,7 +115,7 @@ Result<pb::ControlReply> Head::Impl::DoControl(const rpc::Caller& who,
         int64_t pos = it - idx.begin();
         auto live = job->live.find(pos);
         if (live == job->live.end() || !live->second.started)
-          return Refused(live == job->live.end() ? control::kNotSupported : control::kPending);
+          return Refused(live == job->live.end() ? slurm_refusal::kNotSupported : slurm_refusal::kPending);
         cancel_on_node(live->second);
         if (req.action() == pb::ControlRequest::REQUEUE_HOLD) job->spec.set_hold(true);
         lifecycle::Requeue(*job, pos, /*count_restart=*/true, ToMillis(now), &changes);

@@ -7,6 +7,8 @@
 
 namespace swell::head::control {
 
+using namespace slurm_refusal;  // Slurm's words
+
 bool MayControl(const Asker& asker, uint32_t owner) {
   return asker.Privileged() || asker.uid == owner;
 }
@@ -41,7 +43,7 @@ std::string Update(pb::JobSpec* spec, std::string* name, const JobStatus& job,
   }
   if (u.has_partition() && u.partition() != s.partition()) {
     if (!pending) return kNotPending;
-    if (!partition_ok(u.partition())) return kBadPartition;
+    if (!partition_ok(u.partition())) return kInvalidPartition;
     s.set_partition(u.partition());
   }
   if (u.has_num_cpus()) {

@@ -5,8 +5,8 @@
 // (the job goes back to the queue whole, each task as its next attempt). The head
 // (job_control.cc) loads what these need, applies their result and sends the cancels.
 //
-// Refusals are Slurm's words (its slurm_strerror texts), which scontrol prints as
-// "<words> for job <id>".
+// Refusals are Slurm's words (its slurm_strerror texts, in common/slurm_refusal.h), which
+// scontrol prints as "<words> for job <id>".
 //
 // No I/O, no clock: unit-tested on plain Jobs.
 
@@ -15,22 +15,12 @@
 #include <string>
 #include <vector>
 
+#include "common/slurm_refusal.h"
 #include "head/job_lifecycle.h"
 #include "head/job_model.h"
 #include "rpc/swell.pb.h"
 
 namespace swell::head::control {
-
-inline constexpr char kAccessDenied[] = "Access/permission denied";
-inline constexpr char kNotPending[] = "Job is no longer pending execution";
-inline constexpr char kFinished[] = "Job has already finished";
-inline constexpr char kPending[] = "Job is pending execution";
-inline constexpr char kDisabled[] = "Requested operation is presently disabled";
-inline constexpr char kBatchOnly[] = "Only batch jobs are accepted or processed";
-inline constexpr char kNotSupported[] = "Requested operation not supported on this system";
-inline constexpr char kBadPartition[] = "Invalid partition name specified";
-inline constexpr char kBadCpus[] = "CPU count specification invalid";
-inline constexpr char kDependency[] = "Job dependency problem";
 
 // Who asks: the job's owner, root, or someone else.
 struct Asker {

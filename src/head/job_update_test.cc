@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 namespace swell::head::control {
+
+using namespace slurm_refusal;  // Slurm's words
 namespace {
 
 const auto kAnyPartition = [](const std::string&) { return true; };
@@ -76,7 +78,7 @@ TEST(JobControlTest, UpdateFollowsSlurmsRulesAndIsAllOrNothing) {
   EXPECT_EQ(Update(
                 &spec, &name, St(pb::PENDING), bad, {1000}, 0,
                 [](const std::string&) { return false; }, kAnyJob),
-            kBadPartition);
+            kInvalidPartition);
   pb::JobUpdate dep;
   dep.set_set_dependency(true);
   dep.mutable_dependency()->add_terms()->add_job_ids("99");

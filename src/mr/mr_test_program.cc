@@ -57,11 +57,15 @@ struct Sum {
   void Combine(Value& into, const Value& v) { into += v; }
 };
 
-// Word counts over text files (string keys, no dynamic data).
-struct Words {
+// Text in, counts out by string keys, no dynamic data.
+struct TextCounts {
   using Static = std::string;
   using Key = std::string;
   using Value = int64_t;
+};
+
+// Word counts over text files.
+struct Words : TextCounts {
   Status Load(const std::string& spec, Static& out) {
     std::ifstream in(spec);
     if (!in) return swell::NotFound("cannot open " + spec);
@@ -114,10 +118,7 @@ struct MapError {
 };
 
 // Map-only: each partition's spec and its length.
-struct MapOnly {
-  using Static = std::string;
-  using Key = std::string;
-  using Value = int64_t;
+struct MapOnly : TextCounts {
   Status Load(const std::string& spec, Static& out) {
     if (spec == "bad") return swell::InvalidArgument("this partition cannot load");
     out = spec;
@@ -127,6 +128,16 @@ struct MapOnly {
     emit.Emit(s, static_cast<int64_t>(s.size()));
   }
 };
+
+// Opens job `name` over `specs` and runs its one pass.
+template <typename T>
+auto OpenAndIterate(swell::mr::Runtime& rt, const std::string& name,
+                    const std::vector<std::string>& specs) {
+  auto j = rt.Open<T>(name, specs);
+  using Out = decltype(j->Iterate());
+  if (!j.ok()) return Out(j.status());
+  return j->Iterate();
+}
 
 }  // namespace
 
@@ -200,9 +211,7 @@ int main(int argc, char** argv) {
   if (job == "words") {
     std::vector<std::string> specs;
     for (int p = 0; p < parts; ++p) specs.push_back(files + "/" + std::to_string(p) + ".txt");
-    auto j = rt.Open<Words>("words", specs);
-    if (!j.ok()) return fail(j.status());
-    auto out = j->Iterate();
+    auto out = OpenAndIterate<Words>(rt, "words", specs);
     if (!out.ok()) return fail(out.status());
     for (auto& [w, n] : *out) std::printf("%s %" PRId64 "\n", w.c_str(), n);
     return 0;
@@ -210,9 +219,7 @@ int main(int argc, char** argv) {
   if (job == "order") {
     std::vector<std::string> specs;
     for (int p = 0; p < parts; ++p) specs.push_back(std::to_string(p));
-    auto j = rt.Open<Order>("order", specs);
-    if (!j.ok()) return fail(j.status());
-    auto out = j->Iterate();
+    auto out = OpenAndIterate<Order>(rt, "order", specs);
     if (!out.ok()) return fail(out.status());
     for (auto& [k, vs] : *out) {
       std::printf("%d:", k);
@@ -222,17 +229,13 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (job == "maperror") {
-    auto j = rt.Open<MapError>("maperror", {"a", "fail", "b"});
-    if (!j.ok()) return fail(j.status());
-    auto out = j->Iterate();
+    auto out = OpenAndIterate<MapError>(rt, "maperror", {"a", "fail", "b"});
     if (!out.ok()) return fail(out.status());
     return 0;
   }
   if (job == "maponly" || job == "badload") {
     std::vector<std::string> specs = {"alpha", "be", job == "badload" ? "bad" : "gamma", "d"};
-    auto j = rt.Open<MapOnly>("maponly", specs);
-    if (!j.ok()) return fail(j.status());
-    auto out = j->Iterate();
+    auto out = OpenAndIterate<MapOnly>(rt, "maponly", specs);
     if (!out.ok()) return fail(out.status());
     for (auto& [s, n] : *out) std::printf("%s %" PRId64 "\n", s.c_str(), n);
     return 0;
