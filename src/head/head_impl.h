@@ -171,6 +171,10 @@ class Head::Impl {
   void JobTimers(Time now);
   // Sends a step's ranks `signal` on each of its nodes (0: cancel them).
   void SignalStep(const ExecCall& call, int signal);
+  // Asks a dispatched task's node, after this pass commits, to end it (signal 0) or to send it
+  // `signal` (its batch shell alone when `shell_only`). Tasks of one job with one signal go in
+  // one message. A node without a session ends the task when it registers again.
+  void CancelTask(int64_t job_id, const Task& task, int signal = 0, bool shell_only = false);
   void Schedule(Time now);
   // The reconcile core's view of this head's state (head/reconcile/reconcile.h).
   void ClusterNodes(Time now, std::vector<reconcile::Node>* nodes,

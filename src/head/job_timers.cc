@@ -42,39 +42,23 @@ void Head::Impl::JobTimers(Time now) {
         lifecycle::CancelUndispatched(*job, now_ms, &changes, pb::DEADLINE);
         Event(now, "deadline", job->row.id, "", "");
       }
-      std::map<std::string, pb::Cancel> to_nodes;
       if (now_ms >= spec.deadline_ms()) {
         for (auto& [pos, task] : job->live) {
           if (task.past_deadline) continue;
           task.past_deadline = task.cancel_requested = true;
           changes.task_rows.push_back(
               lifecycle::RowOf(*job, task, task.started ? pb::RUNNING : pb::PENDING));
-          pb::Cancel& c = to_nodes[task.node];
-          c.set_job_id(job->row.id);
-          c.add_positions(pos);
-          c.add_attempts(task.attempt);
+          CancelTask(job->row.id, task);
         }
       }
       Apply(*job, changes, now);
-      for (auto& [node, c] : to_nodes) {
-        auto nit = nodes_.find(node);
-        if (nit != nodes_.end() && nit->second.session)
-          *Out(nit->second.session).add_cancels() = std::move(c);
-      }
     }
     for (auto& [pos, task] : job->live) {
       auto due = lifecycle::WarnAtMs(spec, task);
       if (task.warned || !due || now_ms < *due || task.cancel_requested) continue;
       task.warned = true;
       if (spec.signal_batch_only() || spec.launch_tasks()) {
-        auto nit = nodes_.find(task.node);
-        if (nit == nodes_.end() || !nit->second.session) continue;
-        pb::Cancel* c = Out(nit->second.session).add_cancels();
-        c->set_job_id(job->row.id);
-        c->add_positions(pos);
-        c->add_attempts(task.attempt);
-        c->set_signal(spec.signal());
-        c->set_shell_only(spec.signal_batch_only());
+        CancelTask(job->row.id, task, spec.signal(), spec.signal_batch_only());
         continue;
       }
       // The steps of this task's allocation (an array task's steps name its own id).
@@ -93,6 +77,22 @@ void Head::Impl::SignalStep(const ExecCall& call, int signal) {
     c->set_exec_id(call.id);
     c->set_signal(signal);
   }
+}
+
+void Head::Impl::CancelTask(int64_t job_id, const Task& task, int signal, bool shell_only) {
+  auto nit = nodes_.find(task.node);
+  if (nit == nodes_.end() || !nit->second.session) return;
+  auto* cancels = Out(nit->second.session).mutable_cancels();
+  if (cancels->empty() || cancels->rbegin()->job_id() != job_id ||
+      cancels->rbegin()->signal() != signal || cancels->rbegin()->shell_only() != shell_only) {
+    pb::Cancel* c = cancels->Add();
+    c->set_job_id(job_id);
+    c->set_signal(signal);
+    c->set_shell_only(shell_only);
+  }
+  pb::Cancel& c = *cancels->rbegin();
+  c.add_positions(task.pos);
+  c.add_attempts(task.attempt);
 }
 
 }  // namespace swell::head

@@ -150,14 +150,7 @@ Result<pb::CancelReply> Head::Impl::DoCancel(const rpc::Caller& who, const pb::C
       positions.push_back(it - idx.begin());
     }
     // Signals only reach running steps.
-    std::map<std::string, pb::Cancel> to_nodes;
-    auto send_cancel = [&](const Task& t) {
-      auto& c = to_nodes[t.node];
-      c.set_job_id(job->row.id);
-      c.add_positions(t.pos);
-      c.add_attempts(t.attempt);
-      c.set_signal(req.signal());
-    };
+    auto send_cancel = [&](const Task& t) { CancelTask(job->row.id, t, req.signal()); };
     if (req.signal() != 0) {
       for (auto& [pos, t] : job->live)
         if (t.started && (positions.empty() || positions[0] == pos)) send_cancel(t);
@@ -176,11 +169,6 @@ Result<pb::CancelReply> Head::Impl::DoCancel(const rpc::Caller& who, const pb::C
       Apply(*job, changes, now);
       sched_dirty_ = true;
       Changed();
-    }
-    for (auto& [node_name, c] : to_nodes) {
-      auto nit = nodes_.find(node_name);
-      if (nit == nodes_.end() || !nit->second.session) continue;
-      *Out(nit->second.session).add_cancels() = std::move(c);
     }
   }
   pb::CancelReply reply;
