@@ -312,6 +312,7 @@ int HeadDaemon(const Args& args) {
   o.secret = *secret;
   o.node_timeout = std::chrono::seconds(node_timeout);
   o.mail_prog = cfg.mail_prog;
+  o.pmix_timeout = std::chrono::seconds(cfg.pmix_timeout_s);
   if (cfg.elastic()) {
     head::ElasticOptions e;
     e.types = cfg.node_types;

@@ -91,7 +91,8 @@ constexpr CatalogOption kCatalog[] = {
     {"mem-per-gpu", '\0', V, ALL, Impl, "SIZE[KMGT]", "memory per gpu (x the gpus on each node)"},
     {"mincpus", '\0', V, ALL, Ign, "N", "nodes are picked by the tasks' cpus"},
     {"mpi", '\0', O, R, Impl, "TYPE",
-     "swell run: mpirun starts the ranks; srun: accepted (only as --mpi=TYPE)"},
+     "srun: pmix (the default, as MpiDefault=pmix) or none; list; swell run: mpirun starts the "
+     "ranks"},
     {"msg-timeout", '\0', V, R, Ign, "SECS", "no such timeout"},
     {"multi-prog", '\0', N, R, Ref, "", "not offered (swell: --multi-prog is not supported)"},
     {"network", '\0', V, ALL, Ign, "TYPE", "no switch plugin"},

@@ -12,9 +12,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
+#include <variant>
 
 #include "cli/cli.h"
 #include "cli/job_state.h"
@@ -35,7 +37,38 @@ struct StepResult {
   std::map<int, std::pair<int, int>> ends;  // rank -> (exit code, signal)
   std::vector<std::string> errors;
   int64_t step_id = -1;
+  std::optional<int> abort_status;  // a rank called MPI_Abort
 };
+
+// srun --mpi: whether the step's ranks get a PMIx server, from the option, else SLURM_MPI_TYPE,
+// else pmix (as Slurm with MpiDefault=pmix). An exit code when srun ends here: after --mpi=list,
+// or for a type Slurm does not know, with its words.
+std::variant<bool, int> MpiType(const std::optional<std::string>& option, const Voice& voice) {
+  const char* env = std::getenv("SLURM_MPI_TYPE");
+  std::string type = option ? *option : env != nullptr ? env : "pmix";
+  if (type == "list") {
+    std::fputs("MPI plugin types are...\n\tpmix\n\tnone\n"
+               "specific pmix plugin versions available: pmix_v4\n",
+               stdout);
+    return 0;
+  }
+  if (type == "pmix" || type == "pmix_v4") return true;
+  if (type == "none") return false;
+  const char* cmd = voice.cmd.c_str();
+  if (type == "pmi2" || type == "cray_shasta") {
+    std::fprintf(stderr, "%s: error: --mpi=%s is not offered by swell: pmix and none are\n", cmd,
+                 type.c_str());
+    return 1;
+  }
+  std::fprintf(stderr,
+               "%s: error: Couldn't find the specified plugin name for mpi/%s looking at all files\n"
+               "%s: error: cannot find mpi plugin for mpi/%s\n"
+               "%s: error: MPI: Cannot create context for mpi/%s\n"
+               "%s: error: MPI: Unable to load any plugin\n"
+               "%s: error: Invalid MPI type '%s', --mpi=list for acceptable types\n",
+               cmd, type.c_str(), cmd, type.c_str(), cmd, type.c_str(), cmd, cmd, type.c_str());
+  return 1;
+}
 
 Status RunExec(const pb::ExecRequest& req, bool label, bool kill_on_bad_exit, StepResult* out) {
   struct sigaction sa {};
@@ -59,6 +92,11 @@ Status RunExec(const pb::ExecRequest& req, bool label, bool kill_on_bad_exit, St
       req,
       [&](const pb::ExecEvent& ev) {
         if (ev.started()) out->step_id = ev.step_id();
+        if (ev.aborted() && !out->abort_status) {
+          out->abort_status = ev.exit_code();
+          std::fprintf(stderr, "srun: Job step aborted: Waiting up to 3 seconds for job step to "
+                               "finish.\n");
+        }
         if (!ev.data().empty()) {
           int fd = ev.fd() == 2 ? 2 : 1;
           if (!label) {
@@ -93,6 +131,8 @@ Status RunExec(const pb::ExecRequest& req, bool label, bool kill_on_bad_exit, St
 
 // The highest exit code of the ranks; a signal counts as 128 + its number, as in shells.
 int StepExitCode(const StepResult& r) {
+  // MPI_Abort's status: the ranks the step's end killed do not count (as srun).
+  if (r.abort_status) return *r.abort_status;
   int code = 0;
   for (const auto& [rank, end] : r.ends)
     code = std::max(code, end.second != 0 ? 128 + end.second : end.first);
@@ -107,8 +147,11 @@ int RunStep(const Args& args, const Voice& voice) {
   auto parsed = ParseRunOptions(args, voice, &command);
   if (auto* code = std::get_if<int>(&parsed)) return *code;
   auto* o = &std::get<SubmitOptions>(parsed);
+  auto mpi = MpiType(o->mpi, voice);
+  if (auto* code = std::get_if<int>(&mpi)) return *code;
   if (command.empty()) return voice.Fail("no command given", voice.slurm ? 1 : 2);
   pb::ExecRequest req;
+  req.set_pmix(std::get<bool>(mpi));
   char* end = nullptr;
   req.set_job_id(std::strtoll(job, &end, 10));
   if (*end != 0 || req.job_id() <= 0)

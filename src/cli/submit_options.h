@@ -73,8 +73,8 @@ struct SubmitOptions {
   bool exclusive = false;                    // --exclusive (nodes are never shared here)
   bool label = false;                        // -l, --label (srun: prefix lines with the rank)
   bool kill_on_bad_exit = false;             // -K, --kill-on-bad-exit (srun)
-  std::optional<std::string> mpi;            // --mpi (srun; accepted: ranks get PMI from
-                                             // mpirun, not srun)
+  std::optional<std::string> mpi;            // --mpi (srun: pmix, the default, or none;
+                                             // docs/mpi.md)
   std::optional<int> cpus_per_task;          // -c, --cpus-per-task (>= 1)
   std::optional<int> nodes_min, nodes_max;   // -N, --nodes "2" (min = max = 2) or "2-4" (>= 1)
   std::optional<int64_t> mem_mb;             // --mem (0 = all memory of each node)

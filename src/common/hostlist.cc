@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
+#include <optional>
 #include <cstdint>
 #include <tuple>
 #include <utility>
@@ -148,6 +150,36 @@ std::string CompressCounts(const std::vector<int>& counts) {
     out += std::to_string(counts[i]);
     if (j - i > 1) out += "(x" + std::to_string(j - i) + ")";
     i = j;
+  }
+  return out;
+}
+
+Result<std::vector<int>> ExpandCounts(std::string_view text) {
+  auto bad = [&] { return InvalidArgument("not a list of task counts: '" + std::string(text) + "'"); };
+  auto number = [](std::string_view digits) -> std::optional<int> {
+    int v = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+    if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || v < 0)
+      return std::nullopt;
+    return v;
+  };
+  std::vector<int> out;
+  if (text.empty()) return out;
+  for (size_t start = 0; start <= text.size();) {
+    size_t comma = std::min(text.find(',', start), text.size());
+    std::string_view item = text.substr(start, comma - start);
+    int repeat = 1;
+    if (size_t paren = item.find("(x"); paren != std::string_view::npos) {
+      if (item.back() != ')') return bad();
+      auto r = number(item.substr(paren + 2, item.size() - paren - 3));
+      if (!r || *r < 1) return bad();
+      repeat = *r;
+      item = item.substr(0, paren);
+    }
+    auto count = number(item);
+    if (!count || out.size() + static_cast<size_t>(repeat) > 1'000'000) return bad();
+    out.insert(out.end(), static_cast<size_t>(repeat), *count);
+    start = comma + 1;
   }
   return out;
 }

@@ -25,6 +25,9 @@ std::string CompressHostList(std::vector<std::string> names);
 // Slurm's SLURM_TASKS_PER_NODE: counts in node order, runs of equal counts as "N(xK)":
 // {2, 2, 2, 1} -> "2(x3),1".
 std::string CompressCounts(const std::vector<int>& counts);
+// The counts back: "2(x3),1" -> {2, 2, 2, 1}. InvalidArgument for anything else, and for more
+// than 1,000,000 counts.
+Result<std::vector<int>> ExpandCounts(std::string_view text);
 
 // Expands a hostlist back into names, in the order written (scontrol show hostnames):
 // "n[1-3,5],login" -> {n1, n2, n3, n5, login}. A bracket holds comma-separated numbers and

@@ -61,6 +61,17 @@ TEST(ExpandHostListTest, RejectsBadInput) {
   }
 }
 
+TEST(ExpandCountsTest, UndoesCompressCounts) {
+  for (const std::vector<int>& counts :
+       std::vector<std::vector<int>>{{2, 2, 2, 1}, {1}, {}, {4, 1, 1, 3, 3}, {0, 0}})
+    EXPECT_EQ(*ExpandCounts(CompressCounts(counts)), counts);
+}
+
+TEST(ExpandCountsTest, RefusesWhatIsNotACountList) {
+  for (const char* text : {"x", "2(x", "2(x0)", "2(x3", "(x2)", "1,,2", "-1", "2(x2000000)", "1,"})
+    EXPECT_FALSE(ExpandCounts(text).ok()) << text;
+}
+
 TEST(CompressCountsTest, RunsOfEqualCountsAsSlurmWritesThem) {
   EXPECT_EQ(CompressCounts({2, 2, 2, 1}), "2(x3),1");
   EXPECT_EQ(CompressCounts({1}), "1");

@@ -104,6 +104,7 @@ Result<pb::ExecEvent> Head::Impl::DoExecStart(const rpc::Caller& who, const pb::
     x.set_count(counts[i]);
     x.set_node_index(static_cast<int>(i));
     x.set_shell(req.relay());
+    x.set_pmix(req.pmix() && !req.relay());
     for (const auto& n : step_nodes) x.add_nodelist(n);
     for (const auto& n : names) x.add_alloc_nodelist(n);
     x.set_tasks_per_node(tasks_per_node);
@@ -113,6 +114,7 @@ Result<pb::ExecEvent> Head::Impl::DoExecStart(const rpc::Caller& who, const pb::
     exec_nodes_[task_id].insert(step_nodes[i]);
   }
   call->ntasks = total;
+  call->pmix = req.pmix() && !req.relay();
   RecordStep(*call, /*ended=*/false, /*cancelled=*/false);
   execs_[call->id] = call;
   {

@@ -45,6 +45,7 @@ struct HeadOptions {
   Duration node_timeout = std::chrono::seconds(10);  // silent this long: the node is down
   int dispatch_depth = 128;                          // tasks queued on a node per lease slot
   Duration tick = std::chrono::milliseconds(250);    // housekeeping period
+  Duration pmix_timeout = std::chrono::seconds(300);  // a PMIx fence waits this long at most
   std::string mail_prog;  // Slurm's MailProg for --mail-type (head/job_mail.h); "" for none
   std::optional<ElasticOptions> elastic;             // none: a static cluster
 };

@@ -61,6 +61,15 @@ struct ExecCall {
   std::vector<std::pair<int, int>> ranks;  // per node: first rank, count
   int ntasks = 0;
   int64_t start_ms = 0;
+  // srun --mpi=pmix (pmix_relay.cc), loop only: the fences under way, by number, with the
+  // nodes' parts (by the node's place in `nodes`); the status of a rank's PMIx_Abort.
+  bool pmix = false;
+  struct FenceRound {
+    std::map<size_t, std::string> parts;
+    Time started;
+  };
+  std::map<int, FenceRound> fences;
+  std::optional<int> abort_status;
   std::mutex mu;
   std::condition_variable cv;
   std::deque<pb::ExecEvent> events;  // GUARDED_BY(mu)
@@ -148,6 +157,13 @@ class Head::Impl {
   // The caller is done (`cancel`: it went away, so its ranks end).
   void DoExecGone(int64_t id, bool cancel);
   void RouteExec(const pb::ExecOutput& out);
+  // PMIx fences and aborts of srun --mpi=pmix steps (pmix_relay.cc): a node's part of a fence;
+  // once every node of the step has sent its part, each gets them all. A fence not complete
+  // within pmix_timeout fails on every node, as does one whose step lost a node.
+  void DoPmixFence(const std::string& node, uint64_t sid, const pb::PmixFence& f);
+  void DoPmixAbort(const std::string& node, uint64_t sid, const pb::PmixAbort& a);
+  void PmixTimers(Time now);
+  void FailFences(ExecCall& call, const std::string& why);
   // scontrol's job control (job_control.cc).
   Result<pb::ControlReply> DoControl(const rpc::Caller& who, const pb::ControlRequest& req);
 

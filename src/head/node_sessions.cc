@@ -19,6 +19,7 @@ using state::TaskRow;
 
 void Head::Impl::Housekeeping(Time now) {
   if (!timed_jobs_.empty()) JobTimers(now);
+  PmixTimers(now);
   for (auto& [name, n] : nodes_) {
     if (!n.up) continue;
     if (now - n.last_seen > opt_.node_timeout) NodeFailed(n, now, "not responding");
@@ -51,6 +52,7 @@ void Head::Impl::NodeFailed(NodeEntry& node, Time now, const std::string& why) {
   for (auto& [id, call] : execs_)
     for (size_t i = 0; i < call->nodes.size(); ++i) {
       if (call->nodes[i] != node.row.name) continue;
+      FailFences(*call, "node " + node.row.name + " is down: " + why);
       for (int r = 0; r < call->ranks[i].second; ++r) {
         pb::ExecEvent ev;
         ev.set_rank(call->ranks[i].first + r);
@@ -260,6 +262,12 @@ Status Head::NodeSession(const rpc::Caller&,
       impl_->Post([this, name, sid] { impl_->DoDraining(name, sid); });
     } else if (msg.has_exec()) {
       impl_->RouteExec(msg.exec());
+    } else if (msg.has_fence()) {
+      auto f = std::make_shared<pb::PmixFence>(std::move(*msg.mutable_fence()));
+      impl_->Post([this, name, sid, f] { impl_->DoPmixFence(name, sid, *f); });
+    } else if (msg.has_abort()) {
+      auto a = std::make_shared<pb::PmixAbort>(std::move(*msg.mutable_abort()));
+      impl_->Post([this, name, sid, a] { impl_->DoPmixAbort(name, sid, *a); });
     }
     msg.Clear();
   }

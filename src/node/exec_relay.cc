@@ -6,10 +6,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
 
+#include "common/hostlist.h"
 #include "common/log.h"
 #include "node/host.h"
 
@@ -21,8 +23,42 @@ constexpr size_t kReadChunk = 64 * 1024;
 }  // namespace
 
 ExecRelay::ExecRelay(const NodeContext* node, Duration kill_wait, Clock* clock, Poller* poller,
-                     Launcher* launcher)
-    : node_(node), kill_wait_(kill_wait), clock_(clock), poller_(poller), launcher_(launcher) {}
+                     Launcher* launcher, std::string pmix_dir)
+    : node_(node),
+      kill_wait_(kill_wait),
+      clock_(clock),
+      poller_(poller),
+      launcher_(launcher),
+      pmix_dir_(std::move(pmix_dir)) {}
+
+Result<PmixServer*> ExecRelay::Pmix() {
+  if (!pmix_) {
+    SWELL_ASSIGN_OR_RETURN(pmix_, PmixServer::Start(pmix_dir_, [p = poller_] { p->Wake(); }));
+  }
+  return pmix_.get();
+}
+
+Status ExecRelay::AddPmixStep(const pb::ExecLaunch& x, const std::optional<Identity>& who) {
+  SWELL_ASSIGN_OR_RETURN(PmixServer * pmix, Pmix());
+  PmixStep step;
+  step.exec_id = x.exec_id();
+  const std::string job = std::to_string(x.job_id()) + "." + std::to_string(x.step_id());
+  step.nspace = "swell." + job;
+  step.job = job;
+  step.nodes.assign(x.nodelist().begin(), x.nodelist().end());
+  SWELL_ASSIGN_OR_RETURN(step.counts, ExpandCounts(x.tasks_per_node()));
+  if (step.counts.size() != step.nodes.size() || x.node_index() < 0 ||
+      static_cast<size_t>(x.node_index()) >= step.nodes.size())
+    return InvalidArgument("the step's layout does not add up");
+  step.node_index = x.node_index();
+  step.uid = who ? who->uid : getuid();
+  step.gid = who ? who->gid : getgid();
+  return pmix->AddStep(step);
+}
+
+void ExecRelay::FenceDone(const pb::PmixFence& f) {
+  if (pmix_) pmix_->FenceDone(f.exec_id(), f.seq(), f.data(), f.error());
+}
 
 void ExecRelay::Event(int64_t exec_id, pb::ExecEvent ev) {
   auto& out = out_[exec_id];
@@ -31,6 +67,29 @@ void ExecRelay::Event(int64_t exec_id, pb::ExecEvent ev) {
 }
 
 void ExecRelay::FlushTo(HeadLink& link) {
+  if (pmix_) {
+    for (auto& r : pmix_->Take()) {
+      if (!link.registered()) {
+        if (r.kind == PmixServer::Request::kFence)
+          pmix_->FenceDone(r.exec_id, r.seq, "", "the node has no session with the head");
+        continue;
+      }
+      pb::NodeMessage m;
+      if (r.kind == PmixServer::Request::kFence) {
+        auto* f = m.mutable_fence();
+        f->set_exec_id(r.exec_id);
+        f->set_seq(r.seq);
+        f->set_data(std::move(r.data));
+      } else {
+        auto* a = m.mutable_abort();
+        a->set_exec_id(r.exec_id);
+        a->set_rank(r.rank);
+        a->set_status(r.status);
+        a->set_message(std::move(r.message));
+      }
+      link.Send(std::move(m));
+    }
+  }
   if (out_.empty()) return;
   if (!link.registered()) {
     // The head lost the stream's caller with the session; nothing to deliver to.
@@ -81,12 +140,25 @@ void ExecRelay::Start(const pb::ExecLaunch& x) {
     req.path = *prog;
     req.argv.assign(x.argv().begin(), x.argv().end());
   }
+  const bool pmix = x.pmix() && x.step_id() >= 0;
+  if (pmix) {
+    Status s = AddPmixStep(x, *who);
+    if (!s.ok()) return fail_all(s.message());
+  }
   jobs_.insert(x.job_id());
   const std::vector<std::string> shared = EnvEntries(env);
   for (int i = 0; i < x.count(); ++i) {
     int rank = x.first_rank() + i;
     req.env = shared;
     for (auto& var : EnvEntries(ExecRankEnv(x, i))) req.env.push_back(std::move(var));
+    if (pmix) {
+      auto vars = pmix_->RankEnv(x.exec_id(), rank);
+      if (!vars.ok()) {
+        fail(rank, vars.status().message());
+        continue;
+      }
+      for (auto& var : *vars) req.env.push_back(std::move(var));
+    }
     int out[2], err[2];
     if (pipe2(out, O_CLOEXEC) != 0) return fail(rank, std::string("pipe: ") + strerror(errno));
     if (pipe2(err, O_CLOEXEC) != 0) {
@@ -110,6 +182,7 @@ void ExecRelay::Start(const pb::ExecLaunch& x) {
     r.job_id = x.job_id();
     r.rank = rank;
     r.step = x.step_id() >= 0;
+    r.pmix = pmix;
     r.out_fd = out[0];
     r.err_fd = err[0];
     for (int fd : {out[0], err[0]}) {
@@ -120,6 +193,10 @@ void ExecRelay::Start(const pb::ExecLaunch& x) {
     r.pidfd = poller_->WatchPid(*pid);
     ranks_.emplace(*pid, r);
   }
+  if (pmix && std::none_of(ranks_.begin(), ranks_.end(), [&](const auto& kv) {
+        return kv.second.exec_id == x.exec_id();
+      }))
+    pmix_->RemoveStep(x.exec_id());  // no rank started here
 }
 
 bool ExecRelay::HandlePipe(int fd) {
@@ -178,6 +255,10 @@ bool ExecRelay::Exited(pid_t pid, int status, const Usage& usage) {
   // behind on purpose, as over ssh: the job's end sweeps those).
   if (r.step) kill(-pid, SIGKILL);
   ranks_.erase(it);
+  // The step's last rank here: the PMIx server forgets it.
+  if (r.pmix && std::none_of(ranks_.begin(), ranks_.end(),
+                             [&](const auto& kv) { return kv.second.exec_id == r.exec_id; }))
+    pmix_->RemoveStep(r.exec_id);
   pb::ExecEvent ev;
   ev.set_rank(r.rank);
   ev.set_ended(true);

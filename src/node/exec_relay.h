@@ -16,6 +16,8 @@
 #include <sys/types.h>
 
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -24,6 +26,7 @@
 #include "common/clock.h"
 #include "node/head_link.h"
 #include "node/launcher.h"
+#include "node/pmix_server.h"
 #include "node/poller.h"
 #include "node/slurm_env.h"
 #include "rpc/swell.pb.h"
@@ -33,8 +36,10 @@ namespace swell::node {
 class ExecRelay {
  public:
   // Every pointer must outlive the object; `poller` learns each rank's pidfd and pipes.
+  // `pmix_dir`: where the PMIx server (started with the first step that asks for it) keeps its
+  // rendezvous files.
   ExecRelay(const NodeContext* node, Duration kill_wait, Clock* clock, Poller* poller,
-            Launcher* launcher);
+            Launcher* launcher, std::string pmix_dir);
 
   // Starts the exec's ranks on this node; a rank that cannot start ends at once with exit
   // code 1 and the reason (as every rank does after StopAccepting).
@@ -56,7 +61,10 @@ class ExecRelay {
 
   // Sends the output and ends gathered since the last call, once the head has accepted the
   // node's registration; drops them when the session is gone (the head lost their callers).
+  // Also the PMIx server's fences and aborts; a fence fails when there is no session.
   void FlushTo(HeadLink& link);
+  // The head's answer to a PMIx fence.
+  void FenceDone(const pb::PmixFence& f);
   // For the node's Register: the jobs that ran ranks here and have not been swept.
   void Describe(pb::Register* r) const;
   // The node stops: every later Start fails.
@@ -71,6 +79,7 @@ class ExecRelay {
     int64_t job_id = 0;
     int rank = 0;
     bool step = false;  // a step's rank: its process group ends with it
+    bool pmix = false;  // served by the PMIx server
     int out_fd = -1;
     int err_fd = -1;
     int pidfd = -1;
@@ -84,12 +93,19 @@ class ExecRelay {
   // Kills every process marked with the job's exec mark (daemonized launchers, their ranks).
   void SweepJob(int64_t job_id);
 
+  // The PMIx server, started on first use.
+  Result<PmixServer*> Pmix();
+  // Registers a --mpi=pmix step's layout with the PMIx server.
+  Status AddPmixStep(const pb::ExecLaunch& x, const std::optional<Identity>& who);
+
   const NodeContext* const node_;
   const Duration kill_wait_;
   Clock* const clock_;
   Poller* const poller_;
   Launcher* const launcher_;
   bool accepting_ = true;
+  const std::string pmix_dir_;
+  std::unique_ptr<PmixServer> pmix_;
 
   std::unordered_map<pid_t, Rank> ranks_;
   std::unordered_map<int, pid_t> pipes_;   // output pipe -> rank pid

@@ -41,7 +41,7 @@ class NodeDaemon::Impl {
                [this](const pb::HeadMessage& m) { HandleHead(m); }}),
         tasks_({opt_.spool_dir, opt_.kill_wait}, &node_, clock_, &poller_, &launcher_, &limits_,
                [this](pb::TaskReport r) { link_.Report(std::move(r)); }),
-        exec_(&node_, opt_.kill_wait, clock_, &poller_, &launcher_) {
+        exec_(&node_, opt_.kill_wait, clock_, &poller_, &launcher_, opt_.spool_dir + "/pmix") {
     if (opt_.hostname.empty()) opt_.hostname = Hostname();
     if (opt_.cpus <= 0) opt_.cpus = OnlineCpus();
     if (opt_.mem_mb <= 0) opt_.mem_mb = TotalMemoryMb();
@@ -250,6 +250,7 @@ void NodeDaemon::Impl::HandleHead(const pb::HeadMessage& m) {
   for (const auto& c : m.cancels()) HandleCancel(c);
   for (const auto& x : m.execs()) exec_.Start(x);
   for (const auto& c : m.exec_cancels()) exec_.Cancel(c);
+  for (const auto& f : m.fences()) exec_.FenceDone(f);
 }
 
 void NodeDaemon::Impl::HandleCancel(const pb::Cancel& c) {

@@ -252,6 +252,15 @@ Env ExecEnv(const pb::ExecLaunch& x, const NodeContext& node) {
   env[kExecJobVar] = node.owner + ":" + std::to_string(x.job_id());
   SetPath(env, node);
   if (x.step_id() >= 0) {
+    // The caller's own rank (a batch script's SLURM_PROCID=0) is not the ranks': ExecRankEnv
+    // sets theirs; so does the PMIx server with their PMIx state.
+    for (auto it = env.begin(); it != env.end();) {
+      const std::string& name = it->first;
+      bool rank_var = x.pmix() && name.starts_with("PMIX_");
+      for (const char* v : {"PROCID", "LOCALID"})
+        rank_var = rank_var || name == std::string("SLURM_") + v || name == std::string("SWELL_") + v;
+      it = rank_var ? env.erase(it) : std::next(it);
+    }
     std::string nodes = CompressHostList({x.nodelist().begin(), x.nodelist().end()});
     SetBoth(env, "STEP_ID", std::to_string(x.step_id()));
     SetBoth(env, "STEPID", std::to_string(x.step_id()));

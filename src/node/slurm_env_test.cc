@@ -299,7 +299,8 @@ pb::ExecLaunch SrunStep() {
   x.set_exec_id(9);
   x.set_job_id(42);
   x.set_step_id(1);
-  for (const char* kv : {"PATH=/bin", "SLURM_JOB_ID=42", "PMIX_RANK=3", "OMPI_COMM_WORLD_RANK=1",
+  for (const char* kv : {"PATH=/bin", "SLURM_JOB_ID=42", "SLURM_PROCID=0", "SWELL_LOCALID=0",
+                         "PMIX_RANK=3", "OMPI_COMM_WORLD_RANK=1",
                          "OMPI_MCA_foo=1", "OMPI_ALLOW_RUN_AS_ROOT=1", "=bad", "novalue"})
     x.add_env(kv);
   x.add_argv("hostname");
@@ -328,11 +329,15 @@ TEST(SlurmEnvTest, ARankOfAnSrunStep) {
                    {"NODELIST", "n[1-2]"},
                    {"TASKS_PER_NODE", "2(x2)"},
                    {"NODEID", "1"}});
-  ExpectNeither(env, "PROCID");          // per rank (ExecRankEnv)
+  ExpectNeither(env, "PROCID");          // per rank (ExecRankEnv), not the caller's
+  ExpectNeither(env, "LOCALID");
   EXPECT_EQ(env["SLURM_JOB_ID"], "42");  // the caller's, passed on
   EXPECT_EQ(env["PMIX_RANK"], "3");      // a step's rank keeps its caller's variables
   EXPECT_EQ(env["OMPI_COMM_WORLD_RANK"], "1");
   EXPECT_EQ(env.count(""), 0u);
+  // Served by the PMIx server, the rank gets its PMIx state from it alone.
+  x.set_pmix(true);
+  EXPECT_EQ(ExecEnv(x, Node("n2", "lo")).count("PMIX_RANK"), 0u);
   EXPECT_EQ(env.count("novalue"), 0u);
   EXPECT_EQ(env["SLURMD_NODENAME"], "n2");
   EXPECT_EQ(env["SWELL_NODENAME"], "n2");

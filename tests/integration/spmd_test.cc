@@ -2,99 +2,15 @@
 // by mpirun (OpenMPI) and mpiexec (MPICH) across the nodes through swell-rsh, and a failed or
 // cancelled MPI job that leaves no process behind. Against a real `swell up` cluster.
 
-#include <dirent.h>
-
+#include <map>
 #include <regex>
 
-#include "cli_harness.h"
+#include "spmd_harness.h"
 
 namespace swell {
 namespace {
 
 using namespace testing_cli;  // NOLINT
-
-// Processes that carry a job mark of this cluster's nodes in their environment (ranks, orted,
-// hydra proxies, steps): none may outlive their job.
-std::vector<pid_t> JobProcesses(const std::string& home) {
-  std::vector<pid_t> out;
-  DIR* proc = opendir("/proc");
-  if (proc == nullptr) return out;
-  const std::string mark = "SWELL_EXEC_JOB=";
-  while (dirent* e = readdir(proc)) {
-    char* end = nullptr;
-    long pid = std::strtol(e->d_name, &end, 10);
-    if (*end != 0 || pid <= 1) continue;
-    std::string env = Read(std::string("/proc/") + e->d_name + "/environ");
-    size_t at = env.find(mark);
-    if (at == std::string::npos) continue;
-    std::string entry = env.substr(at, env.find('\0', at) - at);
-    if (entry.find(home) != std::string::npos && Alive(static_cast<pid_t>(pid)))
-      out.push_back(static_cast<pid_t>(pid));
-  }
-  closedir(proc);
-  return out;
-}
-
-// One line per hop in hop order, with the right numbers, and the summary line.
-void ExpectRing(const std::string& out, int ranks, int rounds) {
-  size_t at = 0;
-  for (int hop = 1; hop <= ranks; ++hop) {
-    std::string want = "hop " + std::to_string(hop) + ": rank " + std::to_string(hop % ranks) +
-                       " on ";
-    size_t found = out.find(want, at);
-    ASSERT_NE(found, std::string::npos) << want << "\n" << out;
-    std::string tail = " got token " + std::to_string(hop) + " from rank " +
-                       std::to_string(hop - 1) + "\n";
-    EXPECT_EQ(out.find(tail, found), out.find('\n', found) - tail.size() + 1) << out;
-    at = found + 1;
-  }
-  EXPECT_NE(out.find("ring of " + std::to_string(ranks) + " ranks: " +
-                     std::to_string(ranks * rounds) + " messages, "),
-            std::string::npos)
-      << out;
-}
-
-class SpmdTest : public CliTest {
- protected:
-  void SetUp() override {
-    CliTest::SetUp();
-    // As root (CI), OpenMPI wants to be told; the sanitizer builds must not fail on OpenMPI's
-    // own leaks at exit.
-    setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
-    setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
-    setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
-  }
-  // Polls `squeue -s -h` (up to 10 s) until it lists `step`; returns what it printed last.
-  std::string WaitForStep(const std::string& step) {
-    std::string out;
-    for (int i = 0; i < 500 && out.find(step) == std::string::npos; ++i) {
-      out = Slurm("squeue", {"-s", "-h"}).out;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return out;
-  }
-  // Brings the cluster up and submits `script` on 2 nodes (output to `log` in the test's
-  // directory); returns its id once its step 0 runs, -1 (with a failure) if it does not.
-  int64_t UpWithARunningStep(const std::string& log, const std::string& script) {
-    Up();
-    int64_t id = SubmitOk({"-N", "2", "-o", dir_ + "/" + log, "--wrap", script});
-    std::string step = std::to_string(id) + ".0";
-    std::string out = WaitForStep(step);
-    EXPECT_NE(out.find(step), std::string::npos) << out;
-    return out.find(step) == std::string::npos ? -1 : id;
-  }
-  // Waits (up to 15 s) until no process of the cluster's jobs is left; returns those left.
-  std::vector<pid_t> Leftovers() {
-    std::vector<pid_t> left;
-    for (int i = 0; i < 300; ++i) {
-      left = JobProcesses(home_);
-      if (left.empty()) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    for (pid_t p : left) leftovers_.push_back(p);
-    return left;
-  }
-};
 
 // The batch script, written for Slurm, runs unmodified through sbatch: srun steps see
 // Slurm's variables, mpirun reaches the second node without ssh, exit codes come back.
@@ -282,7 +198,7 @@ TEST_F(SpmdTest, SallocHoldsAnAllocationForStepsAndMpirun) {
 }
 
 // As root: the ring across netns nodes, each with its own IP address and host name, with
-// OpenMPI and with MPICH.
+// OpenMPI and with MPICH; and OpenMPI's ranks started by srun itself (PMIx, pmix_test.cc).
 TEST_F(SpmdTest, TheRingRunsAcrossNetnsNodesWithTheirOwnHostnames) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root (network namespaces)";
   int k = 100 + (getpid() + 50) % 100;
@@ -313,6 +229,19 @@ TEST_F(SpmdTest, TheRingRunsAcrossNetnsNodesWithTheirOwnHostnames) {
   EXPECT_NE(m.out.find(" on mpi-2 got"), std::string::npos) << m.out;
   EXPECT_TRUE(Leftovers().empty());
 #endif
+  // A batch script's srun starts 4 ranks of one world on the two hosts.
+  setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
+  Script("hello.sh", "#!/bin/bash\n#SBATCH -N 2 --ntasks-per-node=2 -o hello.out\n"
+                     "srun /usr/bin/python3 -m mpi4py.bench helloworld\n");
+  auto h = Slurm("sbatch", {"--wait", "hello.sh"});
+  EXPECT_EQ(h.code, 0) << h.err;
+  std::string hello = Read(dir_ + "/hello.out");
+  std::map<std::string, int> hosts;
+  std::regex line("Hello, World! I am process ([0-3]) of 4 on (\\S+)\\.\n");
+  for (std::sregex_iterator it(hello.begin(), hello.end(), line), end; it != end; ++it)
+    ++hosts[(*it)[2]];
+  EXPECT_EQ(hosts, (std::map<std::string, int>{{"mpi-1", 2}, {"mpi-2", 2}})) << hello;
+  EXPECT_TRUE(Leftovers().empty());
   EXPECT_EQ(Swell({"down"}).code, 0);
   EXPECT_EQ(Exec({"ip", "netns", "list"}, dir_).out.find(prefix), std::string::npos);
 }

@@ -160,6 +160,7 @@ Result<ClusterConfig> Parse(std::string_view text, const std::string& source) {
     SWELL_RETURN_IF_ERROR(r.Int("node_timeout_s", &c.node_timeout_s, 1));
     SWELL_RETURN_IF_ERROR(r.Int("kill_wait_s", &c.kill_wait_s, 0));
     SWELL_RETURN_IF_ERROR(r.String("mail_prog", &c.mail_prog));
+    SWELL_RETURN_IF_ERROR(r.Int("pmix_timeout_s", &c.pmix_timeout_s, 1));
     SWELL_RETURN_IF_ERROR(r.Done());
   }
   if (auto* t = root["provider"].as_table()) {
@@ -311,6 +312,7 @@ Result<std::string> WithClusterTable(std::string_view text, const std::string& s
   cluster.insert("node_timeout_s", c.node_timeout_s);
   cluster.insert("kill_wait_s", c.kill_wait_s);
   if (!c.mail_prog.empty()) cluster.insert("mail_prog", c.mail_prog);
+  cluster.insert("pmix_timeout_s", c.pmix_timeout_s);
   root.insert_or_assign("cluster", std::move(cluster));
   std::ostringstream out;
   out << root << "\n";

@@ -21,6 +21,7 @@ struct ClusterConfig {
   std::string tcp;
   int node_timeout_s = 10;
   int kill_wait_s = 10;
+  int pmix_timeout_s = 300;  // a step's PMIx fence waits this long for every node (PMIxTimeout)
   std::string mail_prog;  // run as `mail_prog -s SUBJECT USER` for --mail-type; "" for none
 
   std::string provider = "local";
