@@ -12,6 +12,10 @@ Two measures, runs alternating between the two, medians:
   - message latency: the ring's own "us per message" over many rounds;
   - launch overhead: the wall time of a whole run of one round (start to exit).
 Progress goes to stderr; the last line on stdout is one JSON object.
+
+With --srun, inside one allocation (`salloc -N 2`, which runs this script again with --inner):
+`srun ring` (swell's node daemons start the ranks and serve them PMIx) against `mpirun ring`
+(its orted on the second node started through swell-rsh), the same ranks on the same nodes.
 """
 
 import argparse
@@ -62,7 +66,11 @@ def main():
     ap.add_argument("--rounds", type=int, default=20000)
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--git", default="unknown")
+    ap.add_argument("--srun", action="store_true", help="srun against mpirun in one allocation")
+    ap.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.srun:
+        return srun_vs_mpirun(a)
     per_node = a.ranks // 2
     if a.ranks % 2 or per_node < 1:
         sys.exit("--ranks must be even (the same number on each of the two nodes)")
@@ -106,6 +114,47 @@ def main():
         "launch_overhead_ms": round((med["swell"]["launch"] - med["bare"]["launch"]) * 1000, 1),
     }
     print(json.dumps(out), flush=True)
+
+
+def srun_vs_mpirun(a):
+    per_node = a.ranks // 2
+    env = dict(os.environ, **MPI_ENV)
+    if not a.inner:
+        for k in list(env):
+            if k.startswith("SLURM_"):
+                del env[k]
+        salloc = os.path.join(os.path.dirname(a.swell), "salloc")
+        argv = [salloc, "-N", "2", f"--ntasks-per-node={per_node}", sys.executable,
+                os.path.abspath(__file__)] + [x for x in sys.argv[1:]] + ["--inner"]
+        p = subprocess.run(argv, env=env, timeout=3600, stdout=subprocess.PIPE, text=True)
+        if p.returncode != 0:
+            sys.exit(f"salloc exited {p.returncode}")
+        print(p.stdout.strip().splitlines()[-1], flush=True)
+        return
+    srun = [os.path.join(os.path.dirname(a.swell), "srun"), a.ring]
+    mpirun = ["mpirun", "-n", str(a.ranks), a.ring]
+    res = {"mpirun": {"lat": [], "launch": []}, "srun": {"lat": [], "launch": []}}
+    for i in range(a.runs):
+        for name, argv in (("mpirun", mpirun), ("srun", srun)):
+            _, us, hops = timed(argv + [str(a.rounds)], env)
+            if hops != a.ranks:
+                sys.exit(f"{name}: {hops} hop lines, expected {a.ranks}")
+            wall, _, _ = timed(argv + ["1"], env)
+            res[name]["lat"].append(us)
+            res[name]["launch"].append(wall)
+            log(f"run {i + 1}/{a.runs} {name}: {us:.3f} us per message, one-round run "
+                f"{wall * 1000:.0f} ms")
+    med = {n: {k: statistics.median(v) for k, v in r.items()} for n, r in res.items()}
+    print(json.dumps({
+        "bench": "ring-srun", "git": a.git, "cpus": os.cpu_count(), "ranks": a.ranks,
+        "nodes": 2, "rounds": a.rounds, "runs": a.runs,
+        "mpirun_us_per_message": round(med["mpirun"]["lat"], 3),
+        "srun_us_per_message": round(med["srun"]["lat"], 3),
+        "latency_ratio": round(med["srun"]["lat"] / med["mpirun"]["lat"], 3),
+        "mpirun_launch_ms": round(med["mpirun"]["launch"] * 1000, 1),
+        "srun_launch_ms": round(med["srun"]["launch"] * 1000, 1),
+        "launch_ratio": round(med["srun"]["launch"] / med["mpirun"]["launch"], 3),
+    }), flush=True)
 
 
 if __name__ == "__main__":

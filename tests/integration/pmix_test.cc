@@ -45,6 +45,19 @@ TEST_F(PmixTest, SrunStartsOneWorldOfMpiRanksAcrossTheNodes) {
   EXPECT_TRUE(Leftovers().empty());
 }
 
+// salloc's command is outside the nodes; its srun's ranks run on them, one world.
+TEST_F(PmixTest, SrunInsideSallocToo) {
+  Up();
+  auto r = Slurm("salloc", {"-N", "2", "--ntasks-per-node=1", "srun", kPython, "-m",
+                            "mpi4py.bench", "helloworld"});
+  EXPECT_EQ(r.code, 0) << r.err << r.out;
+  for (int rank = 0; rank < 2; ++rank)
+    EXPECT_NE(r.out.find("Hello, World! I am process " + std::to_string(rank) + " of 2 on "),
+              std::string::npos)
+        << r.out;
+  EXPECT_TRUE(Leftovers().empty());
+}
+
 TEST_F(PmixTest, MpiTypesAsSlurmNamesThem) {
   Up();
   std::string out = Batch(std::string("srun --mpi=list\n"
