@@ -45,6 +45,29 @@ TEST_F(PmixTest, SrunStartsOneWorldOfMpiRanksAcrossTheNodes) {
   EXPECT_TRUE(Leftovers().empty());
 }
 
+// libswell_mr's K-means as srun's ranks (rank 0 drives, both work), bit for bit the serial
+// reference's centres.
+TEST_F(PmixTest, KMeansRunsAsSrunsRanksAcrossTheNodes) {
+  Up();
+  std::string common = " --dims 3 --k 5 --iterations 6";
+  auto gen = Exec({"sh", "-c",
+                   std::string(KMEANS_SERIAL_BIN) + " --generate 20000 --data d --partitions 4 "
+                   "--output serial.txt" + common},
+                  dir_);
+  ASSERT_EQ(gen.code, 0) << gen.err;
+  std::string out = Batch(std::string("export SWELL_MR_RENDEZVOUS=$PWD/rdv\nsrun ") +
+                              KMEANS_BIN + " --output run.txt --input d/part-0000.bin "
+                              "d/part-0001.bin d/part-0002.bin d/part-0003.bin" + common +
+                              "\necho \"kmeans said $?\"\n",
+                          2, 1);
+  EXPECT_NE(out.find("kmeans said 0\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("2 workers)"), std::string::npos) << out;
+  std::string want = Read(dir_ + "/serial.txt");
+  EXPECT_FALSE(want.empty());
+  EXPECT_EQ(Read(dir_ + "/run.txt"), want);
+  EXPECT_TRUE(Leftovers().empty());
+}
+
 // salloc's command is outside the nodes; its srun's ranks run on them, one world.
 TEST_F(PmixTest, SrunInsideSallocToo) {
   Up();
