@@ -96,6 +96,10 @@ int RunStep(const Args& args, const Voice& voice);
 int Relay(const Args& args);
 // salloc [options] [command [args...]]: an allocation held while `command` runs here.
 int Salloc(const Args& args);
+// srun outside an allocation, as Slurm's: an allocation for its options, the command as its
+// step (MPI ranks get PMIx), then the allocation is released. With --mpi=none, -o/-e/-i,
+// --test-only: the command runs as the job's own tasks (RunAs).
+int SrunOutside(const Args& args);
 // sacct: the job history the head keeps (sacct_cmd.cc).
 int Sacct(const Args& args);
 int Queue(const Args& args);

@@ -413,7 +413,7 @@ int RunAs(const Args& args, const Voice& voice) {
   if (!opts.output) opts.output = run_dir + "/%j.out";
   if (!opts.error) opts.error = run_dir + "/%j.err";
   std::string launcher;
-  if (o->mpi) {
+  if (o->mpi && !voice.slurm) {  // srun's --mpi names a PMI type (SrunOutside), not a launcher
     // An MPI launcher runs the ranks: it starts once, on the allocation's first node, and
     // reaches the others through swell-rsh (the node daemons set it up as its ssh).
     if (o->mpi->empty() || *o->mpi == "openmpi" || *o->mpi == "ompi")
@@ -434,7 +434,7 @@ int RunAs(const Args& args, const Voice& voice) {
   }
   // As srun: the command runs once per task (-n), over the allocation's nodes; with --mpi the
   // launcher does that.
-  spec->set_launch_tasks(!o->mpi);
+  spec->set_launch_tasks(launcher.empty());
   auto client = Connect(home);
   pb::SubmitRequest req;
   *req.mutable_spec() = *spec;

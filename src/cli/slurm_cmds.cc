@@ -588,9 +588,9 @@ int SlurmCommand(const std::string& name, const Args& args) {
   if (name == "sinfo") return Sinfo(args);
   if (name == "scontrol") return Scontrol(args);
   if (name == "srun") {
-    // Outside an allocation srun makes one and runs the command once per task: `swell run`.
-    // Inside one (a batch script) it starts a step on the allocation's nodes.
-    if (std::getenv("SLURM_JOB_ID") == nullptr) return RunAs(args, {"srun", true});
+    // Outside an allocation srun makes one and runs the command as its step; inside one (a
+    // batch script, salloc) it starts a step on the allocation's nodes.
+    if (std::getenv("SLURM_JOB_ID") == nullptr) return SrunOutside(args);
     return RunStep(args, {"srun", true});
   }
   if (name == "swell-rsh") return Relay(args);

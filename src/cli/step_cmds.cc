@@ -319,6 +319,93 @@ std::vector<std::string> AllocationEnv(const pb::JobInfo& j, bool local_cluster)
   return out;
 }
 
+// Asks for an allocation of `opts`, held by kHolder, and waits until it runs, saying what
+// `voice` says meanwhile (salloc's "Granted job allocation", srun's words when it waits). A
+// signal gives it up. The job, or the exit code to end with.
+std::variant<pb::JobInfo, int> Allocate(rpc::HeadClient* client, SubmitOptions opts,
+                                        const Voice& voice, JobCommand command) {
+  const char* cmd = voice.cmd.c_str();
+  opts.output = "/dev/null";
+  opts.error = "/dev/null";
+  opts.input.reset();
+  auto spec = BuildSpec(opts, kHolder, "", {});
+  if (!spec.ok()) return FailOptions(voice, command, spec.status());
+  pb::SubmitRequest sub;
+  *sub.mutable_spec() = *spec;
+  auto r = client->Submit(sub);
+  if (!r.ok())
+    return voice.Refused(command == kSalloc ? "Job submit/allocate failed: "
+                                            : "Unable to allocate resources: ",
+                         r.status());
+  const int64_t id = r->job_id();
+  pb::InfoRequest info;
+  info.mutable_job()->set_job_id(id);
+  auto give_up = [&] {
+    pb::CancelRequest c;
+    c.add_jobs()->set_job_id(id);
+    (void)client->Cancel(c);
+  };
+  struct sigaction sa {};
+  sa.sa_handler = [](int sig) { g_salloc_signal = sig; };
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);
+  bool said_pending = false;
+  const auto asked = std::chrono::steady_clock::now();
+  for (;;) {
+    auto j = client->Info(info);
+    if (!j.ok()) {
+      give_up();  // never leave an allocation behind that nobody holds
+      return voice.Fail(ErrorText(j.status()));
+    }
+    if (j->job().state() == pb::RUNNING && j->job().nodes_size() > 0) {
+      if (said_pending)
+        std::fprintf(stderr, "%s: job %lld has been allocated resources\n", cmd,
+                     static_cast<long long>(id));
+      if (command == kSalloc)
+        std::fprintf(stderr, "salloc: Granted job allocation %lld\n", static_cast<long long>(id));
+      return j->job();
+    }
+    if (slurm::Terminal(j->job().state()) || g_salloc_signal != 0) {
+      give_up();
+      std::fprintf(stderr, "%s: Job allocation %lld has been revoked.\n", cmd,
+                   static_cast<long long>(id));
+      return 1;
+    }
+    // As Slurm: an allocation granted at once is only "Granted".
+    if (!said_pending && std::chrono::steady_clock::now() - asked > std::chrono::seconds(1)) {
+      if (command == kSalloc)
+        std::fprintf(stderr, "salloc: Pending job allocation %lld\n", static_cast<long long>(id));
+      std::fprintf(stderr, "%s: job %lld queued and waiting for resources\n", cmd,
+                   static_cast<long long>(id));
+      said_pending = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+// Ends the holder of allocation `id`: COMPLETED when `code` is 0, FAILED otherwise. A signal
+// that comes before its shell set the traps is ignored, so it is sent again until the job ends.
+void Relinquish(rpc::HeadClient* client, int64_t id, int code) {
+  pb::InfoRequest info;
+  info.mutable_job()->set_job_id(id);
+  auto cancel = [&](int sig) {
+    pb::CancelRequest c;
+    c.add_jobs()->set_job_id(id);
+    c.set_signal(sig);
+    return client->Cancel(c);
+  };
+  for (int round = 0; round < 20; ++round) {
+    (void)cancel(code == 0 ? SIGURG : SIGWINCH);
+    for (int i = 0; i < 25; ++i) {
+      auto j = client->Info(info);
+      if (j.ok() && slurm::Terminal(j->job().state())) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  (void)cancel(0);  // the holder did not end: take the allocation back the hard way
+}
+
 }  // namespace
 
 int Salloc(const Args& args) {
@@ -336,66 +423,13 @@ int Salloc(const Args& args) {
   }
   SubmitOptions opts = *o;
   if (!opts.job_name) opts.job_name = command[0].substr(command[0].rfind('/') + 1);
-  opts.output = "/dev/null";
-  opts.error = "/dev/null";
-  auto spec = BuildSpec(opts, kHolder, "", {});
-  if (!spec.ok()) return FailOptions(voice, kSalloc, spec.status());
   auto client = Connect(Home());
-  pb::SubmitRequest sub;
-  *sub.mutable_spec() = *spec;
-  auto r = client->Submit(sub);
-  if (!r.ok()) return voice.Refused("Job submit/allocate failed: ", r.status());
-  const int64_t id = r->job_id();
+  auto allocated = Allocate(client.get(), opts, voice, kSalloc);
+  if (auto* code = std::get_if<int>(&allocated)) return *code;
+  const pb::JobInfo job = std::get<pb::JobInfo>(allocated);
+  const int64_t id = job.id();
   pb::InfoRequest info;
   info.mutable_job()->set_job_id(id);
-  auto cancel = [&](int sig) {
-    pb::CancelRequest c;
-    c.add_jobs()->set_job_id(id);
-    c.set_signal(sig);
-    return client->Cancel(c);
-  };
-
-  struct sigaction sa {};
-  sa.sa_handler = [](int sig) { g_salloc_signal = sig; };
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGHUP, &sa, nullptr);
-  // Wait for the allocation (a signal gives it up).
-  pb::JobInfo job;
-  bool said_pending = false;
-  const auto asked = std::chrono::steady_clock::now();
-  for (;;) {
-    auto j = client->Info(info);
-    if (!j.ok()) {
-      (void)cancel(0);  // never leave an allocation behind that nobody holds
-      return voice.Fail(ErrorText(j.status()));
-    }
-    job = j->job();
-    if (job.state() == pb::RUNNING && job.nodes_size() > 0) break;
-    if (slurm::Terminal(job.state())) {
-      std::fprintf(stderr, "salloc: Job allocation %lld has been revoked.\n",
-                   static_cast<long long>(id));
-      return 1;
-    }
-    // As Slurm: an allocation granted at once is only "Granted".
-    if (!said_pending && std::chrono::steady_clock::now() - asked > std::chrono::seconds(1)) {
-      std::fprintf(stderr, "salloc: Pending job allocation %lld\n", static_cast<long long>(id));
-      std::fprintf(stderr, "salloc: job %lld queued and waiting for resources\n",
-                   static_cast<long long>(id));
-      said_pending = true;
-    }
-    if (g_salloc_signal != 0) {
-      (void)cancel(0);
-      std::fprintf(stderr, "salloc: Job allocation %lld has been revoked.\n",
-                   static_cast<long long>(id));
-      return 1;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  if (said_pending)
-    std::fprintf(stderr, "salloc: job %lld has been allocated resources\n",
-                 static_cast<long long>(id));
-  std::fprintf(stderr, "salloc: Granted job allocation %lld\n", static_cast<long long>(id));
 
   // The command runs here, in the allocation's environment; salloc only waits for it (the
   // command gets the terminal's signals itself).
@@ -447,17 +481,35 @@ int Salloc(const Args& args) {
                    : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
                                          : 1;
   std::fprintf(stderr, "salloc: Relinquishing job allocation %lld\n", static_cast<long long>(id));
-  // End the holder: COMPLETED when the command succeeded, FAILED otherwise. A signal that
-  // comes before its shell set the traps is ignored, so it is sent again until the job ends.
-  for (int round = 0; round < 20; ++round) {
-    (void)cancel(code == 0 ? SIGURG : SIGWINCH);
-    for (int i = 0; i < 25; ++i) {
-      auto j = client->Info(info);
-      if (j.ok() && slurm::Terminal(j->job().state())) return code;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+  Relinquish(client.get(), id, code);
+  return code;
+}
+
+int SrunOutside(const Args& args) {
+  const Voice voice{"srun", true};
+  std::vector<std::string> command;
+  auto parsed = ParseRunOptions(args, voice, &command);
+  if (auto* code = std::get_if<int>(&parsed)) return *code;
+  const SubmitOptions& o = std::get<SubmitOptions>(parsed);
+  auto mpi = MpiType(o.mpi, voice);
+  if (auto* code = std::get_if<int>(&mpi)) return *code;
+  // Plain tasks (--mpi=none), files named for the output, or only a test: the job's own tasks.
+  if (!std::get<bool>(mpi) || o.output || o.error || o.input || o.test_only || o.array ||
+      command.empty())
+    return RunAs(args, voice);
+  SubmitOptions opts = o;
+  if (!opts.job_name) opts.job_name = command[0].substr(command[0].rfind('/') + 1);
+  auto client = Connect(Home());
+  auto allocated = Allocate(client.get(), opts, voice, kSrun);
+  if (auto* code = std::get_if<int>(&allocated)) return *code;
+  const pb::JobInfo& job = std::get<pb::JobInfo>(allocated);
+  // The step runs as srun inside the allocation would: with its environment.
+  for (const auto& e : AllocationEnv(job, NodesAreHere(client.get(), job))) {
+    size_t eq = e.find('=');
+    setenv(e.substr(0, eq).c_str(), e.c_str() + eq + 1, 1);
   }
-  (void)cancel(0);  // the holder did not end: take the allocation back the hard way
+  const int code = RunStep(args, voice);
+  Relinquish(client.get(), job.id(), code);
   return code;
 }
 

@@ -68,6 +68,22 @@ TEST_F(PmixTest, KMeansRunsAsSrunsRanksAcrossTheNodes) {
   EXPECT_TRUE(Leftovers().empty());
 }
 
+// srun outside an allocation makes one and runs the ranks as its step, as Slurm's.
+TEST_F(PmixTest, SrunOutsideAnAllocationToo) {
+  Up();
+  auto r = Slurm("srun", {"-N", "2", "-n", "4", kPython, "-m", "mpi4py.bench", "helloworld"});
+  EXPECT_EQ(r.code, 0) << r.err << r.out;
+  for (int rank = 0; rank < 4; ++rank)
+    EXPECT_NE(r.out.find("Hello, World! I am process " + std::to_string(rank) + " of 4 on "),
+              std::string::npos)
+        << r.out;
+  // The allocation is given back: the job ended well, its step recorded.
+  auto q = Slurm("sacct", {"-n", "-P", "-o", "JobID,State"});
+  EXPECT_NE(q.out.find(".0|COMPLETED\n"), std::string::npos) << q.out;
+  EXPECT_EQ(Slurm("squeue", {"-h"}).out, "");
+  EXPECT_TRUE(Leftovers().empty());
+}
+
 // salloc's command is outside the nodes; its srun's ranks run on them, one world.
 TEST_F(PmixTest, SrunInsideSallocToo) {
   Up();
