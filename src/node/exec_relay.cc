@@ -29,7 +29,8 @@ ExecRelay::ExecRelay(const NodeContext* node, Duration kill_wait, Clock* clock, 
       clock_(clock),
       poller_(poller),
       launcher_(launcher),
-      pmix_dir_(std::move(pmix_dir)) {}
+      pmix_dir_(std::move(pmix_dir)),
+      pmi1_(poller) {}
 
 Result<PmixServer*> ExecRelay::Pmix() {
   if (!pmix_) {
@@ -53,11 +54,18 @@ Status ExecRelay::AddPmixStep(const pb::ExecLaunch& x, const std::optional<Ident
   step.node_index = x.node_index();
   step.uid = who ? who->uid : getuid();
   step.gid = who ? who->gid : getgid();
+  pmi1_.AddStep({x.exec_id(), "swell_" + std::to_string(x.job_id()) + "_" +
+                                  std::to_string(x.step_id()),
+                 step.size(), x.count(), step.counts});
   return pmix->AddStep(step);
 }
 
 void ExecRelay::FenceDone(const pb::PmixFence& f) {
-  if (pmix_) pmix_->FenceDone(f.exec_id(), f.seq(), f.data(), f.error());
+  if (f.seq() < 0) {
+    pmi1_.FenceDone(f.exec_id(), f.seq(), f.data(), f.error());
+  } else if (pmix_) {
+    pmix_->FenceDone(f.exec_id(), f.seq(), f.data(), f.error());
+  }
 }
 
 void ExecRelay::Event(int64_t exec_id, pb::ExecEvent ev) {
@@ -66,30 +74,51 @@ void ExecRelay::Event(int64_t exec_id, pb::ExecEvent ev) {
   *out.add_events() = std::move(ev);
 }
 
-void ExecRelay::FlushTo(HeadLink& link) {
-  if (pmix_) {
-    for (auto& r : pmix_->Take()) {
-      if (!link.registered()) {
-        if (r.kind == PmixServer::Request::kFence)
-          pmix_->FenceDone(r.exec_id, r.seq, "", "the node has no session with the head");
-        continue;
-      }
-      pb::NodeMessage m;
-      if (r.kind == PmixServer::Request::kFence) {
-        auto* f = m.mutable_fence();
-        f->set_exec_id(r.exec_id);
-        f->set_seq(r.seq);
-        f->set_data(std::move(r.data));
-      } else {
-        auto* a = m.mutable_abort();
-        a->set_exec_id(r.exec_id);
-        a->set_rank(r.rank);
-        a->set_status(r.status);
-        a->set_message(std::move(r.message));
-      }
-      link.Send(std::move(m));
-    }
+void ExecRelay::FlushPmi(HeadLink& link) {
+  // Both servers' requests as PMIx's: a fence's part, or an abort.
+  std::vector<PmixServer::Request> requests;
+  if (pmix_) requests = pmix_->Take();
+  for (auto& r : pmi1_.Take()) {
+    PmixServer::Request q;
+    q.kind = r.abort ? PmixServer::Request::kAbort : PmixServer::Request::kFence;
+    q.exec_id = r.exec_id;
+    q.seq = r.seq;
+    q.data = std::move(r.data);
+    q.rank = r.rank;
+    q.status = r.status;
+    q.message = std::move(r.message);
+    requests.push_back(std::move(q));
   }
+  for (auto& r : requests) {
+    if (!link.registered()) {
+      if (r.kind == PmixServer::Request::kFence) {
+        pb::PmixFence no;
+        no.set_exec_id(r.exec_id);
+        no.set_seq(r.seq);
+        no.set_error("the node has no session with the head");
+        FenceDone(no);
+      }
+      continue;
+    }
+    pb::NodeMessage m;
+    if (r.kind == PmixServer::Request::kFence) {
+      auto* f = m.mutable_fence();
+      f->set_exec_id(r.exec_id);
+      f->set_seq(r.seq);
+      f->set_data(std::move(r.data));
+    } else {
+      auto* a = m.mutable_abort();
+      a->set_exec_id(r.exec_id);
+      a->set_rank(r.rank);
+      a->set_status(r.status);
+      a->set_message(std::move(r.message));
+    }
+    link.Send(std::move(m));
+  }
+}
+
+void ExecRelay::FlushTo(HeadLink& link) {
+  FlushPmi(link);
   if (out_.empty()) return;
   if (!link.registered()) {
     // The head lost the stream's caller with the session; nothing to deliver to.
@@ -151,19 +180,31 @@ void ExecRelay::Start(const pb::ExecLaunch& x) {
     int rank = x.first_rank() + i;
     req.env = shared;
     for (auto& var : EnvEntries(ExecRankEnv(x, i))) req.env.push_back(std::move(var));
+    int pmi_fd = -1;
     if (pmix) {
       auto vars = pmix_->RankEnv(x.exec_id(), rank);
-      if (!vars.ok()) {
-        fail(rank, vars.status().message());
+      auto fd = pmi1_.Connect(x.exec_id(), rank);
+      if (!vars.ok() || !fd.ok()) {
+        if (fd.ok()) close(*fd);
+        fail(rank, (!vars.ok() ? vars.status() : fd.status()).message());
         continue;
       }
       for (auto& var : *vars) req.env.push_back(std::move(var));
+      pmi_fd = *fd;
+      req.inherit_fd = pmi_fd;
+      req.env.push_back("PMI_FD=" + std::to_string(pmi_fd));
+      req.env.push_back("PMI_RANK=" + std::to_string(rank));
+      req.env.push_back("PMI_SIZE=" + std::to_string(x.ntasks()));
     }
     int out[2], err[2];
-    if (pipe2(out, O_CLOEXEC) != 0) return fail(rank, std::string("pipe: ") + strerror(errno));
+    if (pipe2(out, O_CLOEXEC) != 0) {
+      if (pmi_fd >= 0) close(pmi_fd);
+      return fail(rank, std::string("pipe: ") + strerror(errno));
+    }
     if (pipe2(err, O_CLOEXEC) != 0) {
       close(out[0]);
       close(out[1]);
+      if (pmi_fd >= 0) close(pmi_fd);
       return fail(rank, std::string("pipe: ") + strerror(errno));
     }
     req.stdout_fd = out[1];
@@ -171,6 +212,7 @@ void ExecRelay::Start(const pb::ExecLaunch& x) {
     auto pid = launcher_->Spawn(req);
     close(out[1]);
     close(err[1]);
+    if (pmi_fd >= 0) close(pmi_fd);  // the rank's end, now the rank's alone
     if (!pid.ok()) {
       close(out[0]);
       close(err[0]);
@@ -195,11 +237,17 @@ void ExecRelay::Start(const pb::ExecLaunch& x) {
   }
   if (pmix && std::none_of(ranks_.begin(), ranks_.end(), [&](const auto& kv) {
         return kv.second.exec_id == x.exec_id();
-      }))
+      })) {
     pmix_->RemoveStep(x.exec_id());  // no rank started here
+    pmi1_.RemoveStep(x.exec_id());
+  }
 }
 
 bool ExecRelay::HandlePipe(int fd) {
+  if (pmi1_.Owns(fd)) {
+    pmi1_.Handle(fd);
+    return true;
+  }
   auto it = pipes_.find(fd);
   if (it == pipes_.end()) return false;
   ReadOutput(it->second, fd);
@@ -257,8 +305,10 @@ bool ExecRelay::Exited(pid_t pid, int status, const Usage& usage) {
   ranks_.erase(it);
   // The step's last rank here: the PMIx server forgets it.
   if (r.pmix && std::none_of(ranks_.begin(), ranks_.end(),
-                             [&](const auto& kv) { return kv.second.exec_id == r.exec_id; }))
+                             [&](const auto& kv) { return kv.second.exec_id == r.exec_id; })) {
     pmix_->RemoveStep(r.exec_id);
+    pmi1_.RemoveStep(r.exec_id);
+  }
   pb::ExecEvent ev;
   ev.set_rank(r.rank);
   ev.set_ended(true);

@@ -26,6 +26,7 @@
 #include "common/clock.h"
 #include "node/head_link.h"
 #include "node/launcher.h"
+#include "node/pmi1_server.h"
 #include "node/pmix_server.h"
 #include "node/poller.h"
 #include "node/slurm_env.h"
@@ -95,8 +96,10 @@ class ExecRelay {
 
   // The PMIx server, started on first use.
   Result<PmixServer*> Pmix();
-  // Registers a --mpi=pmix step's layout with the PMIx server.
+  // Registers a --mpi=pmix step's layout with the PMIx server and the PMI-1 server.
   Status AddPmixStep(const pb::ExecLaunch& x, const std::optional<Identity>& who);
+  // Sends the PMI servers' requests (fences, aborts) to the head.
+  void FlushPmi(HeadLink& link);
 
   const NodeContext* const node_;
   const Duration kill_wait_;
@@ -106,6 +109,7 @@ class ExecRelay {
   bool accepting_ = true;
   const std::string pmix_dir_;
   std::unique_ptr<PmixServer> pmix_;
+  Pmi1Server pmi1_;  // MPICH's ranks (PMI-1), beside PMIx for every --mpi=pmix step
 
   std::unordered_map<pid_t, Rank> ranks_;
   std::unordered_map<int, pid_t> pipes_;   // output pipe -> rank pid

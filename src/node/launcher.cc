@@ -40,6 +40,7 @@ struct ChildArgs {
   const char* err_path;  // nullptr: same as out
   int out_fd;            // >= 0: use instead of opening `out`
   int err_fd;            // >= 0: use instead of opening `err_path`
+  int inherit_fd;        // >= 0: left open across exec
   bool switch_user;
   uid_t uid;
   gid_t gid;
@@ -66,6 +67,7 @@ const char* const kStages[] = {"setpgid",
                                "open output file",
                                "open error file",
                                "dup2",
+                               "keep PMI_FD",
                                "exec"};
 
 int Fail(ChildArgs* a, const char* stage) {
@@ -146,6 +148,7 @@ int ChildMain(void* arg) {
   if (in > 2) close(in);
   if (out > 2 && a->out_fd < 0) close(out);
   if (err > 2 && err != out && a->err_fd < 0) close(err);
+  if (a->inherit_fd > 2 && fcntl(a->inherit_fd, F_SETFD, 0) != 0) return Fail(a, "keep PMI_FD");
   sigset_t none;
   sigemptyset(&none);
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, _NSIG / 8);
@@ -197,6 +200,7 @@ Result<pid_t> Launcher::Spawn(const SpawnRequest& req) {
   a.err_path = req.stderr_path.empty() ? nullptr : req.stderr_path.c_str();
   a.out_fd = req.stdout_fd;
   a.err_fd = req.stderr_fd;
+  a.inherit_fd = req.inherit_fd;
   a.switch_user = req.user.has_value();
   if (req.user) {
     a.uid = req.user->uid;

@@ -41,6 +41,7 @@ struct SpawnRequest {
   int64_t rlimit_cpu_seconds = 0;  // 0: unlimited
   int cgroup_procs_fd = -1;        // write our pid here first (cgroup v2), -1: none
   std::string pid_env;             // when set: the environment also gets NAME=<the child's pid>
+  int inherit_fd = -1;             // when set: stays open in the program (PMI_FD), at its number
 };
 
 class Launcher {

@@ -45,6 +45,17 @@ TEST_F(PmixTest, SrunStartsOneWorldOfMpiRanksAcrossTheNodes) {
   EXPECT_TRUE(Leftovers().empty());
 }
 
+#ifdef RING_MPICH_BIN
+// Debian's MPICH links no PMIx: its ranks speak PMI-1 to the node daemons (PMI_FD).
+TEST_F(PmixTest, MpichRanksUnderSrunThroughPmi1) {
+  Up();
+  std::string out = Batch(std::string("srun ") + RING_MPICH_BIN + " 20\necho \"ring said $?\"\n");
+  ExpectRing(out, 4, 20);
+  EXPECT_NE(out.find("ring said 0\n"), std::string::npos) << out;
+  EXPECT_TRUE(Leftovers().empty());
+}
+#endif
+
 // libswell_mr's K-means as srun's ranks (rank 0 drives, both work), bit for bit the serial
 // reference's centres.
 TEST_F(PmixTest, KMeansRunsAsSrunsRanksAcrossTheNodes) {

@@ -242,6 +242,18 @@ TEST_F(SpmdTest, TheRingRunsAcrossNetnsNodesWithTheirOwnHostnames) {
     ++hosts[(*it)[2]];
   EXPECT_EQ(hosts, (std::map<std::string, int>{{"mpi-1", 2}, {"mpi-2", 2}})) << hello;
   EXPECT_TRUE(Leftovers().empty());
+#ifdef RING_MPICH_BIN
+  // MPICH's ranks under srun (PMI-1 from the node daemons), across the bridge.
+  Script("mring.sh", std::string("#!/bin/bash\n#SBATCH -N 2 --ntasks-per-node=2 -o mring.out\n"
+                                 "srun ") + RING_MPICH_BIN + " 20\n");
+  auto mr = Slurm("sbatch", {"--wait", "mring.sh"});
+  EXPECT_EQ(mr.code, 0) << mr.err;
+  std::string mring = Read(dir_ + "/mring.out");
+  ExpectRing(mring, 4, 20);
+  EXPECT_NE(mring.find(" on mpi-1 got"), std::string::npos) << mring;
+  EXPECT_NE(mring.find(" on mpi-2 got"), std::string::npos) << mring;
+  EXPECT_TRUE(Leftovers().empty());
+#endif
   EXPECT_EQ(Swell({"down"}).code, 0);
   EXPECT_EQ(Exec({"ip", "netns", "list"}, dir_).out.find(prefix), std::string::npos);
 }
