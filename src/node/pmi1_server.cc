@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "common/text.h"
 
 namespace swell::node {
 namespace {
@@ -21,14 +22,10 @@ constexpr size_t kLineMax = 4096;  // a longer line is not PMI: the connection i
 // "cmd=put kvsname=k key=a value=b" -> {cmd: put, kvsname: k, key: a, value: b}.
 std::map<std::string, std::string> Fields(const std::string& line) {
   std::map<std::string, std::string> out;
-  size_t at = 0;
-  while (at < line.size()) {
-    size_t end = line.find(' ', at);
-    if (end == std::string::npos) end = line.size();
-    std::string word = line.substr(at, end - at);
+  for (std::string_view word : Split(line, ' ')) {
     size_t eq = word.find('=');
-    if (eq != std::string::npos) out[word.substr(0, eq)] = word.substr(eq + 1);
-    at = end + 1;
+    if (eq != std::string_view::npos)
+      out[std::string(word.substr(0, eq))] = std::string(word.substr(eq + 1));
   }
   return out;
 }
