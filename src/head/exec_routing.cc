@@ -153,7 +153,19 @@ void Head::Impl::RouteExec(const pb::ExecOutput& out) {
     if (it == exec_routes_.end()) return;
     call = it->second;
   }
-  for (const auto& ev : out.events()) call->Deliver(ev);
+  bool ended = false;
+  for (const auto& ev : out.events()) {
+    ended = ended || ev.ended();
+    call->Deliver(ev);
+  }
+  // A rank that ended can never enter a fence: the fences of its step fail rather than wait.
+  if (ended && call->pmix)
+    Post([this, id = out.exec_id()] {
+      auto it = execs_.find(id);
+      if (it == execs_.end()) return;
+      it->second->rank_ended = true;
+      FailFences(*it->second, "a rank of the step has ended");
+    });
 }
 
 void Head::Impl::EndExecs(int64_t task_id) {

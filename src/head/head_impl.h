@@ -70,6 +70,7 @@ struct ExecCall {
   };
   std::map<int, FenceRound> fences;
   std::optional<int> abort_status;
+  bool rank_ended = false;  // a later fence cannot complete: it fails at once
   std::mutex mu;
   std::condition_variable cv;
   std::deque<pb::ExecEvent> events;  // GUARDED_BY(mu)

@@ -38,6 +38,7 @@ void Head::Impl::DoPmixFence(const std::string& node_name, uint64_t sid, const p
   auto& round = call->fences[f.seq()];
   if (round.parts.empty()) round.started = clock_->Now();
   round.parts[place] = f.data();
+  if (call->rank_ended) return FailFences(*call, "a rank of the step has ended");
   if (round.parts.size() < call->nodes.size()) return;
   pb::PmixFence all;
   all.set_exec_id(f.exec_id());

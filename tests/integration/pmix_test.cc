@@ -145,14 +145,34 @@ TEST_F(PmixTest, MpiAbortEndsTheStepWithItsStatus) {
   EXPECT_TRUE(Leftovers().empty());
 }
 
-// A rank that never joins: the fence fails after pmix_timeout_s and the other rank's first
-// message to it (OpenMPI's MPI_Init does not wait for the fence) fails with an error.
+// A rank that fails: the others go on (Slurm's default, as Slurm 22.05 in the box did), unless
+// -K ends the step.
+TEST_F(PmixTest, ARankThatFailsEndsTheStepOnlyWithKillOnBadExit) {
+  Up();
+  const std::string prog = std::string(kPython) +
+                           " -c \"import os, time\nfrom mpi4py import MPI\n"
+                           "if MPI.COMM_WORLD.rank == 1: os._exit(5)\ntime.sleep(3)\n"
+                           "print('rank 0 done', flush=True)\"";
+  std::string out = Batch("srun " + prog + "\necho \"srun said $?\"\nsrun -K " + prog +
+                              "\necho \"srun -K said $?\"\n",
+                          2, 1);
+  // (os._exit: MPI_Finalize would wait for rank 0 in its fence.)
+  EXPECT_NE(out.find("rank 0 done\n"), std::string::npos) << out;
+  EXPECT_LT(out.find("rank 0 done\n"), out.find("srun said 5\n")) << out;
+  EXPECT_NE(out.find("srun -K said "), std::string::npos) << out;
+  EXPECT_EQ(out.find("rank 0 done", out.find("srun said 5")), std::string::npos) << out;
+  EXPECT_TRUE(Leftovers().empty());
+}
+
+// A rank that does not join (it sleeps, then ends without MPI): the fence fails after
+// pmix_timeout_s and the other rank's first message to it (OpenMPI's MPI_Init does not wait
+// for the fence) fails with an error. (A rank that has ended fails its step's fences at once.)
 TEST_F(PmixTest, AFenceThatCannotCompleteFailsAfterItsTimeout) {
   std::ofstream(dir_ + "/cluster.toml", std::ios::app) << "pmix_timeout_s = 2\n";
   Up();
   std::string out = Batch(std::string("srun ") + kPython +
-                              " -c \"import os, sys\n"
-                              "if os.environ['SLURM_PROCID'] == '1': sys.exit(0)\n"
+                              " -c \"import os, sys, time\n"
+                              "if os.environ['SLURM_PROCID'] == '1': time.sleep(8); sys.exit(0)\n"
                               "from mpi4py import MPI\nMPI.COMM_WORLD.Barrier()\n"
                               "print('barrier done')\"\n"
                               "echo \"srun said $?\"\n",
