@@ -2,11 +2,13 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
@@ -130,6 +132,10 @@ Result<pb::JobSpec> BuildSpec(const SubmitOptions& o, const std::string& script,
   spec.set_work_dir(work);
   spec.set_submit_dir(cwd);
   spec.set_submit_host(HostName());
+  // As sbatch: the submitting process's scheduling priority (its nice value).
+  errno = 0;
+  int prio = getpriority(PRIO_PROCESS, 0);
+  spec.set_prio_process(errno == 0 ? prio : 0);
   for (auto& [k, v] : ExportedEnv(o.export_spec)) (*spec.mutable_env())[k] = v;
   if (o.export_spec) spec.set_export_spec(*o.export_spec);
   spec.set_requeue(o.requeue && !o.no_requeue);

@@ -137,7 +137,7 @@ Env JobEnv(const pb::JobSpec& spec, const pb::UserIdentity& user, const Allocati
     }
     SetBoth(env, "JOB_DEPENDENCY", dep);
   }
-  SetBoth(env, "PRIO_PROCESS", "0");
+  SetBoth(env, "PRIO_PROCESS", std::to_string(spec.prio_process()));
   SetBoth(env, "TOPOLOGY_ADDR", node.name);
   SetBoth(env, "TOPOLOGY_ADDR_PATTERN", "node");
   // swell's own (Slurm 22.05 has no SLURM_TIMELIMIT in a job).

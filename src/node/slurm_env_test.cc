@@ -60,6 +60,7 @@ pb::JobSpec OneTask() {
   s.set_mem_mb(512);
   s.set_submit_dir("/home/alice");
   s.set_submit_host("login1");
+  s.set_prio_process(5);  // submitted under `nice -n 5`
   s.set_time_limit_ms(90 * 60'000);
   (*s.mutable_env())["PATH"] = "/usr/bin";
   (*s.mutable_env())["FOO"] = "bar";
@@ -96,7 +97,7 @@ TEST(SlurmEnvTest, SingleTask) {
                    {"JOB_GID", "100"},
                    {"CLUSTER_NAME", "swell"},
                    {"JOB_PARTITION", "batch"},
-                   {"PRIO_PROCESS", "0"},
+                   {"PRIO_PROCESS", "5"},
                    {"TOPOLOGY_ADDR", "n1"},
                    {"TOPOLOGY_ADDR_PATTERN", "node"}});
   ExpectNeither(env, "NTASKS_PER_NODE");
