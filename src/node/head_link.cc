@@ -106,13 +106,25 @@ void HeadLink::LinkThread() {
 
 void HeadLink::WriterThread() {
   std::unique_lock<std::mutex> lock(out_mu_);
+  // The link this thread has sent a Register on: it keeps that session alive by itself, so
+  // that a node loop busy for longer than node_timeout (a stream of short tasks on a slow
+  // machine) is not taken for a dead node. (Before its Register a session takes nothing else.)
+  std::shared_ptr<rpc::NodeLink> registered;
   for (;;) {
-    out_cv_.wait(lock, [this] { return stopping_ || (!outbox_.empty() && out_link_); });
+    auto ready = [this] { return stopping_ || (!outbox_.empty() && out_link_); };
+    if (!clock_->WaitUntil(out_cv_, lock, clock_->Now() + opt_.heartbeat, ready)) {
+      if (!out_link_ || out_link_ != registered) continue;
+      pb::NodeMessage hb;
+      hb.set_heartbeat(true);
+      outbox_.push_back(std::move(hb));
+    }
     if (stopping_ && (outbox_.empty() || !out_link_)) return;
     auto link = out_link_;
     std::deque<pb::NodeMessage> batch;
     batch.swap(outbox_);
     lock.unlock();
+    for (const auto& m : batch)
+      if (m.has_register_()) registered = link;
     // Merge consecutive report batches into one message.
     std::vector<pb::NodeMessage> msgs;
     for (auto& m : batch) {
