@@ -57,6 +57,23 @@ def timed(argv, env):
     return wall, float(m.group(3)), hops
 
 
+def measure(variants, a, env):
+    """Runs the (name, argv) variants alternately a.runs times: the ring's latency over a.rounds,
+    and the wall time of a one-round run. Medians by name."""
+    res = {name: {"lat": [], "launch": []} for name, _ in variants}
+    for i in range(a.runs):
+        for name, argv in variants:
+            _, us, hops = timed(argv + [str(a.rounds)], env)
+            if hops != a.ranks:
+                sys.exit(f"{name}: {hops} hop lines, expected {a.ranks}")
+            wall, _, _ = timed(argv + ["1"], env)
+            res[name]["lat"].append(us)
+            res[name]["launch"].append(wall)
+            log(f"run {i + 1}/{a.runs} {name}: {us:.3f} us per message, one-round run "
+                f"{wall * 1000:.0f} ms")
+    return {n: {k: statistics.median(v) for k, v in r.items()} for n, r in res.items()}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--swell", required=True)
@@ -91,18 +108,7 @@ def main():
     bare.append(a.ring)
     swell = [a.swell, "run", "--mpi", "--nodes", "2", "-n", str(a.ranks), a.ring]
 
-    res = {"bare": {"lat": [], "launch": []}, "swell": {"lat": [], "launch": []}}
-    for i in range(a.runs):
-        for name, argv in (("bare", bare), ("swell", swell)):
-            _, us, hops = timed(argv + [str(a.rounds)], env)
-            if hops != a.ranks:
-                sys.exit(f"{name}: {hops} hop lines, expected {a.ranks}")
-            wall, _, _ = timed(argv + ["1"], env)
-            res[name]["lat"].append(us)
-            res[name]["launch"].append(wall)
-            log(f"run {i + 1}/{a.runs} {name}: {us:.3f} us per message, one-round run "
-                f"{wall * 1000:.0f} ms")
-    med = {n: {k: statistics.median(v) for k, v in r.items()} for n, r in res.items()}
+    med = measure((("bare", bare), ("swell", swell)), a, env)
     out = {
         "bench": "ring", "git": a.git, "cpus": os.cpu_count(), "ranks": a.ranks, "nodes": 2,
         "rounds": a.rounds, "runs": a.runs,
@@ -133,18 +139,7 @@ def srun_vs_mpirun(a):
         return
     srun = [os.path.join(os.path.dirname(a.swell), "srun"), a.ring]
     mpirun = ["mpirun", "-n", str(a.ranks), a.ring]
-    res = {"mpirun": {"lat": [], "launch": []}, "srun": {"lat": [], "launch": []}}
-    for i in range(a.runs):
-        for name, argv in (("mpirun", mpirun), ("srun", srun)):
-            _, us, hops = timed(argv + [str(a.rounds)], env)
-            if hops != a.ranks:
-                sys.exit(f"{name}: {hops} hop lines, expected {a.ranks}")
-            wall, _, _ = timed(argv + ["1"], env)
-            res[name]["lat"].append(us)
-            res[name]["launch"].append(wall)
-            log(f"run {i + 1}/{a.runs} {name}: {us:.3f} us per message, one-round run "
-                f"{wall * 1000:.0f} ms")
-    med = {n: {k: statistics.median(v) for k, v in r.items()} for n, r in res.items()}
+    med = measure((("mpirun", mpirun), ("srun", srun)), a, env)
     print(json.dumps({
         "bench": "ring-srun", "git": a.git, "cpus": os.cpu_count(), "ranks": a.ranks,
         "nodes": 2, "rounds": a.rounds, "runs": a.runs,
