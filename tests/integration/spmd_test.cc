@@ -231,8 +231,11 @@ TEST_F(SpmdTest, TheRingRunsAcrossNetnsNodesWithTheirOwnHostnames) {
 #endif
   // A batch script's srun starts 4 ranks of one world on the two hosts.
   setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
-  Script("hello.sh", "#!/bin/bash\n#SBATCH -N 2 --ntasks-per-node=2 -o hello.out\n"
-                     "srun /usr/bin/python3 -m mpi4py.bench helloworld\n");
+  Script("hello.sh", std::string("#!/bin/bash\n#SBATCH -N 2 --ntasks-per-node=2 -o hello.out\n"
+                                 "srun /usr/bin/python3 -m mpi4py.bench helloworld\n"
+                                 "srun /usr/bin/python3 -m mpi4py.bench ringtest -n 1000\n"
+                                 "echo \"ringtest said $?\"\nsrun ") +
+                         RING_BIN + " 20\n");
   auto h = Slurm("sbatch", {"--wait", "hello.sh"});
   EXPECT_EQ(h.code, 0) << h.err;
   std::string hello = Read(dir_ + "/hello.out");
@@ -241,6 +244,9 @@ TEST_F(SpmdTest, TheRingRunsAcrossNetnsNodesWithTheirOwnHostnames) {
   for (std::sregex_iterator it(hello.begin(), hello.end(), line), end; it != end; ++it)
     ++hosts[(*it)[2]];
   EXPECT_EQ(hosts, (std::map<std::string, int>{{"mpi-1", 2}, {"mpi-2", 2}})) << hello;
+  EXPECT_NE(hello.find("ringtest said 0\n"), std::string::npos) << hello;
+  ExpectRing(hello, 4, 20);
+  EXPECT_NE(hello.find(" on mpi-2 got"), std::string::npos) << hello;
   EXPECT_TRUE(Leftovers().empty());
 #ifdef RING_MPICH_BIN
   // MPICH's ranks under srun (PMI-1 from the node daemons), across the bridge.
