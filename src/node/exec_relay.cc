@@ -75,20 +75,10 @@ void ExecRelay::Event(int64_t exec_id, pb::ExecEvent ev) {
 }
 
 void ExecRelay::FlushPmi(HeadLink& link) {
-  // Both servers' requests as PMIx's: a fence's part, or an abort.
-  std::vector<PmixServer::Request> requests;
-  if (pmix_) requests = pmix_->Take();
-  for (auto& r : pmi1_.Take()) {
-    PmixServer::Request q;
-    q.kind = r.abort ? PmixServer::Request::kAbort : PmixServer::Request::kFence;
-    q.exec_id = r.exec_id;
-    q.seq = r.seq;
-    q.data = std::move(r.data);
-    q.rank = r.rank;
-    q.status = r.status;
-    q.message = std::move(r.message);
-    requests.push_back(std::move(q));
-  }
+  // Both servers' requests: a fence's part, or an abort.
+  std::vector<PmixServer::Request> requests = pmi1_.Take();
+  if (pmix_)
+    for (auto& r : pmix_->Take()) requests.push_back(std::move(r));
   for (auto& r : requests) {
     if (!link.registered()) {
       if (r.kind == PmixServer::Request::kFence) {

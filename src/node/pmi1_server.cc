@@ -194,7 +194,7 @@ void Pmi1Server::Command(int fd, Conn& c, const std::string& line) {
     Answer(fd, "cmd=finalize_ack rc=0");
   } else if (cmd == "abort") {
     Request r;
-    r.abort = true;
+    r.kind = Request::kAbort;
     r.exec_id = c.exec_id;
     r.rank = c.rank;
     r.status = f.count("exitcode") ? std::atoi(f["exitcode"].c_str()) : 1;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "node/pmix_server.h"
 #include "node/poller.h"
 
 namespace swell::node {
@@ -31,16 +32,9 @@ class Pmi1Server {
     int local = 0;           // ranks on this node
     std::vector<int> counts; // ranks per node, in node order
   };
-  // What the ranks ask of the node: a barrier's part for the head, or an abort.
-  struct Request {
-    bool abort = false;
-    int64_t exec_id = 0;
-    int seq = 0;        // a barrier: -1, -2, ... per step
-    std::string data;   // a barrier: this node's puts
-    int rank = 0;       // an abort
-    int status = 0;
-    std::string message;
-  };
+  // What the ranks ask of the node, as the PMIx server's: a barrier's part for the head (a
+  // fence numbered -1, -2, ... per step), or an abort.
+  using Request = PmixServer::Request;
 
   // `poller` watches the node's ends of the connections.
   explicit Pmi1Server(Poller* poller) : poller_(poller) {}

@@ -103,7 +103,7 @@ TEST_F(Pmi1Conversation, AFailedBarrierAnswersWithAnErrorAndAbortGoesUp) {
   Ask(1, "cmd=abort exitcode=4 message=bad");
   auto requests = server_.Take();
   ASSERT_EQ(requests.size(), 1u);
-  EXPECT_TRUE(requests[0].abort);
+  EXPECT_EQ(requests[0].kind, Pmi1Server::Request::kAbort);
   EXPECT_EQ(requests[0].rank, 1);
   EXPECT_EQ(requests[0].status, 4);
   // A step's end closes its connections: the rank sees its end.
