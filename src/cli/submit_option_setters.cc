@@ -15,7 +15,9 @@
 namespace swell::cli::internal {
 namespace {
 
-Status Error(std::string_view message) { return InvalidArgument(fmt::format("error: {}", message)); }
+Status Error(std::string_view message) {
+  return InvalidArgument(fmt::format("error: {}", message));
+}
 
 // "error: Invalid --NAME specification", Slurm's word for most bad values.
 Status Invalid(std::string_view option) {
@@ -23,38 +25,48 @@ Status Invalid(std::string_view option) {
 }
 
 // Sets `field` to the option's value as written (Slurm keeps strings as given, empty ones too).
-#define SWELL_STRING(field)                                       \
+#define SWELL_STRING(field)                                             \
   [](const Value& v, const ParseContext&, SubmitOptions* o) -> Status { \
-    o->field = v.value_or("");                                    \
-    return Status::Ok();                                          \
+    o->field = v.value_or("");                                          \
+    return Status::Ok();                                                \
   }
 
-#define SWELL_FLAG(field)                                         \
+#define SWELL_FLAG(field)                                             \
   [](const Value&, const ParseContext&, SubmitOptions* o) -> Status { \
-    o->field = true;                                              \
-    return Status::Ok();                                          \
+    o->field = true;                                                  \
+    return Status::Ok();                                              \
+  }
+
+// `field` from PARSE, an expression of the value `v` and the context `c` that gives a Result.
+#define SWELL_PARSED(field, parse)                                                         \
+  [](const Value& v, [[maybe_unused]] const ParseContext& c, SubmitOptions* o) -> Status { \
+    SWELL_ASSIGN_OR_RETURN(o->field, parse);                                               \
+    return Status::Ok();                                                                   \
+  }
+
+// `field` from PARSE, an expression of `v` and `c` that gives an optional; "Invalid --NAME
+// specification" when it gives none.
+#define SWELL_CHECKED(field, name, parse)                                                  \
+  [](const Value& v, [[maybe_unused]] const ParseContext& c, SubmitOptions* o) -> Status { \
+    o->field = parse;                                                                      \
+    return o->field ? Status::Ok() : Invalid(name);                                        \
   }
 
 // parse_int(OPTION, value, positive) into `field`.
-#define SWELL_INT(field, option, positive)                             \
-  [](const Value& v, const ParseContext&, SubmitOptions* o) -> Status { \
-    SWELL_ASSIGN_OR_RETURN(o->field, SlurmInt(option, *v, positive));   \
-    return Status::Ok();                                                \
-  }
-
+#define SWELL_INT(field, option, positive) SWELL_PARSED(field, SlurmInt(option, *v, positive))
 // str_to_mbytes into `field`, "Invalid --NAME specification" when it is not a size.
-#define SWELL_MBYTES(field, name)                                      \
-  [](const Value& v, const ParseContext&, SubmitOptions* o) -> Status { \
-    o->field = SlurmMegabytes(*v);                                      \
-    return o->field ? Status::Ok() : Invalid(name);                     \
-  }
-
+#define SWELL_MBYTES(field, name) SWELL_CHECKED(field, name, SlurmMegabytes(*v))
 // A gpu count "[type:]N" into `field`.
-#define SWELL_GPUS(field)                                              \
-  [](const Value& v, const ParseContext&, SubmitOptions* o) -> Status { \
-    SWELL_ASSIGN_OR_RETURN(o->field, ParseGpuCount(*v));                \
-    return Status::Ok();                                                \
-  }
+#define SWELL_GPUS(field) SWELL_PARSED(field, ParseGpuCount(*v))
+
+// A time as --begin takes it (parse_time) into `field`; "Invalid --NAME specification".
+Status SetTime(std::string_view name, const Value& v, const ParseContext& c,
+               std::optional<Time>* field) {
+  Result<Time> t = ParseBeginTime(*v, c.now);
+  if (!t.ok()) return Invalid(name);
+  *field = *t;
+  return Status::Ok();
+}
 
 Status SetNodes(const Value& v, const ParseContext&, SubmitOptions* o) {
   // verify_node_count: "N" or "MIN-MAX", each with an optional k/m multiplier.
@@ -80,8 +92,8 @@ Status SetNodes(const Value& v, const ParseContext&, SubmitOptions* o) {
     if (!h) return Error(fmt::format("\"{}\" is not a valid node count", hi_text));
     hi = *h;
     if (hi != 0 && hi < *lo)
-      return Error(fmt::format("Maximum node count {} is less than minimum node count {}", hi,
-                               *lo));
+      return Error(
+          fmt::format("Maximum node count {} is less than minimum node count {}", hi, *lo));
   }
   if (*lo == 0) return InvalidArgument("refused: Node count specification invalid");
   o->nodes_min = *lo;
@@ -134,9 +146,7 @@ const NamedSetter kSetters[] = {
      }},
     {"begin",
      [](const Value& v, const ParseContext& c, SubmitOptions* o) -> Status {
-       auto t = ParseBeginTime(*v, c.now);
-       if (!t.ok()) return Invalid("begin");
-       o->begin = *t;
+       SWELL_RETURN_IF_ERROR(SetTime("begin", v, c, &o->begin));
        o->begin_text = *v;
        return Status::Ok();
      }},
@@ -153,10 +163,7 @@ const NamedSetter kSetters[] = {
     {"cpus-per-task", SWELL_INT(cpus_per_task, "--cpus-per-task", true)},
     {"deadline",
      [](const Value& v, const ParseContext& c, SubmitOptions* o) -> Status {
-       auto t = ParseBeginTime(*v, c.now);
-       if (!t.ok()) return Invalid("deadline");
-       o->deadline = *t;
-       return Status::Ok();
+       return SetTime("deadline", v, c, &o->deadline);
      }},
     {"dependency",
      [](const Value& v, const ParseContext&, SubmitOptions* o) -> Status {
@@ -181,11 +188,7 @@ const NamedSetter kSetters[] = {
     {"gpus-per-node", SWELL_GPUS(gpus_per_node)},
     {"gpus-per-socket", SWELL_GPUS(gpus_per_socket)},
     {"gpus-per-task", SWELL_GPUS(gpus_per_task)},
-    {"gres",
-     [](const Value& v, const ParseContext&, SubmitOptions* o) -> Status {
-       SWELL_ASSIGN_OR_RETURN(o->gpus_per_node, ParseGresGpus(*v));
-       return Status::Ok();
-     }},
+    {"gres", SWELL_PARSED(gpus_per_node, ParseGresGpus(*v))},
     {"help", SWELL_FLAG(help)},
     {"hint", SWELL_STRING(hint)},
     {"hold", SWELL_FLAG(hold)},
@@ -202,26 +205,22 @@ const NamedSetter kSetters[] = {
      }},
     {"kill-on-invalid-dep",
      [](const Value& v, const ParseContext&, SubmitOptions* o) -> Status {
-       if (EqualsIgnoreCase(*v, "yes")) o->kill_on_invalid_dep = true;
-       else if (EqualsIgnoreCase(*v, "no")) o->kill_on_invalid_dep = false;
-       else return Invalid("kill-on-invalid-dep");
+       if (EqualsIgnoreCase(*v, "yes"))
+         o->kill_on_invalid_dep = true;
+       else if (EqualsIgnoreCase(*v, "no"))
+         o->kill_on_invalid_dep = false;
+       else
+         return Invalid("kill-on-invalid-dep");
        return Status::Ok();
      }},
     {"label", SWELL_FLAG(label)},
     {"licenses", SWELL_STRING(licenses)},
-    {"mail-type",
-     [](const Value& v, const ParseContext&, SubmitOptions* o) -> Status {
-       o->mail_type = ParseMailType(*v);
-       return o->mail_type ? Status::Ok() : Invalid("mail-type");
-     }},
+    {"mail-type", SWELL_CHECKED(mail_type, "mail-type", ParseMailType(*v))},
     {"mail-user", SWELL_STRING(mail_user)},
     {"mem", SWELL_MBYTES(mem_mb, "mem")},
     {"mem-per-cpu", SWELL_MBYTES(mem_per_cpu_mb, "mem-per-cpu")},
     {"mem-per-gpu", SWELL_MBYTES(mem_per_gpu_mb, "mem-per-gpu")},
-    {"mpi", [](const Value& v, const ParseContext&, SubmitOptions* o) -> Status {
-       o->mpi = v.value_or("");
-       return Status::Ok();
-     }},
+    {"mpi", SWELL_STRING(mpi)},
     {"multi-prog",
      [](const Value&, const ParseContext&, SubmitOptions*) {
        return Error("--multi-prog is not supported by swell (docs/slurm.md)");
@@ -246,9 +245,12 @@ const NamedSetter kSetters[] = {
     {"open-mode",
      [](const Value& v, const ParseContext&, SubmitOptions* o) -> Status {
        char c = v->empty() ? '\0' : ToLower((*v)[0]);
-       if (c == 'a') o->open_mode = "append";
-       else if (c == 't') o->open_mode = "truncate";
-       else return Invalid("open-mode");
+       if (c == 'a')
+         o->open_mode = "append";
+       else if (c == 't')
+         o->open_mode = "truncate";
+       else
+         return Invalid("open-mode");
        return Status::Ok();
      }},
     {"output", SWELL_STRING(output)},
@@ -263,23 +265,11 @@ const NamedSetter kSetters[] = {
        return Status::Ok();
      }},
     {"reservation", SWELL_STRING(reservation)},
-    {"signal",
-     [](const Value& v, const ParseContext& c, SubmitOptions* o) -> Status {
-       o->signal = ParseSignalSpec(*v, c.command == kSbatch);
-       return o->signal ? Status::Ok() : Invalid("signal");
-     }},
+    {"signal", SWELL_CHECKED(signal, "signal", ParseSignalSpec(*v, c.command == kSbatch))},
     {"sockets-per-node", SWELL_INT(sockets_per_node, "--sockets-per-node", true)},
     {"test-only", SWELL_FLAG(test_only)},
-    {"time",
-     [](const Value& v, const ParseContext&, SubmitOptions* o) -> Status {
-       o->time_limit = SlurmTimeLimit(*v);
-       return o->time_limit ? Status::Ok() : Invalid("time");
-     }},
-    {"time-min",
-     [](const Value& v, const ParseContext&, SubmitOptions* o) -> Status {
-       o->time_min = SlurmTimeLimit(*v);
-       return o->time_min ? Status::Ok() : Invalid("time-min");
-     }},
+    {"time", SWELL_CHECKED(time_limit, "time", SlurmTimeLimit(*v))},
+    {"time-min", SWELL_CHECKED(time_min, "time-min", SlurmTimeLimit(*v))},
     {"uid", [](const Value&, const ParseContext&, SubmitOptions*) { return SetRootOnly("uid"); }},
     {"usage", SWELL_FLAG(usage)},
     {"version", SWELL_FLAG(version)},
@@ -293,6 +283,8 @@ const NamedSetter kSetters[] = {
 #undef SWELL_INT
 #undef SWELL_MBYTES
 #undef SWELL_GPUS
+#undef SWELL_PARSED
+#undef SWELL_CHECKED
 
 }  // namespace
 

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <string>
+#include <utility>
 
 namespace swell {
 namespace {
@@ -71,24 +72,19 @@ TEST_F(BeginTimeTest, NowAndOffsets) {
   EXPECT_EQ(Begin("now-30minutes"), now_ - minutes(30));
 }
 
-TEST_F(BeginTimeTest, TimeOfDayIsTodayOrTomorrow) {
-  EXPECT_EQ(Begin("16:00"), Utc(2024, 3, 15, 16, 0));
-  EXPECT_EQ(Begin("10:30:01"), Utc(2024, 3, 15, 10, 30, 1));
-  EXPECT_EQ(Begin("10:30"), Utc(2024, 3, 16, 10, 30));  // already past (by 250 ms)
-  EXPECT_EQ(Begin("09:00"), Utc(2024, 3, 16, 9, 0));
-  EXPECT_EQ(Begin("4:00pm"), Utc(2024, 3, 15, 16, 0));
-  EXPECT_EQ(Begin("4:00 PM"), Utc(2024, 3, 15, 16, 0));
-  EXPECT_EQ(Begin("12:00am"), Utc(2024, 3, 16, 0, 0));
-  EXPECT_EQ(Begin("12:15pm"), Utc(2024, 3, 15, 12, 15));
-}
-
-TEST_F(BeginTimeTest, NamedTimes) {
-  EXPECT_EQ(Begin("midnight"), Utc(2024, 3, 16, 0, 0));
-  EXPECT_EQ(Begin("noon"), Utc(2024, 3, 15, 12, 0));
-  EXPECT_EQ(Begin("elevenses"), Utc(2024, 3, 15, 11, 0));
-  EXPECT_EQ(Begin("fika"), Utc(2024, 3, 15, 15, 0));
-  EXPECT_EQ(Begin("teatime"), Utc(2024, 3, 15, 16, 0));
-  EXPECT_EQ(Begin("TeaTime"), Utc(2024, 3, 15, 16, 0));
+// Times of day are today's when still ahead, else tomorrow's; named times are times of day.
+TEST_F(BeginTimeTest, TimesOfDay) {
+  const std::pair<const char*, Time> cases[] = {
+      {"16:00", Utc(2024, 3, 15, 16, 0)},    {"10:30:01", Utc(2024, 3, 15, 10, 30, 1)},
+      {"10:30", Utc(2024, 3, 16, 10, 30)},  // already past (by 250 ms)
+      {"09:00", Utc(2024, 3, 16, 9, 0)},     {"4:00pm", Utc(2024, 3, 15, 16, 0)},
+      {"4:00 PM", Utc(2024, 3, 15, 16, 0)},  {"12:00am", Utc(2024, 3, 16, 0, 0)},
+      {"12:15pm", Utc(2024, 3, 15, 12, 15)}, {"midnight", Utc(2024, 3, 16, 0, 0)},
+      {"noon", Utc(2024, 3, 15, 12, 0)},     {"elevenses", Utc(2024, 3, 15, 11, 0)},
+      {"fika", Utc(2024, 3, 15, 15, 0)},     {"teatime", Utc(2024, 3, 15, 16, 0)},
+      {"TeaTime", Utc(2024, 3, 15, 16, 0)},
+  };
+  for (const auto& [text, want] : cases) EXPECT_EQ(Begin(text), want) << text;
 }
 
 TEST_F(BeginTimeTest, TodayAndTomorrow) {
