@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "cli/daemon_cmds.h"
+#include "cli/stop_signal.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "common/process.h"
@@ -49,7 +50,9 @@ bool WaitGone(pid_t pid, std::chrono::milliseconds timeout) {
 
 std::string NodeName(int i) { return "node" + std::to_string(i); }
 
-// The provider settings of a cluster file.
+
+}  // namespace
+
 provider::ProviderConfig ProviderSettings(const head::config::ClusterConfig& c) {
   provider::ProviderConfig p;
   p.kind = c.provider;
@@ -65,8 +68,6 @@ provider::ProviderConfig ProviderSettings(const head::config::ClusterConfig& c) 
   if (!c.provider_prefix.empty()) p.prefix = c.provider_prefix;
   return p;
 }
-
-}  // namespace
 
 head::elastic::PoolOptions PoolLimits(const head::config::ClusterConfig& c) {
   head::elastic::PoolOptions o;
@@ -233,52 +234,6 @@ int Down(const Args& args) {
   }
   return 0;
 }
-
-namespace {
-
-// Blocks SIGTERM/SIGINT in every thread to come and waits for one of them.
-class StopSignal {
- public:
-  StopSignal() {
-    sigemptyset(&set_);
-    sigaddset(&set_, SIGTERM);
-    sigaddset(&set_, SIGINT);
-    sigaddset(&set_, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
-  }
-  int Wait() {
-    sigset_t wait_set;
-    sigemptyset(&wait_set);
-    sigaddset(&wait_set, SIGTERM);
-    sigaddset(&wait_set, SIGINT);
-    int sig = 0;
-    sigwait(&wait_set, &sig);
-    return sig;
-  }
-  // Waits up to `d` for SIGTERM or SIGINT; true when one came.
-  bool WaitFor(std::chrono::duration<double> d) {
-    sigset_t wait_set;
-    sigemptyset(&wait_set);
-    sigaddset(&wait_set, SIGTERM);
-    sigaddset(&wait_set, SIGINT);
-    auto end = std::chrono::steady_clock::now() + d;
-    for (;;) {
-      auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(
-          end - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return false;
-      timespec ts{static_cast<time_t>(left.count() / 1000000000),
-                  static_cast<long>(left.count() % 1000000000)};
-      int sig = sigtimedwait(&wait_set, nullptr, &ts);
-      if (sig > 0) return true;
-      if (errno != EINTR && errno != EAGAIN) return false;
-    }
-  }
-
- private:
-  sigset_t set_;
-};
-
-}  // namespace
 
 int HeadDaemon(const Args& args) {
   CLI::App app{"swell head"};

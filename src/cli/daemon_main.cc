@@ -15,7 +15,13 @@ namespace {
 using namespace swell::cli;
 
 constexpr Command kCommands[] = {
-    {"up", Up}, {"down", Down}, {"head", HeadDaemon}, {"node", NodeDaemon}, {"sim", Sim},
+    {"up", Up},
+    {"down", Down},
+    {"head", HeadDaemon},
+    {"node", NodeDaemon},
+    {"sim", Sim},
+    {"slurm-config", SlurmConfig},
+    {"autoscale", Autoscale},
 };
 
 }  // namespace
@@ -23,16 +29,17 @@ constexpr Command kCommands[] = {
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "-h" || args[0] == "--help") {
-    std::fputs("usage: swell-daemon {up|down|head|node|sim|mr} [options]\n"
-               "  run by swell for these commands; see swell --help\n",
-               args.empty() ? stderr : stdout);
+    std::fputs(
+        "usage: swell-daemon {up|down|head|node|sim|mr|slurm-config|autoscale} [options]\n"
+        "  run by swell for these commands; see swell --help\n",
+        args.empty() ? stderr : stdout);
     return args.empty() ? 2 : 0;
   }
   const std::string cmd = args[0];
   if (cmd == "mr") return Mr(argc, argv);  // its workers are this binary, run with argv
   args.erase(args.begin());
   if (auto code = Dispatch(kCommands, cmd, args)) return *code;
-  std::fprintf(stderr, "swell-daemon: '%s' is not one of its commands; run swell %s\n",
-               cmd.c_str(), cmd.c_str());
+  std::fprintf(stderr, "swell-daemon: '%s' is not one of its commands; run swell %s\n", cmd.c_str(),
+               cmd.c_str());
   return 2;
 }

@@ -43,6 +43,12 @@ Elastic nodes:
                                    the autoscaler on a virtual clock (clic, greedy,
                                    powersave, lookahead; oracle: clairvoyant, the floor)
 
+On a real Slurm (docs/slurm-autoscale.md):
+  slurm-config --config FILE [--lua FILE]
+                                   slurm.conf lines (and job_submit.lua) for the node types
+  autoscale --config FILE [--slurm-conf PATH]
+                                   grow and shrink Slurm's partitions with dynamic nodes
+
 MapReduce:
   mr mapfiles --cmd 'TOOL {in} > {out}' --in DIR --out DIR [-n N] [--retries R]
                                    run a command once per file on N workers (map-only)
@@ -60,14 +66,13 @@ Environment: SWELL_HOME (default ~/.swell), SWELL_HEAD (host:port of a remote he
 using namespace swell::cli;
 
 constexpr Command kCommands[] = {
-    {"submit", Submit}, {"run", Run},   {"queue", Queue}, {"nodes", Nodes},
-    {"stats", Stats},   {"cancel", Cancel}, {"wait", Wait}, {"logs", Logs},
-    {"info", Info},     {"relay", Relay},
+    {"submit", Submit}, {"run", Run},   {"queue", Queue}, {"nodes", Nodes}, {"stats", Stats},
+    {"cancel", Cancel}, {"wait", Wait}, {"logs", Logs},   {"info", Info},   {"relay", Relay},
 };
 
 // The commands swell-daemon runs.
 bool IsDaemonCommand(const std::string& cmd) {
-  for (const char* c : {"up", "down", "head", "node", "sim", "mr"})
+  for (const char* c : {"up", "down", "head", "node", "sim", "mr", "slurm-config", "autoscale"})
     if (cmd == c) return true;
   return false;
 }

@@ -32,7 +32,7 @@
 #include "head/job_mail.h"
 #include "head/job_lifecycle.h"
 #include "head/job_model.h"
-#include "head/provider_calls.h"
+#include "provider/provider_calls.h"
 #include "head/reconcile/reconcile.h"
 #include "head/state/store.h"
 
@@ -324,7 +324,7 @@ class Head::Impl {
   Time next_autoscale_, next_list_;
   bool list_running_ = false;
   std::vector<int64_t> arrived_;  // per type, tasks routed there since the head started
-  ProviderCalls provider_calls_;
+  provider::ProviderCalls provider_calls_;
 };
 
 }  // namespace swell::head

@@ -63,6 +63,12 @@ std::vector<std::string> NodeDaemonArgs(const ProviderContext& ctx, const std::s
                                         Duration boot_delay) {
   char delay[32];
   snprintf(delay, sizeof delay, "%.3f", std::chrono::duration<double>(boot_delay).count());
+  if (ctx.node_command) {
+    std::vector<std::string> argv = ctx.node_command(name, type);
+    if (boot_delay > Duration::zero())
+      argv.insert(argv.begin(), {"/bin/sh", "-c", "sleep \"$0\" && exec \"$@\"", delay});
+    return argv;
+  }
   return {ctx.swell_exe,  "node",
           "--home",       ctx.home,
           "--name",       name,

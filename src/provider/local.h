@@ -19,7 +19,8 @@ struct LocalOptions {
   Duration stop_timeout = std::chrono::seconds(30);  // SIGTERM .. SIGKILL on Delete
 };
 
-// The `swell node` command line of node `name` of `type` (for `local` and `netns`).
+// The node daemon's command line of node `name` of `type` (for `local` and `netns`): `swell
+// node`, or ctx.node_command's, after a sleep of `boot_delay`.
 std::vector<std::string> NodeDaemonArgs(const ProviderContext& ctx, const std::string& name,
                                         const head::autoscaler::NodeType& type,
                                         Duration boot_delay);

@@ -71,7 +71,7 @@ class Netns final : public NetnsProvider {
   Status Create(const std::string& name, const head::autoscaler::NodeType& type) override {
     SWELL_RETURN_IF_ERROR(CheckNodeName(name));
     const std::string& head = ctx_.head_address;
-    if (head.rfind("unix:", 0) == 0 || head.find(':') == std::string::npos)
+    if (!ctx_.node_command && (head.rfind("unix:", 0) == 0 || head.find(':') == std::string::npos))
       return InvalidArgument("netns nodes reach the head over TCP, on " + BridgeAddress() +
                              ":<port>; the head address is " + head);
     SWELL_RETURN_IF_ERROR(EnsureBridge());

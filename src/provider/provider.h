@@ -21,6 +21,7 @@
 // safe to call from several threads for different names. Errors are returned, never thrown;
 // a provider must not crash or hang the head (a hung script is killed after its timeout).
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +38,12 @@ struct ProviderContext {
   std::string head_address;  // how nodes reach the head: "unix:/path" or "host:port"
   std::string secret_file;   // the cluster secret (mode 0600)
   int kill_wait_s = 10;      // passed to node daemons
+  // The node daemon's command line for node `name` of `type`, when it is not `swell node` with
+  // the settings above: `swell autoscale` runs Slurm's slurmd (slurm/autoscale.h). The nodes
+  // then reach no swell head, and head_address is not needed.
+  std::function<std::vector<std::string>(const std::string& name,
+                                         const head::autoscaler::NodeType& type)>
+      node_command;
 };
 
 class Provider {

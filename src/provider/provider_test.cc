@@ -13,6 +13,7 @@
 #include "common/files.h"
 #include "common/process.h"
 #include "provider/command.h"
+#include "provider/local.h"
 #include "provider/providers.h"
 #include "provider/static.h"
 #include "testing/scratch.h"
@@ -36,6 +37,26 @@ ProviderContext Context(const std::string& home) {
   ctx.secret_file = home + "/secret";
   ctx.kill_wait_s = 3;
   return ctx;
+}
+
+// ---- the node daemon's command line
+
+TEST(NodeDaemonArgsTest, SwellNodeOrTheGivenCommandAfterTheBootDelay) {
+  ProviderContext ctx = Context("/h");
+  head::autoscaler::NodeType t;
+  t.name = "small";
+  auto swell = NodeDaemonArgs(ctx, "n1", t, 0s);
+  ASSERT_GE(swell.size(), 2u);
+  EXPECT_EQ(swell[0], "/usr/bin/swell-test");
+  EXPECT_EQ(swell[1], "node");
+  ctx.node_command = [](const std::string& name, const head::autoscaler::NodeType& type) {
+    return std::vector<std::string>{"slurmd", "-N", name, type.name};
+  };
+  EXPECT_EQ(NodeDaemonArgs(ctx, "n1", t, 0s),
+            (std::vector<std::string>{"slurmd", "-N", "n1", "small"}));
+  EXPECT_EQ(NodeDaemonArgs(ctx, "n1", t, 1500ms),
+            (std::vector<std::string>{"/bin/sh", "-c", "sleep \"$0\" && exec \"$@\"", "1.500",
+                                      "slurmd", "-N", "n1", "small"}));
 }
 
 head::autoscaler::NodeType Gpu() {

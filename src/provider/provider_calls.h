@@ -1,10 +1,10 @@
 #pragma once
 
-// Provider calls off the head's loop: a fixed set of threads runs queued calls (a create may
-// take minutes: a cloud CLI, a node booting). Each call posts its result back to the loop
-// itself. Stop() lets the calls under way finish (a provider call is not interrupted half-way)
-// and drops the queued ones: the pool's records and the provider's List() settle them on the
-// next start. Thread-safe.
+// Provider calls off the caller's loop (the head's, `swell autoscale`'s): a fixed set of threads
+// runs queued calls (a create may take minutes: a cloud CLI, a node booting). Each call posts its
+// result back to the loop itself. Stop() lets the calls under way finish (a provider call is not
+// interrupted half-way) and drops the queued ones: the pool's records and the provider's List()
+// settle them on the next start. Thread-safe.
 
 #include <condition_variable>
 #include <deque>
@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-namespace swell::head {
+namespace swell::provider {
 
 class ProviderCalls {
  public:
@@ -39,4 +39,4 @@ class ProviderCalls {
   bool stop_ = false;                        // GUARDED_BY(mu_)
 };
 
-}  // namespace swell::head
+}  // namespace swell::provider

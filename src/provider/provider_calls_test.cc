@@ -1,11 +1,11 @@
-#include "head/provider_calls.h"
+#include "provider/provider_calls.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <future>
 
-namespace swell::head {
+namespace swell::provider {
 namespace {
 
 TEST(ProviderCallsTest, CallsRunOffTheCallersThreadSideBySide) {
@@ -47,4 +47,4 @@ TEST(ProviderCallsTest, StopFinishesTheCallUnderWayAndDropsTheQueued) {
 }
 
 }  // namespace
-}  // namespace swell::head
+}  // namespace swell::provider

@@ -1,9 +1,9 @@
-#include "head/provider_calls.h"
+#include "provider/provider_calls.h"
 
 #include <algorithm>
 #include <utility>
 
-namespace swell::head {
+namespace swell::provider {
 
 void ProviderCalls::Start(int threads) {
   for (int i = 0; i < std::max(1, threads); ++i) threads_.emplace_back([this] { Work(); });
@@ -42,4 +42,4 @@ void ProviderCalls::Work() {
   }
 }
 
-}  // namespace swell::head
+}  // namespace swell::provider

@@ -1,0 +1,68 @@
+#include "slurm/slurm_conf.h"
+
+#include <gtest/gtest.h>
+
+namespace swell::slurm {
+namespace {
+
+namespace as = head::autoscaler;
+
+as::NodeType Type(const std::string& name, int cpus, int64_t mem_mb, int gpus = 0,
+                  int max_nodes = 4) {
+  return {.name = name, .cpus = cpus, .memory_mb = mem_mb, .gpus = gpus, .max_nodes = max_nodes};
+}
+
+TEST(SlurmConfTest, OneNodesetAndPartitionPerType) {
+  auto conf =
+      SlurmConfFragment({Type("large", 4, 8000), Type("small", 1, 1000, 0, 8)}, 0, "c.toml");
+  ASSERT_TRUE(conf.ok()) << conf.status().ToString();
+  EXPECT_NE(conf->find("MaxNodeCount=12\n"), std::string::npos);  // 4 + 8
+  EXPECT_NE(conf->find("TreeWidth=65533\n"), std::string::npos);
+  EXPECT_NE(conf->find("JobSubmitPlugins=lua\n"), std::string::npos);
+  EXPECT_NE(conf->find("Nodeset=swell_small Feature=small\n"), std::string::npos);
+  EXPECT_NE(conf->find("PartitionName=large Nodes=swell_large MaxTime=INFINITE State=UP "
+                       "Default=YES\n"),
+            std::string::npos);
+  EXPECT_NE(conf->find("PartitionName=small Nodes=swell_small MaxTime=INFINITE State=UP\n"),
+            std::string::npos);
+  EXPECT_EQ(conf->find("GresTypes"), std::string::npos);
+  auto gpu = SlurmConfFragment({Type("gpu", 4, 8000, 2, 0)}, 0, "c.toml");
+  ASSERT_TRUE(gpu.ok());
+  EXPECT_NE(gpu->find("MaxNodeCount=1024\n"), std::string::npos);  // a type without a bound
+  EXPECT_NE(gpu->find("GresTypes=gpu\n"), std::string::npos);
+  auto capped = SlurmConfFragment({Type("a", 1, 0)}, 3, "c.toml");
+  ASSERT_TRUE(capped.ok());
+  EXPECT_NE(capped->find("MaxNodeCount=3\n"), std::string::npos);
+}
+
+TEST(SlurmConfTest, RefusesWhatSlurmCannotName) {
+  EXPECT_FALSE(SlurmConfFragment({}, 0, "c.toml").ok());
+  auto bad = SlurmConfFragment({Type("a b", 1, 0)}, 0, "c.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("'a b'"), std::string::npos);
+  as::NodeType t = Type("ok", 1, 0);
+  t.features = {"x,y"};
+  EXPECT_FALSE(SlurmConfFragment({t}, 0, "c.toml").ok());
+}
+
+TEST(SlurmConfTest, DynamicNodeConf) {
+  EXPECT_EQ(DynamicNodeConf(Type("small", 2, 1000)), "CPUs=2 RealMemory=1000 Feature=small");
+  as::NodeType t = Type("gpu", 8, 0, 2);
+  t.features = {"a100", "ib"};
+  EXPECT_EQ(DynamicNodeConf(t), "CPUs=8 Gres=gpu:2 Feature=gpu,a100,ib");
+}
+
+TEST(SlurmConfTest, LuaListsTheTypesSmallestFirst) {
+  std::string lua =
+      JobSubmitLua({Type("large", 4, 8000), Type("gpu", 4, 8000, 1), Type("small", 1, 1000)});
+  size_t small = lua.find("name = \"small\""), large = lua.find("name = \"large\""),
+         gpu = lua.find("name = \"gpu\"");
+  ASSERT_NE(small, std::string::npos);
+  EXPECT_LT(small, large);
+  EXPECT_LT(large, gpu);  // same cpus and memory: fewer gpus first
+  EXPECT_NE(lua.find("function slurm_job_submit("), std::string::npos);
+  EXPECT_NE(lua.find("function slurm_job_modify("), std::string::npos);
+}
+
+}  // namespace
+}  // namespace swell::slurm
