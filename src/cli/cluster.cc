@@ -112,6 +112,7 @@ int Up(const Args& args) {
   auto merged = head::config::WithClusterTable(text, source, cfg);
   if (!merged.ok()) return Fail("up", merged.status(), 2);
   if (Status s = WriteFileAtomic(saved, *merged, 0600); !s.ok()) return Fail("up", s);
+  if (cfg.slurm_embedded) return UpSlurm(cfg, home, saved);
   auto secret = LoadOrCreateSecret(home + "/secret");
   if (!secret.ok()) return Fail("up", secret.status());
 
@@ -184,6 +185,7 @@ int Up(const Args& args) {
 int Down(const Args& args) {
   if (!args.empty() && args[0] != "--help") return Fail("down", "takes no arguments", 2);
   std::string home = Home();
+  if (DownSlurm(home)) return 0;
   // Node daemons, static and elastic (each writes nodes/<name>/pid).
   auto live_nodes = [&] {
     std::vector<std::pair<std::string, pid_t>> out;

@@ -22,6 +22,7 @@ constexpr Command kCommands[] = {
     {"sim", Sim},
     {"slurm-config", SlurmConfig},
     {"autoscale", Autoscale},
+    {"env", Env},
 };
 
 }  // namespace
@@ -30,7 +31,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "-h" || args[0] == "--help") {
     std::fputs(
-        "usage: swell-daemon {up|down|head|node|sim|mr|slurm-config|autoscale} [options]\n"
+        "usage: swell-daemon {up|down|head|node|sim|mr|slurm-config|autoscale|env} [options]\n"
         "  run by swell for these commands; see swell --help\n",
         args.empty() ? stderr : stdout);
     return args.empty() ? 2 : 0;

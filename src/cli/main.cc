@@ -23,6 +23,7 @@ constexpr char kUsage[] = R"(usage: swell <command> [options]
 Cluster:
   up [--nodes N] [--config FILE]   start (or repair) the embedded cluster in $SWELL_HOME
   down                             stop everything `up` started
+  env                              shell settings for Slurm's commands (eval its output)
   nodes [--json]                   list nodes
   stats [--json]                   node-hours paid and used, cost, waits, per user
 
@@ -72,7 +73,8 @@ constexpr Command kCommands[] = {
 
 // The commands swell-daemon runs.
 bool IsDaemonCommand(const std::string& cmd) {
-  for (const char* c : {"up", "down", "head", "node", "sim", "mr", "slurm-config", "autoscale"})
+  for (const char* c :
+       {"up", "down", "head", "node", "sim", "mr", "slurm-config", "autoscale", "env"})
     if (cmd == c) return true;
   return false;
 }

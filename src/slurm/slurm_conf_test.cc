@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "slurm/embedded.h"
+
 namespace swell::slurm {
 namespace {
 
@@ -62,6 +64,25 @@ TEST(SlurmConfTest, LuaListsTheTypesSmallestFirst) {
   EXPECT_LT(large, gpu);  // same cpus and memory: fewer gpus first
   EXPECT_NE(lua.find("function slurm_job_submit("), std::string::npos);
   EXPECT_NE(lua.find("function slurm_job_modify("), std::string::npos);
+}
+
+TEST(EmbeddedSlurmTest, ControllerOnTheBridgeAndTheTypesAfter) {
+  EmbeddedSlurm e;
+  e.dir = "/h/slurm";
+  e.cluster_name = "swell";
+  e.host = "box";
+  e.address = "10.215.0.1";
+  e.ctld_port = 7001;
+  e.slurmd_port = 7002;
+  e.munge_socket = "/h/slurm/munge/munge.socket";
+  std::string conf = EmbeddedSlurmConf(e, "PartitionName=small Nodes=swell_small\n");
+  for (const char* line :
+       {"ClusterName=swell\n", "SlurmctldHost=box(10.215.0.1)\n", "SlurmctldPort=7001\n",
+        "SlurmdPort=7002\n", "AuthInfo=socket=/h/slurm/munge/munge.socket\n",
+        "SlurmdSpoolDir=/h/slurm/nodes/%n/spool\n", "TmpFS=/h/slurm/nodes/%n/tmp\n",
+        "StateSaveLocation=/h/slurm/ctld\n"})
+    EXPECT_NE(conf.find(line), std::string::npos) << line;
+  EXPECT_EQ(conf.substr(conf.size() - 38), "PartitionName=small Nodes=swell_small\n");
 }
 
 }  // namespace

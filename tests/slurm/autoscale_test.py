@@ -1,15 +1,18 @@
 """`swell autoscale` on Debian's Slurm 22.05 (issue 15; docs/slurm-autoscale.md).
 
-A Slurm in a box with no nodes, configured by `swell slurm-config` (a nodeset and partition per
-node type, job_submit.lua routing); `swell autoscale` beside it makes dynamic slurmd nodes with
-the netns provider (each in its own network namespace and host name) when jobs wait and deletes
-them once idle. Checks, as a user of that Slurm sees them with Debian's own commands:
+`swell up --config examples/clusters/slurm-netns.toml` in a fresh SWELL_HOME: munged and
+Debian's slurmctld with one partition per node type and no nodes, configured by swell, and
+`swell autoscale` beside them, which makes dynamic slurmd nodes with the netns provider (each
+in its own network namespace and host name) when jobs wait and deletes them once idle. With
+`eval "$(swell env)"`, Debian's own commands:
 
   - no nodes at rest; jobs that name no partition go to the smallest type that fits, a job no
     type fits is refused at submit;
-  - 8 jobs get nodes, run on them and complete; an array and a job that depends on it; an MPI
-    program under `srun --mpi=pmix` across 2 dynamic nodes;
-  - once idle, the nodes leave Slurm and their namespaces are deleted.
+  - 8 jobs get nodes within 2 minutes, run on them and complete; an array and a job that
+    depends on it; an MPI program under `srun --mpi=pmix` across 2 dynamic nodes;
+    libswell_mr's K-means as srun's ranks, bit for bit the serial reference's centres;
+  - once idle, the nodes leave Slurm within 3 minutes; `swell down` leaves no daemon, network
+    namespace or bridge.
 
 Root only (network namespaces, slurmd); exits 77 (skipped) otherwise, saying why.
 """
@@ -24,37 +27,11 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from slurmbox import SlurmBox, missing_binaries  # noqa: E402
+from slurmbox import missing_binaries  # noqa: E402
 
-PREFIX = "swas-"
-BRIDGE = "swas0"
+PREFIX = "swslurm-"  # examples/clusters/slurm-netns.toml
+BRIDGE = "swslurm0"
 
-CLUSTER = """
-[provider]
-kind = "netns"
-subnet = "{subnet}"
-bridge = "{bridge}"
-prefix = "{prefix}"
-
-[autoscaler]
-policy = "clic"
-min_lifetime_s = 3
-boot_timeout_s = 60
-interval_s = 0.5
-max_nodes = 4
-
-[[node_type]]
-name = "small"
-cpus = 1
-memory_mb = 1000
-max_nodes = 4
-
-[[node_type]]
-name = "large"
-cpus = 2
-memory_mb = 2000
-max_nodes = 2
-"""
 
 
 def log(msg):
@@ -71,14 +48,6 @@ def run(argv, env, check=True):
 def our_namespaces():
     out = subprocess.run(["ip", "netns", "list"], text=True, capture_output=True).stdout
     return [l.split()[0] for l in out.splitlines() if l.startswith(PREFIX)]
-
-
-def free_subnet():
-    used = subprocess.run(["ip", "-4", "-o", "addr"], text=True, capture_output=True).stdout
-    for x in range(1, 250):
-        if f" 10.214.{x}." not in used:
-            return f"10.214.{x}.0/24"
-    raise RuntimeError("no free 10.214.X.0/24")
 
 
 def wait_for(what, pred, timeout):
@@ -122,6 +91,7 @@ def cleanup_network():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True, help="the directory with swell and swell-daemon")
+    ap.add_argument("--source", required=True, help="the source tree (examples/clusters)")
     a = ap.parse_args()
     if os.geteuid() != 0:
         print("SKIPPED: swell autoscale's test needs root (network namespaces, slurmd)")
@@ -135,29 +105,25 @@ def main():
         return 1
 
     swell = os.path.join(a.bin, "swell")
+    cluster = os.path.join(a.source, "examples", "clusters", "slurm-netns.toml")
     work = tempfile.mkdtemp(prefix="swell-autoscale-test-")
     os.chmod(work, 0o755)
-    cluster = os.path.join(work, "cluster.toml")
-    with open(cluster, "w") as f:
-        f.write(CLUSTER.format(subnet=free_subnet(), bridge=BRIDGE, prefix=PREFIX))
-    lua = os.path.join(work, "job_submit.lua")
-    conf = run([swell, "slurm-config", "--config", cluster, "--lua", lua], os.environ).stdout
-    extra = [l for l in conf.splitlines() if l and not l.startswith("#")]
-    daemon = None
-    with open(lua) as f:
-        files = {"job_submit.lua": f.read()}
-    box = SlurmBox(nodes=0, enforce_part_limits="NO", log=log, extra_conf=extra,
-                   extra_files=files)
+    home = os.path.join(work, "home")
+    base = dict(os.environ, SWELL_HOME=home)
+    up = False
     try:
-        box.start()
-        env = box.env()
-        home = os.path.join(work, "home")
-        alog = open(os.path.join(work, "autoscale.log"), "w")
-        daemon = subprocess.Popen(
-            [swell, "autoscale", "--config", cluster, "--slurm-conf", box.conf,
-             "--spool", os.path.join(box.dir, "nodes"), "--home", home],
-            stdout=alog, stderr=alog, env=env, start_new_session=True)
-        alog.close()
+        r = run([swell, "up", "--config", cluster], base)
+        up = True
+        log(r.stdout.strip())
+        env = dict(base)
+        for line in run([swell, "env"], base).stdout.splitlines():
+            name, _, value = line.removeprefix("export ").partition("=")
+            env[name] = value.strip('"')
+        assert env.get("SLURM_CONF") == os.path.join(home, "slurm", "slurm.conf"), env
+        daemons = {n: int(open(p).read()) for n, p in (
+            ("autoscale", os.path.join(home, "autoscale.pid")),
+            ("slurmctld", os.path.join(home, "slurm", "ctld", "slurmctld.pid")),
+            ("munged", os.path.join(home, "slurm", "munge", "munged.pid")))}
 
         # At rest: no nodes.
         time.sleep(1.5)
@@ -180,16 +146,16 @@ def main():
 
         # The 8 jobs get nodes and complete.
         wait_for("dynamic nodes", lambda: slurm_nodes(env), 120)
-        log(f"first node registered after {time.time() - t0:.1f} s: {slurm_nodes(env)}")
+        log(f"first nodes registered {time.time() - t0:.1f} s after the submits: "
+            f"{slurm_nodes(env)}")
         wait_for("8 jobs to complete", lambda: not any(j[0] in ids for j in queue(env)), 120)
-        log(f"8 jobs done after {time.time() - t0:.1f} s")
-        hosts = set()
+        log(f"8 jobs done {time.time() - t0:.1f} s after the submits")
+        hosts = []
         for i in range(8):
             with open(f"{out}/job{i}.out") as f:
-                hosts.add(f.read().split()[0])
-        assert all(h.startswith("small-") for h in hosts - {h for h in hosts
-                                                           if h.startswith("large-")}), hosts
-        assert any(h.startswith("large-") for h in hosts), hosts
+                hosts.append(f.read().split()[0])
+        assert all(h.startswith("small-") for h in hosts[:7]), hosts
+        assert hosts[7].startswith("large-"), hosts
 
         # An array, and a job that runs after it.
         arr = sbatch(env, "--array=1-4", "-o", f"{out}/arr_%a.out", "--wrap",
@@ -215,34 +181,57 @@ def main():
         assert all(r[1] == "2" and r[3] == "3" for r in ranks), ranks
         assert ranks[0][2] != ranks[1][2], ranks  # two nodes
 
+        # libswell_mr's K-means as srun's ranks on 2 dynamic nodes.
+        common = ["--dims", "3", "--k", "5", "--iterations", "6"]
+        run([os.path.join(a.bin, "kmeans-serial"), "--generate", "20000", "--data",
+             f"{out}/d", "--partitions", "4", "--output", f"{out}/serial.txt", *common], env)
+        parts = " ".join(f"{out}/d/part-000{k}.bin" for k in range(4))
+        km = sbatch(env, "-N", "2", "-n", "2", "-p", "small", "-o", f"{out}/km.out", "--wrap",
+                    f"export SWELL_MR_RENDEZVOUS={out}/rdv; srun {a.bin}/kmeans --output "
+                    f"{out}/km.txt --input {parts} {' '.join(common)}; echo kmeans said $?")
+        wait_for("K-means", lambda: not any(j[0] == km for j in queue(env)), 180)
+        with open(f"{out}/km.out") as f:
+            said = f.read()
+        assert "kmeans said 0" in said, said
+        with open(f"{out}/serial.txt") as f, open(f"{out}/km.txt") as g:
+            assert f.read() == g.read(), "K-means centres differ from the serial reference"
+
         # Idle nodes go: out of Slurm, namespaces deleted.
         t1 = time.time()
         wait_for("the nodes to go", lambda: not slurm_nodes(env) and not our_namespaces(), 180)
         log(f"nodes gone {time.time() - t1:.1f} s after the last job")
-        assert daemon.poll() is None, "swell autoscale exited"
+
+        # swell down: no daemon, namespace or bridge left.
+        run([swell, "down"], base)
+        up = False
+        alive = [n for n, pid in daemons.items() if os.path.exists(f"/proc/{pid}")
+                 and "Z" not in open(f"/proc/{pid}/stat").read().split()[2]]
+        assert not alive, f"still running after swell down: {alive}"
+        assert our_namespaces() == [], our_namespaces()
+        assert subprocess.run(["ip", "link", "show", BRIDGE], capture_output=True).returncode != 0
+        assert not os.path.exists(os.path.join(home, "slurm")), os.listdir(home)
         log("PASSED")
         return 0
     except AssertionError as e:
         log(f"FAILED: {e}")
-        if box.dir:
-            env = box.env()
+        if up:
+            env = dict(base, SLURM_CONF=os.path.join(home, "slurm", "slurm.conf"))
             print(run(["/usr/bin/squeue", "-o", "%i %T %r %P %N"], env, check=False).stdout)
             print(run(["/usr/bin/sinfo", "-N", "-l"], env, check=False).stdout)
-            with open(os.path.join(box.dir, "ctld", "slurmctld.log")) as f:
-                print(f.read()[-3000:])
+            try:
+                with open(os.path.join(home, "slurm", "ctld", "slurmctld.log")) as f:
+                    print(f.read()[-3000:])
+            except OSError:
+                pass
         return 1
     finally:
-        if daemon is not None and daemon.poll() is None:
-            daemon.send_signal(signal.SIGTERM)
-            try:
-                daemon.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
-                daemon.wait()
-        if daemon is not None:
-            with open(os.path.join(work, "autoscale.log")) as f:
-                print(f.read()[-4000:])
-        box.close()
+        if up:
+            subprocess.run([swell, "down"], env=base, capture_output=True)
+        try:
+            with open(os.path.join(home, "autoscale.log")) as f:
+                print(f.read()[-3000:])
+        except OSError:
+            pass
         cleanup_network()
         shutil.rmtree(work, ignore_errors=True)
 

@@ -146,9 +146,9 @@ Result<ClusterConfig> Parse(std::string_view text, const std::string& source) {
   for (const auto& [k, v] : root) {
     std::string key(k.str());
     if (key != "cluster" && key != "provider" && key != "autoscaler" && key != "node_type" &&
-        key != "clic")
+        key != "clic" && key != "slurm")
       return InvalidArgument(Where(source, v) + ": unknown table '" + key +
-                             "' (cluster, provider, autoscaler, node_type, clic)");
+                             "' (cluster, provider, autoscaler, node_type, clic, slurm)");
   }
   if (auto* t = root["cluster"].as_table()) {
     Table r(*t, source, "cluster");
@@ -161,6 +161,12 @@ Result<ClusterConfig> Parse(std::string_view text, const std::string& source) {
     SWELL_RETURN_IF_ERROR(r.Int("kill_wait_s", &c.kill_wait_s, 0));
     SWELL_RETURN_IF_ERROR(r.String("mail_prog", &c.mail_prog));
     SWELL_RETURN_IF_ERROR(r.Int("pmix_timeout_s", &c.pmix_timeout_s, 1));
+    SWELL_RETURN_IF_ERROR(r.Done());
+  }
+  if (auto* t = root["slurm"].as_table()) {
+    Table r(*t, source, "slurm");
+    SWELL_RETURN_IF_ERROR(r.Bool("embedded", &c.slurm_embedded));
+    SWELL_RETURN_IF_ERROR(r.String("cluster_name", &c.slurm_cluster_name));
     SWELL_RETURN_IF_ERROR(r.Done());
   }
   if (auto* t = root["provider"].as_table()) {
@@ -291,6 +297,9 @@ Result<ClusterConfig> Parse(std::string_view text, const std::string& source) {
   for (const auto& n : c.node_types)
     if (!names.insert(n.name).second)
       return InvalidArgument(source + ": two node types are named '" + n.name + "'");
+  if (c.slurm_embedded && (c.provider != "netns" || c.node_types.empty()))
+    return InvalidArgument(source + ": slurm.embedded needs provider.kind = \"netns\" (each "
+                           "slurmd in its own namespace) and at least one [[node_type]]");
   return c;
 }
 

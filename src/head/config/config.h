@@ -40,6 +40,11 @@ struct ClusterConfig {
   int max_preemptions = 2;     // a job preempted this often goes to on-demand types only
   double interval_s = 1;       // between autoscaler decisions on a live cluster
 
+  // [slurm] embedded: `swell up` starts Debian's slurmctld (and munged) in $SWELL_HOME with the
+  // node types as partitions of dynamic nodes, and `swell autoscale` beside it, instead of a
+  // swell head (docs/slurm-autoscale.md).
+  bool slurm_embedded = false;
+  std::string slurm_cluster_name = "swell";
   // Elastic when it has node types.
   bool elastic() const { return !node_types.empty(); }
 

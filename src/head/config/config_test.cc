@@ -108,6 +108,9 @@ TEST(ConfigTest, MistakesNameTheLineAndTheKey) {
       {"[autoscaler]\nmax_preemptions = 0\n", "autoscaler.max_preemptions must be at least 1"},
       {"[provider]\nboot_seconds = 7200\n", "provider.boot_seconds must be at most 3600"},
       {"[provider]\nboot_seconds = -1\n", "c.toml:2: provider.boot_seconds must be a number"},
+      {"[slurm]\nembedded = true\n[[node_type]]\nname = \"a\"\n", "needs provider.kind = \"netns\""},
+      {"[slurm]\nembedded = 1\n", "c.toml:2: slurm.embedded must be"},
+      {"[slurm]\nconf = \"/etc\"\n", "unknown key 'conf' in [slurm]"},
   };
   for (const auto& k : cases) {
     auto c = Parse(k.text, "c.toml");
@@ -119,7 +122,8 @@ TEST(ConfigTest, MistakesNameTheLineAndTheKey) {
 }
 
 TEST(ConfigTest, TheExamplesParse) {
-  for (const char* name : {"embedded.toml", "clic.toml", "local-elastic.toml"}) {
+  for (const char* name :
+       {"embedded.toml", "clic.toml", "local-elastic.toml", "slurm-netns.toml"}) {
     auto c = Load(std::string(SWELL_SOURCE_DIR) + "/examples/clusters/" + name);
     EXPECT_TRUE(c.ok()) << name << ": " << c.status().ToString();
   }
