@@ -84,6 +84,7 @@ int Autoscale(const Args& args) {
   o.policy_options = cfg->policy_options;
   o.pool = PoolLimits(*cfg);
   o.interval = std::chrono::milliseconds(static_cast<int64_t>(cfg->interval_s * 1000));
+  o.ledger = home + "/autoscale-nodes.csv";
   SystemClock clock;
   auto autoscaler = slurm::Autoscaler::Make(o, slurm.get(), provider.get(), &clock);
   if (!autoscaler.ok()) return Fail("autoscale", autoscaler.status(), 2);

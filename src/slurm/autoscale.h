@@ -84,6 +84,9 @@ struct AutoscaleOptions {
   Duration lost_after = std::chrono::seconds(60);
   Duration list_interval = std::chrono::seconds(30);  // provider List, to delete leftovers
   int provider_threads = 8;
+  // When not empty: a CSV line per node gone, for accounting (what was paid for, and when
+  // each node was ready): name,type,requested_ms,ready_ms,gone_ms,failed.
+  std::string ledger;
 };
 
 class Autoscaler {

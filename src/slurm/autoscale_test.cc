@@ -6,6 +6,8 @@
 #include <set>
 #include <thread>
 
+#include "common/files.h"
+
 namespace swell::slurm {
 namespace {
 
@@ -123,6 +125,9 @@ class AutoscaleTest : public ::testing::Test {
     o.policy = "greedy";  // a node per waiting job, an idle node goes at once
     o.pool.boot_timeout = seconds(120);
     o.provider_threads = 2;
+    ledger_ = ::testing::TempDir() + "/autoscale-ledger-" + std::to_string(getpid()) + ".csv";
+    std::remove(ledger_.c_str());
+    o.ledger = ledger_;
     SlurmNodeOptions no;
     no.idle_wait = seconds(5);
     no.poll = milliseconds(5);
@@ -151,6 +156,9 @@ class AutoscaleTest : public ::testing::Test {
     return slurm_.log;
   }
 
+  void TearDown() override { std::remove(ledger_.c_str()); }
+
+  std::string ledger_;
   ManualClock clock_;
   FakeSlurm slurm_;
   std::unique_ptr<provider::Provider> provider_;
@@ -183,6 +191,13 @@ TEST_F(AutoscaleTest, GrowsForWaitingJobsAndShrinksWhenIdleDrainingFirst) {
     EXPECT_LT(at("scontrol delete"), static_cast<long>(log.size())) << name;
   }
   EXPECT_TRUE(slurm_.nodes.empty());
+  // Each node's life in the ledger: name, type, requested, ready, gone, not failed.
+  auto ledger = ReadFile(ledger_);
+  ASSERT_TRUE(ledger.ok());
+  EXPECT_NE(ledger->find("small-1,small,1700000000000,1700000000000,1700000000000,0\n"),
+            std::string::npos)
+      << *ledger;
+  EXPECT_NE(ledger->find("small-2,small,"), std::string::npos) << *ledger;
 }
 
 TEST_F(AutoscaleTest, ANodeThatGotWorkAtTheDrainIsWaitedFor) {

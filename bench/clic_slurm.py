@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+"""CLIC's stress test on the embedded Slurm grown by `swell autoscale`, against the simulator.
+
+Called by `bench/run clic-slurm` (root; it owns the temporary directory). For each seed:
+
+  1. `swell sim --workload clic --seed S --jobs-out F --json` writes the workload's jobs and
+     gives the simulator's efficiency, waits and node-hours (CLIC's settings: boot 90 s,
+     decisions every 10 s, min_lifetime 600 s, shutdown not billed).
+  2. `swell up` of an embedded Slurm ([slurm] embedded = true, netns provider) with the same
+     settings divided by SCALE; every burst of jobs is submitted with Debian's `sbatch` at
+     submit_s / SCALE as one array job whose tasks print their start time and sleep
+     run_s / SCALE.
+  3. When every job has ended and Slurm has no node left: the waits (a task's start minus its
+     burst's submit, x SCALE), the node-hours paid (the autoscaler's ledger, requested to gone,
+     x SCALE) and the efficiency (the workload's job-hours over those node-hours).
+
+SCALE is 20, not clic-live's 60: Slurm's own scheduling passes take a fraction of a second, which
+x60 would be most of a simulated wait. Progress goes to stderr; the last line on stdout is one
+JSON object.
+"""
+
+import argparse
+import csv
+import glob
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+SCALE = 20.0
+BOOT_S = 90
+TICK_S = 10
+MIN_LIFETIME_S = 600
+
+
+def log(msg):
+    print(f"[bench clic-slurm] {msg}", file=sys.stderr, flush=True)
+
+
+def run(argv, env=None, timeout=300, check=True):
+    p = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=timeout)
+    if check and p.returncode != 0:
+        log(f"FAIL: {' '.join(argv)} exited {p.returncode}: {p.stderr.strip()[:800]}")
+        sys.exit(1)
+    return p
+
+
+def simulate(swell, seed, jobs_file):
+    p = run([swell, "sim", "--workload", "clic", "--policy", "clic", "--seed", str(seed),
+             "--boot-seconds", str(BOOT_S), "--shutdown-seconds", "0", "--tick", str(TICK_S),
+             "--min-lifetime", str(MIN_LIFETIME_S), "--jobs-out", jobs_file, "--json"])
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def cluster_file(path):
+    with open(path, "w") as f:
+        f.write(f"""# CLIC's stress-test cluster on the embedded Slurm, {SCALE:g}x faster.
+[slurm]
+embedded = true
+
+[provider]
+kind = "netns"
+subnet = "10.216.0.0/24"
+bridge = "swbench0"
+prefix = "swbench-"
+boot_seconds = {BOOT_S / SCALE:.4f}
+
+[autoscaler]
+policy = "clic"
+min_lifetime_s = {round(MIN_LIFETIME_S / SCALE)}
+boot_timeout_s = 120
+interval_s = {TICK_S / SCALE:.4f}
+
+[[node_type]]
+name = "1cpu10diskstandard"
+cpus = 1
+memory_mb = 3840
+disk_gb = 10
+price_per_hour = 0.0475
+""")
+
+
+def percentile(values, q):
+    s = sorted(values)
+    return s[min(len(s) - 1, int(q * len(s)))] if s else 0.0
+
+
+def live(swell, work, seed, jobs):
+    home = os.path.join(work, f"home-{seed}")
+    out = os.path.join(work, f"out-{seed}")
+    os.makedirs(out)
+    env = dict(os.environ, SWELL_HOME=home)
+    cfg = os.path.join(work, f"clic-slurm-{seed}.toml")
+    cluster_file(cfg)
+    run([swell, "up", "--config", cfg], env=env, timeout=120)
+    env["SLURM_CONF"] = os.path.join(home, "slurm", "slurm.conf")
+    try:
+        bursts = {}
+        for j in jobs:
+            bursts.setdefault(j["submit_s"], []).append(j["run_s"])
+        submitted = {}  # array job id -> wall time of its submit
+        start = time.monotonic()
+        for n, t in enumerate(sorted(bursts)):
+            runs = os.path.join(out, f"burst-{n}.txt")
+            with open(runs, "w") as f:
+                f.write("".join(f"{r / SCALE:.3f}\n" for r in bursts[t]))
+            delay = start + t / SCALE - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            at = time.time()
+            p = run(["/usr/bin/sbatch", "--parsable", "-J", f"clic-{n}",
+                     f"--array=0-{len(bursts[t]) - 1}", "-o", f"{out}/%A_%a.out", "--wrap",
+                     f'date +%s.%N; sleep "$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" {runs})"'],
+                    env=env, timeout=60)
+            submitted[p.stdout.strip().split(";")[0]] = at
+        log(f"seed {seed}: {len(submitted)} bursts submitted in {time.monotonic() - start:.0f} s")
+        deadline = time.monotonic() + 1800
+        while run(["/usr/bin/squeue", "-h", "-t", "PD,R,CG,CF"], env=env).stdout.strip():
+            if time.monotonic() > deadline:
+                log(f"FAIL: seed {seed}: jobs still queued 30 min after the last submit")
+                sys.exit(1)
+            time.sleep(1)
+        wall = time.monotonic() - start
+        log(f"seed {seed}: every job ended after {wall:.0f} s; waiting for 0 nodes")
+        deadline = time.monotonic() + 600
+        while run(["/usr/bin/sinfo", "-h", "-N"], env=env).stdout.strip():
+            if time.monotonic() > deadline:
+                log(f"FAIL: seed {seed}: nodes still up 10 min after the last job")
+                sys.exit(1)
+            time.sleep(1)
+        waits = []
+        for path in glob.glob(f"{out}/*_*.out"):
+            array = os.path.basename(path).split("_")[0]
+            with open(path) as f:
+                began = float(f.read().split()[0])
+            waits.append(max(0.0, began - submitted[array]) * SCALE)
+        if len(waits) != len(jobs):
+            log(f"FAIL: seed {seed}: {len(waits)} of {len(jobs)} jobs ran")
+            sys.exit(1)
+        nodes = []
+        with open(os.path.join(home, "autoscale-nodes.csv")) as f:
+            for row in csv.reader(f):
+                nodes.append((int(row[2]), int(row[4])))
+        node_hours = sum(g - r for r, g in nodes) / 3.6e6 * SCALE
+        events = sorted([(r, 1) for r, g in nodes] + [(g, -1) for r, g in nodes])
+        live_now = peak = 0
+        for _, d in events:
+            live_now += d
+            peak = max(peak, live_now)
+        job_hours = sum(j["run_s"] for j in jobs) / 3600
+        return {
+            "efficiency": round(job_hours / node_hours, 4) if node_hours else 0,
+            "job_hours": round(job_hours, 3), "node_hours": round(node_hours, 3),
+            "wait_p50_s": round(percentile(waits, 0.5), 1),
+            "wait_p95_s": round(percentile(waits, 0.95), 1),
+            "wait_max_s": round(max(waits), 1), "nodes_max": peak, "nodes_made": len(nodes),
+            "jobs": len(waits), "wall_s": round(wall, 1)}
+    finally:
+        run([swell, "down"], env=env, timeout=300, check=False)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--swell", required=True)
+    ap.add_argument("--home", required=True)
+    ap.add_argument("--seeds", default="1")
+    ap.add_argument("--git", default="unknown")
+    a = ap.parse_args()
+    if os.geteuid() != 0:
+        log("FAIL: needs root (the embedded Slurm: slurmd, network namespaces)")
+        sys.exit(1)
+    rows = []
+    for seed in [int(s) for s in a.seeds.split()]:
+        jobs_file = os.path.join(a.home, f"clic-jobs-{seed}.csv")
+        sim = simulate(a.swell, seed, jobs_file)
+        with open(jobs_file) as f:
+            jobs = [{"submit_s": float(r["submit_s"]), "run_s": float(r["run_s"])}
+                    for r in csv.DictReader(f)]
+        log(f"seed {seed}: {len(jobs)} jobs; simulator: efficiency {sim['efficiency']:.3f}, "
+            f"node-hours {sim['node_hours']:.2f}, wait p50/p95/max {sim['wait_p50_s']:.0f}/"
+            f"{sim['wait_p95_s']:.0f}/{sim['wait_max_s']:.0f} s, {sim['nodes_max']} nodes at most")
+        lv = live(a.swell, a.home, seed, jobs)
+        keys = ("efficiency", "node_hours", "wait_p50_s", "wait_p95_s", "wait_max_s", "nodes_max")
+        ratio = {k: round(lv[k] / sim[k], 3) if sim[k] else None for k in keys}
+        log(f"seed {seed}: Slurm (x{SCALE:g}): efficiency {lv['efficiency']:.3f}, node-hours "
+            f"{lv['node_hours']:.2f}, wait p50/p95/max {lv['wait_p50_s']:.0f}/"
+            f"{lv['wait_p95_s']:.0f}/{lv['wait_max_s']:.0f} s, {lv['nodes_max']} nodes at most, "
+            f"{lv['wall_s']:.0f} s wall; Slurm/sim {ratio}")
+        rows.append({"seed": seed, "sim": {k: sim[k] for k in keys + ("jobs",)}, "slurm": lv,
+                     "slurm_over_sim": ratio})
+    print(json.dumps({"name": "clic-slurm", "scale": SCALE, "runs": rows, "git": a.git,
+                      "settings": {"boot_s": BOOT_S, "tick_s": TICK_S,
+                                   "min_lifetime_s": MIN_LIFETIME_S, "shutdown_s": 0}}))
+
+
+if __name__ == "__main__":
+    main()
