@@ -234,13 +234,14 @@ Status Autoscaler::Pass() {
   SWELL_ASSIGN_OR_RETURN(auto nodes, slurm_->Nodes());
   CountArrivals(jobs);
   auto states = NodeStates(nodes, jobs);
-  // Booting nodes whose slurmd registered; registered nodes away too long.
-  std::vector<el::Call> calls;
+  // Booting nodes whose slurmd registered; registered nodes away too long. (Collected first:
+  // the pool's events change the records the loop walks.)
+  std::vector<std::string> registered, lost;
   for (const auto& [name, pn] : pool_.nodes()) {
     auto st = states.find(name);
     bool up = st != states.end() && st->second.connected;
     if (pn.phase == el::Phase::kBooting || pn.phase == el::Phase::kRequested) {
-      if (up) pool_.Registered(name, now);
+      if (up) registered.push_back(name);
       continue;
     }
     if (pn.phase != el::Phase::kIdle && pn.phase != el::Phase::kAllocated) continue;
@@ -249,10 +250,13 @@ Status Autoscaler::Pass() {
       continue;
     }
     auto [it, fresh] = away_since_.try_emplace(name, now);
-    if (!fresh && now - it->second >= opt_.lost_after) {
-      for (auto& c : pool_.Lost(name, "slurmd not responding", now)) calls.push_back(c);
-      away_since_.erase(it);
-    }
+    if (!fresh && now - it->second >= opt_.lost_after) lost.push_back(name);
+  }
+  std::vector<el::Call> calls;
+  for (const auto& name : registered) pool_.Registered(name, now);
+  for (const auto& name : lost) {
+    away_since_.erase(name);
+    for (auto& c : pool_.Lost(name, "slurmd not responding", now)) calls.push_back(c);
   }
   rc::Routing routing;
   routing.types = &pool_.types();

@@ -245,6 +245,25 @@ TEST_F(AutoscaleTest, ANodeThatNeverRegistersIsDeletedAtTheBootTimeout) {
   }));
 }
 
+TEST_F(AutoscaleTest, ANodeNotRespondingTooLongIsLostAndReplaced) {
+  slurm_.jobs.push_back(Pending(1, "small"));
+  ASSERT_TRUE(PassUntil([&] { return InPhase(el::Phase::kIdle) == 1; }));
+  {
+    std::lock_guard<std::mutex> lock(slurm_.mu);
+    slurm_.nodes["small-1"].flags.push_back("NOT_RESPONDING");
+  }
+  ASSERT_TRUE(autoscaler_->Pass().ok());
+  clock_.Advance(seconds(59));
+  ASSERT_TRUE(autoscaler_->Pass().ok());
+  EXPECT_EQ(InPhase(el::Phase::kIdle) + InPhase(el::Phase::kAllocated), 1);  // not yet
+  clock_.Advance(seconds(2));
+  ASSERT_TRUE(PassUntil([&] {
+    auto log = Log();
+    return std::count(log.begin(), log.end(), "delete small-1") == 1 &&
+           std::count(log.begin(), log.end(), "create small-2") == 1;
+  }));
+}
+
 TEST(SlurmdCommandTest, DynamicNodeWithItsOwnSpool) {
   as::NodeType t;
   t.name = "small";
