@@ -24,7 +24,7 @@ import csv
 import glob
 import json
 import os
-import statistics
+import signal
 import subprocess
 import sys
 import time
@@ -168,6 +168,9 @@ def main():
     ap.add_argument("--seeds", default="1")
     ap.add_argument("--git", default="unknown")
     a = ap.parse_args()
+    # A stopped bench still takes its embedded Slurm down (the `finally` of live()).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGINT, lambda *_: sys.exit(130))
     if os.geteuid() != 0:
         log("FAIL: needs root (the embedded Slurm: slurmd, network namespaces)")
         sys.exit(1)

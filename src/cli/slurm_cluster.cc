@@ -99,8 +99,19 @@ int UpSlurm(const head::config::ClusterConfig& cfg, const std::string& home,
                 home.c_str(), types.c_str(), conf.c_str());
     return 0;
   }
-  for (const char* sub : {"/ctld", "/nodes"})
-    if (Status s = MakeDirs(dir + sub, 0755); !s.ok()) return Fail("up", s);
+  std::string spool = slurm::SpoolRoot(home);
+  for (const auto& t : cfg.node_types)
+    if (slurm::LongestStepSocket(spool, t.name) > 107)
+      return Fail("up",
+                  "node type '" + t.name +
+                      "' is too long a name for the embedded Slurm: "
+                      "slurmstepd's socket " +
+                      spool +
+                      "/<node>/spool/<node>_<job>.<step> would pass "
+                      "107 characters; use a shorter name",
+                  2);
+  for (const std::string& d : {dir + "/ctld", spool})
+    if (Status s = MakeDirs(d, 0755); !s.ok()) return Fail("up", s);
   auto munge = StartMunge(dir);
   if (!munge.ok()) return Fail("up", munge.status());
 
@@ -122,6 +133,7 @@ int UpSlurm(const head::config::ClusterConfig& cfg, const std::string& home,
     e.slurmd_port = std::stoi(slurmd->substr(slurmd->rfind(':') + 1));
     if (e.slurmd_port == e.ctld_port) ++e.slurmd_port;
     e.munge_socket = *munge;
+    e.spool = spool;
     auto fragment = slurm::SlurmConfFragment(cfg.node_types, cfg.policy_options.max_nodes, saved);
     if (!fragment.ok()) return Fail("up", fragment.status(), 2);
     for (const auto& [file, text] :
@@ -137,7 +149,7 @@ int UpSlurm(const head::config::ClusterConfig& cfg, const std::string& home,
   if (ReadLivePid(autoscale_pid) == 0) {
     std::string exe = SelfExe();
     auto pid = SpawnDetached({exe.empty() ? "swell" : exe, "autoscale", "--config", saved,
-                              "--slurm-conf", conf, "--spool", dir + "/nodes", "--home", home},
+                              "--slurm-conf", conf, "--spool", spool, "--home", home},
                              home + "/autoscale.log");
     if (!pid.ok()) return Fail("up", pid.status());
     if (Status s = WriteFileAtomic(autoscale_pid, std::to_string(*pid) + "\n"); !s.ok())
@@ -166,6 +178,8 @@ bool DownSlurm(const std::string& home) {
   Stop(ReadLivePid(dir + "/munge/munged.pid"), std::chrono::seconds(5));
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
+  std::filesystem::remove_all(slurm::SpoolRoot(home), ec);
+  std::filesystem::remove("/run/swell", ec);  // when no other cluster's is left in it
   std::filesystem::remove(home + "/autoscale.pid", ec);
   std::filesystem::remove_all(home + "/nodes", ec);
   std::printf(

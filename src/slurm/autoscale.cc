@@ -201,10 +201,10 @@ void Autoscaler::Settle(Time now) {
       LogInfo("autoscale: node %s is gone%s%s", name.c_str(), pn->failed ? ": " : "",
               pn->failed ? pn->reason.c_str() : "");
       if (!opt_.ledger.empty()) {
-        std::string line = fmt::format(
-            "{},{},{},{},{},{}\n", name, opt_.types[static_cast<size_t>(pn->type)].name,
-            ToMillis(pn->requested), pn->ready > Time() ? ToMillis(pn->ready) : 0,
-            ToMillis(pn->gone), pn->failed ? 1 : 0);
+        std::string line =
+            fmt::format("{},{},{},{},{},{}\n", name, opt_.types[static_cast<size_t>(pn->type)].name,
+                        ToMillis(pn->requested), pn->ready > Time() ? ToMillis(pn->ready) : 0,
+                        ToMillis(pn->gone), pn->failed ? 1 : 0);
         std::ofstream ledger(opt_.ledger, std::ios::app);
         if (!(ledger << line << std::flush))
           LogWarning("autoscale: cannot append to %s", opt_.ledger.c_str());

@@ -4,6 +4,17 @@
 
 namespace swell::slurm {
 
+std::string SpoolRoot(const std::string& home) {
+  uint32_t h = 2166136261u;  // FNV-1a: the same directory for the same home, in every build
+  for (unsigned char c : home) h = (h ^ c) * 16777619u;
+  return fmt::format("/run/swell/{:08x}", h);
+}
+
+size_t LongestStepSocket(const std::string& spool, const std::string& type) {
+  std::string node = type + "-999999";
+  return (spool + "/" + node + "/spool/" + node + "_4294967294.4294967294").size();
+}
+
 std::string EmbeddedSlurmConf(const EmbeddedSlurm& e, const std::string& fragment) {
   const std::string& d = e.dir;
   return fmt::format(
@@ -21,10 +32,10 @@ std::string EmbeddedSlurmConf(const EmbeddedSlurm& e, const std::string& fragmen
       "StateSaveLocation={d}/ctld\n"
       "SlurmctldPidFile={d}/ctld/slurmctld.pid\n"
       "SlurmctldLogFile={d}/ctld/slurmctld.log\n"
-      "SlurmdSpoolDir={d}/nodes/%n/spool\n"
-      "SlurmdPidFile={d}/nodes/%n/slurmd.pid\n"
-      "SlurmdLogFile={d}/nodes/%n/slurmd.log\n"
-      "TmpFS={d}/nodes/%n/tmp\n"
+      "SlurmdSpoolDir={spool}/%n/spool\n"
+      "SlurmdPidFile={spool}/%n/slurmd.pid\n"
+      "SlurmdLogFile={spool}/%n/slurmd.log\n"
+      "TmpFS={spool}/%n/tmp\n"
       "SlurmdParameters=config_overrides\n"
       "ProctrackType=proctrack/linuxproc\n"
       "TaskPlugin=task/none\n"
@@ -47,7 +58,8 @@ std::string EmbeddedSlurmConf(const EmbeddedSlurm& e, const std::string& fragmen
       "\n{fragment}",
       fmt::arg("name", e.cluster_name), fmt::arg("host", e.host), fmt::arg("address", e.address),
       fmt::arg("ctld_port", e.ctld_port), fmt::arg("slurmd_port", e.slurmd_port),
-      fmt::arg("munge", e.munge_socket), fmt::arg("d", d), fmt::arg("fragment", fragment));
+      fmt::arg("munge", e.munge_socket), fmt::arg("d", d), fmt::arg("spool", e.spool),
+      fmt::arg("fragment", fragment));
 }
 
 }  // namespace swell::slurm

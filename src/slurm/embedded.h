@@ -17,12 +17,25 @@ struct EmbeddedSlurm {
   int ctld_port = 0;
   int slurmd_port = 0;
   std::string munge_socket;
+  // The nodes' spool and TmpFS: <spool>/<node>/spool and .../tmp. Short (SpoolRoot), because
+  // slurmstepd's sockets there are named <spool>/<node>/spool/<node>_<job>.<step> and a unix
+  // socket's path is at most 107 characters.
+  std::string spool;
 };
+
+// A short directory of its own for the nodes' spool of the Slurm in `home`: /run/swell/<8 hex
+// digits of a hash of home>.
+std::string SpoolRoot(const std::string& home);
+
+// The longest socket path slurmstepd makes in `spool` for a node of a type named `type` (its
+// nodes are <type>-<n>, n < 10^6); Slurm refuses to launch a job where it passes 107.
+size_t LongestStepSocket(const std::string& spool, const std::string& type);
 
 // slurm.conf: the controller on `host` at `address`, root as SlurmUser (slurmd must be root to
 // run jobs as their users), munge on its own socket, no accounting, proctrack/linuxproc and
 // task/none (no cgroup hierarchy is assumed), every node's spool and TmpFS under
-// dir/nodes/%n, then `fragment` (SlurmConfFragment: the node types' partitions).
+// spool/%n (its log too), then `fragment` (SlurmConfFragment: the node types'
+// partitions).
 std::string EmbeddedSlurmConf(const EmbeddedSlurm& e, const std::string& fragment);
 
 }  // namespace swell::slurm

@@ -75,14 +75,25 @@ TEST(EmbeddedSlurmTest, ControllerOnTheBridgeAndTheTypesAfter) {
   e.ctld_port = 7001;
   e.slurmd_port = 7002;
   e.munge_socket = "/h/slurm/munge/munge.socket";
+  e.spool = "/run/swell/0a1b2c3d";
   std::string conf = EmbeddedSlurmConf(e, "PartitionName=small Nodes=swell_small\n");
   for (const char* line :
        {"ClusterName=swell\n", "SlurmctldHost=box(10.215.0.1)\n", "SlurmctldPort=7001\n",
         "SlurmdPort=7002\n", "AuthInfo=socket=/h/slurm/munge/munge.socket\n",
-        "SlurmdSpoolDir=/h/slurm/nodes/%n/spool\n", "TmpFS=/h/slurm/nodes/%n/tmp\n",
-        "StateSaveLocation=/h/slurm/ctld\n"})
+        "SlurmdSpoolDir=/run/swell/0a1b2c3d/%n/spool\n", "TmpFS=/run/swell/0a1b2c3d/%n/tmp\n",
+        "SlurmdLogFile=/run/swell/0a1b2c3d/%n/slurmd.log\n", "StateSaveLocation=/h/slurm/ctld\n"})
     EXPECT_NE(conf.find(line), std::string::npos) << line;
   EXPECT_EQ(conf.substr(conf.size() - 38), "PartitionName=small Nodes=swell_small\n");
+}
+
+TEST(EmbeddedSlurmTest, ShortSpoolForSlurmstepdsSockets) {
+  std::string a = SpoolRoot("/tmp/a-rather-long/home/of/someone/with/a/deep/tree");
+  EXPECT_EQ(a.size(), std::string("/run/swell/0a1b2c3d").size());
+  EXPECT_EQ(a, SpoolRoot("/tmp/a-rather-long/home/of/someone/with/a/deep/tree"));
+  EXPECT_NE(a, SpoolRoot("/tmp/other"));
+  // CLIC's type names fit; the socket is <spool>/<node>/spool/<node>_<job>.<step>.
+  EXPECT_LE(LongestStepSocket(a, "4cpu100diskhighmem"), 107u);
+  EXPECT_GT(LongestStepSocket(a, std::string(40, 'x')), 107u);
 }
 
 }  // namespace
