@@ -169,6 +169,7 @@ Autoscaler::~Autoscaler() { calls_.Stop(); }
 
 void Autoscaler::Start(std::vector<el::Call> calls) {
   for (auto& c : calls) {
+    if (c.kind == el::Call::kDelete) deleting_since_.try_emplace(c.name, clock_->Now());
     as::NodeType type = opt_.types[static_cast<size_t>(c.type)];
     calls_.Run([this, c, type] {
       Status s =
@@ -200,11 +201,14 @@ void Autoscaler::Settle(Time now) {
     if (pn->phase == el::Phase::kGone) {
       LogInfo("autoscale: node %s is gone%s%s", name.c_str(), pn->failed ? ": " : "",
               pn->failed ? pn->reason.c_str() : "");
+      auto since = deleting_since_.find(name);
+      int64_t delete_ms = since == deleting_since_.end() ? 0 : (pn->gone - since->second).count();
+      if (since != deleting_since_.end()) deleting_since_.erase(since);
       if (!opt_.ledger.empty()) {
-        std::string line =
-            fmt::format("{},{},{},{},{},{}\n", name, opt_.types[static_cast<size_t>(pn->type)].name,
-                        ToMillis(pn->requested), pn->ready > Time() ? ToMillis(pn->ready) : 0,
-                        ToMillis(pn->gone), pn->failed ? 1 : 0);
+        std::string line = fmt::format(
+            "{},{},{},{},{},{},{}\n", name, opt_.types[static_cast<size_t>(pn->type)].name,
+            ToMillis(pn->requested), pn->ready > Time() ? ToMillis(pn->ready) : 0,
+            ToMillis(pn->gone), pn->failed ? 1 : 0, delete_ms);
         std::ofstream ledger(opt_.ledger, std::ios::app);
         if (!(ledger << line << std::flush))
           LogWarning("autoscale: cannot append to %s", opt_.ledger.c_str());

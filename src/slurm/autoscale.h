@@ -85,7 +85,8 @@ struct AutoscaleOptions {
   Duration list_interval = std::chrono::seconds(30);  // provider List, to delete leftovers
   int provider_threads = 8;
   // When not empty: a CSV line per node gone, for accounting (what was paid for, and when
-  // each node was ready): name,type,requested_ms,ready_ms,gone_ms,failed.
+  // each node was ready): name,type,requested_ms,ready_ms,gone_ms,failed,delete_ms (the time
+  // from the first delete call to gone: drain, wait, machine, `scontrol delete`).
   std::string ledger;
 };
 
@@ -126,6 +127,7 @@ class Autoscaler {
   std::deque<std::pair<head::elastic::Call, Status>> done_;  // GUARDED_BY(mu_)
 
   std::map<std::string, Time> away_since_;  // registered nodes Slurm shows down
+  std::map<std::string, Time> deleting_since_;  // the first delete call of a node
   std::map<int64_t, bool> seen_jobs_;       // for arrivals (lookahead); value: seen this pass
   std::vector<int64_t> arrived_;            // per type, cumulative
   Time next_list_;
