@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "cli/daemon_cmds.h"
+#include "cli/slurm_cluster.h"
 #include "cli/stop_signal.h"
 #include "common/files.h"
 #include "common/log.h"

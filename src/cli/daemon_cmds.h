@@ -28,16 +28,6 @@ int Down(const Args& args);
 int HeadDaemon(const Args& args);
 int NodeDaemon(const Args& args);
 int Sim(const Args& args);
-// `swell slurm-config`, `swell autoscale`: swell's autoscaler on a real Slurm.
-int SlurmConfig(const Args& args);
-int Autoscale(const Args& args);
-// `swell up` with [slurm] embedded = true, once the cluster file is saved at `saved`.
-int UpSlurm(const head::config::ClusterConfig& cfg, const std::string& home,
-            const std::string& saved);
-// `swell down` of the embedded Slurm; false when there is none in `home`.
-bool DownSlurm(const std::string& home);
-// `swell env`: the shell settings for Slurm's commands.
-int Env(const Args& args);
 // `swell mr ...`: takes the whole command line (its workers are started with it again).
 int Mr(int argc, char** argv);
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/daemon_cmds.h"
+#include "cli/slurm_cluster.h"
 #include "cli/dispatch.h"
 
 namespace {

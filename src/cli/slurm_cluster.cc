@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "cli/daemon_cmds.h"
+#include "cli/slurm_cluster.h"
 #include "common/files.h"
 #include "common/process.h"
 #include "head/config/config.h"

@@ -76,6 +76,73 @@ bool WaitsForNodes(const std::string& reason) {
   return kNodes.count(reason) > 0;
 }
 
+// One job of `squeue --json`.
+Result<SlurmJob> JobOf(const json& j) {
+  SlurmJob s;
+  s.id = Get<int64_t>(j, "job_id", 0);
+  if (s.id <= 0) return InvalidArgument("squeue --json: a job has no job_id");
+  s.state = Get<std::string>(j, "job_state", "");
+  s.reason = Get<std::string>(j, "state_reason", "None");
+  s.partition = Get<std::string>(j, "partition", "");
+  s.node_count = std::max(1, Get<int>(j, "node_count", 1));
+  s.tasks = std::max(1, Get<int>(j, "tasks", 1));
+  s.cpus_per_task = std::max(1, Get<int>(j, "cpus_per_task", 1));
+  int cpus = std::max(s.tasks * s.cpus_per_task, Get<int>(j, "cpus", 1));
+  if (int64_t per_node = Get<int64_t>(j, "memory_per_node", 0); per_node > 0) {
+    s.mem_per_node_mb = per_node;
+  } else if (int64_t per_cpu = Get<int64_t>(j, "memory_per_cpu", 0); per_cpu > 0) {
+    int cpus_on_a_node = (cpus + s.node_count - 1) / s.node_count;
+    s.mem_per_node_mb = per_cpu * cpus_on_a_node;
+  }
+  int job_gpus = GpusOf(Get<std::string>(j, "tres_per_job", ""));
+  s.gpus_per_node = std::max(GpusOf(Get<std::string>(j, "tres_per_node", "")),
+                             (job_gpus + s.node_count - 1) / s.node_count);
+  s.exclusive = Get<std::string>(j, "shared", "") == "none";
+  s.priority = static_cast<int>(std::min<int64_t>(Get<int64_t>(j, "priority", 0), 1 << 30));
+  s.submit = FromSeconds(Get<int64_t>(j, "submit_time", 0));
+  s.end = FromSeconds(Get<int64_t>(j, "end_time", 0));
+  if (int64_t minutes = Get<int64_t>(j, "time_limit", -1); minutes >= 0)
+    s.time_limit = std::chrono::minutes(minutes);
+  s.nodes = Hosts(Get<std::string>(j, "nodes", ""));
+  s.required = Hosts(Get<std::string>(j, "required_nodes", ""));
+  s.excluded = Hosts(Get<std::string>(j, "excluded_nodes", ""));
+  s.array_job_id = Get<int64_t>(j, "array_job_id", 0);
+  s.array_task_string = Get<std::string>(j, "array_task_string", "");
+  s.array_max_tasks = Get<int>(j, "array_max_tasks", 0);
+  return s;
+}
+
+// One node of `sinfo --json`.
+Result<SlurmNode> NodeOf(const json& j) {
+  SlurmNode n;
+  n.name = Get<std::string>(j, "name", "");
+  if (n.name.empty()) return InvalidArgument("sinfo --json: a node has no name");
+  n.state = Get<std::string>(j, "state", "unknown");
+  if (auto f = j.find("state_flags"); f != j.end() && f->is_array())
+    for (const json& flag : *f)
+      if (flag.is_string()) n.flags.push_back(flag.get<std::string>());
+  n.cpus = Get<int>(j, "cpus", 0);
+  n.alloc_cpus = Get<int>(j, "alloc_cpus", 0);
+  n.reason = Get<std::string>(j, "reason", "");
+  return n;
+}
+
+// The objects of the document's `list`, each read by `one`.
+template <typename T, typename F>
+Result<std::vector<T>> ParseList(std::string_view text, const char* command, const char* list,
+                                 F one) {
+  SWELL_ASSIGN_OR_RETURN(json doc, Document(text, command, list));
+  std::vector<T> out;
+  for (const json& j : doc[list]) {
+    if (!j.is_object())
+      return InvalidArgument(
+          fmt::format("{} --json: an entry of \"{}\" is not an object", command, list));
+    SWELL_ASSIGN_OR_RETURN(T t, one(j));
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
 }  // namespace
 
 bool SlurmJob::HoldsNodes() const {
@@ -95,64 +162,11 @@ bool SlurmNode::Up() const {
 }
 
 Result<std::vector<SlurmJob>> ParseSqueueJson(std::string_view text) {
-  SWELL_ASSIGN_OR_RETURN(json doc, Document(text, "squeue", "jobs"));
-  std::vector<SlurmJob> out;
-  for (const json& j : doc["jobs"]) {
-    if (!j.is_object()) return InvalidArgument("squeue --json: a job is not an object");
-    SlurmJob s;
-    s.id = Get<int64_t>(j, "job_id", 0);
-    if (s.id <= 0) return InvalidArgument("squeue --json: a job has no job_id");
-    s.state = Get<std::string>(j, "job_state", "");
-    s.reason = Get<std::string>(j, "state_reason", "None");
-    s.partition = Get<std::string>(j, "partition", "");
-    s.node_count = std::max(1, Get<int>(j, "node_count", 1));
-    s.tasks = std::max(1, Get<int>(j, "tasks", 1));
-    s.cpus_per_task = std::max(1, Get<int>(j, "cpus_per_task", 1));
-    int cpus = std::max(s.tasks * s.cpus_per_task, Get<int>(j, "cpus", 1));
-    if (int64_t per_node = Get<int64_t>(j, "memory_per_node", 0); per_node > 0) {
-      s.mem_per_node_mb = per_node;
-    } else if (int64_t per_cpu = Get<int64_t>(j, "memory_per_cpu", 0); per_cpu > 0) {
-      int cpus_on_a_node = (cpus + s.node_count - 1) / s.node_count;
-      s.mem_per_node_mb = per_cpu * cpus_on_a_node;
-    }
-    int job_gpus = GpusOf(Get<std::string>(j, "tres_per_job", ""));
-    s.gpus_per_node = std::max(GpusOf(Get<std::string>(j, "tres_per_node", "")),
-                               (job_gpus + s.node_count - 1) / s.node_count);
-    s.exclusive = Get<std::string>(j, "shared", "") == "none";
-    s.priority = static_cast<int>(std::min<int64_t>(Get<int64_t>(j, "priority", 0), 1 << 30));
-    s.submit = FromSeconds(Get<int64_t>(j, "submit_time", 0));
-    s.end = FromSeconds(Get<int64_t>(j, "end_time", 0));
-    if (int64_t minutes = Get<int64_t>(j, "time_limit", -1); minutes >= 0)
-      s.time_limit = std::chrono::minutes(minutes);
-    s.nodes = Hosts(Get<std::string>(j, "nodes", ""));
-    s.required = Hosts(Get<std::string>(j, "required_nodes", ""));
-    s.excluded = Hosts(Get<std::string>(j, "excluded_nodes", ""));
-    s.array_job_id = Get<int64_t>(j, "array_job_id", 0);
-    s.array_task_string = Get<std::string>(j, "array_task_string", "");
-    s.array_max_tasks = Get<int>(j, "array_max_tasks", 0);
-    out.push_back(std::move(s));
-  }
-  return out;
+  return ParseList<SlurmJob>(text, "squeue", "jobs", JobOf);
 }
 
 Result<std::vector<SlurmNode>> ParseSinfoJson(std::string_view text) {
-  SWELL_ASSIGN_OR_RETURN(json doc, Document(text, "sinfo", "nodes"));
-  std::vector<SlurmNode> out;
-  for (const json& j : doc["nodes"]) {
-    if (!j.is_object()) return InvalidArgument("sinfo --json: a node is not an object");
-    SlurmNode n;
-    n.name = Get<std::string>(j, "name", "");
-    if (n.name.empty()) return InvalidArgument("sinfo --json: a node has no name");
-    n.state = Get<std::string>(j, "state", "unknown");
-    if (auto f = j.find("state_flags"); f != j.end() && f->is_array())
-      for (const json& flag : *f)
-        if (flag.is_string()) n.flags.push_back(flag.get<std::string>());
-    n.cpus = Get<int>(j, "cpus", 0);
-    n.alloc_cpus = Get<int>(j, "alloc_cpus", 0);
-    n.reason = Get<std::string>(j, "reason", "");
-    out.push_back(std::move(n));
-  }
-  return out;
+  return ParseList<SlurmNode>(text, "sinfo", "nodes", NodeOf);
 }
 
 std::vector<rc::WaitingJob> WaitingJobs(const std::vector<SlurmJob>& jobs) {

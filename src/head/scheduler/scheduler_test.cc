@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -564,6 +565,12 @@ class CheckFeasibleTest : public ::testing::Test {
     EXPECT_EQ(s.code(), Code::kInvalidArgument) << s.ToString();
     return s.message();
   }
+  // The message for Job(1, ntasks) as `shape` changes it.
+  std::string Message(int ntasks, const std::function<void(Group&)>& shape) {
+    Group g = Job(1, ntasks);
+    shape(g);
+    return Message(g);
+  }
 };
 
 TEST_F(CheckFeasibleTest, AcceptsWhatSomePlacementHolds) {
@@ -579,43 +586,38 @@ TEST_F(CheckFeasibleTest, AcceptsWhatSomePlacementHolds) {
 }
 
 TEST_F(CheckFeasibleTest, NamesTooManyCpus) {
-  Group one_node = Job(1, 64);
-  one_node.max_nodes = 1;
-  EXPECT_EQ(Message(one_node), "needs 64 cpus on one node; the largest node has 8");
+  EXPECT_EQ(Message(64, [](Group& g) { g.max_nodes = 1; }),
+            "needs 64 cpus on one node; the largest node has 8");
   EXPECT_EQ(Message(Job(2, 17)),
             "needs 17 cpus (17 tasks x 1 cpus); all the nodes together hold 16 such tasks");
-  Group fat_tasks = Job(3, 2);
-  fat_tasks.cpus_per_task = 16;
-  EXPECT_EQ(Message(fat_tasks),
+  EXPECT_EQ(Message(2, [](Group& g) { g.cpus_per_task = 16; }),
             "needs 16 cpus per task on one node (a task cannot span nodes); the largest node "
             "has 8");
   nodes_.push_back({8, 16'000, 0});
-  Group two_nodes = Job(4, 20);
-  two_nodes.max_nodes = 2;
-  EXPECT_EQ(Message(two_nodes),
+  EXPECT_EQ(Message(20, [](Group& g) { g.max_nodes = 2; }),
             "needs 20 cpus (20 tasks x 1 cpus) on at most 2 nodes; the largest 2 nodes hold 16 "
             "such tasks");
 }
 
 TEST_F(CheckFeasibleTest, NamesTooMuchMemory) {
-  Group g = Job(1, 4);
-  g.mem_mb = 32'000;
-  EXPECT_EQ(Message(g),
+  EXPECT_EQ(Message(4, [](Group& g) { g.mem_mb = 32'000; }),
             "needs 32000 MB of memory on each node it uses; the largest node has 16000 MB");
-  g.max_nodes = 1;
-  EXPECT_EQ(Message(g), "needs 32000 MB of memory on one node; the largest node has 16000 MB");
+  EXPECT_EQ(Message(4,
+                    [](Group& g) {
+                      g.mem_mb = 32'000;
+                      g.max_nodes = 1;
+                    }),
+            "needs 32000 MB of memory on one node; the largest node has 16000 MB");
 }
 
 TEST_F(CheckFeasibleTest, NamesTooManyGpus) {
-  Group g = Job(1, 1);
-  g.gpus = 4;
-  EXPECT_EQ(Message(g), "needs 4 gpus on one node; the largest node has 2");
-  g.gpus = 1;
-  g.ntasks = 12;  // gpus keep the unit on one node, so the cpus must be there too
-  EXPECT_EQ(Message(g), "needs 12 cpus on one node; the largest node has 8");
+  EXPECT_EQ(Message(1, [](Group& g) { g.gpus = 4; }),
+            "needs 4 gpus on one node; the largest node has 2");
+  // gpus keep the unit on one node, so the cpus must be there too
+  EXPECT_EQ(Message(12, [](Group& g) { g.gpus = 1; }),
+            "needs 12 cpus on one node; the largest node has 8");
   nodes_ = {{8, 16'000, 0}, {2, 16'000, 2}};
-  g.ntasks = 4;
-  EXPECT_EQ(Message(g),
+  EXPECT_EQ(Message(4, [](Group& g) { g.gpus = 1; }),
             "needs 4 cpus, 0 MB of memory and 1 gpus on one node; no node has all of them");
 }
 
