@@ -1,6 +1,8 @@
 // swell slurm-config and swell autoscale: swell's autoscaler on a real Slurm
 // (docs/slurm-autoscale.md).
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <cstdio>
@@ -65,6 +67,11 @@ int Autoscale(const Args& args) {
   auto cfg = head::config::Load(config_file);
   if (!cfg.ok()) return Fail("autoscale", cfg.status(), 2);
   if (!cfg->elastic()) return Fail("autoscale", config_file + " has no [[node_type]]", 2);
+  // The names become partitions and features: refuse what Slurm could not take.
+  if (auto names = slurm::SlurmConfFragment(cfg->node_types, 0, config_file); !names.ok())
+    return Fail("autoscale", names.status(), 2);
+  if (!slurm_conf.empty() && access(slurm_conf.c_str(), R_OK) != 0)
+    return Fail("autoscale", "cannot read the slurm.conf " + slurm_conf, 2);
   if (Status s = MakeDirs(home + "/nodes", 0700); !s.ok()) return Fail("autoscale", s);
   StopSignal stop_signal;
 
