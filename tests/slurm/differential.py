@@ -57,9 +57,11 @@ class HarnessError(Exception):
 # ---- the two clusters ----------------------------------------------------------------------
 
 def base_env():
-    """A small, identical environment for both sides (no SLURM_*/SWELL_* of the caller)."""
+    """A small, identical environment for both sides (no SLURM_*/SWELL_* of the caller). The
+    sanitizers' options pass (a TSan build's suppressions for gRPC must reach swell's daemons)."""
     keep = {k: v for k, v in os.environ.items()
-            if k in ("HOME", "LANG", "LC_ALL", "TZ", "TMPDIR")}
+            if k in ("HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "TSAN_OPTIONS", "ASAN_OPTIONS",
+                     "LSAN_OPTIONS", "UBSAN_OPTIONS")}
     keep.update({"USER": "root", "LOGNAME": "root", "SHELL": "/bin/bash"})
     keep.setdefault("HOME", "/root")
     return keep
