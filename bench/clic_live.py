@@ -39,8 +39,11 @@ MIN_LIFETIME_S = 600  # CLIC's minimum node lifetime
 SHUTDOWN_S = 0
 
 
+NAME = "clic-live"  # bench/clic_slurm.py, which uses what is here, names itself
+
+
 def log(msg):
-    print(f"[bench clic-live] {msg}", file=sys.stderr, flush=True)
+    print(f"[bench {NAME}] {msg}", file=sys.stderr, flush=True)
 
 
 def run(argv, env=None, timeout=300, check=True):
@@ -51,9 +54,9 @@ def run(argv, env=None, timeout=300, check=True):
     return p
 
 
-def simulate(swell, seed, jobs_file, extra=()):
+def simulate(swell, seed, jobs_file, extra=(), shutdown_s=SHUTDOWN_S):
     p = run([swell, "sim", "--workload", "clic", "--policy", "clic", "--seed", str(seed),
-             "--boot-seconds", str(BOOT_S), "--shutdown-seconds", str(SHUTDOWN_S),
+             "--boot-seconds", str(BOOT_S), "--shutdown-seconds", str(shutdown_s),
              "--tick", str(TICK_S), "--min-lifetime", str(MIN_LIFETIME_S),
              "--jobs-out", jobs_file, "--json", *extra])
     return json.loads(p.stdout.strip().splitlines()[-1])
@@ -71,6 +74,23 @@ def registration_s(home):
     return max(0.0, statistics.mean(r[0] for r in rows) / 1000.0 - BOOT_S / SCALE)
 
 
+def clic_tables(scale, boot_timeout_s):
+    """The [autoscaler] and [[node_type]] tables of CLIC's stress test, `scale` times faster."""
+    return f"""[autoscaler]
+policy = "clic"
+min_lifetime_s = {round(MIN_LIFETIME_S / scale)}
+boot_timeout_s = {boot_timeout_s}
+interval_s = {TICK_S / scale:.4f}
+
+[[node_type]]
+name = "1cpu10diskstandard"
+cpus = 1
+memory_mb = 3840
+disk_gb = 10
+price_per_hour = 0.0475
+"""
+
+
 def cluster_file(path):
     with open(path, "w") as f:
         f.write(f"""# CLIC's stress-test cluster, {SCALE:g}x faster (bench/clic_live.py).
@@ -83,19 +103,7 @@ kill_wait_s = 1
 kind = "local"
 boot_seconds = {BOOT_S / SCALE:.4f}
 
-[autoscaler]
-policy = "clic"
-min_lifetime_s = {round(MIN_LIFETIME_S / SCALE)}
-boot_timeout_s = 60
-interval_s = {TICK_S / SCALE:.4f}
-
-[[node_type]]
-name = "1cpu10diskstandard"
-cpus = 1
-memory_mb = 3840
-disk_gb = 10
-price_per_hour = 0.0475
-""")
+{clic_tables(SCALE, boot_timeout_s=60)}""")
 
 
 def live(swell, home, seed, jobs):

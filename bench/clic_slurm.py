@@ -29,30 +29,16 @@ import subprocess
 import sys
 import time
 
+import clic_live as cl  # noqa: E402  (beside this file: CLIC's settings, run, simulate)
+
+cl.NAME = "clic-slurm"
+log, run = cl.log, cl.run
+BOOT_S, TICK_S, MIN_LIFETIME_S = cl.BOOT_S, cl.TICK_S, cl.MIN_LIFETIME_S
 SCALE = 20.0
-BOOT_S = 90
-TICK_S = 10
-MIN_LIFETIME_S = 600
-
-
-def log(msg):
-    print(f"[bench clic-slurm] {msg}", file=sys.stderr, flush=True)
-
-
-def run(argv, env=None, timeout=300, check=True):
-    p = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=timeout)
-    if check and p.returncode != 0:
-        log(f"FAIL: {' '.join(argv)} exited {p.returncode}: {p.stderr.strip()[:800]}")
-        sys.exit(1)
-    return p
 
 
 def simulate(swell, seed, jobs_file, shutdown_s=0, extra=()):
-    p = run([swell, "sim", "--workload", "clic", "--policy", "clic", "--seed", str(seed),
-             "--boot-seconds", str(BOOT_S), "--shutdown-seconds", str(shutdown_s),
-             "--tick", str(TICK_S), "--min-lifetime", str(MIN_LIFETIME_S),
-             "--jobs-out", jobs_file, "--json", *extra])
-    return json.loads(p.stdout.strip().splitlines()[-1])
+    return cl.simulate(swell, seed, jobs_file, extra, shutdown_s=shutdown_s)
 
 
 def cluster_file(path):
@@ -68,19 +54,7 @@ bridge = "swbench0"
 prefix = "swbench-"
 boot_seconds = {BOOT_S / SCALE:.4f}
 
-[autoscaler]
-policy = "clic"
-min_lifetime_s = {round(MIN_LIFETIME_S / SCALE)}
-boot_timeout_s = 120
-interval_s = {TICK_S / SCALE:.4f}
-
-[[node_type]]
-name = "1cpu10diskstandard"
-cpus = 1
-memory_mb = 3840
-disk_gb = 10
-price_per_hour = 0.0475
-""")
+{cl.clic_tables(SCALE, boot_timeout_s=120)}""")
 
 
 def percentile(values, q):
