@@ -97,6 +97,8 @@ void ExecRelay::FlushPmi(HeadLink& link) {
       f->set_seq(r.seq);
       f->set_data(std::move(r.data));
     } else {
+      for (auto& [pid, x] : ranks_)
+        if (x.exec_id == r.exec_id && x.rank == r.rank) x.aborted = true;
       auto* a = m.mutable_abort();
       a->set_exec_id(r.exec_id);
       a->set_rank(r.rank);
@@ -317,8 +319,10 @@ void ExecRelay::Cancel(const pb::ExecCancel& c) {
   for (auto& [pid, x] : ranks_) {
     bool match = c.exec_id() != 0 ? x.exec_id == c.exec_id() : x.job_id == c.job_id();
     if (!match) continue;
-    kill(-pid, sig);
-    kill(pid, sig);
+    if (!(x.aborted && c.signal() == 0)) {
+      kill(-pid, sig);
+      kill(pid, sig);
+    }
     if (c.signal() == 0 && !x.cancelled) {
       x.cancelled = true;
       kill(-pid, SIGCONT);

@@ -85,6 +85,9 @@ class ExecRelay {
     int err_fd = -1;
     int pidfd = -1;
     bool cancelled = false;
+    // It called MPI_Abort: the step's end spares it (it exits with the abort's status on its
+    // own, as srun reports it), SIGKILL only if it has not within the kill wait.
+    bool aborted = false;
     Time kill_at = kNever;
   };
 
