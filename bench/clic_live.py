@@ -62,6 +62,35 @@ def simulate(swell, seed, jobs_file, extra=(), shutdown_s=SHUTDOWN_S):
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
+def workload(swell, home, seed, **sim_args):
+    """CLIC's jobs of `seed` (written to home/clic-jobs-SEED.csv) and the simulator's run of
+    them: (the jobs file, the simulator's JSON, the jobs as {submit_s, run_s})."""
+    jobs_file = os.path.join(home, f"clic-jobs-{seed}.csv")
+    sim = simulate(swell, seed, jobs_file, **sim_args)
+    with open(jobs_file) as f:
+        jobs = [{"submit_s": float(r["submit_s"]), "run_s": float(r["run_s"])}
+                for r in csv.DictReader(f)]
+    return jobs_file, sim, jobs
+
+
+def replay(jobs, scale, directory):
+    """The bursts of `jobs` (those submitted at the same instant), `scale` times faster: for
+    each, at its time (sleeping until then), yields (n, submit_s, a file of its run times / scale
+    one a line, how many)."""
+    bursts = {}
+    for j in jobs:
+        bursts.setdefault(j["submit_s"], []).append(j["run_s"])
+    start = time.monotonic()
+    for n, t in enumerate(sorted(bursts)):
+        runs = os.path.join(directory, f"burst-{n}.txt")
+        with open(runs, "w") as f:
+            f.write("".join(f"{r / scale:.3f}\n" for r in bursts[t]))
+        delay = start + t / scale - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        yield n, t, runs, len(bursts[t])
+
+
 def registration_s(home):
     """Mean seconds from a node's create to its registration beyond the boot delay (live)."""
     db = sqlite3.connect(os.path.join(home, "state.db"))
@@ -113,27 +142,18 @@ def live(swell, home, seed, jobs):
     cluster_file(cfg)
     run([swell, "up", "--config", cfg], env=env, timeout=120)
     try:
-        bursts = {}
-        for j in jobs:
-            bursts.setdefault(j["submit_s"], []).append(j["run_s"])
         ids = []
         start = time.monotonic()
-        for n, t in enumerate(sorted(bursts)):
-            # A burst is one array job (one transaction): its jobs arrive at one instant, as in
-            # the simulator. Each task reads its own run time from the burst's file.
-            runs = os.path.join(home, f"burst-{n}.txt")
-            with open(runs, "w") as f:
-                f.write("".join(f"{r / SCALE:.3f}\n" for r in bursts[t]))
-            delay = start + t / SCALE - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
+        # A burst is one array job (one transaction): its jobs arrive at one instant, as in the
+        # simulator. Each task reads its own run time from the burst's file.
+        for n, t, runs, count in replay(jobs, SCALE, home):
             p = run([swell, "submit", "--parsable", "-o", "/dev/null", "-J", f"clic-{n}",
-                     f"--array=0-{len(bursts[t]) - 1}", "--wrap",
+                     f"--array=0-{count - 1}", "--wrap",
                      f'sleep "$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" {runs})"'],
                     env=env, timeout=60)
             ids.append(p.stdout.strip().split(";")[0])
             log(f"seed {seed}: t={t:6.0f}s (live {time.monotonic() - start:5.1f}s): "
-                f"{len(bursts[t])} jobs submitted as array job {ids[-1]}")
+                f"{count} jobs submitted as array job {ids[-1]}")
         for jid in ids:
             run([swell, "wait", jid], env=env, timeout=600)
         log(f"seed {seed}: all {len(ids)} bursts ended after {time.monotonic() - start:.1f}s; "
@@ -159,20 +179,21 @@ def live(swell, home, seed, jobs):
         run([swell, "down"], env=env, timeout=120, check=False)
 
 
-def main():
+def arguments(seeds):
+    """--swell, --home (the bench's directory), --seeds (default `seeds`), --git."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--swell", required=True)
     ap.add_argument("--home", required=True)
-    ap.add_argument("--seeds", default="1 2 3")
+    ap.add_argument("--seeds", default=seeds)
     ap.add_argument("--git", default="unknown")
-    a = ap.parse_args()
+    return ap.parse_args()
+
+
+def main():
+    a = arguments("1 2 3")
     rows = []
     for seed in [int(s) for s in a.seeds.split()]:
-        jobs_file = os.path.join(a.home, f"clic-jobs-{seed}.csv")
-        sim = simulate(a.swell, seed, jobs_file)
-        with open(jobs_file) as f:
-            jobs = [{"submit_s": float(r["submit_s"]), "run_s": float(r["run_s"])}
-                    for r in csv.DictReader(f)]
+        jobs_file, sim, jobs = workload(a.swell, a.home, seed)
         log(f"seed {seed}: {len(jobs)} jobs; simulator: efficiency {sim['efficiency']:.3f}, "
             f"wait p50/p95/max {sim['wait_p50_s']:.0f}/{sim['wait_p95_s']:.0f}/"
             f"{sim['wait_max_s']:.0f} s, {sim['nodes_max']} nodes at most")

@@ -19,13 +19,11 @@ x60 would be most of a simulated wait. Progress goes to stderr; the last line on
 JSON object.
 """
 
-import argparse
 import csv
 import glob
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 
@@ -72,21 +70,12 @@ def live(swell, work, seed, jobs):
     run([swell, "up", "--config", cfg], env=env, timeout=120)
     env["SLURM_CONF"] = os.path.join(home, "slurm", "slurm.conf")
     try:
-        bursts = {}
-        for j in jobs:
-            bursts.setdefault(j["submit_s"], []).append(j["run_s"])
         submitted = {}  # array job id -> wall time of its submit
         start = time.monotonic()
-        for n, t in enumerate(sorted(bursts)):
-            runs = os.path.join(out, f"burst-{n}.txt")
-            with open(runs, "w") as f:
-                f.write("".join(f"{r / SCALE:.3f}\n" for r in bursts[t]))
-            delay = start + t / SCALE - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
+        for n, _, runs, count in cl.replay(jobs, SCALE, out):
             at = time.time()
             p = run(["/usr/bin/sbatch", "--parsable", "-J", f"clic-{n}",
-                     f"--array=0-{len(bursts[t]) - 1}", "-o", f"{out}/%A_%a.out", "--wrap",
+                     f"--array=0-{count - 1}", "-o", f"{out}/%A_%a.out", "--wrap",
                      f'date +%s.%N; sleep "$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" {runs})"'],
                     env=env, timeout=60)
             submitted[p.stdout.strip().split(";")[0]] = at
@@ -146,12 +135,7 @@ def live(swell, work, seed, jobs):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--swell", required=True)
-    ap.add_argument("--home", required=True)
-    ap.add_argument("--seeds", default="1")
-    ap.add_argument("--git", default="unknown")
-    a = ap.parse_args()
+    a = cl.arguments("1")
     # A stopped bench still takes its embedded Slurm down (the `finally` of live()).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     signal.signal(signal.SIGINT, lambda *_: sys.exit(130))
@@ -160,11 +144,7 @@ def main():
         sys.exit(1)
     rows = []
     for seed in [int(s) for s in a.seeds.split()]:
-        jobs_file = os.path.join(a.home, f"clic-jobs-{seed}.csv")
-        sim = simulate(a.swell, seed, jobs_file)
-        with open(jobs_file) as f:
-            jobs = [{"submit_s": float(r["submit_s"]), "run_s": float(r["run_s"])}
-                    for r in csv.DictReader(f)]
+        jobs_file, sim, jobs = cl.workload(a.swell, a.home, seed)
         log(f"seed {seed}: {len(jobs)} jobs; simulator: efficiency {sim['efficiency']:.3f}, "
             f"node-hours {sim['node_hours']:.2f}, wait p50/p95/max {sim['wait_p50_s']:.0f}/"
             f"{sim['wait_p95_s']:.0f}/{sim['wait_max_s']:.0f} s, {sim['nodes_max']} nodes at most")

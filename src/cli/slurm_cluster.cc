@@ -6,8 +6,6 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <random>
 #include <thread>
 
 #include "cli/cli.h"
@@ -15,6 +13,7 @@
 #include "cli/slurm_cluster.h"
 #include "common/files.h"
 #include "common/process.h"
+#include "common/secret.h"
 #include "head/config/config.h"
 #include "provider/providers.h"
 #include "slurm/embedded.h"
@@ -38,20 +37,13 @@ bool WaitUntil(const std::function<bool()>& done, Duration timeout) {
   return done();
 }
 
-Status WriteMungeKey(const std::string& path) {
-  if (access(path.c_str(), F_OK) == 0) return Status::Ok();
-  std::random_device rd;
-  std::string key(1024, '\0');
-  for (auto& c : key) c = static_cast<char>(rd());
-  return WriteFileAtomic(path, key, 0400);
-}
-
 // Starts munged with its own key and socket in dir/munge, unless it runs.
 Result<std::string> StartMunge(const std::string& dir) {
   std::string d = dir + "/munge", socket = d + "/munge.socket";
   SWELL_RETURN_IF_ERROR(MakeDirs(d, 0700));
   if (ReadLivePid(d + "/munged.pid") != 0) return socket;
-  SWELL_RETURN_IF_ERROR(WriteMungeKey(d + "/munge.key"));
+  // munged's key: swell's secret generator's 32 random bytes as hex (munge takes 32 bytes up).
+  SWELL_RETURN_IF_ERROR(LoadOrCreateSecret(d + "/munge.key").status());
   SWELL_RETURN_IF_ERROR(
       SpawnDetached({kMunged, "--foreground", "--force", "--key-file=" + d + "/munge.key",
                      "--socket=" + socket, "--pid-file=" + d + "/munged.pid",

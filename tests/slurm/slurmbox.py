@@ -54,17 +54,13 @@ def _free_subnet():
 
 class SlurmBox:
     def __init__(self, nodes=2, cpus=1, mem_mb=12000, partition="batch", cluster="swellbox",
-                 enforce_part_limits="ALL", log=None, extra_conf=(), extra_files=None):
+                 enforce_part_limits="ALL", log=None):
         self.nodes = [f"node{i}" for i in range(1, nodes + 1)]
         self.cpus, self.mem_mb, self.partition, self.cluster = cpus, mem_mb, partition, cluster
         # ALL: a job that no node of its partition can ever run is refused at submit, as swell
         # does (Slurm's default, NO, queues it for ever with reason PartitionConfig).
         self.enforce_part_limits = enforce_part_limits
         self.log = log or (lambda msg: None)
-        # Lines added to slurm.conf; with no nodes (dynamic ones join later) they name the
-        # partitions, and the box makes none.
-        self.extra_conf = list(extra_conf)
-        self.extra_files = dict(extra_files or {})  # name -> text, beside slurm.conf
         self.tag = f"sbx{os.getpid() % 100000}"
         self.dir = None
         self.procs = []          # (name, Popen) of the daemons, in start order
@@ -169,16 +165,11 @@ class SlurmBox:
         for n in self.nodes:
             lines.append(f"NodeName={n} NodeAddr={self.node_addr[n]} NodeHostname={n} "
                          f"CPUs={self.cpus} RealMemory={self.mem_mb} State=UNKNOWN")
-        if self.nodes:
-            lines.append(f"PartitionName={self.partition} Nodes=ALL Default=YES "
-                         "MaxTime=INFINITE State=UP")
-        lines += self.extra_conf
+        lines.append(f"PartitionName={self.partition} Nodes=ALL Default=YES MaxTime=INFINITE "
+                     "State=UP")
         with open(self.conf, "w") as f:
             f.write("\n".join(lines) + "\n")
         open(f"{d}/plugstack.conf", "w").close()
-        for name, text in self.extra_files.items():
-            with open(os.path.join(d, name), "w") as f:
-                f.write(text)
 
     def _slurmctld(self):
         self._spawn("slurmctld", ["/usr/sbin/slurmctld", "-D", "-c", "-f", self.conf])
