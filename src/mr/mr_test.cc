@@ -6,11 +6,13 @@
 
 #include <gtest/gtest.h>
 
+#include <sched.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "common/files.h"
@@ -219,6 +221,40 @@ TEST(MapReduceTest, MapOnlyKeepsPartitionOrder) {
   Outcome r = Program({"--local", "2", "--job", "maponly"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "alpha 5\nbe 2\ngamma 5\nd 1\n");
+}
+
+// "cpus pid" per partition, in partition order.
+std::vector<std::pair<std::string, std::string>> CpusByPartition(const std::string& out) {
+  std::vector<std::pair<std::string, std::string>> rows;
+  std::istringstream in(out);
+  std::string cpus, pid;
+  while (in >> cpus >> pid) rows.emplace_back(cpus, pid);
+  return rows;
+}
+
+TEST(MapReduceTest, LocalWorkersAreBoundOnePerCpuUnlessToldNot) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  ASSERT_EQ(sched_getaffinity(0, sizeof set, &set), 0);
+  if (CPU_COUNT(&set) < 2) GTEST_SKIP() << "this process may use one CPU: nothing to bind apart";
+  Outcome bound = Program({"--local", "2", "--job", "cpus"});
+  ASSERT_EQ(bound.code, 0) << bound.err;
+  auto rows = CpusByPartition(bound.out);
+  ASSERT_EQ(rows.size(), 2u) << bound.out;
+  EXPECT_NE(rows[0].second, rows[1].second) << "one worker mapped both partitions: " << bound.out;
+  EXPECT_EQ(rows[0].first.find(','), std::string::npos) << bound.out;
+  EXPECT_EQ(rows[1].first.find(','), std::string::npos) << bound.out;
+  EXPECT_NE(rows[0].first, rows[1].first) << bound.out;
+
+  Outcome free = Program({"--local", "2", "--mr-bind=none", "--job", "cpus"});
+  ASSERT_EQ(free.code, 0) << free.err;
+  for (const auto& [cpus, pid] : CpusByPartition(free.out))
+    EXPECT_NE(cpus.find(','), std::string::npos) << free.out;
+
+  Outcome bad = Program({"--local", "2", "--mr-bind=socket", "--job", "cpus"});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("--mr-bind is 'core' (the default) or 'none'"), std::string::npos)
+      << bad.err;
 }
 
 TEST(MapReduceTest, LoadFailureIsAClearErrorNotAHang) {

@@ -5,6 +5,7 @@
 //                   [--parts P] [--iterations I] [--die-once FILE] [--grow-after I]
 //                   [--shrink-after I] [--files DIR]
 
+#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -129,6 +130,23 @@ struct MapOnly : TextCounts {
   }
 };
 
+// Map-only: the CPUs the worker that maps each partition may run on ("0,1").
+struct Cpus : TextCounts {
+  Status Load(const std::string& spec, Static& out) {
+    out = spec;
+    return Status::Ok();
+  }
+  void Map(const Static&, const swell::mr::NoData&, Emitter<Key, Value>& emit) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    std::string list;
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+      for (int c = 0; c < CPU_SETSIZE; ++c)
+        if (CPU_ISSET(c, &set)) list += (list.empty() ? "" : ",") + std::to_string(c);
+    emit.Emit(list, static_cast<int64_t>(getpid()));
+  }
+};
+
 // Opens job `name` over `specs` and runs its one pass.
 template <typename T>
 auto OpenAndIterate(swell::mr::Runtime& rt, const std::string& name,
@@ -148,6 +166,7 @@ int main(int argc, char** argv) {
   rt.Register<Order>("order");
   rt.Register<MapOnly>("maponly");
   rt.Register<MapError>("maperror");
+  rt.Register<Cpus>("cpus");
   std::string job = "sum", files;
   int parts = 4, iterations = 3, grow_after = -1, shrink_after = -1, wait_for = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -231,6 +250,12 @@ int main(int argc, char** argv) {
   if (job == "maperror") {
     auto out = OpenAndIterate<MapError>(rt, "maperror", {"a", "fail", "b"});
     if (!out.ok()) return fail(out.status());
+    return 0;
+  }
+  if (job == "cpus") {
+    auto out = OpenAndIterate<Cpus>(rt, "cpus", {"a", "b"});
+    if (!out.ok()) return fail(out.status());
+    for (auto& [cpus, pid] : *out) std::printf("%s %" PRId64 "\n", cpus.c_str(), pid);
     return 0;
   }
   if (job == "maponly" || job == "badload") {

@@ -2,6 +2,7 @@
 // the public API, the driver and the worker.
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -56,6 +57,17 @@ void RemoveOnSignal(const std::string& file) {
   }
 }
 
+// The CPUs this process may run on, in order.
+std::vector<int> AllowedCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> cpus;
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return cpus;
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &set)) cpus.push_back(c);
+  return cpus;
+}
+
 [[noreturn]] void Usage(const std::string& message) {
   std::fprintf(stderr, "error: %s\n", message.c_str());
   std::exit(2);
@@ -69,6 +81,23 @@ std::string Env(const char* name) {
 bool ParseInt(const std::string& s, int* out) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
   return ec == std::errc() && p == s.data() + s.size();
+}
+
+// Keeps this worker (and the threads it starts after) on CPU `cpu` (SWELL_MR_CPU, set by a
+// --local driver). Left to the kernel, two workers woken together by the driver's broadcast
+// were often placed on one CPU for a whole map phase (docs/mapreduce.md); OpenMPI binds its
+// ranks to cores by default for the same reason.
+void BindTo(const std::string& cpu) {
+  int c = -1;
+  if (!ParseInt(cpu, &c) || c < 0 || c >= CPU_SETSIZE) {
+    LogWarning("mr: SWELL_MR_CPU must be a CPU number, not '%s'", cpu.c_str());
+    return;
+  }
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(c, &set);
+  if (sched_setaffinity(0, sizeof set, &set) != 0)
+    LogWarning("mr: cannot bind this worker to CPU %d: %s", c, std::strerror(errno));
 }
 
 // A key usable in a file name.
@@ -169,6 +198,7 @@ class Runtime::Impl {
       auto [host, port] = SplitHostPort(d);
       if (port == 0) Usage("SWELL_MR_DRIVER must be host:port, not '" + d + "'");
       wopt_ = {host, port, Env("SWELL_MR_KEY"), "127.0.0.1", "127.0.0.1", &g_leave};
+      if (auto cpu = Env("SWELL_MR_CPU"); !cpu.empty()) BindTo(cpu);
       if (Env("SWELL_MR_LISTEN") == "any") {
         wopt_.listen_host = "0.0.0.0";
         wopt_.advertise = net::AdvertisedHost();
@@ -260,6 +290,10 @@ class Runtime::Impl {
           Usage("--local needs a number of workers from 1 to 1024, not '" + *v + "'");
       } else if (a == "--stats") {
         stats_ = true;
+      } else if (auto b = value("--mr-bind")) {
+        if (*b != "core" && *b != "none")
+          Usage("--mr-bind is 'core' (the default) or 'none', not '" + *b + "'");
+        bind_ = *b == "core";
       } else if (auto m = value("--mr-mode")) {
         if (*m != "hadoop" && *m != "memory")
           Usage("--mr-mode is 'memory' (the default) or 'hadoop', not '" + *m + "'");
@@ -302,9 +336,15 @@ class Runtime::Impl {
     std::vector<std::string> env = EnvironmentWithout("SWELL_MR_");
     env.push_back("SWELL_MR_DRIVER=127.0.0.1:" + std::to_string(driver_->port()));
     env.push_back("SWELL_MR_KEY=" + key_);
+    std::vector<int> cpus = bind_ ? AllowedCpus() : std::vector<int>{};
+    // One worker has nothing to be kept apart from (and several single-worker runs would
+    // all land on the first CPU).
+    bool bind = n >= 2 && n <= static_cast<int>(cpus.size());
     for (int i = 0; i < n; ++i) {
+      if (bind) env.push_back("SWELL_MR_CPU=" + std::to_string(cpus[i]));
       SWELL_ASSIGN_OR_RETURN(pid_t pid, SpawnChild("/proc/self/exe", args, env));
       children_.push_back(pid);
+      if (bind) env.pop_back();
     }
     return Status::Ok();
   }
@@ -331,6 +371,7 @@ class Runtime::Impl {
   Mode mode_ = Mode::kSingle;
   int local_ = 0;
   bool stats_ = false;
+  bool bind_ = true;  // --mr-bind: --local workers one per allowed CPU, when there are enough
   bool hadoop_ = false;
   std::string program_;
   std::vector<std::string> child_argv_;  // the program's own arguments, for workers
