@@ -102,7 +102,7 @@ int Up(const Args& args) {
                                                             : std::string();
   std::string text;
   if (!source.empty()) {
-    auto t = ReadFile(source);
+    auto t = ReadFile(source, head::config::kMaxFileBytes);
     if (!t.ok()) return Fail("up", t.status(), 2);
     text = std::move(t).value();
   }
@@ -261,6 +261,13 @@ int HeadDaemon(const Args& args) {
   std::string pid_file = home + "/head.pid";
   if (pid_t other = ReadLivePid(pid_file); other != 0 && other != getpid())
     return Fail("head", "already running as pid " + std::to_string(other));
+  // The secret and the cluster file (a provider's settings) are the owner's only; the state
+  // database is checked where it is opened (state::Store::Open).
+  for (const char* name : {"/secret", "/cluster.toml"}) {
+    std::string file = home + name;
+    if (access(file.c_str(), F_OK) == 0)
+      if (Status s = KeepPrivate(file); !s.ok()) return Fail("head", s);
+  }
   auto secret = LoadOrCreateSecret(home + "/secret");
   if (!secret.ok()) return Fail("head", secret.status());
   head::HeadOptions o;

@@ -31,6 +31,7 @@
 #include "common/local_time.h"
 #include "common/slurm_format.h"
 #include "common/slurm_output.h"
+#include "common/slurm_refusal.h"
 #include "common/text.h"
 
 extern char** environ;
@@ -323,6 +324,14 @@ int SubmitAs(const Args& args, const Voice& voice) {
     return *code;
   std::string script, script_path;
   std::vector<std::string> script_args;
+  using slurm_refusal::kMaxScriptBytes;
+  auto too_long = [&] {
+    return voice.Refused("Batch job submission failed: ",
+                         InvalidArgument(slurm_refusal::Encode(
+                             {{}, slurm_refusal::kTooLong,
+                              "the script is larger than " + std::to_string(kMaxScriptBytes) +
+                                  " bytes, Slurm's max_script_size"})));
+  };
   if (o->wrap) {
     if (!o->positional.empty()) return voice.Fail("--wrap takes no script", 2);
     // A plain command (words of safe characters, no shell syntax) runs directly, as
@@ -331,19 +340,25 @@ int SubmitAs(const Args& args, const Voice& voice) {
     if (script_args.empty()) script = "#!/bin/sh\n" + *o->wrap + "\n";
   } else if (o->positional.empty() && voice.slurm) {
     // sbatch without a script reads it from standard input.
-    auto text = ReadFile("/dev/stdin");
+    auto text = ReadFile("/dev/stdin", kMaxScriptBytes);
+    if (!text.ok() && text.status().code() == Code::kInvalidArgument) return too_long();
     script = text.ok() ? *text : "";
     if (script.empty()) return voice.Fail("Batch script is empty!");
   } else {
     if (o->positional.empty()) return voice.Fail("no script given (or use --wrap)", 2);
     script_path = o->positional[0];
     script_args.assign(o->positional.begin() + 1, o->positional.end());
-    auto text = ReadFile(script_path);
+    auto text = ReadFile(script_path, kMaxScriptBytes);
+    if (!text.ok() && text.status().code() == Code::kInvalidArgument) return too_long();
     if (!text.ok())
       return voice.Fail("cannot read script '" + script_path + "': " + text.status().message(),
                         2);
     script = *text;
   }
+  if (script.size() > kMaxScriptBytes) return too_long();  // --wrap's
+  // As Slurm's sbatch, which never sends such a script.
+  if (script.find('\0') != std::string::npos)
+    return voice.Refused("", InvalidArgument(slurm_refusal::kScriptNulLines));
   if (!o->wrap && script.rfind("#!", 0) != 0)
     return voice.Fail((script_path.empty() ? std::string("the script") : script_path) +
                           " does not look like a batch script: its first line must "

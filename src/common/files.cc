@@ -1,4 +1,5 @@
 #include "common/files.h"
+#include "common/log.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -11,7 +12,7 @@
 
 namespace swell {
 
-Result<std::string> ReadFile(const std::string& path) {
+Result<std::string> ReadFile(const std::string& path, size_t max_bytes) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return NotFound("no such file: " + path);
@@ -27,6 +28,10 @@ Result<std::string> ReadFile(const std::string& path) {
       return Unavailable("read " + path + ": " + strerror(errno));
     }
     if (n == 0) break;
+    if (static_cast<size_t>(n) > max_bytes - out.size()) {
+      close(fd);
+      return InvalidArgument(path + " is larger than " + std::to_string(max_bytes) + " bytes");
+    }
     out.append(buf, static_cast<size_t>(n));
   }
   close(fd);
@@ -74,6 +79,24 @@ Status MakeDirs(const std::string& path, mode_t mode) {
   if (stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     return Unavailable("not a directory: " + path);
   return Status::Ok();
+}
+
+Status KeepPrivate(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return Unavailable("open " + path + ": " + strerror(errno));
+  struct stat st;
+  Status result = Status::Ok();
+  if (fstat(fd, &st) != 0) {
+    result = Unavailable("stat " + path + ": " + strerror(errno));
+  } else if ((st.st_mode & 077) != 0) {
+    unsigned was = st.st_mode & 07777, now = st.st_mode & 0700;
+    if (fchmod(fd, now) != 0)
+      result = Unavailable("chmod " + path + ": " + strerror(errno));
+    else
+      LogWarning("%s was mode %04o, readable by others; now %04o", path.c_str(), was, now);
+  }
+  close(fd);
+  return result;
 }
 
 std::string CurrentDir() {

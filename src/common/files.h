@@ -4,17 +4,24 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 
 #include "common/status.h"
 
 namespace swell {
 
-Result<std::string> ReadFile(const std::string& path);
+// The whole of `path`; refused (InvalidArgument) once it passes `max_bytes`, so that a device
+// or a runaway file named by mistake (/dev/urandom) is an error, not all the memory there is.
+Result<std::string> ReadFile(const std::string& path, size_t max_bytes = SIZE_MAX);
 // Writes to a temporary file beside `path`, fsyncs it and renames it over `path`.
 Status WriteFileAtomic(const std::string& path, const std::string& data, mode_t mode = 0644);
 // mkdir -p with `mode` for the directories it creates.
 Status MakeDirs(const std::string& path, mode_t mode = 0755);
+// Makes `path` its owner's only, creating it empty with mode 0600 if it does not exist; an
+// existing file loses its group and other bits, with a warning in the log. For files that
+// hold secrets or job data.
+Status KeepPrivate(const std::string& path);
 // Absolute form of `path` relative to `base` (no symlink resolution).
 std::string AbsolutePath(const std::string& path, const std::string& base);
 std::string CurrentDir();

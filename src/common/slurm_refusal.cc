@@ -24,7 +24,8 @@ Refusal Decode(std::string_view message) {
     message.remove_prefix(nl + 1);
   }
   // Only Slurm's own reasons carry an explanation after them.
-  for (std::string_view reason : {kTooManyCpus, kNodeConfig, kInvalidGres, kInvalidNodeName}) {
+  for (std::string_view reason :
+       {kTooManyCpus, kNodeConfig, kInvalidGres, kInvalidNodeName, kTooLong}) {
     if (message.starts_with(reason) && message.size() > reason.size() + kDetailOpen.size() &&
         message.substr(reason.size(), kDetailOpen.size()) == kDetailOpen && message.ends_with(")")) {
       r.reason = std::string(reason);

@@ -12,6 +12,7 @@
 //
 // Pure functions; the words are Slurm 22.05's, as its sbatch printed them in tests/slurm.
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,12 @@ inline constexpr char kBatchOnly[] = "Only batch jobs are accepted or processed"
 inline constexpr char kNotSupported[] = "Requested operation not supported on this system";
 inline constexpr char kBadCpus[] = "CPU count specification invalid";
 inline constexpr char kDependency[] = "Job dependency problem";
+// A batch script past Slurm's max_script_size (4 MiB by default; 4,194,304 bytes pass).
+inline constexpr char kTooLong[] = "Pathname of a file, directory or other parameter too long";
+inline constexpr size_t kMaxScriptBytes = size_t{4} << 20;
+// What sbatch itself prints, on two lines, for a script with a NUL byte (it never sends one).
+inline constexpr char kScriptNulLines[] =
+    "The Slurm controller does not allow scripts that\ncontain a NULL character '\\0'.";
 // Printed alone: Slurm's sbatch does not say "Batch job submission failed" before it.
 inline constexpr char kInvalidGres[] = "Invalid generic resource (gres) specification";
 

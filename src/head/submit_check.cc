@@ -216,6 +216,13 @@ Status CheckSubmit(pb::JobSpec* spec, const SubmitCluster& cluster) {
   if (spec->cpus_per_task() < 1) spec->set_cpus_per_task(1);
   if (spec->script().empty() && spec->argv_size() == 0)
     return InvalidArgument("nothing to run: give a script or a command");
+  if (spec->script().size() > slurm_refusal::kMaxScriptBytes)
+    return InvalidArgument(slurm_refusal::Encode(
+        {{}, slurm_refusal::kTooLong,
+         "the script is " + std::to_string(spec->script().size()) + " bytes; at most " +
+             std::to_string(slurm_refusal::kMaxScriptBytes) + ", as Slurm's max_script_size"}));
+  if (spec->script().find('\0') != std::string::npos)
+    return InvalidArgument("the script contains a NUL byte (Slurm refuses such scripts too)");
   if (spec->mem_mb() < 0 || spec->gpus() < 0 || spec->time_limit_ms() < 0)
     return InvalidArgument("negative resources");
   if (spec->max_nodes() != 0 && spec->max_nodes() < spec->min_nodes())

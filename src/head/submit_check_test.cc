@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/slurm_refusal.h"
+
 namespace swell::head {
 namespace {
 
@@ -35,6 +37,22 @@ TEST(SubmitCheckTest, FillsInSlurmsDefaults) {
   spec.add_nodelist("node1");
   ASSERT_TRUE(CheckSubmit(&spec, Static()).ok());
   EXPECT_EQ(spec.min_nodes(), 2);  // every -w node is used
+}
+
+// Scripts as Slurm bounds them: 4 MiB at most (max_script_size) and no NUL byte, whichever
+// client sent them.
+TEST(SubmitCheckTest, RefusesScriptsSlurmRefuses) {
+  auto spec = Spec();
+  spec.clear_argv();
+  spec.set_script("#!/bin/sh\n" + std::string(slurm_refusal::kMaxScriptBytes - 10, '#'));
+  ASSERT_EQ(spec.script().size(), slurm_refusal::kMaxScriptBytes);
+  EXPECT_EQ(Error(spec, Static()), "");
+  spec.mutable_script()->push_back('\n');
+  std::string err = Error(spec, Static());
+  EXPECT_EQ(slurm_refusal::Decode(err).reason, slurm_refusal::kTooLong) << err;
+  EXPECT_NE(err.find("4194305 bytes"), std::string::npos) << err;
+  spec.set_script(std::string("#!/bin/sh\n#SBATCH -J a\0b\ntrue\n", 30));
+  EXPECT_NE(Error(spec, Static()).find("NUL byte"), std::string::npos);
 }
 
 TEST(SubmitCheckTest, RefusesWhatTheClusterCouldNeverRun) {

@@ -304,7 +304,7 @@ Result<ClusterConfig> Parse(std::string_view text, const std::string& source) {
 }
 
 Result<ClusterConfig> Load(const std::string& path) {
-  auto text = ReadFile(path);
+  auto text = ReadFile(path, kMaxFileBytes);
   if (!text.ok()) return text.status();
   return Parse(*text, path);
 }

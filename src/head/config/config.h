@@ -51,8 +51,12 @@ struct ClusterConfig {
   std::vector<autoscaler::NodeType> node_types;
 };
 
+// A cluster file is a page of settings: anything past this is refused unread.
+inline constexpr size_t kMaxFileBytes = size_t{1} << 20;
+
 // Parses TOML text; `source` names it in errors ("cluster.toml:12: ...").
 Result<ClusterConfig> Parse(std::string_view text, const std::string& source);
+// Reads (at most kMaxFileBytes) and parses `path`.
 Result<ClusterConfig> Load(const std::string& path);
 
 // The cluster file `swell up` keeps in $SWELL_HOME: `text` (a cluster file, or empty) with its

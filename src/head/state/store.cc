@@ -1,9 +1,12 @@
 #include "head/state/store.h"
 
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <tuple>
 #include <utility>
+
+#include "common/files.h"
 
 namespace swell::head::state {
 namespace {
@@ -199,6 +202,11 @@ struct Store::Statements {
 };
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
+  // Job scripts and environments (users' tokens among them) are in the database: its owner's
+  // only. SQLite gives the -wal and -shm files the database's mode; ones an older swell left
+  // wider are narrowed too.
+  for (const std::string& file : {path, path + "-wal", path + "-shm"})
+    if (file == path || access(file.c_str(), F_OK) == 0) SWELL_RETURN_IF_ERROR(KeepPrivate(file));
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(
       path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);

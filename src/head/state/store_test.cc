@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <cstdio>
 
 #include "head/state/store_testing.h"
@@ -98,6 +100,29 @@ TEST_F(StoreTest, EveryColumnIsReadBackAsWritten) {
   EXPECT_EQ(*store.LoadLeases(), std::vector<LeaseRow>{lease});
   EXPECT_EQ(*store.LoadNodes(), std::vector<NodeRow>{node});
   EXPECT_EQ(*store.LoadPool(), std::vector<PoolRow>{pool});
+}
+
+// Job scripts and environments are in the database: nobody but its owner reads it, nor its
+// write-ahead log, and one an older swell left readable is narrowed when opened.
+TEST_F(StoreTest, TheDatabaseAndItsLogAreTheOwnersOnly) {
+  auto mode = [](const std::string& p) {
+    struct stat st {};
+    return stat(p.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 07777) : -1;
+  };
+  {
+    auto store = Store::Open(path_);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    ASSERT_TRUE((*store)->Begin().ok());
+    ASSERT_TRUE((*store)->SetCounter("next_job", 7).ok());
+    ASSERT_TRUE((*store)->Commit().ok());
+    EXPECT_EQ(mode(path_), 0600);
+    EXPECT_EQ(mode(path_ + "-wal"), 0600);
+  }
+  ASSERT_EQ(chmod(path_.c_str(), 0644), 0);
+  auto store = Store::Open(path_);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ(mode(path_), 0600);
+  EXPECT_EQ(*(*store)->GetCounter("next_job", 1), 7);
 }
 
 TEST_F(StoreTest, RefusesGarbageFile) {
