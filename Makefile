@@ -1,5 +1,5 @@
 # The two commands of README.md: `make demo` and `make test`.
-.PHONY: all build setup demo test test-asan test-tsan bench clean
+.PHONY: all build setup demo test test-asan test-tsan fuzz bench clean
 
 JOBS ?= $(shell nproc)
 
@@ -25,6 +25,12 @@ test-asan: setup
 test-tsan: setup
 	@cmake --preset tsan >/dev/null && cmake --build build/tsan -j $(JOBS)
 	@TSAN_OPTIONS="suppressions=$(CURDIR)/tsan.supp" ctest --test-dir build/tsan --output-on-failure -j $(JOBS) --timeout 900
+
+# Every libFuzzer target for FUZZ_SECONDS each (CI: 20), from the seeds in tests/fuzz/.
+FUZZ_SECONDS ?= 600
+fuzz: setup
+	@cmake --preset fuzz >/dev/null && cmake --build build/fuzz --target fuzzers -j $(JOBS)
+	@scripts/fuzz build/fuzz/fuzz $(FUZZ_SECONDS)
 
 bench: build
 	@bench/run many-task

@@ -117,18 +117,29 @@ std::optional<Duration> SlurmTimeLimit(std::string_view text) {
   }
   if (numbers == 0 || dashes > 1 || colons > 2) return std::nullopt;
   if (colons > 0 && numbers < colons + 1 + dashes) return std::nullopt;
-  // The fields; a missing one (as in "1-" or ":5") reads as 0, as sscanf leaves it.
+  // The fields; a missing one (as in "1-" or ":5") reads as 0, as sscanf leaves it. One past
+  // INT_MAX makes the whole past INT_MAX: refused, as is the sum below.
+  auto field = [](std::string_view part) -> std::optional<int64_t> {
+    if (part.empty()) return 0;
+    auto v = ParseDigits(part);
+    if (!v || *v > INT_MAX) return std::nullopt;
+    return v;
+  };
   std::vector<int64_t> f;
-  std::string_view days_part, clock = text;
+  std::string_view clock = text;
   int64_t days = 0;
   if (dashes) {
     size_t dash = text.find('-');
-    days_part = text.substr(0, dash);
+    auto d = field(text.substr(0, dash));
+    if (!d) return std::nullopt;
+    days = *d;
     clock = text.substr(dash + 1);
-    days = days_part.empty() ? 0 : ParseDigits(days_part).value_or(0);
   }
-  for (std::string_view part : Split(clock, ':'))
-    f.push_back(part.empty() ? 0 : ParseDigits(part).value_or(0));
+  for (std::string_view part : Split(clock, ':')) {
+    auto v = field(part);
+    if (!v) return std::nullopt;
+    f.push_back(*v);
+  }
   int64_t h = 0, m = 0, s = 0;
   if (dashes) {
     h = f.size() > 0 ? f[0] : 0;

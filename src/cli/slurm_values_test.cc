@@ -32,6 +32,12 @@ TEST(SlurmTimeLimitTest, RejectsWhatSlurmRejects) {
   for (const char* text : {"", "abc", "1:xx", "1h", "1-2-3", "1:2:3:4", "1-2:3:4:5", ":", "1:",
                            "-5", "1 "})
     EXPECT_FALSE(SlurmTimeLimit(text).has_value()) << text;
+  // Past a 32-bit count of seconds, as Slurm's int fields: refused, never wrapped, overflowed
+  // (fuzz/sbatch_fuzzer found "4888888888888888888:0") or read as 0, which is UNLIMITED.
+  for (const char* text : {"4888888888888888888:0", "99999999999999999999", "2147483648",
+                           "1-99999999999999999999", "0:0:99999999999999999999", "35791395"})
+    EXPECT_FALSE(SlurmTimeLimit(text).has_value()) << text;
+  EXPECT_EQ(SlurmTimeLimit("35791394"), minutes(35791394));  // the largest in 2^31 - 1 seconds
 }
 
 TEST(SlurmMegabytesTest, Suffixes) {

@@ -19,6 +19,10 @@ namespace {
 constexpr int kSwfFields = 18;
 constexpr double kMaxValue = 1e15;  // beyond this a value is nonsense (and overflows millis)
 constexpr int64_t kDefaultStride = 1000;
+// Bounds on what one trace may make (the largest machines of the Parallel Workloads Archive
+// have some 10^5 cores; its longest traces some 10^6 jobs).
+constexpr int64_t kMaxPiecesPerJob = 100'000;
+constexpr int64_t kMaxSwfJobs = 10'000'000;
 
 // SWF field numbers (1-based, as in the format's definition).
 enum SwfField {
@@ -149,7 +153,7 @@ Result<std::vector<SimJob>> ParseSwf(std::string_view text, const std::string& s
   std::vector<SwfJob> kept;
   std::array<double, kSwfFields + 1> fields{};
   int64_t line_no = 0;
-  int64_t max_pieces = 1;
+  int64_t max_pieces = 1, total_pieces = 0;
   while (!text.empty()) {
     size_t nl = text.find('\n');
     std::string_view line = text.substr(0, nl);
@@ -181,7 +185,17 @@ Result<std::vector<SimJob>> ParseSwf(std::string_view text, const std::string& s
     j.kb_per_cpu = field(kRequestedMemory) > 0 ? field(kRequestedMemory)
                    : field(kUsedMemory) > 0    ? field(kUsedMemory)
                                                : 0;
-    if (o.cpus_per_node > 0) max_pieces = std::max(max_pieces, CeilDiv(cpus, o.cpus_per_node));
+    int64_t pieces = o.cpus_per_node > 0 ? CeilDiv(cpus, o.cpus_per_node) : 1;
+    if (pieces > kMaxPiecesPerJob)
+      return InvalidArgument(source + ":" + std::to_string(line_no) + ": " + std::to_string(cpus) +
+                             " processors make " + std::to_string(pieces) + " nodes of " +
+                             std::to_string(o.cpus_per_node) + " cpus; at most " +
+                             std::to_string(kMaxPiecesPerJob) + " per job");
+    total_pieces += pieces;
+    if (total_pieces > kMaxSwfJobs)
+      return InvalidArgument(source + ":" + std::to_string(line_no) + ": more than " +
+                             std::to_string(kMaxSwfJobs) + " jobs (after splitting wide ones)");
+    max_pieces = std::max(max_pieces, pieces);
     kept.push_back(j);
   }
 

@@ -48,7 +48,8 @@ struct SwfOptions {
 
 // Parses SWF `text`. A malformed line (not 18 fields, a field that is not a finite number, a
 // fractional job number, processor count or status, a value beyond 1e15, more than 2^31 - 1
-// processors) fails with InvalidArgument "<source>:<line>: <what>".
+// processors) fails with InvalidArgument "<source>:<line>: <what>", as does a job split into
+// more than 100,000 nodes and a trace of more than 10,000,000 jobs after splitting.
 Result<std::vector<SimJob>> ParseSwf(std::string_view text, const std::string& source,
                                      const SwfOptions& options);
 

@@ -141,6 +141,25 @@ TEST(ParseSwfTest, StrideGrowsWithThePieceCount) {
   EXPECT_EQ(std::set<int64_t>(all.begin(), all.end()).size(), 1500u);
 }
 
+// One line could ask for 75 million processors (fuzz/swf_fuzzer): split on 4-cpu nodes that
+// was 19 million jobs from 60 bytes. Bounded per job and per trace, with the line named.
+TEST(ParseSwfTest, AJobTooWideToSplitIsAnError) {
+  SwfOptions o;
+  o.cpus_per_node = 4;
+  auto r = ParseSwf("1 0 10 3600 474 -1 4 75555543 0 -1 4 1 1 -1 1 -1 -1 -1\n", "w.swf", o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("w.swf:1: 75555543 processors make 18888886 nodes"),
+            std::string::npos)
+      << r.status().ToString();
+  auto fits = ParseSwf("1 0 10 3600 400000 -1 4 400000 0 -1 4 1 1 -1 1 -1 -1 -1\n", "w.swf", o);
+  ASSERT_TRUE(fits.ok()) << fits.status().ToString();
+  EXPECT_EQ(fits->size(), 100000u);
+  // Unsplit, the same line is one job.
+  EXPECT_EQ(ParseSwf("1 0 10 3600 474 -1 4 75555543 0 -1 4 1 1 -1 1 -1 -1 -1\n", "w.swf", {})
+                ->size(),
+            1u);
+}
+
 TEST(ParseSwfTest, EmptyAndCommentOnlyTracesGiveNoJobs) {
   for (const char* text : {"", "; only a header\n;\n", "\n\n  \n"}) {
     auto r = ParseSwf(text, "e.swf", {});

@@ -82,6 +82,18 @@ disk_gb = [10, 100]
   EXPECT_EQ(c->node_types[7].name, "4cpu100diskhighcpu");
 }
 
+// A letter between U+00A1 and U+0499 where toml++ 3.3.0 looks for whitespace reached its
+// __builtin_unreachable() (fuzz/cluster_toml_fuzzer): now a parse error like any other.
+TEST(ConfigTest, NonAsciiWhereWhitespaceMayStandIsAnError) {
+  for (const char* text : {"disk_gb = [10\xcf\xa2]\n", "a = 1\xd0\x96\n", "\xc2\xa1 = 1\n"}) {
+    auto c = Parse(text, "c.toml");
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_NE(c.status().message().find("c.toml"), std::string::npos) << c.status().ToString();
+  }
+  // The whitespace it does know still is: U+00A0 is not allowed between tokens either.
+  EXPECT_FALSE(Parse("nodes\xc2\xa0= 1\n", "c.toml").ok());
+}
+
 TEST(ConfigTest, MistakesNameTheLineAndTheKey) {
   struct Case {
     const char* text;

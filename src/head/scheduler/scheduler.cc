@@ -14,8 +14,6 @@
 namespace swell::head::scheduler {
 namespace {
 
-constexpr int64_t kUnbounded = std::numeric_limits<int64_t>::max();
-
 Resources Min(const Resources& a, const Resources& b) {
   return {std::min(a.cpus, b.cpus), std::min(a.mem_mb, b.mem_mb), std::min(a.gpus, b.gpus)};
 }

@@ -1,0 +1,81 @@
+// `swell nodes` and `swell stats`: the cluster's nodes and its accounting (node-hours, cost,
+// waits, per user), as tables or as the head's JSON.
+
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/cli.h"
+
+namespace swell::cli {
+
+namespace {
+
+// `swell CMD [--json]` (nodes, stats): asks the head with `ask` and prints its answer with
+// `print`, told whether --json was given. Returns the exit code.
+template <typename Request, typename Reply>
+int AskAndPrint(const std::string& cmd, const Args& args,
+                Result<Reply> (rpc::HeadClient::*ask)(const Request&),
+                int (*print)(const Reply& reply, bool json)) {
+  bool json = !args.empty() && args[0] == "--json";
+  if (!args.empty() && !json) return Fail(cmd, "unknown option '" + args[0] + "' (--json)", 2);
+  auto r = (*Connect(Home()).*ask)(Request());
+  if (!r.ok()) return Fail(cmd, r.status());
+  return print(*r, json);
+}
+
+int PrintNodes(const pb::NodesReply& r, bool json) {
+  if (json) {
+    PrintJson(r);
+    return 0;
+  }
+  std::printf("%-12s %-13s %-10s %9s %15s %6s  %s\n", "NODE", "STATE", "PARTITION", "CPUS",
+              "MEMORY(MB)", "GPUS", "HOST");
+  for (const auto& n : r.nodes()) {
+    std::string cpus = std::to_string(n.cpus_used()) + "/" + std::to_string(n.cpus());
+    std::string mem = std::to_string(n.mem_used_mb()) + "/" + std::to_string(n.mem_mb());
+    std::string gpus = std::to_string(n.gpus_used()) + "/" + std::to_string(n.gpus());
+    std::printf("%-12s %-13s %-10s %9s %15s %6s  %s\n", n.name().c_str(), n.state().c_str(),
+                n.partition().empty() ? "-" : n.partition().c_str(), cpus.c_str(), mem.c_str(),
+                gpus.c_str(), n.hostname().c_str());
+  }
+  return 0;
+}
+
+int PrintStats(const pb::StatsReply& r, bool json) {
+  if (json) {
+    std::printf("%s\n", r.json().c_str());
+    return 0;
+  }
+  auto j = nlohmann::json::parse(r.json(), nullptr, false);
+  if (j.is_discarded()) return Fail("stats", "the head sent unreadable stats", 1);
+  std::printf("jobs %lld (tasks %lld)   nodes created %lld, deleted %lld, at most %d at once\n",
+              j["jobs"].get<long long>(), j["tasks"].get<long long>(),
+              j["scale_ups"].get<long long>(), j["scale_downs"].get<long long>(),
+              j["nodes_max"].get<int>());
+  std::printf("node-hours paid %.4f, used by jobs %.4f: efficiency %.1f%%\n",
+              j["node_hours"].get<double>(), j["job_hours"].get<double>(),
+              100 * j["efficiency"].get<double>());
+  std::printf("cost %.4f (boot, idle and shutdown: %.4f)   wait p50 %.1f s, p95 %.1f s, max %.1f s\n",
+              j["cost"].get<double>(), j["overhead_cost"].get<double>(),
+              j["wait_p50_s"].get<double>(), j["wait_p95_s"].get<double>(),
+              j["wait_max_s"].get<double>());
+  std::printf("%-12s %6s %8s %12s %10s\n", "USER", "JOBS", "TASKS", "NODE-HOURS", "COST");
+  for (const auto& [user, u] : j["users"].items())
+    std::printf("%-12s %6lld %8lld %12.4f %10.4f\n", user.c_str(), u["jobs"].get<long long>(),
+                u["tasks"].get<long long>(), u["job_hours"].get<double>(),
+                u["cost"].get<double>());
+  return 0;
+}
+
+}  // namespace
+
+int Nodes(const Args& args) {
+  return AskAndPrint("nodes", args, &rpc::HeadClient::Nodes, PrintNodes);
+}
+
+int Stats(const Args& args) {
+  return AskAndPrint("stats", args, &rpc::HeadClient::Stats, PrintStats);
+}
+
+}  // namespace swell::cli
