@@ -105,7 +105,7 @@ def live(swell, work, seed, jobs):
         if len(waits) != len(jobs):
             log(f"FAIL: seed {seed}: {len(waits)} of {len(jobs)} jobs ran")
             sys.exit(1)
-        nodes, registration, deletion, first_task = [], [], [], []
+        nodes, registration, deletion, first_task, tail = [], [], [], [], []
         by_host = {}
         for host, began, ended in tasks:
             by_host.setdefault(host, []).append((began, ended))
@@ -120,6 +120,9 @@ def live(swell, work, seed, jobs):
                     if row[0] in by_host:
                         first = min(b for b, _ in by_host[row[0]])
                         first_task.append(first - requested / 1000 - BOOT_S / SCALE)
+                        # From its last task's end until it was gone: the idle tail the
+                        # policy's min_lifetime, its decision and the delete make.
+                        tail.append(gone / 1000 - max(e for _, e in by_host[row[0]]))
                 deletion.append(int(row[6]) / 1000)
         # A task started within a second of one ending on the same node took that node's CPU
         # back: Slurm's turnaround from a job's end to the next one's start there.
@@ -154,7 +157,9 @@ def live(swell, work, seed, jobs):
             "first_task_s": round(percentile(first_task, 0.5), 3),
             "first_task_mean_s": round(sum(first_task) / max(1, len(first_task)), 3),
             "turnaround_s": round(percentile(turnaround, 0.5), 3),
-            "turnarounds": len(turnaround)}
+            "turnarounds": len(turnaround),
+            "idle_tail_s": round(sum(tail) / max(1, len(tail)) * SCALE, 1),
+            "nodes_unused": len(nodes) - len(tail)}
     finally:
         run([swell, "down"], env=env, timeout=300, check=False)
 
@@ -193,6 +198,9 @@ def main():
             f"delay (median; mean {lv['first_task_mean_s']:.2f} s); a job's start "
             f"{lv['turnaround_s']:.2f} s after the end of the one before it on its node (median "
             f"of {lv['turnarounds']})")
+        log(f"seed {seed}: nodes made: {lv['nodes_made']} live ({lv['nodes_unused']} never ran a "
+            f"job), {model['scale_ups']} in the modelled simulator; a node's idle tail after its "
+            f"last job {lv['idle_tail_s']:.0f} s (x{SCALE:g}, mean)")
         log(f"seed {seed}: registration {lv['registration_s']:.2f} s, first task "
             f"{lv['first_task_s']:.2f} s and deletion {lv['deletion_s']:.2f} s live (x{SCALE:g}: "
             f"usable after {reg} s, deleted in {dele} s); the simulator told "

@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 
 #include "common/text.h"
 
@@ -77,14 +78,19 @@ std::optional<int64_t> SlurmMegabytes(std::string_view text) {
   char unit = ToUpper(rest[0]);
   bool ends = rest.size() == 1 || (rest.size() == 2 && ToUpper(rest[1]) == 'B');
   if (!ends) return std::nullopt;
+  // A size past int64 in megabytes is refused, not wrapped (fuzz/sbatch_fuzzer found
+  // "30720020480000000G" overflowing).
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
   switch (unit) {
     case 'K':
-      return (int64_t{value} + 1023) / 1024;
+      return value / 1024 + (value % 1024 != 0);
     case 'M':
       return value;
     case 'G':
+      if (value > kMax / 1024) return std::nullopt;
       return int64_t{value} * 1024;
     case 'T':
+      if (value > kMax / (1024 * 1024)) return std::nullopt;
       return int64_t{value} * 1024 * 1024;
     default:
       return std::nullopt;

@@ -48,6 +48,11 @@ TEST(SlurmMegabytesTest, Suffixes) {
   EXPECT_EQ(SlurmMegabytes("1T"), 1024 * 1024);
   EXPECT_EQ(SlurmMegabytes("1500K"), 2);  // rounds up
   EXPECT_EQ(SlurmMegabytes("0"), 0);
+  // Past int64 megabytes: refused, never wrapped (fuzz/sbatch_fuzzer).
+  for (const char* text : {"30720020480000000G", "9007199254740993T", "9223372036854775807G"})
+    EXPECT_FALSE(SlurmMegabytes(text).has_value()) << text;
+  EXPECT_EQ(SlurmMegabytes("9223372036854775807K"), 9007199254740992);
+  EXPECT_EQ(SlurmMegabytes("8796093022207T"), int64_t{8796093022207} * 1024 * 1024);
   for (const char* text : {"", "G", "-1", "2X", "2GB ", "2GiB", "1.5G"})
     EXPECT_FALSE(SlurmMegabytes(text).has_value()) << text;
 }

@@ -262,6 +262,16 @@ TEST_F(SlurmCliTest, SbatchWaitScriptAndErrors) {
   auto huge = Slurm("sbatch", {"-c", "1000", "--wrap", "true"});
   EXPECT_EQ(huge.code, 1);
   EXPECT_EQ(huge.err.rfind("sbatch: error: Batch job submission failed: ", 0), 0u) << huge.err;
+  // A script is bytes, not UTF-8: Latin-1 in a comment, an argument and the environment run
+  // as under Slurm (protobuf's `string` refused them with an empty error, found by
+  // fuzz/rpc_fuzzer).
+  Script("latin1.sh", "#!/bin/bash\n# r\xe9sum\xe9 (Latin-1)\necho \"$1 $LATIN1\"\n");
+  setenv("LATIN1", "na\xefve", 1);
+  auto latin =
+      Slurm("sbatch", {"--parsable", "--wait", "-o", "latin1.out", "latin1.sh", "caf\xe9"});
+  unsetenv("LATIN1");
+  ASSERT_EQ(latin.code, 0) << latin.err;
+  EXPECT_EQ(Read(dir_ + "/latin1.out"), "caf\xe9 na\xefve\n");
 }
 
 // Options of real scripts beyond the counts: known, recorded and shown, or refused as Slurm

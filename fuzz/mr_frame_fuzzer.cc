@@ -1,0 +1,50 @@
+// libswell_mr's wire: the payload of every frame a driver or a worker decodes (the first byte
+// picks the message), and the records of user types a reducer decodes from its peers. A
+// decoded message encodes to bytes that decode to the same message again.
+
+#include <cstdint>
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mr/protocol.h"
+
+namespace {
+
+using namespace swell::mr;
+
+template <typename T>
+void RoundTrip(std::string_view bytes) {
+  Reader r(bytes);
+  T v{};
+  if (!r.Get(v)) return;
+  std::string once = Encode(v);
+  Reader again(once);
+  T w{};
+  if (!again.Get(w) || !again.empty() || Encode(w) != once) std::abort();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
+  switch (data[0] % 12) {
+    case 0: RoundTrip<proto::Hello>(bytes); break;
+    case 1: RoundTrip<proto::Iterate>(bytes); break;
+    case 2: RoundTrip<proto::Data>(bytes); break;
+    case 3: RoundTrip<proto::ResultHead>(bytes); break;
+    case 4: RoundTrip<proto::Mapped>(bytes); break;
+    case 5: RoundTrip<proto::Unreachable>(bytes); break;
+    case 6: RoundTrip<std::vector<std::pair<int32_t, std::string>>>(bytes); break;  // kLoad
+    case 7: RoundTrip<std::pair<int64_t, std::string>>(bytes); break;             // kOpen, kError
+    case 8: RoundTrip<std::vector<double>>(bytes); break;
+    case 9: RoundTrip<std::map<std::string, int64_t>>(bytes); break;
+    case 10: RoundTrip<std::vector<std::optional<std::string>>>(bytes); break;
+    case 11: RoundTrip<std::pair<int32_t, std::vector<double>>>(bytes); break;
+  }
+  return 0;
+}
