@@ -35,9 +35,14 @@ void TimeLimit(std::string_view text) {
   Check(again.ok() && *again == *d);
 }
 
+// Round trips of lists longer than this are skipped: a few bytes can name the parsers'
+// bounds (4M indices, 1M host names), whose expansion is checked; formatting them again
+// under the sanitizers would take seconds an input and leave little time for anything else.
+constexpr size_t kRoundTripMax = 10'000;
+
 void Array(std::string_view text) {
   auto a = ParseArraySpec(text);
-  if (!a.ok()) return;
+  if (!a.ok() || a->indices.size() > kRoundTripMax) return;
   Check(!a->indices.empty());
   for (size_t i = 1; i < a->indices.size(); ++i) Check(a->indices[i - 1] < a->indices[i]);
   auto again = ParseArraySpec(FormatArrayIndices(a->indices));
@@ -48,6 +53,7 @@ void HostList(std::string_view text) {
   auto names = ExpandHostList(text);
   if (!names.ok()) return;
   Check(names->size() <= 1'000'000);
+  if (names->size() > kRoundTripMax) return;
   std::set<std::string> plain;
   for (const auto& n : *names)
     if (PlainName(n)) plain.insert(n);
@@ -58,7 +64,7 @@ void HostList(std::string_view text) {
 
 void Counts(std::string_view text) {
   auto counts = ExpandCounts(text);
-  if (!counts.ok()) return;
+  if (!counts.ok() || counts->size() > kRoundTripMax) return;
   auto back = ExpandCounts(CompressCounts(*counts));
   Check(back.ok() && *back == *counts);
 }
