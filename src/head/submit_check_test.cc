@@ -55,6 +55,19 @@ TEST(SubmitCheckTest, RefusesScriptsSlurmRefuses) {
   EXPECT_NE(Error(spec, Static()).find("NUL byte"), std::string::npos);
 }
 
+// A constraint without a feature word on a static cluster (no node types): checked, not a
+// dereference of the missing types.
+TEST(SubmitCheckTest, AnEmptyConstraintOnAStaticCluster) {
+  for (const char* c : {"&", "[]", "|", "*2", "(&)"}) {
+    auto spec = Spec();
+    spec.set_constraint(c);
+    EXPECT_EQ(Error(spec, Static()), "") << c;
+  }
+  auto spec = Spec();
+  spec.set_constraint("gpu");
+  EXPECT_EQ(Error(spec, Static()), "Invalid feature specification");
+}
+
 TEST(SubmitCheckTest, RefusesWhatTheClusterCouldNeverRun) {
   auto c = Static();
   auto spec = Spec();
