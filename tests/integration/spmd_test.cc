@@ -92,8 +92,18 @@ TEST_F(SpmdTest, AFailedOrCancelledMpiJobLeavesNoProcessBehind) {
   EXPECT_TRUE(Leftovers().empty());
   // Cancelled while every rank sleeps: the job is CANCELLED and its orteds and ranks go.
   int64_t id = SubmitOk({"-N", "2", "-n", "4", "--wrap", "mpirun sleep 60"});
-  auto j = WaitFor(id, [&](const nlohmann::json&) { return JobProcesses(home_).size() >= 6; });
-  EXPECT_GE(JobProcesses(home_).size(), 6u) << j.dump();  // mpirun, 2 orteds, 4 ranks
+  // mpirun, 2 orteds and 4 ranks: counted once the 4 ranks run `sleep` (an orted's fork that
+  // has not yet exec'd a rank carries the job's mark too, so a bare count can pass too soon).
+  auto ranks_and_launchers = [&] {
+    size_t sleeping = 0, all = 0;
+    for (pid_t pid : JobProcesses(home_)) {
+      ++all;
+      if (Read("/proc/" + std::to_string(pid) + "/comm") == "sleep\n") ++sleeping;
+    }
+    return sleeping >= 4 && all >= 6;
+  };
+  auto j = WaitFor(id, [&](const nlohmann::json&) { return ranks_and_launchers(); });
+  EXPECT_TRUE(ranks_and_launchers()) << j.dump();
   EXPECT_EQ(Slurm("scancel", {std::to_string(id)}).code, 0);
   j = WaitFor(id, [](const nlohmann::json& job) { return job["state"] == "CANCELLED"; });
   EXPECT_EQ(j["state"], "CANCELLED");
