@@ -44,6 +44,16 @@ class SlurmCommands final : public SlurmControl {
     return Unavailable(
         fmt::format("scontrol delete nodename={} failed: {}", node, TailLines(r->err, 3)));
   }
+  Status SetPartitions(int64_t job, const std::string& partitions) override {
+    // Slurm 22.05 applies the change and still answers "Requested partition configuration not
+    // available now" (exit 1) while the partitions have no nodes: the next read tells.
+    auto r = RunRaw({"scontrol", "update", fmt::format("jobid={}", job), "partition=" + partitions});
+    if (!r.ok()) return r.status();
+    if (r->exit_code == 0 || r->err.find("not available now") != std::string::npos)
+      return Status::Ok();
+    return Unavailable(fmt::format("scontrol update jobid={} partition={} failed: {}", job,
+                                   partitions, TailLines(r->err, 3)));
+  }
 
  private:
   Result<CommandResult> RunRaw(const std::vector<std::string>& argv) {
@@ -225,10 +235,26 @@ void Autoscaler::CountArrivals(const std::vector<SlurmJob>& jobs) {
     auto [it, fresh] = seen_jobs_.try_emplace(j.id, true);
     it->second = true;
     if (!fresh) continue;
+    std::string first = j.partition.substr(0, j.partition.find(','));  // of "a,b": a
     for (size_t t = 0; t < opt_.types.size(); ++t)
-      if (opt_.types[t].name == j.partition) ++arrived_[t];
+      if (opt_.types[t].name == first) ++arrived_[t];
   }
   std::erase_if(seen_jobs_, [](const auto& e) { return !e.second; });
+  std::erase_if(widened_, [&](const auto& e) { return !seen_jobs_.count(e.first); });
+}
+
+void Autoscaler::Widen(const std::vector<SlurmJob>& jobs, const rc::Routing& routing, Time now) {
+  for (const auto& [id, partitions] : JobsToWiden(jobs, routing)) {
+    auto [it, fresh] = widened_.try_emplace(id, now);
+    if (!fresh && now - it->second < opt_.list_interval) continue;  // not shown yet: later
+    it->second = now;
+    Status s = slurm_->SetPartitions(id, partitions);
+    if (s.ok())
+      LogInfo("autoscale: job %lld may run in %s (its type is backed off)",
+              static_cast<long long>(id), partitions.c_str());
+    else
+      LogWarning("autoscale: %s", s.ToString().c_str());
+  }
 }
 
 Status Autoscaler::Pass() {
@@ -269,6 +295,7 @@ Status Autoscaler::Pass() {
     auto it = states.find(pn.name);
     return it == states.end() ? rc::PoolNodeState{} : it->second;
   };
+  Widen(jobs, routing, now);
   auto turn =
       rc::Autoscale(pool_, *policy_, state, rc::Demand(WaitingJobs(jobs), routing), arrived_, now);
   for (auto& c : turn.calls) calls.push_back(std::move(c));

@@ -8,7 +8,8 @@
 //  - create: the provider makes the machine and starts `slurmd -Z --conf "... Feature=<type>"`
 //    there; the node joins its type's partition when slurmd registers (the pool's `booting`
 //    until then; not registered within the boot timeout: deleted, its demand comes back and may
-//    go to another type, as on swell's own head).
+//    go to another type, as on swell's own head: a job routed by swell's job_submit.lua whose
+//    type is backed off is given every type that fits as its partitions, `small,large`).
 //  - delete (an idle node the policy lets go, or a failed one): DRAIN in Slurm first, so that
 //    nothing new starts there; once Slurm shows nothing running on it, the machine goes
 //    (slurmd with it) and `scontrol delete nodename=` removes the node. A node that got work
@@ -46,6 +47,8 @@ class SlurmControl {
   virtual Status Drain(const std::string& node, const std::string& reason) = 0;
   // scontrol delete nodename=NODE; Ok when Slurm does not know the node (any more).
   virtual Status DeleteNode(const std::string& node) = 0;
+  // scontrol update jobid=ID partition=PARTITIONS (a pending job).
+  virtual Status SetPartitions(int64_t job, const std::string& partitions) = 0;
 };
 
 // Slurm's own commands (squeue, sinfo, scontrol from PATH) with SLURM_CONF=`slurm_conf` when
@@ -114,6 +117,7 @@ class Autoscaler {
   void Start(std::vector<head::elastic::Call> calls);
   void Settle(Time now);
   void CountArrivals(const std::vector<SlurmJob>& jobs);
+  void Widen(const std::vector<SlurmJob>& jobs, const head::reconcile::Routing& routing, Time now);
 
   AutoscaleOptions opt_;
   std::unique_ptr<head::autoscaler::Policy> policy_;
@@ -129,6 +133,7 @@ class Autoscaler {
   std::map<std::string, Time> away_since_;  // registered nodes Slurm shows down
   std::map<std::string, Time> deleting_since_;  // the first delete call of a node
   std::map<int64_t, bool> seen_jobs_;       // for arrivals (lookahead); value: seen this pass
+  std::map<int64_t, Time> widened_;         // jobs given more partitions: when (tried again later)
   std::vector<int64_t> arrived_;            // per type, cumulative
   Time next_list_;
 };

@@ -44,6 +44,13 @@ class FakeSlurm final : public SlurmControl {
     nodes.erase(node);
     return Status::Ok();
   }
+  Status SetPartitions(int64_t job, const std::string& partitions) override {
+    std::lock_guard<std::mutex> lock(mu);
+    log.push_back("partitions " + std::to_string(job) + " " + partitions);
+    for (auto& j : jobs)
+      if (j.id == job) j.partition = partitions;
+    return Status::Ok();
+  }
 
   // Puts `ids` (pending jobs) on `node` as running.
   void RunOn(const std::vector<int64_t>& ids, const std::string& node) {
@@ -128,6 +135,10 @@ class AutoscaleTest : public ::testing::Test {
     ledger_ = ::testing::TempDir() + "/autoscale-ledger-" + std::to_string(getpid()) + ".csv";
     std::remove(ledger_.c_str());
     o.ledger = ledger_;
+    Start(o);
+  }
+  void Start(const AutoscaleOptions& o) {
+    autoscaler_.reset();
     SlurmNodeOptions no;
     no.idle_wait = seconds(5);
     no.poll = milliseconds(5);
@@ -244,6 +255,47 @@ TEST_F(AutoscaleTest, ANodeThatNeverRegistersIsDeletedAtTheBootTimeout) {
     auto log = Log();
     return std::count(log.begin(), log.end(), "create small-2") == 1;
   }));
+}
+
+// A job swell's job_submit.lua routed to `small` ("swell:small,large" in its admin comment):
+// small's nodes never register, small is backed off, and the job is given both partitions
+// while a large node is made for it, as swell's own head re-routes. A job whose user named
+// its partition keeps it.
+TEST_F(AutoscaleTest, AJobOfATypeThatFailsToBootMovesToTheNextTypeThatFits) {
+  AutoscaleOptions o;
+  as::NodeType small{"small", 1, 1000}, large{"large", 2, 2000};
+  small.max_nodes = large.max_nodes = 1;
+  o.types = {small, large};
+  o.policy = "greedy";
+  o.pool.boot_timeout = seconds(120);
+  o.pool.type_failure_limit = 1;
+  o.provider_threads = 2;
+  Start(o);
+  slurm_.jobs.push_back(Pending(1, "small"));
+  slurm_.jobs.back().fits = "small,large";
+  slurm_.jobs.push_back(Pending(2, "small"));  // -p small
+  slurm_.on_read = [&] {
+    for (auto it = slurm_.nodes.begin(); it != slurm_.nodes.end();)
+      it = it->first.starts_with("small-") ? slurm_.nodes.erase(it) : std::next(it);
+  };
+  ASSERT_TRUE(PassUntil([&] { return InPhase(el::Phase::kBooting) == 1; }));
+  EXPECT_EQ(autoscaler_->pool().nodes().begin()->first, "small-1");
+  clock_.Advance(seconds(121));
+  ASSERT_TRUE(PassUntil([&] {
+    auto log = Log();
+    return std::count(log.begin(), log.end(), "create large-1") == 1;
+  }));
+  auto log = Log();
+  EXPECT_EQ(std::count(log.begin(), log.end(), "partitions 1 small,large"), 1);
+  EXPECT_LT(std::find(log.begin(), log.end(), "partitions 1 small,large"),
+            std::find(log.begin(), log.end(), "create large-1"));
+  EXPECT_EQ(std::count_if(log.begin(), log.end(),
+                          [](const std::string& l) { return l.starts_with("partitions 2"); }),
+            0);
+  // Widened once: later passes leave it.
+  ASSERT_TRUE(autoscaler_->Pass().ok());
+  log = Log();
+  EXPECT_EQ(std::count(log.begin(), log.end(), "partitions 1 small,large"), 1);
 }
 
 TEST_F(AutoscaleTest, ANodeNotRespondingTooLongIsLostAndReplaced) {

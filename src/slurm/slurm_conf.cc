@@ -94,7 +94,10 @@ std::string JobSubmitLua(const std::vector<as::NodeType>& types) {
                          t->memory_mb, t->gpus);
   return fmt::format(
       R"lua(-- swell: a job that names no partition goes to the smallest node type that fits one of
--- its nodes, as swell routes its own jobs (`swell slurm-config`; docs/slurm-autoscale.md).
+-- its nodes, as swell routes its own jobs; its admin comment lists every type that fits
+-- ("swell:small,large"), so that `swell autoscale` may give it the next ones when the nodes of
+-- the first fail to boot (`swell slurm-config`; docs/slurm-autoscale.md). Slurm 22.05 refuses
+-- a list of partitions at submit while they have no nodes, hence one partition here.
 -- Generated from the cluster file: edit that, not this. Slurm's Lua is 5.1: numbers are
 -- doubles, so --mem-per-cpu is seen only to 2048 MB (its flag bit is 2^63).
 
@@ -138,11 +141,16 @@ end
 function slurm_job_submit(job_desc, part_list, submit_uid)
   if job_desc.partition ~= nil and job_desc.partition ~= "" then return slurm.SUCCESS end
   local cpus, mem, gpus = need(job_desc)
+  local fit = {{}}
   for _, t in ipairs(types) do
-    if t.cpus >= cpus and t.mem >= mem and t.gpus >= gpus then
-      job_desc.partition = t.name
-      return slurm.SUCCESS
+    if t.cpus >= cpus and t.mem >= mem and t.gpus >= gpus then table.insert(fit, t.name) end
+  end
+  if #fit > 0 then
+    job_desc.partition = fit[1]
+    if job_desc.admin_comment == nil or job_desc.admin_comment == "" then
+      job_desc.admin_comment = "swell:" .. table.concat(fit, ",")
     end
+    return slurm.SUCCESS
   end
   slurm.log_user(string.format("swell: no node type has %d cpus, %d MB of memory and %d gpus " ..
                                "on one node", cpus, mem, gpus))

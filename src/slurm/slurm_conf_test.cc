@@ -64,6 +64,10 @@ TEST(SlurmConfTest, LuaListsTheTypesSmallestFirst) {
   EXPECT_LT(large, gpu);  // same cpus and memory: fewer gpus first
   EXPECT_NE(lua.find("function slurm_job_submit("), std::string::npos);
   EXPECT_NE(lua.find("function slurm_job_modify("), std::string::npos);
+  // One partition, the smallest that fits; the admin comment lists every type that fits.
+  EXPECT_NE(lua.find("job_desc.partition = fit[1]"), std::string::npos);
+  EXPECT_NE(lua.find("job_desc.admin_comment = \"swell:\" .. table.concat(fit, \",\")"),
+            std::string::npos);
 }
 
 TEST(EmbeddedSlurmTest, ControllerOnTheBridgeAndTheTypesAfter) {

@@ -76,6 +76,9 @@ bool WaitsForNodes(const std::string& reason) {
   return kNodes.count(reason) > 0;
 }
 
+// What swell's job_submit.lua puts before the types that fit a job, in its admin comment.
+constexpr std::string_view kRoutedMark = "swell:";
+
 // One job of `squeue --json`.
 Result<SlurmJob> JobOf(const json& j) {
   SlurmJob s;
@@ -84,6 +87,8 @@ Result<SlurmJob> JobOf(const json& j) {
   s.state = Get<std::string>(j, "job_state", "");
   s.reason = Get<std::string>(j, "state_reason", "None");
   s.partition = Get<std::string>(j, "partition", "");
+  if (std::string c = Get<std::string>(j, "admin_comment", ""); c.starts_with(kRoutedMark))
+    s.fits = c.substr(kRoutedMark.size());
   s.node_count = std::max(1, Get<int>(j, "node_count", 1));
   s.tasks = std::max(1, Get<int>(j, "tasks", 1));
   s.cpus_per_task = std::max(1, Get<int>(j, "cpus_per_task", 1));
@@ -181,7 +186,7 @@ std::vector<rc::WaitingJob> WaitingJobs(const std::vector<SlurmJob>& jobs) {
     w.id = j.id;
     w.priority = j.priority;
     w.submit = j.submit;
-    w.partition = j.partition;
+    w.partition = j.fits.empty() ? j.partition : j.fits;
     w.one_allocation = true;  // a Slurm job starts whole: one allocation of all its nodes
     if (!j.array_task_string.empty()) {
       auto spec = ParseArraySpec(j.array_task_string);
@@ -227,6 +232,25 @@ std::map<std::string, rc::PoolNodeState> NodeStates(const std::vector<SlurmNode>
   // Cpus in use that no job shows (squeue and sinfo are two reads): busy, for how long unknown.
   for (const auto& n : nodes)
     if (n.alloc_cpus > 0 && !out[n.name].busy_until) out[n.name].busy_until = kNever;
+  return out;
+}
+
+std::vector<std::pair<int64_t, std::string>> JobsToWiden(const std::vector<SlurmJob>& jobs,
+                                                         const rc::Routing& routing) {
+  std::map<int64_t, const SlurmJob*> by_id;
+  for (const auto& j : jobs)
+    if (!j.fits.empty() && j.fits != j.partition) by_id[j.id] = &j;
+  std::vector<std::pair<int64_t, std::string>> out;
+  if (by_id.empty() || routing.types == nullptr) return out;
+  for (const auto& w : WaitingJobs(jobs)) {
+    auto it = by_id.find(w.id);
+    if (it == by_id.end()) continue;
+    auto t = rc::RouteJob(w, routing);
+    if (!t) continue;
+    const std::string& name = (*routing.types)[static_cast<size_t>(*t)].name;
+    auto in = rc::PartitionNames(it->second->partition);
+    if (std::find(in.begin(), in.end(), name) == in.end()) out.emplace_back(w.id, it->second->fits);
+  }
   return out;
 }
 

@@ -85,6 +85,39 @@ TEST(SlurmStateTest, DemandGoesToTheNamedTypes) {
   EXPECT_EQ(demand[1].time_limit, std::chrono::minutes(5));
 }
 
+// Captured from Debian's Slurm 22.05 with swell's job_submit.lua: job 5 routed by it (admin
+// comment "swell:small,large", partition small), job 4 submitted with `-p small,large`, job 6
+// with `-p small`; all held.
+TEST(SlurmStateTest, AJobRoutedBySwellMovesOnlyWhenItsTypeIsBackedOff) {
+  auto jobs = ParseSqueueJson(Fixture("squeue_routed.json"));
+  ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+  const SlurmJob* routed = Find(*jobs, 5);
+  ASSERT_NE(routed, nullptr);
+  EXPECT_EQ(routed->fits, "small,large");
+  EXPECT_EQ(routed->partition, "small");
+  EXPECT_EQ(Find(*jobs, 4)->fits, "");
+  EXPECT_EQ(Find(*jobs, 4)->partition, "small,large");
+  EXPECT_EQ(Find(*jobs, 6)->fits, "");
+  auto waiting = WaitingJobs(*jobs);
+  ASSERT_NE(FindWaiting(waiting, 5), nullptr);
+  EXPECT_EQ(FindWaiting(waiting, 5)->partition, "small,large");  // its demand may move
+
+  std::vector<head::autoscaler::NodeType> types(2);
+  types[0].name = "small";
+  types[0].cpus = 1;
+  types[1].name = "large";
+  types[1].cpus = 2;
+  rc::Routing routing;
+  routing.types = &types;
+  EXPECT_TRUE(JobsToWiden(*jobs, routing).empty());  // small is usable: nothing moves
+  routing.usable = {false, true};
+  auto widen = JobsToWiden(*jobs, routing);
+  ASSERT_EQ(widen.size(), 1u);  // not job 6: its user named small
+  EXPECT_EQ(widen[0], std::make_pair(int64_t{5}, std::string("small,large")));
+  routing.usable = {false, false};  // nothing usable: it stays where it is
+  EXPECT_TRUE(JobsToWiden(*jobs, routing).empty());
+}
+
 // An array 1-6%2 with task 1 running and 2-6 pending; an exclusive job; --mem-per-cpu; a job
 // with a dependency, a begin time and -w.
 TEST(SlurmStateTest, ArraysThrottlesAndGates) {

@@ -18,6 +18,7 @@ Root only (network namespaces, slurmd); exits 77 (skipped) otherwise, saying why
 """
 
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -143,6 +144,11 @@ def main():
         parts = {j[0]: j[2] for j in queue(env)}
         assert all(parts[i] == "small" for i in ids[:7]), parts
         assert parts[ids[7]] == "large", parts
+        # The types that fit, for swell autoscale should a type fail to boot.
+        notes = {str(j["job_id"]): j.get("admin_comment") for j in json.loads(
+            run(["/usr/bin/squeue", "--json"], env).stdout)["jobs"]}
+        assert notes[ids[0]] == "swell:small,large", notes
+        assert notes[ids[7]] == "swell:large", notes
 
         # The 8 jobs get nodes and complete.
         wait_for("dynamic nodes", lambda: slurm_nodes(env), 120)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <string_view>
 #include <unordered_map>
 
 namespace swell::head::reconcile {
@@ -21,15 +22,36 @@ autoscaler::Request NodeRequest(const Shape& shape) {
   return r;
 }
 
+std::vector<std::string_view> PartitionNames(std::string_view partition) {
+  std::vector<std::string_view> out;
+  for (size_t at = 0; at < partition.size();) {
+    size_t end = std::min(partition.find(',', at), partition.size());
+    out.push_back(partition.substr(at, end - at));
+    at = end + 1;
+  }
+  return out;
+}
+
 std::optional<int> RouteJob(const WaitingJob& job, const Routing& routing) {
   if (routing.types == nullptr) return std::nullopt;
   const auto& types = *routing.types;
-  if (!job.partition.empty()) {
-    for (size_t i = 0; i < types.size(); ++i)
-      if (types[i].name == job.partition) return static_cast<int>(i);
-    return std::nullopt;
-  }
   as::Request need = NodeRequest(job.shape);
+  if (!job.partition.empty()) {
+    // One name (swell's own jobs), or Slurm's list of partitions a job may run in (what
+    // swell's job_submit.lua gives: every type that fits, smallest first).
+    std::vector<int> listed;
+    for (std::string_view name : PartitionNames(job.partition))
+      for (size_t i = 0; i < types.size(); ++i)
+        if (types[i].name == name) listed.push_back(static_cast<int>(i));
+    if (listed.size() <= 1) return listed.empty() ? std::nullopt : std::optional(listed[0]);
+    // Of a list, the first type not backed off that fits; else the first that fits.
+    auto fits = [&](int t) { return as::Route({types[static_cast<size_t>(t)]}, need).has_value(); };
+    for (int t : listed)
+      if ((routing.usable.empty() || routing.usable[static_cast<size_t>(t)]) && fits(t)) return t;
+    for (int t : listed)
+      if (fits(t)) return t;
+    return listed[0];
+  }
   bool avoid_spot = job.restarts >= routing.max_preemptions;
   std::vector<bool> allowed(types.size(), true);
   for (size_t i = 0; i < types.size(); ++i)

@@ -19,6 +19,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -60,7 +61,7 @@ struct WaitingJob {
   int64_t held = 0;             // units its running allocations hold now
   int max_running = 0;          // array throttle (%N); 0: none
   int restarts = 0;             // times lost nodes sent it back to the queue
-  std::string partition;        // the node type it names; "" routes it
+  std::string partition;        // the node type it names (or a list, "a,b"); "" routes it
   Shape shape;
   // Why it may not start whatever the resources ("JobHeldUser", "BeginTime", "Dependency",
   // "DependencyNeverSatisfied"); "" when nothing but resources holds it.
@@ -95,9 +96,14 @@ struct Routing {
 // min_nodes nodes.
 autoscaler::Request NodeRequest(const Shape& shape);
 
-// The node type the job runs on: the one it names (nullopt when unknown); else the smallest
-// that fits, among types not backed off and, for a job preempted too often, not spot; if that
-// leaves none, the smallest that fits at all (nullopt when none does).
+// The names of "a,b" (a Slurm job's partitions): {"a", "b"}; of "": none.
+std::vector<std::string_view> PartitionNames(std::string_view partition);
+
+// The node type the job runs on: the one it names (nullopt when unknown); of a list of names
+// ("a,b": a Slurm job's partitions), the first not backed off that fits, else the first that
+// fits; else (no name) the smallest that fits, among types not backed off and, for a job
+// preempted too often, not spot; if that leaves none, the smallest that fits at all (nullopt
+// when none does).
 std::optional<int> RouteJob(const WaitingJob& job, const Routing& routing);
 
 // The scheduler's group for one job (its units capped by its throttle and allocation), or

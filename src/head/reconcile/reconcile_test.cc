@@ -59,6 +59,17 @@ TEST(ReconcileTest, RoutesToNamedTypeOrSmallestUsableAndAvoidsSpotAfterPreemptio
   EXPECT_EQ(RouteJob(j, r), 1);
   j.partition = "nope";
   EXPECT_EQ(RouteJob(j, r), std::nullopt);
+  // A list (a Slurm job's partitions): the first listed that is not backed off and fits.
+  j.partition = "small,nope,big";
+  EXPECT_EQ(RouteJob(j, r), 0);
+  r.usable = {false, true, true};
+  EXPECT_EQ(RouteJob(j, r), 1);
+  r.usable = {false, false, true};  // none listed is usable: the first that fits
+  EXPECT_EQ(RouteJob(j, r), 0);
+  j.shape.cpus_per_task = 4;  // too big for small
+  EXPECT_EQ(RouteJob(j, r), 1);
+  j.shape.cpus_per_task = 1;
+  r.usable.clear();
   j.partition.clear();
   j.shape.cpus_per_task = 4;
   EXPECT_EQ(RouteJob(j, r), 1);
