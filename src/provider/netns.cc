@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
@@ -28,6 +29,17 @@ std::string Ipv4(uint32_t host_order) {
   in_addr a{htonl(host_order)};
   char buf[INET_ADDRSTRLEN];
   inet_ntop(AF_INET, &a, buf, sizeof buf);
+  return buf;
+}
+
+// The bridge's own MAC address: locally administered, unicast (02:73:77, "sw"), the rest from
+// the bridge's name, so that two clusters' bridges differ.
+std::string BridgeMac(const std::string& bridge) {
+  uint32_t h = 2166136261u;  // FNV-1a
+  for (unsigned char c : bridge) h = (h ^ c) * 16777619u;
+  char buf[18];
+  std::snprintf(buf, sizeof buf, "02:73:77:%02x:%02x:%02x", (h >> 16) & 0xff, (h >> 8) & 0xff,
+                h & 0xff);
   return buf;
 }
 
@@ -60,8 +72,13 @@ class Netns final : public NetnsProvider {
   Status EnsureBridge() override {
     std::lock_guard<std::mutex> lock(bridge_mu_);
     const std::string& br = o_.bridge;
+    // A bridge takes the lowest MAC address of its ports unless it was given one: each node
+    // that came or went would change it, and the nodes' ARP entries for the head's address
+    // would point nowhere until they expire (measured: a batch job's end reached slurmctld
+    // 10-50 s late after another node's namespace was deleted). So it is given one.
     if (!Exists("/sys/class/net/" + br))
-      SWELL_RETURN_IF_ERROR(Ip({"link", "add", br, "type", "bridge"}, "File exists"));
+      SWELL_RETURN_IF_ERROR(
+          Ip({"link", "add", br, "address", BridgeMac(br), "type", "bridge"}, "File exists"));
     SWELL_ASSIGN_OR_RETURN(std::string addrs, IpOut({"-4", "-o", "addr", "show", "dev", br}));
     if (addrs.find(" " + Cidr(network_ + 1) + " ") == std::string::npos)
       SWELL_RETURN_IF_ERROR(Ip({"addr", "add", Cidr(network_ + 1), "dev", br}, "File exists"));

@@ -5,7 +5,8 @@
 // hosts (what MPI, Slurm and anything that keys on host names need to be tested for real).
 //
 // Layout, for bridge "swell0" and subnet 10.213.0.0/24 (the defaults):
-//   - bridge swell0 on the host with 10.213.0.1/24, made on first use (or by PrepareNetns).
+//   - bridge swell0 on the host with 10.213.0.1/24, made on first use (or by PrepareNetns),
+//     with a MAC address of its own (02:73:77:..): not its ports', which change as nodes go.
 //     The head listens on 10.213.0.1 (TCP) and nodes reach it there; nothing is routed
 //     further and no NAT is set up, so nodes reach only the head and each other.
 //   - per node N: namespace <prefix>N (default "swell-N", in /run/netns), a veth pair whose

@@ -391,6 +391,26 @@ TEST_P(NetnsNode, HasItsOwnHostnameAndAddress) {
   EXPECT_NE(access(("/sys/class/net/" + veth).c_str(), F_OK), 0) << veth << " is left";
 }
 
+// The bridge keeps its MAC address as nodes come and go: the nodes' ARP entries for the head's
+// address stay right (a bridge left to itself takes its lowest port's address, and a node
+// that goes would send the others' traffic to the head nowhere until their entries expire).
+TEST_P(NetnsNode, TheBridgeKeepsItsAddressAsNodesComeAndGo) {
+  const std::string address = "/sys/class/net/" + netns_options_.bridge + "/address";
+  ASSERT_TRUE(provider_->Create("t-1", Small()).ok());
+  auto before = ReadFile(address);
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  EXPECT_EQ(before->rfind("02:73:77:", 0), 0u) << *before;
+  ASSERT_TRUE(provider_->Create("t-2", Small()).ok());
+  auto now = [&] {
+    auto a = ReadFile(address);
+    return a.ok() ? *a : a.status().ToString();
+  };
+  ASSERT_TRUE(provider_->Delete("t-1").ok());
+  EXPECT_EQ(now(), *before);
+  ASSERT_TRUE(provider_->Delete("t-2").ok());
+  EXPECT_EQ(now(), *before);
+}
+
 // The bridge outlives nodes while the head runs; Cleanup removes it once none is left.
 TEST_P(NetnsNode, CleanupRemovesTheBridgeOnlyWhenNoNodeIsLeft) {
   const std::string bridge = "/sys/class/net/" + netns_options_.bridge;
