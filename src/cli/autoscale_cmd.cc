@@ -52,7 +52,7 @@ int SlurmConfig(const Args& args) {
 
 int Autoscale(const Args& args) {
   CLI::App app{"swell autoscale: grow and shrink a Slurm cluster's node types (dynamic nodes)"};
-  std::string config_file, slurm_conf, spool, slurmd = "/usr/sbin/slurmd", home = Home();
+  std::string config_file, slurm_conf, spool, slurmd = "/usr/sbin/slurmd", home = Home(), state;
   if (const char* env = std::getenv("SLURM_CONF")) slurm_conf = env;
   app.add_option("--config", config_file, "cluster file (TOML): node types, policy, provider")
       ->required()
@@ -63,6 +63,9 @@ int Autoscale(const Args& args) {
                  "slurm.conf with SlurmdSpoolDir=DIR/%n/spool)");
   app.add_option("--slurmd", slurmd, "the slurmd to start on new nodes");
   app.add_option("--home", home, "where the provider keeps its nodes' state (nodes/<name>/)");
+  app.add_option("--state", state,
+                 "SQLite file that keeps the nodes made, for a restart (default: "
+                 "HOME/autoscale.db)");
   if (auto done = ParseFlags(app, args, "autoscale")) return *done;
   auto cfg = head::config::Load(config_file);
   if (!cfg.ok()) return Fail("autoscale", cfg.status(), 2);
@@ -93,6 +96,7 @@ int Autoscale(const Args& args) {
   o.pool = PoolLimits(*cfg);
   o.interval = std::chrono::milliseconds(static_cast<int64_t>(cfg->interval_s * 1000));
   o.ledger = home + "/autoscale-nodes.csv";
+  o.state = state.empty() ? home + "/autoscale.db" : state;
   SystemClock clock;
   auto autoscaler = slurm::Autoscaler::Make(o, slurm.get(), provider.get(), &clock);
   if (!autoscaler.ok()) return Fail("autoscale", autoscaler.status(), 2);

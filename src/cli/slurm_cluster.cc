@@ -142,7 +142,8 @@ int UpSlurm(const head::config::ClusterConfig& cfg, const std::string& home,
   if (ReadLivePid(autoscale_pid) == 0) {
     std::string exe = SelfExe();
     auto pid = SpawnDetached({exe.empty() ? "swell" : exe, "autoscale", "--config", saved,
-                              "--slurm-conf", conf, "--spool", spool, "--home", home},
+                              "--slurm-conf", conf, "--spool", spool, "--home", home,
+                              "--state", dir + "/autoscale.db"},
                              home + "/autoscale.log");
     if (!pid.ok()) return Fail("up", pid.status());
     if (Status s = WriteFileAtomic(autoscale_pid, std::to_string(*pid) + "\n"); !s.ok())

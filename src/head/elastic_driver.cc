@@ -9,7 +9,7 @@
 
 #include "common/log.h"
 #include "head/head_impl.h"
-#include "head/pool_record.h"
+#include "head/state/pool_record.h"
 
 namespace swell::head {
 

@@ -8,7 +8,7 @@
 
 #include "common/log.h"
 #include "head/head_impl.h"
-#include "head/pool_record.h"
+#include "head/state/pool_record.h"
 #include "head/state/lease_codec.h"
 
 namespace swell::head {
@@ -132,8 +132,7 @@ Status Head::Impl::Load() {
     arrived_.assign(e.types.size(), 0);
     auto rows = store_->LoadPool();
     if (!rows.ok()) return rows.status();
-    for (const auto& r : *rows)
-      if (auto n = FromPoolRow(r, pool_->types(), now)) pool_->Restore(std::move(*n));
+    RestorePool(*rows, pool_.get(), now);
     for (auto it = nodes_.begin(); it != nodes_.end();) {
       // Records of pool nodes that are gone are history, not nodes.
       if (it->second.row.state == "GONE")

@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "common/process.h"
 #include "head/reconcile/reconcile.h"
+#include "head/state/pool_record.h"
 #include "slurm/slurm_conf.h"
 
 namespace swell::slurm {
@@ -158,8 +159,21 @@ Result<std::unique_ptr<Autoscaler>> Autoscaler::Make(AutoscaleOptions options, S
   if (options.types.empty())
     return InvalidArgument("autoscale: the cluster file has no node types");
   SWELL_ASSIGN_OR_RETURN(auto policy, as::MakePolicy(options.policy, options.policy_options));
-  return std::unique_ptr<Autoscaler>(
+  std::unique_ptr<Autoscaler> a(
       new Autoscaler(std::move(options), std::move(policy), slurm, provider, clock));
+  SWELL_RETURN_IF_ERROR(a->Load());
+  return a;
+}
+
+Status Autoscaler::Load() {
+  if (opt_.state.empty()) return Status::Ok();
+  SWELL_ASSIGN_OR_RETURN(store_, head::state::Store::Open(opt_.state));
+  SWELL_ASSIGN_OR_RETURN(auto rows, store_->LoadPool());
+  int restored = head::RestorePool(rows, &pool_, clock_->Now());
+  if (restored > 0)
+    LogInfo("autoscale: %d nodes carried on from %s", restored, opt_.state.c_str());
+  pool_.TakeDirty();  // as read
+  return Status::Ok();
 }
 
 Autoscaler::Autoscaler(AutoscaleOptions options, std::unique_ptr<as::Policy> policy,
@@ -178,6 +192,7 @@ Autoscaler::Autoscaler(AutoscaleOptions options, std::unique_ptr<as::Policy> pol
 Autoscaler::~Autoscaler() { calls_.Stop(); }
 
 void Autoscaler::Start(std::vector<el::Call> calls) {
+  Record();  // what the calls come from is kept before they are made
   for (auto& c : calls) {
     if (c.kind == el::Call::kDelete) deleting_since_.try_emplace(c.name, clock_->Now());
     as::NodeType type = opt_.types[static_cast<size_t>(c.type)];
@@ -205,7 +220,24 @@ void Autoscaler::Settle(Time now) {
     Start(c.kind == el::Call::kCreate ? pool_.CreateDone(c.name, s, now)
                                       : pool_.DeleteDone(c.name, s, now));
   }
-  for (const auto& name : pool_.TakeDirty()) {
+  Record();
+}
+
+void Autoscaler::Record() {
+  auto dirty = pool_.TakeDirty();
+  if (store_ != nullptr && !dirty.empty()) {
+    Status s = store_->Begin();
+    for (size_t i = 0; s.ok() && i < dirty.size(); ++i)
+      if (const el::PoolNode* pn = pool_.Find(dirty[i]))
+        s = store_->PutPoolNode(head::ToPoolRow(*pn, opt_.types));
+    if (s.ok()) s = store_->Commit();
+    if (!s.ok()) {
+      if (store_->in_transaction()) store_->Rollback();
+      LogWarning("autoscale: cannot keep the pool in %s: %s", opt_.state.c_str(),
+                 s.ToString().c_str());
+    }
+  }
+  for (const auto& name : dirty) {
     const el::PoolNode* pn = pool_.Find(name);
     if (pn == nullptr) continue;
     if (pn->phase == el::Phase::kGone) {
@@ -260,8 +292,18 @@ void Autoscaler::Widen(const std::vector<SlurmJob>& jobs, const rc::Routing& rou
 Status Autoscaler::Pass() {
   Time now = clock_->Now();
   Settle(now);
+  // Real time, not the injected clock: how long Slurm took to answer (a slow slurmctld delays
+  // every decision; the log says so).
+  auto t0 = std::chrono::steady_clock::now();
   SWELL_ASSIGN_OR_RETURN(auto jobs, slurm_->Jobs());
+  auto t1 = std::chrono::steady_clock::now();
   SWELL_ASSIGN_OR_RETURN(auto nodes, slurm_->Nodes());
+  auto t2 = std::chrono::steady_clock::now();
+  if (t2 - t0 > std::max<Duration>(opt_.interval * 2, std::chrono::seconds(1)))
+    LogWarning("autoscale: Slurm took %.1f s to answer (squeue %.1f s, sinfo %.1f s)",
+               std::chrono::duration<double>(t2 - t0).count(),
+               std::chrono::duration<double>(t1 - t0).count(),
+               std::chrono::duration<double>(t2 - t1).count());
   CountArrivals(jobs);
   auto states = NodeStates(nodes, jobs);
   // Booting nodes whose slurmd registered; registered nodes away too long. (Collected first:

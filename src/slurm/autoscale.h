@@ -30,6 +30,7 @@
 #include "common/status.h"
 #include "head/autoscaler/autoscaler.h"
 #include "head/elastic/pool.h"
+#include "head/state/store.h"
 #include "provider/provider.h"
 #include "provider/provider_calls.h"
 #include "slurm/slurm_state.h"
@@ -91,6 +92,10 @@ struct AutoscaleOptions {
   // each node was ready): name,type,requested_ms,ready_ms,gone_ms,failed,delete_ms (the time
   // from the first delete call to gone: drain, wait, machine, `scontrol delete`).
   std::string ledger;
+  // When not empty: the pool's records are kept in this SQLite file (the head's store) and
+  // read back at start, so that a restarted daemon carries on with the nodes it made (a node
+  // deleted meanwhile is settled by the provider's List and Slurm's view, as at any time).
+  std::string state;
 };
 
 class Autoscaler {
@@ -114,6 +119,9 @@ class Autoscaler {
  private:
   Autoscaler(AutoscaleOptions options, std::unique_ptr<head::autoscaler::Policy> policy,
              SlurmControl* slurm, provider::Provider* provider, Clock* clock);
+  Status Load();
+  // The pool's changed records: kept (state), and a gone node's life to the ledger.
+  void Record();
   void Start(std::vector<head::elastic::Call> calls);
   void Settle(Time now);
   void CountArrivals(const std::vector<SlurmJob>& jobs);
@@ -126,6 +134,7 @@ class Autoscaler {
   Clock* clock_;
   head::elastic::Pool pool_;
   provider::ProviderCalls calls_;
+  std::unique_ptr<head::state::Store> store_;  // when opt_.state is set
 
   std::mutex mu_;
   std::deque<std::pair<head::elastic::Call, Status>> done_;  // GUARDED_BY(mu_)

@@ -72,11 +72,13 @@ class FakeSlurm final : public SlurmControl {
   std::vector<SlurmJob> jobs;
   std::map<std::string, SlurmNode> nodes;
   std::vector<std::string> log;
+  std::set<std::string> machines;  // what the provider made and has not deleted
   std::function<void()> on_read;
   std::function<void(const std::string&)> on_drain;
 };
 
-// Machines whose slurmd registers with the fake Slurm as soon as they are made.
+// Machines whose slurmd registers with the fake Slurm as soon as they are made (kept in the
+// fake Slurm, so that they outlive the provider object, as instances do).
 class FakeMachines final : public provider::Provider {
  public:
   explicit FakeMachines(FakeSlurm* slurm) : slurm_(slurm) {}
@@ -84,7 +86,7 @@ class FakeMachines final : public provider::Provider {
   Status Create(const std::string& name, const as::NodeType& type) override {
     std::lock_guard<std::mutex> lock(slurm_->mu);
     slurm_->log.push_back("create " + name);
-    machines_.insert(name);
+    slurm_->machines.insert(name);
     SlurmNode n;
     n.name = name;
     n.state = "idle";
@@ -95,19 +97,18 @@ class FakeMachines final : public provider::Provider {
   Status Delete(const std::string& name) override {
     std::lock_guard<std::mutex> lock(slurm_->mu);
     slurm_->log.push_back("delete " + name);
-    machines_.erase(name);
+    slurm_->machines.erase(name);
     slurm_->nodes[name].state = "down";
     slurm_->nodes[name].flags.push_back("NOT_RESPONDING");
     return Status::Ok();
   }
   Result<std::vector<std::string>> List() override {
     std::lock_guard<std::mutex> lock(slurm_->mu);
-    return std::vector<std::string>(machines_.begin(), machines_.end());
+    return std::vector<std::string>(slurm_->machines.begin(), slurm_->machines.end());
   }
 
  private:
   FakeSlurm* slurm_;
-  std::set<std::string> machines_;
 };
 
 SlurmJob Pending(int64_t id, const std::string& partition) {
@@ -296,6 +297,38 @@ TEST_F(AutoscaleTest, AJobOfATypeThatFailsToBootMovesToTheNextTypeThatFits) {
   ASSERT_TRUE(autoscaler_->Pass().ok());
   log = Log();
   EXPECT_EQ(std::count(log.begin(), log.end(), "partitions 1 small,large"), 1);
+}
+
+// The daemon stops and starts again with its state file: it carries on with the node it made
+// (no delete, no second create for the same job), and a new node gets a new name.
+TEST_F(AutoscaleTest, ARestartedDaemonCarriesOnWithTheNodesItMade) {
+  std::string state = ::testing::TempDir() + "/autoscale-state-" + std::to_string(getpid());
+  for (const char* side : {"", "-wal", "-shm"}) std::remove((state + side).c_str());
+  AutoscaleOptions o;
+  as::NodeType small{"small", 1, 1000};
+  small.max_nodes = 4;
+  o.types = {small};
+  o.policy = "greedy";
+  o.provider_threads = 2;
+  o.list_interval = seconds(0);  // List at every pass: unknown instances would be deleted
+  o.state = state;
+  Start(o);
+  slurm_.jobs.push_back(Pending(1, "small"));
+  ASSERT_TRUE(PassUntil([&] { return InPhase(el::Phase::kIdle) == 1; }));
+  slurm_.RunOn({1}, "small-1");
+  ASSERT_TRUE(PassUntil([&] { return InPhase(el::Phase::kAllocated) == 1; }));
+
+  Start(o);  // a new daemon, the same state file
+  EXPECT_EQ(autoscaler_->pool().nodes().size(), 1u);
+  ASSERT_TRUE(PassUntil([&] { return InPhase(el::Phase::kAllocated) == 1; }));
+  slurm_.jobs.push_back(Pending(2, "small"));
+  ASSERT_TRUE(PassUntil([&] { return InPhase(el::Phase::kIdle) == 1; }));
+  auto log = Log();
+  EXPECT_EQ(std::count(log.begin(), log.end(), "create small-1"), 1);
+  EXPECT_EQ(std::count(log.begin(), log.end(), "create small-2"), 1);
+  EXPECT_EQ(std::count(log.begin(), log.end(), "delete small-1"), 0);
+  autoscaler_.reset();
+  for (const char* side : {"", "-wal", "-shm"}) std::remove((state + side).c_str());
 }
 
 TEST_F(AutoscaleTest, ANodeNotRespondingTooLongIsLostAndReplaced) {

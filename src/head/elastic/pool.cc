@@ -1,6 +1,8 @@
 #include "head/elastic/pool.h"
 
 #include <algorithm>
+#include <charconv>
+#include <string_view>
 
 namespace swell::head::elastic {
 
@@ -92,18 +94,21 @@ void Pool::Restore(PoolNode n) {
   if (n.type < 0 || n.type >= static_cast<int>(types_.size())) return;
   if (n.phase == Phase::kRequested) n.phase = Phase::kBooting, n.create_done = true;
   n.call_running = false;
-  // Names stay unique across restarts: "<type>-<n>" continues after the highest n seen.
-  const std::string prefix = types_[static_cast<size_t>(n.type)].name + "-";
-  if (n.name.rfind(prefix, 0) == 0) {
-    try {
-      int idx = std::stoi(n.name.substr(prefix.size()));
-      auto& next = next_index_[static_cast<size_t>(n.type)];
-      next = std::max(next, idx + 1);
-    } catch (...) {
-    }
-  }
-  next_id_ = std::max(next_id_, n.id + 1);
+  Reserve(n.name, n.id);
   Add(std::move(n));
+}
+
+void Pool::Reserve(const std::string& name, int64_t id) {
+  // Names stay unique across restarts: "<type>-<n>" continues after the highest n seen.
+  for (size_t t = 0; t < types_.size(); ++t) {
+    const std::string prefix = types_[t].name + "-";
+    std::string_view rest = std::string_view(name).substr(std::min(name.size(), prefix.size()));
+    int idx = 0;
+    auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), idx);
+    if (name.starts_with(prefix) && ec == std::errc() && end == rest.data() + rest.size())
+      next_index_[t] = std::max(next_index_[t], idx + 1);
+  }
+  next_id_ = std::max(next_id_, id + 1);
 }
 
 std::vector<as::NodeView> Pool::View() const {

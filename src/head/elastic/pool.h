@@ -98,6 +98,8 @@ class Pool {
   // `requested` had a create under way that nobody will report on: they count as booting
   // (the provider's List and the boot timeout settle them).
   void Restore(PoolNode n);
+  // After a restart: a gone node's name and id are not given again (its record is history).
+  void Reserve(const std::string& name, int64_t id);
 
   // The autoscaler's view of the pool in id (creation) order; deleting, draining and failed
   // count as deleting.

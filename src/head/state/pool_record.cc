@@ -1,4 +1,4 @@
-#include "head/pool_record.h"
+#include "head/state/pool_record.h"
 
 namespace swell::head {
 
@@ -37,6 +37,19 @@ std::optional<elastic::PoolNode> FromPoolRow(const state::PoolRow& row,
   n.reason = type < 0 ? "node type " + row.type + " is not configured any more" : row.reason;
   n.create_done = true;
   return n;
+}
+
+int RestorePool(const std::vector<state::PoolRow>& rows, elastic::Pool* pool, Time now) {
+  int restored = 0;
+  for (const auto& r : rows) {
+    if (auto n = FromPoolRow(r, pool->types(), now)) {
+      pool->Restore(std::move(*n));
+      ++restored;
+    } else {
+      pool->Reserve(r.name, r.id);
+    }
+  }
+  return restored;
 }
 
 }  // namespace swell::head

@@ -23,4 +23,8 @@ std::optional<elastic::PoolNode> FromPoolRow(const state::PoolRow& row,
                                              const std::vector<autoscaler::NodeType>& types,
                                              Time now);
 
+// Puts the live nodes of `rows` back into `pool` at `now` (FromPoolRow) and keeps the names
+// and ids of the gone ones from being given again; returns how many nodes came back.
+int RestorePool(const std::vector<state::PoolRow>& rows, elastic::Pool* pool, Time now);
+
 }  // namespace swell::head

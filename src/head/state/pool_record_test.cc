@@ -1,4 +1,4 @@
-#include "head/pool_record.h"
+#include "head/state/pool_record.h"
 
 #include <gtest/gtest.h>
 
@@ -63,6 +63,23 @@ TEST(PoolRecordTest, GoneNodesAreHistoryAndUnknownTypesFail) {
   EXPECT_EQ(back->phase, elastic::Phase::kFailed);
   EXPECT_TRUE(back->failed);
   EXPECT_NE(back->reason.find("huge"), std::string::npos) << back->reason;
+}
+
+// A restart: the live nodes come back; the names and ids of the gone ones are not given again
+// (the store keeps a node's record by name: a new node of that name would overwrite history).
+TEST(PoolRecordTest, ARestoredPoolGivesNoGoneNodesNameAgain) {
+  std::vector<state::PoolRow> rows(2);
+  rows[0] = {"small-1", 1, "small", "idle", 1000, 2000, 0, false, ""};
+  rows[1] = {"small-2", 9, "small", "gone", 1000, 2000, 5000, false, "idle"};
+  elastic::Pool pool(Types(), {});
+  EXPECT_EQ(RestorePool(rows, &pool, FromMillis(9000)), 1);
+  EXPECT_EQ(pool.nodes().size(), 1u);
+  autoscaler::Action a;
+  a.create = {1, 0};
+  auto calls = pool.Apply(a, FromMillis(9000));
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].name, "small-3");
+  EXPECT_GT(calls[0].id, 9);
 }
 
 }  // namespace
