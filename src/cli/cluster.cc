@@ -23,6 +23,7 @@
 #include "head/head.h"
 #include "node/node.h"
 #include "provider/providers.h"
+#include "tls/cluster_tls.h"
 
 namespace swell::cli {
 namespace {
@@ -302,10 +303,25 @@ int HeadDaemon(const Args& args) {
       if (!address.ok()) return Fail("head", address.status(), 2);
       o.tcp_address = ctx.head_address = *address;
     }
+    if (!o.tcp_address.empty()) {
+      auto cluster_tls = tls::EnsureClusterTls(home, SystemClock().Now());
+      if (!cluster_tls.ok()) return Fail("head", cluster_tls.status());
+      o.tls = {cluster_tls->ca_cert, cluster_tls->head_cert, cluster_tls->head_key};
+      ctx.node_credentials = [home, t = *cluster_tls](const std::string& name) {
+        return tls::IssueNodeFiles(t, name, home + "/nodes/" + name + "/tls", SystemClock().Now())
+            .status();
+      };
+    }
     auto provider = provider::MakeProvider(settings, ctx);
     if (!provider.ok()) return Fail("head", provider.status(), 2);
     e.provider = std::move(provider).value();
     o.elastic = std::move(e);
+  }
+  if (!o.tcp_address.empty() && !o.tls.enabled()) {
+    // Every TCP link speaks TLS (docs/security.md).
+    auto cluster_tls = tls::EnsureClusterTls(home, SystemClock().Now());
+    if (!cluster_tls.ok()) return Fail("head", cluster_tls.status());
+    o.tls = {cluster_tls->ca_cert, cluster_tls->head_cert, cluster_tls->head_key};
   }
   SystemClock clock;
   auto h = head::Head::Open(o, &clock);
@@ -370,6 +386,9 @@ int NodeDaemon(const Args& args) {
   o.hostname = hostname;
   o.head_address = head.empty() ? "unix:" + HeadSocket(home) : head;
   o.secret = *secret;
+  if (auto files = tls::NodeFilesIn(dir + "/tls");
+      o.head_address.rfind("unix:", 0) != 0 && access(files.cert.c_str(), R_OK) == 0)
+    o.tls = {files.ca, files.cert, files.key};
   o.spool_dir = dir + "/spool";
   o.cpus = cpus;
   o.mem_mb = mem;

@@ -29,6 +29,7 @@ Status Head::Impl::Start(HeadApi* api) {
   so.unix_path = opt_.unix_path;
   so.tcp_address = opt_.tcp_address;
   so.secret = opt_.secret;
+  so.tls = opt_.tls;
   auto server = rpc::StartServer(api, so);
   if (!server.ok()) {
     Stop();

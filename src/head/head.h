@@ -42,6 +42,7 @@ struct HeadOptions {
   std::string unix_path;                             // local socket
   std::string tcp_address;                           // "host:port", empty for none
   std::string secret;                                // cluster secret
+  rpc::TlsFiles tls;  // when enabled, TCP speaks TLS and callers are named by certificate
   Duration node_timeout = std::chrono::seconds(10);  // silent this long: the node is down
   int dispatch_depth = 128;                          // tasks queued on a node per lease slot
   Duration tick = std::chrono::milliseconds(250);    // housekeeping period

@@ -72,7 +72,7 @@ void HeadLink::LinkThread() {
   while (!stopping_) {
     // A fresh channel per attempt: a channel that saw the head die waits out gRPC's own
     // reconnect backoff (seconds), a new one connects at once.
-    auto client = rpc::HeadClient::Create({opt_.head_address, opt_.secret});
+    auto client = rpc::HeadClient::Create({opt_.head_address, opt_.secret, opt_.tls});
     auto link_or = client->OpenNodeSession();
     if (link_or.ok()) {
       std::shared_ptr<rpc::NodeLink> link(std::move(link_or).value());

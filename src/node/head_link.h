@@ -44,6 +44,7 @@ class HeadLink {
     std::string head_address;  // "unix:/path" or "host:port"
     std::string secret;
     Duration heartbeat = std::chrono::seconds(1);
+    rpc::TlsFiles tls;  // over TCP: the node's certificate (docs/security.md)
   };
   struct Handlers {
     // From the link thread: something arrived; the loop should call Drain soon.

@@ -36,7 +36,7 @@ class NodeDaemon::Impl {
         limits_(opt_.name),
         clock_(opt_.clock != nullptr ? opt_.clock : &system_clock_),
         node_(Context(opt_)),
-        link_({opt_.name, opt_.head_address, opt_.secret, opt_.heartbeat}, clock_,
+        link_({opt_.name, opt_.head_address, opt_.secret, opt_.heartbeat, opt_.tls}, clock_,
               {[this] { poller_.Wake(); }, [this](pb::Register* r) { Describe(r); },
                [this](const pb::HeadMessage& m) { HandleHead(m); }}),
         tasks_({opt_.spool_dir, opt_.kill_wait}, &node_, clock_, &poller_, &launcher_, &limits_,

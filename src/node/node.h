@@ -17,6 +17,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "rpc/api.h"
 
 namespace swell::node {
 
@@ -24,6 +25,7 @@ struct NodeOptions {
   std::string name;          // node name, unique in the cluster
   std::string head_address;  // "unix:/path" or "host:port"
   std::string secret;        // cluster secret
+  rpc::TlsFiles tls;         // over TCP: the node's certificate, key and the cluster's CA
   std::string spool_dir;     // scripts and per-node state
   std::string hostname;      // reported to the head; default gethostname()
   int cpus = 0;              // 0: all online cpus

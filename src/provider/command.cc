@@ -25,6 +25,7 @@ class CommandProvider final : public Provider {
         "SWELL_NODE_GPUS=" + std::to_string(type.gpus),
         std::string("SWELL_NODE_SPOT=") + (type.spot ? "1" : "0"),
     };
+    if (ctx_.node_credentials) SWELL_RETURN_IF_ERROR(ctx_.node_credentials(name));
     return Run({o_.create, name, type.name}, env).status();
   }
 

@@ -99,6 +99,7 @@ class Netns final : public NetnsProvider {
       SWELL_RETURN_IF_ERROR(Delete(name));  // a create that stopped halfway, or a dead node
     }
     SWELL_RETURN_IF_ERROR(MakeDirs(dir, 0755));
+    if (ctx_.node_credentials) SWELL_RETURN_IF_ERROR(ctx_.node_credentials(name));
     SWELL_RETURN_IF_ERROR(Ip({"netns", "add", ns}));
     // From here on a failure deletes the namespace again, so nothing is left half made.
     Status s = Build(name, ns, type, dir);

@@ -38,6 +38,10 @@ struct ProviderContext {
   std::string head_address;  // how nodes reach the head: "unix:/path" or "host:port"
   std::string secret_file;   // the cluster secret (mode 0600)
   int kill_wait_s = 10;      // passed to node daemons
+  // When set (a head that listens on TCP, so TLS): gives node `name` its TLS files in
+  // $SWELL_HOME/nodes/<name>/tls before a provider whose nodes share this host's files
+  // (netns, command scripts run here) starts it (tls/cluster_tls.h).
+  std::function<Status(const std::string& name)> node_credentials;
   // The node daemon's command line for node `name` of `type`, when it is not `swell node` with
   // the settings above: `swell autoscale` runs Slurm's slurmd (slurm/autoscale.h). The nodes
   // then reach no swell head, and head_address is not needed.

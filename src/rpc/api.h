@@ -15,14 +15,17 @@
 
 namespace swell::rpc {
 
-// Who is calling. Over the unix socket the kernel names the peer (SO_PEERCRED); over TCP a
-// caller is admitted only with the cluster secret and then names itself.
+// Who is calling. Over the unix socket the kernel names the peer (SO_PEERCRED). Over TCP with
+// TLS the caller's certificate, issued by the cluster's CA, names it: "node:<name>" a node,
+// "user:<name>" a user (docs/security.md); over plain TCP a caller is admitted only with the
+// cluster secret and then names itself.
 struct Caller {
   uid_t uid = static_cast<uid_t>(-1);
   gid_t gid = static_cast<gid_t>(-1);
   pid_t pid = 0;
   bool local = false;       // came over the unix socket
   bool has_secret = false;  // presented the cluster secret
+  std::string node;         // TLS: the node its certificate was issued to ("" otherwise)
   std::string user;         // resolved user name, may be empty
   std::string peer;         // for logs
 };
@@ -79,10 +82,21 @@ class HeadApi {
   }
 };
 
+// Files of a TLS identity (PEM): the CA certificate that the other side's must chain to, and
+// this side's certificate and key. They are watched: rewritten files (a rotation) are used for
+// new connections within a minute, without a restart.
+struct TlsFiles {
+  std::string ca, cert, key;
+  bool enabled() const { return !ca.empty(); }
+};
+
 struct ServerOptions {
   std::string unix_path;    // required: the local socket (mode 0666; identity by peer creds)
   std::string tcp_address;  // optional "host:port"; port 0 picks a free one
   std::string secret;       // the cluster secret; TCP calls without it are refused
+  // When enabled: TCP speaks TLS only (1.3 with any client that has it), and a caller is who
+  // its certificate names; one without a certificate of the cluster's CA is refused.
+  TlsFiles tls;
 };
 
 // Accepts connections itself (to read peer credentials) and hands them to a gRPC server.

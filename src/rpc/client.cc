@@ -5,6 +5,8 @@
 #include <absl/synchronization/mutex.h>
 #include <grpc/grpc.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 #include <unistd.h>
 
 #include "rpc/swell.grpc.pb.h"
@@ -46,8 +48,9 @@ class GrpcNodeLink final : public NodeLink {
   GrpcNodeLink(std::shared_ptr<grpc::Channel> channel, const std::string& secret)
       : channel_(std::move(channel)), stub_(pb::Head::NewStub(channel_)) {
     ctx_.AddMetadata("x-swell-secret", secret);
-    // Wait for the connection rather than fail at once while the head starts.
-    ctx_.set_wait_for_ready(true);
+    // The channel is connected (OpenNodeSession): a break now fails the call at once rather
+    // than block here, where nothing could cancel it.
+    ctx_.set_wait_for_ready(false);
     rw_ = stub_->NodeSession(&ctx_);
   }
   ~GrpcNodeLink() override { ctx_.TryCancel(); }
@@ -78,7 +81,20 @@ class GrpcHeadClient final : public HeadClient {
     // "tcp handshaker shutdown".)
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-    channel_ = grpc::CreateCustomChannel(e.address, grpc::InsecureChannelCredentials(), args);
+    std::shared_ptr<grpc::ChannelCredentials> creds = grpc::InsecureChannelCredentials();
+    if (e.tls.enabled() && e.address.rfind("unix:", 0) != 0) {
+      // The files are watched (a rotated certificate is used from the next connection on);
+      // the head is known by its certificate's name, whatever address reaches it.
+      auto files = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+          e.tls.key, e.tls.cert, e.tls.ca, /*refresh_interval_sec=*/60);
+      grpc::experimental::TlsChannelCredentialsOptions o;
+      o.set_certificate_provider(files);
+      o.watch_root_certs();
+      if (!e.tls.cert.empty()) o.watch_identity_key_cert_pairs();
+      creds = grpc::experimental::TlsCredentials(o);
+      args.SetSslTargetNameOverride(kHeadTlsName);
+    }
+    channel_ = grpc::CreateCustomChannel(e.address, creds, args);
     stub_ = pb::Head::NewStub(channel_);
   }
 
@@ -136,6 +152,12 @@ class GrpcHeadClient final : public HeadClient {
   }
 
   Result<std::unique_ptr<NodeLink>> OpenNodeSession() override {
+    // A bounded wait for the connection (the head may be starting): the caller tries again,
+    // and can stop in between. (A call that waited for the connection itself could not be
+    // cancelled until it had one: a node pointed at no head, or at a TLS port without TLS,
+    // did not stop on SIGTERM.)
+    if (!channel_->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(2)))
+      return Unavailable("no head answers at " + endpoint_.address);
     return std::unique_ptr<NodeLink>(std::make_unique<GrpcNodeLink>(channel_, endpoint_.secret));
   }
 

@@ -20,7 +20,13 @@ struct Endpoint {
   std::string address;
   // The cluster secret, when the caller has it (nodes, remote clients).
   std::string secret;
+  // For "host:port" when enabled: TLS, the head's certificate checked against `tls.ca` (and
+  // issued for the name "swell-head"), this side's certificate and key presented.
+  TlsFiles tls;
 };
+
+// The name the head's TLS certificate is issued for, whatever address it is reached at.
+inline constexpr char kHeadTlsName[] = "swell-head";
 
 // A node's bidirectional session with the head. One thread may Read while another Writes.
 class NodeLink : public Stream<pb::HeadMessage, pb::NodeMessage> {

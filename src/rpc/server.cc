@@ -11,6 +11,8 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 #include <grpcpp/server_posix.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -105,13 +107,21 @@ class ServerImpl final : public Server, public pb::Head::Service {
 
   Status Start() {
     SWELL_RETURN_IF_ERROR(ListenUnix());
-    if (!options_.tcp_address.empty()) SWELL_RETURN_IF_ERROR(ListenTcp());
+    bool tls = !options_.tcp_address.empty() && options_.tls.enabled();
+    if (!options_.tcp_address.empty() && !tls) SWELL_RETURN_IF_ERROR(ListenTcp());
     if (pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) return Internal("pipe2 failed");
     grpc::ServerBuilder builder;
     builder.RegisterService(this);
     builder.SetMaxReceiveMessageSize(64 << 20);
+    if (tls) {
+      // gRPC listens itself here: a TLS caller is named by its certificate, not its socket.
+      SWELL_ASSIGN_OR_RETURN(std::string address, TcpListenAddress(options_.tcp_address));
+      builder.AddListeningPort(address, TlsCredentials(options_.tls), &tcp_port_);
+    }
     server_ = builder.BuildAndStart();
-    if (!server_) return Internal("gRPC server failed to start");
+    if (!server_ || (tls && tcp_port_ == 0))
+      return Unavailable("cannot serve on " + options_.tcp_address + " (in use, or the TLS files " +
+                         options_.tls.cert + " and " + options_.tls.key + " are unusable)");
     acceptor_ = std::thread([this] { AcceptLoop(); });
     return Status::Ok();
   }
@@ -163,8 +173,8 @@ class ServerImpl final : public Server, public pb::Head::Service {
       grpc::ServerReaderWriter<pb::HeadMessage, pb::NodeMessage>* rw) override {
     auto who = Identify(*c);
     if (!who.ok()) return ToGrpc(who.status());
-    if (!who->has_secret)
-      return ToGrpc(PermissionDenied("a node session needs the cluster secret"));
+    if (!who->has_secret && who->node.empty())
+      return ToGrpc(PermissionDenied("a node session needs the cluster secret or a node's certificate"));
     GrpcStream<pb::NodeMessage, pb::HeadMessage> s(c, rw);
     return ToGrpc(api_->NodeSession(*who, s));
   }
@@ -175,7 +185,7 @@ class ServerImpl final : public Server, public pb::Head::Service {
   grpc::Status Unary(grpc::ServerContext* c,
                      Result<Reply> (HeadApi::*method)(const Caller&, const Request&),
                      const Request& in, Reply* out) {
-    auto who = Identify(*c);
+    auto who = IdentifyUser(*c);
     if (!who.ok()) return ToGrpc(who.status());
     auto r = (api_->*method)(*who, in);
     if (!r.ok()) return ToGrpc(r.status());
@@ -189,14 +199,26 @@ class ServerImpl final : public Server, public pb::Head::Service {
                                Status (HeadApi::*method)(const Caller&, const Request&,
                                                          Writer<Event>&),
                                const Request& in, grpc::ServerWriter<Event>* w) {
-    auto who = Identify(*c);
+    auto who = IdentifyUser(*c);
     if (!who.ok()) return ToGrpc(who.status());
     GrpcWriter<Event> out(c, w);
     return ToGrpc((api_->*method)(*who, in, out));
   }
 
+  // A caller of the users' API: a node's certificate admits node sessions only.
+  Result<Caller> IdentifyUser(const grpc::ServerContext& c) {
+    auto who = Identify(c);
+    if (who.ok() && !who->node.empty())
+      return PermissionDenied("node " + who->node + "'s certificate does not act for users");
+    return who;
+  }
+
   Result<Caller> Identify(const grpc::ServerContext& c) {
     std::string peer = c.peer();
+    if (auto auth = c.auth_context(); auth && auth->IsPeerAuthenticated()) return ByCertificate(*auth, peer);
+    if (peer.rfind("fd:", 0) != 0 && options_.tls.enabled())
+      return PermissionDenied(
+          "a TLS caller needs a certificate of the cluster's CA (docs/security.md)");
     Caller who;
     bool known = false;
     if (peer.rfind("fd:", 0) == 0) {
@@ -220,6 +242,52 @@ class ServerImpl final : public Server, public pb::Head::Service {
       if (who.user.empty()) who.user = UserName(who.uid);
     }
     return who;
+  }
+
+  // A TLS caller: "node:<name>" is that node; "user:<name>" that user of this host.
+  static Result<Caller> ByCertificate(const grpc::AuthContext& auth, const std::string& peer) {
+    auto first = [&](const char* property) {
+      auto v = auth.FindPropertyValues(property);
+      return v.empty() ? std::string() : std::string(v.front().data(), v.front().size());
+    };
+    std::string cn = first("x509_common_name");
+    Caller who;
+    who.peer = "tls:" + cn + "@" + peer;
+    if (cn.rfind("node:", 0) == 0 && cn.size() > 5) {
+      who.node = cn.substr(5);
+      return who;
+    }
+    if (cn.rfind("user:", 0) == 0 && cn.size() > 5) {
+      who.user = cn.substr(5);
+      struct passwd pw, *out = nullptr;
+      char buf[4096];
+      if (getpwnam_r(who.user.c_str(), &pw, buf, sizeof buf, &out) != 0 || out == nullptr)
+        return PermissionDenied("user " + who.user + " of this certificate has no account here");
+      who.uid = out->pw_uid;
+      who.gid = out->pw_gid;
+      return who;
+    }
+    return PermissionDenied("certificate '" + cn + "' names neither a node nor a user");
+  }
+
+  static Result<std::string> TcpListenAddress(const std::string& address) {
+    auto colon = address.rfind(':');
+    if (colon == std::string::npos) return InvalidArgument("bad address " + address);
+    std::string host = address.substr(0, colon);
+    if (host.empty() || host == "*") host = "0.0.0.0";
+    return host + address.substr(colon);
+  }
+
+  // TLS with the files watched (a rotation takes effect without a restart); a client's
+  // certificate is asked for and, when given, must chain to the CA (none: only refusals).
+  static std::shared_ptr<grpc::ServerCredentials> TlsCredentials(const TlsFiles& f) {
+    auto files = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+        f.key, f.cert, f.ca, /*refresh_interval_sec=*/60);
+    grpc::experimental::TlsServerCredentialsOptions o(files);
+    o.watch_root_certs();
+    o.watch_identity_key_cert_pairs();
+    o.set_cert_request_type(GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
+    return grpc::experimental::TlsServerCredentials(o);
   }
 
   Status ListenUnix() {

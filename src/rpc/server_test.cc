@@ -3,9 +3,14 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <pwd.h>
+
+#include "common/files.h"
+#include "common/process.h"
 #include "rpc/api.h"
 #include "rpc/client.h"
 #include "testing/scratch.h"
+#include "tls/certs.h"
 
 namespace swell::rpc {
 namespace {
@@ -148,6 +153,131 @@ TEST_F(ServerTest, NoServerIsUnavailable) {
   auto c = HeadClient::Create({"unix:" + dir_ + "/nobody-here.sock", ""});
   c->set_timeout(std::chrono::seconds(2));
   EXPECT_EQ(c->Nodes({}).status().code(), Code::kUnavailable);
+}
+
+// TCP with TLS: the cluster's CA, the head's certificate, and callers named by theirs.
+class TlsServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Time now = SystemClock().Now();
+    auto ca_key = tls::NewKey();
+    ASSERT_TRUE(ca_key.ok());
+    auto ca = tls::MakeCa(*ca_key, "test CA", now, 1);
+    ASSERT_TRUE(ca.ok()) << ca.status().ToString();
+    ca_key_ = *ca_key;
+    ca_ = Write("ca.crt", *ca);
+    server_files_ = Issue("head", true, *ca, *ca_key);
+    ServerOptions o;
+    o.unix_path = dir_ + "/head.sock";
+    o.tcp_address = "127.0.0.1:0";
+    o.secret = std::string(64, 's');
+    o.tls = server_files_;
+    auto s = StartServer(&api_, o);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    server_ = std::move(s).value();
+    ASSERT_GT(server_->tcp_port(), 0);
+  }
+  void TearDown() override { server_->Shutdown(); }
+
+  std::string Write(const std::string& name, const std::string& text) {
+    std::string path = dir_ + "/" + name;
+    EXPECT_TRUE(WriteFileAtomic(path, text, 0600).ok());
+    return path;
+  }
+  // Files of a certificate for `cn` (the head's for kHeadTlsName) issued by the given CA.
+  TlsFiles Issue(const std::string& cn, bool server, const std::string& ca,
+                 const std::string& ca_key) {
+    auto key = tls::NewKey();
+    EXPECT_TRUE(key.ok());
+    tls::CertRequest r;
+    r.public_key = *tls::PublicKeyOf(*key);
+    r.common_name = cn;
+    r.server = server;
+    r.client = !server;
+    if (server) r.dns = {kHeadTlsName};
+    auto cert = tls::Issue(ca, ca_key, r, SystemClock().Now());
+    EXPECT_TRUE(cert.ok()) << cert.status().ToString();
+    std::string base = cn.substr(cn.find(':') + 1) + std::to_string(++files_);
+    return {ca_, Write(base + ".crt", *cert), Write(base + ".key", *key)};
+  }
+  std::unique_ptr<HeadClient> Tcp(const TlsFiles& tls) {
+    auto c = HeadClient::Create({"127.0.0.1:" + std::to_string(server_->tcp_port()), "", tls});
+    c->set_timeout(std::chrono::seconds(5));
+    return c;
+  }
+  std::string Ca() { return *ReadFile(ca_); }
+  static std::string Me() {
+    struct passwd* pw = getpwuid(getuid());
+    return pw ? pw->pw_name : "";
+  }
+
+  FakeApi api_;
+  swell::testing::TempDir tmp_;
+  const std::string dir_ = tmp_.path();
+  std::string ca_, ca_key_;
+  TlsFiles server_files_;
+  int files_ = 0;
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(TlsServerTest, AUsersCertificateActsAsThatUser) {
+  auto r = Tcp(Issue("user:" + Me(), false, Ca(), ca_key_))->Submit({});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(api_.last.local);
+  EXPECT_FALSE(api_.last.has_secret);
+  EXPECT_EQ(api_.last.uid, getuid());
+  EXPECT_EQ(api_.last.user, Me());
+  // The secret alone is no key on a TLS port.
+  auto c = HeadClient::Create(
+      {"127.0.0.1:" + std::to_string(server_->tcp_port()), std::string(64, 's'), {ca_, "", ""}});
+  EXPECT_EQ(c->Submit({}).status().code(), Code::kPermissionDenied);
+  auto ghost = Tcp(Issue("user:no-such-user-here", false, Ca(), ca_key_))->Submit({});
+  EXPECT_EQ(ghost.status().code(), Code::kPermissionDenied) << ghost.status().ToString();
+}
+
+TEST_F(TlsServerTest, ANodesCertificateOpensItsSessionAndNothingElse) {
+  auto node = Tcp(Issue("node:n1", false, Ca(), ca_key_));
+  auto r = node->Submit({});
+  EXPECT_EQ(r.status().code(), Code::kPermissionDenied);
+  EXPECT_NE(r.status().message().find("does not act for users"), std::string::npos)
+      << r.status().ToString();
+  auto link = node->OpenNodeSession();
+  ASSERT_TRUE(link.ok());
+  pb::NodeMessage m;
+  m.mutable_reports()->set_seq(9);
+  ASSERT_TRUE((*link)->Write(m));
+  pb::HeadMessage out;
+  ASSERT_TRUE((*link)->Read(&out));
+  EXPECT_EQ(out.ack(), 9u);
+  (*link)->Close();
+}
+
+TEST_F(TlsServerTest, NoCertificateAForeignOneOrPlaintextGetsNothing) {
+  auto anonymous = Tcp({ca_, "", ""})->Submit({});
+  EXPECT_EQ(anonymous.status().code(), Code::kPermissionDenied) << anonymous.status().ToString();
+  // A certificate from another CA fails the handshake.
+  auto other_key = tls::NewKey();
+  auto other = tls::MakeCa(*other_key, "other CA", SystemClock().Now(), 1);
+  ASSERT_TRUE(other.ok());
+  auto foreign = Tcp(Issue("user:" + Me(), false, *other, *other_key))->Submit({});
+  EXPECT_EQ(foreign.status().code(), Code::kUnavailable) << foreign.status().ToString();
+  // Plain HTTP/2 (gRPC without TLS) is not answered.
+  auto plain = HeadClient::Create({"127.0.0.1:" + std::to_string(server_->tcp_port()), ""});
+  plain->set_timeout(std::chrono::seconds(3));
+  EXPECT_EQ(plain->Submit({}).status().code(), Code::kUnavailable);
+  EXPECT_EQ(api_.last.peer, "");  // nothing reached the head
+}
+
+// What a TLS client sees, with OpenSSL's own: TLS 1.3, the head's certificate.
+TEST_F(TlsServerTest, OpensslNegotiatesTls13) {
+  auto r = RunCommand({"openssl", "s_client", "-connect",
+                       "127.0.0.1:" + std::to_string(server_->tcp_port()), "-tls1_3", "-CAfile",
+                       ca_, "-verify_return_error", "-brief"},
+                      {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  std::string all = r->out + r->err;
+  EXPECT_NE(all.find("Protocol version: TLSv1.3"), std::string::npos) << all;
+  EXPECT_NE(all.find("Verification: OK"), std::string::npos) << all;
 }
 
 }  // namespace

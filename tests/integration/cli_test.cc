@@ -3,6 +3,7 @@
 // fails, and kills the job processes it left behind.
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <regex>
@@ -407,3 +408,53 @@ TEST_F(CliTest, NetnsNodesHaveTheirOwnHostnamesAndAddresses) {
 
 }  // namespace
 }  // namespace swell
+
+namespace swell::testing_cli {
+namespace {
+
+mode_t ModeOf(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0 ? st.st_mode & 07777 : 0;
+}
+
+// A cluster that listens on TCP speaks TLS only there (TLS 1.3 with OpenSSL's client, the
+// head's certificate from the cluster's CA); a plaintext client gets nothing, a node with the
+// secret but no certificate cannot join, and the files that hold keys, the secret and job data
+// are their owner's only (docs/security.md).
+TEST_F(CliTest, ATcpClusterSpeaksOnlyTlsThereAndKeepsItsKeysPrivate) {
+  std::ofstream(dir_ + "/cluster.toml") << "[cluster]\nnodes = 1\ntcp = \"127.0.0.1:0\"\n";
+  Up();
+  std::string port = Read(home_ + "/head.port");
+  port = port.substr(0, port.find('\n'));
+  ASSERT_FALSE(port.empty());
+  auto hello = Exec({"openssl", "s_client", "-connect", "127.0.0.1:" + port, "-tls1_3", "-CAfile",
+                     home_ + "/tls/ca.crt", "-verify_return_error", "-brief"});
+  EXPECT_NE((hello.out + hello.err).find("Protocol version: TLSv1.3"), std::string::npos)
+      << hello.out << hello.err;
+  EXPECT_NE((hello.out + hello.err).find("Verification: OK"), std::string::npos) << hello.err;
+
+  // gRPC without TLS (plain HTTP/2), even with the secret at hand.
+  setenv("SWELL_HEAD", ("127.0.0.1:" + port).c_str(), 1);
+  auto plain = Swell({"nodes"});
+  unsetenv("SWELL_HEAD");
+  EXPECT_NE(plain.code, 0) << plain.out;
+
+  // A node with the secret but no certificate.
+  std::string other = dir_ + "/rogue-home";
+  ASSERT_EQ(mkdir(other.c_str(), 0700), 0);
+  std::filesystem::copy_file(home_ + "/secret", other + "/secret");
+  auto rogue = Exec({"timeout", "3", SWELL_BIN, "node", "--home", other, "--name", "rogue",
+                     "--head", "127.0.0.1:" + port});
+  auto nodes = Swell({"nodes"});
+  EXPECT_EQ(nodes.code, 0) << nodes.err;
+  EXPECT_EQ(nodes.out.find("rogue"), std::string::npos) << nodes.out << rogue.err;
+  EXPECT_NE(nodes.out.find("node1"), std::string::npos) << nodes.out;
+
+  for (const char* file : {"/state.db", "/secret", "/cluster.toml", "/tls/ca.key",
+                           "/tls/head.key"})
+    EXPECT_EQ(ModeOf(home_ + file), 0600u) << file;
+  EXPECT_EQ(ModeOf(home_ + "/tls"), 0700u);
+}
+
+}  // namespace
+}  // namespace swell::testing_cli

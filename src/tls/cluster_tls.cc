@@ -1,0 +1,95 @@
+#include "tls/cluster_tls.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/files.h"
+#include "tls/certs.h"
+
+namespace swell::tls {
+namespace {
+
+constexpr int kCaDays = 3650;
+constexpr int kLeafDays = 365;
+constexpr size_t kMaxPem = 64 * 1024;
+
+bool Exists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
+
+// A directory of its owner's only (made if missing).
+Status PrivateDir(const std::string& dir) {
+  SWELL_RETURN_IF_ERROR(MakeDirs(dir, 0700));
+  if (chmod(dir.c_str(), 0700) != 0) return Unavailable("chmod " + dir);
+  return Status::Ok();
+}
+
+// A new key and a certificate for it, written as `key_path` (0600) and `cert_path` (0644).
+Status IssueFiles(const std::string& ca_cert, const std::string& ca_key, CertRequest request,
+                  const std::string& cert_path, const std::string& key_path, Time now) {
+  SWELL_ASSIGN_OR_RETURN(std::string key, NewKey());
+  SWELL_ASSIGN_OR_RETURN(request.public_key, PublicKeyOf(key));
+  SWELL_ASSIGN_OR_RETURN(std::string cert, Issue(ca_cert, ca_key, request, now));
+  SWELL_RETURN_IF_ERROR(WriteFileAtomic(key_path, key, 0600));
+  return WriteFileAtomic(cert_path, cert, 0644);
+}
+
+}  // namespace
+
+Result<ClusterTls> EnsureClusterTls(const std::string& home, Time now) {
+  ClusterTls t;
+  t.dir = home + "/tls";
+  t.ca_cert = t.dir + "/ca.crt";
+  t.ca_key = t.dir + "/ca.key";
+  t.head_cert = t.dir + "/head.crt";
+  t.head_key = t.dir + "/head.key";
+  SWELL_RETURN_IF_ERROR(PrivateDir(t.dir));
+  if (!Exists(t.ca_key) || !Exists(t.ca_cert)) {
+    SWELL_ASSIGN_OR_RETURN(std::string key, NewKey());
+    SWELL_ASSIGN_OR_RETURN(std::string cert, MakeCa(key, "swell cluster CA", now, kCaDays));
+    SWELL_RETURN_IF_ERROR(WriteFileAtomic(t.ca_key, key, 0600));
+    SWELL_RETURN_IF_ERROR(WriteFileAtomic(t.ca_cert, cert, 0644));
+    unlink(t.head_cert.c_str());  // the old head certificate chains to nothing any more
+  }
+  for (const auto& key : {t.ca_key, t.head_key})
+    if (Exists(key)) SWELL_RETURN_IF_ERROR(KeepPrivate(key));
+  SWELL_ASSIGN_OR_RETURN(std::string ca_cert, ReadFile(t.ca_cert, kMaxPem));
+  SWELL_ASSIGN_OR_RETURN(std::string ca_key, ReadFile(t.ca_key, kMaxPem));
+  bool head_ok = false;
+  if (Exists(t.head_cert) && Exists(t.head_key)) {
+    SWELL_ASSIGN_OR_RETURN(std::string cert, ReadFile(t.head_cert, kMaxPem));
+    SWELL_ASSIGN_OR_RETURN(std::string key, ReadFile(t.head_key, kMaxPem));
+    auto matches = KeyMatches(cert, key);
+    // Renewed a month before it ends (a head runs for weeks).
+    head_ok = Verify(ca_cert, cert, now + std::chrono::hours(24 * 30)).ok() && matches.ok() &&
+              *matches;
+  }
+  if (!head_ok) {
+    CertRequest r;
+    r.common_name = "swell head";
+    r.dns = {"swell-head"};
+    r.server = true;
+    r.days = kLeafDays;
+    SWELL_RETURN_IF_ERROR(IssueFiles(ca_cert, ca_key, r, t.head_cert, t.head_key, now));
+  }
+  return t;
+}
+
+NodeTlsFiles NodeFilesIn(const std::string& dir) {
+  return {dir + "/ca.crt", dir + "/node.crt", dir + "/node.key"};
+}
+
+Result<NodeTlsFiles> IssueNodeFiles(const ClusterTls& cluster, const std::string& name,
+                                    const std::string& dir, Time now) {
+  SWELL_RETURN_IF_ERROR(PrivateDir(dir));
+  SWELL_ASSIGN_OR_RETURN(std::string ca_cert, ReadFile(cluster.ca_cert, kMaxPem));
+  SWELL_ASSIGN_OR_RETURN(std::string ca_key, ReadFile(cluster.ca_key, kMaxPem));
+  NodeTlsFiles f = NodeFilesIn(dir);
+  CertRequest r;
+  r.common_name = "node:" + name;
+  r.client = true;
+  r.days = kLeafDays;
+  SWELL_RETURN_IF_ERROR(IssueFiles(ca_cert, ca_key, r, f.cert, f.key, now));
+  SWELL_RETURN_IF_ERROR(WriteFileAtomic(f.ca, ca_cert, 0644));
+  return f;
+}
+
+}  // namespace swell::tls

@@ -1,0 +1,43 @@
+#pragma once
+
+// The cluster's TLS files in $SWELL_HOME/tls (docs/security.md):
+//
+//   tls/            0700
+//     ca.key        0600  the cluster CA's key: never leaves the head's host
+//     ca.crt              the CA's certificate (10 years): what every side checks the other by
+//     head.key      0600  the head's key
+//     head.crt            the head's certificate, for the name "swell-head" (1 year)
+//
+// and a node's, made by the head for the nodes of its own providers (their files are on this
+// host), in $SWELL_HOME/nodes/<name>/tls/ (0700): node.key (0600), node.crt ("node:<name>",
+// 1 year), ca.crt.
+
+#include <string>
+
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace swell::tls {
+
+struct ClusterTls {
+  std::string dir;  // $SWELL_HOME/tls
+  std::string ca_cert, ca_key, head_cert, head_key;  // paths
+};
+
+// Makes what is missing (the first `swell up` with TCP); narrows modes that are too wide (with
+// a warning). An error when a file is unreadable, or the head's certificate does not chain to
+// the CA or no longer matches its key.
+Result<ClusterTls> EnsureClusterTls(const std::string& home, Time now);
+
+// The paths of a node's files in `dir`.
+struct NodeTlsFiles {
+  std::string ca, cert, key;
+};
+NodeTlsFiles NodeFilesIn(const std::string& dir);
+
+// Issues node `name` a new key and certificate into `dir` (made 0700), with the CA's
+// certificate beside them.
+Result<NodeTlsFiles> IssueNodeFiles(const ClusterTls& cluster, const std::string& name,
+                                    const std::string& dir, Time now);
+
+}  // namespace swell::tls

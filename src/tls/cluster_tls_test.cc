@@ -1,0 +1,67 @@
+#include "tls/cluster_tls.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include "common/files.h"
+#include "testing/scratch.h"
+#include "tls/certs.h"
+
+namespace swell::tls {
+namespace {
+
+const Time kNow = FromMillis(1'800'000'000'000);
+
+mode_t Mode(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(stat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 07777;
+}
+
+std::string Read(const std::string& path) { return ReadFile(path).value(); }
+
+TEST(ClusterTlsTest, TheFirstStartMakesTheCaAndTheHeadsCertificatePrivately) {
+  swell::testing::TempDir home;
+  auto t = EnsureClusterTls(home.path(), kNow);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(Mode(t->dir), 0700u);
+  EXPECT_EQ(Mode(t->ca_key), 0600u);
+  EXPECT_EQ(Mode(t->head_key), 0600u);
+  EXPECT_TRUE(Verify(Read(t->ca_cert), Read(t->head_cert), kNow).ok());
+  auto head = Inspect(Read(t->head_cert));
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->dns, std::vector<std::string>{"swell-head"});
+  EXPECT_TRUE(Inspect(Read(t->ca_cert))->is_ca);
+
+  // Again: the same CA and head certificate; a key left readable by others is narrowed.
+  std::string ca = Read(t->ca_cert), cert = Read(t->head_cert);
+  ASSERT_EQ(chmod(t->ca_key.c_str(), 0644), 0);
+  auto again = EnsureClusterTls(home.path(), kNow + std::chrono::hours(1));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(Read(again->ca_cert), ca);
+  EXPECT_EQ(Read(again->head_cert), cert);
+  EXPECT_EQ(Mode(again->ca_key), 0600u);
+
+  // Near its end (or no longer matching its key) the head's certificate is made anew.
+  auto later = EnsureClusterTls(home.path(), kNow + std::chrono::hours(24 * 340));
+  ASSERT_TRUE(later.ok());
+  EXPECT_NE(Read(later->head_cert), cert);
+  EXPECT_EQ(Read(later->ca_cert), ca);
+}
+
+TEST(ClusterTlsTest, ANodesFilesChainToTheClusterCa) {
+  swell::testing::TempDir home;
+  auto t = EnsureClusterTls(home.path(), kNow);
+  ASSERT_TRUE(t.ok());
+  auto f = IssueNodeFiles(*t, "n1", home.path() + "/nodes/n1/tls", kNow);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(Mode(home.path() + "/nodes/n1/tls"), 0700u);
+  EXPECT_EQ(Mode(f->key), 0600u);
+  EXPECT_EQ(Read(f->ca), Read(t->ca_cert));
+  EXPECT_TRUE(Verify(Read(f->ca), Read(f->cert), kNow).ok());
+  EXPECT_EQ(Inspect(Read(f->cert))->common_name, "node:n1");
+  EXPECT_TRUE(KeyMatches(Read(f->cert), Read(f->key)).value());
+}
+
+}  // namespace
+}  // namespace swell::tls
