@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include "cli/cli.h"
@@ -279,6 +280,15 @@ int HeadDaemon(const Args& args) {
   o.node_timeout = std::chrono::seconds(node_timeout);
   o.mail_prog = cfg.mail_prog;
   o.pmix_timeout = std::chrono::seconds(cfg.pmix_timeout_s);
+  // Every TCP link speaks TLS (docs/security.md): the cluster's CA and the head's certificate,
+  // made at the first start with TCP.
+  std::optional<tls::ClusterTls> cluster_tls;
+  auto head_tls = [&]() -> Status {
+    if (cluster_tls) return Status::Ok();
+    SWELL_ASSIGN_OR_RETURN(cluster_tls, tls::EnsureClusterTls(home, SystemClock().Now()));
+    o.tls = {cluster_tls->ca_cert, cluster_tls->head_cert, cluster_tls->head_key};
+    return Status::Ok();
+  };
   if (cfg.elastic()) {
     head::ElasticOptions e;
     e.types = cfg.node_types;
@@ -304,9 +314,7 @@ int HeadDaemon(const Args& args) {
       o.tcp_address = ctx.head_address = *address;
     }
     if (!o.tcp_address.empty()) {
-      auto cluster_tls = tls::EnsureClusterTls(home, SystemClock().Now());
-      if (!cluster_tls.ok()) return Fail("head", cluster_tls.status());
-      o.tls = {cluster_tls->ca_cert, cluster_tls->head_cert, cluster_tls->head_key};
+      if (Status s = head_tls(); !s.ok()) return Fail("head", s);
       ctx.node_credentials = [home, t = *cluster_tls](const std::string& name) {
         return tls::IssueNodeFiles(t, name, home + "/nodes/" + name + "/tls", SystemClock().Now())
             .status();
@@ -317,12 +325,8 @@ int HeadDaemon(const Args& args) {
     e.provider = std::move(provider).value();
     o.elastic = std::move(e);
   }
-  if (!o.tcp_address.empty() && !o.tls.enabled()) {
-    // Every TCP link speaks TLS (docs/security.md).
-    auto cluster_tls = tls::EnsureClusterTls(home, SystemClock().Now());
-    if (!cluster_tls.ok()) return Fail("head", cluster_tls.status());
-    o.tls = {cluster_tls->ca_cert, cluster_tls->head_cert, cluster_tls->head_key};
-  }
+  if (!o.tcp_address.empty())
+    if (Status s = head_tls(); !s.ok()) return Fail("head", s);
   SystemClock clock;
   auto h = head::Head::Open(o, &clock);
   if (!h.ok()) return Fail("head", h.status());
