@@ -174,7 +174,8 @@ class ServerImpl final : public Server, public pb::Head::Service {
     auto who = Identify(*c);
     if (!who.ok()) return ToGrpc(who.status());
     if (!who->has_secret && who->node.empty())
-      return ToGrpc(PermissionDenied("a node session needs the cluster secret or a node's certificate"));
+      return ToGrpc(
+          PermissionDenied("a node session needs the cluster secret or a node's certificate"));
     GrpcStream<pb::NodeMessage, pb::HeadMessage> s(c, rw);
     return ToGrpc(api_->NodeSession(*who, s));
   }
@@ -215,7 +216,8 @@ class ServerImpl final : public Server, public pb::Head::Service {
 
   Result<Caller> Identify(const grpc::ServerContext& c) {
     std::string peer = c.peer();
-    if (auto auth = c.auth_context(); auth && auth->IsPeerAuthenticated()) return ByCertificate(*auth, peer);
+    if (auto auth = c.auth_context(); auth && auth->IsPeerAuthenticated())
+      return ByCertificate(*auth, peer);
     if (peer.rfind("fd:", 0) != 0 && options_.tls.enabled())
       return PermissionDenied(
           "a TLS caller needs a certificate of the cluster's CA (docs/security.md)");

@@ -48,7 +48,8 @@ class SlurmCommands final : public SlurmControl {
   Status SetPartitions(int64_t job, const std::string& partitions) override {
     // Slurm 22.05 applies the change and still answers "Requested partition configuration not
     // available now" (exit 1) while the partitions have no nodes: the next read tells.
-    auto r = RunRaw({"scontrol", "update", fmt::format("jobid={}", job), "partition=" + partitions});
+    auto r =
+        RunRaw({"scontrol", "update", fmt::format("jobid={}", job), "partition=" + partitions});
     if (!r.ok()) return r.status();
     if (r->exit_code == 0 || r->err.find("not available now") != std::string::npos)
       return Status::Ok();
@@ -170,8 +171,7 @@ Status Autoscaler::Load() {
   SWELL_ASSIGN_OR_RETURN(store_, head::state::Store::Open(opt_.state));
   SWELL_ASSIGN_OR_RETURN(auto rows, store_->LoadPool());
   int restored = head::RestorePool(rows, &pool_, clock_->Now());
-  if (restored > 0)
-    LogInfo("autoscale: %d nodes carried on from %s", restored, opt_.state.c_str());
+  if (restored > 0) LogInfo("autoscale: %d nodes carried on from %s", restored, opt_.state.c_str());
   pool_.TakeDirty();  // as read
   return Status::Ok();
 }

@@ -11,6 +11,7 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <cctype>
 #include <ctime>
 #include <memory>
 
@@ -94,10 +95,10 @@ Status CheckName(const std::string& name) {
 }
 
 Status CheckDns(const std::string& dns) {
-  bool ok = !dns.empty() && dns.size() <= 253 &&
-            std::all_of(dns.begin(), dns.end(), [](unsigned char c) {
-              return std::isalnum(c) || c == '-' || c == '.' || c == '*';
-            });
+  bool ok =
+      !dns.empty() && dns.size() <= 253 && std::all_of(dns.begin(), dns.end(), [](unsigned char c) {
+        return std::isalnum(c) || c == '-' || c == '.' || c == '*';
+      });
   return ok ? Status::Ok() : InvalidArgument("not a DNS name: '" + dns + "'");
 }
 
@@ -200,8 +201,10 @@ Result<std::string> Issue(const std::string& ca_cert, const std::string& ca_key,
   if (X509_set_issuer_name(c.get(), X509_get_subject_name(ca.get())) != 1 ||
       X509_set_pubkey(c.get(), subject.get()) != 1)
     return Failed("certificate");
-  SWELL_RETURN_IF_ERROR(AddExtension(c.get(), ca.get(), NID_basic_constraints, "critical,CA:FALSE"));
-  SWELL_RETURN_IF_ERROR(AddExtension(c.get(), ca.get(), NID_key_usage, "critical,digitalSignature"));
+  SWELL_RETURN_IF_ERROR(
+      AddExtension(c.get(), ca.get(), NID_basic_constraints, "critical,CA:FALSE"));
+  SWELL_RETURN_IF_ERROR(
+      AddExtension(c.get(), ca.get(), NID_key_usage, "critical,digitalSignature"));
   std::string eku = request.server && request.client ? "serverAuth,clientAuth"
                     : request.server                 ? "serverAuth"
                                                      : "clientAuth";

@@ -21,8 +21,7 @@ Result<std::string> PublicKeyOf(const std::string& key_pem);
 
 // A self-signed CA certificate for `key_pem`: CN=`name`, CA:TRUE, keyCertSign and cRLSign,
 // valid from `now` (less a minute for clocks a little behind) for `days`.
-Result<std::string> MakeCa(const std::string& key_pem, const std::string& name, Time now,
-                           int days);
+Result<std::string> MakeCa(const std::string& key_pem, const std::string& name, Time now, int days);
 
 struct CertRequest {
   std::string public_key;  // SubjectPublicKeyInfo PEM of the holder's key

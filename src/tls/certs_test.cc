@@ -46,7 +46,8 @@ TEST(CertsTest, ACaIssuesAServerCertificateThatVerifies) {
   EXPECT_FALSE(info->is_ca);
   EXPECT_EQ(info->dns, (std::vector<std::string>{"head.example", "localhost"}));
   EXPECT_EQ(info->ips, (std::vector<std::string>{"10.213.0.1", "::1"}));
-  EXPECT_EQ(info->not_after - info->not_before, std::chrono::hours(24 * 30) + std::chrono::minutes(1));
+  EXPECT_EQ(info->not_after - info->not_before,
+            std::chrono::hours(24 * 30) + std::chrono::minutes(1));
   EXPECT_EQ(info->serial.size(), 32u);  // 128 bits, hex
   EXPECT_TRUE(Verify(ca.cert, *cert, kNow).ok());
   EXPECT_TRUE(KeyMatches(*cert, *key).value());
@@ -107,10 +108,9 @@ TEST(CertsTest, BadInputIsRefusedClearly) {
   b = r;
   b.days = 0;
   EXPECT_EQ(bad(b), Code::kInvalidArgument);
-  EXPECT_EQ(Inspect("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
-                .status()
-                .code(),
-            Code::kInvalidArgument);
+  EXPECT_EQ(
+      Inspect("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").status().code(),
+      Code::kInvalidArgument);
   EXPECT_EQ(Inspect(std::string(100000, 'x')).status().code(), Code::kInvalidArgument);
   EXPECT_EQ(PublicKeyOf("").status().code(), Code::kInvalidArgument);
 }

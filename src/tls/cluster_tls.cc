@@ -59,8 +59,8 @@ Result<ClusterTls> EnsureClusterTls(const std::string& home, Time now) {
     SWELL_ASSIGN_OR_RETURN(std::string key, ReadFile(t.head_key, kMaxPem));
     auto matches = KeyMatches(cert, key);
     // Renewed a month before it ends (a head runs for weeks).
-    head_ok = Verify(ca_cert, cert, now + std::chrono::hours(24 * 30)).ok() && matches.ok() &&
-              *matches;
+    head_ok =
+        Verify(ca_cert, cert, now + std::chrono::hours(24 * 30)).ok() && matches.ok() && *matches;
   }
   if (!head_ok) {
     CertRequest r;

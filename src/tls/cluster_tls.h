@@ -20,7 +20,7 @@
 namespace swell::tls {
 
 struct ClusterTls {
-  std::string dir;  // $SWELL_HOME/tls
+  std::string dir;                                   // $SWELL_HOME/tls
   std::string ca_cert, ca_key, head_cert, head_key;  // paths
 };
 
