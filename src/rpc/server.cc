@@ -29,6 +29,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 
 #include "common/log.h"
 #include "common/secret.h"
@@ -115,8 +116,9 @@ class ServerImpl final : public Server, public pb::Head::Service {
     builder.SetMaxReceiveMessageSize(64 << 20);
     if (tls) {
       // gRPC listens itself here: a TLS caller is named by its certificate, not its socket.
-      SWELL_ASSIGN_OR_RETURN(std::string address, TcpListenAddress(options_.tcp_address));
-      builder.AddListeningPort(address, TlsCredentials(options_.tls), &tcp_port_);
+      SWELL_ASSIGN_OR_RETURN(auto host_port, ListenHostPort(options_.tcp_address));
+      builder.AddListeningPort(host_port.first + ":" + std::to_string(host_port.second),
+                               TlsCredentials(options_.tls), &tcp_port_);
     }
     server_ = builder.BuildAndStart();
     if (!server_ || (tls && tcp_port_ == 0))
@@ -272,12 +274,13 @@ class ServerImpl final : public Server, public pb::Head::Service {
     return PermissionDenied("certificate '" + cn + "' names neither a node nor a user");
   }
 
-  static Result<std::string> TcpListenAddress(const std::string& address) {
+  // "host:port" to listen on as (host, port); an empty host or "*" is every address.
+  static Result<std::pair<std::string, int>> ListenHostPort(const std::string& address) {
     auto colon = address.rfind(':');
     if (colon == std::string::npos) return InvalidArgument("bad address " + address);
     std::string host = address.substr(0, colon);
     if (host.empty() || host == "*") host = "0.0.0.0";
-    return host + address.substr(colon);
+    return std::make_pair(host, std::atoi(address.c_str() + colon + 1));
   }
 
   // TLS with the files watched (a rotation takes effect without a restart); a client's
@@ -310,10 +313,8 @@ class ServerImpl final : public Server, public pb::Head::Service {
   }
 
   Status ListenTcp() {
-    auto colon = options_.tcp_address.rfind(':');
-    if (colon == std::string::npos) return InvalidArgument("bad address " + options_.tcp_address);
-    std::string host = options_.tcp_address.substr(0, colon);
-    int port = std::atoi(options_.tcp_address.c_str() + colon + 1);
+    SWELL_ASSIGN_OR_RETURN(auto host_port, ListenHostPort(options_.tcp_address));
+    auto [host, port] = host_port;
     tcp_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (tcp_fd_ < 0) return Internal(std::string("socket: ") + strerror(errno));
     int one = 1;
@@ -321,7 +322,6 @@ class ServerImpl final : public Server, public pb::Head::Service {
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<uint16_t>(port));
-    if (host.empty() || host == "*") host = "0.0.0.0";
     if (inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1)
       return InvalidArgument("bad IPv4 address " + host);
     if (bind(tcp_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)

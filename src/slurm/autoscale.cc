@@ -267,16 +267,18 @@ void Autoscaler::CountArrivals(const std::vector<SlurmJob>& jobs) {
     auto [it, fresh] = seen_jobs_.try_emplace(j.id, true);
     it->second = true;
     if (!fresh) continue;
-    std::string first = j.partition.substr(0, j.partition.find(','));  // of "a,b": a
+    auto names = rc::PartitionNames(j.partition);  // of "a,b": a
     for (size_t t = 0; t < opt_.types.size(); ++t)
-      if (opt_.types[t].name == first) ++arrived_[t];
+      if (!names.empty() && opt_.types[t].name == names.front()) ++arrived_[t];
   }
   std::erase_if(seen_jobs_, [](const auto& e) { return !e.second; });
   std::erase_if(widened_, [&](const auto& e) { return !seen_jobs_.count(e.first); });
 }
 
-void Autoscaler::Widen(const std::vector<SlurmJob>& jobs, const rc::Routing& routing, Time now) {
-  for (const auto& [id, partitions] : JobsToWiden(jobs, routing)) {
+void Autoscaler::Widen(const std::vector<SlurmJob>& jobs,
+                       const std::vector<rc::WaitingJob>& waiting, const rc::Routing& routing,
+                       Time now) {
+  for (const auto& [id, partitions] : JobsToWiden(jobs, waiting, routing)) {
     auto [it, fresh] = widened_.try_emplace(id, now);
     if (!fresh && now - it->second < opt_.list_interval) continue;  // not shown yet: later
     it->second = now;
@@ -337,9 +339,9 @@ Status Autoscaler::Pass() {
     auto it = states.find(pn.name);
     return it == states.end() ? rc::PoolNodeState{} : it->second;
   };
-  Widen(jobs, routing, now);
-  auto turn =
-      rc::Autoscale(pool_, *policy_, state, rc::Demand(WaitingJobs(jobs), routing), arrived_, now);
+  auto waiting = WaitingJobs(jobs);
+  Widen(jobs, waiting, routing, now);
+  auto turn = rc::Autoscale(pool_, *policy_, state, rc::Demand(waiting, routing), arrived_, now);
   for (auto& c : turn.calls) calls.push_back(std::move(c));
   Start(std::move(calls));
   if (now >= next_list_) {

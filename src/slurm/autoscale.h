@@ -125,7 +125,9 @@ class Autoscaler {
   void Start(std::vector<head::elastic::Call> calls);
   void Settle(Time now);
   void CountArrivals(const std::vector<SlurmJob>& jobs);
-  void Widen(const std::vector<SlurmJob>& jobs, const head::reconcile::Routing& routing, Time now);
+  void Widen(const std::vector<SlurmJob>& jobs,
+             const std::vector<head::reconcile::WaitingJob>& waiting,
+             const head::reconcile::Routing& routing, Time now);
 
   AutoscaleOptions opt_;
   std::unique_ptr<head::autoscaler::Policy> policy_;
@@ -139,11 +141,11 @@ class Autoscaler {
   std::mutex mu_;
   std::deque<std::pair<head::elastic::Call, Status>> done_;  // GUARDED_BY(mu_)
 
-  std::map<std::string, Time> away_since_;  // registered nodes Slurm shows down
+  std::map<std::string, Time> away_since_;      // registered nodes Slurm shows down
   std::map<std::string, Time> deleting_since_;  // the first delete call of a node
-  std::map<int64_t, bool> seen_jobs_;       // for arrivals (lookahead); value: seen this pass
-  std::map<int64_t, Time> widened_;         // jobs given more partitions: when (tried again later)
-  std::vector<int64_t> arrived_;            // per type, cumulative
+  std::map<int64_t, bool> seen_jobs_;           // for arrivals (lookahead); value: seen this pass
+  std::map<int64_t, Time> widened_;  // jobs given more partitions: when (tried again later)
+  std::vector<int64_t> arrived_;     // per type, cumulative
   Time next_list_;
 };
 

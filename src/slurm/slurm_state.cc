@@ -236,13 +236,14 @@ std::map<std::string, rc::PoolNodeState> NodeStates(const std::vector<SlurmNode>
 }
 
 std::vector<std::pair<int64_t, std::string>> JobsToWiden(const std::vector<SlurmJob>& jobs,
+                                                         const std::vector<rc::WaitingJob>& waiting,
                                                          const rc::Routing& routing) {
   std::map<int64_t, const SlurmJob*> by_id;
   for (const auto& j : jobs)
     if (!j.fits.empty() && j.fits != j.partition) by_id[j.id] = &j;
   std::vector<std::pair<int64_t, std::string>> out;
   if (by_id.empty() || routing.types == nullptr) return out;
-  for (const auto& w : WaitingJobs(jobs)) {
+  for (const auto& w : waiting) {
     auto it = by_id.find(w.id);
     if (it == by_id.end()) continue;
     auto t = rc::RouteJob(w, routing);

@@ -20,8 +20,8 @@ namespace swell::slurm {
 
 struct SlurmJob {
   int64_t id = 0;
-  std::string state;   // PENDING, RUNNING, COMPLETING, ...
-  std::string reason;  // state_reason: Resources, Priority, Dependency, ...
+  std::string state;      // PENDING, RUNNING, COMPLETING, ...
+  std::string reason;     // state_reason: Resources, Priority, Dependency, ...
   std::string partition;  // or partitions: "small,large"
   // The node types swell's job_submit.lua found fit, smallest first ("small,large"; from the
   // admin comment "swell:small,large" it leaves); "" for a job it did not route (`-p` given).
@@ -73,12 +73,14 @@ Result<std::vector<SlurmNode>> ParseSinfoJson(std::string_view json);
 // tasks, less what its throttle leaves no room for.
 std::vector<head::reconcile::WaitingJob> WaitingJobs(const std::vector<SlurmJob>& jobs);
 
-// Jobs routed by swell's job_submit.lua whose partition holds no type that `routing` picks for
-// them now (its nodes failed to boot and it is backed off): per job id, the partitions to give
-// it, every type that fits ("small,large"), so that Slurm starts it on the nodes the autoscaler
-// makes of the next type. A job is widened once; its demand routes as on swell's own head.
+// Of `waiting` (WaitingJobs(jobs)), the jobs routed by swell's job_submit.lua whose partition
+// holds no type that `routing` picks for them now (its nodes failed to boot and it is backed off):
+// per job id, the partitions to give it, every type that fits ("small,large"), so that Slurm starts
+// it on the nodes the autoscaler makes of the next type. A job is widened once; its demand routes
+// as on swell's own head.
 std::vector<std::pair<int64_t, std::string>> JobsToWiden(
-    const std::vector<SlurmJob>& jobs, const head::reconcile::Routing& routing);
+    const std::vector<SlurmJob>& jobs, const std::vector<head::reconcile::WaitingJob>& waiting,
+    const head::reconcile::Routing& routing);
 
 // Per node name: whether its slurmd is up, and until when the work on it runs (nullopt: it runs
 // nothing; kNever: a job without a time limit, or cpus allocated to work squeue did not show).

@@ -109,13 +109,13 @@ TEST(SlurmStateTest, AJobRoutedBySwellMovesOnlyWhenItsTypeIsBackedOff) {
   types[1].cpus = 2;
   rc::Routing routing;
   routing.types = &types;
-  EXPECT_TRUE(JobsToWiden(*jobs, routing).empty());  // small is usable: nothing moves
+  EXPECT_TRUE(JobsToWiden(*jobs, waiting, routing).empty());  // small is usable: nothing moves
   routing.usable = {false, true};
-  auto widen = JobsToWiden(*jobs, routing);
+  auto widen = JobsToWiden(*jobs, waiting, routing);
   ASSERT_EQ(widen.size(), 1u);  // not job 6: its user named small
   EXPECT_EQ(widen[0], std::make_pair(int64_t{5}, std::string("small,large")));
   routing.usable = {false, false};  // nothing usable: it stays where it is
-  EXPECT_TRUE(JobsToWiden(*jobs, routing).empty());
+  EXPECT_TRUE(JobsToWiden(*jobs, waiting, routing).empty());
 }
 
 // An array 1-6%2 with task 1 running and 2-6 pending; an exclusive job; --mem-per-cpu; a job
