@@ -79,6 +79,9 @@ void HeadLink::LinkThread() {
       {
         std::lock_guard<std::mutex> lock(link_mu_);
         current_link_ = link;
+        // Stop may have looked for a session to close while this one was opening: it set
+        // stopping_ before taking link_mu_, so one of the two closes it.
+        if (stopping_) link->Close();
       }
       ++gen;
       Post(LinkUp{link, gen});

@@ -49,8 +49,10 @@ class GrpcNodeLink final : public NodeLink {
       : channel_(std::move(channel)), stub_(pb::Head::NewStub(channel_)) {
     ctx_.AddMetadata("x-swell-secret", secret);
     // The channel is connected (OpenNodeSession): a break now fails the call at once rather
-    // than block here, where nothing could cancel it.
+    // than wait for a new connection. Corked: the call starts with the first Write (the
+    // node's Register), so that creating it never blocks where Close could not reach it.
     ctx_.set_wait_for_ready(false);
+    ctx_.set_initial_metadata_corked(true);
     rw_ = stub_->NodeSession(&ctx_);
   }
   ~GrpcNodeLink() override { ctx_.TryCancel(); }

@@ -1,9 +1,11 @@
 // The transport adapter against a fake HeadApi: who the caller is, and who is refused.
 
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <unistd.h>
 
-#include <pwd.h>
+#include <future>
+#include <thread>
 
 #include "common/files.h"
 #include "common/process.h"
@@ -139,6 +141,23 @@ TEST_F(ServerTest, NodeSessionsNeedTheSecret) {
   (*ok)->Close();
 }
 
+// A node stopping while its session opens: Close from another thread ends a Read that waits
+// on a session that has sent nothing yet.
+TEST_F(ServerTest, ClosingASessionThatSentNothingEndsItsRead) {
+  auto link = Local(std::string(64, 's'))->OpenNodeSession();
+  ASSERT_TRUE(link.ok());
+  std::promise<bool> read;
+  std::thread reader([&] {
+    pb::HeadMessage out;
+    read.set_value((*link)->Read(&out));
+  });
+  auto got = read.get_future();
+  EXPECT_EQ(got.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+  (*link)->Close();
+  EXPECT_FALSE(got.get());
+  reader.join();
+}
+
 TEST_F(ServerTest, WaitStreamsUntilDone) {
   std::vector<int64_t> done;
   Status s = Local()->Wait({}, [&](const pb::WaitEvent& ev) {
@@ -270,10 +289,10 @@ TEST_F(TlsServerTest, NoCertificateAForeignOneOrPlaintextGetsNothing) {
 
 // What a TLS client sees, with OpenSSL's own: TLS 1.3, the head's certificate.
 TEST_F(TlsServerTest, OpensslNegotiatesTls13) {
-  auto r = RunCommand({"openssl", "s_client", "-connect",
-                       "127.0.0.1:" + std::to_string(server_->tcp_port()), "-tls1_3", "-CAfile",
-                       ca_, "-verify_return_error", "-brief"},
-                      {});
+  auto r = RunCommand(
+      {"openssl", "s_client", "-connect", "127.0.0.1:" + std::to_string(server_->tcp_port()),
+       "-tls1_3", "-CAfile", ca_, "-verify_return_error", "-brief"},
+      {});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   std::string all = r->out + r->err;
   EXPECT_NE(all.find("Protocol version: TLSv1.3"), std::string::npos) << all;
