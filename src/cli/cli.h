@@ -105,6 +105,7 @@ int Sacct(const Args& args);
 int Queue(const Args& args);
 int Nodes(const Args& args);
 int Stats(const Args& args);
+int Token(const Args& args);
 int Cancel(const Args& args);
 int Wait(const Args& args);
 int Logs(const Args& args);

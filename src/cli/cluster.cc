@@ -24,7 +24,9 @@
 #include "head/head.h"
 #include "node/node.h"
 #include "provider/providers.h"
+#include "tls/certs.h"
 #include "tls/cluster_tls.h"
+#include "tls/join.h"
 
 namespace swell::cli {
 namespace {
@@ -53,14 +55,13 @@ bool WaitGone(pid_t pid, std::chrono::milliseconds timeout) {
 
 std::string NodeName(int i) { return "node" + std::to_string(i); }
 
-
 }  // namespace
 
 provider::ProviderConfig ProviderSettings(const head::config::ClusterConfig& c) {
   provider::ProviderConfig p;
   p.kind = c.provider;
-  p.boot_delay = std::chrono::duration_cast<Duration>(
-      std::chrono::duration<double>(c.provider_boot_s));
+  p.boot_delay =
+      std::chrono::duration_cast<Duration>(std::chrono::duration<double>(c.provider_boot_s));
   p.create = c.provider_create;
   p.remove = c.provider_delete;
   p.list = c.provider_list;
@@ -99,9 +100,9 @@ int Up(const Args& args) {
   // Settings: --config's cluster file, else the saved one; then --nodes. The result is saved
   // as $SWELL_HOME/cluster.toml, which the head reads too (node types, autoscaler, provider).
   const std::string saved = home + "/cluster.toml";
-  std::string source = !config_file.empty()                  ? config_file
+  std::string source = !config_file.empty()               ? config_file
                        : access(saved.c_str(), F_OK) == 0 ? saved
-                                                            : std::string();
+                                                          : std::string();
   std::string text;
   if (!source.empty()) {
     auto t = ReadFile(source, head::config::kMaxFileBytes);
@@ -173,10 +174,11 @@ int Up(const Args& args) {
   if (cfg.elastic()) {
     std::string types;
     for (const auto& t : cfg.node_types) types += (types.empty() ? "" : ", ") + t.name;
-    std::printf("swell: cluster up in %s: head, %d static node%s; elastic node types %s "
-                "(provider %s, policy %s)%s\n",
-                home.c_str(), cfg.nodes, cfg.nodes == 1 ? "" : "s", types.c_str(),
-                cfg.provider.c_str(), cfg.policy.c_str(), started == 0 ? ", already running" : "");
+    std::printf(
+        "swell: cluster up in %s: head, %d static node%s; elastic node types %s "
+        "(provider %s, policy %s)%s\n",
+        home.c_str(), cfg.nodes, cfg.nodes == 1 ? "" : "s", types.c_str(), cfg.provider.c_str(),
+        cfg.policy.c_str(), started == 0 ? ", already running" : "");
     return 0;
   }
   std::printf("swell: cluster up in %s: head and %d node%s (%d cpus, %lld MB each)%s\n",
@@ -287,6 +289,7 @@ int HeadDaemon(const Args& args) {
     if (cluster_tls) return Status::Ok();
     SWELL_ASSIGN_OR_RETURN(cluster_tls, tls::EnsureClusterTls(home, SystemClock().Now()));
     o.tls = {cluster_tls->ca_cert, cluster_tls->head_cert, cluster_tls->head_key};
+    o.ca_key = cluster_tls->ca_key;
     return Status::Ok();
   };
   if (cfg.elastic()) {
@@ -307,8 +310,10 @@ int HeadDaemon(const Args& args) {
     if (cfg.provider == "netns") {
       // Nodes in their namespaces reach the head on the bridge: listen there.
       if (!o.tcp_address.empty())
-        return Fail("head", "with the netns provider the head listens on the nodes' bridge; "
-                            "leave [cluster] tcp empty", 2);
+        return Fail("head",
+                    "with the netns provider the head listens on the nodes' bridge; "
+                    "leave [cluster] tcp empty",
+                    2);
       auto address = provider::NetnsHeadAddress(provider::NetnsSettings(settings));
       if (!address.ok()) return Fail("head", address.status(), 2);
       o.tcp_address = ctx.head_address = *address;
@@ -348,6 +353,34 @@ int HeadDaemon(const Args& args) {
   return 0;
 }
 
+namespace {
+
+// Joins the head at `head` ("host:port") as node `name` with a join token (tls/join.h): a new
+// key, and the certificate the head signs for it with the CA's, kept in `dir`.
+Status JoinWithToken(const std::string& head, const std::string& token_text,
+                     const std::string& name, const std::string& dir) {
+  SWELL_ASSIGN_OR_RETURN(auto token, tls::ParseJoinToken(token_text));
+  SWELL_ASSIGN_OR_RETURN(auto key, tls::NewKey());
+  SWELL_ASSIGN_OR_RETURN(auto public_key, tls::PublicKeyOf(key));
+  pb::JoinRequest req;
+  req.set_token_id(token.id);
+  req.set_name(name);
+  req.set_public_key(public_key);
+  req.set_proof(tls::JoinRequestProof(token.secret, token.id, name, public_key));
+  SWELL_ASSIGN_OR_RETURN(auto reply, rpc::Join(head, req, std::chrono::seconds(60)));
+  if (!SecretEquals(reply.proof(),
+                    tls::JoinReplyProof(token.secret, reply.ca_cert(), reply.cert())))
+    return PermissionDenied("the head at " + head +
+                            " did not prove it made this token: its certificates are not taken");
+  SWELL_RETURN_IF_ERROR(
+      tls::KeepJoinedFiles(dir, name, key, reply.cert(), reply.ca_cert(), SystemClock().Now())
+          .status());
+  LogInfo("node %s: joined the head at %s", name.c_str(), head.c_str());
+  return Status::Ok();
+}
+
+}  // namespace
+
 int NodeDaemon(const Args& args) {
   CLI::App app{"swell node"};
   std::string home = Home(), name, head, partition, hostname;
@@ -366,6 +399,10 @@ int NodeDaemon(const Args& args) {
   app.add_option("--hostname", hostname, "host name to report (default: the system's)");
   app.add_option("--boot-delay", boot_delay, "seconds to wait before joining (a cloud's boot)")
       ->check(CLI::NonNegativeNumber);
+  std::string token;
+  app.add_option("--token", token,
+                 "a join token (`swell token`): a node of a TCP head without a certificate "
+                 "gets one with it");
   if (auto done = ParseFlags(app, args, "node")) return *done;
   StopSignal stop;
   std::string dir = home + "/nodes/" + name;
@@ -373,8 +410,15 @@ int NodeDaemon(const Args& args) {
   std::string pid_file = dir + "/pid";
   if (pid_t other = ReadLivePid(pid_file); other != 0 && other != getpid())
     return Fail("node", "node " + name + " already running as pid " + std::to_string(other));
+  // Over TCP a node is known by its certificate (made by the head for its own providers'
+  // nodes, or got with a join token); elsewhere by the cluster secret.
+  const bool tcp = !head.empty() && head.rfind("unix:", 0) != 0;
+  const auto files = tls::NodeFilesIn(dir + "/tls");
+  if (tcp && !token.empty() && access(files.cert.c_str(), R_OK) != 0)
+    if (Status s = JoinWithToken(head, token, name, dir + "/tls"); !s.ok()) return Fail("node", s);
+  const bool certified = tcp && access(files.cert.c_str(), R_OK) == 0;
   auto secret = LoadSecret(home + "/secret");
-  if (!secret.ok()) return Fail("node", secret.status());
+  if (!secret.ok() && !certified) return Fail("node", secret.status());
   if (Status s = WriteFileAtomic(pid_file, std::to_string(getpid()) + "\n"); !s.ok())
     return Fail("node", s);
   if (boot_delay > 0) {
@@ -389,10 +433,8 @@ int NodeDaemon(const Args& args) {
   o.partition = partition;
   o.hostname = hostname;
   o.head_address = head.empty() ? "unix:" + HeadSocket(home) : head;
-  o.secret = *secret;
-  if (auto files = tls::NodeFilesIn(dir + "/tls");
-      o.head_address.rfind("unix:", 0) != 0 && access(files.cert.c_str(), R_OK) == 0)
-    o.tls = {files.ca, files.cert, files.key};
+  if (secret.ok()) o.secret = *secret;
+  if (certified) o.tls = {files.ca, files.cert, files.key};
   o.spool_dir = dir + "/spool";
   o.cpus = cpus;
   o.mem_mb = mem;

@@ -1,11 +1,13 @@
 // `swell nodes` and `swell stats`: the cluster's nodes and its accounting (node-hours, cost,
-// waits, per user), as tables or as the head's JSON.
+// waits, per user), as tables or as the head's JSON; `swell token`, a join token for a node on
+// another machine.
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
+#include "common/slurm_format.h"
 
 namespace swell::cli {
 
@@ -56,15 +58,14 @@ int PrintStats(const pb::StatsReply& r, bool json) {
   std::printf("node-hours paid %.4f, used by jobs %.4f: efficiency %.1f%%\n",
               j["node_hours"].get<double>(), j["job_hours"].get<double>(),
               100 * j["efficiency"].get<double>());
-  std::printf("cost %.4f (boot, idle and shutdown: %.4f)   wait p50 %.1f s, p95 %.1f s, max %.1f s\n",
-              j["cost"].get<double>(), j["overhead_cost"].get<double>(),
-              j["wait_p50_s"].get<double>(), j["wait_p95_s"].get<double>(),
-              j["wait_max_s"].get<double>());
+  std::printf(
+      "cost %.4f (boot, idle and shutdown: %.4f)   wait p50 %.1f s, p95 %.1f s, max %.1f s\n",
+      j["cost"].get<double>(), j["overhead_cost"].get<double>(), j["wait_p50_s"].get<double>(),
+      j["wait_p95_s"].get<double>(), j["wait_max_s"].get<double>());
   std::printf("%-12s %6s %8s %12s %10s\n", "USER", "JOBS", "TASKS", "NODE-HOURS", "COST");
   for (const auto& [user, u] : j["users"].items())
     std::printf("%-12s %6lld %8lld %12.4f %10.4f\n", user.c_str(), u["jobs"].get<long long>(),
-                u["tasks"].get<long long>(), u["job_hours"].get<double>(),
-                u["cost"].get<double>());
+                u["tasks"].get<long long>(), u["job_hours"].get<double>(), u["cost"].get<double>());
   return 0;
 }
 
@@ -76,6 +77,26 @@ int Nodes(const Args& args) {
 
 int Stats(const Args& args) {
   return AskAndPrint("stats", args, &rpc::HeadClient::Stats, PrintStats);
+}
+
+int Token(const Args& args) {
+  CLI::App app{"swell token: a join token for a node on another machine (docs/security.md)"};
+  std::string ttl = "1-0", node;
+  int uses = 1;
+  app.add_option("--ttl", ttl, "how long it admits nodes (Slurm's time format; default a day)");
+  app.add_option("--uses", uses, "how many nodes it admits (default 1)");
+  app.add_option("--node", node, "the one node name it admits (default any)");
+  if (auto done = ParseFlags(app, args, "token")) return *done;
+  auto d = ParseTimeLimit(ttl);
+  if (!d.ok() || *d <= Duration::zero()) return Fail("token", "bad --ttl '" + ttl + "'", 2);
+  pb::TokenRequest req;
+  req.set_ttl_s(std::chrono::duration_cast<std::chrono::seconds>(*d).count());
+  req.set_uses(uses);
+  req.set_node(node);
+  auto r = Connect(Home())->Token(req);
+  if (!r.ok()) return Fail("token", r.status());
+  std::printf("%s\n", r->token().c_str());
+  return 0;
 }
 
 }  // namespace swell::cli

@@ -26,6 +26,8 @@ Cluster:
   env                              shell settings for Slurm's commands (eval its output)
   nodes [--json]                   list nodes
   stats [--json]                   node-hours paid and used, cost, waits, per user
+  token [--ttl TIME] [--uses N] [--node NAME]
+                                   a join token for a node on another machine
 
 Jobs:
   submit [options] script [args]   queue a batch script (#SBATCH/#SWELL lines honoured)
@@ -69,6 +71,7 @@ using namespace swell::cli;
 constexpr Command kCommands[] = {
     {"submit", Submit}, {"run", Run},   {"queue", Queue}, {"nodes", Nodes}, {"stats", Stats},
     {"cancel", Cancel}, {"wait", Wait}, {"logs", Logs},   {"info", Info},   {"relay", Relay},
+    {"token", Token},
 };
 
 // The commands swell-daemon runs.

@@ -4,10 +4,13 @@
 
 #include "head/head.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "common/log.h"
 #include "head/head_impl.h"
+#include "head/node_join.h"
 #include "head/state/lease_codec.h"
 
 namespace swell::head {
@@ -194,6 +197,15 @@ Result<pb::StatsReply> Head::Stats(const rpc::Caller&, const pb::StatsRequest&) 
 
 Result<pb::ControlReply> Head::Control(const rpc::Caller& who, const pb::ControlRequest& req) {
   return impl_->OnLoop<pb::ControlReply>([&] { return impl_->DoControl(who, req); });
+}
+
+Result<pb::TokenReply> Head::Token(const rpc::Caller& who, const pb::TokenRequest& req) {
+  SWELL_RETURN_IF_ERROR(MayMakeTokens(who, geteuid()));
+  return impl_->OnLoop<pb::TokenReply>([&] { return impl_->DoToken(req); });
+}
+
+Result<pb::JoinReply> Head::Join(const rpc::Caller& who, const pb::JoinRequest& req) {
+  return impl_->OnLoop<pb::JoinReply>([&] { return impl_->DoJoin(who, req); });
 }
 
 Status Head::Wait(const rpc::Caller&, const pb::WaitRequest& req, rpc::Writer<pb::WaitEvent>& out) {

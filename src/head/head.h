@@ -43,6 +43,7 @@ struct HeadOptions {
   std::string tcp_address;                           // "host:port", empty for none
   std::string secret;                                // cluster secret
   rpc::TlsFiles tls;  // when enabled, TCP speaks TLS and callers are named by certificate
+  std::string ca_key;  // the cluster CA's key file: signs the certificates of joining nodes
   Duration node_timeout = std::chrono::seconds(10);  // silent this long: the node is down
   int dispatch_depth = 128;                          // tasks queued on a node per lease slot
   Duration tick = std::chrono::milliseconds(250);    // housekeeping period
@@ -75,6 +76,8 @@ class Head final : public rpc::HeadApi {
   Status NodeSession(const rpc::Caller&, rpc::Stream<pb::NodeMessage, pb::HeadMessage>&) override;
   Result<pb::HistoryReply> History(const rpc::Caller&, const pb::HistoryRequest&) override;
   Result<pb::ControlReply> Control(const rpc::Caller&, const pb::ControlRequest&) override;
+  Result<pb::TokenReply> Token(const rpc::Caller&, const pb::TokenRequest&) override;
+  Result<pb::JoinReply> Join(const rpc::Caller&, const pb::JoinRequest&) override;
 
   class Impl;
 

@@ -146,7 +146,9 @@ class Head::Impl {
   Result<pb::NodesReply> DoNodes();
   Result<pb::StatsReply> DoStats();
   Result<pb::WaitEvent> DoWaitSnapshot(const std::vector<pb::JobRef>& refs);
-  void DoRegister(const std::shared_ptr<Session>& s, uint64_t sid, const pb::Register& r);
+  // `certified`: the node its certificate names ("" when it came with the secret).
+  void DoRegister(const std::shared_ptr<Session>& s, uint64_t sid, const pb::Register& r,
+                  const std::string& certified);
   void DoReports(const std::string& node, uint64_t sid, const pb::ReportBatch& b);
   void DoSessionClosed(const std::string& node, uint64_t sid);
   void DoHeartbeat(const std::string& node, uint64_t sid);
@@ -167,6 +169,9 @@ class Head::Impl {
   void FailFences(ExecCall& call, const std::string& why);
   // scontrol's job control (job_control.cc).
   Result<pb::ControlReply> DoControl(const rpc::Caller& who, const pb::ControlRequest& req);
+  // Join tokens and joins (node_join.h, node_sessions.cc).
+  Result<pb::TokenReply> DoToken(const pb::TokenRequest& req);
+  Result<pb::JoinReply> DoJoin(const rpc::Caller& who, const pb::JoinRequest& req);
 
   // Job accounting (history.cc): sacct's pages of recorded jobs; a step's row written when
   // it starts and when it ends (`cancelled`: its caller went away); steps a stopped head left

@@ -6,9 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "common/files.h"
 #include "common/log.h"
 #include "head/head_impl.h"
+#include "head/node_join.h"
 #include "head/node_registration.h"
+#include "tls/certs.h"
 
 namespace swell::head {
 
@@ -75,13 +78,15 @@ void Head::Impl::NodeFailed(NodeEntry& node, Time now, const std::string& why) {
   Changed();
 }
 
-void Head::Impl::DoRegister(const std::shared_ptr<Session>& s, uint64_t sid,
-                            const pb::Register& r) {
+void Head::Impl::DoRegister(const std::shared_ptr<Session>& s, uint64_t sid, const pb::Register& r,
+                            const std::string& certified) {
   Time now = clock_->Now();
-  if (r.name().empty()) {
+  if (r.name().empty() || (!certified.empty() && certified != r.name())) {
     auto& m = Out(s);
     m.mutable_registered()->set_ok(false);
-    m.mutable_registered()->set_message("a node needs a name");
+    m.mutable_registered()->set_message(r.name().empty() ? "a node needs a name"
+                                                         : "the certificate of node " + certified +
+                                                               " does not name node " + r.name());
     return;
   }
   if (pool_ && !r.partition().empty() && !pool_->Registered(r.name(), now)) {
@@ -238,7 +243,51 @@ void Head::Impl::DoSessionClosed(const std::string& node_name, uint64_t sid) {
   sched_dirty_ = true;
 }
 
-Status Head::NodeSession(const rpc::Caller&,
+Result<pb::TokenReply> Head::Impl::DoToken(const pb::TokenRequest& req) {
+  if (opt_.ca_key.empty())
+    return InvalidArgument(
+        "nodes join over TCP, and this cluster has none: set [cluster] tcp (docs/security.md)");
+  Time now = clock_->Now();
+  SWELL_ASSIGN_OR_RETURN(auto token, tls::NewJoinToken());
+  SWELL_ASSIGN_OR_RETURN(auto row, NewTokenRow(req, token, ToMillis(now)));
+  Write(store_->PutToken(row));
+  Event(now, "join_token", 0, row.node, "uses " + std::to_string(row.uses_left));
+  pb::TokenReply reply;
+  reply.set_token(token.text());
+  reply.set_expires_ms(row.expires_ms);
+  return reply;
+}
+
+Result<pb::JoinReply> Head::Impl::DoJoin(const rpc::Caller& who, const pb::JoinRequest& req) {
+  if (opt_.ca_key.empty()) return InvalidArgument("this cluster takes no joins (no TCP link)");
+  Time now = clock_->Now();
+  auto token = store_->LoadToken(req.token_id());
+  if (!token.ok()) return token.status();
+  SWELL_ASSIGN_OR_RETURN(auto used, AdmitJoin(*token, req, ToMillis(now)));
+  // A name the cluster uses already is not given to another machine.
+  auto node = nodes_.find(req.name());
+  if ((node != nodes_.end() && (node->second.up || !node->second.node_type.empty())) ||
+      (pool_ && pool_->Find(req.name())))
+    return PermissionDenied("node " + req.name() + " is in the cluster already");
+  SWELL_ASSIGN_OR_RETURN(auto ca_cert, ReadFile(opt_.tls.ca));
+  SWELL_ASSIGN_OR_RETURN(auto ca_key, ReadFile(opt_.ca_key));
+  tls::CertRequest cr;
+  cr.public_key = req.public_key();
+  cr.common_name = "node:" + req.name();
+  cr.client = true;
+  SWELL_ASSIGN_OR_RETURN(auto cert, tls::Issue(ca_cert, ca_key, cr, now));
+  Write(store_->PutToken(used));
+  Event(now, "node_join", 0, req.name(), who.peer);
+  LogInfo("head: node %s joined with token %s (%s)", req.name().c_str(), used.id.c_str(),
+          who.peer.c_str());
+  pb::JoinReply reply;
+  reply.set_ca_cert(ca_cert);
+  reply.set_cert(cert);
+  reply.set_proof(tls::JoinReplyProof(used.secret, ca_cert, cert));
+  return reply;
+}
+
+Status Head::NodeSession(const rpc::Caller& who,
                          rpc::Stream<pb::NodeMessage, pb::HeadMessage>& stream) {
   auto session = std::make_shared<Session>(&stream);
   uint64_t sid = impl_->next_session_id_++;
@@ -250,7 +299,9 @@ Status Head::NodeSession(const rpc::Caller&,
       if (!name.empty() && name != msg.register_().name()) break;
       name = msg.register_().name();
       auto reg = std::make_shared<pb::Register>(std::move(*msg.mutable_register_()));
-      impl_->Post([this, session, sid, reg] { impl_->DoRegister(session, sid, *reg); });
+      impl_->Post([this, session, sid, reg, certified = who.node] {
+        impl_->DoRegister(session, sid, *reg, certified);
+      });
     } else if (name.empty()) {
       break;  // must register first
     } else if (msg.has_reports()) {

@@ -93,7 +93,7 @@ void HeadLink::LinkThread() {
         m.Clear();
       }
       Post(LinkDown{gen});
-      if (got_any) LogInfo("node %s: lost the head; reconnecting", opt_.name.c_str());
+      if (got_any && !stopping_) LogInfo("node %s: lost the head; reconnecting", opt_.name.c_str());
       link->Close();
       {
         std::lock_guard<std::mutex> lock(link_mu_);

@@ -112,6 +112,7 @@ class NodeDaemon::Impl {
   bool reap_backlog_ = false;  // children may have exited that Reap(-1) has not seen yet
   std::atomic<bool> stop_requested_{false};
   bool stopping_ = false;  // loop only
+  std::string refusal_;    // why the head refused the registration, if it did
 };
 
 Status NodeDaemon::Impl::OwnProcess() {
@@ -203,6 +204,7 @@ Status NodeDaemon::Impl::Run() {
     sigfd_ = -1;
   }
   LogInfo("node %s: stopped", opt_.name.c_str());
+  if (!refusal_.empty()) return PermissionDenied("the head refused this node: " + refusal_);
   return Status::Ok();
 }
 
@@ -239,6 +241,7 @@ void NodeDaemon::Impl::HandleHead(const pb::HeadMessage& m) {
     const auto& reg = m.registered();
     if (!reg.ok()) {
       LogError("node %s: head refused registration: %s", opt_.name.c_str(), reg.message().c_str());
+      refusal_ = reg.message();
       stop_requested_ = true;
       return;
     }

@@ -80,6 +80,14 @@ class HeadApi {
   virtual Result<pb::ControlReply> Control(const Caller&, const pb::ControlRequest&) {
     return Internal("Control is not implemented");
   }
+  // `swell token`: a join token, durable before it is answered.
+  virtual Result<pb::TokenReply> Token(const Caller&, const pb::TokenRequest&) {
+    return InvalidArgument("this head makes no join tokens");
+  }
+  // A node joins with a token: any caller, certificate or not (the token is the credential).
+  virtual Result<pb::JoinReply> Join(const Caller&, const pb::JoinRequest&) {
+    return InvalidArgument("this head takes no joins");
+  }
 };
 
 // Files of a TLS identity (PEM): the CA certificate that the other side's must chain to, and

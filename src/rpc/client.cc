@@ -6,6 +6,7 @@
 #include <grpc/grpc.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_certificate_verifier.h>
 #include <grpcpp/security/tls_credentials_options.h>
 #include <unistd.h>
 
@@ -113,6 +114,7 @@ class GrpcHeadClient final : public HeadClient {
   SWELL_UNARY_CALL(Stats)
   SWELL_UNARY_CALL(History)
   SWELL_UNARY_CALL(Control)
+  SWELL_UNARY_CALL(Token)
 #undef SWELL_UNARY_CALL
 
   Status Wait(const pb::WaitRequest& in,
@@ -220,6 +222,26 @@ void CallCanceller::Arm(std::function<void()> fn) {
 void CallCanceller::Disarm() {
   std::lock_guard<std::mutex> lock(mu_);
   fn_ = nullptr;
+}
+
+Result<pb::JoinReply> Join(const std::string& address, const pb::JoinRequest& request,
+                           Duration timeout) {
+  std::shared_ptr<grpc::ChannelCredentials> creds = grpc::InsecureChannelCredentials();
+  if (address.rfind("unix:", 0) != 0) {
+    grpc::experimental::TlsChannelCredentialsOptions o;
+    o.set_verify_server_certs(false);
+    o.set_check_call_host(false);
+    o.set_certificate_verifier(std::make_shared<grpc::experimental::NoOpCertificateVerifier>());
+    creds = grpc::experimental::TlsCredentials(o);
+  }
+  auto stub = pb::Head::NewStub(grpc::CreateChannel(address, creds));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+  ctx.set_wait_for_ready(true);  // the head may be starting: wait for it, up to the deadline
+  pb::JoinReply reply;
+  grpc::Status s = stub->Join(&ctx, request, &reply);
+  if (!s.ok()) return FromGrpc(s);
+  return reply;
 }
 
 std::unique_ptr<HeadClient> HeadClient::Create(const Endpoint& endpoint) {

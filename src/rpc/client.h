@@ -79,6 +79,7 @@ class HeadClient {
     return InvalidArgument("job history is not available");
   }
   virtual Result<pb::ControlReply> Control(const pb::ControlRequest&) = 0;
+  virtual Result<pb::TokenReply> Token(const pb::TokenRequest&) = 0;
 
   // Deadline for unary calls (default 30 s).
   void set_timeout(Duration d) { timeout_ = d; }
@@ -86,6 +87,12 @@ class HeadClient {
  protected:
   Duration timeout_ = std::chrono::seconds(30);
 };
+
+// A node's join with a token (tls/join.h) at `address` ("host:port" of a TLS head, or
+// "unix:path"). Over TCP it speaks TLS but checks nothing of the head's certificate: the
+// node has no CA yet, and the reply's proof is what it checks.
+Result<pb::JoinReply> Join(const std::string& address, const pb::JoinRequest& request,
+                           Duration timeout);
 
 // Sets gRPC up for a process that lives for one command (the CLI). Call it first thing in main,
 // before any client exists; not thread-safe.

@@ -160,7 +160,20 @@ class ServerImpl final : public Server, public pb::Head::Service {
   SWELL_UNARY_HANDLER(Stats)
   SWELL_UNARY_HANDLER(History)
   SWELL_UNARY_HANDLER(Control)
+  SWELL_UNARY_HANDLER(Token)
 #undef SWELL_UNARY_HANDLER
+
+  // The one call a caller without a certificate or the secret may make over TCP: the token
+  // in the request is its credential.
+  grpc::Status Join(grpc::ServerContext* c, const pb::JoinRequest* in,
+                    pb::JoinReply* out) override {
+    Caller who;
+    who.peer = c->peer();
+    auto r = api_->Join(who, *in);
+    if (!r.ok()) return ToGrpc(r.status());
+    *out = std::move(r).value();
+    return grpc::Status::OK;
+  }
 
   grpc::Status Wait(grpc::ServerContext* c, const pb::WaitRequest* in,
                     grpc::ServerWriter<pb::WaitEvent>* w) override {

@@ -92,4 +92,21 @@ Result<NodeTlsFiles> IssueNodeFiles(const ClusterTls& cluster, const std::string
   return f;
 }
 
+Result<NodeTlsFiles> KeepJoinedFiles(const std::string& dir, const std::string& name,
+                                     const std::string& key_pem, const std::string& cert_pem,
+                                     const std::string& ca_pem, Time now) {
+  SWELL_RETURN_IF_ERROR(Verify(ca_pem, cert_pem, now));
+  SWELL_ASSIGN_OR_RETURN(CertInfo info, Inspect(cert_pem));
+  SWELL_ASSIGN_OR_RETURN(bool holds_key, KeyMatches(cert_pem, key_pem));
+  if (info.common_name != "node:" + name || !holds_key)
+    return PermissionDenied("the certificate the head sent is for '" + info.common_name +
+                            "', not this node's key as node " + name);
+  SWELL_RETURN_IF_ERROR(PrivateDir(dir));
+  NodeTlsFiles f = NodeFilesIn(dir);
+  SWELL_RETURN_IF_ERROR(WriteFileAtomic(f.key, key_pem, 0600));
+  SWELL_RETURN_IF_ERROR(WriteFileAtomic(f.ca, ca_pem, 0644));
+  SWELL_RETURN_IF_ERROR(WriteFileAtomic(f.cert, cert_pem, 0644));
+  return f;
+}
+
 }  // namespace swell::tls

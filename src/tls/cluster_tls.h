@@ -40,4 +40,11 @@ NodeTlsFiles NodeFilesIn(const std::string& dir);
 Result<NodeTlsFiles> IssueNodeFiles(const ClusterTls& cluster, const std::string& name,
                                     const std::string& dir, Time now);
 
+// Keeps what a node got by joining (tls/join.h) in `dir` (made 0700): its key `key_pem`, the
+// certificate the head issued for it and the CA's. PermissionDenied, and nothing written,
+// unless the certificate chains to the CA, names node `name` and holds the key.
+Result<NodeTlsFiles> KeepJoinedFiles(const std::string& dir, const std::string& name,
+                                     const std::string& key_pem, const std::string& cert_pem,
+                                     const std::string& ca_pem, Time now);
+
 }  // namespace swell::tls

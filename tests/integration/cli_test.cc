@@ -330,8 +330,8 @@ TEST_F(CliTest, JobsRunAsTheSubmittingUser) {
 // drained and the idle rule has passed, the cluster is back to zero nodes and no node daemon
 // runs.
 TEST_F(CliTest, LocalElasticGrowsFromZeroAndReturnsToZero) {
-  auto up = Swell({"up", "--config", std::string(SWELL_SOURCE_DIR) +
-                                         "/examples/clusters/local-elastic.toml"});
+  auto up = Swell(
+      {"up", "--config", std::string(SWELL_SOURCE_DIR) + "/examples/clusters/local-elastic.toml"});
   ASSERT_EQ(up.code, 0) << up.err;
   auto nodes = [&] {
     auto j = nlohmann::json::parse(Swell({"nodes", "--json"}).out, nullptr, false);
@@ -450,10 +450,85 @@ TEST_F(CliTest, ATcpClusterSpeaksOnlyTlsThereAndKeepsItsKeysPrivate) {
   EXPECT_EQ(nodes.out.find("rogue"), std::string::npos) << nodes.out << rogue.err;
   EXPECT_NE(nodes.out.find("node1"), std::string::npos) << nodes.out;
 
-  for (const char* file : {"/state.db", "/secret", "/cluster.toml", "/tls/ca.key",
-                           "/tls/head.key"})
+  for (const char* file : {"/state.db", "/secret", "/cluster.toml", "/tls/ca.key", "/tls/head.key"})
     EXPECT_EQ(ModeOf(home_ + file), 0600u) << file;
   EXPECT_EQ(ModeOf(home_ + "/tls"), 0700u);
+}
+
+// Starts `argv` in a process group of its own, its output in `log`; TearDown ends what is left.
+pid_t Spawn(const std::vector<std::string>& argv, const std::string& log,
+            std::vector<pid_t>* leftovers) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    setpgid(0, 0);
+    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  leftovers->push_back(pid);
+  return pid;
+}
+
+// CLIC's hybrid cluster: a node on another machine, which has nothing of the cluster's but a
+// join token, gets its certificate with the token and runs jobs; the token admits no second
+// machine, and a certificate admits only the node it names.
+TEST_F(CliTest, ANodeElsewhereJoinsWithATokenOnce) {
+  std::ofstream(dir_ + "/cluster.toml") << "[cluster]\nnodes = 1\ntcp = \"127.0.0.1:0\"\n";
+  Up();
+  std::string port = Read(home_ + "/head.port");
+  const std::string head = "127.0.0.1:" + port.substr(0, port.find('\n'));
+  auto made = Swell({"token"});
+  ASSERT_EQ(made.code, 0) << made.err;
+  const std::string token = made.out.substr(0, made.out.find('\n'));
+  const std::string far = dir_ + "/far";  // the other machine's SWELL_HOME: no secret, no CA
+  ASSERT_EQ(mkdir(far.c_str(), 0700), 0);
+  auto node = [&](const std::string& name, const std::vector<std::string>& extra) {
+    std::vector<std::string> argv = {"timeout", "20", SWELL_BIN, "node", "--home", far,
+                                     "--name",  name, "--head",  head,   "--cpus", "1"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
+  };
+  auto far1 = node("far1", {"--token", token});
+  far1.erase(far1.begin(), far1.begin() + 2);  // no timeout: it runs until the test ends it
+  pid_t pid = Spawn(far1, dir_ + "/far1.log", &leftovers_);
+  bool listed = false;
+  for (int i = 0; i < 500 && !listed; ++i) {
+    listed = Swell({"nodes"}).out.find("far1") != std::string::npos;
+    if (!listed) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(listed) << Read(dir_ + "/far1.log");
+  auto run = Swell({"run", "-w", "far1", "--", "echo", "ran on far1"});
+  EXPECT_EQ(run.code, 0) << run.err;
+  EXPECT_EQ(run.out, "ran on far1\n");
+  EXPECT_EQ(ModeOf(far + "/nodes/far1/tls"), 0700u);
+  EXPECT_EQ(ModeOf(far + "/nodes/far1/tls/node.key"), 0600u);
+  EXPECT_NE(access((far + "/secret").c_str(), F_OK), 0) << "the secret travelled";
+
+  auto second = Exec(node("far2", {"--token", token}));
+  EXPECT_NE(second.code, 0);
+  EXPECT_NE(second.err.find("the join token has been used"), std::string::npos) << second.err;
+  auto forged =
+      Exec(node("far2", {"--token", "0123456789abcdef.0123456789abcdef0123456789abcdef"}));
+  EXPECT_NE(forged.code, 0);
+  EXPECT_NE(forged.err.find("not valid"), std::string::npos) << forged.err;
+  // far1's certificate and key, copied to name another node.
+  std::filesystem::create_directories(far + "/nodes/far3");
+  std::filesystem::copy(far + "/nodes/far1/tls", far + "/nodes/far3/tls",
+                        std::filesystem::copy_options::recursive);
+  auto impostor = Exec(node("far3", {}));
+  EXPECT_NE(impostor.code, 0);
+  EXPECT_NE(impostor.err.find("does not name node far3"), std::string::npos) << impostor.err;
+  auto nodes = Swell({"nodes"});
+  EXPECT_EQ(nodes.out.find("far2"), std::string::npos) << nodes.out;
+  EXPECT_EQ(nodes.out.find("far3"), std::string::npos) << nodes.out;
+  kill(pid, SIGTERM);
+  int status = 0;
+  EXPECT_EQ(waitpid(pid, &status, 0), pid);
 }
 
 }  // namespace

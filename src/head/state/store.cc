@@ -39,6 +39,9 @@ CREATE TABLE IF NOT EXISTS nodes(
 CREATE TABLE IF NOT EXISTS pool(
   name TEXT PRIMARY KEY, id INTEGER, type TEXT, phase TEXT, requested_ms INTEGER,
   ready_ms INTEGER, gone_ms INTEGER, failed INTEGER, reason TEXT);
+CREATE TABLE IF NOT EXISTS join_tokens(
+  id TEXT PRIMARY KEY, created_ms INTEGER, expires_ms INTEGER, secret TEXT, uses_left INTEGER,
+  node TEXT);
 CREATE TABLE IF NOT EXISTS events(
   id INTEGER PRIMARY KEY, time_ms INTEGER, kind TEXT, job_id INTEGER, node TEXT, detail TEXT);
 )sql";
@@ -138,6 +141,7 @@ constexpr const char* kNodeCols =
     "name, instance, hostname, state, cpus, mem_mb, gpus, last_seen_ms, pid";
 constexpr const char* kPoolCols =
     "name, id, type, phase, requested_ms, ready_ms, gone_ms, failed, reason";
+constexpr const char* kTokenCols = "id, created_ms, expires_ms, secret, uses_left, node";
 
 // "INSERT OR REPLACE INTO table(cols) VALUES(?,...)", a parameter per column.
 std::string Upsert(const char* table, const char* cols) {
@@ -175,6 +179,9 @@ constexpr auto kNodeMembers = std::make_tuple(
 constexpr auto kPoolMembers = std::make_tuple(
     &PoolRow::name, &PoolRow::id, &PoolRow::type, &PoolRow::phase, &PoolRow::requested_ms,
     &PoolRow::ready_ms, &PoolRow::gone_ms, &PoolRow::failed, &PoolRow::reason);
+constexpr auto kTokenMembers =
+    std::make_tuple(&TokenRow::id, &TokenRow::created_ms, &TokenRow::expires_ms, &TokenRow::secret,
+                    &TokenRow::uses_left, &TokenRow::node);
 
 // A row of a statement that selects the columns of `members`, in order.
 template <typename Row, const auto& members>
@@ -197,7 +204,7 @@ struct Store::Statements {
   Stmt get_counter, set_counter, put_job, put_spec, put_task, put_lease, delete_lease, put_node,
       add_event;
   Stmt load_active_jobs, load_all_jobs, load_job, load_tasks, load_live_tasks, load_task;
-  Stmt load_leases, load_nodes, count_tasks, put_pool, load_pool;
+  Stmt load_leases, load_nodes, count_tasks, put_pool, load_pool, put_token, load_token;
   Stmt put_step, load_steps, load_running_steps, load_window;
 };
 
@@ -288,6 +295,9 @@ Status Store::Prepare() {
   SWELL_RETURN_IF_ERROR(s.load_nodes.Prepare(db_, Select(kNodeCols, "nodes") + " ORDER BY name"));
   SWELL_RETURN_IF_ERROR(s.put_pool.Prepare(db_, Upsert("pool", kPoolCols)));
   SWELL_RETURN_IF_ERROR(s.load_pool.Prepare(db_, Select(kPoolCols, "pool") + " ORDER BY id"));
+  SWELL_RETURN_IF_ERROR(s.put_token.Prepare(db_, Upsert("join_tokens", kTokenCols)));
+  SWELL_RETURN_IF_ERROR(
+      s.load_token.Prepare(db_, Select(kTokenCols, "join_tokens") + " WHERE id=?"));
   SWELL_RETURN_IF_ERROR(s.count_tasks.Prepare(
       db_, "SELECT state, COUNT(*) FROM tasks WHERE job_id=? GROUP BY state"));
   const std::string steps_select = Select(kStepCols, "steps");
@@ -295,10 +305,10 @@ Status Store::Prepare() {
   SWELL_RETURN_IF_ERROR(s.load_steps.Prepare(
       db_, steps_select + " WHERE job_id >= ? AND job_id < ? ORDER BY job_id, step_id"));
   SWELL_RETURN_IF_ERROR(s.load_running_steps.Prepare(db_, steps_select + " WHERE state = 2"));
-  SWELL_RETURN_IF_ERROR(s.load_window.Prepare(
-      db_, Select(kJobCols, "jobs") +
-               " WHERE id > ?1 AND (?2 = 0 OR end_ms = 0 OR end_ms >= ?2) AND"
-               " (?3 = 0 OR submit_ms <= ?3) ORDER BY id LIMIT ?4"));
+  SWELL_RETURN_IF_ERROR(
+      s.load_window.Prepare(db_, Select(kJobCols, "jobs") +
+                                     " WHERE id > ?1 AND (?2 = 0 OR end_ms = 0 OR end_ms >= ?2) AND"
+                                     " (?3 = 0 OR submit_ms <= ?3) ORDER BY id LIMIT ?4"));
   return Status::Ok();
 }
 
@@ -424,6 +434,16 @@ Status Store::PutPoolNode(const PoolRow& r) { return st_->put_pool.BindAll(r, kP
 
 Result<std::vector<PoolRow>> Store::LoadPool() {
   return Collect<PoolRow>(st_->load_pool, ReadRow<PoolRow, kPoolMembers>);
+}
+
+Status Store::PutToken(const TokenRow& r) { return st_->put_token.BindAll(r, kTokenMembers).Run(); }
+
+Result<std::optional<TokenRow>> Store::LoadToken(const std::string& id) {
+  st_->load_token.Bind(1, id);
+  SWELL_ASSIGN_OR_RETURN(auto rows,
+                         Collect<TokenRow>(st_->load_token, ReadRow<TokenRow, kTokenMembers>));
+  if (rows.empty()) return std::optional<TokenRow>();
+  return std::optional<TokenRow>(std::move(rows.front()));
 }
 
 Result<std::vector<std::pair<int, int64_t>>> Store::CountTasks(int64_t job_id) {

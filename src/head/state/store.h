@@ -124,6 +124,19 @@ struct PoolRow {
   bool operator==(const PoolRow&) const = default;
 };
 
+// A join token (`swell token`, tls/join.h): `uses_left` joins until `expires_ms`, for a node of
+// any name or only `node`.
+struct TokenRow {
+  std::string id;
+  int64_t created_ms = 0;
+  int64_t expires_ms = 0;
+  std::string secret;
+  int uses_left = 1;
+  std::string node;  // "": any name
+
+  bool operator==(const TokenRow&) const = default;
+};
+
 class Store {
  public:
   // Opens (creating when missing) the database at `path`.
@@ -163,6 +176,9 @@ class Store {
   Result<std::vector<PoolRow>> LoadPool();  // by id
   // (state, count) of the task rows of a job.
   Result<std::vector<std::pair<int, int64_t>>> CountTasks(int64_t job_id);
+
+  Status PutToken(const TokenRow& row);
+  Result<std::optional<TokenRow>> LoadToken(const std::string& id);
 
   // Accounting (sacct).
   Status PutStep(const StepRow& step);

@@ -89,6 +89,7 @@ TEST_F(StoreTest, EveryColumnIsReadBackAsWritten) {
   const LeaseRow lease{5, 7, "n2", 3, "shares"};
   const NodeRow node{"n2", "i-2", "host2", "up", 8, 16000, 1, 99, 1234};
   const PoolRow pool{"small-1", 3, "small", "idle", 10, 20, 30, true, "boot timeout"};
+  const TokenRow token{"0123abcd", 100, 200, "s3cr3t", 4, "far1"};
   ASSERT_TRUE(store.PutJob(job).ok());
   ASSERT_TRUE(store.PutSpec(job.id, job.spec).ok());
   ASSERT_TRUE(store.PutTask(task).ok());
@@ -100,6 +101,9 @@ TEST_F(StoreTest, EveryColumnIsReadBackAsWritten) {
   EXPECT_EQ(*store.LoadLeases(), std::vector<LeaseRow>{lease});
   EXPECT_EQ(*store.LoadNodes(), std::vector<NodeRow>{node});
   EXPECT_EQ(*store.LoadPool(), std::vector<PoolRow>{pool});
+  ASSERT_TRUE(store.PutToken(token).ok());
+  EXPECT_EQ(*store.LoadToken("0123abcd"), token);
+  EXPECT_EQ(*store.LoadToken("0123abce"), std::nullopt);
 }
 
 // Job scripts and environments are in the database: nobody but its owner reads it, nor its
