@@ -187,6 +187,36 @@ int Up(const Args& args) {
   return 0;
 }
 
+namespace {
+
+// An elastic cluster's instances go with it: what its provider still lists once the head has
+// stopped (a node booting, one whose delete failed, a cloud machine whose daemon is gone) is
+// deleted, failures retried for up to a minute. Returns the names still listed after that.
+std::vector<std::string> DeleteInstances(const std::string& home,
+                                         const head::config::ClusterConfig& cfg) {
+  provider::ProviderContext ctx;
+  ctx.home = home;
+  ctx.swell_exe = DaemonExe();
+  ctx.head_address = "unix:" + HeadSocket(home);
+  ctx.secret_file = home + "/secret";
+  ctx.kill_wait_s = cfg.kill_wait_s;
+  auto p = provider::MakeProvider(ProviderSettings(cfg), ctx);
+  if (!p.ok()) return {"(provider: " + p.status().ToString() + ")"};
+  std::vector<std::string> left = {"(not listed yet)"};
+  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (int round = 0; std::chrono::steady_clock::now() < end; ++round) {
+    if (round > 0) std::this_thread::sleep_for(std::chrono::seconds(1));
+    auto names = (*p)->List();
+    if (!names.ok()) continue;
+    left = *names;
+    if (left.empty()) break;
+    for (const auto& n : left) (void)(*p)->Delete(n);
+  }
+  return left;
+}
+
+}  // namespace
+
 int Down(const Args& args) {
   if (!args.empty() && args[0] != "--help") return Fail("down", "takes no arguments", 2);
   std::string home = Home();
@@ -227,19 +257,31 @@ int Down(const Args& args) {
   }
   // An elastic head may have started a node while the first ones stopped.
   stop_nodes();
+  int rc = 0;
+  auto cfg = head::config::Load(home + "/cluster.toml");
+  if (cfg.ok() && cfg->elastic() && cfg->provider != "netns") {  // netns: TeardownNetns below
+    auto left = DeleteInstances(home, *cfg);
+    if (!left.empty()) {
+      std::string names;
+      for (const auto& n : left) names += " " + n;
+      std::fprintf(stderr, "swell down: the %s provider still lists%s (delete them by hand)\n",
+                   cfg->provider.c_str(), names.c_str());
+      rc = 1;
+    }
+  }
   // Network namespaces, veths and the bridge of netns nodes go with their cluster.
-  if (auto cfg = head::config::Load(home + "/cluster.toml"); cfg.ok() && cfg->provider == "netns") {
+  if (cfg.ok() && cfg->provider == "netns") {
     auto no = provider::NetnsSettings(ProviderSettings(*cfg));
     if (Status s = provider::TeardownNetns(home, no); !s.ok())
       std::fprintf(stderr, "swell down: removing the netns nodes: %s\n", s.ToString().c_str());
   }
-  if (stopped == 0) {
+  if (stopped == 0 && rc == 0) {
     std::printf("swell: nothing running in %s\n", home.c_str());
   } else {
     std::printf("swell: stopped the head%s and %zu node%s in %s\n", head ? "" : " (not running)",
                 node_count, node_count == 1 ? "" : "s", home.c_str());
   }
-  return 0;
+  return rc;
 }
 
 int HeadDaemon(const Args& args) {

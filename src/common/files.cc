@@ -1,14 +1,16 @@
 #include "common/files.h"
-#include "common/log.h"
 
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <climits>
 #include <cstring>
+
+#include "common/log.h"
 
 namespace swell {
 
@@ -103,6 +105,13 @@ std::string CurrentDir() {
   char buf[PATH_MAX];
   if (getcwd(buf, sizeof buf) == nullptr) return "/";
   return buf;
+}
+
+Result<int64_t> FreeBytes(const std::string& path) {
+  struct statvfs st {};
+  if (statvfs(path.c_str(), &st) != 0)
+    return Unavailable("statvfs " + path + ": " + std::strerror(errno));
+  return static_cast<int64_t>(st.f_bavail) * static_cast<int64_t>(st.f_frsize);
 }
 
 std::string AbsolutePath(const std::string& path, const std::string& base) {

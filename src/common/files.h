@@ -23,6 +23,8 @@ Status MakeDirs(const std::string& path, mode_t mode = 0755);
 // hold secrets or job data.
 Status KeepPrivate(const std::string& path);
 // Absolute form of `path` relative to `base` (no symlink resolution).
+// Bytes an unprivileged writer may still use on the filesystem that holds `path`.
+Result<int64_t> FreeBytes(const std::string& path);
 std::string AbsolutePath(const std::string& path, const std::string& base);
 std::string CurrentDir();
 // The path of this process's binary (/proc/self/exe), and its directory; empty when unknown.

@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 
+#include "common/files.h"
 #include "common/log.h"
 #include "head/head_impl.h"
 #include "head/node_join.h"
@@ -176,6 +178,15 @@ void Head::Stop() { impl_->Stop(); }
 int Head::tcp_port() const { return impl_->tcp_port(); }
 
 Result<pb::SubmitReply> Head::Submit(const rpc::Caller& who, const pb::SubmitRequest& req) {
+  // A full disk refuses new work before it could fail a commit (the head exits on a failed
+  // commit and recovers from the database: nothing acknowledged is lost, but it stops).
+  const std::string dir = std::filesystem::path(impl_->options().state_path).parent_path().string();
+  if (auto free = FreeBytes(dir.empty() ? "." : dir);
+      free.ok() && *free < impl_->options().min_free_bytes)
+    return ResourceExhausted("the head's state directory " + dir + " has " +
+                             std::to_string(*free >> 20) + " MB free, under the " +
+                             std::to_string(impl_->options().min_free_bytes >> 20) +
+                             " MB it keeps for the queue: no submissions until there is room");
   return impl_->OnLoop<pb::SubmitReply>([&] { return impl_->DoSubmit(who, req.spec()); });
 }
 Result<pb::QueueReply> Head::Queue(const rpc::Caller& who, const pb::QueueRequest& req) {

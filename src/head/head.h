@@ -49,6 +49,9 @@ struct HeadOptions {
   Duration tick = std::chrono::milliseconds(250);    // housekeeping period
   Duration pmix_timeout = std::chrono::seconds(300);  // a PMIx fence waits this long at most
   std::string mail_prog;  // Slurm's MailProg for --mail-type (head/job_mail.h); "" for none
+  // Submissions are refused while the state database's filesystem has less free than this:
+  // the room the queue's own writes (node reports, job ends) keep needing.
+  int64_t min_free_bytes = int64_t{64} << 20;
   std::optional<ElasticOptions> elastic;             // none: a static cluster
 };
 

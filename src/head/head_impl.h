@@ -182,6 +182,7 @@ class Head::Impl {
 
   std::atomic<uint64_t> next_session_id_{1};
   std::atomic<bool> stopping_{false};
+  const HeadOptions& options() const { return opt_; }
 
  private:
   void Loop();

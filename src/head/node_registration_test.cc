@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "head/job_model_testing.h"
+
 namespace swell::head {
 namespace {
 
@@ -13,33 +15,13 @@ pb::TaskKey Key(int64_t job, int64_t pos, int attempt) {
   return k;
 }
 
-// Job `id` with live tasks (pos -> node) in lease `id`, all at attempt 1.
-void AddJob(std::map<int64_t, Job>& jobs, std::map<int64_t, Lease>& leases, int64_t id,
-            const std::map<int64_t, std::string>& tasks, bool ranks = false) {
-  Job& job = jobs[id];
-  job.row.id = id;
-  job.row.task_count = static_cast<int64_t>(tasks.size());
-  job.spec.set_launch_tasks(ranks);
-  Lease& lease = leases[id];
-  lease.id = id;
-  lease.job_id = id;
-  lease.node = tasks.begin()->second;
-  for (const auto& [pos, node] : tasks) {
-    Task t;
-    t.pos = pos;
-    t.attempt = 1;
-    t.node = node;
-    t.lease = id;
-    job.live[pos] = t;
-    lease.positions.insert(pos);
-  }
-}
+using testing::AddLiveJob;
 
 TEST(NodeRegistrationTest, WhatTheHeadAndTheNodeDisagreeOnIsSettled) {
   std::map<int64_t, Job> jobs;
   std::map<int64_t, Lease> leases;
-  AddJob(jobs, leases, 1, {{0, "n1"}, {1, "n1"}, {2, "n1"}});
-  AddJob(jobs, leases, 2, {{0, "n2"}});  // another node's: none of n1's business
+  AddLiveJob(jobs, leases, 1, {{0, "n1"}, {1, "n1"}, {2, "n1"}});
+  AddLiveJob(jobs, leases, 2, {{0, "n2"}});  // another node's: none of n1's business
   jobs[1].live[2].cancel_requested = true;
 
   pb::Register reg;
@@ -65,7 +47,7 @@ TEST(NodeRegistrationTest, WhatTheHeadAndTheNodeDisagreeOnIsSettled) {
 TEST(NodeRegistrationTest, ARankIsJudgedByItsOwnNode) {
   std::map<int64_t, Job> jobs;
   std::map<int64_t, Lease> leases;
-  AddJob(jobs, leases, 5, {{0, "n1"}, {1, "n2"}}, /*ranks=*/true);
+  AddLiveJob(jobs, leases, 5, {{0, "n1"}, {1, "n2"}}, /*ranks=*/true);
   pb::Register reg;
   reg.set_name("n2");  // registers with nothing: its rank never arrived
   auto s = SettleRegistration(reg, jobs, leases);

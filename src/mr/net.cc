@@ -1,10 +1,10 @@
 #include "mr/net.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
-#include <netinet/in.h>
 #include <net/if.h>
-#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -50,10 +50,7 @@ class TcpConn final : public Conn {
   Status Send(uint8_t type, std::string_view head, std::string_view body) override {
     size_t n = 1 + head.size() + body.size();
     if (n > kMaxFrame) return ResourceExhausted("message of " + std::to_string(n) + " bytes");
-    std::array<uint8_t, 5> prefix;
-    auto len = static_cast<uint32_t>(n);
-    for (int i = 0; i < 4; ++i) prefix[i] = static_cast<uint8_t>(len >> (8 * i));
-    prefix[4] = type;
+    const std::string prefix = EncodeFrameHeader(type, n - 1);
     std::array<asio::const_buffer, 3> bufs = {asio::buffer(prefix), asio::buffer(head),
                                               asio::buffer(body)};
     std::lock_guard<std::mutex> lock(send_mu_);
@@ -66,16 +63,15 @@ class TcpConn final : public Conn {
   void set_max_frame(size_t n) override { max_frame_ = n; }
 
   Result<Message> Recv() override {
-    std::array<uint8_t, 5> prefix;
+    std::array<char, kFrameHeader> prefix;
     asio::error_code ec;
     asio::read(s_, asio::buffer(prefix), ec);
     if (ec) return NetError("receive from " + peer_, ec);
-    uint32_t len = 0;
-    for (int i = 0; i < 4; ++i) len |= static_cast<uint32_t>(prefix[i]) << (8 * i);
-    if (len < 1 || len > max_frame_) return Unavailable("bad frame from " + peer_);
+    auto header = DecodeFrameHeader({prefix.data(), prefix.size()}, max_frame_);
+    if (!header.ok()) return Unavailable("bad frame from " + peer_);
     Message m;
-    m.type = prefix[4];
-    m.payload.resize(len - 1);
+    m.type = header->type;
+    m.payload.resize(header->payload);
     asio::read(s_, asio::buffer(m.payload), ec);
     if (ec) return NetError("receive from " + peer_, ec);
     return m;
@@ -121,6 +117,23 @@ class TcpListener final : public Listener {
 };
 
 }  // namespace
+
+std::string EncodeFrameHeader(uint8_t type, size_t payload) {
+  std::string h(kFrameHeader, '\0');
+  auto len = static_cast<uint32_t>(payload + 1);
+  for (int i = 0; i < 4; ++i) h[i] = static_cast<char>(len >> (8 * i));
+  h[4] = static_cast<char>(type);
+  return h;
+}
+
+Result<FrameHeader> DecodeFrameHeader(std::string_view header, size_t max_frame) {
+  if (header.size() < kFrameHeader) return Unavailable("short frame header");
+  uint32_t len = 0;
+  for (int i = 0; i < 4; ++i)
+    len |= static_cast<uint32_t>(static_cast<uint8_t>(header[i])) << (8 * i);
+  if (len < 1 || len > max_frame) return Unavailable("bad frame length " + std::to_string(len));
+  return FrameHeader{static_cast<uint8_t>(header[4]), len - 1};
+}
 
 Result<std::unique_ptr<Listener>> Listen(const std::string& host, uint16_t port) {
   asio::error_code ec;

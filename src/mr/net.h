@@ -28,6 +28,17 @@ struct Message {
   std::string payload;
 };
 
+// A frame's first 5 bytes: the length of type and payload (4 bytes, little-endian), the type.
+constexpr size_t kFrameHeader = 5;
+struct FrameHeader {
+  uint8_t type = 0;
+  size_t payload = 0;  // bytes that follow the header
+};
+// The header of a frame of `type` whose payload is `payload` bytes (at most kMaxFrame - 1).
+std::string EncodeFrameHeader(uint8_t type, size_t payload);
+// Reads a header; Unavailable for a length of 0 or over `max_frame`.
+Result<FrameHeader> DecodeFrameHeader(std::string_view header, size_t max_frame);
+
 // One connection. Send is thread-safe (whole frames never interleave); Recv is called from
 // one thread at a time. Close may be called from any thread and wakes a blocked Recv.
 class Conn {

@@ -51,6 +51,7 @@ class InProcessCluster {
 
   rpc::HeadClient& client() { return *client_; }
   const std::string& dir() const { return dir_; }
+  const std::string& secret() const { return secret_; }
 
   // A spec running `sh -c script` in dir(), with PATH set; tweak before submitting.
   pb::JobSpec Shell(const std::string& script) const;

@@ -474,6 +474,75 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& log,
   return pid;
 }
 
+// The state directory on a full filesystem (a 96 MB tmpfs, root only): submissions are refused
+// with a message that says why while less than the head's 64 MB margin is free, nothing queued
+// before is lost, and submissions are taken again once there is room.
+TEST_F(CliTest, AFullDiskRefusesSubmissionsUntilThereIsRoom) {
+  if (geteuid() != 0) GTEST_SKIP() << "mounting a small tmpfs for SWELL_HOME needs root";
+  ASSERT_EQ(mkdir(home_.c_str(), 0700), 0);
+  ASSERT_EQ(Exec({"mount", "-t", "tmpfs", "-o", "size=96m", "tmpfs", home_}).code, 0);
+  struct Unmount {
+    std::string dir;
+    ~Unmount() {
+      Exec({SWELL_BIN, "down"});
+      Exec({"umount", "-l", dir});
+    }
+  } unmount{home_};
+  Up();
+  int64_t before = SubmitOk({"--hold", "--wrap", "echo before"});
+  ASSERT_EQ(Exec({"fallocate", "-l", "48M", home_ + "/filler"}).code, 0);
+  auto refused = Swell({"submit", "--wrap", "echo during"});
+  EXPECT_NE(refused.code, 0);
+  EXPECT_NE(refused.err.find("MB free"), std::string::npos) << refused.err;
+  auto sbatch = Slurm("sbatch", {"--wrap", "echo during"});
+  EXPECT_NE(sbatch.code, 0);
+  EXPECT_NE(sbatch.err.find("sbatch: error: Batch job submission failed"), std::string::npos)
+      << sbatch.err;
+  EXPECT_EQ(InfoJson(before)["job"]["state"], "PENDING") << "the queue kept what it had";
+  ASSERT_EQ(unlink((home_ + "/filler").c_str()), 0);
+  int64_t after = SubmitOk({"--wrap", "echo after"});
+  EXPECT_EQ(
+      WaitFor(after, [](const nlohmann::json& j) { return j["state"] == "COMPLETED"; })["state"],
+      "COMPLETED");
+  auto release = Slurm("scontrol", {"release", std::to_string(before)});
+  EXPECT_EQ(release.code, 0) << release.err;
+  EXPECT_EQ(
+      WaitFor(before, [](const nlohmann::json& j) { return j["state"] == "COMPLETED"; })["state"],
+      "COMPLETED");
+}
+
+// An elastic cluster's machines go with it: `swell down` deletes what its provider still lists,
+// here a machine that never boots (bench/faulty-provider, every create a boot that hangs; the
+// head's boot timeout is far away), which no pid file of swell's names.
+TEST_F(CliTest, DownDeletesTheMachinesItsProviderStillLists) {
+  const std::string fp = std::string(SWELL_SOURCE_DIR) + "/bench/faulty-provider";
+  setenv("SWELL_FAULT_LOG", (dir_ + "/faults.log").c_str(), 1);
+  for (const char* v :
+       {"SWELL_FAULT_QUOTA", "SWELL_FAULT_CREATE_HANG", "SWELL_FAULT_DELETE", "SWELL_FAULT_LIST"})
+    setenv(v, "0", 1);
+  setenv("SWELL_FAULT_BOOT_HANG", "100", 1);
+  std::ofstream(dir_ + "/cluster.toml")
+      << "[cluster]\nnodes = 0\n[provider]\nkind = \"command\"\ncreate = \"" << fp
+      << "/create\"\ndelete = \"" << fp << "/delete\"\nlist = \"" << fp
+      << "/list\"\ntimeout_s = 10\n[autoscaler]\npolicy = \"greedy\"\nboot_timeout_s = 600\n"
+         "max_nodes = 1\ninterval_s = 0.2\n[[node_type]]\nname = \"small\"\ncpus = 1\n"
+         "memory_mb = 512\n";
+  Up();
+  SubmitOk({"--wrap", "true"});
+  std::string listed;
+  for (int i = 0; i < 500 && listed.empty(); ++i) {
+    listed = Exec({fp + "/list"}).out;
+    if (listed.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(listed, "small-1\n") << Read(home_ + "/head.log");
+  auto down = Swell({"down"});
+  EXPECT_EQ(down.code, 0) << down.err;
+  EXPECT_EQ(Exec({fp + "/list"}).out, "") << "a machine outlived its cluster";
+  for (const char* v : {"SWELL_FAULT_LOG", "SWELL_FAULT_QUOTA", "SWELL_FAULT_CREATE_HANG",
+                        "SWELL_FAULT_DELETE", "SWELL_FAULT_LIST", "SWELL_FAULT_BOOT_HANG"})
+    unsetenv(v);
+}
+
 // CLIC's hybrid cluster: a node on another machine, which has nothing of the cluster's but a
 // join token, gets its certificate with the token and runs jobs; the token admits no second
 // machine, and a certificate admits only the node it names.

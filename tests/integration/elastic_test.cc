@@ -4,9 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
 #include <set>
 #include <thread>
 
+#include "node/node.h"
 #include "provider/faulty.h"
 #include "testing/cluster.h"
 
@@ -96,8 +98,47 @@ TEST(Elastic, GrowsFromZeroForWaitingWorkAndShrinksBackToZero) {
   auto info = c.Info(*big_id);
   ASSERT_TRUE(info.ok());
   EXPECT_EQ(info->state(), pb::COMPLETED);
-  EXPECT_EQ(FirstNode(*info).rfind("big-", 0), 0u) << FirstNode(*info);  // routed to the type that fits
+  EXPECT_EQ(FirstNode(*info).rfind("big-", 0), 0u)
+      << FirstNode(*info);  // routed to the type that fits
   EXPECT_TRUE(WaitEmpty(c)) << "the pool did not return to zero nodes";
+}
+
+// What the pool deleted stays deleted: a daemon under a deleted node's name (with its
+// certificate, were the link TCP: it names the node) opens no session, and names are never
+// given again, so that certificate admits nothing for as long as it is valid.
+TEST(Elastic, ADeletedNodeCannotComeBack) {
+  testing::InProcessCluster c(Elastic({Type("small", 1, 0.05, false)}));
+  ASSERT_TRUE(c.Start().ok());
+  auto id = c.Submit(c.Shell("true"));
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(c.WaitJob(*id).ok());
+  auto info = c.Info(*id);
+  ASSERT_TRUE(info.ok());
+  const std::string gone = FirstNode(*info);
+  ASSERT_TRUE(WaitEmpty(c));
+  node::NodeOptions o;
+  o.name = gone;
+  o.partition = "small";
+  o.head_address = "unix:" + c.dir() + "/head.sock";
+  o.secret = c.secret();
+  o.spool_dir = c.dir() + "/" + gone + "-again";
+  o.cpus = 1;
+  o.own_process = false;
+  node::NodeDaemon daemon(o);
+  auto run = std::async(std::launch::async, [&] { return daemon.Run(); });
+  if (run.wait_for(seconds(20)) != std::future_status::ready) daemon.Stop();
+  Status s = run.get();
+  EXPECT_EQ(s.code(), Code::kPermissionDenied) << s.ToString();
+  EXPECT_NE(s.message().find("not an elastic node of this cluster any more"), std::string::npos)
+      << s.ToString();
+  EXPECT_TRUE(NodeStates(c).empty());
+  // The next node of the type gets a new name.
+  auto next = c.Submit(c.Shell("true"));
+  ASSERT_TRUE(next.ok());
+  ASSERT_TRUE(c.WaitJob(*next).ok());
+  auto again = c.Info(*next);
+  ASSERT_TRUE(again.ok());
+  EXPECT_NE(FirstNode(*again), gone);
 }
 
 TEST(Elastic, AJobNoTypeCanHoldIsRejectedAtSubmit) {
