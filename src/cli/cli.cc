@@ -30,9 +30,19 @@ std::string Home() {
 
 std::string HeadSocket(const std::string& home) { return home + "/head.sock"; }
 
+std::string UserTlsDir() {
+  if (const char* dir = getenv("SWELL_USER_TLS"); dir && *dir) return dir;
+  const char* home = getenv("HOME");
+  return std::string(home && *home ? home : ".") + "/.swell/user-tls";
+}
+
 std::unique_ptr<rpc::HeadClient> Connect(const std::string& home) {
   const char* remote = getenv("SWELL_HEAD");
   if (remote && *remote) {
+    const std::string dir = UserTlsDir();
+    if (access((dir + "/user.crt").c_str(), R_OK) == 0)
+      return rpc::HeadClient::Create(
+          {remote, "", {dir + "/ca.crt", dir + "/user.crt", dir + "/user.key"}});
     auto secret = LoadSecret(home + "/secret");
     return rpc::HeadClient::Create({remote, secret.ok() ? *secret : ""});
   }

@@ -25,8 +25,11 @@ namespace swell::cli {
 std::string Home();
 std::string HeadSocket(const std::string& home);
 
-// A client for the head: $SWELL_HEAD ("host:port", with the secret from $SWELL_HOME/secret)
-// or the local socket.
+// Where `swell cert` keeps the user's certificate: $SWELL_USER_TLS, or ~/.swell/user-tls.
+std::string UserTlsDir();
+
+// A client for the head: $SWELL_HEAD ("host:port": TLS with the user's certificate from
+// UserTlsDir() when there is one, else the secret from $SWELL_HOME/secret) or the local socket.
 std::unique_ptr<rpc::HeadClient> Connect(const std::string& home);
 
 // Prints "swell <cmd>: <message>" to stderr and returns `code`.
@@ -106,6 +109,7 @@ int Queue(const Args& args);
 int Nodes(const Args& args);
 int Stats(const Args& args);
 int Token(const Args& args);
+int Cert(const Args& args);
 int Cancel(const Args& args);
 int Wait(const Args& args);
 int Logs(const Args& args);

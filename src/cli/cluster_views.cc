@@ -7,7 +7,10 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
+#include "common/files.h"
+#include "common/local_time.h"
 #include "common/slurm_format.h"
+#include "tls/certs.h"
 
 namespace swell::cli {
 
@@ -96,6 +99,31 @@ int Token(const Args& args) {
   auto r = Connect(Home())->Token(req);
   if (!r.ok()) return Fail("token", r.status());
   std::printf("%s\n", r->token().c_str());
+  return 0;
+}
+
+int Cert(const Args& args) {
+  CLI::App app{"swell cert: a certificate to reach this cluster's head over TCP as yourself"};
+  std::string out = UserTlsDir();
+  app.add_option("--out", out, "where to keep it (default $SWELL_USER_TLS or ~/.swell/user-tls)");
+  if (auto done = ParseFlags(app, args, "cert")) return *done;
+  auto key = tls::NewKey();
+  if (!key.ok()) return Fail("cert", key.status());
+  auto public_key = tls::PublicKeyOf(*key);
+  if (!public_key.ok()) return Fail("cert", public_key.status());
+  pb::UserCertRequest req;
+  req.set_public_key(*public_key);
+  auto r = Connect(Home())->UserCert(req);
+  if (!r.ok()) return Fail("cert", r.status());
+  Status s = MakeDirs(out, 0700);
+  if (s.ok()) s = WriteFileAtomic(out + "/user.key", *key, 0600);
+  if (s.ok()) s = WriteFileAtomic(out + "/user.crt", r->cert(), 0644);
+  if (s.ok()) s = WriteFileAtomic(out + "/ca.crt", r->ca_cert(), 0644);
+  if (!s.ok()) return Fail("cert", s);
+  auto info = tls::Inspect(r->cert());
+  std::printf("%s/user.crt: %s, until %s\n", out.c_str(),
+              info.ok() ? info->common_name.c_str() : "?",
+              info.ok() ? FormatTime(info->not_after).c_str() : "?");
   return 0;
 }
 

@@ -28,6 +28,7 @@ Cluster:
   stats [--json]                   node-hours paid and used, cost, waits, per user
   token [--ttl TIME] [--uses N] [--node NAME]
                                    a join token for a node on another machine
+  cert [--out DIR]                 your certificate, to reach the head over TCP from elsewhere
 
 Jobs:
   submit [options] script [args]   queue a batch script (#SBATCH/#SWELL lines honoured)
@@ -71,7 +72,7 @@ using namespace swell::cli;
 constexpr Command kCommands[] = {
     {"submit", Submit}, {"run", Run},   {"queue", Queue}, {"nodes", Nodes}, {"stats", Stats},
     {"cancel", Cancel}, {"wait", Wait}, {"logs", Logs},   {"info", Info},   {"relay", Relay},
-    {"token", Token},
+    {"token", Token},   {"cert", Cert},
 };
 
 // The commands swell-daemon runs.

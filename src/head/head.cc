@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "head/head_impl.h"
 #include "head/node_join.h"
+#include "tls/certs.h"
 #include "head/state/lease_codec.h"
 
 namespace swell::head {
@@ -217,6 +218,30 @@ Result<pb::TokenReply> Head::Token(const rpc::Caller& who, const pb::TokenReques
 
 Result<pb::JoinReply> Head::Join(const rpc::Caller& who, const pb::JoinRequest& req) {
   return impl_->OnLoop<pb::JoinReply>([&] { return impl_->DoJoin(who, req); });
+}
+
+Result<pb::UserCertReply> Head::UserCert(const rpc::Caller& who,
+                                         const pb::UserCertRequest& req) {
+  if (!who.local || who.user.empty() || who.user == std::to_string(who.uid))
+    return PermissionDenied(
+        "a user certificate is given over the head's local socket only, to a user the kernel "
+        "names and the host knows");
+  const HeadOptions& o = impl_->options();
+  if (o.ca_key.empty())
+    return InvalidArgument(
+        "users reach the head over TCP, and this cluster has none: set [cluster] tcp");
+  SWELL_ASSIGN_OR_RETURN(auto ca_cert, ReadFile(o.tls.ca));
+  SWELL_ASSIGN_OR_RETURN(auto ca_key, ReadFile(o.ca_key));
+  tls::CertRequest cr;
+  cr.public_key = req.public_key();
+  cr.common_name = "user:" + who.user;
+  cr.client = true;
+  SWELL_ASSIGN_OR_RETURN(auto cert, tls::Issue(ca_cert, ca_key, cr, impl_->clock()->Now()));
+  LogInfo("head: a certificate for user %s (%s)", who.user.c_str(), who.peer.c_str());
+  pb::UserCertReply reply;
+  reply.set_ca_cert(ca_cert);
+  reply.set_cert(cert);
+  return reply;
 }
 
 Status Head::Wait(const rpc::Caller&, const pb::WaitRequest& req, rpc::Writer<pb::WaitEvent>& out) {

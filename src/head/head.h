@@ -81,6 +81,7 @@ class Head final : public rpc::HeadApi {
   Result<pb::ControlReply> Control(const rpc::Caller&, const pb::ControlRequest&) override;
   Result<pb::TokenReply> Token(const rpc::Caller&, const pb::TokenRequest&) override;
   Result<pb::JoinReply> Join(const rpc::Caller&, const pb::JoinRequest&) override;
+  Result<pb::UserCertReply> UserCert(const rpc::Caller&, const pb::UserCertRequest&) override;
 
   class Impl;
 

@@ -183,6 +183,7 @@ class Head::Impl {
   std::atomic<uint64_t> next_session_id_{1};
   std::atomic<bool> stopping_{false};
   const HeadOptions& options() const { return opt_; }
+  Clock* clock() const { return clock_; }
 
  private:
   void Loop();

@@ -84,6 +84,10 @@ class HeadApi {
   virtual Result<pb::TokenReply> Token(const Caller&, const pb::TokenRequest&) {
     return InvalidArgument("this head makes no join tokens");
   }
+  // `swell cert`: the calling user's certificate.
+  virtual Result<pb::UserCertReply> UserCert(const Caller&, const pb::UserCertRequest&) {
+    return InvalidArgument("this head issues no user certificates");
+  }
   // A node joins with a token: any caller, certificate or not (the token is the credential).
   virtual Result<pb::JoinReply> Join(const Caller&, const pb::JoinRequest&) {
     return InvalidArgument("this head takes no joins");

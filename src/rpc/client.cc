@@ -115,6 +115,7 @@ class GrpcHeadClient final : public HeadClient {
   SWELL_UNARY_CALL(History)
   SWELL_UNARY_CALL(Control)
   SWELL_UNARY_CALL(Token)
+  SWELL_UNARY_CALL(UserCert)
 #undef SWELL_UNARY_CALL
 
   Status Wait(const pb::WaitRequest& in,

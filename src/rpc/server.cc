@@ -161,6 +161,7 @@ class ServerImpl final : public Server, public pb::Head::Service {
   SWELL_UNARY_HANDLER(History)
   SWELL_UNARY_HANDLER(Control)
   SWELL_UNARY_HANDLER(Token)
+  SWELL_UNARY_HANDLER(UserCert)
 #undef SWELL_UNARY_HANDLER
 
   // The one call a caller without a certificate or the secret may make over TCP: the token

@@ -474,6 +474,34 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& log,
   return pid;
 }
 
+// A user on another machine: `swell cert` on the head's host (the unix socket names the user)
+// gives a certificate with which the same commands work over TCP as that user; asked for over
+// TCP it is refused. (A node's certificate acts for no user: TlsServerTest.)
+TEST_F(CliTest, AUserCertificateReachesTheHeadOverTcpAsThatUser) {
+  std::ofstream(dir_ + "/cluster.toml") << "[cluster]\nnodes = 1\ntcp = \"127.0.0.1:0\"\n";
+  Up();
+  std::string port = Read(home_ + "/head.port");
+  const std::string head = "127.0.0.1:" + port.substr(0, port.find('\n'));
+  const std::string mine = dir_ + "/my-tls";
+  auto made = Swell({"cert", "--out", mine});
+  ASSERT_EQ(made.code, 0) << made.err;
+  EXPECT_NE(made.out.find("user:" + Me()), std::string::npos) << made.out;
+  EXPECT_EQ(ModeOf(mine), 0700u);
+  EXPECT_EQ(ModeOf(mine + "/user.key"), 0600u);
+
+  setenv("SWELL_HEAD", head.c_str(), 1);
+  setenv("SWELL_USER_TLS", mine.c_str(), 1);
+  auto id = SubmitOk({"--wrap", "id -un"});
+  auto info = WaitFor(id, [](const nlohmann::json& j) { return j["state"] == "COMPLETED"; });
+  EXPECT_EQ(info["state"], "COMPLETED");
+  EXPECT_EQ(info["user"], Me());
+  auto again = Swell({"cert", "--out", dir_ + "/other-tls"});
+  EXPECT_NE(again.code, 0);
+  EXPECT_NE(again.err.find("local socket only"), std::string::npos) << again.err;
+  unsetenv("SWELL_HEAD");
+  unsetenv("SWELL_USER_TLS");
+}
+
 // The state directory on a full filesystem (a 96 MB tmpfs, root only): submissions are refused
 // with a message that says why while less than the head's 64 MB margin is free, nothing queued
 // before is lost, and submissions are taken again once there is room.
