@@ -75,7 +75,7 @@ void FromNode(const uint8_t* data, size_t size) {
     if (j == f.jobs.end()) continue;
     auto t = j->second.live.find(r.key().pos());
     if (t == j->second.live.end()) continue;
-    (void)Judge(j->second, t->second, r, n % 2 == 0, n % 3 == 0);
+    (void)lifecycle::Judge(j->second, t->second, r, n % 2 == 0, n % 3 == 0);
   }
 }
 
