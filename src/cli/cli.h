@@ -52,6 +52,11 @@ struct Voice {
 
 using Args = std::vector<std::string>;
 
+// Credentials for a TCP cluster (docs/security.md): `swell token` prints a join token for a
+// node on another machine, `swell cert` writes the caller's own certificate (UserTlsDir()).
+int Token(const Args& args);
+int Cert(const Args& args);
+
 // Parses `args` into `app` (CLI11). Returns an exit code when the command should end now:
 // 0 after printing --help, 2 after a usage error (reported as "swell <cmd>: ...").
 std::optional<int> ParseFlags(CLI::App& app, const Args& args, const std::string& cmd);
@@ -108,8 +113,6 @@ int Sacct(const Args& args);
 int Queue(const Args& args);
 int Nodes(const Args& args);
 int Stats(const Args& args);
-int Token(const Args& args);
-int Cert(const Args& args);
 int Cancel(const Args& args);
 int Wait(const Args& args);
 int Logs(const Args& args);
