@@ -13,8 +13,8 @@
 #include "common/log.h"
 #include "head/head_impl.h"
 #include "head/node_join.h"
-#include "tls/certs.h"
 #include "head/state/lease_codec.h"
+#include "tls/cluster_tls.h"
 
 namespace swell::head {
 
@@ -220,8 +220,7 @@ Result<pb::JoinReply> Head::Join(const rpc::Caller& who, const pb::JoinRequest& 
   return impl_->OnLoop<pb::JoinReply>([&] { return impl_->DoJoin(who, req); });
 }
 
-Result<pb::UserCertReply> Head::UserCert(const rpc::Caller& who,
-                                         const pb::UserCertRequest& req) {
+Result<pb::UserCertReply> Head::UserCert(const rpc::Caller& who, const pb::UserCertRequest& req) {
   if (!who.local || who.user.empty() || who.user == std::to_string(who.uid))
     return PermissionDenied(
         "a user certificate is given over the head's local socket only, to a user the kernel "
@@ -230,17 +229,13 @@ Result<pb::UserCertReply> Head::UserCert(const rpc::Caller& who,
   if (o.ca_key.empty())
     return InvalidArgument(
         "users reach the head over TCP, and this cluster has none: set [cluster] tcp");
-  SWELL_ASSIGN_OR_RETURN(auto ca_cert, ReadFile(o.tls.ca));
-  SWELL_ASSIGN_OR_RETURN(auto ca_key, ReadFile(o.ca_key));
-  tls::CertRequest cr;
-  cr.public_key = req.public_key();
-  cr.common_name = "user:" + who.user;
-  cr.client = true;
-  SWELL_ASSIGN_OR_RETURN(auto cert, tls::Issue(ca_cert, ca_key, cr, impl_->clock()->Now()));
+  SWELL_ASSIGN_OR_RETURN(
+      auto issued, tls::IssueClientCert(o.tls.ca, o.ca_key, "user:" + who.user, req.public_key(),
+                                        impl_->clock()->Now()));
   LogInfo("head: a certificate for user %s (%s)", who.user.c_str(), who.peer.c_str());
   pb::UserCertReply reply;
-  reply.set_ca_cert(ca_cert);
-  reply.set_cert(cert);
+  reply.set_ca_cert(std::move(issued.ca_cert));
+  reply.set_cert(std::move(issued.cert));
   return reply;
 }
 

@@ -6,12 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "common/files.h"
 #include "common/log.h"
 #include "head/head_impl.h"
 #include "head/node_join.h"
 #include "head/node_registration.h"
-#include "tls/certs.h"
+#include "tls/cluster_tls.h"
 
 namespace swell::head {
 
@@ -269,21 +268,17 @@ Result<pb::JoinReply> Head::Impl::DoJoin(const rpc::Caller& who, const pb::JoinR
   if ((node != nodes_.end() && (node->second.up || !node->second.node_type.empty())) ||
       (pool_ && pool_->Find(req.name())))
     return PermissionDenied("node " + req.name() + " is in the cluster already");
-  SWELL_ASSIGN_OR_RETURN(auto ca_cert, ReadFile(opt_.tls.ca));
-  SWELL_ASSIGN_OR_RETURN(auto ca_key, ReadFile(opt_.ca_key));
-  tls::CertRequest cr;
-  cr.public_key = req.public_key();
-  cr.common_name = "node:" + req.name();
-  cr.client = true;
-  SWELL_ASSIGN_OR_RETURN(auto cert, tls::Issue(ca_cert, ca_key, cr, now));
+  SWELL_ASSIGN_OR_RETURN(
+      auto issued,
+      tls::IssueClientCert(opt_.tls.ca, opt_.ca_key, "node:" + req.name(), req.public_key(), now));
   Write(store_->PutToken(used));
   Event(now, "node_join", 0, req.name(), who.peer);
   LogInfo("head: node %s joined with token %s (%s)", req.name().c_str(), used.id.c_str(),
           who.peer.c_str());
   pb::JoinReply reply;
-  reply.set_ca_cert(ca_cert);
-  reply.set_cert(cert);
-  reply.set_proof(tls::JoinReplyProof(used.secret, ca_cert, cert));
+  reply.set_proof(tls::JoinReplyProof(used.secret, issued.ca_cert, issued.cert));
+  reply.set_ca_cert(std::move(issued.ca_cert));
+  reply.set_cert(std::move(issued.cert));
   return reply;
 }
 

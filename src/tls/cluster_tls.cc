@@ -92,6 +92,21 @@ Result<NodeTlsFiles> IssueNodeFiles(const ClusterTls& cluster, const std::string
   return f;
 }
 
+Result<IssuedCert> IssueClientCert(const std::string& ca_cert, const std::string& ca_key,
+                                   const std::string& common_name, const std::string& public_key,
+                                   Time now) {
+  IssuedCert out;
+  SWELL_ASSIGN_OR_RETURN(out.ca_cert, ReadFile(ca_cert, kMaxPem));
+  SWELL_ASSIGN_OR_RETURN(std::string key, ReadFile(ca_key, kMaxPem));
+  CertRequest r;
+  r.public_key = public_key;
+  r.common_name = common_name;
+  r.client = true;
+  r.days = kLeafDays;
+  SWELL_ASSIGN_OR_RETURN(out.cert, Issue(out.ca_cert, key, r, now));
+  return out;
+}
+
 Result<NodeTlsFiles> KeepJoinedFiles(const std::string& dir, const std::string& name,
                                      const std::string& key_pem, const std::string& cert_pem,
                                      const std::string& ca_pem, Time now) {

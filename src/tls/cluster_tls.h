@@ -40,6 +40,16 @@ NodeTlsFiles NodeFilesIn(const std::string& dir);
 Result<NodeTlsFiles> IssueNodeFiles(const ClusterTls& cluster, const std::string& name,
                                     const std::string& dir, Time now);
 
+// A client certificate for `common_name` ("node:<name>", "user:<name>") on `public_key`, signed
+// with the CA's files (`ca_cert`, `ca_key`: paths), for a key made elsewhere (a joining node's,
+// a user's). InvalidArgument for a bad key.
+struct IssuedCert {
+  std::string ca_cert, cert;  // PEM
+};
+Result<IssuedCert> IssueClientCert(const std::string& ca_cert, const std::string& ca_key,
+                                   const std::string& common_name, const std::string& public_key,
+                                   Time now);
+
 // Keeps what a node got by joining (tls/join.h) in `dir` (made 0700): its key `key_pem`, the
 // certificate the head issued for it and the CA's. PermissionDenied, and nothing written,
 // unless the certificate chains to the CA, names node `name` and holds the key.

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/files.h"
 #include "testing/scratch.h"
@@ -61,6 +62,34 @@ TEST(ClusterTlsTest, ANodesFilesChainToTheClusterCa) {
   EXPECT_TRUE(Verify(Read(f->ca), Read(f->cert), kNow).ok());
   EXPECT_EQ(Inspect(Read(f->cert))->common_name, "node:n1");
   EXPECT_TRUE(KeyMatches(Read(f->cert), Read(f->key)).value());
+}
+
+// A joining node's or a user's key is made on their side; the head signs its public half, and
+// the node keeps the result only if it chains to the CA and holds its key.
+TEST(ClusterTlsTest, AKeyMadeElsewhereGetsACertificateKeptOnlyIfItIsRight) {
+  swell::testing::TempDir home;
+  auto t = EnsureClusterTls(home.path(), kNow);
+  ASSERT_TRUE(t.ok());
+  auto key = NewKey();
+  auto issued = IssueClientCert(t->ca_cert, t->ca_key, "node:far1", *PublicKeyOf(*key), kNow);
+  ASSERT_TRUE(issued.ok()) << issued.status().ToString();
+  EXPECT_EQ(issued->ca_cert, Read(t->ca_cert));
+  EXPECT_EQ(Inspect(issued->cert)->common_name, "node:far1");
+  EXPECT_EQ(IssueClientCert(t->ca_cert, t->ca_key, "node:x", "not a key", kNow).status().code(),
+            Code::kInvalidArgument);
+
+  const std::string dir = home.path() + "/far1-tls";
+  EXPECT_FALSE(KeepJoinedFiles(dir, "far2", *key, issued->cert, issued->ca_cert, kNow).ok());
+  EXPECT_FALSE(KeepJoinedFiles(dir, "far1", *NewKey(), issued->cert, issued->ca_cert, kNow).ok());
+  auto other_key = NewKey();
+  auto other_ca = MakeCa(*other_key, "other", kNow, 1);
+  EXPECT_FALSE(KeepJoinedFiles(dir, "far1", *key, issued->cert, *other_ca, kNow).ok());
+  EXPECT_NE(access(dir.c_str(), F_OK), 0) << "nothing is written for a refusal";
+  auto kept = KeepJoinedFiles(dir, "far1", *key, issued->cert, issued->ca_cert, kNow);
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_EQ(Mode(dir), 0700u);
+  EXPECT_EQ(Mode(kept->key), 0600u);
+  EXPECT_EQ(Read(kept->cert), issued->cert);
 }
 
 }  // namespace

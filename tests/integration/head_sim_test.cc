@@ -159,8 +159,10 @@ class FakeProvider final : public provider::Provider {
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<Boot> due;
     for (auto it = boots_.begin(); it != boots_.end();) {
-      if (it->at <= now) due.push_back(*it), it = boots_.erase(it);
-      else ++it;
+      if (it->at <= now)
+        due.push_back(*it), it = boots_.erase(it);
+      else
+        ++it;
     }
     return due;
   }
@@ -237,6 +239,8 @@ class HeadSimTest : public ::testing::Test {
   }
   void TearDown() override {
     if (head_) head_->Stop();
+    // Sessions end when their fake node does (a test that failed early left some open).
+    for (auto& [name, node] : nodes_) node->Cancel();
     for (auto& t : sessions_) t.join();
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
@@ -266,7 +270,9 @@ class HeadSimTest : public ::testing::Test {
   }
 
   std::string dir_;
-  rpc::Caller caller_{getuid(), getgid(), 0, true, true, "test", "test"};
+  // A local caller with the secret (as a node daemon on the head's host), named by no
+  // certificate.
+  rpc::Caller caller_{getuid(), getgid(), 0, true, true, "", "test", "test"};
   ManualClock clock_{FromMillis(1'800'000'000'000)};
   std::shared_ptr<FakeProvider> provider_;
   std::unique_ptr<head::Head> head_;
@@ -324,7 +330,8 @@ TEST_F(HeadSimTest, TheHeadDecidesWhatTheSimulatorDecides) {
     // passes take them one at a time, the simulator all at once, which places the same work
     // (equal nodes of a type are filled in name order either way).
     auto boots = provider_->TakeBoots(now);
-    std::sort(boots.begin(), boots.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+    std::sort(boots.begin(), boots.end(),
+              [](const auto& a, const auto& b) { return a.name < b.name; });
     for (const auto& b : boots) {
       auto node = std::make_unique<FakeNode>(b.name, b.type, &clock_);
       FakeNode* raw = node.get();
