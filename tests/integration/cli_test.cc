@@ -508,7 +508,8 @@ TEST_F(CliTest, AUserCertificateReachesTheHeadOverTcpAsThatUser) {
 TEST_F(CliTest, AFullDiskRefusesSubmissionsUntilThereIsRoom) {
   if (geteuid() != 0) GTEST_SKIP() << "mounting a small tmpfs for SWELL_HOME needs root";
   ASSERT_EQ(mkdir(home_.c_str(), 0700), 0);
-  ASSERT_EQ(Exec({"mount", "-t", "tmpfs", "-o", "size=96m", "tmpfs", home_}).code, 0);
+  auto mounted = Exec({"mount", "-t", "tmpfs", "-o", "size=96m", "tmpfs", home_});
+  if (mounted.code != 0) GTEST_SKIP() << "cannot mount a tmpfs here: " << mounted.err;
   struct Unmount {
     std::string dir;
     ~Unmount() {
