@@ -414,9 +414,9 @@ Status JoinWithToken(const std::string& head, const std::string& token_text,
                     tls::JoinReplyProof(token.secret, reply.ca_cert(), reply.cert())))
     return PermissionDenied("the head at " + head +
                             " did not prove it made this token: its certificates are not taken");
-  SWELL_RETURN_IF_ERROR(
-      tls::KeepJoinedFiles(dir, name, key, reply.cert(), reply.ca_cert(), SystemClock().Now())
-          .status());
+  SWELL_RETURN_IF_ERROR(tls::KeepIssuedFiles(tls::NodeFilesIn(dir), "node:" + name, key,
+                                             reply.cert(), reply.ca_cert(), SystemClock().Now())
+                            .status());
   LogInfo("node %s: joined the head at %s", name.c_str(), head.c_str());
   return Status::Ok();
 }

@@ -7,10 +7,11 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
-#include "common/files.h"
+#include "common/clock.h"
 #include "common/local_time.h"
 #include "common/slurm_format.h"
 #include "tls/certs.h"
+#include "tls/cluster_tls.h"
 
 namespace swell::cli {
 
@@ -115,11 +116,9 @@ int Cert(const Args& args) {
   req.set_public_key(*public_key);
   auto r = Connect(Home())->UserCert(req);
   if (!r.ok()) return Fail("cert", r.status());
-  Status s = MakeDirs(out, 0700);
-  if (s.ok()) s = WriteFileAtomic(out + "/user.key", *key, 0600);
-  if (s.ok()) s = WriteFileAtomic(out + "/user.crt", r->cert(), 0644);
-  if (s.ok()) s = WriteFileAtomic(out + "/ca.crt", r->ca_cert(), 0644);
-  if (!s.ok()) return Fail("cert", s);
+  auto kept = tls::KeepIssuedFiles({out + "/ca.crt", out + "/user.crt", out + "/user.key"}, "",
+                                   *key, r->cert(), r->ca_cert(), SystemClock().Now());
+  if (!kept.ok()) return Fail("cert", kept.status());
   auto info = tls::Inspect(r->cert());
   std::printf("%s/user.crt: %s, until %s\n", out.c_str(),
               info.ok() ? info->common_name.c_str() : "?",

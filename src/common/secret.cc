@@ -22,9 +22,14 @@ Result<std::string> GenerateSecret() {
     }
     got += static_cast<size_t>(n);
   }
+  return HexOf(bytes, sizeof bytes);
+}
+
+std::string HexOf(const unsigned char* bytes, size_t n) {
   static const char kHex[] = "0123456789abcdef";
   std::string out;
-  for (unsigned char b : bytes) out += kHex[b >> 4], out += kHex[b & 15];
+  out.reserve(2 * n);
+  for (size_t i = 0; i < n; ++i) out += kHex[bytes[i] >> 4], out += kHex[bytes[i] & 15];
   return out;
 }
 

@@ -170,10 +170,7 @@ class ServerImpl final : public Server, public pb::Head::Service {
                     pb::JoinReply* out) override {
     Caller who;
     who.peer = c->peer();
-    auto r = api_->Join(who, *in);
-    if (!r.ok()) return ToGrpc(r.status());
-    *out = std::move(r).value();
-    return grpc::Status::OK;
+    return Answer(who, &HeadApi::Join, *in, out);
   }
 
   grpc::Status Wait(grpc::ServerContext* c, const pb::WaitRequest* in,
@@ -204,7 +201,15 @@ class ServerImpl final : public Server, public pb::Head::Service {
                      const Request& in, Reply* out) {
     auto who = IdentifyUser(*c);
     if (!who.ok()) return ToGrpc(who.status());
-    auto r = (api_->*method)(*who, in);
+    return Answer(*who, method, in, out);
+  }
+
+  // Answers with the reply of `method` for `who`, or its error.
+  template <typename Request, typename Reply>
+  grpc::Status Answer(const Caller& who,
+                      Result<Reply> (HeadApi::*method)(const Caller&, const Request&),
+                      const Request& in, Reply* out) {
+    auto r = (api_->*method)(who, in);
     if (!r.ok()) return ToGrpc(r.status());
     *out = std::move(r).value();
     return grpc::Status::OK;

@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "common/files.h"
 #include "tls/certs.h"
 
@@ -107,21 +109,21 @@ Result<IssuedCert> IssueClientCert(const std::string& ca_cert, const std::string
   return out;
 }
 
-Result<NodeTlsFiles> KeepJoinedFiles(const std::string& dir, const std::string& name,
+Result<NodeTlsFiles> KeepIssuedFiles(const NodeTlsFiles& to, const std::string& common_name,
                                      const std::string& key_pem, const std::string& cert_pem,
                                      const std::string& ca_pem, Time now) {
   SWELL_RETURN_IF_ERROR(Verify(ca_pem, cert_pem, now));
   SWELL_ASSIGN_OR_RETURN(CertInfo info, Inspect(cert_pem));
   SWELL_ASSIGN_OR_RETURN(bool holds_key, KeyMatches(cert_pem, key_pem));
-  if (info.common_name != "node:" + name || !holds_key)
+  if ((!common_name.empty() && info.common_name != common_name) || !holds_key)
     return PermissionDenied("the certificate the head sent is for '" + info.common_name +
-                            "', not this node's key as node " + name);
-  SWELL_RETURN_IF_ERROR(PrivateDir(dir));
-  NodeTlsFiles f = NodeFilesIn(dir);
-  SWELL_RETURN_IF_ERROR(WriteFileAtomic(f.key, key_pem, 0600));
-  SWELL_RETURN_IF_ERROR(WriteFileAtomic(f.ca, ca_pem, 0644));
-  SWELL_RETURN_IF_ERROR(WriteFileAtomic(f.cert, cert_pem, 0644));
-  return f;
+                            "', not this key" +
+                            (common_name.empty() ? std::string() : " as '" + common_name + "'"));
+  SWELL_RETURN_IF_ERROR(PrivateDir(std::filesystem::path(to.key).parent_path().string()));
+  SWELL_RETURN_IF_ERROR(WriteFileAtomic(to.key, key_pem, 0600));
+  SWELL_RETURN_IF_ERROR(WriteFileAtomic(to.ca, ca_pem, 0644));
+  SWELL_RETURN_IF_ERROR(WriteFileAtomic(to.cert, cert_pem, 0644));
+  return to;
 }
 
 }  // namespace swell::tls

@@ -50,10 +50,11 @@ Result<IssuedCert> IssueClientCert(const std::string& ca_cert, const std::string
                                    const std::string& common_name, const std::string& public_key,
                                    Time now);
 
-// Keeps what a node got by joining (tls/join.h) in `dir` (made 0700): its key `key_pem`, the
-// certificate the head issued for it and the CA's. PermissionDenied, and nothing written,
-// unless the certificate chains to the CA, names node `name` and holds the key.
-Result<NodeTlsFiles> KeepJoinedFiles(const std::string& dir, const std::string& name,
+// Keeps a key made here and the certificate the head issued for it (a joined node's, tls/join.h;
+// a user's, `swell cert`) with the CA's, at `to` (their directory made 0700, the key 0600).
+// PermissionDenied, and nothing written, unless the certificate chains to the CA, holds the key
+// and (when `common_name` is given) names it.
+Result<NodeTlsFiles> KeepIssuedFiles(const NodeTlsFiles& to, const std::string& common_name,
                                      const std::string& key_pem, const std::string& cert_pem,
                                      const std::string& ca_pem, Time now);
 

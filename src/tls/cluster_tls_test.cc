@@ -79,13 +79,16 @@ TEST(ClusterTlsTest, AKeyMadeElsewhereGetsACertificateKeptOnlyIfItIsRight) {
             Code::kInvalidArgument);
 
   const std::string dir = home.path() + "/far1-tls";
-  EXPECT_FALSE(KeepJoinedFiles(dir, "far2", *key, issued->cert, issued->ca_cert, kNow).ok());
-  EXPECT_FALSE(KeepJoinedFiles(dir, "far1", *NewKey(), issued->cert, issued->ca_cert, kNow).ok());
+  auto keep = [&](const std::string& name, const std::string& key_pem, const std::string& ca) {
+    return KeepIssuedFiles(NodeFilesIn(dir), "node:" + name, key_pem, issued->cert, ca, kNow);
+  };
+  EXPECT_FALSE(keep("far2", *key, issued->ca_cert).ok());
+  EXPECT_FALSE(keep("far1", *NewKey(), issued->ca_cert).ok());
   auto other_key = NewKey();
   auto other_ca = MakeCa(*other_key, "other", kNow, 1);
-  EXPECT_FALSE(KeepJoinedFiles(dir, "far1", *key, issued->cert, *other_ca, kNow).ok());
+  EXPECT_FALSE(keep("far1", *key, *other_ca).ok());
   EXPECT_NE(access(dir.c_str(), F_OK), 0) << "nothing is written for a refusal";
-  auto kept = KeepJoinedFiles(dir, "far1", *key, issued->cert, issued->ca_cert, kNow);
+  auto kept = keep("far1", *key, issued->ca_cert);
   ASSERT_TRUE(kept.ok()) << kept.status().ToString();
   EXPECT_EQ(Mode(dir), 0700u);
   EXPECT_EQ(Mode(kept->key), 0600u);

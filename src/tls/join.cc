@@ -2,23 +2,13 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 
 #include <cctype>
 
+#include "common/secret.h"
+
 namespace swell::tls {
 namespace {
-
-std::string Hex(const unsigned char* p, size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * n);
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(kDigits[p[i] >> 4]);
-    out.push_back(kDigits[p[i] & 15]);
-  }
-  return out;
-}
 
 bool IsHex(const std::string& s, size_t size) {
   if (s.size() != size) return false;
@@ -38,15 +28,14 @@ std::string Mac(const std::string& secret, std::initializer_list<std::string> fi
   unsigned int n = 0;
   HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
        reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), out, &n);
-  return Hex(out, n);
+  return HexOf(out, n);
 }
 
 }  // namespace
 
 Result<JoinToken> NewJoinToken() {
-  unsigned char raw[24];
-  if (RAND_bytes(raw, sizeof raw) != 1) return Internal("no random bytes for a join token");
-  return JoinToken{Hex(raw, 8), Hex(raw + 8, 16)};
+  SWELL_ASSIGN_OR_RETURN(std::string random, GenerateSecret());  // 64 hex digits
+  return JoinToken{random.substr(0, 16), random.substr(16, 32)};
 }
 
 Result<JoinToken> ParseJoinToken(const std::string& text) {
