@@ -13,6 +13,7 @@
 // Pure functions; the words are Slurm 22.05's, as its sbatch printed them in tests/slurm.
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,10 @@ inline constexpr char kDependency[] = "Job dependency problem";
 // A batch script past Slurm's max_script_size (4 MiB by default; 4,194,304 bytes pass).
 inline constexpr char kTooLong[] = "Pathname of a file, directory or other parameter too long";
 inline constexpr size_t kMaxScriptBytes = size_t{4} << 20;
+// The most cpus (tasks times cpus per task), tasks or nodes one job may ask for: 4,194,304,
+// small enough that nothing the head computes from a job's counts overflows an int. Past it a job is refused as Slurm refuses one larger than its
+// partitions ("More processors requested than permitted").
+inline constexpr int64_t kMaxJobCpus = int64_t{1} << 22;
 // What sbatch itself prints, on two lines, for a script with a NUL byte (it never sends one).
 inline constexpr char kScriptNulLines[] =
     "The Slurm controller does not allow scripts that\ncontain a NULL character '\\0'.";

@@ -48,7 +48,7 @@ std::string Update(pb::JobSpec* spec, std::string* name, const JobStatus& job,
   }
   if (u.has_num_cpus()) {
     if (!pending) return kNotPending;
-    if (u.num_cpus() < 1) return kBadCpus;
+    if (u.num_cpus() < 1 || u.num_cpus() > kMaxJobCpus) return kBadCpus;
     int ntasks = std::max(1, s.ntasks());
     s.set_cpus_per_task((u.num_cpus() + ntasks - 1) / ntasks);
   }

@@ -79,6 +79,10 @@ TEST(JobControlTest, UpdateFollowsSlurmsRulesAndIsAllOrNothing) {
                 &spec, &name, St(pb::PENDING), bad, {1000}, 0,
                 [](const std::string&) { return false; }, kAnyJob),
             kInvalidPartition);
+  pb::JobUpdate huge;
+  huge.set_num_cpus(2'104'931'144);
+  EXPECT_EQ(Update(&spec, &name, St(pb::PENDING), huge, {0}, 0, kAnyPartition, kAnyJob),
+            kBadCpus);
   pb::JobUpdate dep;
   dep.set_set_dependency(true);
   dep.mutable_dependency()->add_terms()->add_job_ids("99");

@@ -228,6 +228,11 @@ Status CheckSubmit(pb::JobSpec* spec, const SubmitCluster& cluster) {
     return InvalidArgument("the script contains a NUL byte (Slurm refuses such scripts too)");
   if (spec->mem_mb() < 0 || spec->gpus() < 0 || spec->time_limit_ms() < 0)
     return InvalidArgument("negative resources");
+  if (int64_t{spec->ntasks()} * spec->cpus_per_task() > slurm_refusal::kMaxJobCpus ||
+      spec->min_nodes() > slurm_refusal::kMaxJobCpus || spec->max_nodes() > slurm_refusal::kMaxJobCpus)
+    return InvalidArgument(slurm_refusal::Encode(
+        {{}, slurm_refusal::kTooManyCpus,
+         "at most " + std::to_string(slurm_refusal::kMaxJobCpus) + " cpus, tasks or nodes in one job"}));
   if (spec->max_nodes() != 0 && spec->max_nodes() < spec->min_nodes())
     return InvalidArgument("--nodes: maximum below minimum");
   for (int i = 1; i < spec->array_indices_size(); ++i)

@@ -33,7 +33,7 @@ struct SubmitCluster {
 // Fills in what Slurm fills in (-N without -n: one task per node; -w: at least as many nodes as
 // it names; at least one node, task and cpu per task; an elastic job bound to named nodes takes
 // their partition) and checks the job. InvalidArgument, with a message saying why, for: nothing
-// to run, negative resources, a bad node range, array indices out of order, a relative working
+// to run, negative resources, counts past slurm_refusal::kMaxJobCpus, a bad node range, array indices out of order, a relative working
 // directory, node names this cluster does not know (Slurm's "invalid node name specified"),
 // an unknown partition, resources no node (or node type) could ever hold, an unknown
 // dependency type or a dependency on a job that does not exist. `spec` may be changed also

@@ -55,6 +55,28 @@ TEST(SubmitCheckTest, RefusesScriptsSlurmRefuses) {
   EXPECT_NE(Error(spec, Static()).find("NUL byte"), std::string::npos);
 }
 
+// Counts past any cluster's (the fuzzer's 2,104,931,144 tasks) are refused in Slurm's words,
+// on a static and an elastic cluster, before anything multiplies them.
+TEST(SubmitCheckTest, RefusesCountsNoClusterHolds) {
+  std::vector<autoscaler::NodeType> types(1);
+  types[0].name = "small", types[0].cpus = 2, types[0].memory_mb = 4096;
+  const SubmitCluster fixed = Static();
+  SubmitCluster elastic = Static();
+  elastic.types = &types;
+  elastic.nodes.clear();
+  for (const SubmitCluster* c : std::initializer_list<const SubmitCluster*>{&elastic, &fixed}) {
+    for (int field = 0; field < 4; ++field) {
+      auto spec = Spec();
+      if (field == 0) spec.set_ntasks(2'104'931'144);
+      if (field == 1) spec.set_cpus_per_task(2'104'931'144);
+      if (field == 2) spec.set_ntasks(1 << 12), spec.set_cpus_per_task(1 << 11);
+      if (field == 3) spec.set_min_nodes(2'104'931'144);
+      std::string err = Error(spec, *c);
+      EXPECT_EQ(slurm_refusal::Decode(err).reason, slurm_refusal::kTooManyCpus) << field << err;
+    }
+  }
+}
+
 // A constraint without a feature word on a static cluster (no node types): checked, not a
 // dereference of the missing types.
 TEST(SubmitCheckTest, AnEmptyConstraintOnAStaticCluster) {

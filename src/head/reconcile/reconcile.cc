@@ -1,6 +1,7 @@
 #include "head/reconcile/reconcile.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <set>
 #include <string_view>
@@ -12,11 +13,13 @@ namespace as = autoscaler;
 namespace sched = scheduler;
 
 autoscaler::Request NodeRequest(const Shape& shape) {
-  int nodes = std::max(1, shape.min_nodes);
-  int ntasks = std::max(1, shape.ntasks);
+  const int64_t nodes = std::max(1, shape.min_nodes);
+  const int64_t ntasks = std::max(1, shape.ntasks);
   as::Request r;
-  // The most tasks any node of the allocation gets when they are spread evenly.
-  r.cpus = std::max(1, shape.cpus_per_task) * ((ntasks + nodes - 1) / nodes);
+  // The most tasks any node of the allocation gets when they are spread evenly (no node type
+  // holds more than INT_MAX cpus: a larger count saturates there).
+  const int64_t cpus = std::max(1, shape.cpus_per_task) * ((ntasks + nodes - 1) / nodes);
+  r.cpus = static_cast<int>(std::min<int64_t>(cpus, std::numeric_limits<int>::max()));
   r.memory_mb = shape.mem_mb;
   r.gpus = shape.gpus;
   return r;
