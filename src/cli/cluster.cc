@@ -22,11 +22,10 @@
 #include "common/secret.h"
 #include "head/config/config.h"
 #include "head/head.h"
+#include "node/join.h"
 #include "node/node.h"
 #include "provider/providers.h"
-#include "tls/certs.h"
 #include "tls/cluster_tls.h"
-#include "tls/join.h"
 
 namespace swell::cli {
 namespace {
@@ -395,34 +394,6 @@ int HeadDaemon(const Args& args) {
   return 0;
 }
 
-namespace {
-
-// Joins the head at `head` ("host:port") as node `name` with a join token (tls/join.h): a new
-// key, and the certificate the head signs for it with the CA's, kept in `dir`.
-Status JoinWithToken(const std::string& head, const std::string& token_text,
-                     const std::string& name, const std::string& dir) {
-  SWELL_ASSIGN_OR_RETURN(auto token, tls::ParseJoinToken(token_text));
-  SWELL_ASSIGN_OR_RETURN(auto key, tls::NewKey());
-  SWELL_ASSIGN_OR_RETURN(auto public_key, tls::PublicKeyOf(key));
-  pb::JoinRequest req;
-  req.set_token_id(token.id);
-  req.set_name(name);
-  req.set_public_key(public_key);
-  req.set_proof(tls::JoinRequestProof(token.secret, token.id, name, public_key));
-  SWELL_ASSIGN_OR_RETURN(auto reply, rpc::Join(head, req, std::chrono::seconds(60)));
-  if (!SecretEquals(reply.proof(),
-                    tls::JoinReplyProof(token.secret, reply.ca_cert(), reply.cert())))
-    return PermissionDenied("the head at " + head +
-                            " did not prove it made this token: its certificates are not taken");
-  SWELL_RETURN_IF_ERROR(tls::KeepIssuedFiles(tls::NodeFilesIn(dir), "node:" + name, key,
-                                             reply.cert(), reply.ca_cert(), SystemClock().Now())
-                            .status());
-  LogInfo("node %s: joined the head at %s", name.c_str(), head.c_str());
-  return Status::Ok();
-}
-
-}  // namespace
-
 int NodeDaemon(const Args& args) {
   CLI::App app{"swell node"};
   std::string home = Home(), name, head, partition, hostname;
@@ -457,7 +428,7 @@ int NodeDaemon(const Args& args) {
   const bool tcp = !head.empty() && head.rfind("unix:", 0) != 0;
   const auto files = tls::NodeFilesIn(dir + "/tls");
   if (tcp && !token.empty() && access(files.cert.c_str(), R_OK) != 0)
-    if (Status s = JoinWithToken(head, token, name, dir + "/tls"); !s.ok()) return Fail("node", s);
+    if (Status s = node::JoinWithToken(head, token, name, dir + "/tls"); !s.ok()) return Fail("node", s);
   const bool certified = tcp && access(files.cert.c_str(), R_OK) == 0;
   auto secret = LoadSecret(home + "/secret");
   if (!secret.ok() && !certified) return Fail("node", secret.status());

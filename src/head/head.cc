@@ -72,6 +72,7 @@ void Head::Impl::Loop() {
       // only touched by this thread.
       Time now = clock_->Now();
       Time wake = std::min(now + opt_.tick, std::max(now, next_housekeeping_));
+      if (sched_dirty_) wake = std::min(wake, std::max(now, next_schedule_));
       if (pool_) wake = std::min(wake, std::max(now, next_autoscale_));
       clock_->WaitUntil(cv_, lock, wake, [this] { return stopped_ || !queue_.empty(); });
       if (stopped_) return;
@@ -81,6 +82,46 @@ void Head::Impl::Loop() {
       }
     }
     Pass(work);
+  }
+}
+
+Job& Head::Impl::AddJob(Job job) {
+  const int64_t id = job.row.id;
+  job.touched = &touched_;
+  touched_.push_back(id);  // looked at once at the end of this pass, dirty or not
+  return jobs_.insert_or_assign(id, std::move(job)).first->second;
+}
+
+void Head::Impl::FlushJobs(bool all) {
+  auto finished = [](const Job& job) {
+    return IsTerminal(static_cast<pb::JobState>(job.row.state)) && job.live.empty();
+  };
+  std::vector<int64_t> ids;
+  ids.swap(touched_);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  if (all) {
+    // A change that no path listed would be missed until now: said, and flushed all the same.
+    const size_t listed = ids.size();
+    for (const auto& [id, job] : jobs_)
+      if ((job.row_dirty || finished(job)) &&
+          !std::binary_search(ids.begin(), ids.begin() + static_cast<ptrdiff_t>(listed), id)) {
+        LogWarning("head: job %lld changed without being listed", static_cast<long long>(id));
+        ids.push_back(id);
+      }
+  }
+  for (int64_t id : ids) {
+    auto it = jobs_.find(id);
+    if (it == jobs_.end()) continue;
+    Job& job = it->second;
+    if (job.row_dirty) PutJobRow(job);
+    // Finished jobs leave the active table.
+    if (finished(job)) {
+      for (auto lid : std::set<int64_t>(job.leases)) DropLease(job, lid);
+      done_[id] = Brief{job.row.state, job.row.name, job.row.uid, job.row.task_count,
+                        job.is_array()};
+      jobs_.erase(it);
+    }
   }
 }
 
@@ -95,20 +136,34 @@ void Head::Impl::Write(const Status& s) {
   }
 }
 
-void Head::Impl::Pass(std::vector<std::function<void()>>& work) {
+void Head::Impl::Begin() {
   Status b = store_->Begin();
   if (!b.ok()) {
     LogError("head: cannot begin a transaction: %s", b.ToString().c_str());
     std::_Exit(70);
   }
   wrote_ = false;
+}
+
+void Head::Impl::Pass(std::vector<std::function<void()>>& work) {
+  Begin();
   for (auto& fn : work) fn();
   Time now = clock_->Now();
   if (now >= next_housekeeping_) {
     Housekeeping(now);
     next_housekeeping_ = now + opt_.tick;
   }
-  if (sched_dirty_) Schedule(now);
+  const bool sweep = now >= next_sweep_;
+  if (sweep) next_sweep_ = now + kSweepPeriod;
+  if (sched_dirty_ && now >= next_schedule_) {
+    // A long queue's scheduling takes a while: what this pass was asked is committed and
+    // answered first.
+    if (jobs_.size() >= static_cast<size_t>(kLongQueue) && !after_commit_.empty()) {
+      Commit(sweep);
+      Begin();
+    }
+    Schedule(now);
+  }
   if (pool_) {
     if (now >= next_autoscale_) {
       Autoscale(now);
@@ -116,20 +171,11 @@ void Head::Impl::Pass(std::vector<std::function<void()>>& work) {
     }
     SyncPool(now);
   }
-  for (auto& [id, job] : jobs_)
-    if (job.row_dirty) PutJobRow(job);
-  // Finished jobs leave the active table.
-  for (auto it = jobs_.begin(); it != jobs_.end();) {
-    Job& job = it->second;
-    if (IsTerminal(static_cast<pb::JobState>(job.row.state)) && job.live.empty()) {
-      for (auto lid : std::set<int64_t>(job.leases)) DropLease(job, lid);
-      Brief b{job.row.state, job.row.name, job.row.uid, job.row.task_count, job.is_array()};
-      done_[it->first] = b;
-      it = jobs_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  Commit(sweep);
+}
+
+void Head::Impl::Commit(bool all_jobs) {
+  FlushJobs(all_jobs);
   for (auto& [id, lease] : leases_) {
     if (!lease.dirty) continue;
     lease.dirty = false;

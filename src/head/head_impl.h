@@ -38,6 +38,10 @@
 
 namespace swell::head {
 
+// A queue of kLongQueue or more waiting jobs is scheduled at most once a millisecond per
+// kLongQueue of them, and never more than a third of the time (Head::Impl::next_schedule_).
+inline constexpr int64_t kLongQueue = 1000;
+
 struct SubmitCluster;  // submit_check.h
 
 // One caller of Wait(): the loop pushes a fresh snapshot whenever the waited jobs change.
@@ -151,7 +155,6 @@ class Head::Impl {
                   const std::string& certified);
   void DoReports(const std::string& node, uint64_t sid, const pb::ReportBatch& b);
   void DoSessionClosed(const std::string& node, uint64_t sid);
-  void DoHeartbeat(const std::string& node, uint64_t sid);
   void DoDraining(const std::string& node, uint64_t sid);
 
   // Job steps (Exec): started on the loop; their events are routed from node sessions here.
@@ -188,6 +191,11 @@ class Head::Impl {
  private:
   void Loop();
   void Pass(std::vector<std::function<void()>>& work);
+  // A pass's transaction: Begin starts it; Commit writes the jobs it changed (every job's
+  // row when `all_jobs`) and its leases, commits, and then answers the requests, sends the
+  // nodes their messages and starts the provider calls it made.
+  void Begin();
+  void Commit(bool all_jobs);
   void Housekeeping(Time now);
   // --signal, --deadline and --kill-on-invalid-dep: sends each running task's warning signal
   // when it comes due, ends a job that can no longer meet its deadline, cancels one whose
@@ -214,6 +222,11 @@ class Head::Impl {
   // The job a task id belongs to: a job's own id, or an array task's (SLURM_JOB_ID).
   Job* FindJobOfTask(int64_t task_id);
   void PutJobRow(Job& job);
+  // Takes a job into jobs_ (submitted, loaded or reopened), with this head's touched_ list.
+  Job& AddJob(Job job);
+  // At the end of a pass: writes the rows of the jobs it changed and moves the finished ones
+  // out of jobs_; `all` looks at every job (once a tick, for a change not marked).
+  void FlushJobs(bool all);
   // Makes a lifecycle transition's changes durable and acts on them: task rows and events
   // written, the tasks that left let go by their leases (which refill or shrink), their
   // steps ended, the scheduler told.
@@ -282,6 +295,13 @@ class Head::Impl {
   std::map<int64_t, Job> jobs_;    // PENDING or RUNNING
   std::set<int64_t> timed_jobs_;  // those of jobs_ that HasTimers
   std::map<int64_t, Brief> done_;  // finished
+  std::vector<int64_t> touched_;   // jobs this pass changed (Job::MarkDirty, Apply, AddJob)
+  // Jobs the last schedule found waiting for a begin time or a dependency (maybe no longer):
+  // housekeeping schedules again while one still waits so.
+  std::set<int64_t> gated_;
+  static bool IsGate(const std::string& reason) {
+    return !reason.empty() && reason != "Resources" && reason != "Priority";
+  }
   std::map<std::string, NodeEntry> nodes_;
   std::map<int64_t, Lease> leases_;
   int64_t next_job_id_ = 1;
@@ -324,6 +344,13 @@ class Head::Impl {
   // Order key of the first group the last pass could not start (priority desc, submit, id).
   std::optional<reconcile::OrderKey> top_blocked_;
   Time next_housekeeping_;
+  Time next_sweep_{};  // every job looked at by Commit (FlushJobs(true)), once a kSweepPeriod
+  static constexpr Duration kSweepPeriod = std::chrono::minutes(1);
+  // A long queue is scheduled at most once a millisecond per 1,000 waiting jobs (a pass is
+  // linear in the queue): with 100,000 waiting, every 100 ms, so that submissions and reports
+  // are not held behind passes that each weigh the whole queue (Slurm bounds its event-driven
+  // passes too: default_queue_depth, sched_min_interval).
+  Time next_schedule_{};
 
   std::unique_ptr<elastic::Pool> pool_;
   std::unique_ptr<autoscaler::Policy> policy_;

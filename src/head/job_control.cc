@@ -52,7 +52,7 @@ Result<pb::ControlReply> Head::Impl::DoControl(const rpc::Caller& who,
     lifecycle::Changes changes;
     (void)control::RequeueWhole(reopened, *rows, ToMillis(now), &changes);
     done_.erase(id);
-    job = &jobs_.emplace(id, std::move(reopened)).first->second;
+    job = &AddJob(std::move(reopened));
     if (lifecycle::HasTimers(job->spec)) timed_jobs_.insert(id);
     Write(store_->PutSpec(id, job->spec.SerializeAsString()));
     job->row.spec = job->spec.SerializeAsString();
@@ -152,7 +152,7 @@ Result<pb::ControlReply> Head::Impl::DoControl(const rpc::Caller& who,
   job->row.name = name;
   job->row.priority = JobPriority(job->spec);
   job->row.spec = job->spec.SerializeAsString();
-  job->row_dirty = true;
+  job->MarkDirty();
   Write(store_->PutSpec(id, job->row.spec));
   // Running tasks learn their new time limit from the job's spec sent again to their nodes.
   if (limit_changed) {

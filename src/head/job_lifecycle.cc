@@ -50,7 +50,7 @@ void UpdateState(Job& job, int64_t now_ms, Changes* changes) {
   pb::JobState st = DerivedState(job);
   if (st == job.row.state) return;
   job.row.state = st;
-  job.row_dirty = true;
+  job.MarkDirty();
   changes->state_changed = true;
   if (st == pb::RUNNING && job.row.start_ms == 0) {
     job.row.start_ms = now_ms;
@@ -77,7 +77,7 @@ std::optional<Task> TakeNext(Job& job, int64_t lease, const std::string& node, C
     for (;;) {
       if (job.row.next_pos >= job.row.task_count) return std::nullopt;
       t.pos = job.row.next_pos++;
-      job.row_dirty = true;
+      job.MarkDirty();
       if (!job.skip.erase(t.pos)) break;
     }
   }
@@ -124,13 +124,13 @@ void Finish(Job& job, int64_t pos, pb::JobState state, int exit_code, int signal
   if (exit_code > job.row.exit_code || (signal != 0 && job.row.signal == 0)) {
     job.row.exit_code = std::max(job.row.exit_code, exit_code);
     if (signal != 0) job.row.signal = signal;
-    job.row_dirty = true;
+    job.MarkDirty();
   }
   // A task that started and ended within one report of its node never made the job
   // RUNNING: the job started when it did.
   if (t.started && job.row.start_ms == 0 && t.start_ms != 0) {
     job.row.start_ms = t.start_ms;
-    job.row_dirty = true;
+    job.MarkDirty();
     changes->events.push_back({t.start_ms, "start", ""});
   }
   changes->left.push_back({t, false});
@@ -158,7 +158,7 @@ void Requeue(Job& job, int64_t pos, bool count_restart, int64_t now_ms, Changes*
   job.requeued.push_back({pos, t.attempt});
   if (count_restart) {
     job.row.restarts++;
-    job.row_dirty = true;
+    job.MarkDirty();
   }
   UpdateState(job, now_ms, changes);  // a running job may be pending again
 }
@@ -188,7 +188,7 @@ void RequeueEndedRanks(Job& job, const std::function<std::optional<state::TaskRo
   // The earlier attempt's exit codes are void: the job's is its new world's.
   job.row.exit_code = 0;
   job.row.signal = 0;
-  job.row_dirty = true;
+  job.MarkDirty();
   changes->state_changed = true;
 }
 
@@ -284,7 +284,7 @@ void CancelUndispatched(Job& job, int64_t now_ms, Changes* changes, pb::JobState
   job.row.next_pos = job.row.task_count;
   job.row.rest_cancelled = true;
   job.skip.clear();
-  job.row_dirty = true;
+  job.MarkDirty();
   UpdateState(job, now_ms, changes);
 }
 

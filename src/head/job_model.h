@@ -67,7 +67,15 @@ struct Job {
   std::set<int64_t> skip;        // positions >= next_pos already terminal (cancelled)
   std::map<int64_t, Task> live;  // dispatched tasks by position
   std::set<int64_t> leases;
-  bool row_dirty = false;
+  bool row_dirty = false;  // set by MarkDirty; PutJobRow writes the row and clears it
+  // The head's list of the jobs a pass changed (null outside a head): MarkDirty adds the job
+  // once, so the end of a pass looks at those, not at every job (100,000 may wait).
+  std::vector<int64_t>* touched = nullptr;
+
+  void MarkDirty() {
+    if (!row_dirty && touched != nullptr) touched->push_back(row.id);
+    row_dirty = true;
+  }
 
   bool is_array() const { return spec.array_indices_size() > 0; }
   int64_t undispatched() const {
@@ -92,6 +100,7 @@ struct NodeEntry {
   bool up = false;
   Time last_seen;
   std::shared_ptr<Session> session;
+  uint64_t heard = 0;  // session->heard() when the loop last looked
   uint64_t session_id = 0;
   bool draining = false;  // the node said it stops: schedule and dispatch nothing there
   std::string node_type;  // of an elastic node ("" for a static one): its partition to Slurm

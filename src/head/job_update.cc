@@ -127,7 +127,7 @@ std::vector<Task> RequeueWhole(Job& job, const std::vector<state::TaskRow>& rows
   job.row.exit_code = 0;
   job.row.signal = 0;
   job.row.restarts++;
-  job.row_dirty = true;
+  job.MarkDirty();
   changes->state_changed = true;
   changes->events.push_back({now_ms, "requeue", ""});
   return live;

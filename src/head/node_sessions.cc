@@ -24,15 +24,17 @@ void Head::Impl::Housekeeping(Time now) {
   PmixTimers(now);
   for (auto& [name, n] : nodes_) {
     if (!n.up) continue;
+    if (n.session && n.session->heard() != n.heard) n.heard = n.session->heard(), n.last_seen = now;
     if (now - n.last_seen > opt_.node_timeout) NodeFailed(n, now, "not responding");
   }
   // Begin times and dependencies may have come due.
-  for (auto& [id, job] : jobs_) {
-    if (job.undispatched() > 0 && !job.row.reason.empty() && job.row.reason != "Resources" &&
-        job.row.reason != "Priority") {
+  for (auto it = gated_.begin(); it != gated_.end();) {
+    const Job* job = FindJob(*it);
+    if (job != nullptr && job->undispatched() > 0 && IsGate(job->row.reason)) {
       sched_dirty_ = true;
       break;
     }
+    it = gated_.erase(it);
   }
 }
 
@@ -217,12 +219,6 @@ void Head::Impl::DoReports(const std::string& node_name, uint64_t sid, const pb:
   }
 }
 
-void Head::Impl::DoHeartbeat(const std::string& node_name, uint64_t sid) {
-  auto nit = nodes_.find(node_name);
-  if (nit == nodes_.end() || nit->second.session_id != sid) return;
-  nit->second.last_seen = clock_->Now();
-}
-
 void Head::Impl::DoDraining(const std::string& node_name, uint64_t sid) {
   auto nit = nodes_.find(node_name);
   if (nit == nodes_.end() || nit->second.session_id != sid) return;
@@ -299,11 +295,11 @@ Status Head::NodeSession(const rpc::Caller& who,
       });
     } else if (name.empty()) {
       break;  // must register first
-    } else if (msg.has_reports()) {
+    }
+    session->Heard();  // a heartbeat is nothing more
+    if (msg.has_reports()) {
       auto batch = std::make_shared<pb::ReportBatch>(std::move(*msg.mutable_reports()));
       impl_->Post([this, name, sid, batch] { impl_->DoReports(name, sid, *batch); });
-    } else if (msg.has_heartbeat()) {
-      impl_->Post([this, name, sid] { impl_->DoHeartbeat(name, sid); });
     } else if (msg.has_draining()) {
       impl_->Post([this, name, sid] { impl_->DoDraining(name, sid); });
     } else if (msg.has_exec()) {

@@ -37,6 +37,7 @@ void Head::Impl::ClusterNodes(Time now, std::vector<reconcile::Node>* nodes,
 
 std::vector<reconcile::WaitingJob> Head::Impl::WaitingJobs(Time now) {
   std::vector<reconcile::WaitingJob> out;
+  out.reserve(jobs_.size());
   for (auto& [id, job] : jobs_) {
     if (!job.Waits()) continue;
     reconcile::WaitingJob w = WaitingOf(job);
@@ -81,13 +82,22 @@ void Head::Impl::Schedule(Time now) {
   std::vector<reconcile::Node> nodes;
   std::vector<reconcile::Hold> holds;
   ClusterNodes(now, &nodes, &holds);
-  auto plan = reconcile::Schedule(nodes, holds, WaitingJobs(now), Routing(now), now);
+  auto waiting = WaitingJobs(now);
+  const auto queued = static_cast<int64_t>(waiting.size());
+  auto plan = reconcile::Schedule(nodes, holds, waiting, Routing(now), now);
+  if (queued >= kLongQueue) {
+    // The spacing counts from the end of this pass, and is at least twice what the pass took:
+    // scheduling a long queue takes at most a third of the loop.
+    const Time end = clock_->Now();
+    next_schedule_ = end + std::max(Duration(queued / kLongQueue), 2 * (end - now));
+  }
   top_blocked_ = plan.top_blocked;
   for (const auto& [id, reason] : plan.reasons) {
     Job& job = jobs_.at(id);
+    if (IsGate(reason)) gated_.insert(id);
     if (job.row.reason == reason) continue;
     job.row.reason = reason;
-    job.row_dirty = true;
+    job.MarkDirty();
     if (!reason.empty()) Changed();
   }
   std::set<int64_t> grown;

@@ -4,6 +4,7 @@
 // stream by a thread of the session's handler, so that the loop never blocks on a slow node.
 // Thread-safe: the loop calls Send and Close, the handler runs WriteLoop and calls Ended.
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -25,6 +26,11 @@ class Session {
   void Ended();
   // Writes what Send queues, in order, until Close(), Ended() or a broken stream.
   void WriteLoop();
+  // The handler counts every message the node sends; the loop, seeing the count move, takes
+  // the node as seen (a heartbeat wakes no one: 1,000 nodes at 1 Hz are 1,000 loop passes a
+  // second otherwise).
+  void Heard() { heard_.fetch_add(1, std::memory_order_relaxed); }
+  uint64_t heard() const { return heard_.load(std::memory_order_relaxed); }
 
  private:
   rpc::Stream<pb::NodeMessage, pb::HeadMessage>* stream_;
@@ -33,6 +39,7 @@ class Session {
   std::deque<pb::HeadMessage> out_;  // GUARDED_BY(mu_)
   bool closed_ = false;              // GUARDED_BY(mu_)
   bool ended_ = false;               // GUARDED_BY(mu_): the handler returned
+  std::atomic<uint64_t> heard_{0};
 };
 
 }  // namespace swell::head

@@ -78,7 +78,7 @@ Status Head::Impl::Load() {
       job.counts[pb::PENDING] +=
           row.task_count - row.next_pos - static_cast<int64_t>(job.skip.size());
     if (lifecycle::HasTimers(job.spec)) timed_jobs_.insert(row.id);
-    jobs_.emplace(row.id, std::move(job));
+    AddJob(std::move(job));
   }
   auto leases = store_->LoadLeases();
   if (!leases.ok()) return leases.status();

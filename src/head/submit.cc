@@ -69,36 +69,36 @@ Result<pb::SubmitReply> Head::Impl::DoSubmit(const rpc::Caller& who, const pb::J
   if (spec.launch_tasks()) count = spec.ntasks();  // one task per rank, under the job's id
   Write(store_->SetCounter("next_job_id", next_job_id_));
   Job job;
-  job.spec = spec;
+  job.spec = std::move(spec);  // a submission's environment is most of it: moved, not copied
   job.row.id = id;
-  job.row.name = spec.name();
+  job.row.name = job.spec.name();
   job.row.uid = who.uid;
   job.row.gid = who.gid;
   job.row.user = who.user;
   job.row.state = pb::PENDING;
   job.row.submit_ms = ToMillis(now);
-  job.row.priority = JobPriority(spec);
+  job.row.priority = JobPriority(job.spec);
   job.row.task_count = count;
   job.row.next_pos = 0;
   job.spec.SerializeToString(&job.row.spec);
   job.counts[pb::PENDING] = count;
   Write(store_->PutJob(job.row));
   Write(store_->PutSpec(id, job.row.spec));
-  Event(now, "submit", id, "", spec.name());
-  if (!spec.mail_type().empty() && spec.mail_type() != "NONE" && opt_.mail_prog.empty())
+  Event(now, "submit", id, "", job.spec.name());
+  if (!job.spec.mail_type().empty() && job.spec.mail_type() != "NONE" && opt_.mail_prog.empty())
     LogInfo("job %lld: --mail-type=%s for %s recorded; no mail program is configured",
-            static_cast<long long>(id), spec.mail_type().c_str(),
-            spec.mail_user().empty() ? who.user.c_str() : spec.mail_user().c_str());
+            static_cast<long long>(id), job.spec.mail_type().c_str(),
+            job.spec.mail_user().empty() ? who.user.c_str() : job.spec.mail_user().c_str());
   if (pool_) {
     if (auto t = JobType(job, now)) {
       arrived_.resize(pool_->types().size(), 0);
-      arrived_[static_cast<size_t>(*t)] += spec.launch_tasks() ? 1 : count;  // allocations
+      arrived_[static_cast<size_t>(*t)] += job.spec.launch_tasks() ? 1 : count;  // allocations
     }
   }
-  if (lifecycle::HasTimers(spec)) timed_jobs_.insert(id);
-  Job& queued = jobs_.emplace(id, std::move(job)).first->second;
+  if (lifecycle::HasTimers(job.spec)) timed_jobs_.insert(id);
+  Job& queued = AddJob(std::move(job));
   // A job that cannot end by its deadline never starts (job_timers.cc checks it as it waits).
-  if (lifecycle::MissesDeadline(spec, ToMillis(now))) {
+  if (lifecycle::MissesDeadline(queued.spec, ToMillis(now))) {
     lifecycle::Changes changes;
     lifecycle::CancelUndispatched(queued, ToMillis(now), &changes, pb::DEADLINE);
     Event(now, "deadline", id, "", "");

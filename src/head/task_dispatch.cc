@@ -39,6 +39,7 @@ void Head::Impl::PutJobRow(Job& job) {
 }
 
 void Head::Impl::Apply(Job& job, lifecycle::Changes& changes, Time now) {
+  touched_.push_back(job.row.id);  // its last live task may have ended: it may leave jobs_
   for (const auto& r : changes.task_rows) Write(store_->PutTask(r));
   for (const auto& e : changes.events) {
     Event(FromMillis(e.ms), e.kind, job.row.id, "", e.detail);

@@ -176,14 +176,25 @@ class GrpcHeadClient final : public HeadClient {
     }
   }
 
+  Status QueueInto(const pb::QueueRequest& in, pb::QueueReply* out) override {
+    return CallInto(in, &pb::Head::Stub::Queue, out);
+  }
+
+  template <typename Req, typename Rep>
+  Status CallInto(const Req& in,
+                  grpc::Status (pb::Head::Stub::*method)(grpc::ClientContext*, const Req&, Rep*),
+                  Rep* out) {
+    grpc::ClientContext ctx;
+    Prepare(&ctx, /*deadline=*/true);
+    grpc::Status s = (stub_.get()->*method)(&ctx, in, out);
+    return s.ok() ? Status::Ok() : FromGrpc(s);
+  }
+
   template <typename Req, typename Rep>
   Result<Rep> Call(const Req& in,
                    grpc::Status (pb::Head::Stub::*method)(grpc::ClientContext*, const Req&, Rep*)) {
-    grpc::ClientContext ctx;
-    Prepare(&ctx, /*deadline=*/true);
     Rep out;
-    grpc::Status s = (stub_.get()->*method)(&ctx, in, &out);
-    if (!s.ok()) return FromGrpc(s);
+    SWELL_RETURN_IF_ERROR(CallInto(in, method, &out));
     return out;
   }
 
@@ -246,6 +257,9 @@ Result<pb::JoinReply> Join(const std::string& address, const pb::JoinRequest& re
 }
 
 std::unique_ptr<HeadClient> HeadClient::Create(const Endpoint& endpoint) {
+  // absl's mutex deadlock detection (on in Debian's absl) records every lock gRPC takes in a
+  // graph: a few percent of a command's cpu, and of a node daemon's or the head's under load.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   if (g_keep_runtime) {
     // A reference to gRPC's runtime that is never given back: grpc_shutdown never runs.
     static const bool initialized = (grpc_init(), true);
@@ -256,7 +270,6 @@ std::unique_ptr<HeadClient> HeadClient::Create(const Endpoint& endpoint) {
 
 void SetUpForOneCommand() {
   g_keep_runtime = true;
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 }
 
 }  // namespace swell::rpc

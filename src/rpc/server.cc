@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <absl/synchronization/mutex.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/security/tls_certificate_provider.h>
 #include <grpcpp/security/tls_credentials_options.h>
@@ -111,9 +112,15 @@ class ServerImpl final : public Server, public pb::Head::Service {
     bool tls = !options_.tcp_address.empty() && options_.tls.enabled();
     if (!options_.tcp_address.empty() && !tls) SWELL_RETURN_IF_ERROR(ListenTcp());
     if (pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) return Internal("pipe2 failed");
+    absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);  // as in client.cc
     grpc::ServerBuilder builder;
     builder.RegisterService(this);
     builder.SetMaxReceiveMessageSize(64 << 20);
+    // No bandwidth-delay probing: it answers each burst of a session's data (a heartbeat) with
+    // a ping, and halved the head's cpu with 1,000 nodes (docs/BENCHMARKS.md). A fixed 1 MiB
+    // window instead keeps a step's output streaming over a WAN (20 MB/s at 50 ms).
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 1 << 20);
     if (tls) {
       // gRPC listens itself here: a TLS caller is named by its certificate, not its socket.
       SWELL_ASSIGN_OR_RETURN(auto host_port, ListenHostPort(options_.tcp_address));
