@@ -8,15 +8,17 @@
 //     "ready N" once every node is registered, then a status line every 10 s; runs until
 //     SIGINT or SIGTERM.
 //
-//   head_load submit --head unix:PATH --seconds 60 [--threads 8] [--at-least 0]
+//   head_load submit --head unix:PATH --seconds 60 [--threads 8] [--at-least 0] [--acked-file F]
 //     Submits `sleep 600` batch jobs (with this process's environment, as sbatch sends it) from
 //     `threads` connections for `seconds`, and on until `at-least` were acknowledged. Prints one
 //     JSON line: acknowledged, refused, seconds, rate, the slowest whole second's count, the
-//     first and last job id, and the count of every whole second.
+//     first and last job id, and the count of every whole second; every acknowledged id goes
+//     to `acked-file`. After 100 refusals (a head that was killed) it stops.
 //
 // Neither runs a process for a job: what is measured is the head.
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -276,7 +278,8 @@ int Nodes(const std::string& head, const std::string& token, int count, const st
   return 0;
 }
 
-int Submit(const std::string& head, double seconds, int threads, int64_t at_least) {
+int Submit(const std::string& head, double seconds, int threads, int64_t at_least,
+           const std::string& acked_file) {
   pb::SubmitRequest req;
   auto* spec = req.mutable_spec();
   spec->set_name("load");
@@ -303,26 +306,32 @@ int Submit(const std::string& head, double seconds, int threads, int64_t at_leas
       before = now;
     }
   });
+  std::mutex ids_mu;
+  std::vector<int64_t> ids;  // GUARDED_BY(ids_mu): every id acknowledged
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t)
     pool.emplace_back([&] {
       auto client = rpc::HeadClient::Create({head, "", {}});
+      std::vector<int64_t> mine;
       while (Clock::now() < until || acked < at_least) {
         auto r = client->Submit(req);
         if (!r.ok()) {
           if (refused++ == 0)
             std::fprintf(stderr, "head_load: submit refused: %s\n", r.status().ToString().c_str());
-          if (refused > 100) return;
+          if (refused > 100) break;
           continue;
         }
         ++acked;
         int64_t id = r->job_id(), f = first;
+        mine.push_back(id);
         while (id < f && !first.compare_exchange_weak(f, id)) {
         }
         int64_t l = last;
         while (id > l && !last.compare_exchange_weak(l, id)) {
         }
       }
+      std::lock_guard<std::mutex> lock(ids_mu);
+      ids.insert(ids.end(), mine.begin(), mine.end());
     });
   for (auto& t : pool) t.join();
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -332,6 +341,13 @@ int Submit(const std::string& head, double seconds, int threads, int64_t at_leas
   int64_t slowest = INT64_MAX;
   for (size_t i = 0; i + 1 < per_second.size(); ++i) slowest = std::min(slowest, per_second[i]);
   if (slowest == INT64_MAX) slowest = 0;
+  if (!acked_file.empty()) {
+    std::sort(ids.begin(), ids.end());
+    if (FILE* f = std::fopen(acked_file.c_str(), "w")) {
+      for (int64_t id : ids) std::fprintf(f, "%lld\n", static_cast<long long>(id));
+      std::fclose(f);
+    }
+  }
   std::string each;
   for (size_t i = 0; i + 1 < per_second.size(); ++i)
     each += (i ? ", " : "") + std::to_string(per_second[i]);
@@ -349,6 +365,7 @@ int Submit(const std::string& head, double seconds, int threads, int64_t at_leas
 }  // namespace swell
 
 int main(int argc, char** argv) {
+  prctl(PR_SET_PDEATHSIG, SIGTERM);  // ends with the driver (bench/head_scale.py), come what may
   sigset_t set = swell::StopSignals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   CLI::App app{"head_load: the head under load over its real transport"};
@@ -357,6 +374,7 @@ int main(int argc, char** argv) {
   int count = 1000, cpus = 1, job_seconds = 30, threads = 8;
   double heartbeat = 1, seconds = 60;
   int64_t at_least = 0;
+  std::string acked_file;
   auto* nodes = app.add_subcommand("nodes", "play nodes");
   nodes->add_option("--head", head, "host:port of a TLS head")->required();
   nodes->add_option("--token", token, "a join token for --count uses")->required();
@@ -370,8 +388,9 @@ int main(int argc, char** argv) {
   submit->add_option("--seconds", seconds)->check(CLI::PositiveNumber);
   submit->add_option("--threads", threads)->check(CLI::Range(1, 256));
   submit->add_option("--at-least", at_least)->check(CLI::NonNegativeNumber);
+  submit->add_option("--acked-file", acked_file, "where to write every acknowledged job id");
   CLI11_PARSE(app, argc, argv);
   if (nodes->parsed())
     return swell::Nodes(head, token, count, dir, cpus, job_seconds, heartbeat);
-  return swell::Submit(head, seconds, threads, at_least);
+  return swell::Submit(head, seconds, threads, at_least, acked_file);
 }

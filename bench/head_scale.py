@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""The head at scale (bench/run head-scale; docs/BENCHMARKS.md, "The head at scale").
+
+On a TCP cluster with no node of its own, bench/head_load plays NODES nodes (each its own TLS
+connection, joined with one join token of NODES uses), heartbeating at 1 Hz and running what
+the head gives them for 30 s each. Measured, in order:
+  1. the head's cpu over 60 s with the nodes idle (target: under 20% of one core);
+  2. submissions from THREADS connections of the head's unix socket for 60 s and on until
+     JOBS were acknowledged (target: 1,000/s sustained), the head's cpu meanwhile;
+  3. `squeue` (all lines) with the queue full, 5 times (target: under 1 s), and the head's
+     cpu over 60 s with the nodes busy and the queue full;
+  4. a head killed with SIGKILL in the middle of a submission run: after `swell up` again,
+     every id the client was given is in the head's database.
+Prints one JSON line with the figures.
+"""
+
+import argparse
+import json
+import os
+import random
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+
+
+def log(msg):
+    print(f"[bench head-scale] {msg}", file=sys.stderr, flush=True)
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def head_pid(home):
+    with open(os.path.join(home, "head.pid")) as f:
+        return int(f.read().strip())
+
+
+def head_cpu(home, seconds):
+    pid = head_pid(home)
+    a, t0 = cpu_seconds(pid), time.monotonic()
+    time.sleep(seconds)
+    b, t1 = cpu_seconds(pid), time.monotonic()
+    return (b - a) / (t1 - t0)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True, help="directory with swell, swell-daemon, squeue")
+    ap.add_argument("--head-load", required=True)
+    ap.add_argument("--home", required=True)
+    ap.add_argument("--nodes", type=int, default=1000)
+    ap.add_argument("--jobs", type=int, default=100000)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--threads", type=int, default=32)
+    ap.add_argument("--git", default="unknown")
+    a = ap.parse_args()
+    swell = os.path.join(a.bin, "swell")
+    env = dict(os.environ, SWELL_HOME=a.home)
+    work = os.path.join(a.home, "head-scale")
+    os.makedirs(work, exist_ok=True)
+    conf = os.path.join(work, "cluster.toml")
+    with open(conf, "w") as f:
+        f.write('[cluster]\nnodes = 0\ntcp = "127.0.0.1:0"\n')
+
+    def up():
+        subprocess.run([swell, "up", "--config", conf], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+
+    up()
+    with open(os.path.join(a.home, "head.port")) as f:
+        port = f.readline().strip()
+    token = subprocess.run([swell, "token", "--uses", str(a.nodes), "--ttl", "7200"], env=env,
+                           check=True, capture_output=True, text=True).stdout.split()[0]
+    nodes_err = open(os.path.join(work, "nodes.log"), "w")
+    nodes = subprocess.Popen(
+        [a.head_load, "nodes", "--head", f"127.0.0.1:{port}", "--token", token,
+         "--count", str(a.nodes), "--dir", os.path.join(work, "certs"), "--job-seconds", "30"],
+        stdout=subprocess.PIPE, stderr=nodes_err, text=True)
+    result = {"bench": "head-scale", "git": a.git, "nodes": a.nodes, "cpus": os.cpu_count()}
+    try:
+        line = nodes.stdout.readline()
+        if not line.startswith("ready"):
+            raise SystemExit(f"head_load nodes did not get ready: {line!r} (see {nodes_err.name})")
+        result["nodes_ready_s"] = float(line.split()[-2])
+        log(line.strip())
+        time.sleep(5)
+        result["head_cpu_idle_nodes"] = round(head_cpu(a.home, 60), 3)
+        log(f"head cpu, {a.nodes} nodes heartbeating, no job: {result['head_cpu_idle_nodes']:.1%}")
+
+        sock = "unix:" + os.path.join(a.home, "head.sock")
+        pid = head_pid(a.home)
+        c0, t0 = cpu_seconds(pid), time.monotonic()
+        sub = subprocess.run(
+            [a.head_load, "submit", "--head", sock, "--seconds", str(a.seconds),
+             "--threads", str(a.threads), "--at-least", str(a.jobs)],
+            capture_output=True, text=True, env=env)
+        if sub.returncode != 0:
+            raise SystemExit(f"head_load submit failed: {sub.stderr}")
+        s = json.loads(sub.stdout.strip().splitlines()[-1])
+        per = s.pop("per_second")
+        first = per[: int(a.seconds)]
+        s["head_cpu"] = round((cpu_seconds(pid) - c0) / (time.monotonic() - t0), 3)
+        s["first_60s_rate"] = round(sum(first) / max(1, len(first)))
+        s["first_60s_slowest_second"] = min(first) if first else 0
+        s["first_60s_seconds_under_1000"] = sum(1 for x in first if x < 1000)
+        s["threads"] = a.threads
+        result["submit"] = s
+        log(f"submit: {s['acknowledged']} acknowledged in {s['seconds']} s ({s['rate']}/s); "
+            f"first {len(first)} s: {s['first_60s_rate']}/s, slowest second "
+            f"{s['first_60s_slowest_second']}, {s['first_60s_seconds_under_1000']} s under 1,000")
+
+        squeue = os.path.join(a.bin, "squeue")
+        walls, lines = [], 0
+        for _ in range(5):
+            t = time.monotonic()
+            out = subprocess.run([squeue], env=env, capture_output=True, text=True, check=True)
+            walls.append(time.monotonic() - t)
+            lines = out.stdout.count("\n") - 1
+        result["squeue"] = {"lines": lines, "median_s": round(statistics.median(walls), 3),
+                            "max_s": round(max(walls), 3),
+                            "each_s": [round(w, 3) for w in walls]}
+        log(f"squeue: {lines} lines, median {statistics.median(walls):.2f} s, "
+            f"max {max(walls):.2f} s")
+        result["head_cpu_busy_nodes_full_queue"] = round(head_cpu(a.home, 60), 3)
+        log(f"head cpu, {a.nodes} nodes busy, queue full: "
+            f"{result['head_cpu_busy_nodes_full_queue']:.1%}")
+    finally:
+        nodes.send_signal(signal.SIGTERM)
+        try:
+            nodes.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            nodes.kill()
+        nodes_err.close()
+
+    # 4: kill -9 the head while submissions are acknowledged; every acknowledged id survives.
+    acked_file = os.path.join(work, "acked")
+    sub = subprocess.Popen(
+        [a.head_load, "submit", "--head", "unix:" + os.path.join(a.home, "head.sock"),
+         "--seconds", "20", "--threads", str(a.threads), "--acked-file", acked_file],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    time.sleep(5 + random.random() * 5)
+    os.kill(head_pid(a.home), signal.SIGKILL)
+    sub.communicate(timeout=120)
+    up()
+    with open(acked_file) as f:
+        acked = [int(x) for x in f]
+    db = sqlite3.connect(f"file:{os.path.join(a.home, 'state.db')}?mode=ro", uri=True)
+    known = {r[0] for r in db.execute("SELECT id FROM jobs WHERE id >= ?", (min(acked),))}
+    db.close()
+    lost = [i for i in acked if i not in known]
+    result["kill"] = {"acknowledged": len(acked), "lost": len(lost)}
+    log(f"kill -9 during submissions: {len(acked)} acknowledged, {len(lost)} lost")
+    print(json.dumps(result), flush=True)
+    return 1 if lost else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
