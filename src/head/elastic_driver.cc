@@ -110,6 +110,7 @@ void Head::Impl::SyncPool(Time now) {
           nit->second.row.state = "GONE";
           Write(store_->PutNode(nit->second.row));
           nodes_.erase(nit);
+          NodesChanged();
         }
         Event(now, pn->failed ? "node_failed" : "node_deleted", 0, name, pn->reason);
         LogInfo("head: elastic node %s is gone%s%s", name.c_str(), pn->failed ? ": " : "",

@@ -35,6 +35,7 @@
 #include "provider/provider_calls.h"
 #include "head/reconcile/reconcile.h"
 #include "head/state/store.h"
+#include "head/submit_check.h"
 
 namespace swell::head {
 
@@ -303,6 +304,9 @@ class Head::Impl {
     return !reason.empty() && reason != "Resources" && reason != "Priority";
   }
   std::map<std::string, NodeEntry> nodes_;
+  // What submissions are checked against, made again after nodes_ changes (NodesChanged).
+  std::optional<SubmitCluster> submit_cluster_;
+  void NodesChanged() { submit_cluster_.reset(); }
   std::map<int64_t, Lease> leases_;
   int64_t next_job_id_ = 1;
   int64_t next_lease_id_ = 1;

@@ -99,6 +99,7 @@ void Head::Impl::DoRegister(const std::shared_ptr<Session>& s, uint64_t sid, con
     return;
   }
   NodeEntry& n = nodes_[r.name()];
+  NodesChanged();
   n.node_type = r.partition();
   bool restarted = !n.row.instance.empty() && n.row.instance != r.instance();
   if (n.session && n.session != s) n.session->Close();

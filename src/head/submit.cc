@@ -45,13 +45,17 @@ pb::SubmitReply Head::Impl::TestOnly(const pb::JobSpec& spec, const SubmitCluste
 
 Result<pb::SubmitReply> Head::Impl::DoSubmit(const rpc::Caller& who, const pb::JobSpec& in) {
   pb::JobSpec spec = in;
-  SubmitCluster cluster;
-  for (const auto& [name, n] : nodes_) cluster.nodes.push_back({name, n.node_type, n.total()});
-  if (pool_) cluster.types = &pool_->types();
-  cluster.job_exists = [this](const std::string& ref) {
-    bool started;
-    return RefState(ref, &started).has_value();
-  };
+  if (!submit_cluster_) {
+    SubmitCluster c;
+    for (const auto& [name, n] : nodes_) c.nodes.push_back({name, n.node_type, n.total()});
+    if (pool_) c.types = &pool_->types();
+    c.job_exists = [this](const std::string& ref) {
+      bool started;
+      return RefState(ref, &started).has_value();
+    };
+    submit_cluster_ = std::move(c);
+  }
+  const SubmitCluster& cluster = *submit_cluster_;
   SWELL_RETURN_IF_ERROR(CheckSubmit(&spec, cluster));
   Time now = clock_->Now();
   // --deadline as Slurm 22.05 checks it at submit (tests/slurm/slurmbox.py): one already past, or

@@ -246,8 +246,13 @@ Status CheckSubmit(pb::JobSpec* spec, const SubmitCluster& cluster) {
     return InvalidArgument("the working directory must be an absolute path");
   // Resources no node could ever hold.
   std::vector<scheduler::Resources> totals;
-  std::vector<std::string> names;
-  for (const auto& n : cluster.nodes) totals.push_back(n.total), names.push_back(n.name);
+  std::vector<std::string> names;  // only -w and -x need them
+  const bool named = !spec->nodelist().empty() || !spec->exclude().empty();
+  totals.reserve(cluster.nodes.size());
+  for (const auto& n : cluster.nodes) {
+    totals.push_back(n.total);
+    if (named) names.push_back(n.name);
+  }
   if (cluster.types != nullptr) {
     // An elastic cluster holds what its node types can: the job's type must exist and fit.
     const auto& types = *cluster.types;
