@@ -56,6 +56,7 @@ using Args = std::vector<std::string>;
 // node on another machine, `swell cert` writes the caller's own certificate (UserTlsDir()).
 int Token(const Args& args);
 int Cert(const Args& args);
+int Revoke(const Args& args);
 
 // Parses `args` into `app` (CLI11). Returns an exit code when the command should end now:
 // 0 after printing --help, 2 after a usage error (reported as "swell <cmd>: ...").

@@ -126,4 +126,19 @@ int Cert(const Args& args) {
   return 0;
 }
 
+int Revoke(const Args& args) {
+  CLI::App app{"swell revoke: certificates of a node or a user admit nothing any more"};
+  std::string name;
+  app.add_option("name", name, "node:NAME (a node that joined) or user:NAME")->required();
+  if (auto done = ParseFlags(app, args, "revoke")) return *done;
+  pb::RevokeRequest req;
+  req.set_name(name);
+  auto r = Connect(Home())->Revoke(req);
+  if (!r.ok()) return Fail("revoke", r.status());
+  std::printf("%s: certificates issued until %s are revoked%s\n", name.c_str(),
+              FormatTime(FromMillis(r->at_ms())).c_str(),
+              r->closed() ? "; its session was closed and its work given up" : "");
+  return 0;
+}
+
 }  // namespace swell::cli

@@ -29,6 +29,7 @@ Cluster:
   token [--ttl TIME] [--uses N] [--node NAME]
                                    a join token for a node on another machine
   cert [--out DIR]                 your certificate, to reach the head over TCP from elsewhere
+  revoke node:NAME|user:NAME       its certificates admit nothing any more (a node leaves)
 
 Jobs:
   submit [options] script [args]   queue a batch script (#SBATCH/#SWELL lines honoured)
@@ -72,7 +73,7 @@ using namespace swell::cli;
 constexpr Command kCommands[] = {
     {"submit", Submit}, {"run", Run},   {"queue", Queue}, {"nodes", Nodes}, {"stats", Stats},
     {"cancel", Cancel}, {"wait", Wait}, {"logs", Logs},   {"info", Info},   {"relay", Relay},
-    {"token", Token},   {"cert", Cert},
+    {"token", Token},   {"cert", Cert},   {"revoke", Revoke},
 };
 
 // The commands swell-daemon runs.

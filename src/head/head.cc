@@ -285,6 +285,24 @@ Result<pb::UserCertReply> Head::UserCert(const rpc::Caller& who, const pb::UserC
   return reply;
 }
 
+Result<pb::RevokeReply> Head::Revoke(const rpc::Caller& who, const pb::RevokeRequest& req) {
+  SWELL_RETURN_IF_ERROR(MayMakeTokens(who, geteuid()));
+  const std::string& n = req.name();
+  if ((n.rfind("node:", 0) != 0 && n.rfind("user:", 0) != 0) || n.size() <= 5 || n.size() > 256)
+    return InvalidArgument("revoke what? node:NAME or user:NAME, not '" + n.substr(0, 64) + "'");
+  return impl_->OnLoop<pb::RevokeReply>([&] { return impl_->DoRevoke(n); });
+}
+
+Status Head::Admit(const rpc::Caller& who) {
+  if (who.cert_issued_ms == 0) return Status::Ok();
+  const std::string cn = who.node.empty() ? "user:" + who.user : "node:" + who.node;
+  std::lock_guard<std::mutex> lock(impl_->revoked_mu_);
+  auto it = impl_->revoked_.find(cn);
+  if (it != impl_->revoked_.end() && who.cert_issued_ms <= it->second)
+    return PermissionDenied("the certificate of " + cn + " was revoked (`swell revoke`)");
+  return Status::Ok();
+}
+
 Status Head::Wait(const rpc::Caller&, const pb::WaitRequest& req, rpc::Writer<pb::WaitEvent>& out) {
   auto w = std::make_shared<Waiter>();
   w->refs.assign(req.jobs().begin(), req.jobs().end());

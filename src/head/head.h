@@ -82,6 +82,8 @@ class Head final : public rpc::HeadApi {
   Result<pb::TokenReply> Token(const rpc::Caller&, const pb::TokenRequest&) override;
   Result<pb::JoinReply> Join(const rpc::Caller&, const pb::JoinRequest&) override;
   Result<pb::UserCertReply> UserCert(const rpc::Caller&, const pb::UserCertRequest&) override;
+  Result<pb::RevokeReply> Revoke(const rpc::Caller&, const pb::RevokeRequest&) override;
+  Status Admit(const rpc::Caller&) override;
 
   class Impl;
 

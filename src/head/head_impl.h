@@ -176,6 +176,11 @@ class Head::Impl {
   // Join tokens and joins (node_join.h, node_sessions.cc).
   Result<pb::TokenReply> DoToken(const pb::TokenRequest& req);
   Result<pb::JoinReply> DoJoin(const rpc::Caller& who, const pb::JoinRequest& req);
+  Result<pb::RevokeReply> DoRevoke(const std::string& name);
+  // Revoked common names and until when their certificates were issued (store: revoked);
+  // read by Admit on gRPC threads, written by the loop.
+  std::mutex revoked_mu_;
+  std::map<std::string, int64_t> revoked_;  // GUARDED_BY(revoked_mu_)
 
   // Job accounting (history.cc): sacct's pages of recorded jobs; a step's row written when
   // it starts and when it ends (`cancelled`: its caller went away); steps a stopped head left

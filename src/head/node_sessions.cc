@@ -279,6 +279,29 @@ Result<pb::JoinReply> Head::Impl::DoJoin(const rpc::Caller& who, const pb::JoinR
   return reply;
 }
 
+Result<pb::RevokeReply> Head::Impl::DoRevoke(const std::string& name) {
+  const Time now = clock_->Now();
+  Write(store_->PutRevoked(name, ToMillis(now)));
+  {
+    std::lock_guard<std::mutex> lock(revoked_mu_);
+    revoked_[name] = ToMillis(now);
+  }
+  Event(now, "revoke", 0, name.rfind("node:", 0) == 0 ? name.substr(5) : "", name);
+  LogInfo("head: certificates of %s issued until now are revoked", name.c_str());
+  pb::RevokeReply reply;
+  reply.set_at_ms(ToMillis(now));
+  // A node whose certificate is revoked leaves the cluster now: its session ends, its work is
+  // given up as for a node that failed, and it cannot open another.
+  if (name.rfind("node:", 0) == 0) {
+    auto it = nodes_.find(name.substr(5));
+    if (it != nodes_.end() && it->second.up) {
+      reply.set_closed(it->second.session != nullptr);
+      NodeFailed(it->second, now, "its certificate was revoked");
+    }
+  }
+  return reply;
+}
+
 Status Head::NodeSession(const rpc::Caller& who,
                          rpc::Stream<pb::NodeMessage, pb::HeadMessage>& stream) {
   auto session = std::make_shared<Session>(&stream);

@@ -110,6 +110,12 @@ Status Head::Impl::Load() {
       if (t.lease == 0) orphans.push_back(pos);
     for (auto pos : orphans) RequeueTask(job, pos, /*count_restart=*/false);
   }
+  auto revoked = store_->LoadRevoked();
+  if (!revoked.ok()) return revoked.status();
+  {
+    std::lock_guard<std::mutex> lock(revoked_mu_);
+    revoked_ = std::move(*revoked);
+  }
   auto nodes = store_->LoadNodes();
   if (!nodes.ok()) return nodes.status();
   for (auto& nr : *nodes) {

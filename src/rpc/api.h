@@ -28,6 +28,8 @@ struct Caller {
   std::string node;         // TLS: the node its certificate was issued to ("" otherwise)
   std::string user;         // resolved user name, may be empty
   std::string peer;         // for logs
+  // TLS: when its certificate was issued (its notBefore plus tls::kBackdate); 0 otherwise.
+  int64_t cert_issued_ms = 0;
 };
 
 // A message stream in one direction. Read blocks until a message arrives and returns false
@@ -88,6 +90,12 @@ class HeadApi {
   virtual Result<pb::UserCertReply> UserCert(const Caller&, const pb::UserCertRequest&) {
     return InvalidArgument("this head issues no user certificates");
   }
+  // `swell revoke`: certificates of a node or a user stop admitting anyone.
+  virtual Result<pb::RevokeReply> Revoke(const Caller&, const pb::RevokeRequest&) {
+    return InvalidArgument("this head revokes no certificates");
+  }
+  // Every TLS caller, before its call or session: PermissionDenied for a revoked certificate.
+  virtual Status Admit(const Caller&) { return Status::Ok(); }
   // A node joins with a token: any caller, certificate or not (the token is the credential).
   virtual Result<pb::JoinReply> Join(const Caller&, const pb::JoinRequest&) {
     return InvalidArgument("this head takes no joins");

@@ -116,6 +116,7 @@ class GrpcHeadClient final : public HeadClient {
   SWELL_UNARY_CALL(Control)
   SWELL_UNARY_CALL(Token)
   SWELL_UNARY_CALL(UserCert)
+  SWELL_UNARY_CALL(Revoke)
 #undef SWELL_UNARY_CALL
 
   Status Wait(const pb::WaitRequest& in,

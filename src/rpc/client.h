@@ -84,6 +84,7 @@ class HeadClient {
   virtual Result<pb::ControlReply> Control(const pb::ControlRequest&) = 0;
   virtual Result<pb::TokenReply> Token(const pb::TokenRequest&) = 0;
   virtual Result<pb::UserCertReply> UserCert(const pb::UserCertRequest&) = 0;
+  virtual Result<pb::RevokeReply> Revoke(const pb::RevokeRequest&) = 0;
 
   // Deadline for unary calls (default 30 s).
   void set_timeout(Duration d) { timeout_ = d; }

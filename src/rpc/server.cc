@@ -36,6 +36,7 @@
 #include "common/secret.h"
 #include "rpc/api.h"
 #include "rpc/swell.grpc.pb.h"
+#include "tls/certs.h"
 
 namespace swell::rpc {
 namespace {
@@ -169,6 +170,7 @@ class ServerImpl final : public Server, public pb::Head::Service {
   SWELL_UNARY_HANDLER(Control)
   SWELL_UNARY_HANDLER(Token)
   SWELL_UNARY_HANDLER(UserCert)
+  SWELL_UNARY_HANDLER(Revoke)
 #undef SWELL_UNARY_HANDLER
 
   // The one call a caller without a certificate or the secret may make over TCP: the token
@@ -192,10 +194,17 @@ class ServerImpl final : public Server, public pb::Head::Service {
       grpc::ServerContext* c,
       grpc::ServerReaderWriter<pb::HeadMessage, pb::NodeMessage>* rw) override {
     auto who = Identify(*c);
-    if (!who.ok()) return ToGrpc(who.status());
-    if (!who->has_secret && who->node.empty())
-      return ToGrpc(
-          PermissionDenied("a node session needs the cluster secret or a node's certificate"));
+    if (who.ok() && !who->has_secret && who->node.empty())
+      who = PermissionDenied("a node session needs the cluster secret or a node's certificate");
+    if (!who.ok()) {
+      // Said as a refused registration, which the node daemon reports and stops on (a
+      // revoked certificate would otherwise have it reconnect for ever, saying nothing).
+      pb::HeadMessage refused;
+      refused.mutable_registered()->set_ok(false);
+      refused.mutable_registered()->set_message(std::string(who.status().message()));
+      rw->Write(refused);
+      return ToGrpc(who.status());
+    }
     GrpcStream<pb::NodeMessage, pb::HeadMessage> s(c, rw);
     return ToGrpc(api_->NodeSession(*who, s));
   }
@@ -244,8 +253,11 @@ class ServerImpl final : public Server, public pb::Head::Service {
 
   Result<Caller> Identify(const grpc::ServerContext& c) {
     std::string peer = c.peer();
-    if (auto auth = c.auth_context(); auth && auth->IsPeerAuthenticated())
-      return ByCertificate(*auth, peer);
+    if (auto auth = c.auth_context(); auth && auth->IsPeerAuthenticated()) {
+      SWELL_ASSIGN_OR_RETURN(auto who, ByCertificate(*auth, peer));
+      SWELL_RETURN_IF_ERROR(api_->Admit(who));
+      return who;
+    }
     if (peer.rfind("fd:", 0) != 0 && options_.tls.enabled())
       return PermissionDenied(
           "a TLS caller needs a certificate of the cluster's CA (docs/security.md)");
@@ -283,6 +295,9 @@ class ServerImpl final : public Server, public pb::Head::Service {
     std::string cn = first("x509_common_name");
     Caller who;
     who.peer = "tls:" + cn + "@" + peer;
+    auto cert = tls::Inspect(first("x509_pem_cert"));
+    if (!cert.ok()) return PermissionDenied("an unreadable certificate: " + cert.status().ToString());
+    who.cert_issued_ms = ToMillis(cert->not_before + tls::kBackdate);
     if (cn.rfind("node:", 0) == 0 && cn.size() > 5) {
       who.node = cn.substr(5);
       return who;

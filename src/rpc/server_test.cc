@@ -129,7 +129,12 @@ TEST_F(ServerTest, NodeSessionsNeedTheSecret) {
   pb::NodeMessage m;
   m.set_heartbeat(true);
   (*link)->Write(m);
+  // Refused, and told why as a refused registration (a node daemon stops on it).
   pb::HeadMessage out;
+  ASSERT_TRUE((*link)->Read(&out));
+  EXPECT_FALSE(out.registered().ok());
+  EXPECT_NE(out.registered().message().find("secret"), std::string::npos)
+      << out.registered().message();
   EXPECT_FALSE((*link)->Read(&out)) << "a node session without the secret was served";
 
   auto ok = Local(std::string(64, 's'))->OpenNodeSession();

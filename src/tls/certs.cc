@@ -121,7 +121,8 @@ Status Basics(X509* c, const std::string& cn, Time now, int days) {
       BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(c)) == nullptr)
     return Failed("serial");
   time_t t = static_cast<time_t>(ToMillis(now) / 1000);
-  if (ASN1_TIME_adj(X509_getm_notBefore(c), t, 0, -60) == nullptr ||
+  const long back = -static_cast<long>(kBackdate.count());
+  if (ASN1_TIME_adj(X509_getm_notBefore(c), t, 0, back) == nullptr ||
       ASN1_TIME_adj(X509_getm_notAfter(c), t, days, 0) == nullptr)
     return Failed("validity");
   X509_NAME* name = X509_get_subject_name(c);

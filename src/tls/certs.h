@@ -33,6 +33,10 @@ struct CertRequest {
   int days = 365;
 };
 
+// How far before its issue a certificate's validity starts (clocks a little behind still take
+// it): its notBefore plus kBackdate is when it was issued, which revocation compares with.
+inline constexpr std::chrono::seconds kBackdate{60};
+
 // A certificate for `request` signed by the CA (`ca_cert`, `ca_key`: PEM), with a random
 // 128-bit serial; InvalidArgument for a bad key, name or address.
 Result<std::string> Issue(const std::string& ca_cert, const std::string& ca_key,

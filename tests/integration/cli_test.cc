@@ -629,5 +629,79 @@ TEST_F(CliTest, ANodeElsewhereJoinsWithATokenOnce) {
   EXPECT_EQ(waitpid(pid, &status, 0), pid);
 }
 
+// `swell revoke`: a joined node's certificate stops admitting it (its session ends, the head
+// gives it up and takes no new session from it), a user's certificate stops admitting the user,
+// and a certificate issued after the revocation admits again.
+TEST_F(CliTest, RevokedCertificatesAdmitNothingAndNewOnesDo) {
+  std::ofstream(dir_ + "/cluster.toml") << "[cluster]\nnodes = 1\ntcp = \"127.0.0.1:0\"\n";
+  Up();
+  std::string port = Read(home_ + "/head.port");
+  const std::string head = "127.0.0.1:" + port.substr(0, port.find('\n'));
+  auto made = Swell({"token"});
+  ASSERT_EQ(made.code, 0) << made.err;
+  const std::string far = dir_ + "/far";
+  ASSERT_EQ(mkdir(far.c_str(), 0700), 0);
+  pid_t pid = Spawn({SWELL_BIN, "node", "--home", far, "--name", "far1", "--head", head, "--cpus",
+                     "1", "--token", made.out.substr(0, made.out.find('\n'))},
+                    dir_ + "/far1.log", &leftovers_);
+  auto far1_state = [&]() -> std::string {
+    auto j = nlohmann::json::parse(Swell({"nodes", "--json"}).out, nullptr, false);
+    if (j.is_discarded()) return "";
+    for (auto& n : j["nodes"])
+      if (n["name"] == "far1") return n["state"];
+    return "";
+  };
+  std::string state;
+  for (int i = 0; i < 500 && (state.empty() || state == "DOWN"); ++i) {
+    state = far1_state();
+    if (state.empty() || state == "DOWN") std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(state, "IDLE") << Read(dir_ + "/far1.log");
+
+  EXPECT_NE(Swell({"revoke", "far1"}).code, 0) << "a name without node: or user:";
+  auto revoked = Swell({"revoke", "node:far1"});
+  ASSERT_EQ(revoked.code, 0) << revoked.err;
+  EXPECT_NE(revoked.out.find("session was closed"), std::string::npos) << revoked.out;
+  EXPECT_EQ(far1_state(), "DOWN");
+  // far1 reconnects with the same certificate: refused, saying why, so it stops (exit 1) and
+  // stays down.
+  int status = 0;
+  pid_t ended = 0;
+  for (int i = 0; i < 500 && ended == 0; ++i) {
+    ended = waitpid(pid, &status, WNOHANG);
+    if (ended == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(ended, pid) << "far1 still runs: " << Read(dir_ + "/far1.log");
+  if (ended == pid) {
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+  } else {
+    kill(pid, SIGTERM);
+    waitpid(pid, &status, 0);
+  }
+  EXPECT_NE(Read(dir_ + "/far1.log").find("revoked"), std::string::npos) << Read(dir_ + "/far1.log");
+  EXPECT_EQ(far1_state(), "DOWN");
+
+  const std::string mine = dir_ + "/my-tls";
+  ASSERT_EQ(Swell({"cert", "--out", mine}).code, 0);
+  auto over_tcp = [&] {
+    setenv("SWELL_HEAD", head.c_str(), 1);
+    setenv("SWELL_USER_TLS", mine.c_str(), 1);
+    auto r = Swell({"nodes"});
+    unsetenv("SWELL_HEAD");
+    unsetenv("SWELL_USER_TLS");
+    return r;
+  };
+  EXPECT_EQ(over_tcp().code, 0);
+  ASSERT_EQ(Swell({"revoke", "user:" + Me()}).code, 0);
+  auto refused = over_tcp();
+  EXPECT_NE(refused.code, 0);
+  EXPECT_NE(refused.err.find("revoked"), std::string::npos) << refused.err;
+  // Issue times have a second's grain: a certificate of the next second admits again.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  ASSERT_EQ(Swell({"cert", "--out", mine}).code, 0);
+  auto again = over_tcp();
+  EXPECT_EQ(again.code, 0) << again.err;
+}
+
 }  // namespace
 }  // namespace swell::testing_cli

@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS pool(
 CREATE TABLE IF NOT EXISTS join_tokens(
   id TEXT PRIMARY KEY, created_ms INTEGER, expires_ms INTEGER, secret TEXT, uses_left INTEGER,
   node TEXT);
+CREATE TABLE IF NOT EXISTS revoked(cn TEXT PRIMARY KEY, at_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS events(
   id INTEGER PRIMARY KEY, time_ms INTEGER, kind TEXT, job_id INTEGER, node TEXT, detail TEXT);
 )sql";
@@ -205,6 +206,7 @@ struct Store::Statements {
       add_event;
   Stmt load_active_jobs, load_all_jobs, load_job, load_tasks, load_live_tasks, load_task;
   Stmt load_leases, load_nodes, count_tasks, put_pool, load_pool, put_token, load_token;
+  Stmt put_revoked, load_revoked;
   Stmt put_step, load_steps, load_running_steps, load_window;
 };
 
@@ -298,6 +300,8 @@ Status Store::Prepare() {
   SWELL_RETURN_IF_ERROR(s.put_token.Prepare(db_, Upsert("join_tokens", kTokenCols)));
   SWELL_RETURN_IF_ERROR(
       s.load_token.Prepare(db_, Select(kTokenCols, "join_tokens") + " WHERE id=?"));
+  SWELL_RETURN_IF_ERROR(s.put_revoked.Prepare(db_, Upsert("revoked", "cn, at_ms")));
+  SWELL_RETURN_IF_ERROR(s.load_revoked.Prepare(db_, Select("cn, at_ms", "revoked")));
   SWELL_RETURN_IF_ERROR(s.count_tasks.Prepare(
       db_, "SELECT state, COUNT(*) FROM tasks WHERE job_id=? GROUP BY state"));
   const std::string steps_select = Select(kStepCols, "steps");
@@ -444,6 +448,17 @@ Result<std::optional<TokenRow>> Store::LoadToken(const std::string& id) {
                          Collect<TokenRow>(st_->load_token, ReadRow<TokenRow, kTokenMembers>));
   if (rows.empty()) return std::optional<TokenRow>();
   return std::optional<TokenRow>(std::move(rows.front()));
+}
+
+Status Store::PutRevoked(const std::string& cn, int64_t at_ms) {
+  return st_->put_revoked.Bind(1, cn).Bind(2, at_ms).Run();
+}
+
+Result<std::map<std::string, int64_t>> Store::LoadRevoked() {
+  using Row = std::pair<std::string, int64_t>;
+  auto read = [](const Stmt& s) { return Row(s.Text(0), s.Int(1)); };
+  SWELL_ASSIGN_OR_RETURN(auto rows, Collect<Row>(st_->load_revoked, read));
+  return std::map<std::string, int64_t>(rows.begin(), rows.end());
 }
 
 Result<std::vector<std::pair<int, int64_t>>> Store::CountTasks(int64_t job_id) {

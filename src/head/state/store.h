@@ -7,6 +7,7 @@
 // Not thread-safe: owned and used by the head loop only.
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -178,6 +179,9 @@ class Store {
   Result<std::vector<std::pair<int, int64_t>>> CountTasks(int64_t job_id);
 
   Status PutToken(const TokenRow& row);
+  // Certificates issued to a common name ("node:N", "user:U") until `at_ms` are revoked.
+  Status PutRevoked(const std::string& cn, int64_t at_ms);
+  Result<std::map<std::string, int64_t>> LoadRevoked();
   Result<std::optional<TokenRow>> LoadToken(const std::string& id);
 
   // Accounting (sacct).

@@ -104,6 +104,13 @@ TEST_F(StoreTest, EveryColumnIsReadBackAsWritten) {
   ASSERT_TRUE(store.PutToken(token).ok());
   EXPECT_EQ(*store.LoadToken("0123abcd"), token);
   EXPECT_EQ(*store.LoadToken("0123abce"), std::nullopt);
+  ASSERT_TRUE(store.PutRevoked("node:far1", 1'700'000'000'123).ok());
+  ASSERT_TRUE(store.PutRevoked("user:ann", 5).ok());
+  ASSERT_TRUE(store.PutRevoked("user:ann", 7).ok());  // revoked again: the later time holds
+  auto revoked = store.LoadRevoked();
+  ASSERT_TRUE(revoked.ok());
+  EXPECT_EQ(*revoked, (std::map<std::string, int64_t>{{"node:far1", 1'700'000'000'123},
+                                                      {"user:ann", 7}}));
 }
 
 // Job scripts and environments are in the database: nobody but its owner reads it, nor its
