@@ -153,6 +153,14 @@ class CliTest : public ::testing::Test {
     auto r = Swell({"up", "--config", dir_ + "/cluster.toml"});
     ASSERT_EQ(r.code, 0) << r.err;
   }
+  // A cluster of one node whose head also listens on TCP (TLS) at a free port of 127.0.0.1;
+  // sets `head` to that "host:port" (empty when it did not come up).
+  void UpOverTcp(std::string* head) {
+    std::ofstream(dir_ + "/cluster.toml") << "[cluster]\nnodes = 1\ntcp = \"127.0.0.1:0\"\n";
+    Up();
+    std::string port = Read(home_ + "/head.port");
+    *head = port.empty() ? "" : "127.0.0.1:" + port.substr(0, port.find('\n'));
+  }
   int64_t SubmitOk(std::vector<std::string> args) {
     args.insert(args.begin(), {"submit", "--parsable"});
     auto r = Swell(args);

@@ -478,10 +478,9 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& log,
 // gives a certificate with which the same commands work over TCP as that user; asked for over
 // TCP it is refused. (A node's certificate acts for no user: TlsServerTest.)
 TEST_F(CliTest, AUserCertificateReachesTheHeadOverTcpAsThatUser) {
-  std::ofstream(dir_ + "/cluster.toml") << "[cluster]\nnodes = 1\ntcp = \"127.0.0.1:0\"\n";
-  Up();
-  std::string port = Read(home_ + "/head.port");
-  const std::string head = "127.0.0.1:" + port.substr(0, port.find('\n'));
+  std::string head;
+  UpOverTcp(&head);
+  ASSERT_FALSE(head.empty());
   const std::string mine = dir_ + "/my-tls";
   auto made = Swell({"cert", "--out", mine});
   ASSERT_EQ(made.code, 0) << made.err;
@@ -576,10 +575,9 @@ TEST_F(CliTest, DownDeletesTheMachinesItsProviderStillLists) {
 // join token, gets its certificate with the token and runs jobs; the token admits no second
 // machine, and a certificate admits only the node it names.
 TEST_F(CliTest, ANodeElsewhereJoinsWithATokenOnce) {
-  std::ofstream(dir_ + "/cluster.toml") << "[cluster]\nnodes = 1\ntcp = \"127.0.0.1:0\"\n";
-  Up();
-  std::string port = Read(home_ + "/head.port");
-  const std::string head = "127.0.0.1:" + port.substr(0, port.find('\n'));
+  std::string head;
+  UpOverTcp(&head);
+  ASSERT_FALSE(head.empty());
   auto made = Swell({"token"});
   ASSERT_EQ(made.code, 0) << made.err;
   const std::string token = made.out.substr(0, made.out.find('\n'));
@@ -633,10 +631,9 @@ TEST_F(CliTest, ANodeElsewhereJoinsWithATokenOnce) {
 // gives it up and takes no new session from it), a user's certificate stops admitting the user,
 // and a certificate issued after the revocation admits again.
 TEST_F(CliTest, RevokedCertificatesAdmitNothingAndNewOnesDo) {
-  std::ofstream(dir_ + "/cluster.toml") << "[cluster]\nnodes = 1\ntcp = \"127.0.0.1:0\"\n";
-  Up();
-  std::string port = Read(home_ + "/head.port");
-  const std::string head = "127.0.0.1:" + port.substr(0, port.find('\n'));
+  std::string head;
+  UpOverTcp(&head);
+  ASSERT_FALSE(head.empty());
   auto made = Swell({"token"});
   ASSERT_EQ(made.code, 0) << made.err;
   const std::string far = dir_ + "/far";
