@@ -58,8 +58,8 @@ class HeadClient {
 
   virtual Result<pb::SubmitReply> Submit(const pb::SubmitRequest&) = 0;
   virtual Result<pb::QueueReply> Queue(const pb::QueueRequest&) = 0;
-  // Queue's reply parsed into `out`, which may live on an arena: a listing of 100,000 jobs
-  // parses much faster into one than into a message per job on the heap (squeue).
+  // Queue's reply parsed into `out`, which may live on an arena (squeue parses a listing of
+  // 100,000 jobs onto one whose memory is in huge pages: slurm_cmds.cc).
   virtual Status QueueInto(const pb::QueueRequest&, pb::QueueReply* out) = 0;
   virtual Result<pb::InfoReply> Info(const pb::InfoRequest&) = 0;
   virtual Result<pb::CancelReply> Cancel(const pb::CancelRequest&) = 0;
