@@ -79,11 +79,12 @@ class Head final : public rpc::HeadApi {
   Status NodeSession(const rpc::Caller&, rpc::Stream<pb::NodeMessage, pb::HeadMessage>&) override;
   Result<pb::HistoryReply> History(const rpc::Caller&, const pb::HistoryRequest&) override;
   Result<pb::ControlReply> Control(const rpc::Caller&, const pb::ControlRequest&) override;
+  // Nodes and users on other machines: tokens, certificates, revocation (docs/security.md).
   Result<pb::TokenReply> Token(const rpc::Caller&, const pb::TokenRequest&) override;
   Result<pb::JoinReply> Join(const rpc::Caller&, const pb::JoinRequest&) override;
   Result<pb::UserCertReply> UserCert(const rpc::Caller&, const pb::UserCertRequest&) override;
-  Result<pb::RevokeReply> Revoke(const rpc::Caller&, const pb::RevokeRequest&) override;
   Status Admit(const rpc::Caller&) override;
+  Result<pb::RevokeReply> Revoke(const rpc::Caller&, const pb::RevokeRequest&) override;
 
   class Impl;
 
