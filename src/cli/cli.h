@@ -57,6 +57,7 @@ using Args = std::vector<std::string>;
 int Token(const Args& args);
 int Cert(const Args& args);
 int Revoke(const Args& args);
+int Rotate(const Args& args);
 
 // Parses `args` into `app` (CLI11). Returns an exit code when the command should end now:
 // 0 after printing --help, 2 after a usage error (reported as "swell <cmd>: ...").

@@ -141,4 +141,36 @@ int Revoke(const Args& args) {
   return 0;
 }
 
+int Rotate(const Args& args) {
+  CLI::App app{"swell rotate: new certificates without downtime (docs/security.md)"};
+  bool new_ca = false, finish = false, force = false;
+  app.add_flag("--new-ca", new_ca, "start a CA rollover: a new CA signs, both are trusted");
+  app.add_flag("--finish", finish, "end the rollover: the old CA is trusted no more");
+  app.add_flag("--force", force, "--finish although nodes still hold the old CA's certificates");
+  if (auto done = ParseFlags(app, args, "rotate")) return *done;
+  if (new_ca && finish) return Fail("rotate", "--new-ca or --finish, not both", 2);
+  pb::RotateRequest req;
+  req.set_step(new_ca   ? pb::RotateRequest::NEW_CA
+               : finish ? pb::RotateRequest::FINISH
+                        : pb::RotateRequest::LEAVES);
+  req.set_force(force);
+  auto r = Connect(Home())->Rotate(req);
+  if (!r.ok()) return Fail("rotate", r.status());
+  if (r->pending_size() > 0 && !force) {
+    std::string names;
+    for (const auto& n : r->pending()) names += (names.empty() ? "" : ",") + n;
+    return Fail("rotate",
+                "nodes still hold a certificate of the old CA: " + names +
+                    " (they renew within minutes while connected; --force ends the rollover "
+                    "without them, and they then need a new join token)",
+                1);
+  }
+  std::printf("%s; %d node(s) renew their certificates within seconds; %d CA(s) trusted\n",
+              new_ca   ? "a new CA signs from now on (then: swell rotate --finish)"
+              : finish ? "the old CA is trusted no more; the head has a certificate of the new one"
+                       : "the head has a new certificate",
+              r->nodes(), r->cas());
+  return 0;
+}
+
 }  // namespace swell::cli

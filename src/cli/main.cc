@@ -30,6 +30,7 @@ Cluster:
                                    a join token for a node on another machine
   cert [--out DIR]                 your certificate, to reach the head over TCP from elsewhere
   revoke node:NAME|user:NAME       its certificates admit nothing any more (a node leaves)
+  rotate [--new-ca | --finish]     new certificates for the head and nodes; a CA rollover
 
 Jobs:
   submit [options] script [args]   queue a batch script (#SBATCH/#SWELL lines honoured)
@@ -71,9 +72,9 @@ Environment: SWELL_HOME (default ~/.swell), SWELL_HEAD (host:port of a remote he
 using namespace swell::cli;
 
 constexpr Command kCommands[] = {
-    {"submit", Submit}, {"run", Run},   {"queue", Queue}, {"nodes", Nodes}, {"stats", Stats},
-    {"cancel", Cancel}, {"wait", Wait}, {"logs", Logs},   {"info", Info},   {"relay", Relay},
-    {"token", Token},   {"cert", Cert},   {"revoke", Revoke},
+    {"submit", Submit}, {"run", Run},   {"queue", Queue},   {"nodes", Nodes},   {"stats", Stats},
+    {"cancel", Cancel}, {"wait", Wait}, {"logs", Logs},     {"info", Info},     {"relay", Relay},
+    {"token", Token},   {"cert", Cert}, {"revoke", Revoke}, {"rotate", Rotate},
 };
 
 // The commands swell-daemon runs.

@@ -12,9 +12,7 @@
 #include "common/files.h"
 #include "common/log.h"
 #include "head/head_impl.h"
-#include "head/node_join.h"
 #include "head/state/lease_codec.h"
-#include "tls/cluster_tls.h"
 
 namespace swell::head {
 
@@ -27,6 +25,7 @@ using state::TaskRow;
 // The loop
 
 Status Head::Impl::Start(HeadApi* api) {
+  SWELL_RETURN_IF_ERROR(ReadCaTimes());
   next_housekeeping_ = clock_->Now();
   next_autoscale_ = next_list_ = clock_->Now();
   if (pool_) provider_calls_.Start(opt_.elastic->provider_threads);
@@ -255,52 +254,6 @@ Result<pb::StatsReply> Head::Stats(const rpc::Caller&, const pb::StatsRequest&) 
 
 Result<pb::ControlReply> Head::Control(const rpc::Caller& who, const pb::ControlRequest& req) {
   return impl_->OnLoop<pb::ControlReply>([&] { return impl_->DoControl(who, req); });
-}
-
-Result<pb::TokenReply> Head::Token(const rpc::Caller& who, const pb::TokenRequest& req) {
-  SWELL_RETURN_IF_ERROR(MayMakeTokens(who, geteuid()));
-  return impl_->OnLoop<pb::TokenReply>([&] { return impl_->DoToken(req); });
-}
-
-Result<pb::JoinReply> Head::Join(const rpc::Caller& who, const pb::JoinRequest& req) {
-  return impl_->OnLoop<pb::JoinReply>([&] { return impl_->DoJoin(who, req); });
-}
-
-Result<pb::UserCertReply> Head::UserCert(const rpc::Caller& who, const pb::UserCertRequest& req) {
-  if (!who.local || who.user.empty() || who.user == std::to_string(who.uid))
-    return PermissionDenied(
-        "a user certificate is given over the head's local socket only, to a user the kernel "
-        "names and the host knows");
-  const HeadOptions& o = impl_->options();
-  if (o.ca_key.empty())
-    return InvalidArgument(
-        "users reach the head over TCP, and this cluster has none: set [cluster] tcp");
-  SWELL_ASSIGN_OR_RETURN(
-      auto issued, tls::IssueClientCert(o.tls.ca, o.ca_key, "user:" + who.user, req.public_key(),
-                                        impl_->clock()->Now()));
-  LogInfo("head: a certificate for user %s (%s)", who.user.c_str(), who.peer.c_str());
-  pb::UserCertReply reply;
-  reply.set_ca_cert(std::move(issued.ca_cert));
-  reply.set_cert(std::move(issued.cert));
-  return reply;
-}
-
-Result<pb::RevokeReply> Head::Revoke(const rpc::Caller& who, const pb::RevokeRequest& req) {
-  SWELL_RETURN_IF_ERROR(MayMakeTokens(who, geteuid()));
-  const std::string& n = req.name();
-  if ((n.rfind("node:", 0) != 0 && n.rfind("user:", 0) != 0) || n.size() <= 5 || n.size() > 256)
-    return InvalidArgument("revoke what? node:NAME or user:NAME, not '" + n.substr(0, 64) + "'");
-  return impl_->OnLoop<pb::RevokeReply>([&] { return impl_->DoRevoke(n); });
-}
-
-Status Head::Admit(const rpc::Caller& who) {
-  if (who.cert_issued_ms == 0) return Status::Ok();
-  const std::string cn = who.node.empty() ? "user:" + who.user : "node:" + who.node;
-  std::lock_guard<std::mutex> lock(impl_->revoked_mu_);
-  auto it = impl_->revoked_.find(cn);
-  if (it != impl_->revoked_.end() && who.cert_issued_ms <= it->second)
-    return PermissionDenied("the certificate of " + cn + " was revoked (`swell revoke`)");
-  return Status::Ok();
 }
 
 Status Head::Wait(const rpc::Caller&, const pb::WaitRequest& req, rpc::Writer<pb::WaitEvent>& out) {

@@ -85,6 +85,8 @@ class Head final : public rpc::HeadApi {
   Result<pb::UserCertReply> UserCert(const rpc::Caller&, const pb::UserCertRequest&) override;
   Status Admit(const rpc::Caller&) override;
   Result<pb::RevokeReply> Revoke(const rpc::Caller&, const pb::RevokeRequest&) override;
+  Result<pb::RenewReply> Renew(const rpc::Caller&, const pb::RenewRequest&) override;
+  Result<pb::RotateReply> Rotate(const rpc::Caller&, const pb::RotateRequest&) override;
 
   class Impl;
 

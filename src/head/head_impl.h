@@ -6,7 +6,8 @@
 // lifecycle transitions of job_lifecycle.h), dependencies.cc, scheduling.cc (the
 // reconcile core's adapter), node_sessions.cc (registration, reports, node failure),
 // elastic_driver.cc (the autoscaler, the pool and provider calls), submit.cc and queries.cc
-// (the API bodies), exec_routing.cc (job steps and relayed commands).
+// (the API bodies), exec_routing.cc (job steps and relayed commands), credentials.cc (tokens,
+// certificates, rotation and revocation).
 //
 // Runs on the head loop; not thread-safe, except where a member says otherwise.
 
@@ -29,13 +30,14 @@
 #include "head/autoscaler/autoscaler.h"
 #include "head/elastic/pool.h"
 #include "head/head.h"
-#include "head/job_mail.h"
 #include "head/job_lifecycle.h"
+#include "head/job_mail.h"
 #include "head/job_model.h"
-#include "provider/provider_calls.h"
 #include "head/reconcile/reconcile.h"
 #include "head/state/store.h"
 #include "head/submit_check.h"
+#include "provider/provider_calls.h"
+#include "tls/cluster_tls.h"
 
 namespace swell::head {
 
@@ -151,9 +153,10 @@ class Head::Impl {
   Result<pb::NodesReply> DoNodes();
   Result<pb::StatsReply> DoStats();
   Result<pb::WaitEvent> DoWaitSnapshot(const std::vector<pb::JobRef>& refs);
-  // `certified`: the node its certificate names ("" when it came with the secret).
+  // `certified`: the node its certificate names ("" when it came with the secret), issued at
+  // `cert_issued_ms`.
   void DoRegister(const std::shared_ptr<Session>& s, uint64_t sid, const pb::Register& r,
-                  const std::string& certified);
+                  const std::string& certified, int64_t cert_issued_ms);
   void DoReports(const std::string& node, uint64_t sid, const pb::ReportBatch& b);
   void DoSessionClosed(const std::string& node, uint64_t sid);
   void DoDraining(const std::string& node, uint64_t sid);
@@ -173,14 +176,21 @@ class Head::Impl {
   void FailFences(ExecCall& call, const std::string& why);
   // scontrol's job control (job_control.cc).
   Result<pb::ControlReply> DoControl(const rpc::Caller& who, const pb::ControlRequest& req);
-  // Join tokens and joins (node_join.h, node_sessions.cc).
+  // Credentials (credentials.cc; the rules are node_join.h's): join tokens and joins,
+  // revocation, a node's renewal and `swell rotate`.
   Result<pb::TokenReply> DoToken(const pb::TokenRequest& req);
   Result<pb::JoinReply> DoJoin(const rpc::Caller& who, const pb::JoinRequest& req);
   Result<pb::RevokeReply> DoRevoke(const std::string& name);
+  Result<pb::RenewReply> DoRenew(const std::string& node, const pb::RenewRequest& req);
+  Result<pb::RotateReply> DoRotate(const pb::RotateRequest& req);
+  // Reads when the CAs and the head's certificate were issued (at start, after a rotation).
+  Status ReadCaTimes();
   // Revoked common names and until when their certificates were issued (store: revoked);
   // read by Admit on gRPC threads, written by the loop.
   std::mutex revoked_mu_;
   std::map<std::string, int64_t> revoked_;  // GUARDED_BY(revoked_mu_)
+  // Certificates issued before this (ms) are of a CA no longer trusted (read by Admit).
+  std::atomic<int64_t> oldest_ca_ms_{0};
 
   // Job accounting (history.cc): sacct's pages of recorded jobs; a step's row written when
   // it starts and when it ends (`cancelled`: its caller went away); steps a stopped head left
@@ -220,6 +230,12 @@ class Head::Impl {
   std::vector<reconcile::WaitingJob> WaitingJobs(Time now);
   reconcile::WaitingJob WaitingOf(const Job& job) const;
   reconcile::Routing Routing(Time now) const;
+  // The cluster's TLS files (from opt_.tls and opt_.ca_key).
+  tls::ClusterTls ClusterFiles() const;
+  // Asks the nodes connected over TLS that need to renew their certificates (node_join.h:
+  // NeedsRenewal) and were not asked within kRenewRetry to do so, and renews the head's own a
+  // month before it ends. Returns how many nodes were asked.
+  int AskRenewals(Time now);
   // Records that this pass wrote; a failed write ends the process (see the definition).
   void Write(const Status& s);
 
@@ -360,6 +376,9 @@ class Head::Impl {
   // are not held behind passes that each weigh the whole queue (Slurm bounds its event-driven
   // passes too: default_queue_depth, sched_min_interval).
   Time next_schedule_{};
+
+  std::optional<tls::CaTimes> ca_times_;  // with TLS
+  Time next_renewals_{};                  // AskRenewals from housekeeping, every few seconds
 
   std::unique_ptr<elastic::Pool> pool_;
   std::unique_ptr<autoscaler::Policy> policy_;

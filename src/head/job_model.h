@@ -105,6 +105,8 @@ struct NodeEntry {
   bool draining = false;  // the node said it stops: schedule and dispatch nothing there
   std::string node_type;  // of an elastic node ("" for a static one): its partition to Slurm
   std::map<int64_t, Time> spec_sent;
+  int64_t cert_issued_ms = 0;  // over TLS: when the certificate it holds was issued
+  Time renew_asked{};          // when it was last asked to renew it
   scheduler::Resources total() const { return {row.cpus, row.mem_mb, row.gpus}; }
 };
 

@@ -1,5 +1,7 @@
 #include "head/node_join.h"
 
+#include <algorithm>
+
 #include "common/secret.h"
 #include "provider/provider.h"
 
@@ -47,6 +49,20 @@ Result<state::TokenRow> AdmitJoin(const std::optional<state::TokenRow>& token,
   state::TokenRow used = *token;
   --used.uses_left;
   return used;
+}
+
+bool NeedsRenewal(int64_t cert_issued_ms, const tls::CaTimes& times, Time now) {
+  const Time rotated = std::max(times.signing, times.head);
+  if (now - rotated < kTrustReload) return false;
+  const Time ends = FromMillis(cert_issued_ms) + std::chrono::hours(24 * tls::kLeafDays);
+  return cert_issued_ms < ToMillis(rotated) || ends - now < kRenewAhead;
+}
+
+std::vector<std::string> StillOnOldCa(const std::map<std::string, NodeEntry>& nodes, Time signing) {
+  std::vector<std::string> out;
+  for (const auto& [name, n] : nodes)
+    if (n.up && n.cert_issued_ms != 0 && n.cert_issued_ms < ToMillis(signing)) out.push_back(name);
+  return out;
 }
 
 }  // namespace swell::head

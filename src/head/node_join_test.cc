@@ -109,5 +109,38 @@ TEST(NodeJoinTest, ABadNameIsRefusedWithAnyToken) {
   EXPECT_EQ(AdmitJoin(row, Request(t, "-x"), kNow).status().code(), Code::kInvalidArgument);
 }
 
+// A node renews when its certificate predates the head's (`swell rotate`) or the CA that signs
+// (a rollover), once the head's server has read its new files, or ends within a month.
+TEST(NodeJoinTest, ANodeRenewsWhatARotationOrItsEndMakesOld) {
+  tls::CaTimes t;
+  t.signing = FromMillis(kNow - 3600'000);
+  t.head = FromMillis(kNow - 60'000);
+  const Time now = FromMillis(kNow);
+  EXPECT_FALSE(NeedsRenewal(kNow - 30'000, t, now));
+  EXPECT_FALSE(NeedsRenewal(kNow - 90'000, t, FromMillis(kNow - 57'000)))
+      << "the head takes its new files first";
+  EXPECT_TRUE(NeedsRenewal(kNow - 90'000, t, now)) << "issued before the head's";
+  t.head = FromMillis(kNow - 7200'000);
+  EXPECT_TRUE(NeedsRenewal(kNow - 5000'000, t, now)) << "issued before the signing CA";
+  EXPECT_FALSE(NeedsRenewal(kNow - 3000'000, t, now));
+  const int64_t day = 24 * 3600'000LL;
+  t.signing = t.head = FromMillis(kNow - 400 * day);
+  EXPECT_FALSE(NeedsRenewal(kNow - 300 * day, t, now)) << "65 days left";
+  EXPECT_TRUE(NeedsRenewal(kNow - 340 * day, t, now)) << "25 days left";
+}
+
+TEST(NodeJoinTest, ARolloverWaitsForTheNodesUpOverTlsOnTheOldCa) {
+  std::map<std::string, NodeEntry> nodes;
+  auto add = [&](const std::string& name, bool up, int64_t issued) {
+    nodes[name].up = up;
+    nodes[name].cert_issued_ms = issued;
+  };
+  add("old", true, kNow - 10'000);
+  add("renewed", true, kNow + 10'000);
+  add("down-old", false, kNow - 10'000);
+  add("local", true, 0);  // came over the unix socket: no certificate
+  EXPECT_EQ(StillOnOldCa(nodes, FromMillis(kNow)), std::vector<std::string>{"old"});
+}
+
 }  // namespace
 }  // namespace swell::head

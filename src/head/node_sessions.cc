@@ -8,9 +8,7 @@
 
 #include "common/log.h"
 #include "head/head_impl.h"
-#include "head/node_join.h"
 #include "head/node_registration.h"
-#include "tls/cluster_tls.h"
 
 namespace swell::head {
 
@@ -35,6 +33,10 @@ void Head::Impl::Housekeeping(Time now) {
       break;
     }
     it = gated_.erase(it);
+  }
+  if (ca_times_ && now >= next_renewals_) {
+    AskRenewals(now);
+    next_renewals_ = now + std::chrono::seconds(5);
   }
 }
 
@@ -80,7 +82,7 @@ void Head::Impl::NodeFailed(NodeEntry& node, Time now, const std::string& why) {
 }
 
 void Head::Impl::DoRegister(const std::shared_ptr<Session>& s, uint64_t sid, const pb::Register& r,
-                            const std::string& certified) {
+                            const std::string& certified, int64_t cert_issued_ms) {
   Time now = clock_->Now();
   if (r.name().empty() || (!certified.empty() && certified != r.name())) {
     auto& m = Out(s);
@@ -119,6 +121,8 @@ void Head::Impl::DoRegister(const std::shared_ptr<Session>& s, uint64_t sid, con
   n.session_id = sid;
   n.draining = false;
   n.spec_sent.clear();
+  n.cert_issued_ms = cert_issued_ms;
+  n.renew_asked = Time{};
   Write(store_->PutNode(n.row));
   Event(now, "node_up", 0, r.name(), r.hostname());
 
@@ -239,69 +243,6 @@ void Head::Impl::DoSessionClosed(const std::string& node_name, uint64_t sid) {
   sched_dirty_ = true;
 }
 
-Result<pb::TokenReply> Head::Impl::DoToken(const pb::TokenRequest& req) {
-  if (opt_.ca_key.empty())
-    return InvalidArgument(
-        "nodes join over TCP, and this cluster has none: set [cluster] tcp (docs/security.md)");
-  Time now = clock_->Now();
-  SWELL_ASSIGN_OR_RETURN(auto token, tls::NewJoinToken());
-  SWELL_ASSIGN_OR_RETURN(auto row, NewTokenRow(req, token, ToMillis(now)));
-  Write(store_->PutToken(row));
-  Event(now, "join_token", 0, row.node, "uses " + std::to_string(row.uses_left));
-  pb::TokenReply reply;
-  reply.set_token(token.text());
-  reply.set_expires_ms(row.expires_ms);
-  return reply;
-}
-
-Result<pb::JoinReply> Head::Impl::DoJoin(const rpc::Caller& who, const pb::JoinRequest& req) {
-  if (opt_.ca_key.empty()) return InvalidArgument("this cluster takes no joins (no TCP link)");
-  Time now = clock_->Now();
-  auto token = store_->LoadToken(req.token_id());
-  if (!token.ok()) return token.status();
-  SWELL_ASSIGN_OR_RETURN(auto used, AdmitJoin(*token, req, ToMillis(now)));
-  // A name the cluster uses already is not given to another machine.
-  auto node = nodes_.find(req.name());
-  if ((node != nodes_.end() && (node->second.up || !node->second.node_type.empty())) ||
-      (pool_ && pool_->Find(req.name())))
-    return PermissionDenied("node " + req.name() + " is in the cluster already");
-  SWELL_ASSIGN_OR_RETURN(
-      auto issued,
-      tls::IssueClientCert(opt_.tls.ca, opt_.ca_key, "node:" + req.name(), req.public_key(), now));
-  Write(store_->PutToken(used));
-  Event(now, "node_join", 0, req.name(), who.peer);
-  LogInfo("head: node %s joined with token %s (%s)", req.name().c_str(), used.id.c_str(),
-          who.peer.c_str());
-  pb::JoinReply reply;
-  reply.set_proof(tls::JoinReplyProof(used.secret, issued.ca_cert, issued.cert));
-  reply.set_ca_cert(std::move(issued.ca_cert));
-  reply.set_cert(std::move(issued.cert));
-  return reply;
-}
-
-Result<pb::RevokeReply> Head::Impl::DoRevoke(const std::string& name) {
-  const Time now = clock_->Now();
-  Write(store_->PutRevoked(name, ToMillis(now)));
-  {
-    std::lock_guard<std::mutex> lock(revoked_mu_);
-    revoked_[name] = ToMillis(now);
-  }
-  Event(now, "revoke", 0, name.rfind("node:", 0) == 0 ? name.substr(5) : "", name);
-  LogInfo("head: certificates of %s issued until now are revoked", name.c_str());
-  pb::RevokeReply reply;
-  reply.set_at_ms(ToMillis(now));
-  // A node whose certificate is revoked leaves the cluster now: its session ends, its work is
-  // given up as for a node that failed, and it cannot open another.
-  if (name.rfind("node:", 0) == 0) {
-    auto it = nodes_.find(name.substr(5));
-    if (it != nodes_.end() && it->second.up) {
-      reply.set_closed(it->second.session != nullptr);
-      NodeFailed(it->second, now, "its certificate was revoked");
-    }
-  }
-  return reply;
-}
-
 Status Head::NodeSession(const rpc::Caller& who,
                          rpc::Stream<pb::NodeMessage, pb::HeadMessage>& stream) {
   auto session = std::make_shared<Session>(&stream);
@@ -314,8 +255,8 @@ Status Head::NodeSession(const rpc::Caller& who,
       if (!name.empty() && name != msg.register_().name()) break;
       name = msg.register_().name();
       auto reg = std::make_shared<pb::Register>(std::move(*msg.mutable_register_()));
-      impl_->Post([this, session, sid, reg, certified = who.node] {
-        impl_->DoRegister(session, sid, *reg, certified);
+      impl_->Post([this, session, sid, reg, certified = who.node, issued = who.cert_issued_ms] {
+        impl_->DoRegister(session, sid, *reg, certified, issued);
       });
     } else if (name.empty()) {
       break;  // must register first

@@ -32,4 +32,19 @@ Status JoinWithToken(const std::string& head, const std::string& token_text,
   return Status::Ok();
 }
 
+Status RenewCertificate(const std::string& head, const rpc::TlsFiles& files,
+                        const std::string& name, Time now) {
+  SWELL_ASSIGN_OR_RETURN(auto key, tls::NewKey());
+  pb::RenewRequest req;
+  SWELL_ASSIGN_OR_RETURN(*req.mutable_public_key(), tls::PublicKeyOf(key));
+  auto client = rpc::HeadClient::Create({head, "", files});
+  client->set_timeout(std::chrono::seconds(10));
+  SWELL_ASSIGN_OR_RETURN(auto reply, client->Renew(req));
+  SWELL_RETURN_IF_ERROR(tls::KeepIssuedFiles({files.ca, files.cert, files.key}, "node:" + name, key,
+                                             reply.cert(), reply.ca_cert(), now)
+                            .status());
+  LogInfo("node %s: renewed its certificate", name.c_str());
+  return Status::Ok();
+}
+
 }  // namespace swell::node

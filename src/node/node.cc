@@ -18,6 +18,7 @@
 #include "node/exec_relay.h"
 #include "node/head_link.h"
 #include "node/host.h"
+#include "node/join.h"
 #include "node/launcher.h"
 #include "node/limits.h"
 #include "node/poller.h"
@@ -80,6 +81,9 @@ class NodeDaemon::Impl {
   }
   void HandleHead(const pb::HeadMessage& m);
   void HandleCancel(const pb::Cancel& c);
+  // The head asked: a new key and certificate, made on a thread of its own (a call to the
+  // head) while the loop goes on; one at a time.
+  void RenewCertificate();
   // Reaps `pid` (a task or a rank) or, with -1, exited children (adopted orphans too): at most
   // kReapsPerPass of them, since each task's end may start the next and a stream of short tasks
   // would otherwise hold the loop (and the heartbeats) for as long as the stream lasts. Returns
@@ -113,6 +117,8 @@ class NodeDaemon::Impl {
   std::atomic<bool> stop_requested_{false};
   bool stopping_ = false;  // loop only
   std::string refusal_;    // why the head refused the registration, if it did
+  std::thread renewer_;    // RenewCertificate's, joined before the next one and at the end
+  std::atomic<bool> renewed_{false};
 };
 
 Status NodeDaemon::Impl::OwnProcess() {
@@ -198,6 +204,7 @@ Status NodeDaemon::Impl::Run() {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   link_.Stop();
+  if (renewer_.joinable()) renewer_.join();
   if (sigfd_ >= 0) {
     poller_.Remove(sigfd_);
     close(sigfd_);
@@ -254,6 +261,28 @@ void NodeDaemon::Impl::HandleHead(const pb::HeadMessage& m) {
   for (const auto& x : m.execs()) exec_.Start(x);
   for (const auto& c : m.exec_cancels()) exec_.Cancel(c);
   for (const auto& f : m.fences()) exec_.FenceDone(f);
+  if (m.renew_cert()) RenewCertificate();
+}
+
+void NodeDaemon::Impl::RenewCertificate() {
+  if (!opt_.tls.enabled() || opt_.head_address.rfind("unix:", 0) == 0) return;
+  if (renewer_.joinable()) {
+    if (!renewed_) return;  // one under way
+    renewer_.join();
+  }
+  renewed_ = false;
+  renewer_ = std::thread([this] {
+    // A few tries a couple of seconds apart (the head asks again a minute later too).
+    for (int attempt = 1; attempt <= 3 && !stop_requested_; ++attempt) {
+      Status s = node::RenewCertificate(opt_.head_address, opt_.tls, opt_.name, clock_->Now());
+      if (s.ok()) break;
+      LogWarning("node %s: cannot renew its certificate (try %d of 3): %s", opt_.name.c_str(),
+                 attempt, s.ToString().c_str());
+      for (int i = 0; i < 20 && !stop_requested_; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    renewed_ = true;
+  });
 }
 
 void NodeDaemon::Impl::HandleCancel(const pb::Cancel& c) {

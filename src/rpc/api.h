@@ -94,6 +94,14 @@ class HeadApi {
   virtual Result<pb::RevokeReply> Revoke(const Caller&, const pb::RevokeRequest&) {
     return InvalidArgument("this head revokes no certificates");
   }
+  // A node renews its certificate with the one it holds (a TLS caller named node:<name>).
+  virtual Result<pb::RenewReply> Renew(const Caller&, const pb::RenewRequest&) {
+    return InvalidArgument("this head renews no certificates");
+  }
+  // `swell rotate`: new certificates for the head and the nodes, or a CA rollover's steps.
+  virtual Result<pb::RotateReply> Rotate(const Caller&, const pb::RotateRequest&) {
+    return InvalidArgument("this head rotates no certificates");
+  }
   // Every TLS caller, before its call or session: PermissionDenied for a revoked certificate.
   virtual Status Admit(const Caller&) { return Status::Ok(); }
   // A node joins with a token: any caller, certificate or not (the token is the credential).
@@ -102,9 +110,10 @@ class HeadApi {
   }
 };
 
-// Files of a TLS identity (PEM): the CA certificate that the other side's must chain to, and
-// this side's certificate and key. They are watched: rewritten files (a rotation) are used for
-// new connections within a minute, without a restart.
+// Files of a TLS identity (PEM): the CA certificates (one, or a bundle during a CA rollover)
+// that the other side's must chain to, and this side's certificate and key. They are watched:
+// rewritten files (`swell rotate`) are used for new connections without a restart, within 5 s
+// by the server, from its next channel by a client.
 struct TlsFiles {
   std::string ca, cert, key;
   bool enabled() const { return !ca.empty(); }

@@ -117,6 +117,8 @@ class GrpcHeadClient final : public HeadClient {
   SWELL_UNARY_CALL(Token)
   SWELL_UNARY_CALL(UserCert)
   SWELL_UNARY_CALL(Revoke)
+  SWELL_UNARY_CALL(Renew)
+  SWELL_UNARY_CALL(Rotate)
 #undef SWELL_UNARY_CALL
 
   Status Wait(const pb::WaitRequest& in,

@@ -85,6 +85,8 @@ class HeadClient {
   virtual Result<pb::TokenReply> Token(const pb::TokenRequest&) = 0;
   virtual Result<pb::UserCertReply> UserCert(const pb::UserCertRequest&) = 0;
   virtual Result<pb::RevokeReply> Revoke(const pb::RevokeRequest&) = 0;
+  virtual Result<pb::RenewReply> Renew(const pb::RenewRequest&) = 0;
+  virtual Result<pb::RotateReply> Rotate(const pb::RotateRequest&) = 0;
 
   // Deadline for unary calls (default 30 s).
   void set_timeout(Duration d) { timeout_ = d; }

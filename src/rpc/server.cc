@@ -171,7 +171,18 @@ class ServerImpl final : public Server, public pb::Head::Service {
   SWELL_UNARY_HANDLER(Token)
   SWELL_UNARY_HANDLER(UserCert)
   SWELL_UNARY_HANDLER(Revoke)
+  SWELL_UNARY_HANDLER(Rotate)
 #undef SWELL_UNARY_HANDLER
+
+  // A node's call with its certificate (IdentifyUser refuses those).
+  grpc::Status Renew(grpc::ServerContext* c, const pb::RenewRequest* in,
+                     pb::RenewReply* out) override {
+    auto who = Identify(*c);
+    if (who.ok() && who->node.empty())
+      who = PermissionDenied("a node renews its certificate with the one it holds");
+    if (!who.ok()) return ToGrpc(who.status());
+    return Answer(*who, &HeadApi::Renew, *in, out);
+  }
 
   // The one call a caller without a certificate or the secret may make over TCP: the token
   // in the request is its credential.
@@ -328,7 +339,7 @@ class ServerImpl final : public Server, public pb::Head::Service {
   // certificate is asked for and, when given, must chain to the CA (none: only refusals).
   static std::shared_ptr<grpc::ServerCredentials> TlsCredentials(const TlsFiles& f) {
     auto files = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
-        f.key, f.cert, f.ca, /*refresh_interval_sec=*/60);
+        f.key, f.cert, f.ca, /*refresh_interval_sec=*/5);
     grpc::experimental::TlsServerCredentialsOptions o(files);
     o.watch_root_certs();
     o.watch_identity_key_cert_pairs();

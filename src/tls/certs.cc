@@ -80,6 +80,16 @@ Result<Cert> ReadCert(const std::string& pem) {
   return c;
 }
 
+// Every certificate of a PEM text (a CA bundle holds more than one).
+Result<std::vector<Cert>> ReadCerts(const std::string& pem) {
+  SWELL_ASSIGN_OR_RETURN(Bio b, Reader(pem, "certificate"));
+  std::vector<Cert> out;
+  while (Cert c{PEM_read_bio_X509(b.get(), nullptr, nullptr, nullptr)}) out.push_back(std::move(c));
+  ERR_clear_error();  // the end of the text
+  if (out.empty()) return InvalidArgument("not a PEM certificate");
+  return out;
+}
+
 Result<std::string> CertPem(X509* c) {
   Bio b(BIO_new(BIO_s_mem()));
   if (!b || PEM_write_bio_X509(b.get(), c) != 1) return Failed("PEM_write_bio_X509");
@@ -222,8 +232,9 @@ Result<std::string> Issue(const std::string& ca_cert, const std::string& ca_key,
   return CertPem(c.get());
 }
 
-Result<CertInfo> Inspect(const std::string& cert_pem) {
-  SWELL_ASSIGN_OR_RETURN(Cert c, ReadCert(cert_pem));
+namespace {
+
+Result<CertInfo> InfoOf(const Cert& c) {
   CertInfo info;
   X509_NAME* name = X509_get_subject_name(c.get());
   int at = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
@@ -262,14 +273,33 @@ Result<CertInfo> Inspect(const std::string& cert_pem) {
   return info;
 }
 
+}  // namespace
+
+Result<CertInfo> Inspect(const std::string& cert_pem) {
+  SWELL_ASSIGN_OR_RETURN(Cert c, ReadCert(cert_pem));
+  return InfoOf(c);
+}
+
+Result<std::vector<CertInfo>> InspectAll(const std::string& pem) {
+  SWELL_ASSIGN_OR_RETURN(std::vector<Cert> certs, ReadCerts(pem));
+  std::vector<CertInfo> out;
+  for (const auto& c : certs) {
+    SWELL_ASSIGN_OR_RETURN(CertInfo info, InfoOf(c));
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
 Status Verify(const std::string& ca_pem, const std::string& cert_pem, Time now) {
-  SWELL_ASSIGN_OR_RETURN(Cert ca, ReadCert(ca_pem));
+  SWELL_ASSIGN_OR_RETURN(std::vector<Cert> cas, ReadCerts(ca_pem));
   SWELL_ASSIGN_OR_RETURN(Cert c, ReadCert(cert_pem));
   Store store(X509_STORE_new());
   StoreCtx ctx(X509_STORE_CTX_new());
-  if (!store || !ctx || X509_STORE_add_cert(store.get(), ca.get()) != 1 ||
-      X509_STORE_CTX_init(ctx.get(), store.get(), c.get(), nullptr) != 1)
-    return Failed("X509_STORE");
+  if (!store || !ctx) return Failed("X509_STORE");
+  for (const auto& ca : cas)
+    if (X509_STORE_add_cert(store.get(), ca.get()) != 1) return Failed("X509_STORE_add_cert");
+  if (X509_STORE_CTX_init(ctx.get(), store.get(), c.get(), nullptr) != 1)
+    return Failed("X509_STORE_CTX_init");
   X509_STORE_CTX_set_time(ctx.get(), 0, static_cast<time_t>(ToMillis(now) / 1000));
   if (X509_verify_cert(ctx.get()) != 1)
     return PermissionDenied(std::string("certificate not accepted: ") +

@@ -52,7 +52,10 @@ struct CertInfo {
 
 // What a certificate says (the first one of a PEM chain).
 Result<CertInfo> Inspect(const std::string& cert_pem);
-// Ok when `cert_pem` was signed by `ca_pem` and is valid at `now`; PermissionDenied otherwise.
+// What every certificate of a PEM text says, in order (a CA bundle: docs/security.md).
+Result<std::vector<CertInfo>> InspectAll(const std::string& pem);
+// Ok when `cert_pem` was signed by a CA of `ca_pem` (one certificate, or a bundle of them
+// during a CA rollover) and is valid at `now`; PermissionDenied otherwise.
 Status Verify(const std::string& ca_pem, const std::string& cert_pem, Time now);
 // Whether `cert_pem` holds the public key of `key_pem`.
 Result<bool> KeyMatches(const std::string& cert_pem, const std::string& key_pem);

@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 
 #include "common/files.h"
@@ -12,7 +14,6 @@ namespace swell::tls {
 namespace {
 
 constexpr int kCaDays = 3650;
-constexpr int kLeafDays = 365;
 constexpr size_t kMaxPem = 64 * 1024;
 
 bool Exists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
@@ -34,6 +35,43 @@ Status IssueFiles(const std::string& ca_cert, const std::string& ca_key, CertReq
   return WriteFileAtomic(cert_path, cert, 0644);
 }
 
+Status IssueHeadFiles(const ClusterTls& t, Time now) {
+  SWELL_ASSIGN_OR_RETURN(std::string ca_cert, ReadFile(t.ca_cert, kMaxPem));
+  SWELL_ASSIGN_OR_RETURN(std::string ca_key, ReadFile(t.ca_key, kMaxPem));
+  CertRequest r;
+  r.common_name = "swell head";
+  r.dns = {"swell-head"};
+  r.server = true;
+  r.days = kLeafDays;
+  return IssueFiles(ca_cert, ca_key, r, t.head_cert, t.head_key, now);
+}
+
+// The first certificate of a PEM bundle, as text.
+std::string FirstPem(const std::string& bundle) {
+  static constexpr char kEnd[] = "-----END CERTIFICATE-----";
+  auto end = bundle.find(kEnd);
+  return end == std::string::npos ? bundle : bundle.substr(0, end + sizeof kEnd - 1) + "\n";
+}
+
+std::string NextKeyPath(const ClusterTls& t) { return t.dir + "/ca-next.key"; }
+
+// A rollover cut off between its writes (BeginCaRollover): the new key is kept when ca.crt
+// names its CA already, else dropped.
+Status SettleRollover(const ClusterTls& t) {
+  const std::string next = NextKeyPath(t);
+  if (!Exists(next)) return Status::Ok();
+  if (!Exists(t.ca_cert)) return unlink(next.c_str()) == 0 ? Status::Ok() : Unavailable(next);
+  SWELL_ASSIGN_OR_RETURN(std::string key, ReadFile(next, kMaxPem));
+  SWELL_ASSIGN_OR_RETURN(std::string cas, ReadFile(t.ca_cert, kMaxPem));
+  auto matches = KeyMatches(cas, key);
+  if (matches.ok() && *matches) {
+    if (rename(next.c_str(), t.ca_key.c_str()) != 0) return Unavailable("rename " + next);
+  } else {
+    unlink(next.c_str());
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<ClusterTls> EnsureClusterTls(const std::string& home, Time now) {
@@ -44,6 +82,7 @@ Result<ClusterTls> EnsureClusterTls(const std::string& home, Time now) {
   t.head_cert = t.dir + "/head.crt";
   t.head_key = t.dir + "/head.key";
   SWELL_RETURN_IF_ERROR(PrivateDir(t.dir));
+  SWELL_RETURN_IF_ERROR(SettleRollover(t));
   if (!Exists(t.ca_key) || !Exists(t.ca_cert)) {
     SWELL_ASSIGN_OR_RETURN(std::string key, NewKey());
     SWELL_ASSIGN_OR_RETURN(std::string cert, MakeCa(key, "swell cluster CA", now, kCaDays));
@@ -54,7 +93,7 @@ Result<ClusterTls> EnsureClusterTls(const std::string& home, Time now) {
   for (const auto& key : {t.ca_key, t.head_key})
     if (Exists(key)) SWELL_RETURN_IF_ERROR(KeepPrivate(key));
   SWELL_ASSIGN_OR_RETURN(std::string ca_cert, ReadFile(t.ca_cert, kMaxPem));
-  SWELL_ASSIGN_OR_RETURN(std::string ca_key, ReadFile(t.ca_key, kMaxPem));
+  SWELL_RETURN_IF_ERROR(ReadFile(t.ca_key, kMaxPem).status());
   bool head_ok = false;
   if (Exists(t.head_cert) && Exists(t.head_key)) {
     SWELL_ASSIGN_OR_RETURN(std::string cert, ReadFile(t.head_cert, kMaxPem));
@@ -64,15 +103,51 @@ Result<ClusterTls> EnsureClusterTls(const std::string& home, Time now) {
     head_ok =
         Verify(ca_cert, cert, now + std::chrono::hours(24 * 30)).ok() && matches.ok() && *matches;
   }
-  if (!head_ok) {
-    CertRequest r;
-    r.common_name = "swell head";
-    r.dns = {"swell-head"};
-    r.server = true;
-    r.days = kLeafDays;
-    SWELL_RETURN_IF_ERROR(IssueFiles(ca_cert, ca_key, r, t.head_cert, t.head_key, now));
-  }
+  if (!head_ok) SWELL_RETURN_IF_ERROR(IssueHeadFiles(t, now));
   return t;
+}
+
+Result<CaTimes> ReadCaTimes(const ClusterTls& t) {
+  SWELL_ASSIGN_OR_RETURN(std::string cas, ReadFile(t.ca_cert, kMaxPem));
+  SWELL_ASSIGN_OR_RETURN(auto infos, InspectAll(cas));
+  SWELL_ASSIGN_OR_RETURN(std::string head, ReadFile(t.head_cert, kMaxPem));
+  SWELL_ASSIGN_OR_RETURN(CertInfo head_info, Inspect(head));
+  CaTimes out;
+  out.cas = infos.size();
+  out.signing = infos.front().not_before + kBackdate;
+  out.oldest = out.signing;
+  for (const auto& ca : infos) out.oldest = std::min(out.oldest, ca.not_before + kBackdate);
+  out.head = head_info.not_before + kBackdate;
+  out.head_ends = head_info.not_after;
+  return out;
+}
+
+Status RenewHeadCert(const ClusterTls& t, Time now) { return IssueHeadFiles(t, now); }
+
+Status BeginCaRollover(const ClusterTls& t, Time now) {
+  SWELL_ASSIGN_OR_RETURN(std::string old_ca, ReadFile(t.ca_cert, kMaxPem));
+  SWELL_ASSIGN_OR_RETURN(auto infos, InspectAll(old_ca));
+  if (infos.size() != 1)
+    return InvalidArgument(
+        "a CA rollover is under way already: end it first (swell rotate --finish)");
+  SWELL_ASSIGN_OR_RETURN(std::string key, NewKey());
+  SWELL_ASSIGN_OR_RETURN(std::string cert, MakeCa(key, "swell cluster CA", now, kCaDays));
+  // The key first, aside; then the bundle (the new CA first: it signs); then the key in place.
+  // EnsureClusterTls settles a rollover cut off between them (SettleRollover).
+  const std::string next = NextKeyPath(t);
+  SWELL_RETURN_IF_ERROR(WriteFileAtomic(next, key, 0600));
+  SWELL_RETURN_IF_ERROR(WriteFileAtomic(t.ca_cert, cert + FirstPem(old_ca), 0644));
+  if (rename(next.c_str(), t.ca_key.c_str()) != 0) return Unavailable("rename " + next);
+  return Status::Ok();
+}
+
+Status FinishCaRollover(const ClusterTls& t, Time now) {
+  SWELL_ASSIGN_OR_RETURN(std::string cas, ReadFile(t.ca_cert, kMaxPem));
+  SWELL_ASSIGN_OR_RETURN(auto infos, InspectAll(cas));
+  if (infos.size() < 2)
+    return InvalidArgument("no CA rollover is under way (swell rotate --new-ca starts one)");
+  SWELL_RETURN_IF_ERROR(WriteFileAtomic(t.ca_cert, FirstPem(cas), 0644));
+  return IssueHeadFiles(t, now);
 }
 
 NodeTlsFiles NodeFilesIn(const std::string& dir) {

@@ -19,15 +19,38 @@
 
 namespace swell::tls {
 
+// How long the certificates of the head, nodes and users are valid.
+inline constexpr int kLeafDays = 365;
+
 struct ClusterTls {
   std::string dir;                                   // $SWELL_HOME/tls
   std::string ca_cert, ca_key, head_cert, head_key;  // paths
 };
 
 // Makes what is missing (the first `swell up` with TCP); narrows modes that are too wide (with
-// a warning). An error when a file is unreadable, or the head's certificate does not chain to
-// the CA or no longer matches its key.
+// a warning); settles a CA rollover cut off half-way. An error when a file is unreadable, or the
+// head's certificate does not chain to the CA or no longer matches its key.
 Result<ClusterTls> EnsureClusterTls(const std::string& home, Time now);
+
+// Rotation (docs/security.md, "Rotating certificates"). ca.crt holds the CA that signs, and
+// during a CA rollover the one before it after it: a certificate of either is trusted. The
+// times are those of issue (notBefore plus kBackdate).
+struct CaTimes {
+  Time signing;    // the CA that signs now was made
+  Time oldest;     // the oldest CA trusted was made: a certificate issued before chains to none
+  Time head;       // the head's certificate was issued
+  Time head_ends;  // and ends
+  size_t cas = 1;  // 2 during a rollover
+};
+Result<CaTimes> ReadCaTimes(const ClusterTls& t);
+// A new key and certificate for the head, of the CA that signs.
+Status RenewHeadCert(const ClusterTls& t, Time now);
+// Starts a CA rollover: a new CA signs from now on, and ca.crt holds it and the old one. The
+// head's certificate stays (every node trusts its CA). InvalidArgument while one is under way.
+Status BeginCaRollover(const ClusterTls& t, Time now);
+// Ends it: ca.crt holds the new CA only, and the head gets a certificate of it.
+// InvalidArgument when none is under way.
+Status FinishCaRollover(const ClusterTls& t, Time now);
 
 // The paths of a node's files in `dir`.
 struct NodeTlsFiles {

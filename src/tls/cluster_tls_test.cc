@@ -95,5 +95,77 @@ TEST(ClusterTlsTest, AKeyMadeElsewhereGetsACertificateKeptOnlyIfItIsRight) {
   EXPECT_EQ(Read(kept->cert), issued->cert);
 }
 
+// A CA rollover: a new CA signs from its start and both are trusted, so certificates of
+// either chain; at its end only the new one is, and the head's certificate is of the new CA.
+TEST(ClusterTlsTest, ACaRolloverTrustsBothCasUntilItEnds) {
+  swell::testing::TempDir home;
+  auto t = EnsureClusterTls(home.path(), kNow);
+  ASSERT_TRUE(t.ok());
+  const std::string old_ca = Read(t->ca_cert), head = Read(t->head_cert);
+  auto old_leaf = IssueClientCert(t->ca_cert, t->ca_key, "node:a", *PublicKeyOf(*NewKey()), kNow);
+  ASSERT_TRUE(old_leaf.ok());
+  EXPECT_FALSE(FinishCaRollover(*t, kNow).ok()) << "no rollover is under way";
+
+  const Time begun = kNow + std::chrono::hours(1);
+  ASSERT_TRUE(BeginCaRollover(*t, begun).ok());
+  auto cas = InspectAll(Read(t->ca_cert));
+  ASSERT_TRUE(cas.ok());
+  ASSERT_EQ(cas->size(), 2u);
+  EXPECT_EQ(Read(t->ca_cert).substr(Read(t->ca_cert).size() - old_ca.size()), old_ca);
+  EXPECT_EQ(Read(t->head_cert), head) << "every node still trusts the head's CA";
+  EXPECT_FALSE(BeginCaRollover(*t, begun).ok()) << "one rollover at a time";
+  auto times = ReadCaTimes(*t);
+  ASSERT_TRUE(times.ok());
+  EXPECT_EQ(times->cas, 2u);
+  EXPECT_EQ(times->signing, cas->front().not_before + kBackdate);
+  EXPECT_LT(times->oldest, times->signing);
+  auto new_leaf = IssueClientCert(t->ca_cert, t->ca_key, "node:a", *PublicKeyOf(*NewKey()), begun);
+  ASSERT_TRUE(new_leaf.ok());
+  EXPECT_FALSE(Verify(old_ca, new_leaf->cert, begun).ok()) << "the new CA signs";
+  EXPECT_TRUE(Verify(Read(t->ca_cert), new_leaf->cert, begun).ok());
+  EXPECT_TRUE(Verify(Read(t->ca_cert), old_leaf->cert, begun).ok());
+  EXPECT_TRUE(Verify(Read(t->ca_cert), head, begun).ok());
+
+  ASSERT_TRUE(FinishCaRollover(*t, begun).ok());
+  EXPECT_EQ(InspectAll(Read(t->ca_cert))->size(), 1u);
+  EXPECT_TRUE(Verify(Read(t->ca_cert), new_leaf->cert, begun).ok());
+  EXPECT_FALSE(Verify(Read(t->ca_cert), old_leaf->cert, begun).ok());
+  EXPECT_TRUE(Verify(Read(t->ca_cert), Read(t->head_cert), begun).ok());
+  EXPECT_TRUE(KeyMatches(Read(t->head_cert), Read(t->head_key)).value());
+  EXPECT_EQ(ReadCaTimes(*t)->oldest, ReadCaTimes(*t)->signing);
+  // A restart keeps all of it.
+  auto again = EnsureClusterTls(home.path(), begun);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(Verify(Read(again->ca_cert), new_leaf->cert, begun).ok());
+}
+
+// A rollover cut off between its writes: the new CA's key, written aside first, is taken when
+// ca.crt names its CA already and dropped when it does not.
+TEST(ClusterTlsTest, ARolloverCutOffHalfWayIsSettledAtStart) {
+  swell::testing::TempDir home;
+  auto t = EnsureClusterTls(home.path(), kNow);
+  ASSERT_TRUE(t.ok());
+  const std::string next = t->dir + "/ca-next.key";
+  const std::string key = *NewKey();
+  // Cut off before the bundle: the old CA goes on.
+  ASSERT_TRUE(WriteFileAtomic(next, key, 0600).ok());
+  const std::string old_key = Read(t->ca_key);
+  ASSERT_TRUE(EnsureClusterTls(home.path(), kNow).ok());
+  EXPECT_NE(access(next.c_str(), F_OK), 0);
+  EXPECT_EQ(Read(t->ca_key), old_key);
+  // Cut off after the bundle: the new CA's key takes the old one's place.
+  auto ca = MakeCa(key, "swell cluster CA", kNow, 10);
+  ASSERT_TRUE(ca.ok());
+  ASSERT_TRUE(WriteFileAtomic(next, key, 0600).ok());
+  ASSERT_TRUE(WriteFileAtomic(t->ca_cert, *ca + Read(t->ca_cert), 0644).ok());
+  ASSERT_TRUE(EnsureClusterTls(home.path(), kNow).ok());
+  EXPECT_NE(access(next.c_str(), F_OK), 0);
+  EXPECT_EQ(Read(t->ca_key), key);
+  EXPECT_EQ(Mode(t->ca_key), 0600u);
+  auto leaf = IssueClientCert(t->ca_cert, t->ca_key, "node:a", *PublicKeyOf(*NewKey()), kNow);
+  ASSERT_TRUE(leaf.ok());
+  EXPECT_TRUE(Verify(*ca, leaf->cert, kNow).ok());
+}
+
 }  // namespace
 }  // namespace swell::tls

@@ -101,6 +101,25 @@ inline std::string Me() {
   return pw ? pw->pw_name : std::to_string(getuid());
 }
 
+// Starts `argv` in a process group of its own, its output in `log`; TearDown ends what is left.
+inline pid_t Spawn(const std::vector<std::string>& argv, const std::string& log,
+                   std::vector<pid_t>* leftovers) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    setpgid(0, 0);
+    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  leftovers->push_back(pid);
+  return pid;
+}
+
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -160,6 +179,40 @@ class CliTest : public ::testing::Test {
     Up();
     std::string port = Read(home_ + "/head.port");
     *head = port.empty() ? "" : "127.0.0.1:" + port.substr(0, port.find('\n'));
+  }
+  // A node's state as `swell nodes --json` says it ("" while it is not listed).
+  std::string NodeState(const std::string& name) {
+    auto j = nlohmann::json::parse(Swell({"nodes", "--json"}).out, nullptr, false);
+    if (j.is_discarded()) return "";
+    for (auto& n : j["nodes"])
+      if (n["name"] == name) return n["state"];
+    return "";
+  }
+  // Waits up to 30 s for node `name` to be listed and not DOWN.
+  bool NodeComesUp(const std::string& name) {
+    for (int i = 0; i < 1500; ++i) {
+      std::string state = NodeState(name);
+      if (!state.empty() && state != "DOWN") return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+  // A TCP cluster (`head`), and node `name` joined to it with a token of one use (`token`) as
+  // from another machine: its SWELL_HOME, dir_/far, holds nothing of the cluster's but what the
+  // join gives it. Returns the node daemon's pid (output in dir_/<name>.log) once the node is
+  // up, 0 if it does not come up.
+  pid_t UpWithAJoinedNode(const std::string& name, std::string* head,
+                          std::string* token = nullptr) {
+    UpOverTcp(head);
+    auto made = Swell({"token"});
+    const std::string far = dir_ + "/far";
+    if (head->empty() || made.code != 0 || mkdir(far.c_str(), 0700) != 0) return 0;
+    const std::string text = made.out.substr(0, made.out.find('\n'));
+    if (token != nullptr) *token = text;
+    pid_t pid = Spawn({SWELL_BIN, "node", "--home", far, "--name", name, "--head", *head, "--cpus",
+                       "1", "--token", text},
+                      dir_ + "/" + name + ".log", &leftovers_);
+    return NodeComesUp(name) ? pid : 0;
   }
   int64_t SubmitOk(std::vector<std::string> args) {
     args.insert(args.begin(), {"submit", "--parsable"});
