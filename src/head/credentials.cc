@@ -152,7 +152,7 @@ tls::ClusterTls Head::Impl::ClusterFiles() const {
   return t;
 }
 
-Status Head::Impl::ReadCaTimes() {
+Status Head::Impl::LoadCaTimes() {
   if (opt_.ca_key.empty()) return Status::Ok();
   SWELL_ASSIGN_OR_RETURN(ca_times_, tls::ReadCaTimes(ClusterFiles()));
   oldest_ca_ms_ = ToMillis(ca_times_->oldest);
@@ -198,7 +198,7 @@ Result<pb::RotateReply> Head::Impl::DoRotate(const pb::RotateRequest& req) {
     default:
       SWELL_RETURN_IF_ERROR(tls::RenewHeadCert(files, now));
   }
-  SWELL_RETURN_IF_ERROR(ReadCaTimes());
+  SWELL_RETURN_IF_ERROR(LoadCaTimes());
   // The files say when to the second; the head knows to the millisecond, which tells a
   // certificate renewed within that second from one issued before it.
   if (req.step() == pb::RotateRequest::NEW_CA)
@@ -224,7 +224,7 @@ int Head::Impl::AskRenewals(Time now) {
   if (ca_times_->head_ends - now < kRenewAhead) {
     if (auto s = tls::RenewHeadCert(ClusterFiles(), now); !s.ok())
       LogWarning("head: cannot renew the head's certificate: %s", s.ToString().c_str());
-    else if (auto r = ReadCaTimes(); !r.ok())
+    else if (auto r = LoadCaTimes(); !r.ok())
       LogWarning("head: %s", r.ToString().c_str());
   }
   int asked = 0;

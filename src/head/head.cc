@@ -25,7 +25,7 @@ using state::TaskRow;
 // The loop
 
 Status Head::Impl::Start(HeadApi* api) {
-  SWELL_RETURN_IF_ERROR(ReadCaTimes());
+  SWELL_RETURN_IF_ERROR(LoadCaTimes());
   next_housekeeping_ = clock_->Now();
   next_autoscale_ = next_list_ = clock_->Now();
   if (pool_) provider_calls_.Start(opt_.elastic->provider_threads);

@@ -184,7 +184,7 @@ class Head::Impl {
   Result<pb::RenewReply> DoRenew(const std::string& node, const pb::RenewRequest& req);
   Result<pb::RotateReply> DoRotate(const pb::RotateRequest& req);
   // Reads when the CAs and the head's certificate were issued (at start, after a rotation).
-  Status ReadCaTimes();
+  Status LoadCaTimes();
   // Revoked common names and until when their certificates were issued (store: revoked);
   // read by Admit on gRPC threads, written by the loop.
   std::mutex revoked_mu_;
