@@ -82,32 +82,27 @@ class HeadApi {
   virtual Result<pb::ControlReply> Control(const Caller&, const pb::ControlRequest&) {
     return Internal("Control is not implemented");
   }
-  // `swell token`: a join token, durable before it is answered.
-  virtual Result<pb::TokenReply> Token(const Caller&, const pb::TokenRequest&) {
-    return InvalidArgument("this head makes no join tokens");
+  // Credentials of a TCP cluster (docs/security.md), each refused by a head that has none:
+  // Token (`swell token`: a join token, durable before it is answered), Join (a node joins with
+  // a token: any caller, certificate or not; the token is the credential), UserCert (`swell
+  // cert`: the calling user's certificate), Revoke (`swell revoke`: certificates of a node or a
+  // user stop admitting anyone), Renew (a node renews its certificate with the one it holds:
+  // a TLS caller named node:<name>), Rotate (`swell rotate`: new certificates for the head and
+  // the nodes, or a CA rollover's steps).
+#define SWELL_CREDENTIAL_CALL(Method, refusal)                                          \
+  virtual Result<pb::Method##Reply> Method(const Caller&, const pb::Method##Request&) { \
+    return InvalidArgument("this head " refusal);                                       \
   }
-  // `swell cert`: the calling user's certificate.
-  virtual Result<pb::UserCertReply> UserCert(const Caller&, const pb::UserCertRequest&) {
-    return InvalidArgument("this head issues no user certificates");
-  }
-  // `swell revoke`: certificates of a node or a user stop admitting anyone.
-  virtual Result<pb::RevokeReply> Revoke(const Caller&, const pb::RevokeRequest&) {
-    return InvalidArgument("this head revokes no certificates");
-  }
-  // A node renews its certificate with the one it holds (a TLS caller named node:<name>).
-  virtual Result<pb::RenewReply> Renew(const Caller&, const pb::RenewRequest&) {
-    return InvalidArgument("this head renews no certificates");
-  }
-  // `swell rotate`: new certificates for the head and the nodes, or a CA rollover's steps.
-  virtual Result<pb::RotateReply> Rotate(const Caller&, const pb::RotateRequest&) {
-    return InvalidArgument("this head rotates no certificates");
-  }
-  // Every TLS caller, before its call or session: PermissionDenied for a revoked certificate.
+  SWELL_CREDENTIAL_CALL(Token, "makes no join tokens")
+  SWELL_CREDENTIAL_CALL(Join, "takes no joins")
+  SWELL_CREDENTIAL_CALL(UserCert, "issues no user certificates")
+  SWELL_CREDENTIAL_CALL(Revoke, "revokes no certificates")
+  SWELL_CREDENTIAL_CALL(Renew, "renews no certificates")
+  SWELL_CREDENTIAL_CALL(Rotate, "rotates no certificates")
+#undef SWELL_CREDENTIAL_CALL
+  // Every TLS caller, before its call or session: PermissionDenied for a revoked certificate,
+  // or one of a CA no longer trusted.
   virtual Status Admit(const Caller&) { return Status::Ok(); }
-  // A node joins with a token: any caller, certificate or not (the token is the credential).
-  virtual Result<pb::JoinReply> Join(const Caller&, const pb::JoinRequest&) {
-    return InvalidArgument("this head takes no joins");
-  }
 };
 
 // Files of a TLS identity (PEM): the CA certificates (one, or a bundle during a CA rollover)
