@@ -174,12 +174,11 @@ class ServerImpl final : public Server, public pb::Head::Service {
   SWELL_UNARY_HANDLER(Rotate)
 #undef SWELL_UNARY_HANDLER
 
-  // A node's call with its certificate (IdentifyUser refuses those).
+  // A node's call with its certificate (IdentifyUser refuses those); HeadApi::Renew refuses
+  // any other caller.
   grpc::Status Renew(grpc::ServerContext* c, const pb::RenewRequest* in,
                      pb::RenewReply* out) override {
     auto who = Identify(*c);
-    if (who.ok() && who->node.empty())
-      who = PermissionDenied("a node renews its certificate with the one it holds");
     if (!who.ok()) return ToGrpc(who.status());
     return Answer(*who, &HeadApi::Renew, *in, out);
   }
