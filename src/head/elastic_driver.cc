@@ -59,8 +59,9 @@ void Head::Impl::Autoscale(Time now) {
   };
   auto routing = Routing(now);
   std::vector<reconcile::WaitingJob> waiting;
-  for (const auto& [id, job] : jobs_)
-    if (job.Waits()) waiting.push_back(WaitingOf(job));
+  IndexWaiting(touched_);
+  for (const auto& [id, job] : maybe_waiting_)
+    if (job->Waits()) waiting.push_back(WaitingOf(*job));
   auto turn = reconcile::Autoscale(*pool_, *policy_, state, reconcile::Demand(waiting, routing),
                                    arrived_, now);
   AddCalls(std::move(turn.calls));

@@ -140,7 +140,9 @@ Result<pb::QueueReply> Head::Impl::DoQueue(const rpc::Caller&, const pb::QueueRe
     if (!req.user().empty() && req.user() != user) return false;
     return true;
   };
+  bool sorted = true;
   if (req.all() || !want.empty()) {
+    sorted = done_.empty();
     for (auto& [id, b] : done_) {
       if (!want.empty() && !want.count(id)) continue;
       auto row = store_->LoadJob(id);
@@ -171,8 +173,10 @@ Result<pb::QueueReply> Head::Impl::DoQueue(const rpc::Caller&, const pb::QueueRe
       }
     }
   }
-  std::sort(reply.mutable_jobs()->begin(), reply.mutable_jobs()->end(),
-            [](const pb::JobInfo& a, const pb::JobInfo& b) { return a.id() < b.id(); });
+  // jobs_ and done_ are each in id order: only both together need sorting.
+  if (!sorted)
+    std::sort(reply.mutable_jobs()->begin(), reply.mutable_jobs()->end(),
+              [](const pb::JobInfo& a, const pb::JobInfo& b) { return a.id() < b.id(); });
   return reply;
 }
 

@@ -35,20 +35,47 @@ void Head::Impl::ClusterNodes(Time now, std::vector<reconcile::Node>* nodes,
   }
 }
 
-std::vector<reconcile::WaitingJob> Head::Impl::WaitingJobs(Time now) {
+void Head::Impl::IndexWaiting(std::vector<int64_t> ids) {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  std::vector<std::pair<int64_t, Job*>> add;
+  for (int64_t id : ids) {
+    auto it = jobs_.find(id);
+    if (it == jobs_.end() || !it->second.Waits()) continue;
+    auto at = std::lower_bound(maybe_waiting_.begin(), maybe_waiting_.end(), id,
+                               [](const auto& e, int64_t v) { return e.first < v; });
+    if (at == maybe_waiting_.end() || at->first != id) add.emplace_back(id, &it->second);
+  }
+  if (add.empty()) return;
+  // New submissions come after every id here: appended; anything else merged.
+  const bool after = maybe_waiting_.empty() || add.front().first > maybe_waiting_.back().first;
+  const auto mid = static_cast<ptrdiff_t>(maybe_waiting_.size());
+  maybe_waiting_.insert(maybe_waiting_.end(), add.begin(), add.end());
+  if (!after)
+    std::inplace_merge(maybe_waiting_.begin(), maybe_waiting_.begin() + mid, maybe_waiting_.end(),
+                       [](const auto& a, const auto& b) { return a.first < b.first; });
+}
+
+std::vector<reconcile::WaitingJob> Head::Impl::WaitingJobs(Time now, std::vector<Job*>* of) {
+  IndexWaiting(touched_);  // this pass's submissions and changes, not flushed yet
   std::vector<reconcile::WaitingJob> out;
-  out.reserve(jobs_.size());
-  for (auto& [id, job] : jobs_) {
-    if (!job.Waits()) continue;
-    reconcile::WaitingJob w = WaitingOf(job);
+  out.reserve(maybe_waiting_.size());
+  of->clear();
+  of->reserve(maybe_waiting_.size());
+  std::erase_if(maybe_waiting_, [&](const std::pair<int64_t, Job*>& e) {
+    Job& job = *e.second;
+    if (!job.Waits()) return true;
+    reconcile::WaitingJob& w = out.emplace_back(WaitingOf(job));
     if (job.spec.hold())
       w.gate = "JobHeldUser";
     else if (job.spec.begin_time_ms() > ToMillis(now))
       w.gate = "BeginTime";
-    else if (DependencyState(job, &w.gate) == pb::COMPLETED)
+    else if (job.spec.dependency().terms_size() > 0 &&
+             DependencyState(job, &w.gate) == pb::COMPLETED)
       w.gate.clear();
-    out.push_back(std::move(w));
-  }
+    of->push_back(&job);
+    return false;
+  });
   return out;
 }
 
@@ -82,7 +109,8 @@ void Head::Impl::Schedule(Time now) {
   std::vector<reconcile::Node> nodes;
   std::vector<reconcile::Hold> holds;
   ClusterNodes(now, &nodes, &holds);
-  auto waiting = WaitingJobs(now);
+  std::vector<Job*> waiting_jobs;
+  auto waiting = WaitingJobs(now, &waiting_jobs);
   const auto queued = static_cast<int64_t>(waiting.size());
   auto plan = reconcile::Schedule(nodes, holds, waiting, Routing(now), now);
   if (queued >= kLongQueue) {
@@ -93,9 +121,12 @@ void Head::Impl::Schedule(Time now) {
   }
   top_blocked_ = plan.top_blocked;
   for (const auto& [id, reason] : plan.reasons) {
-    Job& job = jobs_.at(id);
+    // waiting is in id order: found without a walk down jobs_ (~100 ms at 100,000 jobs).
+    auto at = std::lower_bound(waiting.begin(), waiting.end(), id,
+                               [](const reconcile::WaitingJob& w, int64_t v) { return w.id < v; });
     if (IsGate(reason)) gated_.insert(id);
-    if (job.row.reason == reason) continue;
+    if (at->reason == reason) continue;  // the job's reason when the pass began
+    Job& job = *waiting_jobs[static_cast<size_t>(at - waiting.begin())];
     job.row.reason = reason;
     job.MarkDirty();
     if (!reason.empty()) Changed();

@@ -161,7 +161,9 @@ Plan Schedule(const std::vector<Node>& nodes, const std::vector<Hold>& holds,
               const std::vector<WaitingJob>& jobs, const Routing& routing, Time now) {
   Plan plan;
   std::unordered_map<int64_t, const WaitingJob*> by_id;
+  by_id.reserve(jobs.size());
   std::vector<sched::Group> groups;
+  groups.reserve(jobs.size());
   for (const auto& job : jobs) {
     std::string reason;
     auto g = GroupOf(job, &reason);
