@@ -292,9 +292,23 @@ Status CheckSubmit(pb::JobSpec* spec, const SubmitCluster& cluster) {
     g.require.assign(spec->nodelist().begin(), spec->nodelist().end());
     g.exclude.assign(spec->exclude().begin(), spec->exclude().end());
     g.exclusive = spec->exclusive();
-    Status f = scheduler::CheckFeasible(totals, g, names);
-    if (f.code() == Code::kInvalidArgument) return Infeasible(g, totals, std::string(f.message()));
-    if (!f.ok()) return f;
+    auto check = [&] {
+      Status f = scheduler::CheckFeasible(totals, g, names);
+      return f.code() == Code::kInvalidArgument ? Infeasible(g, totals, std::string(f.message()))
+                                                : f;
+    };
+    if (named) {
+      SWELL_RETURN_IF_ERROR(check());
+    } else {
+      auto key = std::make_tuple(g.ntasks, g.cpus_per_task, g.mem_mb, g.gpus, g.min_nodes,
+                                 g.max_nodes, g.exclusive);
+      auto it = cluster.feasible.find(key);
+      if (it == cluster.feasible.end()) {
+        if (cluster.feasible.size() >= 4096) cluster.feasible.clear();  // bounded
+        it = cluster.feasible.emplace(key, check()).first;
+      }
+      SWELL_RETURN_IF_ERROR(it->second);
+    }
   }
   // A job a dependency names that this cluster does not know is gone, as Slurm takes it (a job
   // it no longer remembers): that part of the dependency is met (Slurm 22.05 accepts

@@ -39,6 +39,26 @@ TEST(SubmitCheckTest, FillsInSlurmsDefaults) {
   EXPECT_EQ(spec.min_nodes(), 2);  // every -w node is used
 }
 
+// A shape's verdict is kept for the cluster it was checked against: the same again, refusal
+// and message included; a cluster with other nodes (a new SubmitCluster) decides afresh.
+TEST(SubmitCheckTest, AShapesVerdictIsKeptForItsNodes) {
+  SubmitCluster c = Static();
+  auto big = Spec();
+  big.set_ntasks(9);  // 9 cpus: the two nodes hold 8
+  const std::string refused = Error(big, c);
+  ASSERT_NE(refused, "");
+  EXPECT_EQ(Error(big, c), refused);
+  EXPECT_EQ(Error(Spec(), c), "");
+  EXPECT_EQ(c.feasible.size(), 2u);
+  auto named = big;
+  named.add_nodelist("node1");  // bound to named nodes: checked each time, never kept
+  EXPECT_NE(Error(named, c), "");
+  EXPECT_EQ(c.feasible.size(), 2u);
+  SubmitCluster bigger = Static();
+  bigger.nodes.push_back({"node3", "", {4, 8192, 0}});
+  EXPECT_EQ(Error(big, bigger), "");
+}
+
 // Scripts as Slurm bounds them: 4 MiB at most (max_script_size) and no NUL byte, whichever
 // client sent them.
 TEST(SubmitCheckTest, RefusesScriptsSlurmRefuses) {
