@@ -58,10 +58,8 @@ void Head::Impl::Autoscale(Time now) {
     return st;
   };
   auto routing = Routing(now);
-  std::vector<reconcile::WaitingJob> waiting;
-  IndexWaiting(touched_);
-  for (const auto& [id, job] : maybe_waiting_)
-    if (job->Waits()) waiting.push_back(WaitingOf(*job));
+  RefreshWaiting(touched_);
+  const auto& waiting = waiting_.jobs();
   auto turn = reconcile::Autoscale(*pool_, *policy_, state, reconcile::Demand(waiting, routing),
                                    arrived_, now);
   AddCalls(std::move(turn.calls));

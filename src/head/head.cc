@@ -100,22 +100,20 @@ void Head::Impl::FlushJobs(bool all) {
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   if (all) {
-    // A change that no path listed would be missed until now (a job not written, not let go,
-    // or waiting unseen by the scheduling pass): said, and flushed all the same.
-    auto indexed = [this](int64_t id) {
-      return std::binary_search(
-          maybe_waiting_.begin(), maybe_waiting_.end(), std::pair<int64_t, Job*>{id, nullptr},
-          [](const auto& a, const auto& b) { return a.first < b.first; });
-    };
+    // A change that no path listed would be missed until now: said, and flushed all the same.
     const size_t listed = ids.size();
     for (const auto& [id, job] : jobs_)
-      if ((job.row_dirty || finished(job) || (job.Waits() && !indexed(id))) &&
+      if ((job.row_dirty || finished(job)) &&
           !std::binary_search(ids.begin(), ids.begin() + static_cast<ptrdiff_t>(listed), id)) {
         LogWarning("head: job %lld changed without being listed", static_cast<long long>(id));
         ids.push_back(id);
       }
+    for (int64_t id : waiting_.Check(jobs_, [this](const Job& job) { return WaitingOf(job); })) {
+      LogWarning("head: the scheduling pass saw job %lld as it was, not as it is",
+                 static_cast<long long>(id));
+      ids.push_back(id);
+    }
   }
-  std::vector<int64_t> gone;
   for (int64_t id : ids) {
     auto it = jobs_.find(id);
     if (it == jobs_.end()) continue;
@@ -127,15 +125,9 @@ void Head::Impl::FlushJobs(bool all) {
       done_[id] = Brief{job.row.state, job.row.name, job.row.uid, job.row.task_count,
                         job.is_array()};
       jobs_.erase(it);
-      gone.push_back(id);
     }
   }
-  std::sort(gone.begin(), gone.end());  // (all: the unlisted ids come after the sorted ones)
-  if (!gone.empty())
-    std::erase_if(maybe_waiting_, [&](const auto& e) {
-      return std::binary_search(gone.begin(), gone.end(), e.first);
-    });
-  IndexWaiting(std::move(ids));
+  RefreshWaiting(std::move(ids));  // (finished jobs leave it)
 }
 
 void Head::Impl::Write(const Status& s) {

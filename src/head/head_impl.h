@@ -36,6 +36,7 @@
 #include "head/reconcile/reconcile.h"
 #include "head/state/store.h"
 #include "head/submit_check.h"
+#include "head/waiting_index.h"
 #include "provider/provider_calls.h"
 #include "tls/cluster_tls.h"
 
@@ -227,10 +228,11 @@ class Head::Impl {
   // The reconcile core's view of this head's state (head/reconcile/reconcile.h).
   void ClusterNodes(Time now, std::vector<reconcile::Node>* nodes,
                     std::vector<reconcile::Hold>* holds);
-  // The jobs with units waiting, in id order, and (into `of`, same order) the jobs they are.
-  std::vector<reconcile::WaitingJob> WaitingJobs(Time now, std::vector<Job*>* of);
-  // Adds the jobs of `ids` (any order, repeats allowed) that wait to maybe_waiting_.
-  void IndexWaiting(std::vector<int64_t> ids);
+  // waiting_ with the jobs of `ids` as they are now (WaitingIndex::Refresh).
+  void RefreshWaiting(std::vector<int64_t> ids);
+  // waiting_ as of now: this pass's changes taken, gates (holds, begin times, dependencies)
+  // judged again.
+  const std::vector<reconcile::WaitingJob>& WaitingJobs(Time now);
   reconcile::WaitingJob WaitingOf(const Job& job) const;
   reconcile::Routing Routing(Time now) const;
   // The cluster's TLS files (from opt_.tls and opt_.ca_key).
@@ -321,11 +323,8 @@ class Head::Impl {
   std::set<int64_t> timed_jobs_;  // those of jobs_ that HasTimers
   std::map<int64_t, Brief> done_;  // finished
   std::vector<int64_t> touched_;   // jobs this pass changed (Job::MarkDirty, Apply, AddJob)
-  // Every job of jobs_ whose units wait (and some that no longer do), by id: a job starts to
-  // wait only by a change that lists it in touched_, and the scheduling pass walks these, not
-  // jobs_ (a tree of 100,000 jobs costs ~100 ms to walk). A job leaves when it leaves jobs_
-  // (FlushJobs) or when a pass finds it no longer waits (WaitingJobs).
-  std::vector<std::pair<int64_t, Job*>> maybe_waiting_;
+  // The jobs whose units wait, as the scheduling pass and the autoscaler see them.
+  WaitingIndex waiting_;
   // Jobs the last schedule found waiting for a begin time or a dependency (maybe no longer):
   // housekeeping schedules again while one still waits so.
   std::set<int64_t> gated_;

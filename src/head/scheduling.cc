@@ -35,48 +35,27 @@ void Head::Impl::ClusterNodes(Time now, std::vector<reconcile::Node>* nodes,
   }
 }
 
-void Head::Impl::IndexWaiting(std::vector<int64_t> ids) {
-  std::sort(ids.begin(), ids.end());
-  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  std::vector<std::pair<int64_t, Job*>> add;
-  for (int64_t id : ids) {
-    auto it = jobs_.find(id);
-    if (it == jobs_.end() || !it->second.Waits()) continue;
-    auto at = std::lower_bound(maybe_waiting_.begin(), maybe_waiting_.end(), id,
-                               [](const auto& e, int64_t v) { return e.first < v; });
-    if (at == maybe_waiting_.end() || at->first != id) add.emplace_back(id, &it->second);
-  }
-  if (add.empty()) return;
-  // New submissions come after every id here: appended; anything else merged.
-  const bool after = maybe_waiting_.empty() || add.front().first > maybe_waiting_.back().first;
-  const auto mid = static_cast<ptrdiff_t>(maybe_waiting_.size());
-  maybe_waiting_.insert(maybe_waiting_.end(), add.begin(), add.end());
-  if (!after)
-    std::inplace_merge(maybe_waiting_.begin(), maybe_waiting_.begin() + mid, maybe_waiting_.end(),
-                       [](const auto& a, const auto& b) { return a.first < b.first; });
+void Head::Impl::RefreshWaiting(std::vector<int64_t> ids) {
+  waiting_.Refresh(
+      std::move(ids), [this](int64_t id) { return FindJob(id); },
+      [this](const Job& job) { return WaitingOf(job); });
 }
 
-std::vector<reconcile::WaitingJob> Head::Impl::WaitingJobs(Time now, std::vector<Job*>* of) {
-  IndexWaiting(touched_);  // this pass's submissions and changes, not flushed yet
-  std::vector<reconcile::WaitingJob> out;
-  out.reserve(maybe_waiting_.size());
-  of->clear();
-  of->reserve(maybe_waiting_.size());
-  std::erase_if(maybe_waiting_, [&](const std::pair<int64_t, Job*>& e) {
-    Job& job = *e.second;
-    if (!job.Waits()) return true;
-    reconcile::WaitingJob& w = out.emplace_back(WaitingOf(job));
+const std::vector<reconcile::WaitingJob>& Head::Impl::WaitingJobs(Time now) {
+  RefreshWaiting(touched_);  // this pass's submissions and changes, not flushed yet
+  for (size_t i = 0; i < waiting_.size(); ++i) {
+    if (!waiting_.conditional(i)) continue;
+    Job& job = waiting_.job(i);
+    std::string& gate = waiting_.at(i).gate;
+    gate.clear();
     if (job.spec.hold())
-      w.gate = "JobHeldUser";
+      gate = "JobHeldUser";
     else if (job.spec.begin_time_ms() > ToMillis(now))
-      w.gate = "BeginTime";
-    else if (job.spec.dependency().terms_size() > 0 &&
-             DependencyState(job, &w.gate) == pb::COMPLETED)
-      w.gate.clear();
-    of->push_back(&job);
-    return false;
-  });
-  return out;
+      gate = "BeginTime";
+    else if (DependencyState(job, &gate) == pb::COMPLETED)
+      gate.clear();
+  }
+  return waiting_.jobs();
 }
 
 reconcile::WaitingJob Head::Impl::WaitingOf(const Job& job) const {
@@ -109,8 +88,7 @@ void Head::Impl::Schedule(Time now) {
   std::vector<reconcile::Node> nodes;
   std::vector<reconcile::Hold> holds;
   ClusterNodes(now, &nodes, &holds);
-  std::vector<Job*> waiting_jobs;
-  auto waiting = WaitingJobs(now, &waiting_jobs);
+  const auto& waiting = WaitingJobs(now);
   const auto queued = static_cast<int64_t>(waiting.size());
   auto plan = reconcile::Schedule(nodes, holds, waiting, Routing(now), now);
   if (queued >= kLongQueue) {
@@ -121,12 +99,12 @@ void Head::Impl::Schedule(Time now) {
   }
   top_blocked_ = plan.top_blocked;
   for (const auto& [id, reason] : plan.reasons) {
-    // waiting is in id order: found without a walk down jobs_ (~100 ms at 100,000 jobs).
-    auto at = std::lower_bound(waiting.begin(), waiting.end(), id,
-                               [](const reconcile::WaitingJob& w, int64_t v) { return w.id < v; });
+    // Found in the index, not by a walk down jobs_ (~100 ms at 100,000 jobs).
+    const size_t i = *waiting_.IndexOf(id);
     if (IsGate(reason)) gated_.insert(id);
-    if (at->reason == reason) continue;  // the job's reason when the pass began
-    Job& job = *waiting_jobs[static_cast<size_t>(at - waiting.begin())];
+    if (waiting[i].reason == reason) continue;
+    Job& job = waiting_.job(i);
+    waiting_.at(i).reason = reason;
     job.row.reason = reason;
     job.MarkDirty();
     if (!reason.empty()) Changed();
@@ -135,6 +113,7 @@ void Head::Impl::Schedule(Time now) {
   for (const auto& start : plan.starts) {
     int64_t job_id = static_cast<int64_t>(start.group);
     Job& job = jobs_.at(job_id);
+    touched_.push_back(job_id);  // its allocation grows: what the index holds of it changes
     if (start.shares.empty()) continue;
     const std::string& primary = nodes[static_cast<size_t>(start.shares.front().node)].name;
     // Single-node units of a job on one node share a lease; multi-node units get their own.

@@ -243,6 +243,7 @@ void Head::Impl::MaintainLease(Job& job, Lease& lease, Time now) {
   // Slots beyond what the dispatched tasks can use go back to the pool.
   int64_t needed = std::min<int64_t>(slots, static_cast<int64_t>(lease.positions.size()));
   if (needed < slots) {
+    touched_.push_back(job.row.id);  // its allocation shrinks (WaitingIndex)
     lease.units.resize(static_cast<size_t>(needed));
     lease.dirty = true;
     sched_dirty_ = true;
@@ -263,6 +264,7 @@ Time Head::Impl::LeaseEnd(const Lease& lease, Time now) {
 }
 
 void Head::Impl::DropLease(Job& job, int64_t lease_id) {
+  touched_.push_back(job.row.id);  // its allocation shrinks (WaitingIndex)
   job.leases.erase(lease_id);
   leases_.erase(lease_id);
   Write(store_->DeleteLease(lease_id));

@@ -49,6 +49,7 @@ struct Shape {
   std::vector<std::string> require;  // node names (-w)
   std::vector<std::string> exclude;  // node names (-x)
   bool exclusive = false;
+  bool operator==(const Shape&) const = default;
 };
 
 // A job with units that are not dispatched yet: its next units wait for the scheduler.
@@ -69,6 +70,7 @@ struct WaitingJob {
   // The reason it carries from the last pass ("" when none): the autoscaler counts only work
   // that waits for resources.
   std::string reason;
+  bool operator==(const WaitingJob&) const = default;
 };
 
 // A node the cluster knows. Only usable nodes take work; the others still count for the
