@@ -21,12 +21,14 @@
 #include "common/log.h"
 #include "common/process.h"
 #include "common/secret.h"
+#include "common/text.h"
 #include "head/config/config.h"
 #include "head/head.h"
 #include "node/join.h"
 #include "node/node.h"
 #include "provider/providers.h"
 #include "tls/cluster_tls.h"
+#include "web/dashboard.h"
 
 namespace swell::cli {
 namespace {
@@ -54,6 +56,21 @@ bool WaitGone(pid_t pid, std::chrono::milliseconds timeout) {
 }
 
 std::string NodeName(int i) { return "node" + std::to_string(i); }
+
+// With [cluster] http: the dashboard's address, once the head has written it.
+void PrintDashboard(const std::string& home, const head::config::ClusterConfig& cfg) {
+  if (cfg.http.empty()) return;
+  for (int i = 0; i < 50; ++i) {
+    auto url = ReadFile(home + "/head.http", 4096);
+    if (url.ok() && !url->empty()) {
+      std::printf("swell: dashboard at %s", url->c_str());
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::printf("swell: the dashboard (%s) did not start; see %s/head.log\n", cfg.http.c_str(),
+              home.c_str());
+}
 
 }  // namespace
 
@@ -179,11 +196,13 @@ int Up(const Args& args) {
         "(provider %s, policy %s)%s\n",
         home.c_str(), cfg.nodes, cfg.nodes == 1 ? "" : "s", types.c_str(), cfg.provider.c_str(),
         cfg.policy.c_str(), started == 0 ? ", already running" : "");
+    PrintDashboard(home, cfg);
     return 0;
   }
   std::printf("swell: cluster up in %s: head and %d node%s (%d cpus, %lld MB each)%s\n",
               home.c_str(), cfg.nodes, cfg.nodes == 1 ? "" : "s", cpus, static_cast<long long>(mem),
               started == 0 ? ", already running" : "");
+  PrintDashboard(home, cfg);
   return 0;
 }
 
@@ -284,11 +303,37 @@ int Down(const Args& args) {
   return rc;
 }
 
+namespace {
+
+// The dashboard on `address`; off loopback with the head's TLS files and a token kept in
+// $SWELL_HOME/http.token (0600), made at its first start.
+Result<std::unique_ptr<web::Dashboard>> StartDashboard(const std::string& home,
+                                                       const std::string& address,
+                                                       const rpc::TlsFiles& tls,
+                                                       head::Head* head) {
+  web::DashboardOptions d;
+  d.address = address;
+  auto hp = ParseHostPort(address);
+  if (hp && !IsLoopbackHost(hp->host)) {
+    if (tls.cert.empty())
+      return InvalidArgument("[cluster] http = \"" + address +
+                             "\" is not a loopback address: the dashboard needs TLS there, "
+                             "which a cluster with [cluster] tcp has; or use 127.0.0.1:PORT");
+    d.cert_file = tls.cert;
+    d.key_file = tls.key;
+    SWELL_ASSIGN_OR_RETURN(d.token, LoadOrCreateSecret(home + "/http.token"));
+  }
+  return web::Dashboard::Start(d, head);
+}
+
+}  // namespace
+
 int HeadDaemon(const Args& args) {
   CLI::App app{"swell head"};
-  std::string home = Home(), tcp, config_file;
+  std::string home = Home(), tcp, config_file, http;
   int node_timeout = 0;
   app.add_option("--home", home);
+  app.add_option("--http", http, "serve the dashboard and /metrics on host:port (docs/dashboard.md)");
   app.add_option("--config", config_file, "cluster file (TOML): node types, autoscaler, provider")
       ->check(CLI::ExistingFile);
   app.add_option("--tcp", tcp, "also listen on host:port (cluster secret required)");
@@ -302,6 +347,7 @@ int HeadDaemon(const Args& args) {
   }
   if (node_timeout == 0) node_timeout = cfg.node_timeout_s;
   if (tcp.empty()) tcp = cfg.tcp;
+  if (http.empty()) http = cfg.http;
   StopSignal stop;
   if (Status s = MakeDirs(home, 0700); !s.ok()) return Fail("head", s);
   std::string pid_file = home + "/head.pid";
@@ -392,9 +438,23 @@ int HeadDaemon(const Args& args) {
     (void)WriteFileAtomic(home + "/head.port", std::to_string((*h)->tcp_port()) + "\n");
     LogInfo("head: listening on %s (port %d)", tcp.c_str(), (*h)->tcp_port());
   }
+  std::unique_ptr<web::Dashboard> dashboard;
+  unlink((home + "/head.http").c_str());
+  if (!http.empty()) {
+    auto d = StartDashboard(home, http, o.tls, h->get());
+    if (!d.ok()) {
+      (*h)->Stop();
+      unlink(pid_file.c_str());
+      return Fail("head", d.status(), 2);
+    }
+    dashboard = std::move(d).value();
+    (void)WriteFileAtomic(home + "/head.http", dashboard->url() + "\n");
+    LogInfo("head: dashboard at %s", dashboard->url().c_str());
+  }
   LogInfo("head: serving %s (pid %d)", o.unix_path.c_str(), getpid());
   int sig = stop.Wait();
   LogInfo("head: signal %d, stopping", sig);
+  dashboard.reset();
   (*h)->Stop();
   if (ReadLivePid(pid_file) == getpid()) unlink(pid_file.c_str());
   return 0;

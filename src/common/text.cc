@@ -80,4 +80,27 @@ std::string PathWithDirFirst(std::string_view path, std::string_view dir) {
   return out;
 }
 
+std::optional<HostPort> ParseHostPort(std::string_view s) {
+  const size_t colon = s.rfind(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  std::string_view host = s.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  auto port = ParseDigits(s.substr(colon + 1));
+  if (host.empty() || !port || *port > 65535) return std::nullopt;
+  return HostPort{std::string(host), static_cast<int>(*port)};
+}
+
+bool IsLoopbackHost(std::string_view host) {
+  if (host == "localhost" || host == "::1") return true;
+  // 127.x.y.z, written as four numbers.
+  auto parts = Split(host, '.');
+  if (parts.size() != 4) return false;
+  for (auto p : parts) {
+    auto v = ParseDigits(p);
+    if (!v || *v > 255) return false;
+  }
+  return parts[0] == "127";
+}
+
 }  // namespace swell

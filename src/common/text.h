@@ -54,6 +54,17 @@ std::vector<std::string> SplitNonEmpty(std::string_view s, char sep);
 // width 0 gives no padding, and a wider value is not cut.
 std::string PadNumber(int64_t value, size_t width);
 
+// "host:port" ("[::1]:80" for an IPv6 host, given without its brackets), port in 0..65535;
+// nullopt when malformed or the host is empty.
+struct HostPort {
+  std::string host;
+  int port = 0;
+};
+std::optional<HostPort> ParseHostPort(std::string_view s);
+
+// Whether `host` is a loopback address or name (127.0.0.0/8, ::1, localhost).
+bool IsLoopbackHost(std::string_view host);
+
 // A colon-separated search path (PATH) with `dir` first and nowhere else: the commands there
 // win over others of the same name (swell's srun over an installed Slurm's). An empty `dir`
 // leaves the path as it is.

@@ -76,5 +76,22 @@ TEST(PathWithDirFirstTest, TheDirectoryLeadsOnce) {
   EXPECT_EQ(PathWithDirFirst("/a:/b", ""), "/a:/b");
 }
 
+TEST(TextTest, HostPortAndLoopback) {
+  auto hp = ParseHostPort("127.0.0.1:8080");
+  ASSERT_TRUE(hp);
+  EXPECT_EQ(hp->host, "127.0.0.1");
+  EXPECT_EQ(hp->port, 8080);
+  hp = ParseHostPort("[::1]:0");
+  ASSERT_TRUE(hp);
+  EXPECT_EQ(hp->host, "::1");
+  EXPECT_EQ(hp->port, 0);
+  for (const char* bad : {"8080", ":80", "host:", "host:65536", "host:-1", "host:8o"})
+    EXPECT_FALSE(ParseHostPort(bad)) << bad;
+  for (const char* yes : {"127.0.0.1", "127.1.2.3", "localhost", "::1"})
+    EXPECT_TRUE(IsLoopbackHost(yes)) << yes;
+  for (const char* no : {"0.0.0.0", "10.0.0.1", "127.0.0", "127.0.0.256", "example.org", ""})
+    EXPECT_FALSE(IsLoopbackHost(no)) << no;
+}
+
 }  // namespace
 }  // namespace swell

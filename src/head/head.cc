@@ -28,6 +28,7 @@ Status Head::Impl::Start(HeadApi* api) {
   SWELL_RETURN_IF_ERROR(LoadCaTimes());
   next_housekeeping_ = clock_->Now();
   next_autoscale_ = next_list_ = clock_->Now();
+  counters_.started_ms = ToMillis(clock_->Now());
   if (pool_) provider_calls_.Start(opt_.elastic->provider_threads);
   loop_ = std::thread([this] { Loop(); });
   rpc::ServerOptions so;
@@ -80,7 +81,9 @@ void Head::Impl::Loop() {
         queue_.pop_front();
       }
     }
+    const Time start = clock_->Now();
     Pass(work);
+    counters_.pass_seconds.Observe(std::chrono::duration<double>(clock_->Now() - start).count());
   }
 }
 
@@ -124,6 +127,7 @@ void Head::Impl::FlushJobs(bool all) {
       for (auto lid : std::set<int64_t>(job.leases)) DropLease(job, lid);
       done_[id] = Brief{job.row.state, job.row.name, job.row.uid, job.row.task_count,
                         job.is_array()};
+      ++counters_.jobs_finished[StateName(static_cast<pb::JobState>(job.row.state))];
       jobs_.erase(it);
     }
   }
@@ -188,7 +192,9 @@ void Head::Impl::Commit(bool all_jobs) {
         store_->PutLease({lease.id, lease.job_id, lease.node, static_cast<int>(lease.units.size()),
                           state::EncodeShares(ToRows(lease.units))}));
   }
+  const Time start = clock_->Now();
   Status c = store_->Commit();
+  counters_.commit_seconds.Observe(std::chrono::duration<double>(clock_->Now() - start).count());
   if (!c.ok()) {
     LogError("head: commit failed: %s; exiting to recover from the database", c.ToString().c_str());
     std::_Exit(70);
@@ -256,6 +262,17 @@ Result<pb::NodesReply> Head::Nodes(const rpc::Caller&, const pb::NodesRequest&) 
 
 Result<pb::StatsReply> Head::Stats(const rpc::Caller&, const pb::StatsRequest&) {
   return impl_->OnLoop<pb::StatsReply>([&] { return impl_->DoStats(); });
+}
+
+Result<pb::OverviewReply> Head::Overview(const rpc::Caller&, const pb::OverviewRequest&) {
+  SWELL_ASSIGN_OR_RETURN(auto o, Snapshot());
+  pb::OverviewReply reply;
+  reply.set_json(ToJson(o));
+  return reply;
+}
+
+Result<head::Overview> Head::Snapshot() {
+  return impl_->OnLoop<head::Overview>([&] { return impl_->DoOverview(); });
 }
 
 Result<pb::ControlReply> Head::Control(const rpc::Caller& who, const pb::ControlRequest& req) {

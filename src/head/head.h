@@ -18,6 +18,7 @@
 #include "common/status.h"
 #include "head/autoscaler/autoscaler.h"
 #include "head/elastic/pool.h"
+#include "head/overview.h"
 #include "provider/provider.h"
 #include "rpc/api.h"
 
@@ -74,6 +75,9 @@ class Head final : public rpc::HeadApi {
   Result<pb::CancelReply> Cancel(const rpc::Caller&, const pb::CancelRequest&) override;
   Result<pb::NodesReply> Nodes(const rpc::Caller&, const pb::NodesRequest&) override;
   Result<pb::StatsReply> Stats(const rpc::Caller&, const pb::StatsRequest&) override;
+  Result<pb::OverviewReply> Overview(const rpc::Caller&, const pb::OverviewRequest&) override;
+  // The same, in-process (the dashboard).
+  Result<head::Overview> Snapshot();
   Status Wait(const rpc::Caller&, const pb::WaitRequest&, rpc::Writer<pb::WaitEvent>&) override;
   Status Exec(const rpc::Caller&, const pb::ExecRequest&, rpc::Writer<pb::ExecEvent>&) override;
   Status NodeSession(const rpc::Caller&, rpc::Stream<pb::NodeMessage, pb::HeadMessage>&) override;

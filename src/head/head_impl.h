@@ -33,6 +33,7 @@
 #include "head/job_lifecycle.h"
 #include "head/job_mail.h"
 #include "head/job_model.h"
+#include "head/overview.h"
 #include "head/reconcile/reconcile.h"
 #include "head/state/store.h"
 #include "head/submit_check.h"
@@ -153,6 +154,9 @@ class Head::Impl {
   Result<pb::CancelReply> DoCancel(const rpc::Caller& who, const pb::CancelRequest& req);
   Result<pb::NodesReply> DoNodes();
   Result<pb::StatsReply> DoStats();
+  head::Overview DoOverview();  // overview.cc
+  // Counts a task row written for `job` in counters_ (a start, an end).
+  void Count(const Job& job, const state::TaskRow& r, Time now);
   Result<pb::WaitEvent> DoWaitSnapshot(const std::vector<pb::JobRef>& refs);
   // `certified`: the node its certificate names ("" when it came with the secret), issued at
   // `cert_issued_ms`.
@@ -325,6 +329,8 @@ class Head::Impl {
   std::vector<int64_t> touched_;   // jobs this pass changed (Job::MarkDirty, Apply, AddJob)
   // The jobs whose units wait, as the scheduling pass and the autoscaler see them.
   WaitingIndex waiting_;
+  // The counters and latencies of Overview, kept as the loop goes (the rest is taken when asked).
+  head::Overview counters_;
   // Jobs the last schedule found waiting for a begin time or a dependency (maybe no longer):
   // housekeeping schedules again while one still waits so.
   std::set<int64_t> gated_;

@@ -38,6 +38,7 @@ struct Task {
   int64_t lease = 0;
   bool cancel_requested = false;  // persisted: a cancel was sent; it must not run again
   std::string alloc_nodes;        // a multi-node allocation's nodes ("node1,node2"), else ""
+  Time sent{};                    // when this head dispatched it (not persisted)
   bool past_deadline = false;     // ended for its --deadline: it ends DEADLINE, not CANCELLED
   bool warned = false;            // its --signal went out (not persisted: a restarted head
                                   // may send it again)

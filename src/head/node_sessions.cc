@@ -42,6 +42,7 @@ void Head::Impl::Housekeeping(Time now) {
 
 void Head::Impl::NodeFailed(NodeEntry& node, Time now, const std::string& why) {
   LogWarning("head: node %s is down: %s", node.row.name.c_str(), why.c_str());
+  ++counters_.node_failures;
   if (pool_) AddCalls(pool_->Lost(node.row.name, why, now));
   node.up = false;
   node.row.state = "DOWN";

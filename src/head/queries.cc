@@ -157,7 +157,11 @@ Result<pb::QueueReply> Head::Impl::DoQueue(const rpc::Caller&, const pb::QueueRe
       }
     }
   }
-  for (auto& [id, job] : jobs_) {
+  for (auto it = jobs_.upper_bound(req.after_id()); it != jobs_.end(); ++it) {
+    auto& [id, job] = *it;
+    if (req.limit() > 0 && reply.jobs_size() >= req.limit()) break;
+    if (!req.state().empty() && req.state() != StateName(static_cast<pb::JobState>(job.row.state)))
+      continue;
     if (!wanted(id, job.row.user)) continue;
     auto* info = reply.add_jobs();
     FillInfo(job, info, /*pending=*/true);

@@ -110,6 +110,7 @@ Result<pb::SubmitReply> Head::Impl::DoSubmit(const rpc::Caller& who, const pb::J
   }
   sched_dirty_ = true;
   Changed();
+  ++counters_.jobs_submitted;
   pb::SubmitReply reply;
   reply.set_job_id(id);
   return reply;

@@ -33,6 +33,24 @@ Job* Head::Impl::FindJobOfTask(int64_t task_id) {
   return j.is_array() && task_id < it->first + j.row.task_count ? &j : nullptr;
 }
 
+void Head::Impl::Count(const Job& job, const state::TaskRow& r, Time now) {
+  if (r.state == pb::RUNNING && r.start_ms > 0) {
+    ++counters_.tasks_started;
+    counters_.queue_wait.Observe(static_cast<double>(r.start_ms - job.row.submit_ms) / 1000);
+    auto t = job.live.find(r.pos);
+    if (t != job.live.end() && t->second.sent != Time{})
+      counters_.dispatch_latency.Observe(std::chrono::duration<double>(now - t->second.sent).count());
+  } else if (IsTerminal(static_cast<pb::JobState>(r.state)) && r.start_ms > 0 && r.end_ms > r.start_ms) {
+    // Its share of the node's cpus, as the accounting charges it (elastic/accounting.h).
+    auto n = nodes_.find(r.node);
+    const double cpus = std::max(1, job.spec.cpus_per_task()) * std::max(1, job.spec.ntasks());
+    const double share = n == nodes_.end() || n->second.row.cpus <= 0
+                             ? 1
+                             : std::min(1.0, cpus / n->second.row.cpus);
+    counters_.node_hours_used += static_cast<double>(r.end_ms - r.start_ms) / 3.6e6 * share;
+  }
+}
+
 void Head::Impl::PutJobRow(Job& job) {
   job.row_dirty = false;
   Write(store_->PutJob(job.row));
@@ -40,7 +58,10 @@ void Head::Impl::PutJobRow(Job& job) {
 
 void Head::Impl::Apply(Job& job, lifecycle::Changes& changes, Time now) {
   touched_.push_back(job.row.id);  // its last live task may have ended: it may leave jobs_
-  for (const auto& r : changes.task_rows) Write(store_->PutTask(r));
+  for (const auto& r : changes.task_rows) {
+    Write(store_->PutTask(r));
+    Count(job, r, now);
+  }
   for (const auto& e : changes.events) {
     Event(FromMillis(e.ms), e.kind, job.row.id, "", e.detail);
     // --mail-type, once the change is committed.
@@ -123,6 +144,7 @@ bool Head::Impl::DispatchNext(Job& job, Lease& lease, const std::string& node, p
   auto t = lifecycle::TakeNext(job, lease.id, node, &changes, alloc_nodes);
   if (!t) return false;
   Apply(job, changes, now);
+  job.live[t->pos].sent = now;
   lease.positions.insert(t->pos);
   auto* key = launch.add_tasks();
   key->set_job_id(job.row.id);

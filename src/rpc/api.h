@@ -67,6 +67,7 @@ class HeadApi {
   virtual Result<pb::CancelReply> Cancel(const Caller&, const pb::CancelRequest&) = 0;
   virtual Result<pb::NodesReply> Nodes(const Caller&, const pb::NodesRequest&) = 0;
   virtual Result<pb::StatsReply> Stats(const Caller&, const pb::StatsRequest&) = 0;
+  virtual Result<pb::OverviewReply> Overview(const Caller&, const pb::OverviewRequest&) = 0;
   // Streams WaitEvents until every waited task is terminal (OK) or the caller goes away.
   virtual Status Wait(const Caller&, const pb::WaitRequest&, Writer<pb::WaitEvent>& out) = 0;
   // Runs a job step (or a relayed command) inside a running allocation, streaming its output

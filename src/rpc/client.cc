@@ -112,6 +112,7 @@ class GrpcHeadClient final : public HeadClient {
   SWELL_UNARY_CALL(Cancel)
   SWELL_UNARY_CALL(Nodes)
   SWELL_UNARY_CALL(Stats)
+  SWELL_UNARY_CALL(Overview)
   SWELL_UNARY_CALL(History)
   SWELL_UNARY_CALL(Control)
   SWELL_UNARY_CALL(Token)

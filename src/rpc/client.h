@@ -65,6 +65,7 @@ class HeadClient {
   virtual Result<pb::CancelReply> Cancel(const pb::CancelRequest&) = 0;
   virtual Result<pb::NodesReply> Nodes(const pb::NodesRequest&) = 0;
   virtual Result<pb::StatsReply> Stats(const pb::StatsRequest&) = 0;
+  virtual Result<pb::OverviewReply> Overview(const pb::OverviewRequest&) = 0;
   // Calls `on_event` for every event; stops early when it returns false. OK when the stream
   // ended normally (all waited tasks terminal).
   virtual Status Wait(const pb::WaitRequest&,

@@ -166,6 +166,7 @@ class ServerImpl final : public Server, public pb::Head::Service {
   SWELL_UNARY_HANDLER(Cancel)
   SWELL_UNARY_HANDLER(Nodes)
   SWELL_UNARY_HANDLER(Stats)
+  SWELL_UNARY_HANDLER(Overview)
   SWELL_UNARY_HANDLER(History)
   SWELL_UNARY_HANDLER(Control)
   SWELL_UNARY_HANDLER(Token)

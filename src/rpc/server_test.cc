@@ -41,6 +41,9 @@ class FakeApi : public HeadApi {
   Result<pb::StatsReply> Stats(const Caller&, const pb::StatsRequest&) override {
     return pb::StatsReply();
   }
+  Result<pb::OverviewReply> Overview(const Caller&, const pb::OverviewRequest&) override {
+    return pb::OverviewReply();
+  }
   Status Wait(const Caller&, const pb::WaitRequest&, Writer<pb::WaitEvent>& out) override {
     for (int i = 1; i <= 3; ++i) {
       pb::WaitEvent ev;

@@ -20,6 +20,7 @@
 #include <toml++/toml.h>
 
 #include "common/files.h"
+#include "common/text.h"
 
 namespace swell::head::config {
 namespace {
@@ -170,6 +171,7 @@ Result<ClusterConfig> Parse(std::string_view text, const std::string& source) {
     SWELL_RETURN_IF_ERROR(r.Int("mem_per_node_mb", &c.mem_per_node_mb, 0));
     SWELL_RETURN_IF_ERROR(r.Int("gpus_per_node", &c.gpus_per_node, 0));
     SWELL_RETURN_IF_ERROR(r.String("tcp", &c.tcp));
+    SWELL_RETURN_IF_ERROR(r.String("http", &c.http));
     SWELL_RETURN_IF_ERROR(r.Int("node_timeout_s", &c.node_timeout_s, 1));
     SWELL_RETURN_IF_ERROR(r.Int("kill_wait_s", &c.kill_wait_s, 0));
     SWELL_RETURN_IF_ERROR(r.String("mail_prog", &c.mail_prog));
@@ -310,6 +312,15 @@ Result<ClusterConfig> Parse(std::string_view text, const std::string& source) {
   for (const auto& n : c.node_types)
     if (!names.insert(n.name).second)
       return InvalidArgument(source + ": two node types are named '" + n.name + "'");
+  if (!c.http.empty()) {
+    auto hp = ParseHostPort(c.http);
+    if (!hp)
+      return InvalidArgument(source + ": cluster.http must be host:port, not '" + c.http + "'");
+    if (!IsLoopbackHost(hp->host) && c.tcp.empty())
+      return InvalidArgument(source + ": cluster.http = '" + c.http +
+                             "' is not a loopback address: the dashboard needs TLS there, "
+                             "which a cluster with cluster.tcp set has (or use 127.0.0.1:PORT)");
+  }
   if (c.slurm_embedded && (c.provider != "netns" || c.node_types.empty()))
     return InvalidArgument(source + ": slurm.embedded needs provider.kind = \"netns\" (each "
                            "slurmd in its own namespace) and at least one [[node_type]]");
@@ -331,6 +342,7 @@ Result<std::string> WithClusterTable(std::string_view text, const std::string& s
   cluster.insert("mem_per_node_mb", c.mem_per_node_mb);
   cluster.insert("gpus_per_node", c.gpus_per_node);
   cluster.insert("tcp", c.tcp);
+  if (!c.http.empty()) cluster.insert("http", c.http);
   cluster.insert("node_timeout_s", c.node_timeout_s);
   cluster.insert("kill_wait_s", c.kill_wait_s);
   if (!c.mail_prog.empty()) cluster.insert("mail_prog", c.mail_prog);

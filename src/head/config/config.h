@@ -19,6 +19,7 @@ struct ClusterConfig {
   int64_t mem_per_node_mb = 0;
   int gpus_per_node = 0;
   std::string tcp;
+  std::string http;  // the dashboard and /metrics: "127.0.0.1:PORT" ("" none; docs/dashboard.md)
   int node_timeout_s = 10;
   int kill_wait_s = 10;
   int pmix_timeout_s = 300;  // a step's PMIx fence waits this long for every node (PMIxTimeout)

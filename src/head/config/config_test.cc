@@ -123,6 +123,9 @@ TEST(ConfigTest, MistakesNameTheLineAndTheKey) {
       {"[slurm]\nembedded = true\n[[node_type]]\nname = \"a\"\n", "needs provider.kind = \"netns\""},
       {"[slurm]\nembedded = 1\n", "c.toml:2: slurm.embedded must be"},
       {"[slurm]\nconf = \"/etc\"\n", "unknown key 'conf' in [slurm]"},
+      {"[cluster]\nhttp = \"8080\"\n", "cluster.http must be host:port, not '8080'"},
+      {"[cluster]\nhttp = \"127.0.0.1:99999\"\n", "cluster.http must be host:port"},
+      {"[cluster]\nhttp = \"0.0.0.0:8080\"\n", "is not a loopback address: the dashboard needs TLS"},
   };
   for (const auto& k : cases) {
     auto c = Parse(k.text, "c.toml");
