@@ -115,6 +115,7 @@ int Sacct(const Args& args);
 int Queue(const Args& args);
 int Nodes(const Args& args);
 int Stats(const Args& args);
+int Top(const Args& args);  // top.cc
 int Cancel(const Args& args);
 int Wait(const Args& args);
 int Logs(const Args& args);

@@ -26,6 +26,7 @@ Cluster:
   env                              shell settings for Slurm's commands (eval its output)
   nodes [--json]                   list nodes
   stats [--json]                   node-hours paid and used, cost, waits, per user
+  top [--once] [--interval S]      the queue, nodes, cost and running jobs, redrawn
   token [--ttl TIME] [--uses N] [--node NAME]
                                    a join token for a node on another machine
   cert [--out DIR]                 your certificate, to reach the head over TCP from elsewhere
@@ -43,7 +44,7 @@ Jobs:
 
 Elastic nodes:
   sim [--workload clic|swf:PATH|synthetic:SPEC] [--policy P | --compare P1,P2] [--seed S]
-      [--config FILE] [--json] [--csv FILE] [--plot FILE.svg] [--wait-weight W]
+      [--config FILE] [--json] [--csv FILE] [--plot FILE.svg] [--report DIR] [--wait-weight W]
       [--boot-seconds S] [--shutdown-seconds S] [--register-seconds S]
       [--billing-increment S] [--billing-minimum S] [--tick S] [--min-lifetime S]
                                    the autoscaler on a virtual clock (clic, greedy,
@@ -74,7 +75,7 @@ using namespace swell::cli;
 constexpr Command kCommands[] = {
     {"submit", Submit}, {"run", Run},   {"queue", Queue},   {"nodes", Nodes},   {"stats", Stats},
     {"cancel", Cancel}, {"wait", Wait}, {"logs", Logs},     {"info", Info},     {"relay", Relay},
-    {"token", Token},   {"cert", Cert}, {"revoke", Revoke}, {"rotate", Rotate},
+    {"token", Token},   {"cert", Cert}, {"revoke", Revoke}, {"rotate", Rotate}, {"top", Top},
 };
 
 // The commands swell-daemon runs.

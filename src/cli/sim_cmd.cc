@@ -10,13 +10,14 @@
 #include "head/config/config.h"
 #include "sim/sim.h"
 #include "sim/workload.h"
+#include "web/report.h"
 
 namespace swell::cli {
 
 int Sim(const Args& args) {
   CLI::App app{"swell sim: run a workload through the autoscaler on a virtual clock"};
   std::string workload = "clic", policy = "clic", compare, config_file, csv_file, plot_file,
-      jobs_file;
+              report_dir, jobs_file;
   uint64_t seed = 1;
   int boot_seconds = -1, shutdown_seconds = -1, tick_seconds = 10, min_lifetime = 600;
   int register_seconds = 0, billing_increment = 0, billing_minimum = 0;
@@ -58,6 +59,8 @@ int Sim(const Args& args) {
   app.add_flag("--json", json, "one JSON line per policy");
   app.add_option("--csv", csv_file, "time series (queued, running, nodes up, booting) as CSV");
   app.add_option("--plot", plot_file, "the same as an SVG chart");
+  app.add_option("--report", report_dir,
+                 "write DIR/index.html: every policy's charts side by side and the figures");
   app.add_option("--config", config_file,
                  "cluster file (TOML): node types, autoscaler (policy and the pool's limits)")
       ->check(CLI::ExistingFile);
@@ -121,6 +124,7 @@ int Sim(const Args& args) {
   if (!json)
     std::printf("%-10s %5s %9s %10s %10s %8s %8s %8s %9s %6s\n", "POLICY", "JOBS", "JOB_H",
                 "NODE_H", "EFFIC", "WAIT50", "WAIT95", "WAITMAX", "COST", "NODES");
+  std::vector<web::PolicyRun> report;
   for (const auto& p : policies) {
     sim::SimOptions o;
     o.types = types;
@@ -135,7 +139,7 @@ int Sim(const Args& args) {
     o.boot_hang_rate = boot_hang_rate;
     o.boot_hang_seed = seed;
     std::vector<sim::Sample> series;
-    bool want_series = !csv_file.empty() || !plot_file.empty();
+    bool want_series = !csv_file.empty() || !plot_file.empty() || !report_dir.empty();
     auto m = sim::Simulate(jobs, o, want_series ? &series : nullptr);
     if (!m.ok()) return Fail("sim", m.status(), 2);
     // With several policies each gets its own file: name-<policy>.ext.
@@ -156,6 +160,7 @@ int Sim(const Args& args) {
                                   sim::ToSvg(series, "swell sim: " + workload + ", policy " + p));
       if (!st.ok()) return Fail("sim", st);
     }
+    if (!report_dir.empty()) report.push_back({*m, series});
     if (json) {
       std::printf("%s\n", sim::ToJson(*m).c_str());
     } else {
@@ -164,6 +169,13 @@ int Sim(const Args& args) {
                   m->efficiency, m->wait_p50_s, m->wait_p95_s, m->wait_max_s, m->cost,
                   m->nodes_max);
     }
+  }
+  if (!report_dir.empty()) {
+    if (Status st = MakeDirs(report_dir, 0755); !st.ok()) return Fail("sim", st);
+    const std::string page = report_dir + "/index.html";
+    Status st = WriteFileAtomic(page, web::SimReport("swell sim: " + workload, report), 0644);
+    if (!st.ok()) return Fail("sim", st);
+    if (!json) std::printf("report: %s\n", page.c_str());
   }
   return 0;
 }

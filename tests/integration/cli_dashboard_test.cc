@@ -93,6 +93,14 @@ TEST_F(CliTest, TheDashboardShowsTheClusterToABrowserAndToPrometheus) {
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 400);
 
+  // The same overview in the terminal.
+  auto top = Swell({"top", "--once"});
+  ASSERT_EQ(top.code, 0) << top.err;
+  EXPECT_NE(top.out.find("0 pending, 1 running"), std::string::npos) << top.out;
+  EXPECT_NE(top.out.find("2 up, 0 booting"), std::string::npos) << top.out;
+  EXPECT_NE(top.out.find("dash-probe"), std::string::npos) << top.out;
+  EXPECT_EQ(Swell({"top", "--interval", "0"}).code, 2);
+
   if (!Installed("chromium")) GTEST_SKIP() << "chromium is missing: scripts/setup installs it";
   // The charts sample every 5 s: let them take a few.
   std::this_thread::sleep_for(std::chrono::seconds(6));
@@ -152,6 +160,21 @@ TEST_F(CliTest, ADashboardOffLoopbackNeedsTlsAndAToken) {
   httplib::Client plain("127.0.0.1", std::atoi(port.c_str()));
   auto clear = plain.Get("/metrics");
   EXPECT_TRUE(!clear || clear->status != 200) << "a plaintext client got an answer";
+}
+
+// `swell sim --report DIR`: one page with every compared policy's charts and the figures.
+TEST_F(CliTest, SimReportShowsEveryPolicySideBySide) {
+  auto r = Swell({"sim", "--compare", "clic,lookahead", "--report", dir_ + "/report"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("report: " + dir_ + "/report/index.html"), std::string::npos) << r.out;
+  const std::string page = Read(dir_ + "/report/index.html");
+  EXPECT_NE(page.find("<tr><td>clic</td>"), std::string::npos);
+  EXPECT_NE(page.find("<tr><td>lookahead</td>"), std::string::npos);
+  if (!Installed("chromium")) GTEST_SKIP() << "chromium is missing: scripts/setup installs it";
+  const std::string dom =
+      Render("file://" + dir_ + "/report/index.html", dir_ + "/chromium", "sim-report.png");
+  for (const char* chart : {"jobs-0", "nodes-0", "jobs-1", "nodes-1"})
+    EXPECT_GT(Attribute(dom, chart, "data-points"), 10) << chart << "\n" << dom.substr(0, 2000);
 }
 
 }  // namespace
