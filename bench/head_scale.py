@@ -7,8 +7,9 @@ the head gives them for 30 s each. Measured, in order:
   1. the head's cpu over 60 s with the nodes idle (target: under 20% of one core);
   2. submissions from THREADS connections of the head's unix socket for 60 s and on until
      JOBS were acknowledged (target: 1,000/s sustained), the head's cpu meanwhile;
-  3. `squeue` (all lines) with the queue full, 5 times (target: under 1 s), and the head's
-     cpu over 60 s with the nodes busy and the queue full;
+  3. `squeue` (all lines) with the queue full, 5 times (target: under 1 s); the dashboard's
+     endpoints (5 times each) and its page in a headless Chromium; and the head's cpu over
+     60 s with the nodes busy and the queue full;
   4. a head killed with SIGKILL in the middle of a submission run: after `swell up` again,
      every id the client was given is in the head's database.
 Prints one JSON line with the figures.
@@ -16,6 +17,7 @@ Prints one JSON line with the figures.
 
 import argparse
 import json
+import shutil
 import os
 import random
 import signal
@@ -24,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 
 
 def log(msg):
@@ -49,6 +52,36 @@ def head_cpu(home, seconds):
     return (b - a) / (t1 - t0)
 
 
+def dashboard(home, work):
+    """The dashboard with the queue full: each endpoint 5 times (median and max seconds), and
+    the page rendered by a headless Chromium once (its wall time), when Chromium is there."""
+    with open(os.path.join(home, "head.http")) as f:
+        url = f.readline().strip()
+    out = {}
+    for path in ("api/overview", "metrics", "api/jobs?state=PENDING&limit=100", "api/nodes",
+                 "api/series"):
+        walls, size = [], 0
+        for _ in range(5):
+            t = time.monotonic()
+            with urllib.request.urlopen(url + path, timeout=60) as r:
+                size = len(r.read())
+            walls.append(time.monotonic() - t)
+        out[path] = {"median_s": round(statistics.median(walls), 3), "max_s": round(max(walls), 3),
+                     "bytes": size}
+        log(f"dashboard /{path}: median {statistics.median(walls):.3f} s, max {max(walls):.3f} s, "
+            f"{size} bytes")
+    if shutil.which("chromium"):
+        t = time.monotonic()
+        dom = subprocess.run(
+            ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+             "--user-data-dir=" + os.path.join(work, "chromium"), "--dump-dom", url],
+            capture_output=True, text=True, timeout=120).stdout
+        out["page_render_s"] = round(time.monotonic() - t, 2)
+        out["page_shows_nodes"] = "load0001" in dom
+        log(f"dashboard page in headless Chromium: {out['page_render_s']} s")
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True, help="directory with swell, swell-daemon, squeue")
@@ -66,7 +99,7 @@ def main():
     os.makedirs(work, exist_ok=True)
     conf = os.path.join(work, "cluster.toml")
     with open(conf, "w") as f:
-        f.write('[cluster]\nnodes = 0\ntcp = "127.0.0.1:0"\n')
+        f.write('[cluster]\nnodes = 0\ntcp = "127.0.0.1:0"\nhttp = "127.0.0.1:0"\n')
 
     def up():
         subprocess.run([swell, "up", "--config", conf], env=env, check=True,
@@ -127,6 +160,7 @@ def main():
                             "each_s": [round(w, 3) for w in walls]}
         log(f"squeue: {lines} lines, median {statistics.median(walls):.2f} s, "
             f"max {max(walls):.2f} s")
+        result["dashboard"] = dashboard(a.home, work)
         result["head_cpu_busy_nodes_full_queue"] = round(head_cpu(a.home, 60), 3)
         log(f"head cpu, {a.nodes} nodes busy, queue full: "
             f"{result['head_cpu_busy_nodes_full_queue']:.1%}")
