@@ -139,19 +139,24 @@ int Up(const Args& args) {
 
   std::string exe = DaemonExe();
   int started = 0;
-  if (ReadLivePid(home + "/head.pid") == 0) {
+  pid_t head_pid = ReadLivePid(home + "/head.pid");
+  if (head_pid == 0) {
     std::vector<std::string> a = {"swell", "head", "--home", home, "--config", saved};
     if (!cfg.tcp.empty()) a.insert(a.end(), {"--tcp", cfg.tcp});
     auto pid = StartDaemon(a, home + "/head.log");
     if (!pid.ok()) return Fail("up", pid.status());
+    head_pid = *pid;
     ++started;
   }
   auto client = Connect(home);
-  // The head answers once it has loaded its state.
+  // The head answers once it has loaded its state: a queue of 100,000 jobs takes seconds.
+  // Waited for while it runs (two minutes at most); a head that exits is not waited for.
   Status ready = Unavailable("");
-  for (int i = 0; i < 100 && !ready.ok(); ++i) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  while (!ready.ok() && std::chrono::steady_clock::now() < give_up) {
     ready = client->WaitReady(std::chrono::milliseconds(100));
     if (ready.ok()) ready = client->Nodes({}).status();
+    if (!ready.ok() && !ProcessAlive(head_pid)) break;
   }
   if (!ready.ok()) return Fail("up", "the head did not start; see " + home + "/head.log");
 
