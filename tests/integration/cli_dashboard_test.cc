@@ -89,6 +89,14 @@ TEST_F(CliTest, TheDashboardShowsTheClusterToABrowserAndToPrometheus) {
   auto missing = http.Get("/api/job/999999");
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404);
+  // A page of the active jobs, by state and after an id.
+  auto page = http.Get("/api/jobs?state=RUNNING&limit=1");
+  ASSERT_TRUE(page);
+  auto jobs = nlohmann::json::parse(page->body)["jobs"];
+  ASSERT_EQ(jobs.size(), 1u) << page->body;
+  EXPECT_EQ(jobs[0]["name"], "dash-probe");
+  EXPECT_EQ(nlohmann::json::parse(http.Get("/api/jobs?state=PENDING")->body)["jobs"].size(), 0u);
+  EXPECT_EQ(nlohmann::json::parse(http.Get("/api/jobs?after=" + id)->body)["jobs"].size(), 0u);
   auto bad = http.Get("/api/jobs?limit=x");
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 400);
