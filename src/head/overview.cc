@@ -38,7 +38,8 @@ head::Overview Head::Impl::DoOverview() {
   if (nodes.ok()) {
     for (const auto& n : nodes->nodes()) {
       std::string state = n.state();
-      if (state == "DOWN" && (n.phase() == "requested" || n.phase() == "booting")) {
+      // A pool node not up yet (Slurm's POWERING_UP): by its phase.
+      if (n.phase() == "requested" || n.phase() == "booting") {
         state = n.phase();
         for (char& c : state) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       }

@@ -170,6 +170,73 @@ TEST_F(CliTest, ADashboardOffLoopbackNeedsTlsAndAToken) {
   EXPECT_TRUE(!clear || clear->status != 200) << "a plaintext client got an answer";
 }
 
+// On an elastic cluster the page shows the nodes a job made the pool create while they boot,
+// by type, and what they cost: the live form of CLIC's figures.
+TEST_F(CliTest, TheDashboardShowsAnElasticClusterGrowingAndItsCost) {
+  std::ofstream(dir_ + "/cluster.toml")
+      << "[cluster]\nnodes = 0\nhttp = \"127.0.0.1:0\"\n"
+         "[provider]\nkind = \"local\"\nboot_seconds = 12\n"
+         "[autoscaler]\npolicy = \"clic\"\nmin_lifetime_s = 5\ninterval_s = 0.5\n"
+         "[[node_type]]\nname = \"small\"\ncpus = 1\nmemory_mb = 1024\nprice_per_hour = 0.05\n"
+         "max_nodes = 2\n";
+  auto up = Swell({"up", "--config", dir_ + "/cluster.toml"});
+  ASSERT_EQ(up.code, 0) << up.err;
+  const std::string url =
+      Read(home_ + "/head.http").substr(0, Read(home_ + "/head.http").find('\n'));
+  httplib::Client http(url.substr(0, url.size() - 1));
+  auto sub = Slurm("sbatch", {"-J", "grow-probe", "-o", "/dev/null", "--wrap", "sleep 60"});
+  ASSERT_EQ(sub.code, 0) << sub.err;
+  auto overview = [&] {
+    auto r = http.Get("/api/overview");
+    return r ? nlohmann::json::parse(r->body, nullptr, false) : nlohmann::json();
+  };
+  // Booting: the node the job asked for is on the page before it has joined.
+  bool booting = false;
+  for (int i = 0; i < 200 && !booting; ++i) {
+    auto o = overview();
+    booting =
+        o.contains("nodes") && o["nodes"].contains("small") &&
+        (o["nodes"]["small"].contains("BOOTING") || o["nodes"]["small"].contains("REQUESTED"));
+    if (!booting) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(booting) << overview().dump();
+  if (Installed("chromium")) {
+    const std::string dom = Render(url, dir_ + "/chromium", "elastic-booting.png");
+    EXPECT_NE(dom.find("small"), std::string::npos) << dom;
+    // By type (BOOTING or REQUESTED, from the overview) and in the node list (Slurm's word).
+    EXPECT_TRUE(dom.find("BOOTING") != std::string::npos ||
+                dom.find("REQUESTED") != std::string::npos)
+        << dom;
+    EXPECT_NE(dom.find("POWERING_UP"), std::string::npos) << dom;
+  }
+  // Running on it, at the type's price.
+  nlohmann::json o;
+  for (int i = 0; i < 800; ++i) {  // the 12 s boot, and a little
+    o = overview();
+    if (o.value("running_jobs", 0) == 1 && o.value("cost", 0.0) > 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(o.value("running_jobs", 0), 1) << o.dump();
+  EXPECT_EQ(o["running"][0]["name"], "grow-probe");
+  EXPECT_DOUBLE_EQ(o.value("cost_per_hour", 0.0), 0.05) << o.dump();
+  EXPECT_GT(o.value("cost", 0.0), 0.0);
+  EXPECT_GE(o.value("nodes_created", 0), 1);
+  auto metrics = http.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("swell_nodes{type=\"small\",state=\"ALLOCATED\"} 1\n"),
+            std::string::npos)
+      << metrics->body;
+  EXPECT_NE(metrics->body.find("swell_cost_rate 0.05\n"), std::string::npos) << metrics->body;
+  if (Installed("promtool")) {
+    std::ofstream(dir_ + "/metrics.txt") << metrics->body;
+    auto check = Exec({"sh", "-c", "promtool check metrics < " + dir_ + "/metrics.txt"});
+    EXPECT_EQ(check.code, 0) << check.out << check.err;
+  }
+  auto top = Swell({"top", "--once"});
+  EXPECT_NE(top.out.find("cost    "), std::string::npos) << top.out;
+  EXPECT_NE(top.out.find("small"), std::string::npos) << top.out;
+}
+
 // `swell sim --report DIR`: one page with every compared policy's charts and the figures.
 TEST_F(CliTest, SimReportShowsEveryPolicySideBySide) {
   auto r = Swell({"sim", "--compare", "clic,lookahead", "--report", dir_ + "/report"});
