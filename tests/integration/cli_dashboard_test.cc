@@ -175,7 +175,7 @@ TEST_F(CliTest, ADashboardOffLoopbackNeedsTlsAndAToken) {
 TEST_F(CliTest, TheDashboardShowsAnElasticClusterGrowingAndItsCost) {
   std::ofstream(dir_ + "/cluster.toml")
       << "[cluster]\nnodes = 0\nhttp = \"127.0.0.1:0\"\n"
-         "[provider]\nkind = \"local\"\nboot_seconds = 12\n"
+         "[provider]\nkind = \"local\"\nboot_seconds = 30\n"
          "[autoscaler]\npolicy = \"clic\"\nmin_lifetime_s = 5\ninterval_s = 0.5\n"
          "[[node_type]]\nname = \"small\"\ncpus = 1\nmemory_mb = 1024\nprice_per_hour = 0.05\n"
          "max_nodes = 2\n";
@@ -200,18 +200,28 @@ TEST_F(CliTest, TheDashboardShowsAnElasticClusterGrowingAndItsCost) {
     if (!booting) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   ASSERT_TRUE(booting) << overview().dump();
+  auto still_booting = [&] {
+    auto o = overview();
+    return o.contains("nodes") && o["nodes"].contains("small") &&
+           o["nodes"]["small"].contains("BOOTING");
+  };
   if (Installed("chromium")) {
     const std::string dom = Render(url, dir_ + "/chromium", "elastic-booting.png");
     EXPECT_NE(dom.find("small"), std::string::npos) << dom;
     // By type (BOOTING or REQUESTED, from the overview) and in the node list (Slurm's word).
-    EXPECT_TRUE(dom.find("BOOTING") != std::string::npos ||
-                dom.find("REQUESTED") != std::string::npos)
-        << dom;
-    EXPECT_NE(dom.find("POWERING_UP"), std::string::npos) << dom;
+    // The boot lasts 30 s; a machine so loaded that the render outlasts it says so instead.
+    if (still_booting()) {
+      EXPECT_TRUE(dom.find("BOOTING") != std::string::npos ||
+                  dom.find("REQUESTED") != std::string::npos)
+          << dom;
+      EXPECT_NE(dom.find("POWERING_UP"), std::string::npos) << dom;
+    } else {
+      std::fprintf(stderr, "the node joined before the page was rendered: not checked\n");
+    }
   }
   // Running on it, at the type's price.
   nlohmann::json o;
-  for (int i = 0; i < 800; ++i) {  // the 12 s boot, and a little
+  for (int i = 0; i < 1200; ++i) {  // the 30 s boot, and a little
     o = overview();
     if (o.value("running_jobs", 0) == 1 && o.value("cost", 0.0) > 0) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
