@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "common/local_time.h"
+#include "common/slurm_format.h"
 
 namespace swell::cli {
 
@@ -33,18 +34,9 @@ std::string Counts(const nlohmann::json& by) {
   return out;
 }
 
-std::string Elapsed(int64_t seconds) {
-  seconds = std::max<int64_t>(0, seconds);
-  char buf[32];
-  const int64_t d = seconds / 86400, h = seconds % 86400 / 3600, m = seconds % 3600 / 60;
-  if (d > 0)
-    std::snprintf(buf, sizeof buf, "%lld-%02lld:%02lld:%02lld", static_cast<long long>(d),
-                  static_cast<long long>(h), static_cast<long long>(m),
-                  static_cast<long long>(seconds % 60));
-  else
-    std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld", static_cast<long long>(h),
-                  static_cast<long long>(m), static_cast<long long>(seconds % 60));
-  return buf;
+// Slurm's elapsed form (FormatDuration) of the time from `from_ms` to `now_ms`.
+std::string Since(int64_t from_ms, int64_t now_ms) {
+  return FormatDuration(std::chrono::milliseconds(std::max<int64_t>(0, now_ms - from_ms)));
 }
 
 // The screen for one overview. Returns false when the JSON is not an overview.
@@ -56,7 +48,7 @@ bool Draw(const std::string& json) {
   long long pending = jobs.contains("PENDING") ? Sum(jobs["PENDING"]) : 0;
   long long running = jobs.contains("RUNNING") ? Sum(jobs["RUNNING"]) : 0;
   std::printf("swell top   %s   head up %s   (%s cluster)\n", FormatTime(FromMillis(now)).c_str(),
-              Elapsed((now - o.value("started_ms", now)) / 1000).c_str(),
+              Since(o.value("started_ms", now), now).c_str(),
               o.value("cluster", "").c_str());
   std::printf("jobs    %lld pending, %lld running   submitted %lld, finished: %s\n", pending,
               running, o.value("jobs_submitted", 0LL),
@@ -87,7 +79,7 @@ bool Draw(const std::string& json) {
     std::printf("%-10lld %-20.20s %-10.10s %-10.10s %6lld %11s  %s\n", r.value("id", 0LL),
                 r.value("name", "").c_str(), r.value("user", "").c_str(),
                 r.value("partition", "").c_str(), r.value("tasks_running", 0LL),
-                Elapsed((now - r.value("start_ms", now)) / 1000).c_str(),
+                Since(r.value("start_ms", now), now).c_str(),
                 r.value("nodes", "").c_str());
   }
   const long long all = o.value("running_jobs", 0LL);

@@ -9,7 +9,6 @@
 #include <httplib.h>
 
 #include <atomic>
-#include <charconv>
 #include <condition_variable>
 #include <fstream>
 #include <mutex>
@@ -37,13 +36,6 @@ std::string ProtoJson(const google::protobuf::Message& m) {
   std::string out;
   (void)google::protobuf::util::MessageToJsonString(m, &out, o);
   return out;
-}
-
-std::optional<int64_t> Int(const std::string& s) {
-  int64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return v;
 }
 
 // The last kTail bytes of `path` when any user of this host may read it anyway (others may
@@ -216,8 +208,8 @@ class Dashboard::Impl {
   void Jobs(const httplib::Request& req, httplib::Response& res) {
     pb::QueueRequest q;
     q.set_state(req.get_param_value("state"));
-    auto after = Int(req.has_param("after") ? req.get_param_value("after") : "0");
-    auto limit = Int(req.has_param("limit") ? req.get_param_value("limit") : "100");
+    auto after = ParseDigits(req.has_param("after") ? req.get_param_value("after") : "0");
+    auto limit = ParseDigits(req.has_param("limit") ? req.get_param_value("limit") : "100");
     if (!after || !limit || *limit < 1) return Fail(res, 400, "after and limit are numbers; limit >= 1");
     q.set_after_id(*after);
     q.set_limit(static_cast<int32_t>(std::min<int64_t>(*limit, kMaxPage)));
@@ -242,7 +234,7 @@ class Dashboard::Impl {
   }
 
   void JobPage(const httplib::Request& req, httplib::Response& res) {
-    auto id = Int(req.matches[1]);
+    auto id = ParseDigits(req.matches[1].str());
     if (!id) return Fail(res, 400, "not a job id");
     pb::InfoRequest q;
     q.mutable_job()->set_job_id(*id);
