@@ -228,6 +228,17 @@ int Nodes(const std::string& head, const std::string& token, int count, const st
     nodes.back()->job_time = std::chrono::seconds(job_seconds);
   }
   const auto t0 = Clock::now();
+  // Ticking from the start: a node registered early heartbeats while the others join (the
+  // head marks a node down after 10 s of silence; joining 1,000 takes longer).
+  std::atomic<bool> stop{false};
+  const auto heartbeat = std::chrono::milliseconds(static_cast<int64_t>(heartbeat_s * 1000));
+  std::thread ticker([&] {
+    while (!stop) {
+      const auto now = Clock::now();
+      for (auto& n : nodes) n->Tick(now, heartbeat);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
   std::atomic<int> failed{0};
   ParallelFor(count, 4, [&](int i) {
     auto& n = *nodes[static_cast<size_t>(i)];
@@ -241,18 +252,11 @@ int Nodes(const std::string& head, const std::string& token, int count, const st
     }
   });
   if (failed > 0) {
+    stop = true;
+    ticker.join();
     for (auto& n : nodes) n->Close();
     return 1;
   }
-  std::atomic<bool> stop{false};
-  const auto heartbeat = std::chrono::milliseconds(static_cast<int64_t>(heartbeat_s * 1000));
-  std::thread ticker([&] {
-    while (!stop) {
-      const auto now = Clock::now();
-      for (auto& n : nodes) n->Tick(now, heartbeat);
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  });
   bool ready = false;
   auto next_status = Clock::now();
   sigset_t set = StopSignals();

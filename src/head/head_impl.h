@@ -146,7 +146,7 @@ class Head::Impl {
   }
 
   // API bodies, run on the loop.
-  Result<pb::SubmitReply> DoSubmit(const rpc::Caller& who, const pb::JobSpec& spec);
+  Result<pb::SubmitReply> DoSubmit(const rpc::Caller& who, pb::JobSpec spec);
   // sbatch --test-only's estimate for a checked spec (submit.cc).
   pb::SubmitReply TestOnly(const pb::JobSpec& spec, const SubmitCluster& cluster, Time now);
   Result<pb::QueueReply> DoQueue(const rpc::Caller& who, const pb::QueueRequest& req);
@@ -342,6 +342,7 @@ class Head::Impl {
   std::optional<SubmitCluster> submit_cluster_;
   void NodesChanged() { submit_cluster_.reset(); }
   std::map<int64_t, Lease> leases_;
+  std::vector<int64_t> dirty_leases_;  // written at the next commit (Lease::dirty)
   int64_t next_job_id_ = 1;
   int64_t next_lease_id_ = 1;
   std::vector<std::function<void()>> after_commit_;

@@ -115,6 +115,7 @@ std::string ToJson(const Overview& o) {
       {"dispatch_latency_seconds", HistogramJson(o.dispatch_latency)},
       {"commit_seconds", HistogramJson(o.commit_seconds)},
       {"pass_seconds", HistogramJson(o.pass_seconds)},
+      {"schedule_seconds", HistogramJson(o.schedule_seconds)},
   };
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

@@ -55,6 +55,7 @@ struct Overview {
   Histogram dispatch_latency{Histogram::Latencies()};  // a task sent to its node to its start
   Histogram commit_seconds{Histogram::Latencies()};    // a pass's database commit
   Histogram pass_seconds{Histogram::Latencies()};      // one pass of the head's loop
+  Histogram schedule_seconds{Histogram::Latencies()};  // a scheduling pass over the queue
 
   static constexpr size_t kMaxRunning = 200;
 };

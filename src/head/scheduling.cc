@@ -84,6 +84,7 @@ reconcile::Routing Head::Impl::Routing(Time now) const {
 }
 
 void Head::Impl::Schedule(Time now) {
+  const Time start = clock_->Now();
   sched_dirty_ = false;
   std::vector<reconcile::Node> nodes;
   std::vector<reconcile::Hold> holds;
@@ -91,12 +92,6 @@ void Head::Impl::Schedule(Time now) {
   const auto& waiting = WaitingJobs(now);
   const auto queued = static_cast<int64_t>(waiting.size());
   auto plan = reconcile::Schedule(nodes, holds, waiting, Routing(now), now);
-  if (queued >= kLongQueue) {
-    // The spacing counts from the end of this pass, and is at least twice what the pass took:
-    // scheduling a long queue takes at most a third of the loop.
-    const Time end = clock_->Now();
-    next_schedule_ = end + std::max(Duration(queued / kLongQueue), 2 * (end - now));
-  }
   top_blocked_ = plan.top_blocked;
   for (const auto& [id, reason] : plan.reasons) {
     // Found in the index: a lookup in jobs_ per job took 27-58 ms of a pass at 100,000.
@@ -138,6 +133,7 @@ void Head::Impl::Schedule(Time now) {
       unit.push_back({nodes[static_cast<size_t>(sh.node)].name, sh.ntasks, sh.res});
     lease->units.push_back(std::move(unit));
     lease->dirty = true;
+    dirty_leases_.push_back(lease->id);
     grown.insert(lease->id);
   }
   for (auto lid : grown) {
@@ -148,6 +144,15 @@ void Head::Impl::Schedule(Time now) {
     MaintainLease(job, lease, now);
   }
   if (!plan.starts.empty()) Changed();
+  const Time end = clock_->Now();
+  counters_.schedule_seconds.Observe(std::chrono::duration<double>(end - start).count());
+  if (queued >= kLongQueue) {
+    // The spacing counts from the end of this pass (its starts dispatched), and is at least
+    // four times what the pass took: scheduling a long queue takes at most a fifth of the loop
+    // (a third was 40% of a head taking 1,000 submissions a second with 100,000 jobs queued,
+    // for passes that mostly found every node full: docs/BENCHMARKS.md).
+    next_schedule_ = end + std::max(Duration(queued / kLongQueue), 4 * (end - start));
+  }
 }
 
 }  // namespace swell::head

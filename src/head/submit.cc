@@ -43,8 +43,7 @@ pb::SubmitReply Head::Impl::TestOnly(const pb::JobSpec& spec, const SubmitCluste
   return reply;
 }
 
-Result<pb::SubmitReply> Head::Impl::DoSubmit(const rpc::Caller& who, const pb::JobSpec& in) {
-  pb::JobSpec spec = in;
+Result<pb::SubmitReply> Head::Impl::DoSubmit(const rpc::Caller& who, pb::JobSpec spec) {
   if (!submit_cluster_) {
     SubmitCluster c;
     for (const auto& [name, n] : nodes_) c.nodes.push_back({name, n.node_type, n.total()});

@@ -268,6 +268,7 @@ void Head::Impl::MaintainLease(Job& job, Lease& lease, Time now) {
     touched_.push_back(job.row.id);  // its allocation shrinks (WaitingIndex)
     lease.units.resize(static_cast<size_t>(needed));
     lease.dirty = true;
+    dirty_leases_.push_back(lease.id);
     sched_dirty_ = true;
     if (needed == 0) DropLease(job, lease.id);
   }

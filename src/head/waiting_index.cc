@@ -9,10 +9,10 @@ bool WaitingIndex::Conditional(const Job& job) {
 }
 
 std::optional<size_t> WaitingIndex::IndexOf(int64_t id) const {
-  auto at = std::lower_bound(jobs_.begin(), jobs_.end(), id,
-                             [](const reconcile::WaitingJob& w, int64_t v) { return w.id < v; });
-  if (at == jobs_.end() || at->id != id) return std::nullopt;
-  return static_cast<size_t>(at - jobs_.begin());
+  auto at = std::lower_bound(refs_.begin(), refs_.end(), id,
+                             [](const Ref& r, int64_t v) { return r.id < v; });
+  if (at == refs_.end() || at->id != id) return std::nullopt;
+  return static_cast<size_t>(at - refs_.begin());
 }
 
 void WaitingIndex::Refresh(std::vector<int64_t> ids, const Find& find, const View& view) {
@@ -27,14 +27,14 @@ void WaitingIndex::Refresh(std::vector<int64_t> ids, const Find& find, const Vie
     if (auto i = IndexOf(id)) {
       if (waits) {
         jobs_[*i] = view(*job);
-        refs_[*i] = {job, Conditional(*job)};
+        refs_[*i] = {id, job, Conditional(*job)};
       } else {
         refs_[*i].job = nullptr;
         dropped = true;
       }
     } else if (waits) {
       added.push_back(view(*job));
-      added_refs.push_back({job, Conditional(*job)});
+      added_refs.push_back({id, job, Conditional(*job)});
     }
   }
   if (dropped) {
@@ -93,7 +93,7 @@ std::vector<int64_t> WaitingIndex::Check(const std::map<int64_t, Job>& all,
     }
     reconcile::WaitingJob now = view(job);
     now.gate = jobs_[i].gate;
-    if (!(now == jobs_[i]) || refs_[i].job != &job) wrong.push_back(id);
+    if (!(now == jobs_[i]) || refs_[i].job != &job || refs_[i].id != id) wrong.push_back(id);
     ++i;
   }
   while (i < jobs_.size()) wrong.push_back(jobs_[i++].id);

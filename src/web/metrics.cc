@@ -121,6 +121,9 @@ std::string PrometheusText(const head::Overview& o) {
   t.Histogram("swell_commit_duration_seconds", "One database commit of the head's loop.",
               o.commit_seconds);
   t.Histogram("swell_loop_pass_duration_seconds", "One pass of the head's loop.", o.pass_seconds);
+  t.Histogram("swell_schedule_duration_seconds",
+              "One scheduling pass over the waiting jobs (sdiag's main scheduler cycle).",
+              o.schedule_seconds);
   return t.Take();
 }
 

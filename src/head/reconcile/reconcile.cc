@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <limits>
 #include <map>
-#include <set>
 #include <string_view>
 #include <unordered_map>
 
@@ -84,6 +83,28 @@ class Router {
   std::map<std::tuple<int, int64_t, int, bool>, std::optional<int>> memo_;
 };
 
+// The jobs of a pass by id: a sorted vector, built once (the head hands them over in id order
+// already). A hash map of 100,000 entries per pass, and a tree of the blocked ones, were a
+// seventh of a loaded head's cpu (docs/BENCHMARKS.md, "The head at scale").
+class JobsById {
+ public:
+  explicit JobsById(size_t n) { v_.reserve(n); }
+  void Add(const WaitingJob& job) { v_.emplace_back(job.id, &job); }
+  void Seal() {
+    auto by_id = [](const auto& a, const auto& b) { return a.first < b.first; };
+    if (!std::is_sorted(v_.begin(), v_.end(), by_id)) std::sort(v_.begin(), v_.end(), by_id);
+  }
+  const WaitingJob& at(uint64_t group) const {
+    const auto id = static_cast<int64_t>(group);
+    return *std::lower_bound(v_.begin(), v_.end(), id,
+                             [](const auto& e, int64_t v) { return e.first < v; })
+                ->second;
+  }
+
+ private:
+  std::vector<std::pair<int64_t, const WaitingJob*>> v_;
+};
+
 }  // namespace
 
 OrderKey KeyOf(const WaitingJob& job) {
@@ -160,20 +181,24 @@ sched::Decision SchedulePartition(const std::vector<Node>& nodes, const std::vec
 Plan Schedule(const std::vector<Node>& nodes, const std::vector<Hold>& holds,
               const std::vector<WaitingJob>& jobs, const Routing& routing, Time now) {
   Plan plan;
-  std::unordered_map<int64_t, const WaitingJob*> by_id;
-  by_id.reserve(jobs.size());
+  plan.reasons.reserve(jobs.size());
+  JobsById by_id(jobs.size());
   std::vector<sched::Group> groups;
   groups.reserve(jobs.size());
+  std::vector<const WaitingJob*> group_job;  // group_job[i]: groups[i]'s
+  group_job.reserve(jobs.size());
+  std::string why;
   for (const auto& job : jobs) {
-    std::string reason;
-    auto g = GroupOf(job, &reason);
+    auto g = GroupOf(job, &why);
     if (!g) {
-      plan.reasons.push_back({job.id, reason});
+      plan.reasons.push_back({job.id, why});
       continue;
     }
-    by_id[job.id] = &job;
+    by_id.Add(job);
+    group_job.push_back(&job);
     groups.push_back(std::move(*g));
   }
+  by_id.Seal();
   // The usable nodes, and per type the indices of its usable nodes.
   std::vector<int> usable;
   std::map<int, std::vector<int>> type_nodes;
@@ -199,9 +224,9 @@ Plan Schedule(const std::vector<Node>& nodes, const std::vector<Hold>& holds,
     // One partition per node type: a job runs only on nodes of the type it is routed to.
     std::map<int, std::vector<sched::Group>> type_groups;
     Router route(routing);
-    for (const auto& g : groups) {
-      auto t = route(*by_id.at(static_cast<int64_t>(g.id)));
-      type_groups[t ? *t : -1].push_back(g);
+    for (size_t i = 0; i < groups.size(); ++i) {
+      auto t = route(*group_job[i]);
+      type_groups[t ? *t : -1].push_back(groups[i]);
     }
     for (auto& [t, gs] : type_groups) {
       auto nit = type_nodes.find(t);
@@ -214,14 +239,26 @@ Plan Schedule(const std::vector<Node>& nodes, const std::vector<Hold>& holds,
       for (const auto& b : part.blocked) d.blocked.push_back(b);
     }
     // The blocked groups of all partitions, in order (the first one is the top).
-    auto key = [&](const sched::Blocked& b) { return KeyOf(*by_id.at(static_cast<int64_t>(b.group))); };
+    auto key = [&](const sched::Blocked& b) { return KeyOf(by_id.at(b.group)); };
     std::stable_sort(d.blocked.begin(), d.blocked.end(),
                      [&](const auto& a, const auto& b) { return key(a) < key(b); });
   }
-  std::set<int64_t> blocked;  // jobs with units left waiting keep their reason
+  // The jobs that started units: each gets the empty reason once, unless it has units left
+  // waiting (blocked), which keep theirs.
+  std::vector<int64_t> started;
+  started.reserve(d.starts.size());
+  for (const auto& st : d.starts) started.push_back(static_cast<int64_t>(st.group));
+  std::sort(started.begin(), started.end());
+  started.erase(std::unique(started.begin(), started.end()), started.end());
+  std::vector<char> said(started.size(), 0);  // blocked, or its empty reason given
+  auto started_at = [&](int64_t id) -> char* {
+    auto it = std::lower_bound(started.begin(), started.end(), id);
+    return it != started.end() && *it == id ? &said[static_cast<size_t>(it - started.begin())]
+                                            : nullptr;
+  };
   for (const auto& b : d.blocked) {
-    const WaitingJob& job = *by_id.at(static_cast<int64_t>(b.group));
-    blocked.insert(job.id);
+    const WaitingJob& job = by_id.at(b.group);
+    if (char* s = started_at(job.id)) *s = 1;
     std::string reason = b.reason == sched::Reason::kPriority ? kPriority : kResources;
     if (b.reason == sched::Reason::kPriority) plan.priority_blocked = true;
     for (const auto& name : job.shape.require)
@@ -229,10 +266,12 @@ Plan Schedule(const std::vector<Node>& nodes, const std::vector<Hold>& holds,
     if (!plan.top_blocked) plan.top_blocked = KeyOf(job);
     plan.reasons.push_back({job.id, reason});
   }
-  std::set<int64_t> started;
   for (const auto& st : d.starts) {
-    int64_t id = static_cast<int64_t>(st.group);
-    if (!blocked.count(id) && started.insert(id).second) plan.reasons.push_back({id, ""});
+    const auto id = static_cast<int64_t>(st.group);
+    if (char* s = started_at(id); s != nullptr && *s == 0) {
+      *s = 1;
+      plan.reasons.push_back({id, ""});
+    }
   }
   plan.starts = std::move(d.starts);
   return plan;
