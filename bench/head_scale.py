@@ -195,8 +195,14 @@ def main():
     lost = [i for i in acked if i not in known]
     result["kill"] = {"acknowledged": len(acked), "lost": len(lost)}
     log(f"kill -9 during submissions: {len(acked)} acknowledged, {len(lost)} lost")
+    # The head's own consistency checks (the minute sweep) found nothing to repair.
+    with open(os.path.join(a.home, "head.log"), errors="replace") as f:
+        text = f.read()
+    result["sweep_repairs"] = text.count("as it was, not as it is") + text.count(
+        "changed without being listed")
+    log(f"sweep repairs in head.log: {result['sweep_repairs']}")
     print(json.dumps(result), flush=True)
-    return 1 if lost else 0
+    return 1 if lost or result["sweep_repairs"] else 0
 
 
 if __name__ == "__main__":

@@ -210,9 +210,28 @@ int Squeue(const Args& args) {
   }
   if (!opts->jobs.empty() && refs.empty()) refs.push_back({0, std::nullopt});  // matches none
 
+  std::string text;
+  if (opts->format) {
+    text = *opts->format;
+  } else if (const char* env = getenv("SQUEUE_FORMAT"); env && *env && !opts->long_format) {
+    text = env;
+  } else {
+    // squeue(1): default "%.18i %.9P %.8j %.8u %.2t %.10M %.6D %R",
+    // -l "%.18i %.9P %.8j %.8u %.8T %.10M %.9l %.6D %R".
+    text = opts->long_format ? "%.18i %.9P %.8j %.8u %.8T %.10M %.9l %.6D %R"
+                             : "%.18i %.9P %.8j %.8u %.2t %.10M %.6D %R";
+  }
+  OutputFormat format =
+      CheckedFormat(text, IsJobField, "squeue: error: Invalid job format specification: ");
   pb::QueueRequest req;
   req.set_tasks(true);
   req.set_specs(true);
+  // Lines of only the columns a brief spec fills (the default and -l formats) ask for no more.
+  req.set_brief_specs(!opts->json && !opts->steps &&
+                      std::all_of(format.fields.begin(), format.fields.end(), [](const auto& f) {
+                        return std::string_view("iPjutTMlDRN").find(f.type) !=
+                               std::string_view::npos;
+                      }));
   bool terminal_wanted = opts->all_states;
   if (opts->states)
     for (const auto& s : *opts->states)
@@ -254,6 +273,7 @@ int Squeue(const Args& args) {
         std::none_of(rows.begin(), rows.end(), [&](const JobRow& r) { return r.job->user() == u; }))
       std::fprintf(stderr, "squeue: error: Invalid user: %s\n\n", u.c_str());
   std::vector<JobRow> shown;
+  shown.reserve(rows.size());
   for (auto& row : rows) {
     std::string state(JobStateName(row.state));
     if (opts->states ? !opts->states->count(state)
@@ -314,19 +334,6 @@ int Squeue(const Args& args) {
     PrintJson(JobsJson(shown), "squeue", args);
     return 0;
   }
-  std::string text;
-  if (opts->format) {
-    text = *opts->format;
-  } else if (const char* env = getenv("SQUEUE_FORMAT"); env && *env && !opts->long_format) {
-    text = env;
-  } else {
-    // squeue(1): default "%.18i %.9P %.8j %.8u %.2t %.10M %.6D %R",
-    // -l "%.18i %.9P %.8j %.8u %.8T %.10M %.9l %.6D %R".
-    text = opts->long_format ? "%.18i %.9P %.8j %.8u %.8T %.10M %.9l %.6D %R"
-                             : "%.18i %.9P %.8j %.8u %.2t %.10M %.6D %R";
-  }
-  OutputFormat format =
-      CheckedFormat(text, IsJobField, "squeue: error: Invalid job format specification: ");
   if (!opts->no_header && (opts->long_format || opts->verbose)) PrintDate();
   if (!opts->no_header)
     std::printf("%s\n",

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <numeric>
 
 #include "cli/job_state.h"
 #include "cli/slurm_fields.h"
@@ -90,6 +91,7 @@ constexpr Column kJobColumns[] = {
 
 std::vector<JobRow> JobRows(const pb::QueueReply& reply, bool one_per_task) {
   std::vector<JobRow> rows;
+  rows.reserve(static_cast<size_t>(reply.jobs_size()));
   for (const auto& j : reply.jobs()) {
     JobRow base;
     base.job = &j;
@@ -154,7 +156,13 @@ std::vector<JobRow> JobRows(const pb::QueueReply& reply, bool one_per_task) {
       rows.push_back(std::move(r));
     }
   }
-  std::stable_sort(rows.begin(), rows.end(), [](const JobRow& a, const JobRow& b) {
+  // Sorted by position, then moved once into place: a merge sort of the rows themselves moved
+  // each a dozen times (a fifth of squeue's time with 100,000 jobs).
+  std::vector<uint32_t> order(rows.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) {
+    const JobRow& a = rows[x];
+    const JobRow& b = rows[y];
     if (a.partition != b.partition) return a.partition < b.partition;
     auto sa = JobStateCompact(a.state), sb = JobStateCompact(b.state);
     if (sa != sb) return sa < sb;
@@ -162,7 +170,10 @@ std::vector<JobRow> JobRows(const pb::QueueReply& reply, bool one_per_task) {
     if (a.job->id() != b.job->id()) return a.job->id() < b.job->id();
     return a.index.value_or(-1) < b.index.value_or(-1);
   });
-  return rows;
+  std::vector<JobRow> sorted;
+  sorted.reserve(rows.size());
+  for (uint32_t i : order) sorted.push_back(std::move(rows[i]));
+  return sorted;
 }
 
 Result<JobRef> ParseJobRef(std::string_view text, bool steps) {

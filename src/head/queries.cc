@@ -130,6 +130,17 @@ void CopyTrimmed(pb::JobSpec& spec, pb::JobSpec* out) {
   spec.mutable_script()->swap(script);
   spec.mutable_env()->swap(env);
 }
+
+// What squeue's default and long formats need of a spec (QueueRequest.brief_specs).
+void CopyBrief(const pb::JobSpec& spec, pb::JobSpec* out) {
+  out->set_min_nodes(spec.min_nodes());
+  out->set_time_limit_ms(spec.time_limit_ms());
+  out->set_partition(spec.partition());
+  if (spec.array_indices_size() > 0) {
+    *out->mutable_array_indices() = spec.array_indices();
+    out->set_array_max_running(spec.array_max_running());
+  }
+}
 }  // namespace
 
 Result<pb::QueueReply> Head::Impl::DoQueue(const rpc::Caller&, const pb::QueueRequest& req) {
@@ -165,7 +176,10 @@ Result<pb::QueueReply> Head::Impl::DoQueue(const rpc::Caller&, const pb::QueueRe
     if (!wanted(id, job.row.user)) continue;
     auto* info = reply.add_jobs();
     FillInfo(job, info, /*pending=*/true);
-    if (req.specs()) CopyTrimmed(job.spec, info->mutable_spec());
+    if (req.specs() && req.brief_specs())
+      CopyBrief(job.spec, info->mutable_spec());
+    else if (req.specs())
+      CopyTrimmed(job.spec, info->mutable_spec());
     if (req.tasks()) {
       for (auto& [pos, t] : job.live) {
         auto* ti = info->add_tasks();

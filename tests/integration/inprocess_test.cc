@@ -350,6 +350,44 @@ TEST_F(ClusterTest, ImpossibleRequestsAreRefusedAtSubmit) {
   EXPECT_EQ(cluster_->client().Queue(q)->jobs_size(), 0);
 }
 
+TEST_F(ClusterTest, ABriefListingCarriesWhatSqueueShowsAndNoMore) {
+  auto s = cluster_->Shell("sleep 30");
+  s.set_hold(true);
+  s.set_min_nodes(2);
+  s.set_ntasks(2);
+  s.set_time_limit_ms(90'000);
+  s.set_comment("not listed briefly");
+  for (int64_t i : {3, 5, 7}) s.add_array_indices(i);
+  s.set_array_max_running(2);
+  auto id = cluster_->Submit(s);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  pb::QueueRequest q;
+  q.add_job_ids(*id);
+  q.set_specs(true);
+  auto full = cluster_->client().Queue(q);
+  q.set_brief_specs(true);
+  auto brief = cluster_->client().Queue(q);
+  ASSERT_TRUE(full.ok() && brief.ok());
+  ASSERT_EQ(full->jobs_size(), 1);
+  ASSERT_EQ(brief->jobs_size(), 1);
+  const pb::JobSpec& f = full->jobs(0).spec();
+  const pb::JobSpec& b = brief->jobs(0).spec();
+  EXPECT_EQ(f.comment(), "not listed briefly");
+  EXPECT_FALSE(f.work_dir().empty());
+  EXPECT_EQ(b.min_nodes(), 2);
+  EXPECT_EQ(b.time_limit_ms(), 90'000);
+  EXPECT_EQ(b.partition(), f.partition());
+  EXPECT_EQ(std::vector<int64_t>(b.array_indices().begin(), b.array_indices().end()),
+            (std::vector<int64_t>{3, 5, 7}));
+  EXPECT_EQ(b.array_max_running(), 2);
+  EXPECT_TRUE(b.comment().empty());
+  EXPECT_TRUE(b.work_dir().empty());
+  EXPECT_TRUE(b.argv().empty());
+  // The job's own fields are the same either way.
+  EXPECT_EQ(brief->jobs(0).pending_indices(), full->jobs(0).pending_indices());
+  EXPECT_EQ(brief->jobs(0).reason(), "JobHeldUser");
+}
+
 TEST_F(ClusterTest, LaunchFailureIsAFailedJob) {
   auto s = cluster_->Shell("true");
   s.set_output(cluster_->dir() + "/no/such/dir/out");
