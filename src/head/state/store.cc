@@ -47,6 +47,8 @@ CREATE TABLE IF NOT EXISTS events(
   id INTEGER PRIMARY KEY, time_ms INTEGER, kind TEXT, job_id INTEGER, node TEXT, detail TEXT);
 )sql";
 
+}  // namespace
+
 // A prepared statement, reset after each use.
 class Stmt {
  public:
@@ -121,6 +123,8 @@ class Stmt {
 
   sqlite3_stmt* s_ = nullptr;
 };
+
+namespace {
 
 // The job row is rewritten often (state, next_pos); the spec, which may be large (array
 // indices, environment), is written once into its own table.
@@ -208,6 +212,7 @@ struct Store::Statements {
   Stmt load_leases, load_nodes, count_tasks, put_pool, load_pool, put_token, load_token;
   Stmt put_revoked, load_revoked;
   Stmt put_step, load_steps, load_running_steps, load_window;
+  Stmt begin, commit;
 };
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
@@ -276,6 +281,8 @@ Status Store::Prepare() {
   auto& s = *st_;
   const std::string jobs_select = kJobSelect;
   const std::string tasks_select = Select(kTaskCols, "tasks");
+  SWELL_RETURN_IF_ERROR(s.begin.Prepare(db_, "BEGIN IMMEDIATE"));
+  SWELL_RETURN_IF_ERROR(s.commit.Prepare(db_, "COMMIT"));
   SWELL_RETURN_IF_ERROR(s.get_counter.Prepare(db_, "SELECT value FROM counters WHERE key=?"));
   SWELL_RETURN_IF_ERROR(s.set_counter.Prepare(db_, Upsert("counters", "key, value")));
   SWELL_RETURN_IF_ERROR(s.put_job.Prepare(db_, Upsert("jobs", kJobCols)));
@@ -316,21 +323,36 @@ Status Store::Prepare() {
   return Status::Ok();
 }
 
+// The transaction itself begins with its first write: most of a busy head's passes write
+// nothing (a heartbeat, a listing), and an empty BEGIN IMMEDIATE ... COMMIT takes and drops
+// the database's write lock all the same.
 Status Store::Begin() {
-  SWELL_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  in_tx_ = true;
+  open_ = true;
   return Status::Ok();
 }
 
+Status Store::Write(Stmt& s) {
+  if (open_ && !in_tx_) {
+    if (Status b = st_->begin.Run(); !b.ok()) {
+      s.Reset();
+      return b;
+    }
+    in_tx_ = true;
+  }
+  return s.Run();
+}
+
 Status Store::Commit() {
-  Status s = Exec("COMMIT");
+  open_ = false;
+  if (!in_tx_) return Status::Ok();
+  Status s = st_->commit.Run();
   if (s.ok()) in_tx_ = false;
   return s;
 }
 
 void Store::Rollback() {
   if (in_tx_) (void)Exec("ROLLBACK");
-  in_tx_ = false;
+  in_tx_ = open_ = false;
 }
 
 Result<int64_t> Store::GetCounter(const std::string& key, int64_t initial) {
@@ -352,31 +374,29 @@ Result<int64_t> Store::GetCounter(const std::string& key, int64_t initial) {
 }
 
 Status Store::SetCounter(const std::string& key, int64_t value) {
-  return st_->set_counter.Bind(1, key).Bind(2, value).Run();
+  return Write(st_->set_counter.Bind(1, key).Bind(2, value));
 }
 
-Status Store::PutJob(const JobRow& j) { return st_->put_job.BindAll(j, kJobMembers).Run(); }
+Status Store::PutJob(const JobRow& j) { return Write(st_->put_job.BindAll(j, kJobMembers)); }
 
 Status Store::PutSpec(int64_t job_id, const std::string& spec) {
-  return st_->put_spec.Bind(1, job_id).BindBlob(2, spec).Run();
+  return Write(st_->put_spec.Bind(1, job_id).BindBlob(2, spec));
 }
 
-Status Store::PutTask(const TaskRow& t) { return st_->put_task.BindAll(t, kTaskMembers).Run(); }
+Status Store::PutTask(const TaskRow& t) { return Write(st_->put_task.BindAll(t, kTaskMembers)); }
 
-Status Store::PutLease(const LeaseRow& l) { return st_->put_lease.BindAll(l, kLeaseMembers).Run(); }
+Status Store::PutLease(const LeaseRow& l) {
+  return Write(st_->put_lease.BindAll(l, kLeaseMembers));
+}
 
-Status Store::DeleteLease(int64_t id) { return st_->delete_lease.Bind(1, id).Run(); }
+Status Store::DeleteLease(int64_t id) { return Write(st_->delete_lease.Bind(1, id)); }
 
-Status Store::PutNode(const NodeRow& n) { return st_->put_node.BindAll(n, kNodeMembers).Run(); }
+Status Store::PutNode(const NodeRow& n) { return Write(st_->put_node.BindAll(n, kNodeMembers)); }
 
 Status Store::AddEvent(int64_t time_ms, const std::string& kind, int64_t job_id,
                        const std::string& node, const std::string& detail) {
-  return st_->add_event.Bind(1, time_ms)
-      .Bind(2, kind)
-      .Bind(3, job_id)
-      .Bind(4, node)
-      .Bind(5, detail)
-      .Run();
+  return Write(
+      st_->add_event.Bind(1, time_ms).Bind(2, kind).Bind(3, job_id).Bind(4, node).Bind(5, detail));
 }
 
 namespace {
@@ -434,13 +454,17 @@ Result<std::vector<NodeRow>> Store::LoadNodes() {
   return Collect<NodeRow>(st_->load_nodes, ReadRow<NodeRow, kNodeMembers>);
 }
 
-Status Store::PutPoolNode(const PoolRow& r) { return st_->put_pool.BindAll(r, kPoolMembers).Run(); }
+Status Store::PutPoolNode(const PoolRow& r) {
+  return Write(st_->put_pool.BindAll(r, kPoolMembers));
+}
 
 Result<std::vector<PoolRow>> Store::LoadPool() {
   return Collect<PoolRow>(st_->load_pool, ReadRow<PoolRow, kPoolMembers>);
 }
 
-Status Store::PutToken(const TokenRow& r) { return st_->put_token.BindAll(r, kTokenMembers).Run(); }
+Status Store::PutToken(const TokenRow& r) {
+  return Write(st_->put_token.BindAll(r, kTokenMembers));
+}
 
 Result<std::optional<TokenRow>> Store::LoadToken(const std::string& id) {
   st_->load_token.Bind(1, id);
@@ -451,7 +475,7 @@ Result<std::optional<TokenRow>> Store::LoadToken(const std::string& id) {
 }
 
 Status Store::PutRevoked(const std::string& cn, int64_t at_ms) {
-  return st_->put_revoked.Bind(1, cn).Bind(2, at_ms).Run();
+  return Write(st_->put_revoked.Bind(1, cn).Bind(2, at_ms));
 }
 
 Result<std::map<std::string, int64_t>> Store::LoadRevoked() {
@@ -468,7 +492,7 @@ Result<std::vector<std::pair<int, int64_t>>> Store::CountTasks(int64_t job_id) {
   });
 }
 
-Status Store::PutStep(const StepRow& r) { return st_->put_step.BindAll(r, kStepMembers).Run(); }
+Status Store::PutStep(const StepRow& r) { return Write(st_->put_step.BindAll(r, kStepMembers)); }
 
 Result<std::vector<StepRow>> Store::LoadSteps(int64_t first_id, int64_t end_id) {
   st_->load_steps.Bind(1, first_id).Bind(2, end_id);

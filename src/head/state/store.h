@@ -19,6 +19,8 @@ struct sqlite3;
 
 namespace swell::head::state {
 
+class Stmt;  // a prepared statement (store.cc)
+
 // One submission. An array job is one row however many tasks it has; its tasks exist as rows
 // in `tasks` only once they have been dispatched (positions [0, next_pos)), so a 10,000-task
 // array costs one row until it runs.
@@ -146,10 +148,11 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
+  // Between Begin and Commit the writes are one transaction (begun by the first of them).
   Status Begin();
   Status Commit();
   void Rollback();
-  bool in_transaction() const { return in_tx_; }
+  bool in_transaction() const { return open_ || in_tx_; }
 
   Result<int64_t> GetCounter(const std::string& key, int64_t initial);
   Status SetCounter(const std::string& key, int64_t value);
@@ -199,9 +202,11 @@ class Store {
   explicit Store(sqlite3* db);
   Status Exec(const char* sql);
   Status Prepare();
+  Status Write(Stmt& s);  // runs a statement that writes, in the open transaction
 
   sqlite3* db_;
-  bool in_tx_ = false;
+  bool open_ = false;   // between Begin and Commit
+  bool in_tx_ = false;  // a transaction begun in SQLite
   struct Statements;
   std::unique_ptr<Statements> st_;
 };
