@@ -323,21 +323,26 @@ Status Store::Prepare() {
   return Status::Ok();
 }
 
-// The transaction itself begins with its first write: most of a busy head's passes write
-// nothing (a heartbeat, a listing), and an empty BEGIN IMMEDIATE ... COMMIT takes and drops
-// the database's write lock all the same.
+// The transaction itself begins with the first statement between Begin and Commit: most of a
+// busy head's passes touch no table (heartbeats), and an empty BEGIN IMMEDIATE ... COMMIT
+// takes and drops the database's write lock all the same. (The reads of a pass stay in its
+// transaction: one snapshot and one lock, not one per statement.)
 Status Store::Begin() {
   open_ = true;
   return Status::Ok();
 }
 
+Status Store::Enter() {
+  if (!open_ || in_tx_) return Status::Ok();
+  SWELL_RETURN_IF_ERROR(st_->begin.Run());
+  in_tx_ = true;
+  return Status::Ok();
+}
+
 Status Store::Write(Stmt& s) {
-  if (open_ && !in_tx_) {
-    if (Status b = st_->begin.Run(); !b.ok()) {
-      s.Reset();
-      return b;
-    }
-    in_tx_ = true;
+  if (Status e = Enter(); !e.ok()) {
+    s.Reset();
+    return e;
   }
   return s.Run();
 }
@@ -356,6 +361,7 @@ void Store::Rollback() {
 }
 
 Result<int64_t> Store::GetCounter(const std::string& key, int64_t initial) {
+  SWELL_RETURN_IF_ERROR(Enter());
   auto& s = st_->get_counter;
   s.Bind(1, key);
   auto row = s.Step();
@@ -399,9 +405,12 @@ Status Store::AddEvent(int64_t time_ms, const std::string& kind, int64_t job_id,
       st_->add_event.Bind(1, time_ms).Bind(2, kind).Bind(3, job_id).Bind(4, node).Bind(5, detail));
 }
 
-namespace {
 template <typename Row, typename ReadFn>
-Result<std::vector<Row>> Collect(Stmt& s, ReadFn read) {
+Result<std::vector<Row>> Store::Read(Stmt& s, ReadFn read) {
+  if (Status e = Enter(); !e.ok()) {
+    s.Reset();
+    return e;
+  }
   std::vector<Row> out;
   for (;;) {
     auto row = s.Step();
@@ -415,15 +424,14 @@ Result<std::vector<Row>> Collect(Stmt& s, ReadFn read) {
   s.Reset();
   return out;
 }
-}  // namespace
 
 Result<std::vector<JobRow>> Store::LoadJobs(bool active_only) {
-  return Collect<JobRow>(active_only ? st_->load_active_jobs : st_->load_all_jobs, ReadJob);
+  return Read<JobRow>(active_only ? st_->load_active_jobs : st_->load_all_jobs, ReadJob);
 }
 
 Result<std::optional<JobRow>> Store::LoadJob(int64_t id) {
   st_->load_job.Bind(1, id);
-  auto rows = Collect<JobRow>(st_->load_job, ReadJob);
+  auto rows = Read<JobRow>(st_->load_job, ReadJob);
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return std::optional<JobRow>();
   return std::optional<JobRow>(std::move(rows->front()));
@@ -431,27 +439,27 @@ Result<std::optional<JobRow>> Store::LoadJob(int64_t id) {
 
 Result<std::vector<TaskRow>> Store::LoadTasks(int64_t job_id) {
   st_->load_tasks.Bind(1, job_id);
-  return Collect<TaskRow>(st_->load_tasks, ReadRow<TaskRow, kTaskMembers>);
+  return Read<TaskRow>(st_->load_tasks, ReadRow<TaskRow, kTaskMembers>);
 }
 
 Result<std::vector<TaskRow>> Store::LoadLiveTasks() {
-  return Collect<TaskRow>(st_->load_live_tasks, ReadRow<TaskRow, kTaskMembers>);
+  return Read<TaskRow>(st_->load_live_tasks, ReadRow<TaskRow, kTaskMembers>);
 }
 
 Result<std::optional<TaskRow>> Store::LoadTask(int64_t job_id, int64_t pos) {
   st_->load_task.Bind(1, job_id).Bind(2, pos);
-  auto rows = Collect<TaskRow>(st_->load_task, ReadRow<TaskRow, kTaskMembers>);
+  auto rows = Read<TaskRow>(st_->load_task, ReadRow<TaskRow, kTaskMembers>);
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return std::optional<TaskRow>();
   return std::optional<TaskRow>(std::move(rows->front()));
 }
 
 Result<std::vector<LeaseRow>> Store::LoadLeases() {
-  return Collect<LeaseRow>(st_->load_leases, ReadRow<LeaseRow, kLeaseMembers>);
+  return Read<LeaseRow>(st_->load_leases, ReadRow<LeaseRow, kLeaseMembers>);
 }
 
 Result<std::vector<NodeRow>> Store::LoadNodes() {
-  return Collect<NodeRow>(st_->load_nodes, ReadRow<NodeRow, kNodeMembers>);
+  return Read<NodeRow>(st_->load_nodes, ReadRow<NodeRow, kNodeMembers>);
 }
 
 Status Store::PutPoolNode(const PoolRow& r) {
@@ -459,7 +467,7 @@ Status Store::PutPoolNode(const PoolRow& r) {
 }
 
 Result<std::vector<PoolRow>> Store::LoadPool() {
-  return Collect<PoolRow>(st_->load_pool, ReadRow<PoolRow, kPoolMembers>);
+  return Read<PoolRow>(st_->load_pool, ReadRow<PoolRow, kPoolMembers>);
 }
 
 Status Store::PutToken(const TokenRow& r) {
@@ -469,7 +477,7 @@ Status Store::PutToken(const TokenRow& r) {
 Result<std::optional<TokenRow>> Store::LoadToken(const std::string& id) {
   st_->load_token.Bind(1, id);
   SWELL_ASSIGN_OR_RETURN(auto rows,
-                         Collect<TokenRow>(st_->load_token, ReadRow<TokenRow, kTokenMembers>));
+                         Read<TokenRow>(st_->load_token, ReadRow<TokenRow, kTokenMembers>));
   if (rows.empty()) return std::optional<TokenRow>();
   return std::optional<TokenRow>(std::move(rows.front()));
 }
@@ -481,13 +489,13 @@ Status Store::PutRevoked(const std::string& cn, int64_t at_ms) {
 Result<std::map<std::string, int64_t>> Store::LoadRevoked() {
   using Row = std::pair<std::string, int64_t>;
   auto read = [](const Stmt& s) { return Row(s.Text(0), s.Int(1)); };
-  SWELL_ASSIGN_OR_RETURN(auto rows, Collect<Row>(st_->load_revoked, read));
+  SWELL_ASSIGN_OR_RETURN(auto rows, Read<Row>(st_->load_revoked, read));
   return std::map<std::string, int64_t>(rows.begin(), rows.end());
 }
 
 Result<std::vector<std::pair<int, int64_t>>> Store::CountTasks(int64_t job_id) {
   st_->count_tasks.Bind(1, job_id);
-  return Collect<std::pair<int, int64_t>>(st_->count_tasks, [](const Stmt& s) {
+  return Read<std::pair<int, int64_t>>(st_->count_tasks, [](const Stmt& s) {
     return std::pair<int, int64_t>(static_cast<int>(s.Int(0)), s.Int(1));
   });
 }
@@ -496,17 +504,17 @@ Status Store::PutStep(const StepRow& r) { return Write(st_->put_step.BindAll(r, 
 
 Result<std::vector<StepRow>> Store::LoadSteps(int64_t first_id, int64_t end_id) {
   st_->load_steps.Bind(1, first_id).Bind(2, end_id);
-  return Collect<StepRow>(st_->load_steps, ReadRow<StepRow, kStepMembers>);
+  return Read<StepRow>(st_->load_steps, ReadRow<StepRow, kStepMembers>);
 }
 
 Result<std::vector<StepRow>> Store::LoadRunningSteps() {
-  return Collect<StepRow>(st_->load_running_steps, ReadRow<StepRow, kStepMembers>);
+  return Read<StepRow>(st_->load_running_steps, ReadRow<StepRow, kStepMembers>);
 }
 
 Result<std::vector<JobRow>> Store::LoadJobsInWindow(int64_t after_id, int64_t start_ms,
                                                     int64_t end_ms, int limit) {
   st_->load_window.Bind(1, after_id).Bind(2, start_ms).Bind(3, end_ms).Bind(4, limit);
-  return Collect<JobRow>(st_->load_window, ReadRow<JobRow, kJobMembers>);
+  return Read<JobRow>(st_->load_window, ReadRow<JobRow, kJobMembers>);
 }
 
 }  // namespace swell::head::state

@@ -202,7 +202,10 @@ class Store {
   explicit Store(sqlite3* db);
   Status Exec(const char* sql);
   Status Prepare();
+  Status Enter();         // begins the transaction Begin opened, at its first statement
   Status Write(Stmt& s);  // runs a statement that writes, in the open transaction
+  template <typename Row, typename ReadFn>
+  Result<std::vector<Row>> Read(Stmt& s, ReadFn read);  // the rows of a query, likewise
 
   sqlite3* db_;
   bool open_ = false;   // between Begin and Commit
