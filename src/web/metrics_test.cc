@@ -36,6 +36,7 @@ head::Overview Busy() {
   for (double w : {0.5, 3.0, 120.0}) o.queue_wait.Observe(w);
   o.pass_seconds.Observe(0.0004);
   o.pass_seconds.Observe(20);
+  o.schedule_seconds.Observe(0.03);
   return o;
 }
 
@@ -63,6 +64,8 @@ TEST(MetricsTest, TheQueueAndTheNodesAsPrometheusSeries) {
   EXPECT_TRUE(Has(t, "swell_queue_wait_seconds_count 3")) << t;
   EXPECT_TRUE(Has(t, R"(swell_loop_pass_duration_seconds_bucket{le="10"} 1)")) << t;
   EXPECT_TRUE(Has(t, R"(swell_loop_pass_duration_seconds_bucket{le="+Inf"} 2)")) << t;
+  EXPECT_TRUE(Has(t, R"(swell_schedule_duration_seconds_bucket{le="0.025"} 0)")) << t;
+  EXPECT_TRUE(Has(t, R"(swell_schedule_duration_seconds_bucket{le="0.05"} 1)")) << t;
 }
 
 TEST(MetricsTest, LabelValuesAreEscaped) {
