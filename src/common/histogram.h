@@ -4,6 +4,7 @@
 // count of what was observed. Cheap to observe (a few comparisons); not thread-safe (the head
 // observes on its loop and copies it out there).
 
+#include <chrono>
 #include <cstdint>
 #include <vector>
 
@@ -20,6 +21,12 @@ class Histogram {
     ++counts_[i];  // the last count: above every bound (+Inf)
     sum_ += v;
     ++count_;
+  }
+
+  // A duration, in seconds.
+  template <typename Rep, typename Period>
+  void Observe(std::chrono::duration<Rep, Period> d) {
+    Observe(std::chrono::duration<double>(d).count());
   }
 
   const std::vector<double>& bounds() const { return bounds_; }

@@ -83,7 +83,7 @@ void Head::Impl::Loop() {
     }
     const Time start = clock_->Now();
     Pass(work);
-    counters_.pass_seconds.Observe(std::chrono::duration<double>(clock_->Now() - start).count());
+    counters_.pass_seconds.Observe(clock_->Now() - start);
   }
 }
 
@@ -203,7 +203,7 @@ void Head::Impl::Commit(bool all_jobs) {
   }
   const Time start = clock_->Now();
   Status c = store_->Commit();
-  counters_.commit_seconds.Observe(std::chrono::duration<double>(clock_->Now() - start).count());
+  counters_.commit_seconds.Observe(clock_->Now() - start);
   if (!c.ok()) {
     LogError("head: commit failed: %s; exiting to recover from the database", c.ToString().c_str());
     std::_Exit(70);

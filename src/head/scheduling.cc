@@ -145,7 +145,7 @@ void Head::Impl::Schedule(Time now) {
   }
   if (!plan.starts.empty()) Changed();
   const Time end = clock_->Now();
-  counters_.schedule_seconds.Observe(std::chrono::duration<double>(end - start).count());
+  counters_.schedule_seconds.Observe(end - start);
   if (queued >= kLongQueue) {
     // The spacing counts from the end of this pass (its starts dispatched), and is at least
     // four times what the pass took: scheduling a long queue takes at most a fifth of the loop

@@ -39,7 +39,7 @@ void Head::Impl::Count(const Job& job, const state::TaskRow& r, Time now) {
     counters_.queue_wait.Observe(static_cast<double>(r.start_ms - job.row.submit_ms) / 1000);
     auto t = job.live.find(r.pos);
     if (t != job.live.end() && t->second.sent != Time{})
-      counters_.dispatch_latency.Observe(std::chrono::duration<double>(now - t->second.sent).count());
+      counters_.dispatch_latency.Observe(now - t->second.sent);
   } else if (IsTerminal(static_cast<pb::JobState>(r.state)) && r.start_ms > 0 && r.end_ms > r.start_ms) {
     // Its share of the node's cpus, as the accounting charges it (elastic/accounting.h).
     auto n = nodes_.find(r.node);
