@@ -1,7 +1,7 @@
 // Listings and waits: jobs, nodes and usage as the API returns them, and the waiters that get a
 // snapshot whenever what they wait for changes.
 
-#include "head/head_impl.h"
+#include <google/protobuf/io/coded_stream.h>
 
 #include <algorithm>
 #include <map>
@@ -12,6 +12,7 @@
 #include "common/files.h"
 #include "common/slurm_format.h"
 #include "head/elastic/accounting.h"
+#include "head/head_impl.h"
 
 namespace swell::head {
 
@@ -141,6 +142,44 @@ void CopyBrief(const pb::JobSpec& spec, pb::JobSpec* out) {
     out->set_array_max_running(spec.array_max_running());
   }
 }
+
+// Where a listing's jobs go: the reply's `jobs`, or (QueueRequest.wire) their wire bytes,
+// each built in the one JobInfo reused for all.
+class JobSink {
+ public:
+  JobSink(pb::QueueReply* reply, bool wire) : reply_(reply), wire_(wire) {}
+
+  // The next job's JobInfo, to be filled before the next call.
+  pb::JobInfo* Next() {
+    Flush();
+    if (!wire_) return reply_->add_jobs();
+    one_.Clear();
+    pending_ = true;
+    return &one_;
+  }
+
+  // Writes the last job's bytes (before the reply is returned).
+  void Flush() {
+    if (!pending_) return;
+    pending_ = false;
+    std::string& out = *reply_->mutable_jobs_wire();
+    size_t size = one_.ByteSizeLong();
+    uint8_t head[1 + 5];     // a tag and a varint32 of at most 5 bytes
+    head[0] = (1 << 3) | 2;  // QueueReply.jobs: field 1, length-delimited
+    uint8_t* end = google::protobuf::io::CodedOutputStream::WriteVarint32ToArray(
+        static_cast<uint32_t>(size), head + 1);
+    out.append(reinterpret_cast<const char*>(head), static_cast<size_t>(end - head));
+    size_t at = out.size();
+    out.resize(at + size);
+    one_.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(out.data() + at));
+  }
+
+ private:
+  pb::QueueReply* reply_;
+  bool wire_;
+  pb::JobInfo one_;
+  bool pending_ = false;
+};
 }  // namespace
 
 Result<pb::QueueReply> Head::Impl::DoQueue(const rpc::Caller&, const pb::QueueRequest& req) {
@@ -151,30 +190,25 @@ Result<pb::QueueReply> Head::Impl::DoQueue(const rpc::Caller&, const pb::QueueRe
     if (!req.user().empty() && req.user() != user) return false;
     return true;
   };
-  bool sorted = true;
-  if (req.all() || !want.empty()) {
-    sorted = done_.empty();
-    for (auto& [id, b] : done_) {
-      if (!want.empty() && !want.count(id)) continue;
-      auto row = store_->LoadJob(id);
-      if (!row.ok() || !row->has_value()) continue;
-      if (!wanted(id, (*row)->user)) continue;
-      auto* info = reply.add_jobs();
-      FillBrief(id, **row, info);
-      if (req.specs()) {
-        info->mutable_spec()->ParseFromString((*row)->spec);
-        TrimSpec(info->mutable_spec());
-        info->set_partition(info->spec().partition());
-      }
+  JobSink sink(&reply, req.wire());
+  auto finished = [&](int64_t id) {
+    auto row = store_->LoadJob(id);
+    if (!row.ok() || !row->has_value() || !wanted(id, (*row)->user)) return;
+    auto* info = sink.Next();
+    FillBrief(id, **row, info);
+    if (req.specs()) {
+      info->mutable_spec()->ParseFromString((*row)->spec);
+      TrimSpec(info->mutable_spec());
+      info->set_partition(info->spec().partition());
     }
-  }
-  for (auto it = jobs_.upper_bound(req.after_id()); it != jobs_.end(); ++it) {
-    auto& [id, job] = *it;
-    if (req.limit() > 0 && reply.jobs_size() >= req.limit()) break;
+  };
+  int active = 0;
+  auto running = [&](int64_t id, Job& job) {
     if (!req.state().empty() && req.state() != StateName(static_cast<pb::JobState>(job.row.state)))
-      continue;
-    if (!wanted(id, job.row.user)) continue;
-    auto* info = reply.add_jobs();
+      return;
+    if (!wanted(id, job.row.user)) return;
+    ++active;
+    auto* info = sink.Next();
     FillInfo(job, info, /*pending=*/true);
     if (req.specs() && req.brief_specs())
       CopyBrief(job.spec, info->mutable_spec());
@@ -190,11 +224,23 @@ Result<pb::QueueReply> Head::Impl::DoQueue(const rpc::Caller&, const pb::QueueRe
         ti->set_start_ms(t.start_ms);
       }
     }
+  };
+  // jobs_ and done_ are each in id order, and merged so: the listing is in id order. Finished
+  // jobs are not paged (after_id, limit and state apply to the active ones).
+  bool with_done = req.all() || !want.empty();
+  auto d = with_done ? done_.begin() : done_.end();
+  auto a = jobs_.upper_bound(req.after_id());
+  auto more = [&] { return a != jobs_.end() && (req.limit() <= 0 || active < req.limit()); };
+  while (d != done_.end() || more()) {
+    if (d != done_.end() && (!more() || d->first < a->first)) {
+      if (want.empty() || want.count(d->first)) finished(d->first);
+      ++d;
+    } else {
+      running(a->first, a->second);
+      ++a;
+    }
   }
-  // jobs_ and done_ are each in id order: only both together need sorting.
-  if (!sorted)
-    std::sort(reply.mutable_jobs()->begin(), reply.mutable_jobs()->end(),
-              [](const pb::JobInfo& a, const pb::JobInfo& b) { return a.id() < b.id(); });
+  sink.Flush();
   return reply;
 }
 

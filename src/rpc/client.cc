@@ -107,7 +107,6 @@ class GrpcHeadClient final : public HeadClient {
     return Call(in, &pb::Head::Stub::Method);                                \
   }
   SWELL_UNARY_CALL(Submit)
-  SWELL_UNARY_CALL(Queue)
   SWELL_UNARY_CALL(Info)
   SWELL_UNARY_CALL(Cancel)
   SWELL_UNARY_CALL(Nodes)
@@ -180,8 +179,21 @@ class GrpcHeadClient final : public HeadClient {
     }
   }
 
+  Result<pb::QueueReply> Queue(const pb::QueueRequest& in) override {
+    pb::QueueReply out;
+    SWELL_RETURN_IF_ERROR(QueueInto(in, &out));
+    return out;
+  }
+
+  // The jobs come as their wire bytes (QueueRequest.wire) and are parsed here into `jobs`.
   Status QueueInto(const pb::QueueRequest& in, pb::QueueReply* out) override {
-    return CallInto(in, &pb::Head::Stub::Queue, out);
+    pb::QueueRequest req = in;
+    req.set_wire(true);
+    SWELL_RETURN_IF_ERROR(CallInto(req, &pb::Head::Stub::Queue, out));
+    std::string wire;
+    wire.swap(*out->mutable_jobs_wire());
+    if (!out->MergeFromString(wire)) return Internal("the head's job listing does not parse");
+    return Status::Ok();
   }
 
   template <typename Req, typename Rep>

@@ -50,6 +50,8 @@ class InProcessCluster {
   void SetProvider(std::shared_ptr<provider::Provider> p) { opt_.elastic->provider = p; }
 
   rpc::HeadClient& client() { return *client_; }
+  // The head itself, as the dashboard calls it (in process, not through gRPC).
+  head::Head& head() { return *head_; }
   const std::string& dir() const { return dir_; }
   const std::string& secret() const { return secret_; }
 

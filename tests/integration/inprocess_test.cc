@@ -1,17 +1,18 @@
 // Scenarios on a whole cluster inside the test process (src/testing/cluster.h): real head,
 // real node daemons, real job processes, one unix socket.
 
+#include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
 #include <map>
 #include <set>
-#include <tuple>
-#include <fstream>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "common/files.h"
 #include "testing/cluster.h"
@@ -386,6 +387,45 @@ TEST_F(ClusterTest, ABriefListingCarriesWhatSqueueShowsAndNoMore) {
   // The job's own fields are the same either way.
   EXPECT_EQ(brief->jobs(0).pending_indices(), full->jobs(0).pending_indices());
   EXPECT_EQ(brief->jobs(0).reason(), "JobHeldUser");
+}
+
+TEST_F(ClusterTest, AListingTravelsAsWireBytesAndReadsAsTheJobsInIdOrder) {
+  auto held = cluster_->Shell("sleep 30");
+  held.set_hold(true);
+  auto first = cluster_->Submit(held);
+  auto finished = cluster_->Submit(cluster_->Shell("true"));
+  auto last = cluster_->Submit(held);
+  ASSERT_TRUE(first.ok() && finished.ok() && last.ok());
+  ASSERT_TRUE(cluster_->WaitJob(*finished).ok());
+  pb::QueueRequest q;
+  q.set_all(true);
+  q.set_specs(true);
+  q.set_tasks(true);
+  auto listed = cluster_->client().Queue(q);  // the client asks for wire bytes and parses them
+  rpc::Caller me{getuid(), getgid(), getpid(), true, false, "", "", "test"};
+  auto direct = cluster_->head().Queue(me, q);  // the dashboard's way: JobInfo messages
+  q.set_wire(true);
+  auto raw = cluster_->head().Queue(me, q);
+  ASSERT_TRUE(listed.ok() && direct.ok() && raw.ok());
+  std::vector<int64_t> ids;
+  for (const auto& j : listed->jobs()) ids.push_back(j.id());
+  // The finished job among the active ones, in id order.
+  EXPECT_EQ(ids, (std::vector<int64_t>{*first, *finished, *last}));
+  EXPECT_TRUE(listed->jobs_wire().empty());
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*listed, *direct))
+      << listed->DebugString() << "\nvs\n"
+      << direct->DebugString();
+  EXPECT_EQ(raw->jobs_size(), 0);
+  pb::QueueReply parsed;
+  ASSERT_TRUE(parsed.ParseFromString(raw->jobs_wire()));
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(parsed, *direct));
+  // Paging bounds the active jobs only: the finished one is listed besides.
+  q.set_limit(1);
+  auto page = cluster_->client().Queue(q);
+  ASSERT_TRUE(page.ok());
+  ids.clear();
+  for (const auto& j : page->jobs()) ids.push_back(j.id());
+  EXPECT_EQ(ids, (std::vector<int64_t>{*first, *finished}));
 }
 
 TEST_F(ClusterTest, LaunchFailureIsAFailedJob) {
