@@ -156,8 +156,9 @@ std::vector<JobRow> JobRows(const pb::QueueReply& reply, bool one_per_task) {
       rows.push_back(std::move(r));
     }
   }
-  // Sorted by position, then moved once into place: a merge sort of the rows themselves moved
-  // each a dozen times (a fifth of squeue's time with 100,000 jobs).
+  // Sorted by position, then moved once into place, in place: a merge sort of the rows
+  // themselves moved each a dozen times (a fifth of squeue's time with 100,000 jobs), and a
+  // second vector of them was 25 MB of fresh pages to fault in.
   std::vector<uint32_t> order(rows.size());
   std::iota(order.begin(), order.end(), 0u);
   std::stable_sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) {
@@ -170,10 +171,22 @@ std::vector<JobRow> JobRows(const pb::QueueReply& reply, bool one_per_task) {
     if (a.job->id() != b.job->id()) return a.job->id() < b.job->id();
     return a.index.value_or(-1) < b.index.value_or(-1);
   });
-  std::vector<JobRow> sorted;
-  sorted.reserve(rows.size());
-  for (uint32_t i : order) sorted.push_back(std::move(rows[i]));
-  return sorted;
+  // order[k] is the row that belongs at k: each cycle of the permutation is followed once.
+  constexpr uint32_t kPlaced = std::numeric_limits<uint32_t>::max();
+  for (uint32_t start = 0; start < order.size(); ++start) {
+    if (order[start] == kPlaced) continue;
+    JobRow first = std::move(rows[start]);
+    uint32_t at = start;
+    while (order[at] != start) {
+      uint32_t from = order[at];
+      rows[at] = std::move(rows[from]);
+      order[at] = kPlaced;
+      at = from;
+    }
+    rows[at] = std::move(first);
+    order[at] = kPlaced;
+  }
+  return rows;
 }
 
 Result<JobRef> ParseJobRef(std::string_view text, bool steps) {
