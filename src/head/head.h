@@ -80,7 +80,8 @@ class Head final : public rpc::HeadApi {
   Result<head::Overview> Snapshot();
   Status Wait(const rpc::Caller&, const pb::WaitRequest&, rpc::Writer<pb::WaitEvent>&) override;
   Status Exec(const rpc::Caller&, const pb::ExecRequest&, rpc::Writer<pb::ExecEvent>&) override;
-  Status NodeSession(const rpc::Caller&, rpc::Stream<pb::NodeMessage, pb::HeadMessage>&) override;
+  std::unique_ptr<rpc::SessionIn> OpenNodeSession(const rpc::Caller&,
+                                                  std::shared_ptr<rpc::SessionOut>) override;
   Result<pb::HistoryReply> History(const rpc::Caller&, const pb::HistoryRequest&) override;
   Result<pb::ControlReply> Control(const rpc::Caller&, const pb::ControlRequest&) override;
   // Nodes and users on other machines: tokens, certificates, revocation (docs/security.md).

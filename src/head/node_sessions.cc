@@ -244,45 +244,70 @@ void Head::Impl::DoSessionClosed(const std::string& node_name, uint64_t sid) {
   sched_dirty_ = true;
 }
 
-Status Head::NodeSession(const rpc::Caller& who,
-                         rpc::Stream<pb::NodeMessage, pb::HeadMessage>& stream) {
-  auto session = std::make_shared<Session>(&stream);
-  uint64_t sid = impl_->next_session_id_++;
-  std::thread writer([session] { session->WriteLoop(); });
-  std::string name;
-  pb::NodeMessage msg;
-  while (stream.Read(&msg)) {
+namespace {
+
+// A node's messages as they arrive (on a gRPC thread, one at a time): registration and reports
+// go to the loop; a heartbeat is only counted.
+class NodeSessionIn final : public rpc::SessionIn {
+ public:
+  NodeSessionIn(Head::Impl* impl, const rpc::Caller& who, std::shared_ptr<Session> session)
+      : impl_(impl),
+        session_(std::move(session)),
+        sid_(impl->next_session_id_++),
+        certified_(who.node),
+        issued_(who.cert_issued_ms) {}
+
+  bool OnMessage(pb::NodeMessage& msg) override {
     if (msg.has_register_()) {
-      if (!name.empty() && name != msg.register_().name()) break;
-      name = msg.register_().name();
+      if (!name_.empty() && name_ != msg.register_().name()) return false;
+      name_ = msg.register_().name();
       auto reg = std::make_shared<pb::Register>(std::move(*msg.mutable_register_()));
-      impl_->Post([this, session, sid, reg, certified = who.node, issued = who.cert_issued_ms] {
-        impl_->DoRegister(session, sid, *reg, certified, issued);
-      });
-    } else if (name.empty()) {
-      break;  // must register first
+      impl_->Post([impl = impl_, session = session_, sid = sid_, reg, certified = certified_,
+                   issued = issued_] { impl->DoRegister(session, sid, *reg, certified, issued); });
+    } else if (name_.empty()) {
+      return false;  // must register first
     }
-    session->Heard();  // a heartbeat is nothing more
+    session_->Heard();  // a heartbeat is nothing more
     if (msg.has_reports()) {
       auto batch = std::make_shared<pb::ReportBatch>(std::move(*msg.mutable_reports()));
-      impl_->Post([this, name, sid, batch] { impl_->DoReports(name, sid, *batch); });
+      impl_->Post(
+          [impl = impl_, name = name_, sid = sid_, batch] { impl->DoReports(name, sid, *batch); });
     } else if (msg.has_draining()) {
-      impl_->Post([this, name, sid] { impl_->DoDraining(name, sid); });
+      impl_->Post([impl = impl_, name = name_, sid = sid_] { impl->DoDraining(name, sid); });
     } else if (msg.has_exec()) {
       impl_->RouteExec(msg.exec());
     } else if (msg.has_fence()) {
       auto f = std::make_shared<pb::PmixFence>(std::move(*msg.mutable_fence()));
-      impl_->Post([this, name, sid, f] { impl_->DoPmixFence(name, sid, *f); });
+      impl_->Post(
+          [impl = impl_, name = name_, sid = sid_, f] { impl->DoPmixFence(name, sid, *f); });
     } else if (msg.has_abort()) {
       auto a = std::make_shared<pb::PmixAbort>(std::move(*msg.mutable_abort()));
-      impl_->Post([this, name, sid, a] { impl_->DoPmixAbort(name, sid, *a); });
+      impl_->Post(
+          [impl = impl_, name = name_, sid = sid_, a] { impl->DoPmixAbort(name, sid, *a); });
     }
-    msg.Clear();
+    return true;
   }
-  if (!name.empty()) impl_->Post([this, name, sid] { impl_->DoSessionClosed(name, sid); });
-  session->Ended();
-  writer.join();
-  return Status::Ok();
+
+  void OnEnd() override {
+    if (!name_.empty())
+      impl_->Post([impl = impl_, name = name_, sid = sid_] { impl->DoSessionClosed(name, sid); });
+  }
+
+ private:
+  Head::Impl* impl_;
+  std::shared_ptr<Session> session_;
+  uint64_t sid_;
+  std::string certified_;  // the node its certificate names ("" without one)
+  int64_t issued_;
+  std::string name_;  // once registered
+};
+
+}  // namespace
+
+std::unique_ptr<rpc::SessionIn> Head::OpenNodeSession(const rpc::Caller& who,
+                                                      std::shared_ptr<rpc::SessionOut> out) {
+  return std::make_unique<NodeSessionIn>(impl_.get(), who,
+                                         std::make_shared<Session>(std::move(out)));
 }
 
 }  // namespace swell::head

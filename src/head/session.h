@@ -1,13 +1,12 @@
 #pragma once
 
-// The head's side of one node's session: the messages the loop sends the node, written to its
-// stream by a thread of the session's handler, so that the loop never blocks on a slow node.
-// Thread-safe: the loop calls Send and Close, the handler runs WriteLoop and calls Ended.
+// The head's side of one node's session: what the loop sends the node goes to the transport's
+// queue (rpc::SessionOut: the loop never blocks on a slow node), and a count of what the node
+// sent tells the loop it is alive.
 
 #include <atomic>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
+#include <memory>
+#include <utility>
 
 #include "rpc/api.h"
 
@@ -15,30 +14,19 @@ namespace swell::head {
 
 class Session {
  public:
-  explicit Session(rpc::Stream<pb::NodeMessage, pb::HeadMessage>* stream) : stream_(stream) {}
+  explicit Session(std::shared_ptr<rpc::SessionOut> out) : out_(std::move(out)) {}
 
-  // Queues `m` for the writer; dropped once the session is closed.
-  void Send(pb::HeadMessage m);
-  // Stops the writer and ends the stream (the node sees it break), unless the session's
-  // handler has already returned.
-  void Close();
-  // Called by the session's handler before it returns; the stream is gone after that.
-  void Ended();
-  // Writes what Send queues, in order, until Close(), Ended() or a broken stream.
-  void WriteLoop();
-  // The handler counts every message the node sends; the loop, seeing the count move, takes
+  void Send(pb::HeadMessage m) { out_->Send(std::move(m)); }
+  // Ends the stream (the node sees it break).
+  void Close() { out_->Close(); }
+  // The session counts every message the node sends; the loop, seeing the count move, takes
   // the node as seen (a heartbeat wakes no one: 1,000 nodes at 1 Hz are 1,000 loop passes a
   // second otherwise).
   void Heard() { heard_.fetch_add(1, std::memory_order_relaxed); }
   uint64_t heard() const { return heard_.load(std::memory_order_relaxed); }
 
  private:
-  rpc::Stream<pb::NodeMessage, pb::HeadMessage>* stream_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<pb::HeadMessage> out_;  // GUARDED_BY(mu_)
-  bool closed_ = false;              // GUARDED_BY(mu_)
-  bool ended_ = false;               // GUARDED_BY(mu_): the handler returned
+  std::shared_ptr<rpc::SessionOut> out_;
   std::atomic<uint64_t> heard_{0};
 };
 

@@ -57,6 +57,31 @@ class Writer {
   virtual bool Cancelled() const = 0;
 };
 
+// A node session, as the transport drives it: no thread waits on a session (1,000 nodes were
+// 2,000 threads, and handing each heartbeat from gRPC's thread to the session's was half of
+// what 1,000 nodes cost the head: docs/BENCHMARKS.md).
+//
+// The sending half, implemented by the transport and held by the head: messages are queued and
+// written in order without blocking the sender. Thread-safe.
+class SessionOut {
+ public:
+  virtual ~SessionOut() = default;
+  // Queues `m`; dropped once the session is closed or its stream broke.
+  virtual void Send(pb::HeadMessage m) = 0;
+  // Ends the stream (the node sees it break). Safe at any time, also after it ended.
+  virtual void Close() = 0;
+};
+
+// The receiving half, implemented by the head: the transport hands it each message in order,
+// never two at once, then calls OnEnd once (the node went, the stream broke, or it was closed).
+class SessionIn {
+ public:
+  virtual ~SessionIn() = default;
+  // False ends the session (the transport ends the stream; OnEnd follows).
+  virtual bool OnMessage(pb::NodeMessage& msg) = 0;
+  virtual void OnEnd() = 0;
+};
+
 // Implemented by the head. Every method may be called from many gRPC threads at once.
 class HeadApi {
  public:
@@ -73,8 +98,10 @@ class HeadApi {
   // Runs a job step (or a relayed command) inside a running allocation, streaming its output
   // and its ranks' ends; the step ends when the caller goes away.
   virtual Status Exec(const Caller&, const pb::ExecRequest&, Writer<pb::ExecEvent>& out) = 0;
-  // Runs one node's session until it ends. Only callers with the cluster secret get here.
-  virtual Status NodeSession(const Caller&, Stream<pb::NodeMessage, pb::HeadMessage>& s) = 0;
+  // Opens one node's session, whose messages the head sends to `out`. Only callers with the
+  // cluster secret or a node's certificate get here.
+  virtual std::unique_ptr<SessionIn> OpenNodeSession(const Caller&,
+                                                     std::shared_ptr<SessionOut> out) = 0;
   // Job accounting (sacct): recorded jobs with their tasks and steps, a page at a time.
   virtual Result<pb::HistoryReply> History(const Caller&, const pb::HistoryRequest&) {
     return InvalidArgument("job history is not kept here");
@@ -105,6 +132,10 @@ class HeadApi {
   // or one of a CA no longer trusted.
   virtual Status Admit(const Caller&) { return Status::Ok(); }
 };
+
+// A node session over a blocking stream (the tests' fake nodes): reads until the stream ends,
+// while a thread of its own writes what the head sends.
+Status RunNodeSession(HeadApi& api, const Caller& who, Stream<pb::NodeMessage, pb::HeadMessage>& s);
 
 // Files of a TLS identity (PEM): the CA certificates (one, or a bundle during a CA rollover)
 // that the other side's must chain to, and this side's certificate and key. They are watched:

@@ -4,6 +4,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <future>
 #include <thread>
 
@@ -56,15 +57,32 @@ class FakeApi : public HeadApi {
   Status Exec(const Caller&, const pb::ExecRequest&, Writer<pb::ExecEvent>&) override {
     return InvalidArgument("no steps here");
   }
-  Status NodeSession(const Caller&, Stream<pb::NodeMessage, pb::HeadMessage>& s) override {
-    pb::NodeMessage in;
-    while (s.Read(&in)) {
-      pb::HeadMessage out;
-      out.set_ack(in.reports().seq());
-      if (!s.Write(out)) break;
-    }
-    return Status::Ok();
+  // Acks each report by its seq; report 99 has this side close the session.
+  std::unique_ptr<SessionIn> OpenNodeSession(const Caller&,
+                                             std::shared_ptr<SessionOut> out) override {
+    class Echo final : public SessionIn {
+     public:
+      Echo(std::shared_ptr<SessionOut> out, std::atomic<int>* ended)
+          : out_(std::move(out)), ended_(ended) {}
+      bool OnMessage(pb::NodeMessage& in) override {
+        if (in.reports().seq() == 99) {
+          out_->Close();
+          return true;
+        }
+        pb::HeadMessage ack;
+        ack.set_ack(in.reports().seq());
+        out_->Send(ack);
+        return true;
+      }
+      void OnEnd() override { ++*ended_; }
+
+     private:
+      std::shared_ptr<SessionOut> out_;
+      std::atomic<int>* ended_;
+    };
+    return std::make_unique<Echo>(std::move(out), &sessions_ended);
   }
+  std::atomic<int> sessions_ended{0};
   Caller last;
 };
 
@@ -164,6 +182,39 @@ TEST_F(ServerTest, ClosingASessionThatSentNothingEndsItsRead) {
   (*link)->Close();
   EXPECT_FALSE(got.get());
   reader.join();
+}
+
+// Either side may end a session, and the head's side hears of its end once.
+TEST_F(ServerTest, ASessionEndsFromEitherSide) {
+  auto wait_ended = [&](int n) {
+    for (int i = 0; i < 500 && api_.sessions_ended < n; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return api_.sessions_ended.load();
+  };
+  auto link = Local(std::string(64, 's'))->OpenNodeSession();
+  ASSERT_TRUE(link.ok());
+  pb::NodeMessage m;
+  pb::HeadMessage out;
+  for (uint64_t seq = 1; seq <= 50; ++seq) {
+    m.mutable_reports()->set_seq(seq);
+    ASSERT_TRUE((*link)->Write(m));
+  }
+  for (uint64_t seq = 1; seq <= 50; ++seq) {
+    ASSERT_TRUE((*link)->Read(&out));
+    EXPECT_EQ(out.ack(), seq);  // in order
+  }
+  m.mutable_reports()->set_seq(99);  // the head closes it
+  ASSERT_TRUE((*link)->Write(m));
+  EXPECT_FALSE((*link)->Read(&out));
+  EXPECT_EQ(wait_ended(1), 1);
+
+  auto second = Local(std::string(64, 's'))->OpenNodeSession();
+  ASSERT_TRUE(second.ok());
+  m.mutable_reports()->set_seq(5);
+  ASSERT_TRUE((*second)->Write(m));
+  ASSERT_TRUE((*second)->Read(&out));
+  (*second)->Close();  // the node goes
+  EXPECT_EQ(wait_ended(2), 2);
 }
 
 TEST_F(ServerTest, WaitStreamsUntilDone) {

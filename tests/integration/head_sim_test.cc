@@ -336,7 +336,7 @@ TEST_F(HeadSimTest, TheHeadDecidesWhatTheSimulatorDecides) {
       auto node = std::make_unique<FakeNode>(b.name, b.type, &clock_);
       FakeNode* raw = node.get();
       nodes_[b.name] = std::move(node);
-      sessions_.emplace_back([this, raw] { (void)head_->NodeSession(caller_, *raw); });
+      sessions_.emplace_back([this, raw] { (void)rpc::RunNodeSession(*head_, caller_, *raw); });
       Settle();
     }
     for (auto& [name, node] : nodes_) node->EndDue(now);

@@ -1,14 +1,14 @@
-#include "head/session.h"
+#include "rpc/stream_session.h"
 
 #include <gtest/gtest.h>
 
 #include <thread>
 
-namespace swell::head {
+namespace swell::rpc {
 namespace {
 
 // A stream that keeps what is written, and breaks after `limit` writes.
-class Recorder final : public rpc::Stream<pb::NodeMessage, pb::HeadMessage> {
+class Recorder final : public Stream<pb::NodeMessage, pb::HeadMessage> {
  public:
   explicit Recorder(int limit = 1 << 30) : limit_(limit) {}
   bool Read(pb::NodeMessage*) override { return false; }
@@ -38,9 +38,9 @@ pb::HeadMessage Ack(uint64_t n) {
   return m;
 }
 
-TEST(SessionTest, WritesInOrderUntilClosedAndCancelsTheStream) {
+TEST(StreamOutTest, WritesInOrderUntilClosedAndCancelsTheStream) {
   Recorder stream;
-  Session s(&stream);
+  StreamOut s(&stream);
   std::thread writer([&] { s.WriteLoop(); });
   for (uint64_t i = 1; i <= 100; ++i) s.Send(Ack(i));
   while (stream.acks().size() < 100) std::this_thread::yield();
@@ -53,9 +53,9 @@ TEST(SessionTest, WritesInOrderUntilClosedAndCancelsTheStream) {
   EXPECT_EQ(stream.acks().size(), 100u);
 }
 
-TEST(SessionTest, ABrokenStreamEndsTheWriterAndAnEndedOneIsNotTouched) {
+TEST(StreamOutTest, ABrokenStreamEndsTheWriterAndAnEndedOneIsNotTouched) {
   Recorder stream(/*limit=*/2);
-  Session s(&stream);
+  StreamOut s(&stream);
   for (uint64_t i = 1; i <= 5; ++i) s.Send(Ack(i));
   s.WriteLoop();  // returns when the third write fails
   EXPECT_EQ(stream.acks().size(), 2u);
@@ -65,4 +65,4 @@ TEST(SessionTest, ABrokenStreamEndsTheWriterAndAnEndedOneIsNotTouched) {
 }
 
 }  // namespace
-}  // namespace swell::head
+}  // namespace swell::rpc

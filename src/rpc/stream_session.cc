@@ -1,8 +1,10 @@
-#include "head/session.h"
+#include "rpc/stream_session.h"
 
-namespace swell::head {
+#include <thread>
 
-void Session::Send(pb::HeadMessage m) {
+namespace swell::rpc {
+
+void StreamOut::Send(pb::HeadMessage m) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_) return;
@@ -11,21 +13,21 @@ void Session::Send(pb::HeadMessage m) {
   cv_.notify_one();
 }
 
-void Session::Close() {
+void StreamOut::Close() {
   std::lock_guard<std::mutex> lock(mu_);
   closed_ = true;
   if (!ended_) stream_->Cancel();
   cv_.notify_one();
 }
 
-void Session::Ended() {
+void StreamOut::Ended() {
   std::lock_guard<std::mutex> lock(mu_);
   ended_ = true;
   closed_ = true;
   cv_.notify_one();
 }
 
-void Session::WriteLoop() {
+void StreamOut::WriteLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     cv_.wait(lock, [this] { return closed_ || !out_.empty(); });
@@ -44,4 +46,21 @@ void Session::WriteLoop() {
   }
 }
 
-}  // namespace swell::head
+Status RunNodeSession(HeadApi& api, const Caller& who,
+                      Stream<pb::NodeMessage, pb::HeadMessage>& stream) {
+  auto out = std::make_shared<StreamOut>(&stream);
+  std::unique_ptr<SessionIn> in = api.OpenNodeSession(who, out);
+  std::thread writer([out] { out->WriteLoop(); });
+  pb::NodeMessage msg;
+  while (stream.Read(&msg)) {
+    bool more = in->OnMessage(msg);
+    msg.Clear();
+    if (!more) break;
+  }
+  in->OnEnd();
+  out->Ended();
+  writer.join();
+  return Status::Ok();
+}
+
+}  // namespace swell::rpc
