@@ -407,12 +407,14 @@ TEST_F(SlurmCliTest, SrunOutsideAnAllocationRunsOneProcessPerTask) {
 TEST_F(SlurmCliTest, SignalWarnsBeforeTheTimeLimitAndOpenModeAppends) {
   Up();
   Script("out.txt", "before\n");
-  // A 60 s limit, warned 58 s before: the signal comes 2 s in; without it the job would time out.
-  const int64_t shell = Sbatch({"-t", "1", "--signal=B:USR1@58", "--open-mode=append", "-o",
-                                dir_ + "/out.txt", "--wrap",
-                                "trap 'echo shell got USR1; exit 0' USR1; sleep 100 & wait"});
+  // A 60 s limit, warned 54 s before: the signal comes 6 s in (time for srun to start the step
+  // and the step to set its trap, also under ASan, where 2 s were too few); without it the job
+  // would time out.
+  const int64_t shell =
+      Sbatch({"-t", "1", "--signal=B:USR1@54", "--open-mode=append", "-o", dir_ + "/out.txt",
+              "--wrap", "trap 'echo shell got USR1; exit 0' USR1; sleep 100 & wait"});
   const int64_t step = Sbatch(
-      {"-t", "1", "--signal=USR1@58", "-o", dir_ + "/step.txt", "--wrap",
+      {"-t", "1", "--signal=USR1@54", "-o", dir_ + "/step.txt", "--wrap",
        "trap 'echo shell got USR1' USR1; "
        "srun sh -c 'trap \"echo step got USR1; exit 0\" USR1; sleep 100 & wait'; echo step ended"});
   for (int64_t id : {shell, step})
