@@ -42,8 +42,6 @@ class Stream {
   virtual ~Stream() = default;
   virtual bool Read(In* msg) = 0;
   virtual bool Write(const Out& msg) = 0;
-  // True once the peer went away or the server is shutting down.
-  virtual bool Cancelled() const = 0;
   // Ends the stream from this side; Read and Write then fail. Safe from any thread while the
   // stream exists.
   virtual void Cancel() = 0;

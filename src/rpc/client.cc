@@ -59,7 +59,6 @@ class GrpcNodeLink final : public NodeLink {
   ~GrpcNodeLink() override { ctx_.TryCancel(); }
   bool Read(pb::HeadMessage* msg) override { return rw_->Read(msg); }
   bool Write(const pb::NodeMessage& msg) override { return rw_->Write(msg); }
-  bool Cancelled() const override { return closed_; }
   void Cancel() override { Close(); }
   void Close() override {
     closed_ = true;

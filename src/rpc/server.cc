@@ -115,7 +115,7 @@ class NodeReactor final : public grpc::ServerBidiReactor<pb::NodeMessage, pb::He
       return;
     }
     in_->OnEnd();
-    out_->End();
+    out_->Close();
   }
   void OnWriteDone(bool ok) override { out_->WriteDone(ok); }
   void OnDone() override {
@@ -141,11 +141,10 @@ class NodeReactor final : public grpc::ServerBidiReactor<pb::NodeMessage, pb::He
       writing_ = true;
       reactor_->StartWrite(&queue_.front());
     }
-    void Close() override { End(); }
-
-    // The session is over: what is queued and not written is dropped, a write under way is
-    // cancelled, and the call finishes once no write is under way.
-    void End() {
+    // The session is over (the head's word, or the node's reads ended): what is queued and not
+    // written is dropped, a write under way is cancelled, and the call finishes once no write
+    // is under way.
+    void Close() override {
       std::lock_guard<std::recursive_mutex> lock(mu_);
       if (reactor_ == nullptr || ending_) return;
       ending_ = true;

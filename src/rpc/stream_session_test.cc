@@ -18,7 +18,6 @@ class Recorder final : public Stream<pb::NodeMessage, pb::HeadMessage> {
     acks_.push_back(m.ack());
     return true;
   }
-  bool Cancelled() const override { return cancelled_; }
   void Cancel() override { cancelled_ = true; }
   std::vector<uint64_t> acks() {
     std::lock_guard<std::mutex> lock(mu_);

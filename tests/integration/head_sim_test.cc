@@ -68,10 +68,6 @@ class FakeNode final : public rpc::Stream<pb::NodeMessage, pb::HeadMessage> {
     if (batch.reports_size() > 0) Send(std::move(batch));
     return true;
   }
-  bool Cancelled() const override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return closed_;
-  }
   void Cancel() override {
     std::lock_guard<std::mutex> lock(mu_);
     closed_ = true;

@@ -339,11 +339,14 @@ Status Store::Enter() {
   return Status::Ok();
 }
 
+Status Store::Enter(Stmt& s) {
+  Status e = Enter();
+  if (!e.ok()) s.Reset();  // its bindings are not left for the next use
+  return e;
+}
+
 Status Store::Write(Stmt& s) {
-  if (Status e = Enter(); !e.ok()) {
-    s.Reset();
-    return e;
-  }
+  SWELL_RETURN_IF_ERROR(Enter(s));
   return s.Run();
 }
 
@@ -407,10 +410,7 @@ Status Store::AddEvent(int64_t time_ms, const std::string& kind, int64_t job_id,
 
 template <typename Row, typename ReadFn>
 Result<std::vector<Row>> Store::Read(Stmt& s, ReadFn read) {
-  if (Status e = Enter(); !e.ok()) {
-    s.Reset();
-    return e;
-  }
+  SWELL_RETURN_IF_ERROR(Enter(s));
   std::vector<Row> out;
   for (;;) {
     auto row = s.Step();

@@ -203,6 +203,7 @@ class Store {
   Status Exec(const char* sql);
   Status Prepare();
   Status Enter();         // begins the transaction Begin opened, at its first statement
+  Status Enter(Stmt& s);  // the same before `s` runs (reset if the transaction cannot begin)
   Status Write(Stmt& s);  // runs a statement that writes, in the open transaction
   template <typename Row, typename ReadFn>
   Result<std::vector<Row>> Read(Stmt& s, ReadFn read);  // the rows of a query, likewise
