@@ -66,7 +66,10 @@ struct Running {
   Clock::time_point ends;
 };
 
-class FakeNode {
+// One node's session, driven by gRPC's callback API: the head's messages are handled on
+// gRPC's threads (a thread blocked reading each of 1,000 sessions took most of this process's
+// cpu, and so the head's, in the seconds when 1,000 jobs start at once: docs/BENCHMARKS.md).
+class FakeNode final : public rpc::Receiver<pb::HeadMessage> {
  public:
   explicit FakeNode(std::string name) : name_(std::move(name)) {}
 
@@ -80,7 +83,7 @@ class FakeNode {
   Status Open(const std::string& head, const std::string& tls_dir, int cpus) {
     const auto files = tls::NodeFilesIn(tls_dir);
     client_ = rpc::HeadClient::Create({head, "", {files.ca, files.cert, files.key}});
-    SWELL_ASSIGN_OR_RETURN(link_, client_->OpenNodeSession());
+    SWELL_ASSIGN_OR_RETURN(link_, client_->StartNodeSession(this));
     pb::NodeMessage m;
     auto* r = m.mutable_register_();
     r->set_name(name_);
@@ -91,8 +94,7 @@ class FakeNode {
     r->mutable_resources()->set_mem_mb(1024);
     r->set_pid(getpid());
     r->set_next_seq(1);
-    if (!Write(m)) return Unavailable("node " + name_ + ": the head closed the session");
-    reader_ = std::thread([this] { Read(); });
+    link_->Send(std::move(m));
     return Status::Ok();
   }
 
@@ -119,91 +121,84 @@ class FakeNode {
     if (now >= next_heartbeat_) {
       pb::NodeMessage hb;
       hb.set_heartbeat(true);
-      Write(hb);
+      link_->Send(std::move(hb));
       next_heartbeat_ = now + heartbeat;
     }
   }
 
+  // Ends the session (the head sees the node go); destroying the node waits for its end.
   void Close() {
     if (link_) link_->Close();
-    if (reader_.joinable()) reader_.join();
   }
 
   std::chrono::seconds job_time{30};
 
  private:
-  bool Write(const pb::NodeMessage& m) {
-    std::lock_guard<std::mutex> l(write_mu_);
-    return link_->Write(m);
-  }
-
   // Seqs go up by one per report; a batch carries its last.
   void Report(pb::NodeMessage* m) {
-    std::lock_guard<std::mutex> l(write_mu_);
+    std::lock_guard<std::mutex> l(seq_mu_);
     next_seq_ += static_cast<uint64_t>(m->reports().reports_size());
     m->mutable_reports()->set_seq(next_seq_ - 1);
-    link_->Write(*m);
+    link_->Send(std::move(*m));
   }
 
-  void Read() {
-    pb::HeadMessage msg;
-    while (link_->Read(&msg)) {
-      if (msg.has_registered()) {
-        if (!msg.registered().ok()) {
-          std::fprintf(stderr, "head_load: node %s refused: %s\n", name_.c_str(),
-                       msg.registered().message().c_str());
-          return;
-        }
-        registered_ = true;
+  bool OnMessage(pb::HeadMessage& msg) override {
+    if (msg.has_registered()) {
+      if (!msg.registered().ok()) {
+        std::fprintf(stderr, "head_load: node %s refused: %s\n", name_.c_str(),
+                     msg.registered().message().c_str());
+        return false;
       }
-      pb::NodeMessage reports;
-      const auto now = Clock::now();
-      std::lock_guard<std::mutex> l(mu_);
-      for (const auto& c : msg.cancels()) {
-        if (c.signal() != 0) continue;
-        for (size_t i = 0; i < running_.size();) {
-          const auto& k = running_[i].key;
-          bool hit = k.job_id() == c.job_id() &&
-                     (c.positions().empty() ||
-                      std::find(c.positions().begin(), c.positions().end(), k.pos()) !=
-                          c.positions().end());
-          if (!hit) {
-            ++i;
-            continue;
-          }
-          auto* rep = reports.mutable_reports()->add_reports();
-          *rep->mutable_key() = k;
-          rep->set_time_ms(WallMs());
-          rep->set_start_ms(running_[i].start_ms);
-          rep->set_cancelled(true);
-          rep->set_signal(SIGTERM);
-          running_[i] = running_.back();
-          running_.pop_back();
-        }
-      }
-      for (const auto& launch : msg.launches())
-        for (const auto& key : launch.tasks()) {
-          auto* rep = reports.mutable_reports()->add_reports();
-          *rep->mutable_key() = key;
-          rep->set_started(true);
-          rep->set_time_ms(WallMs());
-          rep->set_pid(getpid());
-          running_.push_back({key, rep->time_ms(), now + job_time});
-        }
-      if (reports.has_reports()) Report(&reports);
+      registered_ = true;
     }
+    pb::NodeMessage reports;
+    const auto now = Clock::now();
+    std::lock_guard<std::mutex> l(mu_);
+    for (const auto& c : msg.cancels()) {
+      if (c.signal() != 0) continue;
+      for (size_t i = 0; i < running_.size();) {
+        const auto& k = running_[i].key;
+        bool hit = k.job_id() == c.job_id() &&
+                   (c.positions().empty() || std::find(c.positions().begin(), c.positions().end(),
+                                                       k.pos()) != c.positions().end());
+        if (!hit) {
+          ++i;
+          continue;
+        }
+        auto* rep = reports.mutable_reports()->add_reports();
+        *rep->mutable_key() = k;
+        rep->set_time_ms(WallMs());
+        rep->set_start_ms(running_[i].start_ms);
+        rep->set_cancelled(true);
+        rep->set_signal(SIGTERM);
+        running_[i] = running_.back();
+        running_.pop_back();
+      }
+    }
+    for (const auto& launch : msg.launches())
+      for (const auto& key : launch.tasks()) {
+        auto* rep = reports.mutable_reports()->add_reports();
+        *rep->mutable_key() = key;
+        rep->set_started(true);
+        rep->set_time_ms(WallMs());
+        rep->set_pid(getpid());
+        running_.push_back({key, rep->time_ms(), now + job_time});
+      }
+    if (reports.has_reports()) Report(&reports);
+    return true;
   }
+  void OnEnd() override {}
 
   const std::string name_;
   std::unique_ptr<rpc::HeadClient> client_;
-  std::unique_ptr<rpc::NodeLink> link_;
-  std::thread reader_;
-  std::mutex write_mu_;  // one Write at a time; guards next_seq_
+  std::mutex seq_mu_;  // sends reports in the order of their seqs; guards next_seq_
   uint64_t next_seq_ = 1;
   mutable std::mutex mu_;
   std::vector<Running> running_;  // GUARDED_BY(mu_)
   std::atomic<bool> registered_{false};
   Clock::time_point next_heartbeat_{};  // the ticker's own
+  // Last: destroyed first, it waits for the session's end, and OnMessage may run till then.
+  std::unique_ptr<rpc::Sender<pb::NodeMessage>> link_;
 };
 
 // Runs `fn(i)` for i in [0, n) on `threads` threads.

@@ -57,28 +57,34 @@ class Writer {
 
 // A node session, as the transport drives it: no thread waits on a session (1,000 nodes were
 // 2,000 threads, and handing each heartbeat from gRPC's thread to the session's was half of
-// what 1,000 nodes cost the head: docs/BENCHMARKS.md).
+// what 1,000 nodes cost the head: docs/BENCHMARKS.md). The head holds a SessionOut and
+// implements a SessionIn; a process that plays many nodes (bench/head_load) the mirror image.
 //
-// The sending half, implemented by the transport and held by the head: messages are queued and
-// written in order without blocking the sender. Thread-safe.
-class SessionOut {
+// The sending half, implemented by the transport: messages are queued and written in order
+// without blocking the sender. Thread-safe.
+template <typename Out>
+class Sender {
  public:
-  virtual ~SessionOut() = default;
+  virtual ~Sender() = default;
   // Queues `m`; dropped once the session is closed or its stream broke.
-  virtual void Send(pb::HeadMessage m) = 0;
-  // Ends the stream (the node sees it break). Safe at any time, also after it ended.
+  virtual void Send(Out m) = 0;
+  // Ends the stream (the other side sees it break). Safe at any time, also after it ended.
   virtual void Close() = 0;
 };
 
-// The receiving half, implemented by the head: the transport hands it each message in order,
-// never two at once, then calls OnEnd once (the node went, the stream broke, or it was closed).
-class SessionIn {
+// The receiving half: the transport hands it each message in order, never two at once, then
+// calls OnEnd once (the other side went, the stream broke, or it was closed).
+template <typename In>
+class Receiver {
  public:
-  virtual ~SessionIn() = default;
+  virtual ~Receiver() = default;
   // False ends the session (the transport ends the stream; OnEnd follows).
-  virtual bool OnMessage(pb::NodeMessage& msg) = 0;
+  virtual bool OnMessage(In& msg) = 0;
   virtual void OnEnd() = 0;
 };
+
+using SessionOut = Sender<pb::HeadMessage>;
+using SessionIn = Receiver<pb::NodeMessage>;
 
 // Implemented by the head. Every method may be called from many gRPC threads at once.
 class HeadApi {

@@ -10,6 +10,7 @@
 #include <grpcpp/security/tls_credentials_options.h>
 #include <unistd.h>
 
+#include "rpc/session_pump.h"
 #include "rpc/swell.grpc.pb.h"
 
 namespace swell::rpc {
@@ -71,6 +72,69 @@ class GrpcNodeLink final : public NodeLink {
   grpc::ClientContext ctx_;
   std::unique_ptr<grpc::ClientReaderWriter<pb::NodeMessage, pb::HeadMessage>> rw_;
   std::atomic<bool> closed_{false};
+};
+
+// A node session on gRPC's callback API (StartNodeSession). A hold keeps the call from ending
+// until Close, so that Send may start a write from any thread until then; every operation
+// starts under one recursive lock, as gRPC may run a reaction on the thread that starts it.
+class NodeCall final : public grpc::ClientBidiReactor<pb::NodeMessage, pb::HeadMessage>,
+                       public Sender<pb::NodeMessage> {
+ public:
+  NodeCall(pb::Head::Stub* stub, const std::string& secret, Receiver<pb::HeadMessage>* in)
+      : in_(in) {
+    ctx_.AddMetadata("x-swell-secret", secret);
+    ctx_.set_wait_for_ready(false);  // the channel is connected: a break fails at once
+    stub->async()->NodeSession(&ctx_, this);
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    AddHold();
+    StartRead(&msg_);
+    StartCall();
+  }
+  ~NodeCall() override {
+    Close();
+    std::unique_lock<std::recursive_mutex> lock(mu_);
+    done_cv_.wait(lock, [this] { return done_; });
+  }
+
+  void Send(pb::NodeMessage m) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    if (closed_) return;
+    if (const auto* next = queue_.Push(std::move(m))) StartWrite(next);
+  }
+  void Close() override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    if (closed_) return;
+    closed_ = true;
+    queue_.DropQueued();
+    ctx_.TryCancel();
+    RemoveHold();
+  }
+
+  void OnReadDone(bool ok) override {
+    if (Delivered(ok, in_, &msg_))
+      StartRead(&msg_);
+    else
+      Close();
+  }
+  void OnWriteDone(bool ok) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    if (const auto* next = queue_.Done(ok && !closed_)) StartWrite(next);
+  }
+  void OnDone(const grpc::Status&) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    done_ = true;
+    done_cv_.notify_all();
+  }
+
+ private:
+  Receiver<pb::HeadMessage>* const in_;
+  grpc::ClientContext ctx_;
+  pb::HeadMessage msg_;  // the read under way
+  std::recursive_mutex mu_;
+  std::condition_variable_any done_cv_;
+  WriteQueue<pb::NodeMessage> queue_;  // GUARDED_BY(mu_)
+  bool closed_ = false;                // GUARDED_BY(mu_)
+  bool done_ = false;                  // GUARDED_BY(mu_): OnDone ran
 };
 
 class GrpcHeadClient final : public HeadClient {
@@ -166,6 +230,13 @@ class GrpcHeadClient final : public HeadClient {
     if (!channel_->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(2)))
       return Unavailable("no head answers at " + endpoint_.address);
     return std::unique_ptr<NodeLink>(std::make_unique<GrpcNodeLink>(channel_, endpoint_.secret));
+  }
+  Result<std::unique_ptr<Sender<pb::NodeMessage>>> StartNodeSession(
+      Receiver<pb::HeadMessage>* in) override {
+    if (!channel_->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(2)))
+      return Unavailable("no head answers at " + endpoint_.address);
+    return std::unique_ptr<Sender<pb::NodeMessage>>(
+        std::make_unique<NodeCall>(stub_.get(), endpoint_.secret, in));
   }
 
  private:

@@ -78,6 +78,12 @@ class HeadClient {
   // Waits up to `timeout` for the head to answer a connection.
   virtual Status WaitReady(Duration timeout) = 0;
   virtual Result<std::unique_ptr<NodeLink>> OpenNodeSession() = 0;
+  // A node session with no thread waiting on it, for a process that plays many nodes
+  // (bench/head_load): `in` is handed the head's messages on gRPC's threads and must outlive
+  // the session; what is sent is queued. Destroying the returned sender closes the session and
+  // waits for its end (`in`'s OnEnd has then run).
+  virtual Result<std::unique_ptr<Sender<pb::NodeMessage>>> StartNodeSession(
+      Receiver<pb::HeadMessage>* in) = 0;
   // Job accounting (sacct): one page of the recorded jobs.
   virtual Result<pb::HistoryReply> History(const pb::HistoryRequest&) {
     return InvalidArgument("job history is not available");

@@ -26,7 +26,6 @@
 
 #include <atomic>
 #include <cstring>
-#include <deque>
 #include <iterator>
 #include <mutex>
 #include <thread>
@@ -36,6 +35,7 @@
 #include "common/log.h"
 #include "common/secret.h"
 #include "rpc/api.h"
+#include "rpc/session_pump.h"
 #include "rpc/swell.grpc.pb.h"
 #include "tls/certs.h"
 
@@ -109,13 +109,10 @@ class NodeReactor final : public grpc::ServerBidiReactor<pb::NodeMessage, pb::He
   }
 
   void OnReadDone(bool ok) override {
-    if (ok && in_->OnMessage(msg_)) {
-      msg_.Clear();
+    if (Delivered(ok, in_.get(), &msg_))
       StartRead(&msg_);
-      return;
-    }
-    in_->OnEnd();
-    out_->Close();
+    else
+      out_->Close();
   }
   void OnWriteDone(bool ok) override { out_->WriteDone(ok); }
   void OnDone() override {
@@ -136,10 +133,7 @@ class NodeReactor final : public grpc::ServerBidiReactor<pb::NodeMessage, pb::He
     void Send(pb::HeadMessage m) override {
       std::lock_guard<std::recursive_mutex> lock(mu_);
       if (reactor_ == nullptr || ending_) return;
-      queue_.push_back(std::move(m));
-      if (writing_) return;
-      writing_ = true;
-      reactor_->StartWrite(&queue_.front());
+      if (const auto* next = queue_.Push(std::move(m))) reactor_->StartWrite(next);
     }
     // The session is over (the head's word, or the node's reads ended): what is queued and not
     // written is dropped, a write under way is cancelled, and the call finishes once no write
@@ -148,28 +142,25 @@ class NodeReactor final : public grpc::ServerBidiReactor<pb::NodeMessage, pb::He
       std::lock_guard<std::recursive_mutex> lock(mu_);
       if (reactor_ == nullptr || ending_) return;
       ending_ = true;
-      if (writing_) {
-        queue_.resize(1);  // the one under way: gRPC reads it until OnWriteDone
+      queue_.DropQueued();
+      if (queue_.writing())
         ctx_->TryCancel();
-      } else {
+      else
         Finish();
-      }
     }
     void WriteDone(bool ok) {
       std::lock_guard<std::recursive_mutex> lock(mu_);
-      queue_.pop_front();
-      if (!ok) ending_ = true, queue_.clear();
-      if (!queue_.empty() && !ending_) {
-        reactor_->StartWrite(&queue_.front());
+      if (!ok) ending_ = true;
+      if (const auto* next = queue_.Done(!ending_)) {
+        reactor_->StartWrite(next);
         return;
       }
-      writing_ = false;
       if (ending_) Finish();
     }
     void Detach() {
       std::lock_guard<std::recursive_mutex> lock(mu_);
       reactor_ = nullptr;
-      queue_.clear();
+      queue_.DropQueued();  // none is under way once the call is done
     }
 
    private:
@@ -182,8 +173,7 @@ class NodeReactor final : public grpc::ServerBidiReactor<pb::NodeMessage, pb::He
     std::recursive_mutex mu_;
     NodeReactor* reactor_;               // GUARDED_BY(mu_): null once the call is done
     grpc::CallbackServerContext* ctx_;   // valid while reactor_ is set
-    std::deque<pb::HeadMessage> queue_;  // GUARDED_BY(mu_): the front is being written
-    bool writing_ = false;               // GUARDED_BY(mu_)
+    WriteQueue<pb::HeadMessage> queue_;  // GUARDED_BY(mu_)
     bool ending_ = false;                // GUARDED_BY(mu_)
     bool finished_ = false;              // GUARDED_BY(mu_)
   };

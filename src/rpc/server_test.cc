@@ -5,8 +5,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <future>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "common/files.h"
 #include "common/process.h"
@@ -215,6 +218,67 @@ TEST_F(ServerTest, ASessionEndsFromEitherSide) {
   ASSERT_TRUE((*second)->Read(&out));
   (*second)->Close();  // the node goes
   EXPECT_EQ(wait_ended(2), 2);
+}
+
+// The same over the callback session (StartNodeSession, what bench/head_load plays 1,000
+// nodes with): messages queued by Send arrive in order, and either side's end is heard once
+// on each side.
+TEST_F(ServerTest, ACallbackSessionDeliversInOrderAndEndsFromEitherSide) {
+  struct Acks final : Receiver<pb::HeadMessage> {
+    bool OnMessage(pb::HeadMessage& m) override {
+      std::lock_guard<std::mutex> l(mu);
+      acks.push_back(m.ack());
+      cv.notify_all();
+      return true;
+    }
+    void OnEnd() override {
+      std::lock_guard<std::mutex> l(mu);
+      ++ends;
+      cv.notify_all();
+    }
+    bool WaitFor(size_t n_acks, int n_ends) {
+      std::unique_lock<std::mutex> l(mu);
+      return cv.wait_for(l, std::chrono::seconds(5),
+                         [&] { return acks.size() >= n_acks && ends >= n_ends; });
+    }
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<uint64_t> acks;
+    int ends = 0;
+  };
+  auto client = Local(std::string(64, 's'));
+  Acks first;
+  auto session = client->StartNodeSession(&first);
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+  pb::NodeMessage m;
+  std::vector<uint64_t> sent;
+  for (uint64_t seq = 100; seq < 300; ++seq) {  // not 99
+    m.mutable_reports()->set_seq(seq);
+    (*session)->Send(m);
+    sent.push_back(seq);
+  }
+  ASSERT_TRUE(first.WaitFor(200, 0));
+  EXPECT_EQ(first.acks, sent);
+  m.mutable_reports()->set_seq(99);  // the head closes it
+  (*session)->Send(m);
+  ASSERT_TRUE(first.WaitFor(200, 1));
+  session->reset();
+  EXPECT_EQ(first.ends, 1);
+  for (int i = 0; i < 500 && api_.sessions_ended < 1; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(api_.sessions_ended, 1);
+
+  Acks second;
+  auto other = client->StartNodeSession(&second);
+  ASSERT_TRUE(other.ok());
+  m.mutable_reports()->set_seq(5);
+  (*other)->Send(m);
+  ASSERT_TRUE(second.WaitFor(1, 0));
+  other->reset();  // the node goes: its end is heard on both sides
+  EXPECT_EQ(second.ends, 1);
+  for (int i = 0; i < 500 && api_.sessions_ended < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(api_.sessions_ended, 2);
 }
 
 TEST_F(ServerTest, WaitStreamsUntilDone) {
