@@ -16,9 +16,20 @@ namespace {
 
 using nlohmann::json;
 
+// What a brief listing (QueueRequest.brief_specs) carries of the spec in the job's own fields.
+int32_t MinNodes(const pb::JobInfo& j) {
+  return j.has_spec() ? j.spec().min_nodes() : j.min_nodes();
+}
+int64_t TimeLimitMs(const pb::JobInfo& j) {
+  return j.has_spec() ? j.spec().time_limit_ms() : j.time_limit_ms();
+}
+const google::protobuf::RepeatedField<int64_t>& ArrayIndices(const pb::JobInfo& j) {
+  return j.has_spec() ? j.spec().array_indices() : j.array_indices();
+}
+
 int64_t NodeCount(const JobRow& row) {
   if (!row.nodes.empty()) return static_cast<int64_t>(row.nodes.size());
-  return std::max(1, row.job->spec().min_nodes());
+  return std::max(1, MinNodes(*row.job));
 }
 
 // Seconds the line's job has run (0 while pending).
@@ -40,7 +51,7 @@ std::string WithThrottle(const std::string& tasks, const pb::JobInfo& j) {
 
 // The own job id of array task `index` (tasks take the ids after their array's).
 int64_t TaskId(const pb::JobInfo& j, int64_t index) {
-  const auto& idx = j.spec().array_indices();
+  const auto& idx = ArrayIndices(j);
   auto it = std::lower_bound(idx.begin(), idx.end(), index);
   return j.id() + (it - idx.begin());
 }
@@ -103,7 +114,7 @@ std::vector<JobRow> JobRows(const pb::QueueReply& reply, bool one_per_task) {
     base.end_ms = j.end_ms();
     base.partition = j.partition().empty() ? kStaticPartition : j.partition();
     base.nodes.assign(j.nodes().begin(), j.nodes().end());
-    const auto& indices = j.spec().array_indices();
+    const auto& indices = ArrayIndices(j);
     if (indices.empty()) {
       rows.push_back(std::move(base));
       continue;
@@ -261,7 +272,7 @@ FieldText JobHeader(char type) {
 FieldText JobField(char type, const JobRow& row, Time now) {
   const pb::JobInfo& j = *row.job;
   const pb::JobSpec& spec = j.spec();
-  int64_t limit_s = spec.time_limit_ms() / 1000;
+  int64_t limit_s = TimeLimitMs(j) / 1000;
   switch (type) {
     case 'a':
       return {spec.account().empty() ? "(null)" : spec.account()};

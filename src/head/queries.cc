@@ -132,11 +132,11 @@ void CopyTrimmed(pb::JobSpec& spec, pb::JobSpec* out) {
   spec.mutable_env()->swap(env);
 }
 
-// What squeue's default and long formats need of a spec (QueueRequest.brief_specs).
-void CopyBrief(const pb::JobSpec& spec, pb::JobSpec* out) {
+// What squeue's default and long formats need of a spec, in the job's own fields
+// (QueueRequest.brief_specs).
+void CopyBrief(const pb::JobSpec& spec, pb::JobInfo* out) {
   out->set_min_nodes(spec.min_nodes());
   out->set_time_limit_ms(spec.time_limit_ms());
-  out->set_partition(spec.partition());
   if (spec.array_indices_size() > 0) {
     *out->mutable_array_indices() = spec.array_indices();
     out->set_array_max_running(spec.array_max_running());
@@ -196,11 +196,17 @@ Result<pb::QueueReply> Head::Impl::DoQueue(const rpc::Caller&, const pb::QueueRe
     if (!row.ok() || !row->has_value() || !wanted(id, (*row)->user)) return;
     auto* info = sink.Next();
     FillBrief(id, **row, info);
-    if (req.specs()) {
-      info->mutable_spec()->ParseFromString((*row)->spec);
-      TrimSpec(info->mutable_spec());
-      info->set_partition(info->spec().partition());
+    if (!req.specs()) return;
+    if (req.brief_specs()) {
+      pb::JobSpec spec;
+      spec.ParseFromString((*row)->spec);
+      CopyBrief(spec, info);
+      info->set_partition(spec.partition());
+      return;
     }
+    info->mutable_spec()->ParseFromString((*row)->spec);
+    TrimSpec(info->mutable_spec());
+    info->set_partition(info->spec().partition());
   };
   int active = 0;
   auto running = [&](int64_t id, Job& job) {
@@ -211,7 +217,7 @@ Result<pb::QueueReply> Head::Impl::DoQueue(const rpc::Caller&, const pb::QueueRe
     auto* info = sink.Next();
     FillInfo(job, info, /*pending=*/true);
     if (req.specs() && req.brief_specs())
-      CopyBrief(job.spec, info->mutable_spec());
+      CopyBrief(job.spec, info);
     else if (req.specs())
       CopyTrimmed(job.spec, info->mutable_spec());
     if (req.tasks()) {

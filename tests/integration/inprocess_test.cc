@@ -372,18 +372,21 @@ TEST_F(ClusterTest, ABriefListingCarriesWhatSqueueShowsAndNoMore) {
   ASSERT_EQ(full->jobs_size(), 1);
   ASSERT_EQ(brief->jobs_size(), 1);
   const pb::JobSpec& f = full->jobs(0).spec();
-  const pb::JobSpec& b = brief->jobs(0).spec();
+  const pb::JobInfo& b = brief->jobs(0);
   EXPECT_EQ(f.comment(), "not listed briefly");
   EXPECT_FALSE(f.work_dir().empty());
+  EXPECT_EQ(f.min_nodes(), 2);
+  // The brief listing: the few fields squeue's columns need in the job itself, and no spec.
+  EXPECT_FALSE(b.has_spec());
   EXPECT_EQ(b.min_nodes(), 2);
   EXPECT_EQ(b.time_limit_ms(), 90'000);
-  EXPECT_EQ(b.partition(), f.partition());
   EXPECT_EQ(std::vector<int64_t>(b.array_indices().begin(), b.array_indices().end()),
             (std::vector<int64_t>{3, 5, 7}));
   EXPECT_EQ(b.array_max_running(), 2);
-  EXPECT_TRUE(b.comment().empty());
-  EXPECT_TRUE(b.work_dir().empty());
-  EXPECT_TRUE(b.argv().empty());
+  EXPECT_EQ(b.partition(), full->jobs(0).partition());
+  // A full listing has them in its spec only.
+  EXPECT_EQ(full->jobs(0).min_nodes(), 0);
+  EXPECT_TRUE(full->jobs(0).array_indices().empty());
   // The job's own fields are the same either way.
   EXPECT_EQ(brief->jobs(0).pending_indices(), full->jobs(0).pending_indices());
   EXPECT_EQ(brief->jobs(0).reason(), "JobHeldUser");
