@@ -146,24 +146,29 @@ def main():
         s["first_60s_rate"] = round(sum(first) / max(1, len(first)))
         s["first_60s_slowest_second"] = min(first) if first else 0
         s["first_60s_seconds_under_1000"] = sum(1 for x in first if x < 1000)
+        s["first_60s_per_second"] = first
         s["threads"] = a.threads
         result["submit"] = s
         log(f"submit: {s['acknowledged']} acknowledged in {s['seconds']} s ({s['rate']}/s); "
             f"first {len(first)} s: {s['first_60s_rate']}/s, slowest second "
-            f"{s['first_60s_slowest_second']}, {s['first_60s_seconds_under_1000']} s under 1,000")
+            f"{s['first_60s_slowest_second']}, {s['first_60s_seconds_under_1000']} s under 1,000"
+            + "".join(f"; second {i}: {x}" for i, x in enumerate(first) if x < 1000))
 
         squeue = os.path.join(a.bin, "squeue")
-        walls, lines = [], 0
+        walls, heads, lines = [], [], 0
         for _ in range(5):
-            t = time.monotonic()
+            t, c = time.monotonic(), cpu_seconds(pid)
             out = subprocess.run([squeue], env=env, capture_output=True, text=True, check=True)
             walls.append(time.monotonic() - t)
+            heads.append(cpu_seconds(pid) - c)  # the listing, and whatever else the head did
             lines = out.stdout.count("\n") - 1
         result["squeue"] = {"lines": lines, "median_s": round(statistics.median(walls), 3),
                             "max_s": round(max(walls), 3),
-                            "each_s": [round(w, 3) for w in walls]}
+                            "each_s": [round(w, 3) for w in walls],
+                            "head_cpu_each_s": [round(h, 3) for h in heads]}
         log(f"squeue: {lines} lines, median {statistics.median(walls):.2f} s, "
-            f"max {max(walls):.2f} s")
+            f"max {max(walls):.2f} s; each {', '.join(f'{w:.2f}' for w in walls)} s, the head's "
+            f"cpu meanwhile {', '.join(f'{h:.2f}' for h in heads)} s")
         if a.dashboard:
             result["dashboard"] = dashboard(a.home, work)
         result["head_cpu_busy_nodes_full_queue"] = round(head_cpu(a.home, 60), 3)

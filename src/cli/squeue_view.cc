@@ -1,6 +1,7 @@
 #include "cli/squeue_view.h"
 
 #include <fmt/format.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <limits>
@@ -98,11 +99,24 @@ constexpr Column kJobColumns[] = {
     {'Z', "WORK_DIR"},
 };
 
+// Asks for huge pages for a large allocation not yet touched: the lines of 100,000 jobs are
+// ~25 MB, and faulting them in 4 KiB pages was a fifth of squeue's time. (Only the whole 2 MiB
+// pages inside it; where the kernel gives none, nothing changes.)
+void AdviseHugePages(void* p, size_t bytes) {
+  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
+  uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + kHuge - 1) & ~(kHuge - 1);
+  uintptr_t end = (reinterpret_cast<uintptr_t>(p) + bytes) & ~(kHuge - 1);
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+}
+
 }  // namespace
 
 std::vector<JobRow> JobRows(const pb::QueueReply& reply, bool one_per_task) {
   std::vector<JobRow> rows;
-  rows.reserve(static_cast<size_t>(reply.jobs_size()));
+  size_t lines = 0;  // a line per job and per running task (with one_per_task, more may come)
+  for (const auto& j : reply.jobs()) lines += 1 + static_cast<size_t>(j.tasks_size());
+  rows.reserve(lines);
+  AdviseHugePages(rows.data(), rows.capacity() * sizeof(JobRow));
   for (const auto& j : reply.jobs()) {
     JobRow base;
     base.job = &j;
