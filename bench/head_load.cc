@@ -10,10 +10,10 @@
 //
 //   head_load submit --head unix:PATH --seconds 60 [--threads 8] [--at-least 0] [--acked-file F]
 //     Submits `sleep 600` batch jobs (with this process's environment, as sbatch sends it) from
-//     `threads` connections for `seconds`, and on until `at-least` were acknowledged. Prints one
-//     JSON line: acknowledged, refused, seconds, rate, the slowest whole second's count, the
-//     first and last job id, and the count of every whole second; every acknowledged id goes
-//     to `acked-file`. After 100 refusals (a head that was killed) it stops.
+//     `threads` connections (made before the clock starts) for `seconds`, and on until `at-least`
+//     were acknowledged. Prints one JSON line: acknowledged, refused, seconds, rate, the slowest
+//     whole second's count, the first and last job id, and the count of every whole second; every
+//     acknowledged id goes to `acked-file`. After 100 refusals (a head that was killed) it stops.
 //
 // Neither runs a process for a job: what is measured is the head.
 
@@ -291,6 +291,16 @@ int Submit(const std::string& head, double seconds, int threads, int64_t at_leas
     size_t eq = kv.find('=');
     if (eq != std::string::npos) (*spec->mutable_env())[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
+  // Every connection made before the clock starts: what is counted is the head taking
+  // submissions, not this process setting up 32 channels in its first second.
+  std::vector<std::unique_ptr<rpc::HeadClient>> clients;
+  for (int t = 0; t < threads; ++t) {
+    clients.push_back(rpc::HeadClient::Create({head, "", {}}));
+    if (Status s = clients.back()->WaitReady(std::chrono::seconds(10)); !s.ok()) {
+      std::fprintf(stderr, "head_load: %s\n", s.ToString().c_str());
+      return 1;
+    }
+  }
   std::atomic<int64_t> acked{0}, refused{0}, first{INT64_MAX}, last{0};
   const auto t0 = Clock::now();
   const auto until = t0 + std::chrono::duration<double>(seconds);
@@ -309,8 +319,7 @@ int Submit(const std::string& head, double seconds, int threads, int64_t at_leas
   std::vector<int64_t> ids;  // GUARDED_BY(ids_mu): every id acknowledged
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t)
-    pool.emplace_back([&] {
-      auto client = rpc::HeadClient::Create({head, "", {}});
+    pool.emplace_back([&, client = clients[static_cast<size_t>(t)].get()] {
       std::vector<int64_t> mine;
       while (Clock::now() < until || acked < at_least) {
         auto r = client->Submit(req);
