@@ -220,32 +220,34 @@ TEST_F(ServerTest, ASessionEndsFromEitherSide) {
   EXPECT_EQ(wait_ended(2), 2);
 }
 
+// What a callback session (StartNodeSession) hands on: the acks in order, and its ends.
+struct Acks final : Receiver<pb::HeadMessage> {
+  bool OnMessage(pb::HeadMessage& m) override {
+    std::lock_guard<std::mutex> l(mu);
+    acks.push_back(m.ack());
+    cv.notify_all();
+    return true;
+  }
+  void OnEnd() override {
+    std::lock_guard<std::mutex> l(mu);
+    ++ends;
+    cv.notify_all();
+  }
+  bool WaitFor(size_t n_acks, int n_ends) {
+    std::unique_lock<std::mutex> l(mu);
+    return cv.wait_for(l, std::chrono::seconds(5),
+                       [&] { return acks.size() >= n_acks && ends >= n_ends; });
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<uint64_t> acks;
+  int ends = 0;
+};
+
 // The same over the callback session (StartNodeSession, what bench/head_load plays 1,000
 // nodes with): messages queued by Send arrive in order, and either side's end is heard once
 // on each side.
 TEST_F(ServerTest, ACallbackSessionDeliversInOrderAndEndsFromEitherSide) {
-  struct Acks final : Receiver<pb::HeadMessage> {
-    bool OnMessage(pb::HeadMessage& m) override {
-      std::lock_guard<std::mutex> l(mu);
-      acks.push_back(m.ack());
-      cv.notify_all();
-      return true;
-    }
-    void OnEnd() override {
-      std::lock_guard<std::mutex> l(mu);
-      ++ends;
-      cv.notify_all();
-    }
-    bool WaitFor(size_t n_acks, int n_ends) {
-      std::unique_lock<std::mutex> l(mu);
-      return cv.wait_for(l, std::chrono::seconds(5),
-                         [&] { return acks.size() >= n_acks && ends >= n_ends; });
-    }
-    std::mutex mu;
-    std::condition_variable cv;
-    std::vector<uint64_t> acks;
-    int ends = 0;
-  };
   auto client = Local(std::string(64, 's'));
   Acks first;
   auto session = client->StartNodeSession(&first);
@@ -279,6 +281,26 @@ TEST_F(ServerTest, ACallbackSessionDeliversInOrderAndEndsFromEitherSide) {
   for (int i = 0; i < 500 && api_.sessions_ended < 2; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(api_.sessions_ended, 2);
+}
+
+// The head going away ends a callback session: its end is heard once, and closing it after
+// is harmless.
+TEST_F(ServerTest, ACallbackSessionEndsWhenTheHeadGoes) {
+  auto client = Local(std::string(64, 's'));
+  Acks acks;
+  auto session = client->StartNodeSession(&acks);
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+  pb::NodeMessage m;
+  m.mutable_reports()->set_seq(7);
+  (*session)->Send(m);
+  ASSERT_TRUE(acks.WaitFor(1, 0));
+  server_->Shutdown();
+  ASSERT_TRUE(acks.WaitFor(1, 1));
+  (*session)->Send(m);  // after the end: dropped
+  (*session)->Close();
+  session->reset();
+  EXPECT_EQ(acks.ends, 1);
+  EXPECT_EQ(acks.acks, std::vector<uint64_t>{7});
 }
 
 TEST_F(ServerTest, WaitStreamsUntilDone) {
