@@ -1,7 +1,6 @@
 #include "common/files.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -11,6 +10,7 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "common/process.h"
 
 namespace swell {
 
@@ -125,16 +125,7 @@ pid_t ReadLivePid(const std::string& path) {
   auto text = ReadFile(path);
   if (!text.ok()) return 0;
   long pid = std::strtol(text->c_str(), nullptr, 10);
-  if (pid <= 0) return 0;
-  if (kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) return 0;
-  // A zombie still answers kill(0); treat it as gone.
-  auto stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
-  if (stat.ok()) {
-    auto close_paren = stat->rfind(')');
-    if (close_paren != std::string::npos && close_paren + 2 < stat->size() &&
-        (*stat)[close_paren + 2] == 'Z')
-      return 0;
-  }
+  if (pid <= 0 || !RunsUnreaped(static_cast<pid_t>(pid))) return 0;
   return static_cast<pid_t>(pid);
 }
 

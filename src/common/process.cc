@@ -84,9 +84,12 @@ bool ProcessAlive(pid_t pid) {
   if (pid <= 0) return false;
   int status = 0;
   if (waitpid(pid, &status, WNOHANG) == pid) return false;  // our child, now reaped
-  std::string path = "/proc/" + std::to_string(pid) + "/stat";
-  if (kill(pid, 0) != 0 && errno == ESRCH) return false;
-  auto stat = ReadFile(path);
+  return RunsUnreaped(pid);
+}
+
+bool RunsUnreaped(pid_t pid) {
+  if (pid <= 0 || (kill(pid, 0) != 0 && errno == ESRCH)) return false;
+  auto stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
   if (!stat.ok()) return false;
   auto p = stat->rfind(')');
   return !(p != std::string::npos && p + 2 < stat->size() && (*stat)[p + 2] == 'Z');

@@ -25,6 +25,9 @@ Result<pid_t> SpawnChild(const std::string& path, const std::vector<std::string>
 std::vector<std::string> EnvironmentWithout(const std::string& prefix);
 // Whether `pid` runs (reaps it when it is our exited child; a zombie counts as gone).
 bool ProcessAlive(pid_t pid);
+// Whether `pid` runs, without reaping it: a zombie, or a process gone while we look, counts as
+// gone.
+bool RunsUnreaped(pid_t pid);
 // SIGTERM, up to `timeout` to exit, then SIGKILL. True once it is gone.
 bool StopProcess(pid_t pid, Duration timeout);
 

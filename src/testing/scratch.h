@@ -7,10 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
-#include <cerrno>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
@@ -61,18 +58,12 @@ inline std::vector<pid_t> PidsIn(const std::string& path) {
   return text.ok() ? ParsePids(*text) : std::vector<pid_t>{};
 }
 
-// Whether `pid` is gone within 10 s (a killed process may take a moment to be reaped by init).
 // Whether `pid` has exited (gone, or a zombie), without reaping it: in an in-process cluster
 // the test's process is the parent of the nodes' tasks, and a task reaped here is one its node
 // daemon never sees end (it then waits for it forever when it stops).
-inline bool Exited(pid_t pid) {
-  if (kill(pid, 0) != 0 && errno == ESRCH) return true;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  auto p = text.rfind(')');
-  return text.empty() || (p != std::string::npos && p + 2 < text.size() && text[p + 2] == 'Z');
-}
+inline bool Exited(pid_t pid) { return !RunsUnreaped(pid); }
 
+// Whether `pid` is gone within 10 s (a killed process may take a moment to be reaped by init).
 inline bool GoneSoon(pid_t pid) {
   for (int i = 0; i < 500; ++i) {
     if (Exited(pid)) return true;

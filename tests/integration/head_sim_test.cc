@@ -401,5 +401,52 @@ TEST_F(HeadSimTest, TheHeadDecidesWhatTheSimulatorDecides) {
   EXPECT_GE(sim_calls.size(), 6u);  // the workload made several nodes of both types
 }
 
+// A head that took long to load its state and start serving gives the nodes its state names
+// their node_timeout from when they can reach it, not from when it began loading (a large state,
+// a slow machine: under TSan a restarted head declared its nodes down before they could
+// register). Once that has passed in silence, the node is down.
+TEST_F(HeadSimTest, ARestartedHeadCountsItsNodesTimeoutFromWhenItServes) {
+  provider_ = std::make_shared<FakeProvider>(&clock_);
+  head::HeadOptions ho;
+  ho.state_path = dir_ + "/state.db";
+  ho.unix_path = dir_ + "/head.sock";
+  ho.secret = std::string(64, 's');
+  ho.node_timeout = seconds(10);
+  auto state_of = [&](const std::string& name) -> std::string {
+    auto n = head_->Nodes(caller_, pb::NodesRequest());
+    if (!n.ok()) return n.status().ToString();
+    for (const auto& node : n->nodes())
+      if (node.name() == name) return node.state();
+    return "missing";
+  };
+  auto h = head::Head::Open(ho, &clock_);
+  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  head_ = std::move(h).value();
+  ASSERT_TRUE(head_->Start().ok());
+  auto node = std::make_unique<FakeNode>("n1", Types().front(), &clock_);
+  FakeNode* raw = node.get();
+  nodes_["n1"] = std::move(node);
+  sessions_.emplace_back([this, raw] { (void)rpc::RunNodeSession(*head_, caller_, *raw); });
+  Settle();
+  ASSERT_EQ(state_of("n1"), "IDLE");
+  head_->Stop();  // the node's session ends with it; its row says it was up
+  raw->Cancel();
+  sessions_.back().join();
+  sessions_.clear();
+  nodes_.clear();
+  head_.reset();
+
+  h = head::Head::Open(ho, &clock_);
+  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  head_ = std::move(h).value();
+  clock_.Advance(seconds(30));  // three node timeouts between the load and the serving
+  ASSERT_TRUE(head_->Start().ok());
+  Settle();
+  EXPECT_NE(state_of("n1"), "DOWN");
+  clock_.Advance(seconds(11));
+  Settle();
+  EXPECT_EQ(state_of("n1"), "DOWN");
+}
+
 }  // namespace
 }  // namespace swell
