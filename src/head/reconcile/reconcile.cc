@@ -83,28 +83,6 @@ class Router {
   std::map<std::tuple<int, int64_t, int, bool>, std::optional<int>> memo_;
 };
 
-// The jobs of a pass by id: a sorted vector, built once (the head hands them over in id order
-// already). A hash map of 100,000 entries per pass, and a tree of the blocked ones, were a
-// seventh of a loaded head's cpu (docs/BENCHMARKS.md, "The head at scale").
-class JobsById {
- public:
-  explicit JobsById(size_t n) { v_.reserve(n); }
-  void Add(const WaitingJob& job) { v_.emplace_back(job.id, &job); }
-  void Seal() {
-    auto by_id = [](const auto& a, const auto& b) { return a.first < b.first; };
-    if (!std::is_sorted(v_.begin(), v_.end(), by_id)) std::sort(v_.begin(), v_.end(), by_id);
-  }
-  const WaitingJob& at(uint64_t group) const {
-    const auto id = static_cast<int64_t>(group);
-    return *std::lower_bound(v_.begin(), v_.end(), id,
-                             [](const auto& e, int64_t v) { return e.first < v; })
-                ->second;
-  }
-
- private:
-  std::vector<std::pair<int64_t, const WaitingJob*>> v_;
-};
-
 }  // namespace
 
 OrderKey KeyOf(const WaitingJob& job) {
@@ -181,24 +159,36 @@ sched::Decision SchedulePartition(const std::vector<Node>& nodes, const std::vec
 Plan Schedule(const std::vector<Node>& nodes, const std::vector<Hold>& holds,
               const std::vector<WaitingJob>& jobs, const Routing& routing, Time now) {
   Plan plan;
-  plan.reasons.reserve(jobs.size());
-  JobsById by_id(jobs.size());
+  // The jobs in id order (as the head hands them over already): a group's id is its index
+  // here, so the scheduler's tie-break (lower id first) stays the jobs', and a group's job is
+  // found without a search (a lookup by id per blocked job was a seventh of a pass at 100,000).
+  std::vector<const WaitingJob*> by_id;
+  by_id.reserve(jobs.size());
+  for (const auto& job : jobs) by_id.push_back(&job);
+  auto lower_id = [](const WaitingJob* a, const WaitingJob* b) { return a->id < b->id; };
+  if (!std::is_sorted(by_id.begin(), by_id.end(), lower_id))
+    std::sort(by_id.begin(), by_id.end(), lower_id);
   std::vector<sched::Group> groups;
   groups.reserve(jobs.size());
-  std::vector<const WaitingJob*> group_job;  // group_job[i]: groups[i]'s
+  std::vector<const WaitingJob*> group_job;  // group_job[g.id]: group g's
   group_job.reserve(jobs.size());
   std::string why;
-  for (const auto& job : jobs) {
-    auto g = GroupOf(job, &why);
+  for (const WaitingJob* job : by_id) {
+    auto g = GroupOf(*job, &why);
     if (!g) {
-      plan.reasons.push_back({job.id, why});
+      plan.reasons.push_back({job->id, why});
       continue;
     }
-    by_id.Add(job);
-    group_job.push_back(&job);
+    g->id = group_job.size();
+    group_job.push_back(job);
     groups.push_back(std::move(*g));
   }
-  by_id.Seal();
+  auto job_of = [&](uint64_t group) -> const WaitingJob& { return *group_job[group]; };
+  // A job's reason, when the pass changed it (a job's gate above is said every pass: the
+  // head watches gated jobs for their gate to lift).
+  auto say = [&](const WaitingJob& job, const char* reason) {
+    if (job.reason != reason) plan.reasons.push_back({job.id, reason});
+  };
   // The usable nodes, and per type the indices of its usable nodes.
   std::vector<int> usable;
   std::map<int, std::vector<int>> type_nodes;
@@ -214,7 +204,7 @@ Plan Schedule(const std::vector<Node>& nodes, const std::vector<Hold>& holds,
   };
   if (groups.empty()) return plan;
   if (usable.empty()) {
-    for (const auto& g : groups) plan.reasons.push_back({static_cast<int64_t>(g.id), kResources});
+    for (const auto& g : groups) say(job_of(g.id), kResources);
     return plan;
   }
   sched::Decision d;
@@ -224,9 +214,9 @@ Plan Schedule(const std::vector<Node>& nodes, const std::vector<Hold>& holds,
     // One partition per node type: a job runs only on nodes of the type it is routed to.
     std::map<int, std::vector<sched::Group>> type_groups;
     Router route(routing);
-    for (size_t i = 0; i < groups.size(); ++i) {
-      auto t = route(*group_job[i]);
-      type_groups[t ? *t : -1].push_back(groups[i]);
+    for (const auto& g : groups) {
+      auto t = route(job_of(g.id));
+      type_groups[t ? *t : -1].push_back(g);
     }
     for (auto& [t, gs] : type_groups) {
       auto nit = type_nodes.find(t);
@@ -239,39 +229,30 @@ Plan Schedule(const std::vector<Node>& nodes, const std::vector<Hold>& holds,
       for (const auto& b : part.blocked) d.blocked.push_back(b);
     }
     // The blocked groups of all partitions, in order (the first one is the top).
-    auto key = [&](const sched::Blocked& b) { return KeyOf(by_id.at(b.group)); };
+    auto key = [&](const sched::Blocked& b) { return KeyOf(job_of(b.group)); };
     std::stable_sort(d.blocked.begin(), d.blocked.end(),
                      [&](const auto& a, const auto& b) { return key(a) < key(b); });
   }
   // The jobs that started units: each gets the empty reason once, unless it has units left
   // waiting (blocked), which keep theirs.
-  std::vector<int64_t> started;
-  started.reserve(d.starts.size());
-  for (const auto& st : d.starts) started.push_back(static_cast<int64_t>(st.group));
-  std::sort(started.begin(), started.end());
-  started.erase(std::unique(started.begin(), started.end()), started.end());
-  std::vector<char> said(started.size(), 0);  // blocked, or its empty reason given
-  auto started_at = [&](int64_t id) -> char* {
-    auto it = std::lower_bound(started.begin(), started.end(), id);
-    return it != started.end() && *it == id ? &said[static_cast<size_t>(it - started.begin())]
-                                            : nullptr;
-  };
+  std::vector<char> said(group_job.size(), 0);  // by group: blocked, or its empty reason given
   for (const auto& b : d.blocked) {
-    const WaitingJob& job = by_id.at(b.group);
-    if (char* s = started_at(job.id)) *s = 1;
-    std::string reason = b.reason == sched::Reason::kPriority ? kPriority : kResources;
+    const WaitingJob& job = job_of(b.group);
+    said[b.group] = 1;
+    const char* reason = b.reason == sched::Reason::kPriority ? kPriority : kResources;
     if (b.reason == sched::Reason::kPriority) plan.priority_blocked = true;
     for (const auto& name : job.shape.require)
       if (!is_usable(name)) reason = kReqNodeNotAvail;  // as Slurm: a -w node is down
     if (!plan.top_blocked) plan.top_blocked = KeyOf(job);
-    plan.reasons.push_back({job.id, reason});
+    say(job, reason);
   }
-  for (const auto& st : d.starts) {
-    const auto id = static_cast<int64_t>(st.group);
-    if (char* s = started_at(id); s != nullptr && *s == 0) {
-      *s = 1;
-      plan.reasons.push_back({id, ""});
+  for (auto& st : d.starts) {
+    const WaitingJob& job = job_of(st.group);
+    if (!said[st.group]) {
+      said[st.group] = 1;
+      plan.reasons.push_back({job.id, ""});
     }
+    st.group = static_cast<uint64_t>(job.id);
   }
   plan.starts = std::move(d.starts);
   return plan;

@@ -119,7 +119,9 @@ OrderKey KeyOf(const WaitingJob& job);
 struct Plan {
   // Units to start now, in launch order: group = the job's id, share nodes index `nodes`.
   std::vector<scheduler::Start> starts;
-  // The new reason of every job the pass decided about: gated, blocked, or started whole ("").
+  // The reasons the pass gave that differ from the jobs' own (WaitingJob::reason): blocked
+  // ("Resources", "Priority", "ReqNodeNotAvail"), or started whole (""); a gated job's gate
+  // every pass.
   std::vector<std::pair<int64_t, std::string>> reasons;
   // The first job (in order) with units left waiting for resources: while it waits, jobs after
   // it do not refill their allocations (they would starve it).

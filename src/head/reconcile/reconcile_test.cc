@@ -134,6 +134,25 @@ TEST(ReconcileTest, SchedulesOnUsableNodesAndGivesReasons) {
   EXPECT_FALSE(plan.top_blocked);
 }
 
+// The plan says what changed: a job that keeps its reason is not listed again (a queue of
+// 100,000 is mostly that), one whose reason changed is, and a gate is said every pass. Jobs
+// handed over out of id order keep the lower id first among equals.
+TEST(ReconcileTest, ReasonsAreTheChangesAndTheGates) {
+  std::vector<Node> nodes = {StaticNode("a", 2)};
+  std::vector<WaitingJob> jobs = {Job(4, 2), Job(3, 2), Job(2, 2), Job(1, 2)};
+  for (auto& j : jobs) j.submit = kT0;
+  jobs[0].reason = kResources;  // job 4: the pass before said so, and says so again
+  jobs[1].gate = "BeginTime";   // job 3: its gate again
+  jobs[1].reason = "BeginTime";
+  jobs[2].reason = kPriority;  // job 2: nothing is free now, so Resources
+  auto plan = Schedule(nodes, {Hold{0, {2, 0, 0}, kT0 + seconds(60)}}, jobs, Routing{}, kT0);
+  EXPECT_TRUE(plan.starts.empty());
+  EXPECT_EQ(Reasons(plan),
+            (std::map<int64_t, std::string>{{1, kResources}, {2, kResources}, {3, "BeginTime"}}));
+  ASSERT_TRUE(plan.top_blocked);
+  EXPECT_EQ(std::get<2>(*plan.top_blocked), 1);
+}
+
 TEST(ReconcileTest, RunningWorkReleaseTimesMakeTheReservation) {
   // Node a: 1 of 2 cpus held until T0+100 s. Job 1 needs 2 cpus: it is reserved at +100 s.
   // Job 2 (1 cpu, 1000 s) would delay it: Priority. Job 3 (1 cpu, 50 s) backfills.

@@ -7,7 +7,9 @@
 #include <cstddef>
 #include <functional>
 #include <iterator>
+#include <map>
 #include <set>
+#include <tuple>
 #include <utility>
 
 namespace swell::head::scheduler {
@@ -337,19 +339,30 @@ class Pass {
     for (const Group& g : groups) {
       if (g.units > 0) order.push_back(&g);
     }
-    std::sort(order.begin(), order.end(), [](const Group* a, const Group* b) {
+    auto before = [](const Group* a, const Group* b) {
       if (a->priority != b->priority) return a->priority > b->priority;
       if (a->submit_time != b->submit_time) return a->submit_time < b->submit_time;
       return a->id < b->id;
-    });
+    };
+    // A queue of equal priorities comes in submission order already: checked in one sweep.
+    if (!std::is_sorted(order.begin(), order.end(), before))
+      std::sort(order.begin(), order.end(), before);
 
     bool blocked_seen = false;
     for (const Group* g : order) {
+      shape_ = g->require.empty() && g->exclude.empty() ? &shapes_[ShapeOf(*g)] : nullptr;
+      // A unit of this shape no longer fits what is free: its units wait for resources, as the
+      // placements below would find (none starts on free_ or on long_, which is less).
+      if (shape_ != nullptr && shape_->full) {
+        Block(*g, Reason::kResources, g->units);
+        continue;
+      }
       fence_ = MakeFence(*g, nodes_.size(), [&](size_t i) -> const std::string& {
         return nodes_[i].name;
       });
       // Work that cannot run here at all must not hold up the rest of the cluster.
       if (!ValidateShape(*g).ok() || !CanPlace(empty_, *g)) {
+        if (shape_ != nullptr) shape_->full = true;
         Block(*g, Reason::kResources, g->units);
         continue;
       }
@@ -372,9 +385,24 @@ class Pass {
   }
 
  private:
+  // What a unit needs, for units that name no nodes (-w, -x): those of one shape place alike.
+  using Shape = std::tuple<int, int, int64_t, int, int, int, bool>;
+  static Shape ShapeOf(const Group& g) {
+    return {g.ntasks, g.cpus_per_task, g.mem_mb, g.gpus, g.min_nodes, g.max_nodes, g.exclusive};
+  }
+  struct ShapeSeen {
+    // A unit of the shape did not fit free_ (or could never run here). Free resources only
+    // shrink during a pass and placement needs more of them to keep succeeding (see Reserve),
+    // so none of the shape fits for the rest of the pass: a long queue of a few shapes on a
+    // full cluster costs a placement per shape, not three per job.
+    bool full = false;
+  };
+
   bool CanPlace(const Pool& pool, const Group& g) {
     ++decision_.placement_attempts;
-    return pool.Place(g, fence_, &scratch_);
+    const bool placed = pool.Place(g, fence_, &scratch_);
+    if (!placed && &pool == &free_ && shape_ != nullptr) shape_->full = true;
+    return placed;
   }
 
   void Block(const Group& g, Reason reason, int units_left) {
@@ -503,6 +531,8 @@ class Pass {
 
   Decision decision_;
   std::vector<Share> scratch_;  // the last placement found
+  std::map<Shape, ShapeSeen> shapes_;
+  ShapeSeen* shape_ = nullptr;  // of the group being decided; null when it names nodes
 };
 
 }  // namespace

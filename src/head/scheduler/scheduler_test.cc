@@ -270,6 +270,23 @@ TEST(ScheduleTest, ArrayGroupFillsEachNodeInOnePlacement) {
   ExpectWithinCapacity(nodes, d);
 }
 
+// A long queue of a few shapes: once a shape does not fit what is free, the rest of its jobs
+// wait for resources without a placement each; a smaller shape behind them still starts.
+TEST(ScheduleTest, AShapeThatNoLongerFitsCostsNoPlacementPerJob) {
+  std::vector<Node> nodes = {MakeNode(4, 3), MakeNode(4, 4)};  // one cpu free
+  std::vector<Group> groups;
+  for (uint64_t id = 1; id <= 5'000; ++id) groups.push_back(Job(id, 2));
+  groups.push_back(Job(5'001, 1));
+  groups.push_back(Job(5'002, 1));
+  Decision d = Schedule(nodes, {Frees(1, 4, kNow + hours(2))}, groups, kNow);
+  EXPECT_EQ(StartedGroups(d), std::vector<uint64_t>{5'001});
+  ASSERT_EQ(d.blocked.size(), 5'001u);
+  for (uint64_t id = 1; id <= 5'000; ++id) ExpectBlocked(d, id, Reason::kResources, 1);
+  ExpectBlocked(d, 5'002, Reason::kResources, 1);  // the cpu went to 5,001
+  EXPECT_LE(d.placement_attempts, 40);
+  ExpectWithinCapacity(nodes, d);
+}
+
 TEST(ScheduleTest, ReservationCountsUnitsStartedInThisPass) {
   Decision d = Schedule({MakeNode(4)}, {}, {Job(1, 4, hours(1)), Job(2, 4, minutes(30))}, kNow);
   EXPECT_EQ(StartedGroups(d), std::vector<uint64_t>{1});
