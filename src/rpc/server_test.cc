@@ -102,6 +102,12 @@ class ServerTest : public ::testing::Test {
     ASSERT_GT(server_->tcp_port(), 0);
   }
   void TearDown() override { server_->Shutdown(); }
+  // How many node sessions the head's side has heard end, once that is `n` or 5 s passed.
+  int WaitSessionsEnded(int n) {
+    for (int i = 0; i < 500 && api_.sessions_ended < n; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return api_.sessions_ended.load();
+  }
   std::unique_ptr<HeadClient> Local(const std::string& secret = "") {
     return HeadClient::Create({"unix:" + dir_ + "/head.sock", secret});
   }
@@ -189,11 +195,6 @@ TEST_F(ServerTest, ClosingASessionThatSentNothingEndsItsRead) {
 
 // Either side may end a session, and the head's side hears of its end once.
 TEST_F(ServerTest, ASessionEndsFromEitherSide) {
-  auto wait_ended = [&](int n) {
-    for (int i = 0; i < 500 && api_.sessions_ended < n; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    return api_.sessions_ended.load();
-  };
   auto link = Local(std::string(64, 's'))->OpenNodeSession();
   ASSERT_TRUE(link.ok());
   pb::NodeMessage m;
@@ -209,7 +210,7 @@ TEST_F(ServerTest, ASessionEndsFromEitherSide) {
   m.mutable_reports()->set_seq(99);  // the head closes it
   ASSERT_TRUE((*link)->Write(m));
   EXPECT_FALSE((*link)->Read(&out));
-  EXPECT_EQ(wait_ended(1), 1);
+  EXPECT_EQ(WaitSessionsEnded(1), 1);
 
   auto second = Local(std::string(64, 's'))->OpenNodeSession();
   ASSERT_TRUE(second.ok());
@@ -217,7 +218,7 @@ TEST_F(ServerTest, ASessionEndsFromEitherSide) {
   ASSERT_TRUE((*second)->Write(m));
   ASSERT_TRUE((*second)->Read(&out));
   (*second)->Close();  // the node goes
-  EXPECT_EQ(wait_ended(2), 2);
+  EXPECT_EQ(WaitSessionsEnded(2), 2);
 }
 
 // What a callback session (StartNodeSession) hands on: the acks in order, and its ends.
@@ -266,9 +267,7 @@ TEST_F(ServerTest, ACallbackSessionDeliversInOrderAndEndsFromEitherSide) {
   ASSERT_TRUE(first.WaitFor(200, 1));
   session->reset();
   EXPECT_EQ(first.ends, 1);
-  for (int i = 0; i < 500 && api_.sessions_ended < 1; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  EXPECT_EQ(api_.sessions_ended, 1);
+  EXPECT_EQ(WaitSessionsEnded(1), 1);
 
   Acks second;
   auto other = client->StartNodeSession(&second);
@@ -278,9 +277,7 @@ TEST_F(ServerTest, ACallbackSessionDeliversInOrderAndEndsFromEitherSide) {
   ASSERT_TRUE(second.WaitFor(1, 0));
   other->reset();  // the node goes: its end is heard on both sides
   EXPECT_EQ(second.ends, 1);
-  for (int i = 0; i < 500 && api_.sessions_ended < 2; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  EXPECT_EQ(api_.sessions_ended, 2);
+  EXPECT_EQ(WaitSessionsEnded(2), 2);
 }
 
 // The head going away ends a callback session: its end is heard once, and closing it after
